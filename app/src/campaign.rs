@@ -1,0 +1,159 @@
+//! The campaign list: every campaign, and a form that creates one.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+#[cfg(feature = "ssr")]
+use shared::campaign::NewCampaign;
+use shared::campaign::{Campaign, CampaignName, GameSystem};
+use time::macros::format_description;
+
+use crate::AppError;
+
+/// Lists every campaign, newest first.
+#[server(endpoint = "campaigns/list")]
+pub async fn list_campaigns() -> Result<Vec<Campaign>, AppError> {
+    crate::backend::answer(async { crate::backend::backend()?.list_campaigns().await }).await
+}
+
+/// Creates a campaign from the raw form fields.
+///
+/// The fields are validated here with the same rules the page uses for its
+/// hints, so a request that skips the page gets the same clear errors.
+#[server(endpoint = "campaigns/create")]
+pub async fn create_campaign(
+    // A missing field is an empty one, so it gets the same clear message
+    // (and a 400) instead of a decoding failure.
+    #[server(default)] name: String,
+    #[server(default)] game_system: String,
+) -> Result<Campaign, AppError> {
+    crate::backend::answer(async move {
+        let campaign = NewCampaign::parse(&name, &game_system)?;
+        crate::backend::backend()?.create_campaign(campaign).await
+    })
+    .await
+}
+
+/// The home page: the campaign list and the creation form.
+#[component]
+pub fn CampaignsPage() -> impl IntoView {
+    let create = ServerAction::<CreateCampaign>::new();
+    // Refetch the list whenever a creation completes.
+    let campaigns = Resource::new(move || create.version().get(), |_| list_campaigns());
+
+    view! {
+        <Title text="Campaigns" />
+        <h1>"Campaigns"</h1>
+        <CreateCampaignForm create />
+        <section aria-labelledby="campaign-list-heading">
+            <h2 id="campaign-list-heading">"Your campaigns"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading campaigns…"</p> }>
+                {move || Suspend::new(async move {
+                    match campaigns.await {
+                        Ok(list) => view! { <CampaignList list /> }.into_any(),
+                        Err(error) => {
+                            view! {
+                                <p role="alert" class="error">
+                                    {format!("Could not load campaigns: {error}")}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The creation form. It works without JavaScript (a plain POST); once
+/// hydrated it submits in the background and the list refreshes in place.
+#[component]
+fn CreateCampaignForm(create: ServerAction<CreateCampaign>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let hint = move || {
+        let typed = name.read();
+        match CampaignName::parse(&typed) {
+            Err(shared::Error::CampaignNameTooLong { len, max }) => {
+                format!("{len} of {max} characters: too long")
+            }
+            _ => format!(
+                "{} of {} characters",
+                typed.trim().chars().count(),
+                CampaignName::MAX_CHARS
+            ),
+        }
+    };
+    let error = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <p role="alert" class="error" data-test="create-error">{error.to_string()}</p> })
+    };
+    // Clear the name once the campaign exists, ready for the next one.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            name.set(String::new());
+        }
+    });
+
+    view! {
+        <ActionForm action=create attr:class="card create-campaign">
+            <h2>"New campaign"</h2>
+            <div class="field">
+                <label for="campaign-name">"Name"</label>
+                <input
+                    id="campaign-name"
+                    name="name"
+                    autocomplete="off"
+                    placeholder="The Lost Mine"
+                    aria-describedby="campaign-name-hint"
+                    bind:value=name
+                />
+                <small id="campaign-name-hint" class="muted">
+                    {hint}
+                </small>
+            </div>
+            <div class="field">
+                <label for="campaign-system">"Game system"</label>
+                <select id="campaign-system" name="game_system">
+                    {GameSystem::ALL
+                        .into_iter()
+                        .map(|system| view! { <option value=system.slug()>{system.label()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <button type="submit" disabled=move || create.pending().get()>
+                {move || if create.pending().get() { "Creating…" } else { "Create campaign" }}
+            </button>
+            {error}
+        </ActionForm>
+    }
+}
+
+#[component]
+fn CampaignList(list: Vec<Campaign>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="muted">"No campaigns yet. Create the first one above."</p> }
+            .into_any();
+    }
+    let date = format_description!("[year]-[month]-[day]");
+    view! {
+        <ul class="campaign-list">
+            {list
+                .into_iter()
+                .map(|campaign| {
+                    let created = campaign.created_at.format(&date).unwrap_or_default();
+                    view! {
+                        <li class="card" data-campaign-id=campaign.id.to_string()>
+                            <span class="campaign-name">{campaign.name.to_string()}</span>
+                            <span class="campaign-system">{campaign.game_system.label()}</span>
+                            <time datetime=created.clone()>{created.clone()}</time>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}

@@ -1,0 +1,52 @@
+//! The one error type that crosses from the server to the browser.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// Why a server function failed, in words a user can act on.
+///
+/// Internal causes (database text, stack traces) never reach this type: the
+/// server logs them and sends [`AppError::Internal`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    /// The input was refused by the domain rules.
+    #[error("{0}")]
+    Invalid(#[from] shared::Error),
+    /// A store the server needs is down; retrying later can succeed.
+    #[error("the server cannot reach its database right now; try again in a moment")]
+    Unavailable,
+    /// A fault on the server, logged there.
+    #[error("something went wrong on the server; it has been logged")]
+    Internal,
+    /// The call itself failed: network, encoding, an unknown endpoint.
+    #[error("{0}")]
+    Transport(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status that describes this error.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Transport(ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}

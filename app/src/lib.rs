@@ -1,0 +1,89 @@
+//! The tabletop's user interface, rendered on the server and hydrated in the
+//! browser, and the server functions it calls.
+//!
+//! Only this crate has the `ssr` and `hydrate` features: `server` turns on
+//! `ssr`, `frontend` turns on `hydrate`.
+//!
+//! # Layout
+//! - [`campaign`]: the campaign list page and its server functions.
+//! - [`error`]: [`AppError`], the one error type that crosses to the browser.
+//! - `backend` (`ssr` only): the [`Backend`] port through which server
+//!   functions reach storage. The `server` crate implements it, which keeps
+//!   database code out of this crate and out of the wasm bundle.
+
+pub mod campaign;
+pub mod error;
+
+#[cfg(feature = "ssr")]
+mod backend;
+
+#[cfg(feature = "ssr")]
+pub use backend::Backend;
+pub use error::AppError;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{A, Route, Router, Routes},
+};
+
+/// The HTML document around the app, rendered once per page load on the
+/// server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: routes and the frame around every page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tabletop.css" />
+        <Title formatter=|page: String| format!("{page} · Tabletop") />
+        <Router>
+            <header class="site-header">
+                <A href="/" attr:class="brand">
+                    "Tabletop"
+                </A>
+            </header>
+            <main>
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=campaign::CampaignsPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Shown for any path no route matches.
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found" />
+        <h1>"Page not found"</h1>
+        <p>
+            <A href="/">"Back to your campaigns"</A>
+        </p>
+    }
+}

@@ -1,0 +1,217 @@
+//! The server's configuration, read once at start from the environment (and
+//! from a `.env` file in the working directory, for development).
+//!
+//! `server --help` lists every setting with its variable and default.
+//! The Leptos settings (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, ...) are read
+//! by Leptos itself; see [`Config::leptos_options`].
+
+use std::{net::SocketAddr, str::FromStr};
+
+use clap::Parser;
+use leptos::config::LeptosOptions;
+use redis::{ConnectionInfo, IntoConnectionInfo};
+use sqlx::postgres::PgConnectOptions;
+
+use crate::{Error, Result};
+
+/// Where the run and test commands put the database; they create it.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://tabletop:tabletop@127.0.0.1:5432/tabletop";
+
+/// The name of the built wasm, js and css files (`name` in the workspace's
+/// `[[workspace.metadata.leptos]]`).
+pub const OUTPUT_NAME: &str = "tabletop";
+
+/// Every setting the server reads.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "server", version, about = "The tabletop server.")]
+pub struct Config {
+    /// PostgreSQL connection URL. The database must exist; migrations are
+    /// applied at start.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = parse_database_url, hide_default_value = true)]
+    pub database_url: PgConnectOptions,
+
+    /// Most connections the pool opens to PostgreSQL.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_max_connections: u32,
+
+    /// Redis connection URL (e.g. redis://127.0.0.1:6379). Unset or empty:
+    /// a single node with the in-process bus and no Redis.
+    #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url)]
+    redis_url: Option<RedisSetting>,
+}
+
+/// `REDIS_URL` as given: a target, or empty for "no Redis".
+#[derive(Debug, Clone)]
+struct RedisSetting(Option<ConnectionInfo>);
+
+impl Config {
+    /// Reads `.env` (if present) and the environment.
+    ///
+    /// `--help` and `--version` print and exit here, as a command-line tool
+    /// should.
+    pub fn from_env() -> Result<Self> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(error) if error.not_found() => {}
+            Err(error) => return Err(Error::Config(format!("cannot read .env: {error}"))),
+        }
+        Self::try_parse_from(std::env::args_os())
+    }
+
+    /// The Redis to connect to, if any.
+    pub fn redis(&self) -> Option<&ConnectionInfo> {
+        self.redis_url
+            .as_ref()
+            .and_then(|setting| setting.0.as_ref())
+    }
+
+    /// Parses the given command line (and the environment), for tests.
+    pub fn try_parse_from<I, T>(args: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        <Self as Parser>::try_parse_from(args).map_err(|error| match error.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                error.exit()
+            }
+            _ => Error::Config(first_line(&error.to_string())),
+        })
+    }
+
+    /// The Leptos settings: the address to serve and where the built site is.
+    ///
+    /// cargo-leptos bakes defaults in at build time; `LEPTOS_SITE_ADDR`,
+    /// `LEPTOS_SITE_ROOT` and the other `LEPTOS_*` variables override them.
+    pub fn leptos_options() -> Result<LeptosOptions> {
+        // Leptos' own error does not say which variable was wrong; check the
+        // one people set by hand first.
+        if let Ok(addr) = std::env::var("LEPTOS_SITE_ADDR") {
+            SocketAddr::from_str(&addr).map_err(|_| {
+                Error::Config(format!(
+                    "LEPTOS_SITE_ADDR={addr:?} is not an address; use the form 127.0.0.1:3000"
+                ))
+            })?;
+        }
+        let mut options = leptos::config::get_configuration(None)
+            .map(|conf| conf.leptos_options)
+            .map_err(|error| Error::Config(format!("Leptos settings (LEPTOS_*): {error}")))?;
+        // A binary built by plain cargo (not cargo-leptos) has no baked-in
+        // name; the site is always built under this one.
+        if options.output_name.is_empty() {
+            options.output_name = OUTPUT_NAME.into();
+        }
+        Ok(options)
+    }
+}
+
+fn parse_database_url(raw: &str) -> Result<PgConnectOptions, String> {
+    PgConnectOptions::from_str(raw).map_err(|error| {
+        format!("not a PostgreSQL URL ({error}); use the form postgres://user:password@host:5432/database")
+    })
+}
+
+fn parse_redis_url(raw: &str) -> Result<RedisSetting, String> {
+    if raw.trim().is_empty() {
+        return Ok(RedisSetting(None));
+    }
+    raw.into_connection_info()
+        .map(|info| RedisSetting(Some(info)))
+        .map_err(|error| format!("not a Redis URL ({error}); use the form redis://host:6379"))
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned()
+}
+
+/// Host, port and database of a PostgreSQL target, without credentials, for
+/// messages and logs.
+pub fn describe_database(options: &PgConnectOptions) -> String {
+    format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("(default database)")
+    )
+}
+
+/// Host and port of a Redis target, without credentials.
+pub fn describe_redis(info: &ConnectionInfo) -> String {
+    info.addr().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config> {
+        Config::try_parse_from(std::iter::once("server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let config = parse(&[
+            "--database-url",
+            "postgres://u:secret@db.example:6543/vtt",
+            "--database-max-connections",
+            "3",
+            "--redis-url",
+            "redis://cache:6380",
+        ])
+        .unwrap();
+        assert_eq!(
+            describe_database(&config.database_url),
+            "db.example:6543/vtt"
+        );
+        assert_eq!(config.database_max_connections, 3);
+        assert_eq!(describe_redis(config.redis().unwrap()), "cache:6380");
+    }
+
+    #[test]
+    fn malformed_number_names_the_variable() {
+        let Err(Error::Config(message)) = parse(&["--database-max-connections", "many"]) else {
+            panic!("a malformed number must be refused");
+        };
+        assert!(message.contains("DATABASE_MAX_CONNECTIONS"), "{message}");
+        assert!(!message.contains('\n'));
+    }
+
+    #[test]
+    fn malformed_database_url_is_refused_with_the_expected_form() {
+        let Err(Error::Config(message)) = parse(&["--database-url", "mysql//nope"]) else {
+            panic!("a malformed URL must be refused");
+        };
+        assert!(message.contains("DATABASE_URL"), "{message}");
+        assert!(message.contains("postgres://"), "{message}");
+    }
+
+    #[test]
+    fn empty_redis_url_means_no_redis() {
+        assert!(parse(&["--redis-url", ""]).unwrap().redis().is_none());
+    }
+
+    #[test]
+    fn malformed_redis_url_is_refused() {
+        let Err(Error::Config(message)) = parse(&["--redis-url", "http://x"]) else {
+            panic!("a malformed URL must be refused");
+        };
+        assert!(message.contains("REDIS_URL"), "{message}");
+    }
+
+    #[test]
+    fn descriptions_never_contain_the_password() {
+        let config = parse(&[
+            "--database-url",
+            "postgres://u:hunter2@h:1/d",
+            "--redis-url",
+            "redis://:hunter2@h:2",
+        ])
+        .unwrap();
+        assert!(!describe_database(&config.database_url).contains("hunter2"));
+        assert!(!describe_redis(config.redis().unwrap()).contains("hunter2"));
+    }
+}

@@ -1,0 +1,89 @@
+//! The crate's one error type.
+
+use app::AppError;
+
+/// Everything the server can fail at.
+///
+/// Start-up variants name the setting to fix, because their message is the
+/// only thing an operator sees before the process exits.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting is malformed; the message names it.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// PostgreSQL could not be reached or refused the login.
+    #[error(
+        "cannot connect to PostgreSQL at {target} (from DATABASE_URL): {source}. \
+         Start PostgreSQL (the run command does this for you) or set DATABASE_URL to a reachable server"
+    )]
+    DatabaseUnreachable {
+        /// Host, port and database, without credentials.
+        target: String,
+        /// What the driver reported.
+        source: sqlx::Error,
+    },
+    /// The migrations in `migrations/` could not be applied.
+    #[error("applying the database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Redis is configured but could not be reached.
+    #[error(
+        "cannot connect to Redis at {target} (from REDIS_URL): {reason}. \
+         Start Redis (the run command does this for you), or unset REDIS_URL to run on a single node without it"
+    )]
+    RedisUnreachable {
+        /// Host and port, without credentials.
+        target: String,
+        /// What the client reported.
+        reason: String,
+    },
+    /// The listening socket could not be opened.
+    #[error(
+        "cannot listen on {addr} (from LEPTOS_SITE_ADDR): {source}. Stop what uses that port or choose another address"
+    )]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// What the OS reported.
+        source: std::io::Error,
+    },
+    /// Serving failed after start-up.
+    #[error("the server stopped with an error: {0}")]
+    Serve(#[source] std::io::Error),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A row in the database breaks a domain rule (a corrupt or foreign row).
+    #[error("a stored row is invalid: {0}")]
+    CorruptRow(shared::Error),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// True when retrying later can succeed: the database is down or
+    /// overloaded rather than the request being wrong.
+    fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            ) | Error::DatabaseUnreachable { .. }
+                | Error::RedisUnreachable { .. }
+        )
+    }
+}
+
+/// What the browser may learn of a server error: the kind, never the text.
+/// The full error is logged here, once.
+impl From<Error> for AppError {
+    fn from(error: Error) -> Self {
+        if error.is_transient() {
+            tracing::warn!(%error, "request failed: storage unavailable");
+            AppError::Unavailable
+        } else {
+            tracing::error!(%error, "request failed");
+            AppError::Internal
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The tabletop's HTTP server.
+//!
+//! It serves the server-rendered Leptos app and its server functions, owns
+//! the PostgreSQL pool and the optional Redis connection, and reports health.
+//! `main.rs` only wires these together; tests build the same [`router`] and
+//! call it directly or bind it to port 0.
+//!
+//! # Layout
+//! - [`config`]: the one configuration struct, read from the environment.
+//! - [`state`]: [`AppState`], the shared handles every request uses, and its
+//!   implementation of the app's `Backend` port.
+//! - [`db`] and [`cache`]: connecting to PostgreSQL (and migrating) and Redis.
+//! - [`campaign`]: the campaign repository.
+//! - [`health`]: `GET /healthz`.
+//! - [`http`]: the router and the serve loop with graceful shutdown.
+//! - [`telemetry`]: `tracing` set-up.
+//! - [`error`]: the crate's one error type.
+
+pub mod cache;
+pub mod campaign;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use http::{router, serve};
+pub use state::AppState;

@@ -1,0 +1,41 @@
+//! Starts the server: configuration, PostgreSQL (migrated), Redis, then
+//! serving until SIGINT or SIGTERM.
+
+use std::process::ExitCode;
+
+use server::{AppState, Config, Error, http::shutdown_signal, telemetry};
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init();
+    match run().await {
+        Ok(()) => {
+            tracing::info!("shut down cleanly");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> server::Result<()> {
+    let config = Config::from_env()?;
+    let leptos = Config::leptos_options()?;
+    let addr = leptos.site_addr;
+    let state = AppState::connect(&config, leptos).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Bind { addr, source })?;
+    tracing::info!(
+        redis = if state.redis.is_some() {
+            "connected"
+        } else {
+            "disabled"
+        },
+        "serving at http://{addr}"
+    );
+    server::serve(listener, state, shutdown_signal()).await
+}

@@ -1,0 +1,17 @@
+//! Logging.
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::{EnvFilter, fmt};
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: `info`, with sqlx's
+/// per-query lines only when slow).
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // A second init (tests) keeps the first subscriber.
+    let _ = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,234 @@
+//! The server binary as an operator runs it: start-up errors, health over a
+//! real socket, and graceful shutdown on SIGTERM.
+
+mod support;
+
+use std::{
+    net::TcpListener,
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use sqlx::{Connection, PgConnection};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_server");
+
+/// The binary with no inherited settings but PATH, so the test decides
+/// every variable (and a developer's `.env` is not read: the working
+/// directory is a temporary one).
+fn server_command(vars: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(SERVER);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    command
+}
+
+/// Runs the binary to completion, failing the test if it hangs.
+fn run_to_exit(vars: &[(&str, &str)]) -> Output {
+    let child = server_command(vars).spawn().unwrap();
+    let start = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "start-up errors must come quickly"
+    );
+    output
+}
+
+fn assert_one_clear_error(output: &Output, must_contain: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "must exit non-zero: {stderr}");
+    assert!(!stderr.contains("panicked"), "must not panic: {stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("ERROR"))
+        .collect();
+    assert_eq!(errors.len(), 1, "exactly one error line: {stderr}");
+    for needle in must_contain {
+        assert!(
+            errors[0].contains(needle),
+            "{needle:?} missing from: {}",
+            errors[0]
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A database of its own for one server process, dropped at the end.
+struct TempDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TempDatabase {
+    async fn create() -> Self {
+        let admin_url = support::database_url();
+        let name = format!("tabletop_process_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("create database {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    async fn drop_now(self) {
+        let mut admin = PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(&format!("drop database {} with (force)", self.name))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+}
+
+async fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    Ok(response)
+}
+
+#[test]
+fn unreachable_postgres_is_one_clear_error_without_the_password() {
+    let port = free_port().to_string();
+    let url = format!("postgres://someone:s3cret@127.0.0.1:{port}/nowhere");
+    let output = run_to_exit(&[("DATABASE_URL", &url)]);
+    assert_one_clear_error(
+        &output,
+        &[
+            &format!("cannot connect to PostgreSQL at 127.0.0.1:{port}/nowhere"),
+            "DATABASE_URL",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("s3cret"));
+}
+
+#[test]
+fn a_missing_database_is_named_with_the_reason() {
+    let url = format!(
+        "{}/tabletop_no_such_database",
+        support::database_url().rsplit_once('/').unwrap().0
+    );
+    let output = run_to_exit(&[("DATABASE_URL", &url)]);
+    assert_one_clear_error(
+        &output,
+        &[
+            "tabletop_no_such_database",
+            "does not exist",
+            "DATABASE_URL",
+        ],
+    );
+}
+
+#[test]
+fn malformed_settings_are_one_clear_error_naming_the_variable() {
+    for (key, value) in [
+        ("DATABASE_MAX_CONNECTIONS", "lots"),
+        ("DATABASE_URL", "not a url"),
+        ("REDIS_URL", "ftp://x"),
+        ("LEPTOS_SITE_ADDR", "localhost"),
+    ] {
+        let output = run_to_exit(&[(key, value)]);
+        assert_one_clear_error(&output, &[key]);
+    }
+}
+
+#[tokio::test]
+async fn unreachable_redis_is_one_clear_error() {
+    let db = TempDatabase::create().await;
+    let redis = format!("redis://127.0.0.1:{}", free_port());
+    let output = run_to_exit(&[("DATABASE_URL", &db.url), ("REDIS_URL", &redis)]);
+    assert_one_clear_error(&output, &["cannot connect to Redis", "REDIS_URL"]);
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn serves_health_then_shuts_down_cleanly_on_sigterm() {
+    let db = TempDatabase::create().await;
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let redis = support::redis_url();
+    let child = server_command(&[
+        ("DATABASE_URL", &db.url),
+        ("REDIS_URL", &redis),
+        ("LEPTOS_SITE_ADDR", &addr),
+    ])
+    .spawn()
+    .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let response = loop {
+        match http_get(port, "/healthz").await {
+            Ok(response) => break response,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(error) => panic!("the server never answered: {error}"),
+        }
+    };
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.contains(r#""database":{"status":"ok""#),
+        "{response}"
+    );
+    assert!(response.contains(r#""redis":{"status":"ok""#), "{response}");
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("SIGTERM received, shutting down"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("shut down cleanly"), "{stderr}");
+
+    // Migrations were applied to the fresh database at start.
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations where success")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(applied >= 1);
+    drop(conn);
+    db.drop_now().await;
+}

@@ -1,0 +1,37 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use leptos::config::LeptosOptions;
+use server::AppState;
+use sqlx::PgPool;
+
+/// Leptos options for tests: nothing is served from disk in them.
+pub fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(server::config::OUTPUT_NAME)
+        .site_root("target/site")
+        .build()
+}
+
+/// App state over a test database, without Redis.
+pub fn state(db: PgPool) -> AppState {
+    AppState {
+        db,
+        redis: None,
+        leptos: leptos_options(),
+    }
+}
+
+/// The Redis the test command starts. Tests that need Redis fail loudly
+/// rather than pass vacuously when it is missing.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .expect("REDIS_URL must point at a running Redis (scripts/test.sh sets it)")
+}
+
+/// The PostgreSQL server the test command prepares.
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL").expect("DATABASE_URL must be set (scripts/test.sh sets it)")
+}
