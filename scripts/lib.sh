@@ -195,7 +195,7 @@ ensure_postgres() {
 # Needs CREATEDB, which ensure_postgres gives the role it creates.
 recreate_database() {
   local name=$1
-  psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 \
+  PGOPTIONS=--client-min-messages=warning psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 \
     -c "drop database if exists \"$name\" with (force)" \
     -c "create database \"$name\"" >/dev/null
 }

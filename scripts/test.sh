@@ -9,7 +9,6 @@ STARTED=$SECONDS
 FAILED_STAGES=()
 PASSED=0
 FAILED=0
-LOGS="$CARGO_TARGET_DIR/test-logs"
 SERVER_PID=
 
 # Runs one stage, teeing its output to a log so its test counts can be read.
@@ -85,16 +84,15 @@ browser_tests() {
 
 # A GET that succeeds on HTTP 200, with nothing but bash.
 curl_ok() {
-  local hostport path
-  hostport=${1#http://}
+  local hostport=${1#http://} path
   path=/${hostport#*/}
   hostport=${hostport%%/*}
-  exec 4<>"/dev/tcp/${hostport%:*}/${hostport#*:}" 2>/dev/null || return 1
-  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$hostport" >&4
-  local first
-  read -r first <&4 || true
-  exec 4>&-
-  [[ $first == *" 200 "* ]]
+  (
+    exec 4<>"/dev/tcp/${hostport%:*}/${hostport#*:}" || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$hostport" >&4
+    read -r first <&4 || exit 1
+    [[ $first == *" 200 "* ]]
+  ) 2>/dev/null
 }
 
 count_playwright_tests() {
@@ -123,6 +121,7 @@ ensure_browser() {
 
 prepare
 ensure_browser
+LOGS="$CARGO_TARGET_DIR/test-logs"
 mkdir -p "$LOGS"
 rm -f end2end/playwright-report/results.json
 

@@ -6,11 +6,20 @@ import { expect, type Page } from '@playwright/test';
  * crate after hydration) tells a live page from a dead one, so a broken
  * release wasm fails here.
  */
-export async function openHydrated(page: Page, path: string): Promise<string[]> {
+export async function openHydrated(
+  page: Page,
+  path: string,
+  { expectedStatuses = [] as number[] } = {},
+): Promise<string[]> {
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    if (message.type() !== 'error') return;
+    // The browser logs every 4xx fetch; a test that provokes refusals on
+    // purpose names the statuses it expects.
+    const status = /status of (\d+)/.exec(message.text());
+    if (status && expectedStatuses.includes(Number(status[1]))) return;
+    problems.push(`console error: ${message.text()}`);
   });
   await page.goto(path);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
