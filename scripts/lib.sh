@@ -67,6 +67,10 @@ load_env() {
 
 ensure_rust() {
   command -v cargo >/dev/null || die "cargo is not on PATH: install the Rust toolchain with rustup first"
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    log "adding the rustfmt and clippy components"
+    rustup component add rustfmt clippy
+  fi
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
@@ -102,7 +106,10 @@ ensure_node() {
 }
 
 ensure_binaryen() {
-  if "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then return; fi
+  if grep -qs "\"version\": \"$BINARYEN_VERSION\"" "$TOOLS_DIR/node_modules/binaryen/package.json" \
+    && "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
+    return
+  fi
   log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
 }
