@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// Everything the pure core can refuse.
 ///
-/// Messages are written for the person who typed the input: the browser shows
-/// them as they are. The type is serializable because the server sends it to
-/// the browser unchanged.
+/// Messages are written for the person who caused them (a player, a GM, or a
+/// developer reading a log) and are shown as they are. The type is
+/// serializable because the server sends it to the browser unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum Error {
     /// A campaign name that is empty once surrounding whitespace is removed.
@@ -23,6 +23,88 @@ pub enum Error {
     /// A game system the product does not know.
     #[error("unknown game system {0:?}")]
     UnknownGameSystem(String),
+
+    /// A path that is not well formed, or names no field.
+    #[error("bad path {path:?}: {reason}")]
+    BadPath {
+        /// The path as written.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A path that names an entity the state does not have.
+    #[error("no {kind} with id {id}")]
+    UnknownEntity {
+        /// `actor`, `token`, ...
+        kind: &'static str,
+        /// The id from the path.
+        id: String,
+    },
+    /// An operation the target of a path does not support (e.g. `increment`
+    /// on a name).
+    #[error("{op} is not possible at {path:?}")]
+    UnsupportedOperation {
+        /// The operation's name.
+        op: &'static str,
+        /// The path.
+        path: String,
+    },
+    /// A value of the wrong shape for its path.
+    #[error("wrong value at {path:?}: {reason}")]
+    WrongType {
+        /// The path.
+        path: String,
+        /// What was expected and what came.
+        reason: String,
+    },
+    /// A change that would break an invariant of the state (a number out of
+    /// range, a token on an encounter that does not exist, ...).
+    #[error("invalid change at {path:?}: {reason}")]
+    InvalidChange {
+        /// The path.
+        path: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+
+    /// A commit that does not follow the last one applied.
+    #[error("expected version {expected}, got {got}")]
+    VersionGap {
+        /// The version that should come next.
+        expected: u64,
+        /// The version that came.
+        got: u64,
+    },
+    /// No pending action with that id.
+    #[error("no pending action {0}")]
+    UnknownAction(String),
+
+    /// The sender may not do this.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// An action that cannot apply to the current state.
+    #[error("{0}")]
+    InvalidAction(String),
+
+    /// A message over the size limit; it was not parsed.
+    #[error("message of {len} bytes exceeds the limit of {max}")]
+    MessageTooLarge {
+        /// Its size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A message that does not decode.
+    #[error("malformed message: {0}")]
+    MalformedMessage(String),
+    /// A peer speaking another protocol version.
+    #[error("protocol version {got} is not supported (this side speaks {supported})")]
+    UnsupportedProtocol {
+        /// The version received.
+        got: u16,
+        /// The version spoken here.
+        supported: u16,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

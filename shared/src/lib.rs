@@ -5,13 +5,31 @@
 //! `wasm32-unknown-unknown`; the test command checks that).
 //!
 //! # Layout
-//! - [`id`]: typed ids, so a campaign id can never be passed where another
-//!   entity's id is expected.
+//! - [`id`]: typed ids, so a token id can never be passed where an actor
+//!   id is expected.
 //! - [`campaign`]: campaigns and the validation of what a user types for one.
+//! - Domain types of the live state: [`actor`], [`item`], [`encounter`]
+//!   (map, initiative, fog, log), [`token`], [`effect`], [`geometry`].
+//! - [`path`] and [`change`]: state changes (path, operation, value),
+//!   undo, commits.
+//! - [`store`]: the normalized store with its indices; applies changes
+//!   atomically and returns exact undos.
+//! - [`spatial`]: the grid index answering "which tokens are in this
+//!   viewport".
 //! - [`error`]: the crate's one error type.
 
+pub mod actor;
 pub mod campaign;
+pub mod change;
+pub mod effect;
+pub mod encounter;
 pub mod error;
+pub mod geometry;
 pub mod id;
+pub mod item;
+pub mod path;
+pub mod spatial;
+pub mod store;
+pub mod token;
 
 pub use error::{Error, Result};

@@ -1,0 +1,143 @@
+//! Encounters: a map with its grid, initiative, fog of war and log.
+//! Tokens and effects are entities of their own (see [`crate::store`]).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    geometry::{Cell, Point},
+    id::{EncounterId, TokenId, UserId},
+};
+
+/// One encounter's shared state, apart from its tokens and effects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Encounter {
+    /// Its id.
+    pub id: EncounterId,
+    /// Its name.
+    pub name: String,
+    /// The grid drawn over the map.
+    #[serde(default)]
+    pub map: MapSettings,
+    /// Turn order.
+    #[serde(default)]
+    pub initiative: Initiative,
+    /// What players may see of the map.
+    #[serde(default)]
+    pub fog: Fog,
+    /// Chat, rolls and notable events, oldest first.
+    #[serde(default)]
+    pub log: Vec<LogEntry>,
+}
+
+/// The grid over the map image.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MapSettings {
+    /// Side of one grid cell in map pixels.
+    pub grid_size: f64,
+    /// Where the grid starts, in map pixels.
+    #[serde(default)]
+    pub offset: Point,
+    /// Feet one cell stands for (5 in D&D 5e).
+    #[serde(default = "five")]
+    pub feet_per_cell: u32,
+}
+
+fn five() -> u32 {
+    5
+}
+
+impl Default for MapSettings {
+    fn default() -> Self {
+        Self {
+            grid_size: 70.0,
+            offset: Point::default(),
+            feet_per_cell: 5,
+        }
+    }
+}
+
+impl MapSettings {
+    /// The cell containing a point.
+    pub fn cell_at(&self, point: Point) -> Cell {
+        let to_cell = |v: f64, offset: f64| {
+            let cell = ((v - offset) / self.grid_size).floor();
+            // Saturating: positions are validated finite, and maps are far
+            // smaller than i32 cells.
+            cell.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+        };
+        Cell(
+            to_cell(point.x, self.offset.x),
+            to_cell(point.y, self.offset.y),
+        )
+    }
+}
+
+/// Turn order and where the encounter is in it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Initiative {
+    /// Tokens in the order they act.
+    pub order: Vec<TokenId>,
+    /// Index into `order` of the token whose turn it is.
+    pub turn: u32,
+    /// The round, from 1 once combat starts.
+    pub round: u32,
+    /// What the table is doing.
+    pub phase: Phase,
+}
+
+impl Initiative {
+    /// The token whose turn it is, in combat.
+    pub fn current(&self) -> Option<TokenId> {
+        (self.phase == Phase::Combat)
+            .then(|| self.order.get(self.turn as usize).copied())
+            .flatten()
+    }
+}
+
+/// What the table is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Preparing: placing tokens, rolling initiative.
+    #[default]
+    Setup,
+    /// Fighting in turn order.
+    Combat,
+    /// Moving freely.
+    Exploration,
+}
+
+/// Fog of war: players see only revealed cells.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Fog {
+    /// When false, players see the whole map.
+    pub enabled: bool,
+    /// Cells players may see.
+    pub revealed: BTreeSet<Cell>,
+}
+
+/// One line of the encounter's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Who wrote or caused it; `None` for the system.
+    #[serde(default)]
+    pub by: Option<UserId>,
+    /// What kind of line it is.
+    pub kind: LogKind,
+    /// The text shown.
+    pub text: String,
+}
+
+/// Kinds of log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogKind {
+    /// Said by a person.
+    Chat,
+    /// A dice roll and its result.
+    Roll,
+    /// Something the system records (a turn starts, an effect ends).
+    Event,
+}

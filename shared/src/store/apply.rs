@@ -1,0 +1,843 @@
+//! How each change is applied: the path names a collection, an entity and
+//! a field; the operation must suit that field's type.
+//!
+//! Supported paths (`<id>` is the entity's id):
+//!
+//! | path | operations |
+//! | --- | --- |
+//! | `<kind>/<id>` for `actors`, `items`, `encounters`, `tokens`, `effects` | set, merge, delete |
+//! | `actors/<id>/name`, `kind`, `owner` | set |
+//! | `actors/<id>/speed`, `hp/current`, `hp/max`, `hp/temp` | set, increment |
+//! | `actors/<id>/hp` | set, merge |
+//! | `actors/<id>/stats/<key>` (also on tokens) | set, increment, delete |
+//! | `items/<id>/name`, `owner`, `container`, `data` | set |
+//! | `items/<id>/quantity` | set, increment |
+//! | `encounters/<id>/name`, `map/offset` | set |
+//! | `encounters/<id>/map/grid_size`, `map/feet_per_cell` | set, increment |
+//! | `encounters/<id>/initiative/turn`, `round` | set, increment |
+//! | `encounters/<id>/initiative/phase`, `fog/enabled` | set |
+//! | `encounters/<id>/initiative/order`, `log` | set, append; `.../<index>` delete |
+//! | `encounters/<id>/fog/revealed` | set, append (a list of cells); `.../<x>,<y>` delete |
+//! | `tokens/<id>/name`, `actor`, `encounter`, `visibility`, `position` | set |
+//! | `tokens/<id>/position/x`, `position/y`, `rotation`, `scale` | set, increment |
+//! | `tokens/<id>/conditions` (a set) | set, append; `.../<name>` delete |
+//! | `effects/<id>/name`, `source`, `properties` | set |
+//! | `effects/<id>/remaining_rounds` | set, increment |
+//! | `effects/<id>/targets` (a set) | set, append; `.../<token id>` delete |
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt::Display,
+    str::FromStr,
+};
+
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Number, Value};
+
+use super::{
+    Store,
+    indices::{link, rebuild_spatial, spatial_index_for, unlink},
+    to_value, unknown,
+};
+use crate::{
+    Error, Result,
+    actor::{Actor, ActorKind},
+    change::{Change, Op, Undo},
+    effect::Effect,
+    encounter::Encounter,
+    geometry::{Cell, Point},
+    id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
+    item::Item,
+    path::Path,
+    store::Entities,
+    token::Token,
+};
+
+pub(super) fn apply(store: &mut Store, change: &Change) -> Result<Undo> {
+    let path = &change.path;
+    let [collection, id, field @ ..] = path.segments() else {
+        return Err(bad_path(path, "a path starts with <collection>/<id>"));
+    };
+    let inverse = match collection.as_str() {
+        "actors" => entity::<Actor>(store, parse_id(id, path)?, field, change)?,
+        "items" => entity::<Item>(store, parse_id(id, path)?, field, change)?,
+        "encounters" => entity::<Encounter>(store, parse_id(id, path)?, field, change)?,
+        "tokens" => entity::<Token>(store, parse_id(id, path)?, field, change)?,
+        "effects" => entity::<Effect>(store, parse_id(id, path)?, field, change)?,
+        _ => return Err(bad_path(path, "unknown collection")),
+    };
+    Ok(Undo(inverse))
+}
+
+/// What the generic entity handling needs to know about each kind.
+trait Kind: Sized + Clone + Serialize + DeserializeOwned {
+    type Id: Copy + Ord + Display;
+    /// What the index maintenance depends on; compared before and after a
+    /// field change so indices are touched only when it changes.
+    type Keys: PartialEq;
+    const NAME: &'static str;
+
+    fn id(&self) -> Self::Id;
+    fn table(entities: &mut Entities) -> &mut BTreeMap<Self::Id, Self>;
+    fn table_ref(entities: &Entities) -> &BTreeMap<Self::Id, Self>;
+    fn keys(&self) -> Self::Keys;
+    /// Rules on the whole entity that single fields cannot check alone.
+    fn check(&self, store: &Store, path: &Path) -> Result<()>;
+    fn can_delete(&self, _store: &Store, _path: &Path) -> Result<()> {
+        Ok(())
+    }
+    fn unindex(store: &mut Store, id: Self::Id, keys: &Self::Keys);
+    fn index(store: &mut Store, id: Self::Id, keys: &Self::Keys);
+    /// Applies `op` to the field at `field` (not empty) and returns the
+    /// changes that undo it.
+    fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>>;
+}
+
+fn entity<K: Kind>(
+    store: &mut Store,
+    id: K::Id,
+    field: &[String],
+    change: &Change,
+) -> Result<Vec<Change>> {
+    let path = &change.path;
+    if !field.is_empty() {
+        return entity_field::<K>(store, id, field, change);
+    }
+    match &change.op {
+        Op::Set(value) => {
+            let new: K = decode(value, path)?;
+            if new.id() != id {
+                return Err(invalid(
+                    path,
+                    "the entity's id differs from the id in the path",
+                ));
+            }
+            new.check(store, path)?;
+            let keys = new.keys();
+            let old = K::table(&mut store.entities).insert(id, new);
+            if let Some(old) = &old {
+                K::unindex(store, id, &old.keys());
+            }
+            K::index(store, id, &keys);
+            Ok(vec![match old {
+                Some(old) => Change::set(path.clone(), to_value(&old)),
+                None => Change::delete(path.clone()),
+            }])
+        }
+        Op::Delete => {
+            let existing = K::table_ref(&store.entities)
+                .get(&id)
+                .ok_or_else(|| unknown(K::NAME, id))?;
+            existing.can_delete(store, path)?;
+            let Some(old) = K::table(&mut store.entities).remove(&id) else {
+                return Err(unknown(K::NAME, id));
+            };
+            K::unindex(store, id, &old.keys());
+            Ok(vec![Change::set(path.clone(), to_value(&old))])
+        }
+        Op::Merge(Value::Object(fields)) => {
+            if !K::table(&mut store.entities).contains_key(&id) {
+                return Err(unknown(K::NAME, id));
+            }
+            let mut undo = Undo::default();
+            for (name, value) in fields {
+                let step = Change::set(path.child(name.clone()), value.clone());
+                match apply(store, &step) {
+                    Ok(inverse) => undo.then(inverse),
+                    Err(error) => {
+                        store.undo(undo);
+                        return Err(error);
+                    }
+                }
+            }
+            Ok(undo.0)
+        }
+        Op::Merge(_) => Err(wrong_type(path, "merge needs an object")),
+        op => Err(unsupported(op, path)),
+    }
+}
+
+fn entity_field<K: Kind>(
+    store: &mut Store,
+    id: K::Id,
+    field: &[String],
+    change: &Change,
+) -> Result<Vec<Change>> {
+    let path = &change.path;
+    let entity = K::table(&mut store.entities)
+        .get_mut(&id)
+        .ok_or_else(|| unknown(K::NAME, id))?;
+    let before = entity.keys();
+    let inverse = entity.field(field, &change.op, path)?;
+    let after = K::table_ref(&store.entities)
+        .get(&id)
+        .ok_or_else(|| unknown(K::NAME, id))?;
+    if let Err(error) = after.check(store, path) {
+        for step in &inverse {
+            // Reverting a write to one field of the entity cannot fail.
+            let reverted = entity_field::<K>(store, id, field_of(step), step);
+            debug_assert!(reverted.is_ok(), "reverting {} failed", step.path);
+        }
+        return Err(error);
+    }
+    let keys = after.keys();
+    if keys != before {
+        K::unindex(store, id, &before);
+        K::index(store, id, &keys);
+    }
+    Ok(inverse)
+}
+
+/// The field segments of an inverse change (after `<collection>/<id>`):
+/// the inverse of a member write may address the whole set, and vice versa.
+fn field_of(change: &Change) -> &[String] {
+    change.path.segments().get(2..).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// Leaves: typed fields read and written as JSON values.
+
+fn decode<T: DeserializeOwned>(value: &Value, path: &Path) -> Result<T> {
+    T::deserialize(value).map_err(|error| wrong_type(path, &error.to_string()))
+}
+
+/// A field that only supports `set`, with a rule on the new value.
+fn leaf<T: Serialize + DeserializeOwned>(
+    slot: &mut T,
+    op: &Op,
+    path: &Path,
+    rule: impl Fn(&T) -> Result<(), &'static str>,
+) -> Result<Vec<Change>> {
+    match op {
+        Op::Set(value) => {
+            let new: T = decode(value, path)?;
+            rule(&new).map_err(|reason| invalid(path, reason))?;
+            let old = std::mem::replace(slot, new);
+            Ok(vec![Change::set(path.clone(), to_value(&old))])
+        }
+        op => Err(unsupported(op, path)),
+    }
+}
+
+fn any<T>(_: &T) -> Result<(), &'static str> {
+    Ok(())
+}
+
+/// A number that supports `set` and `increment`.
+trait Numeric: Copy + Serialize + DeserializeOwned {
+    fn add(self, by: &Number) -> Option<Self>;
+}
+
+impl Numeric for i64 {
+    fn add(self, by: &Number) -> Option<Self> {
+        self.checked_add(by.as_i64()?)
+    }
+}
+
+impl Numeric for u32 {
+    fn add(self, by: &Number) -> Option<Self> {
+        u32::try_from(i64::from(self).checked_add(by.as_i64()?)?).ok()
+    }
+}
+
+impl Numeric for f64 {
+    fn add(self, by: &Number) -> Option<Self> {
+        let sum = self + by.as_f64()?;
+        sum.is_finite().then_some(sum)
+    }
+}
+
+fn number<T: Numeric>(
+    slot: &mut T,
+    op: &Op,
+    path: &Path,
+    rule: impl Fn(&T) -> Result<(), &'static str>,
+) -> Result<Vec<Change>> {
+    match op {
+        Op::Increment(by) => {
+            let new = slot.add(by).ok_or_else(|| {
+                invalid(
+                    path,
+                    "the result is out of range (or the increment is not a whole number)",
+                )
+            })?;
+            rule(&new).map_err(|reason| invalid(path, reason))?;
+            let old = std::mem::replace(slot, new);
+            Ok(vec![Change::set(path.clone(), to_value(&old))])
+        }
+        op => leaf(slot, op, path, rule),
+    }
+}
+
+fn finite(v: &f64) -> Result<(), &'static str> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err("must be a finite number")
+    }
+}
+
+fn positive(v: &f64) -> Result<(), &'static str> {
+    if v.is_finite() && *v > 0.0 {
+        Ok(())
+    } else {
+        Err("must be a positive number")
+    }
+}
+
+// Takes `&String` because leaf rules are `Fn(&T)` with `T = String`.
+#[allow(clippy::ptr_arg)]
+fn not_blank(v: &String) -> Result<(), &'static str> {
+    if v.trim().is_empty() {
+        Err("must not be empty")
+    } else {
+        Ok(())
+    }
+}
+
+/// `stats/<key>`: a map of named integers.
+fn stat(
+    map: &mut BTreeMap<String, i64>,
+    key: &[String],
+    op: &Op,
+    path: &Path,
+) -> Result<Vec<Change>> {
+    let [key] = key else {
+        return Err(bad_path(path, "stats are addressed as stats/<name>"));
+    };
+    match op {
+        Op::Delete => {
+            let old = map
+                .remove(key)
+                .ok_or_else(|| invalid(path, "no such stat"))?;
+            Ok(vec![Change::set(path.clone(), old)])
+        }
+        Op::Set(_) | Op::Increment(_) => {
+            let existed = map.get(key).copied();
+            let mut slot = existed.unwrap_or(0);
+            number(&mut slot, op, path, any)?;
+            map.insert(key.clone(), slot);
+            Ok(vec![match existed {
+                Some(old) => Change::set(path.clone(), old),
+                None => Change::delete(path.clone()),
+            }])
+        }
+        op => Err(unsupported(op, path)),
+    }
+}
+
+/// A set addressed as `<set>` (set, append) or `<set>/<member>` (delete).
+fn set_of<T>(set: &mut BTreeSet<T>, member: &[String], op: &Op, path: &Path) -> Result<Vec<Change>>
+where
+    T: Ord + Clone + Serialize + DeserializeOwned + FromStr,
+{
+    match (member, op) {
+        ([], Op::Append(value)) => {
+            let new: T = decode(value, path)?;
+            let key = to_key(&new);
+            Ok(if set.insert(new) {
+                vec![Change::delete(path.child(key))]
+            } else {
+                vec![]
+            })
+        }
+        ([], op) => leaf(set, op, path, any),
+        ([key], Op::Delete) => {
+            let member: T = key
+                .parse()
+                .map_err(|_| bad_path(path, "not a member of this set"))?;
+            if !set.remove(&member) {
+                return Err(invalid(path, "not in the set"));
+            }
+            Ok(vec![Change::append(path_parent(path), to_value(&member))])
+        }
+        ([_], op) => Err(unsupported(op, path)),
+        _ => Err(bad_path(path, "too many segments")),
+    }
+}
+
+/// A list addressed as `<list>` (set, append) or `<list>/<index>` (delete).
+fn list_of<T>(list: &mut Vec<T>, index: &[String], op: &Op, path: &Path) -> Result<Vec<Change>>
+where
+    T: Clone + Serialize + DeserializeOwned,
+{
+    match (index, op) {
+        ([], Op::Append(value)) => {
+            let new: T = decode(value, path)?;
+            list.push(new);
+            Ok(vec![Change::delete(
+                path.child((list.len() - 1).to_string()),
+            )])
+        }
+        ([], op) => leaf(list, op, path, any),
+        ([at], Op::Delete) => {
+            let at: usize = at
+                .parse()
+                .map_err(|_| bad_path(path, "a list element is addressed by its index"))?;
+            if at >= list.len() {
+                return Err(invalid(path, "no element at that index"));
+            }
+            let parent = path_parent(path);
+            // Removing the last element is undone by appending it; anything
+            // else by restoring the list.
+            let inverse = if at + 1 == list.len() {
+                Change::append(parent, to_value(&list[at]))
+            } else {
+                Change::set(parent, to_value(list))
+            };
+            list.remove(at);
+            Ok(vec![inverse])
+        }
+        ([_], op) => Err(unsupported(op, path)),
+        _ => Err(bad_path(path, "too many segments")),
+    }
+}
+
+fn to_key<T: Serialize>(value: &T) -> String {
+    match to_value(value) {
+        Value::String(s) => s,
+        Value::Array(parts) => parts
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    }
+}
+
+fn path_parent(path: &Path) -> Path {
+    let segments = path.segments();
+    Path::from_segments(segments[..segments.len() - 1].iter().cloned())
+}
+
+fn no_more(rest: &[String], path: &Path) -> Result<()> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        Err(bad_path(path, "no such field"))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The kinds.
+
+impl Kind for Actor {
+    type Id = ActorId;
+    type Keys = ActorKind;
+    const NAME: &'static str = "actor";
+
+    fn id(&self) -> ActorId {
+        self.id
+    }
+    fn table(entities: &mut Entities) -> &mut BTreeMap<ActorId, Self> {
+        &mut entities.actors
+    }
+    fn table_ref(entities: &Entities) -> &BTreeMap<ActorId, Self> {
+        &entities.actors
+    }
+    fn keys(&self) -> ActorKind {
+        self.kind
+    }
+    fn check(&self, _: &Store, path: &Path) -> Result<()> {
+        not_blank(&self.name).map_err(|reason| invalid(path, reason))
+    }
+    fn unindex(store: &mut Store, id: ActorId, kind: &ActorKind) {
+        unlink(&mut store.indices.actors_by_kind, kind, &id);
+    }
+    fn index(store: &mut Store, id: ActorId, kind: &ActorKind) {
+        link(&mut store.indices.actors_by_kind, *kind, id);
+    }
+    fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>> {
+        let (name, rest) = split(field);
+        match name {
+            "name" => no_more(rest, path).and_then(|()| leaf(&mut self.name, op, path, not_blank)),
+            "kind" => no_more(rest, path).and_then(|()| leaf(&mut self.kind, op, path, any)),
+            "owner" => no_more(rest, path).and_then(|()| leaf(&mut self.owner, op, path, any)),
+            "speed" => no_more(rest, path).and_then(|()| number(&mut self.speed, op, path, any)),
+            "hp" => match rest {
+                [] => match op {
+                    Op::Merge(Value::Object(fields)) => {
+                        let mut inverse = Vec::new();
+                        let before = self.hp;
+                        for (name, value) in fields {
+                            let step = Op::Set(value.clone());
+                            match self.field(
+                                &["hp".into(), name.clone()],
+                                &step,
+                                &path.child(name.clone()),
+                            ) {
+                                Ok(mut undo) => inverse.append(&mut undo),
+                                Err(error) => {
+                                    self.hp = before;
+                                    return Err(error);
+                                }
+                            }
+                        }
+                        inverse.reverse();
+                        Ok(inverse)
+                    }
+                    op => leaf(&mut self.hp, op, path, any),
+                },
+                [part] => match part.as_str() {
+                    "current" => number(&mut self.hp.current, op, path, any),
+                    "max" => number(&mut self.hp.max, op, path, any),
+                    "temp" => number(&mut self.hp.temp, op, path, any),
+                    _ => Err(bad_path(path, "no such field")),
+                },
+                _ => Err(bad_path(path, "no such field")),
+            },
+            "stats" => stat(&mut self.stats, rest, op, path),
+            _ => Err(bad_path(path, "no such field")),
+        }
+    }
+}
+
+impl Kind for Item {
+    type Id = ItemId;
+    type Keys = Option<ActorId>;
+    const NAME: &'static str = "item";
+
+    fn id(&self) -> ItemId {
+        self.id
+    }
+    fn table(entities: &mut Entities) -> &mut BTreeMap<ItemId, Self> {
+        &mut entities.items
+    }
+    fn table_ref(entities: &Entities) -> &BTreeMap<ItemId, Self> {
+        &entities.items
+    }
+    fn keys(&self) -> Option<ActorId> {
+        self.owner
+    }
+    fn check(&self, _: &Store, path: &Path) -> Result<()> {
+        not_blank(&self.name).map_err(|reason| invalid(path, reason))?;
+        if self.container == Some(self.id) {
+            return Err(invalid(path, "an item cannot contain itself"));
+        }
+        Ok(())
+    }
+    fn unindex(store: &mut Store, id: ItemId, owner: &Option<ActorId>) {
+        if let Some(owner) = owner {
+            unlink(&mut store.indices.items_by_owner, owner, &id);
+        }
+    }
+    fn index(store: &mut Store, id: ItemId, owner: &Option<ActorId>) {
+        if let Some(owner) = owner {
+            link(&mut store.indices.items_by_owner, *owner, id);
+        }
+    }
+    fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>> {
+        let (name, rest) = split(field);
+        no_more(rest, path)?;
+        match name {
+            "name" => leaf(&mut self.name, op, path, not_blank),
+            "owner" => leaf(&mut self.owner, op, path, any),
+            "container" => leaf(&mut self.container, op, path, any),
+            "quantity" => number(&mut self.quantity, op, path, any),
+            "data" => leaf(&mut self.data, op, path, any),
+            _ => Err(bad_path(path, "no such field")),
+        }
+    }
+}
+
+impl Kind for Encounter {
+    type Id = EncounterId;
+    /// The grid size decides every token's bounds in the spatial index.
+    type Keys = u64;
+    const NAME: &'static str = "encounter";
+
+    fn id(&self) -> EncounterId {
+        self.id
+    }
+    fn table(entities: &mut Entities) -> &mut BTreeMap<EncounterId, Self> {
+        &mut entities.encounters
+    }
+    fn table_ref(entities: &Entities) -> &BTreeMap<EncounterId, Self> {
+        &entities.encounters
+    }
+    fn keys(&self) -> u64 {
+        self.map.grid_size.to_bits()
+    }
+    fn check(&self, _: &Store, path: &Path) -> Result<()> {
+        not_blank(&self.name).map_err(|reason| invalid(path, reason))?;
+        positive(&self.map.grid_size).map_err(|reason| invalid(path, reason))?;
+        if !self.map.offset.is_finite() {
+            return Err(invalid(path, "the grid offset must be finite"));
+        }
+        Ok(())
+    }
+    fn can_delete(&self, store: &Store, path: &Path) -> Result<()> {
+        if store.indices.tokens_by_encounter.contains_key(&self.id) {
+            return Err(invalid(
+                path,
+                "the encounter still has tokens; delete them first",
+            ));
+        }
+        Ok(())
+    }
+    fn unindex(store: &mut Store, id: EncounterId, _: &u64) {
+        store.spatial.remove(&id);
+    }
+    fn index(store: &mut Store, id: EncounterId, _: &u64) {
+        let Some(encounter) = store.entities.encounters.get(&id) else {
+            return;
+        };
+        let tokens = store
+            .indices
+            .tokens_by_encounter
+            .get(&id)
+            .into_iter()
+            .flatten();
+        let index = rebuild_spatial(
+            encounter,
+            tokens.filter_map(|t| store.entities.tokens.get(t)).cloned(),
+        );
+        store.spatial.insert(id, index);
+    }
+    fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>> {
+        let (name, rest) = split(field);
+        match (name, rest) {
+            ("name", []) => leaf(&mut self.name, op, path, not_blank),
+            ("map", [part]) => match part.as_str() {
+                "grid_size" => number(&mut self.map.grid_size, op, path, positive),
+                "feet_per_cell" => number(&mut self.map.feet_per_cell, op, path, any),
+                "offset" => leaf(&mut self.map.offset, op, path, |p: &Point| {
+                    if p.is_finite() {
+                        Ok(())
+                    } else {
+                        Err("must be finite")
+                    }
+                }),
+                _ => Err(bad_path(path, "no such field")),
+            },
+            ("initiative", [part, index @ ..]) => match part.as_str() {
+                "order" => list_of(&mut self.initiative.order, index, op, path),
+                "turn" if index.is_empty() => number(&mut self.initiative.turn, op, path, any),
+                "round" if index.is_empty() => number(&mut self.initiative.round, op, path, any),
+                "phase" if index.is_empty() => leaf(&mut self.initiative.phase, op, path, any),
+                _ => Err(bad_path(path, "no such field")),
+            },
+            ("fog", [part]) if part == "enabled" => leaf(&mut self.fog.enabled, op, path, any),
+            ("fog", [part, cell @ ..]) if part == "revealed" => {
+                reveal(&mut self.fog.revealed, cell, op, path)
+            }
+            ("log", index) => list_of(&mut self.log, index, op, path),
+            _ => Err(bad_path(path, "no such field")),
+        }
+    }
+}
+
+/// Fog cells: `append` takes a list of cells and reveals them all (one
+/// change per brush stroke, not per cell); `revealed/<x>,<y>` delete hides
+/// one.
+fn reveal(
+    revealed: &mut BTreeSet<Cell>,
+    cell: &[String],
+    op: &Op,
+    path: &Path,
+) -> Result<Vec<Change>> {
+    match (cell, op) {
+        ([], Op::Append(value)) => {
+            let cells: Vec<Cell> = decode(value, path)?;
+            let mut inverse: Vec<Change> = Vec::new();
+            for cell in cells {
+                if revealed.insert(cell) {
+                    inverse.push(Change::delete(path.child(cell.to_string())));
+                }
+            }
+            Ok(inverse)
+        }
+        ([], op) => leaf(revealed, op, path, any),
+        ([at], Op::Delete) => {
+            let cell: Cell = at
+                .parse()
+                .map_err(|()| bad_path(path, "a cell is written <x>,<y>"))?;
+            if !revealed.remove(&cell) {
+                return Err(invalid(path, "that cell is not revealed"));
+            }
+            Ok(vec![Change::append(path_parent(path), to_value(&[cell]))])
+        }
+        ([_], op) => Err(unsupported(op, path)),
+        _ => Err(bad_path(path, "too many segments")),
+    }
+}
+
+/// Token keys: the encounter (for `tokens by encounter`) and what decides
+/// its bounds (for the spatial index).
+#[derive(PartialEq)]
+struct TokenKeys {
+    encounter: EncounterId,
+    position: Point,
+    scale: u64,
+}
+
+impl Kind for Token {
+    type Id = TokenId;
+    type Keys = TokenKeys;
+    const NAME: &'static str = "token";
+
+    fn id(&self) -> TokenId {
+        self.id
+    }
+    fn table(entities: &mut Entities) -> &mut BTreeMap<TokenId, Self> {
+        &mut entities.tokens
+    }
+    fn table_ref(entities: &Entities) -> &BTreeMap<TokenId, Self> {
+        &entities.tokens
+    }
+    fn keys(&self) -> TokenKeys {
+        TokenKeys {
+            encounter: self.encounter,
+            position: self.position,
+            scale: self.scale.to_bits(),
+        }
+    }
+    fn check(&self, store: &Store, path: &Path) -> Result<()> {
+        if !store.entities.encounters.contains_key(&self.encounter) {
+            return Err(invalid(path, "the token's encounter does not exist"));
+        }
+        if !self.position.is_finite() || !self.rotation.is_finite() {
+            return Err(invalid(path, "position and rotation must be finite"));
+        }
+        positive(&self.scale).map_err(|reason| invalid(path, reason))
+    }
+    fn unindex(store: &mut Store, id: TokenId, keys: &TokenKeys) {
+        unlink(&mut store.indices.tokens_by_encounter, &keys.encounter, &id);
+        if let Some(index) = store.spatial.get_mut(&keys.encounter) {
+            index.remove(id);
+        }
+    }
+    fn index(store: &mut Store, id: TokenId, keys: &TokenKeys) {
+        link(&mut store.indices.tokens_by_encounter, keys.encounter, id);
+        let (Some(token), Some(encounter)) = (
+            store.entities.tokens.get(&id),
+            store.entities.encounters.get(&keys.encounter),
+        ) else {
+            return;
+        };
+        let bounds = token.bounds(encounter.map.grid_size);
+        store
+            .spatial
+            .entry(keys.encounter)
+            .or_insert_with(|| spatial_index_for(encounter))
+            .upsert(id, bounds);
+    }
+    fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>> {
+        let (name, rest) = split(field);
+        match (name, rest) {
+            ("name", []) => leaf(&mut self.name, op, path, not_blank),
+            ("actor", []) => leaf(&mut self.actor, op, path, any),
+            ("encounter", []) => leaf(&mut self.encounter, op, path, any),
+            ("visibility", []) => leaf(&mut self.visibility, op, path, any),
+            ("position", []) => leaf(&mut self.position, op, path, |p: &Point| {
+                if p.is_finite() {
+                    Ok(())
+                } else {
+                    Err("must be finite")
+                }
+            }),
+            ("position", [axis]) if axis == "x" => number(&mut self.position.x, op, path, finite),
+            ("position", [axis]) if axis == "y" => number(&mut self.position.y, op, path, finite),
+            ("rotation", []) => number(&mut self.rotation, op, path, finite),
+            ("scale", []) => number(&mut self.scale, op, path, positive),
+            ("conditions", member) => set_of(&mut self.conditions, member, op, path),
+            ("stats", key) => stat(&mut self.stats, key, op, path),
+            _ => Err(bad_path(path, "no such field")),
+        }
+    }
+}
+
+impl Kind for Effect {
+    type Id = EffectId;
+    type Keys = BTreeSet<TokenId>;
+    const NAME: &'static str = "effect";
+
+    fn id(&self) -> EffectId {
+        self.id
+    }
+    fn table(entities: &mut Entities) -> &mut BTreeMap<EffectId, Self> {
+        &mut entities.effects
+    }
+    fn table_ref(entities: &Entities) -> &BTreeMap<EffectId, Self> {
+        &entities.effects
+    }
+    fn keys(&self) -> BTreeSet<TokenId> {
+        self.targets.clone()
+    }
+    fn check(&self, _: &Store, path: &Path) -> Result<()> {
+        not_blank(&self.name).map_err(|reason| invalid(path, reason))
+    }
+    fn unindex(store: &mut Store, id: EffectId, targets: &BTreeSet<TokenId>) {
+        for target in targets {
+            unlink(&mut store.indices.effects_by_target, target, &id);
+        }
+    }
+    fn index(store: &mut Store, id: EffectId, targets: &BTreeSet<TokenId>) {
+        for target in targets {
+            link(&mut store.indices.effects_by_target, *target, id);
+        }
+    }
+    fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>> {
+        let (name, rest) = split(field);
+        match (name, rest) {
+            ("name", []) => leaf(&mut self.name, op, path, not_blank),
+            ("source", []) => leaf(&mut self.source, op, path, any),
+            ("properties", []) => leaf(&mut self.properties, op, path, any),
+            ("remaining_rounds", []) => match op {
+                Op::Increment(_) => {
+                    let Some(mut rounds) = self.remaining_rounds else {
+                        return Err(invalid(path, "the effect has no duration"));
+                    };
+                    let inverse = number(&mut rounds, op, path, any)?;
+                    self.remaining_rounds = Some(rounds);
+                    Ok(inverse)
+                }
+                op => leaf(&mut self.remaining_rounds, op, path, any),
+            },
+            ("targets", member) => set_of(&mut self.targets, member, op, path),
+            _ => Err(bad_path(path, "no such field")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+fn split(field: &[String]) -> (&str, &[String]) {
+    match field {
+        [first, rest @ ..] => (first.as_str(), rest),
+        [] => ("", &[]),
+    }
+}
+
+fn parse_id<T: FromStr>(text: &str, path: &Path) -> Result<T> {
+    text.parse()
+        .map_err(|_| bad_path(path, "the id is not a UUID"))
+}
+
+fn bad_path(path: &Path, reason: &str) -> Error {
+    Error::BadPath {
+        path: path.to_string(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn wrong_type(path: &Path, reason: &str) -> Error {
+    Error::WrongType {
+        path: path.to_string(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn invalid(path: &Path, reason: &str) -> Error {
+    Error::InvalidChange {
+        path: path.to_string(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn unsupported(op: &Op, path: &Path) -> Error {
+    Error::UnsupportedOperation {
+        op: op.name(),
+        path: path.to_string(),
+    }
+}
