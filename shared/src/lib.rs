@@ -16,9 +16,15 @@
 //!   atomically and returns exact undos.
 //! - [`spatial`]: the grid index answering "which tokens are in this
 //!   viewport".
+//! - [`ot`]: the conflict rules between a pending change and a committed one.
+//! - [`optimistic`]: the client's view, confirmed state plus pending
+//!   actions, with rollback and rebase.
+//! - [`authority`]: the server's copy, which versions commits and rebases
+//!   requests made against older versions.
 //! - [`error`]: the crate's one error type.
 
 pub mod actor;
+pub mod authority;
 pub mod campaign;
 pub mod change;
 pub mod effect;
@@ -27,9 +33,14 @@ pub mod error;
 pub mod geometry;
 pub mod id;
 pub mod item;
+pub mod optimistic;
+pub mod ot;
 pub mod path;
 pub mod spatial;
 pub mod store;
 pub mod token;
+
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use error::{Error, Result};

@@ -9,7 +9,7 @@
 //! | `actors/<id>/name`, `kind`, `owner` | set |
 //! | `actors/<id>/speed`, `hp/current`, `hp/max`, `hp/temp` | set, increment |
 //! | `actors/<id>/hp` | set, merge |
-//! | `actors/<id>/stats/<key>` (also on tokens) | set, increment, delete |
+//! | `actors/<id>/stats/<key>` (also on tokens) | set, delete; increment once set |
 //! | `items/<id>/name`, `owner`, `container`, `data` | set |
 //! | `items/<id>/quantity` | set, increment |
 //! | `encounters/<id>/name`, `map/offset` | set |
@@ -312,7 +312,7 @@ fn stat(
                 .ok_or_else(|| invalid(path, "no such stat"))?;
             Ok(vec![Change::set(path.clone(), old)])
         }
-        Op::Set(_) | Op::Increment(_) => {
+        Op::Set(_) => {
             let existed = map.get(key).copied();
             let mut slot = existed.unwrap_or(0);
             number(&mut slot, op, path, any)?;
@@ -321,6 +321,13 @@ fn stat(
                 Some(old) => Change::set(path.clone(), old),
                 None => Change::delete(path.clone()),
             }])
+        }
+        // Only what exists can be incremented; `set` creates.
+        Op::Increment(_) => {
+            let slot = map
+                .get_mut(key)
+                .ok_or_else(|| invalid(path, "no such stat; set it first"))?;
+            number(slot, op, path, any)
         }
         op => Err(unsupported(op, path)),
     }

@@ -1,0 +1,146 @@
+//! Fixtures for this crate's tests: deterministic ids, entity JSON, a small
+//! store, and random changes from entropy.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    change::Change,
+    id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
+    path::Path,
+    store::Store,
+};
+
+pub(crate) fn path(text: &str) -> Path {
+    Path::parse(text).unwrap()
+}
+
+pub(crate) fn eid(n: u128) -> EncounterId {
+    EncounterId(Uuid::from_u128(0xE000 + n))
+}
+pub(crate) fn tid(n: u128) -> TokenId {
+    TokenId(Uuid::from_u128(0x7000 + n))
+}
+pub(crate) fn aid(n: u128) -> ActorId {
+    ActorId(Uuid::from_u128(0xA000 + n))
+}
+pub(crate) fn iid(n: u128) -> ItemId {
+    ItemId(Uuid::from_u128(0x1000 + n))
+}
+pub(crate) fn fid(n: u128) -> EffectId {
+    EffectId(Uuid::from_u128(0xF000 + n))
+}
+
+pub(crate) fn encounter_json(n: u128) -> Value {
+    json!({"id": eid(n), "name": format!("Encounter {n}"), "map": {"grid_size": 50.0}})
+}
+pub(crate) fn token_json(n: u128, encounter: u128, x: f64, y: f64) -> Value {
+    json!({"id": tid(n), "encounter": eid(encounter), "name": format!("Token {n}"), "position": {"x": x, "y": y}})
+}
+pub(crate) fn actor_json(n: u128, kind: &str) -> Value {
+    json!({"id": aid(n), "name": format!("Actor {n}"), "kind": kind, "hp": {"current": 10, "max": 10}})
+}
+
+pub(crate) fn set(p: &str, value: Value) -> Change {
+    Change::set(path(p), value)
+}
+
+/// A store with two encounters, three tokens, two actors.
+pub(crate) fn sample() -> Store {
+    let mut store = Store::new();
+    let changes = [
+        set(&format!("encounters/{}", eid(1)), encounter_json(1)),
+        set(&format!("encounters/{}", eid(2)), encounter_json(2)),
+        set(&format!("tokens/{}", tid(1)), token_json(1, 1, 0.0, 0.0)),
+        set(
+            &format!("tokens/{}", tid(2)),
+            token_json(2, 1, 500.0, 500.0),
+        ),
+        set(&format!("tokens/{}", tid(3)), token_json(3, 2, 0.0, 0.0)),
+        set(&format!("actors/{}", aid(1)), actor_json(1, "character")),
+        set(&format!("actors/{}", aid(2)), actor_json(2, "monster")),
+    ];
+    store.apply_all(&changes).unwrap();
+    store
+}
+
+/// A random change from entropy: mostly well-formed changes on known
+/// entities, with unknown ids, wrong types and bad operations mixed in.
+pub(crate) fn random_change(r: u64) -> Change {
+    let pick = |shift: u32, n: u64| (r >> shift) % n;
+    let n = u128::from(pick(8, 6));
+    let f = |shift: u32| ((r >> shift) % 2000) as f64 - 500.0;
+    let int = |shift: u32| ((r >> shift) % 41) as i64 - 20;
+    match pick(0, 23) {
+        0 => set(&format!("encounters/{}", eid(n % 3)), encounter_json(n % 3)),
+        1 => set(
+            &format!("encounters/{}/map/grid_size", eid(n % 3)),
+            json!(f(16).abs() + 1.0),
+        ),
+        2 => Change::delete(path(&format!("encounters/{}", eid(n % 3)))),
+        3 | 4 => set(
+            &format!("tokens/{}", tid(n)),
+            token_json(n, u128::from(pick(20, 3)), f(24), f(36)),
+        ),
+        5 | 6 => set(
+            &format!("tokens/{}/position", tid(n)),
+            json!({"x": f(16), "y": f(28)}),
+        ),
+        7 => Change::increment(path(&format!("tokens/{}/position/y", tid(n))), int(16)),
+        8 => set(
+            &format!("tokens/{}/encounter", tid(n)),
+            json!(eid(u128::from(pick(16, 4)))),
+        ),
+        9 => Change::delete(path(&format!("tokens/{}", tid(n)))),
+        10 => set(&format!("tokens/{}/scale", tid(n)), json!(int(16))),
+        11 => Change::append(
+            path(&format!("tokens/{}/conditions", tid(n))),
+            ["prone", "stunned"][pick(16, 2) as usize],
+        ),
+        12 => Change::delete(path(&format!("tokens/{}/conditions/prone", tid(n)))),
+        13 => set(
+            &format!("actors/{}", aid(n)),
+            actor_json(n, ["character", "npc", "monster"][pick(16, 3) as usize]),
+        ),
+        14 => set(
+            &format!("actors/{}/kind", aid(n)),
+            json!(["character", "npc", "monster", "dragon"][pick(16, 4) as usize]),
+        ),
+        15 => Change::increment(path(&format!("actors/{}/hp/current", aid(n))), int(16)),
+        16 => Change::delete(path(&format!("actors/{}", aid(n)))),
+        17 => set(
+            &format!("items/{}", iid(n)),
+            json!({"id": iid(n), "name": "Torch", "owner": aid(u128::from(pick(16, 4)))}),
+        ),
+        18 => set(
+            &format!("items/{}/owner", iid(n)),
+            if pick(16, 3) == 0 {
+                Value::Null
+            } else {
+                json!(aid(u128::from(pick(18, 4))))
+            },
+        ),
+        19 => set(
+            &format!("effects/{}", fid(n)),
+            json!({"id": fid(n), "name": "Bless", "targets": [tid(n), tid(u128::from(pick(16, 6)))]}),
+        ),
+        20 => Change::append(
+            path(&format!("effects/{}/targets", fid(n))),
+            json!(tid(u128::from(pick(16, 6)))),
+        ),
+        21 => Change::merge(
+            path(&format!("tokens/{}", tid(n))),
+            json!({"rotation": f(16), "scale": int(26)}),
+        ),
+        _ => Change::append(
+            path(&format!("encounters/{}/fog/revealed", eid(n % 3))),
+            json!([[int(16), int(24)]]),
+        ),
+    }
+}
+
+/// The store's entities as JSON: equal strings mean bit-for-bit equal
+/// numbers (unlike `==` on floats, which equates 0.0 and -0.0).
+pub(crate) fn exact(store: &Store) -> String {
+    serde_json::to_string(store.entities()).unwrap()
+}
