@@ -16,6 +16,9 @@
 //!   atomically and returns exact undos.
 //! - [`spatial`]: the grid index answering "which tokens are in this
 //!   viewport".
+//! - [`action`]: typed requests and the changes each makes.
+//! - [`rules`]: roles, who may request what, and the approval policy that
+//!   decides what applies at once and what waits for the GM.
 //! - [`ot`]: the conflict rules between a pending change and a committed one.
 //! - [`optimistic`]: the client's view, confirmed state plus pending
 //!   actions, with rollback and rebase.
@@ -23,6 +26,7 @@
 //!   requests made against older versions.
 //! - [`error`]: the crate's one error type.
 
+pub mod action;
 pub mod actor;
 pub mod authority;
 pub mod campaign;
@@ -36,6 +40,7 @@ pub mod item;
 pub mod optimistic;
 pub mod ot;
 pub mod path;
+pub mod rules;
 pub mod spatial;
 pub mod store;
 pub mod token;

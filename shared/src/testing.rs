@@ -144,3 +144,45 @@ pub(crate) fn random_change(r: u64) -> Change {
 pub(crate) fn exact(store: &Store) -> String {
     serde_json::to_string(store.entities()).unwrap()
 }
+
+/// A player's account in [`table`].
+pub(crate) fn player() -> crate::id::UserId {
+    crate::id::UserId(Uuid::from_u128(0x5E11))
+}
+
+/// Another player's account.
+pub(crate) fn other_player() -> crate::id::UserId {
+    crate::id::UserId(Uuid::from_u128(0x5E12))
+}
+
+/// A table: encounter 1 (grid 50 px, 5 ft) with the player's token 1
+/// (actor 1, speed 30) at the origin, a monster's token 2 visible, a
+/// hidden token 3 and a GM-only token 4, and the other player's token 5.
+pub(crate) fn table() -> Store {
+    let mut store = Store::new();
+    let mut changes = vec![set(&format!("encounters/{}", eid(1)), encounter_json(1))];
+    let actors = [
+        (1, "character", Some(player())),
+        (2, "monster", None),
+        (5, "character", Some(other_player())),
+    ];
+    for (n, kind, owner) in actors {
+        let mut actor = actor_json(n, kind);
+        actor["owner"] = json!(owner);
+        changes.push(set(&format!("actors/{}", aid(n)), actor));
+    }
+    for (n, actor, visibility) in [
+        (1, 1, "visible"),
+        (2, 2, "visible"),
+        (3, 2, "hidden"),
+        (4, 2, "gm_only"),
+        (5, 5, "visible"),
+    ] {
+        let mut token = token_json(n, 1, 0.0, 0.0);
+        token["actor"] = json!(aid(actor));
+        token["visibility"] = json!(visibility);
+        changes.push(set(&format!("tokens/{}", tid(n)), token));
+    }
+    store.apply_all(&changes).unwrap();
+    store
+}

@@ -12,7 +12,7 @@
 //! | `actors/<id>/stats/<key>` (also on tokens) | set, delete; increment once set |
 //! | `items/<id>/name`, `owner`, `container`, `data` | set |
 //! | `items/<id>/quantity` | set, increment |
-//! | `encounters/<id>/name`, `map/offset` | set |
+//! | `encounters/<id>/name`, `map`, `map/offset`, `initiative`, `fog` | set |
 //! | `encounters/<id>/map/grid_size`, `map/feet_per_cell` | set, increment |
 //! | `encounters/<id>/initiative/turn`, `round` | set, increment |
 //! | `encounters/<id>/initiative/phase`, `fog/enabled` | set |
@@ -605,6 +605,21 @@ impl Kind for Encounter {
         let (name, rest) = split(field);
         match (name, rest) {
             ("name", []) => leaf(&mut self.name, op, path, not_blank),
+            ("map", []) => leaf(
+                &mut self.map,
+                op,
+                path,
+                |map: &crate::encounter::MapSettings| {
+                    positive(&map.grid_size)?;
+                    if map.offset.is_finite() {
+                        Ok(())
+                    } else {
+                        Err("the grid offset must be finite")
+                    }
+                },
+            ),
+            ("initiative", []) => leaf(&mut self.initiative, op, path, any),
+            ("fog", []) => leaf(&mut self.fog, op, path, any),
             ("map", [part]) => match part.as_str() {
                 "grid_size" => number(&mut self.map.grid_size, op, path, positive),
                 "feet_per_cell" => number(&mut self.map.feet_per_cell, op, path, any),

@@ -1,0 +1,385 @@
+//! What players and the GM ask for: typed actions, each translated into
+//! state changes against the current state.
+//!
+//! The same translation runs in the browser (to show the result at once)
+//! and on the server (to decide and commit it).
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::{
+    Error, Result,
+    change::Change,
+    effect::Effect,
+    encounter::{LogEntry, LogKind, Phase},
+    geometry::{Cell, Point},
+    id::{ActorId, EffectId, EncounterId, TokenId, UserId},
+    path::Path,
+    store::{Store, to_value},
+    token::Visibility,
+};
+
+/// The longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 2000;
+
+/// A request to change the shared state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// Move a token to a point (the drop at the end of a drag).
+    MoveToken {
+        /// The token.
+        token: TokenId,
+        /// Its new top-left corner.
+        to: Point,
+    },
+    /// Damage (negative) or heal (positive) an actor.
+    AdjustHp {
+        /// The actor.
+        actor: ActorId,
+        /// Hit points to add.
+        delta: i64,
+    },
+    /// Give a token a condition.
+    AddCondition {
+        /// The token.
+        token: TokenId,
+        /// The condition ("prone").
+        condition: String,
+    },
+    /// Take a condition away.
+    RemoveCondition {
+        /// The token.
+        token: TokenId,
+        /// The condition.
+        condition: String,
+    },
+    /// Start an effect.
+    ApplyEffect {
+        /// The effect, with a new id.
+        effect: Effect,
+    },
+    /// End an effect early.
+    EndEffect {
+        /// The effect.
+        effect: EffectId,
+    },
+    /// Show or hide a token (GM).
+    SetVisibility {
+        /// The token.
+        token: TokenId,
+        /// Who may see it.
+        visibility: Visibility,
+    },
+    /// Reveal fog-of-war cells (GM).
+    RevealFog {
+        /// The encounter.
+        encounter: EncounterId,
+        /// The cells.
+        cells: Vec<Cell>,
+    },
+    /// Cover cells with fog again (GM).
+    HideFog {
+        /// The encounter.
+        encounter: EncounterId,
+        /// The cells.
+        cells: Vec<Cell>,
+    },
+    /// Set the turn order and start combat (GM).
+    StartCombat {
+        /// The encounter.
+        encounter: EncounterId,
+        /// Tokens in the order they act.
+        order: Vec<TokenId>,
+    },
+    /// End the current turn: the next token acts; after the last, a new
+    /// round starts and effects count down.
+    NextTurn {
+        /// The encounter.
+        encounter: EncounterId,
+    },
+    /// Say something in the encounter's log.
+    Chat {
+        /// The encounter.
+        encounter: EncounterId,
+        /// The message.
+        text: String,
+    },
+    /// Raw changes (GM tools).
+    Edit {
+        /// The changes.
+        changes: Vec<Change>,
+    },
+}
+
+/// The kinds of action, for approval rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// [`Action::MoveToken`].
+    MoveToken,
+    /// [`Action::AdjustHp`].
+    AdjustHp,
+    /// [`Action::AddCondition`] and [`Action::RemoveCondition`].
+    Condition,
+    /// [`Action::ApplyEffect`] and [`Action::EndEffect`].
+    Effect,
+    /// [`Action::SetVisibility`].
+    Visibility,
+    /// [`Action::RevealFog`] and [`Action::HideFog`].
+    Fog,
+    /// [`Action::StartCombat`] and [`Action::NextTurn`].
+    Initiative,
+    /// [`Action::Chat`].
+    Chat,
+    /// [`Action::Edit`].
+    Edit,
+}
+
+impl Action {
+    /// Its kind.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::MoveToken { .. } => ActionKind::MoveToken,
+            Action::AdjustHp { .. } => ActionKind::AdjustHp,
+            Action::AddCondition { .. } | Action::RemoveCondition { .. } => ActionKind::Condition,
+            Action::ApplyEffect { .. } | Action::EndEffect { .. } => ActionKind::Effect,
+            Action::SetVisibility { .. } => ActionKind::Visibility,
+            Action::RevealFog { .. } | Action::HideFog { .. } => ActionKind::Fog,
+            Action::StartCombat { .. } | Action::NextTurn { .. } => ActionKind::Initiative,
+            Action::Chat { .. } => ActionKind::Chat,
+            Action::Edit { .. } => ActionKind::Edit,
+        }
+    }
+
+    /// The changes this action makes to `store`, requested by `by`.
+    /// Refers only to what exists; whether `by` may ask is
+    /// [`crate::rules::authorize`]'s question.
+    pub fn changes(&self, store: &Store, by: UserId) -> Result<Vec<Change>> {
+        match self {
+            Action::MoveToken { token, to } => {
+                existing_token(store, *token)?;
+                if !to.is_finite() {
+                    return Err(Error::InvalidAction(
+                        "a token must move to a finite position".into(),
+                    ));
+                }
+                Ok(vec![Change::set(
+                    token_path(*token, "position"),
+                    to_value(to),
+                )])
+            }
+            Action::AdjustHp { actor, delta } => {
+                store.actor(*actor).ok_or_else(|| unknown("actor", actor))?;
+                Ok(vec![Change::increment(
+                    Path::from_segments([
+                        "actors".to_owned(),
+                        actor.to_string(),
+                        "hp".into(),
+                        "current".into(),
+                    ]),
+                    *delta,
+                )])
+            }
+            Action::AddCondition { token, condition } => {
+                existing_token(store, *token)?;
+                let condition = condition_name(condition)?;
+                Ok(vec![Change::append(
+                    token_path(*token, "conditions"),
+                    condition,
+                )])
+            }
+            Action::RemoveCondition { token, condition } => {
+                let existing = existing_token(store, *token)?;
+                let condition = condition_name(condition)?;
+                if !existing.conditions.contains(&condition) {
+                    return Err(Error::InvalidAction(format!(
+                        "the token is not {condition}"
+                    )));
+                }
+                Ok(vec![Change::delete(
+                    token_path(*token, "conditions").child(condition),
+                )])
+            }
+            Action::ApplyEffect { effect } => {
+                if store.effect(effect.id).is_some() {
+                    return Err(Error::InvalidAction(
+                        "an effect with this id already exists".into(),
+                    ));
+                }
+                for target in &effect.targets {
+                    existing_token(store, *target)?;
+                }
+                Ok(vec![Change::set(
+                    Path::from_segments(["effects".to_owned(), effect.id.to_string()]),
+                    to_value(effect),
+                )])
+            }
+            Action::EndEffect { effect } => {
+                store
+                    .effect(*effect)
+                    .ok_or_else(|| unknown("effect", effect))?;
+                Ok(vec![Change::delete(Path::from_segments([
+                    "effects".to_owned(),
+                    effect.to_string(),
+                ]))])
+            }
+            Action::SetVisibility { token, visibility } => {
+                existing_token(store, *token)?;
+                Ok(vec![Change::set(
+                    token_path(*token, "visibility"),
+                    to_value(visibility),
+                )])
+            }
+            Action::RevealFog { encounter, cells } => {
+                existing_encounter(store, *encounter)?;
+                Ok(vec![Change::append(
+                    encounter_path(*encounter, &["fog", "revealed"]),
+                    to_value(cells),
+                )])
+            }
+            Action::HideFog { encounter, cells } => {
+                let revealed = &existing_encounter(store, *encounter)?.fog.revealed;
+                let path = encounter_path(*encounter, &["fog", "revealed"]);
+                let mut seen = std::collections::BTreeSet::new();
+                Ok(cells
+                    .iter()
+                    .filter(|cell| revealed.contains(cell) && seen.insert(**cell))
+                    .map(|cell| Change::delete(path.child(cell.to_string())))
+                    .collect())
+            }
+            Action::StartCombat { encounter, order } => {
+                existing_encounter(store, *encounter)?;
+                for token in order {
+                    let found = existing_token(store, *token)?;
+                    if found.encounter != *encounter {
+                        return Err(Error::InvalidAction(
+                            "every token in the order must be on this encounter".into(),
+                        ));
+                    }
+                }
+                Ok(vec![Change::set(
+                    encounter_path(*encounter, &["initiative"]),
+                    json!({"order": order, "turn": 0, "round": 1, "phase": Phase::Combat}),
+                )])
+            }
+            Action::NextTurn { encounter } => next_turn(store, *encounter),
+            Action::Chat { encounter, text } => {
+                existing_encounter(store, *encounter)?;
+                let text = text.trim();
+                if text.is_empty() {
+                    return Err(Error::InvalidAction("say something".into()));
+                }
+                if text.chars().count() > MAX_CHAT_CHARS {
+                    return Err(Error::InvalidAction(format!(
+                        "a message can have at most {MAX_CHAT_CHARS} characters"
+                    )));
+                }
+                let entry = LogEntry {
+                    by: Some(by),
+                    kind: LogKind::Chat,
+                    text: text.to_owned(),
+                };
+                Ok(vec![Change::append(
+                    encounter_path(*encounter, &["log"]),
+                    to_value(&entry),
+                )])
+            }
+            Action::Edit { changes } => Ok(changes.clone()),
+        }
+    }
+
+    /// The tokens this action acts on, for the visibility rules.
+    pub fn tokens(&self, store: &Store) -> Vec<TokenId> {
+        match self {
+            Action::MoveToken { token, .. }
+            | Action::AddCondition { token, .. }
+            | Action::RemoveCondition { token, .. }
+            | Action::SetVisibility { token, .. } => vec![*token],
+            Action::ApplyEffect { effect } => effect.targets.iter().copied().collect(),
+            Action::EndEffect { effect } => store
+                .effect(*effect)
+                .map(|e| e.targets.iter().copied().collect())
+                .unwrap_or_default(),
+            Action::StartCombat { order, .. } => order.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {
+    let initiative = &existing_encounter(store, encounter)?.initiative;
+    if initiative.phase != Phase::Combat || initiative.order.is_empty() {
+        return Err(Error::InvalidAction(
+            "the encounter is not in combat".into(),
+        ));
+    }
+    let next = initiative.turn + 1;
+    if (next as usize) < initiative.order.len() {
+        return Ok(vec![Change::set(
+            encounter_path(encounter, &["initiative", "turn"]),
+            next,
+        )]);
+    }
+    // A new round: back to the top, and effects on this encounter's tokens
+    // count down, ending at zero.
+    let mut changes = vec![
+        Change::set(encounter_path(encounter, &["initiative", "turn"]), 0),
+        Change::increment(encounter_path(encounter, &["initiative", "round"]), 1),
+    ];
+    let mut effects: Vec<&Effect> = store
+        .tokens_in(encounter)
+        .flat_map(|token| store.effects_on(token.id))
+        .filter(|effect| effect.remaining_rounds.is_some())
+        .collect();
+    effects.sort_by_key(|effect| effect.id);
+    effects.dedup_by_key(|effect| effect.id);
+    for effect in effects {
+        let path = Path::from_segments(["effects".to_owned(), effect.id.to_string()]);
+        changes.push(match effect.remaining_rounds {
+            Some(0 | 1) => Change::delete(path),
+            _ => Change::increment(path.child("remaining_rounds"), -1),
+        });
+    }
+    Ok(changes)
+}
+
+fn existing_token(store: &Store, id: TokenId) -> Result<&crate::token::Token> {
+    store.token(id).ok_or_else(|| unknown("token", id))
+}
+
+fn existing_encounter(store: &Store, id: EncounterId) -> Result<&crate::encounter::Encounter> {
+    store.encounter(id).ok_or_else(|| unknown("encounter", id))
+}
+
+fn unknown(kind: &'static str, id: impl ToString) -> Error {
+    Error::UnknownEntity {
+        kind,
+        id: id.to_string(),
+    }
+}
+
+fn condition_name(raw: &str) -> Result<String> {
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() || name.len() > 40 || name.contains('/') {
+        return Err(Error::InvalidAction(
+            "a condition is a short name such as \"prone\"".into(),
+        ));
+    }
+    Ok(name)
+}
+
+fn token_path(token: TokenId, field: &str) -> Path {
+    Path::from_segments(["tokens".to_owned(), token.to_string(), field.to_owned()])
+}
+
+fn encounter_path(encounter: EncounterId, fields: &[&str]) -> Path {
+    Path::from_segments(
+        ["encounters".to_owned(), encounter.to_string()]
+            .into_iter()
+            .chain(fields.iter().map(|f| (*f).to_owned())),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,283 @@
+use serde_json::json;
+
+use super::*;
+use crate::{effect::Effect, encounter::Phase, testing::*};
+
+fn apply(store: &mut Store, action: &Action) -> Result<()> {
+    let changes = action.changes(store, player())?;
+    store.apply_all(&changes).map(drop)
+}
+
+#[test]
+fn move_sets_the_position() {
+    let mut store = table();
+    apply(
+        &mut store,
+        &Action::MoveToken {
+            token: tid(1),
+            to: Point::new(100.0, 50.0),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        store.token(tid(1)).unwrap().position,
+        Point::new(100.0, 50.0)
+    );
+    assert!(matches!(
+        apply(
+            &mut store,
+            &Action::MoveToken {
+                token: tid(1),
+                to: Point::new(f64::NAN, 0.0)
+            }
+        ),
+        Err(Error::InvalidAction(_))
+    ));
+    assert!(matches!(
+        apply(
+            &mut store,
+            &Action::MoveToken {
+                token: tid(99),
+                to: Point::new(1.0, 0.0)
+            }
+        ),
+        Err(Error::UnknownEntity { kind: "token", .. })
+    ));
+}
+
+#[test]
+fn hp_and_conditions() {
+    let mut store = table();
+    apply(
+        &mut store,
+        &Action::AdjustHp {
+            actor: aid(2),
+            delta: -7,
+        },
+    )
+    .unwrap();
+    assert_eq!(store.actor(aid(2)).unwrap().hp.current, 3);
+    apply(
+        &mut store,
+        &Action::AddCondition {
+            token: tid(2),
+            condition: " Prone ".into(),
+        },
+    )
+    .unwrap();
+    assert!(store.token(tid(2)).unwrap().conditions.contains("prone"));
+    apply(
+        &mut store,
+        &Action::RemoveCondition {
+            token: tid(2),
+            condition: "prone".into(),
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        apply(
+            &mut store,
+            &Action::RemoveCondition {
+                token: tid(2),
+                condition: "prone".into()
+            }
+        ),
+        Err(Error::InvalidAction(_))
+    ));
+    assert!(
+        apply(
+            &mut store,
+            &Action::AddCondition {
+                token: tid(2),
+                condition: "a/b".into()
+            }
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn effects_start_and_end() {
+    let mut store = table();
+    let effect = Effect {
+        id: fid(1),
+        name: "Bless".into(),
+        targets: [tid(1), tid(5)].into(),
+        remaining_rounds: Some(10),
+        source: Some(tid(1)),
+        properties: Default::default(),
+    };
+    apply(
+        &mut store,
+        &Action::ApplyEffect {
+            effect: effect.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(store.effects_on(tid(5)).count(), 1);
+    assert!(apply(&mut store, &Action::ApplyEffect { effect }).is_err());
+    apply(&mut store, &Action::EndEffect { effect: fid(1) }).unwrap();
+    assert_eq!(store.effects_on(tid(5)).count(), 0);
+}
+
+#[test]
+fn turns_advance_and_rounds_count_effects_down() {
+    let mut store = table();
+    let effect = |n: u128, rounds: u32| Effect {
+        id: fid(n),
+        name: "Haste".into(),
+        targets: [tid(1)].into(),
+        remaining_rounds: Some(rounds),
+        source: None,
+        properties: Default::default(),
+    };
+    apply(
+        &mut store,
+        &Action::ApplyEffect {
+            effect: effect(1, 1),
+        },
+    )
+    .unwrap();
+    apply(
+        &mut store,
+        &Action::ApplyEffect {
+            effect: effect(2, 3),
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        apply(&mut store, &Action::NextTurn { encounter: eid(1) }),
+        Err(Error::InvalidAction(_))
+    ));
+    apply(
+        &mut store,
+        &Action::StartCombat {
+            encounter: eid(1),
+            order: vec![tid(2), tid(1)],
+        },
+    )
+    .unwrap();
+    assert_eq!(store_initiative(&store).phase, Phase::Combat);
+    assert_eq!(store_initiative(&store).current(), Some(tid(2)));
+    apply(&mut store, &Action::NextTurn { encounter: eid(1) }).unwrap();
+    assert_eq!(store_initiative(&store).current(), Some(tid(1)));
+    apply(&mut store, &Action::NextTurn { encounter: eid(1) }).unwrap();
+    let initiative = store_initiative(&store);
+    assert_eq!((initiative.turn, initiative.round), (0, 2));
+    assert!(store.effect(fid(1)).is_none(), "a one-round effect ends");
+    assert_eq!(store.effect(fid(2)).unwrap().remaining_rounds, Some(2));
+}
+
+fn store_initiative(store: &Store) -> crate::encounter::Initiative {
+    store.encounter(eid(1)).unwrap().initiative.clone()
+}
+
+#[test]
+fn combat_order_must_be_tokens_of_the_encounter() {
+    let mut store = table();
+    store
+        .apply(&set(&format!("encounters/{}", eid(2)), encounter_json(2)))
+        .unwrap();
+    store
+        .apply(&set(
+            &format!("tokens/{}", tid(9)),
+            token_json(9, 2, 0.0, 0.0),
+        ))
+        .unwrap();
+    assert!(matches!(
+        apply(
+            &mut store,
+            &Action::StartCombat {
+                encounter: eid(1),
+                order: vec![tid(1), tid(9)]
+            }
+        ),
+        Err(Error::InvalidAction(_))
+    ));
+}
+
+#[test]
+fn fog_reveals_and_hides() {
+    let mut store = table();
+    apply(
+        &mut store,
+        &Action::RevealFog {
+            encounter: eid(1),
+            cells: vec![Cell(0, 0), Cell(1, 0)],
+        },
+    )
+    .unwrap();
+    // Hiding ignores cells that are not revealed and duplicates.
+    apply(
+        &mut store,
+        &Action::HideFog {
+            encounter: eid(1),
+            cells: vec![Cell(1, 0), Cell(1, 0), Cell(7, 7)],
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        store
+            .encounter(eid(1))
+            .unwrap()
+            .fog
+            .revealed
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![Cell(0, 0)]
+    );
+}
+
+#[test]
+fn chat_is_logged_with_its_author() {
+    let mut store = table();
+    apply(
+        &mut store,
+        &Action::Chat {
+            encounter: eid(1),
+            text: "  I attack!  ".into(),
+        },
+    )
+    .unwrap();
+    let entry = store.encounter(eid(1)).unwrap().log.last().unwrap().clone();
+    assert_eq!(
+        (entry.by, entry.kind, entry.text.as_str()),
+        (Some(player()), LogKind::Chat, "I attack!")
+    );
+    assert!(
+        apply(
+            &mut store,
+            &Action::Chat {
+                encounter: eid(1),
+                text: "   ".into()
+            }
+        )
+        .is_err()
+    );
+    let long = "x".repeat(MAX_CHAT_CHARS + 1);
+    assert!(
+        apply(
+            &mut store,
+            &Action::Chat {
+                encounter: eid(1),
+                text: long
+            }
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn actions_serialize_with_a_kind_tag() {
+    let action = Action::MoveToken {
+        token: tid(1),
+        to: Point::new(1.0, 2.0),
+    };
+    let json = serde_json::to_value(&action).unwrap();
+    assert_eq!(
+        json,
+        json!({"kind": "move_token", "token": tid(1), "to": {"x": 1.0, "y": 2.0}})
+    );
+    assert_eq!(serde_json::from_value::<Action>(json).unwrap(), action);
+}

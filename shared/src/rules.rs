@@ -1,0 +1,264 @@
+//! Who may do what, and which requests the GM must see.
+//!
+//! [`authorize`] answers "may this participant ask for this at all";
+//! [`ApprovalPolicy::decide`] answers "does it apply at once, or wait for
+//! the GM". A player is never told that a token they cannot see exists:
+//! acting on one fails exactly like acting on an id that does not exist.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Error, Result,
+    action::{Action, ActionKind},
+    id::{ActorId, TokenId, UserId},
+    store::Store,
+};
+
+/// A participant's role in a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The game master: sees everything, decides everything.
+    Gm,
+    /// A player the GM delegated GM powers to.
+    AssistantGm,
+    /// Plays the actors they own.
+    Player,
+    /// Watches; may chat.
+    Observer,
+}
+
+impl Role {
+    /// True for the GM and assistant GMs.
+    pub fn is_gm(self) -> bool {
+        matches!(self, Role::Gm | Role::AssistantGm)
+    }
+}
+
+/// Someone in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Their account.
+    pub user: UserId,
+    /// Their role.
+    pub role: Role,
+}
+
+/// Whether `who` may request `action` against `store`.
+pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()> {
+    if who.role.is_gm() {
+        return Ok(());
+    }
+    if who.role == Role::Observer {
+        return match action {
+            Action::Chat { .. } => Ok(()),
+            _ => Err(Error::Forbidden(
+                "observers can watch and chat, not act".into(),
+            )),
+        };
+    }
+    // A player. First: nothing they cannot see may be named.
+    for token in action.tokens(store) {
+        visible_token(store, token)?;
+    }
+    match action {
+        Action::MoveToken { token, .. } => {
+            if owns_token(store, who.user, *token) {
+                Ok(())
+            } else {
+                Err(Error::Forbidden("you can only move your own tokens".into()))
+            }
+        }
+        Action::AdjustHp { actor, .. } => visible_actor(store, who.user, *actor),
+        Action::AddCondition { .. }
+        | Action::RemoveCondition { .. }
+        | Action::ApplyEffect { .. }
+        | Action::EndEffect { .. }
+        | Action::Chat { .. } => Ok(()),
+        Action::NextTurn { encounter } => {
+            let current = store
+                .encounter(*encounter)
+                .and_then(|e| e.initiative.current());
+            match current {
+                Some(token) if owns_token(store, who.user, token) => Ok(()),
+                _ => Err(Error::Forbidden(
+                    "only the GM, or the player whose turn it is, can end the turn".into(),
+                )),
+            }
+        }
+        Action::SetVisibility { .. }
+        | Action::RevealFog { .. }
+        | Action::HideFog { .. }
+        | Action::StartCombat { .. }
+        | Action::Edit { .. } => Err(Error::Forbidden("only the GM can do that".into())),
+    }
+}
+
+/// Whether `who` may approve, modify or reject requests.
+pub fn may_decide(who: &Participant) -> Result<()> {
+    if who.role.is_gm() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("only the GM decides on requests".into()))
+    }
+}
+
+/// True when the token exists, is visible to players, and stands for an
+/// actor `user` owns.
+pub fn owns_token(store: &Store, user: UserId, token: TokenId) -> bool {
+    store
+        .token(token)
+        .filter(|t| t.visibility.players_see())
+        .and_then(|t| t.actor)
+        .and_then(|actor| store.actor(actor))
+        .is_some_and(|actor| actor.owner == Some(user))
+}
+
+fn visible_token(store: &Store, token: TokenId) -> Result<()> {
+    match store.token(token) {
+        Some(found) if found.visibility.players_see() => Ok(()),
+        // Same error as a token that does not exist.
+        _ => Err(Error::UnknownEntity {
+            kind: "token",
+            id: token.to_string(),
+        }),
+    }
+}
+
+/// A player may name an actor they own or one with a visible token.
+fn visible_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
+    let owned = store.actor(actor).is_some_and(|a| a.owner == Some(user));
+    let seen = store
+        .entities()
+        .tokens
+        .values()
+        .any(|t| t.actor == Some(actor) && t.visibility.players_see());
+    if owned || seen {
+        Ok(())
+    } else {
+        Err(Error::UnknownEntity {
+            kind: "actor",
+            id: actor.to_string(),
+        })
+    }
+}
+
+/// When a kind of request applies without the GM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum AutoApprove {
+    /// Always waits for the GM.
+    Never,
+    /// Always applies at once.
+    Always,
+    /// A move of the player's own token, no farther than its actor's speed;
+    /// in combat, only on that token's turn if `on_own_turn`.
+    OwnTokenWithinSpeed {
+        /// Require it to be the token's turn during combat.
+        on_own_turn: bool,
+    },
+}
+
+/// A session's approval rules, per kind of action. Kinds without a rule
+/// wait for the GM. The GM's own requests always apply at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalPolicy {
+    /// The rules.
+    pub rules: BTreeMap<ActionKind, AutoApprove>,
+}
+
+impl Default for ApprovalPolicy {
+    /// Moves within speed on your turn and chat apply at once; the rest
+    /// waits for the GM.
+    fn default() -> Self {
+        Self {
+            rules: BTreeMap::from([
+                (
+                    ActionKind::MoveToken,
+                    AutoApprove::OwnTokenWithinSpeed { on_own_turn: true },
+                ),
+                (ActionKind::Chat, AutoApprove::Always),
+            ]),
+        }
+    }
+}
+
+/// Whether a request applies now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Approval {
+    /// Apply it.
+    Auto,
+    /// Queue it for the GM, with the reason shown to the player.
+    Gm {
+        /// Why it waits.
+        reason: String,
+    },
+}
+
+impl ApprovalPolicy {
+    /// Decides an authorized request.
+    pub fn decide(&self, who: &Participant, action: &Action, store: &Store) -> Approval {
+        if who.role.is_gm() {
+            return Approval::Auto;
+        }
+        let gm = |reason: &str| Approval::Gm {
+            reason: reason.to_owned(),
+        };
+        match self
+            .rules
+            .get(&action.kind())
+            .copied()
+            .unwrap_or(AutoApprove::Never)
+        {
+            AutoApprove::Never => gm("this kind of request waits for the GM"),
+            AutoApprove::Always => Approval::Auto,
+            AutoApprove::OwnTokenWithinSpeed { on_own_turn } => {
+                let Action::MoveToken { token, to } = action else {
+                    return gm("this kind of request waits for the GM");
+                };
+                move_within_speed(store, who.user, *token, *to, on_own_turn)
+                    .map_or_else(|reason| gm(reason), |()| Approval::Auto)
+            }
+        }
+    }
+}
+
+fn move_within_speed(
+    store: &Store,
+    user: UserId,
+    token: TokenId,
+    to: crate::geometry::Point,
+    on_own_turn: bool,
+) -> Result<(), &'static str> {
+    if !owns_token(store, user, token) {
+        return Err("only your own tokens move without the GM");
+    }
+    let token = store.token(token).ok_or("no such token")?;
+    let encounter = store
+        .encounter(token.encounter)
+        .ok_or("no such encounter")?;
+    let actor = token
+        .actor
+        .and_then(|a| store.actor(a))
+        .ok_or("the token has no actor")?;
+    if on_own_turn
+        && encounter.initiative.phase == crate::encounter::Phase::Combat
+        && encounter.initiative.current() != Some(token.id)
+    {
+        return Err("it is not your turn");
+    }
+    let steps = encounter
+        .map
+        .cell_at(token.position)
+        .steps_to(encounter.map.cell_at(to));
+    let feet = u64::from(steps) * u64::from(encounter.map.feet_per_cell);
+    if feet > u64::from(actor.speed) {
+        return Err("farther than the token's speed");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

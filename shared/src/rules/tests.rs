@@ -1,0 +1,256 @@
+use serde_json::json;
+
+use super::*;
+use crate::{geometry::Point, testing::*};
+
+fn gm() -> Participant {
+    Participant {
+        user: crate::id::UserId(uuid::Uuid::from_u128(0x6A)),
+        role: Role::Gm,
+    }
+}
+fn me() -> Participant {
+    Participant {
+        user: player(),
+        role: Role::Player,
+    }
+}
+fn observer() -> Participant {
+    Participant {
+        user: other_player(),
+        role: Role::Observer,
+    }
+}
+fn move_to(token: u128, x: f64, y: f64) -> Action {
+    Action::MoveToken {
+        token: tid(token),
+        to: Point::new(x, y),
+    }
+}
+fn chat() -> Action {
+    Action::Chat {
+        encounter: eid(1),
+        text: "hi".into(),
+    }
+}
+
+fn forbidden(result: Result<()>) -> bool {
+    matches!(result, Err(Error::Forbidden(_)))
+}
+
+#[test]
+fn the_gm_may_do_anything() {
+    let store = table();
+    for action in [
+        move_to(3, 0.0, 0.0),
+        Action::RevealFog {
+            encounter: eid(1),
+            cells: vec![],
+        },
+        Action::Edit { changes: vec![] },
+    ] {
+        assert_eq!(authorize(&gm(), &action, &store), Ok(()));
+    }
+    let assistant = Participant {
+        role: Role::AssistantGm,
+        ..me()
+    };
+    assert_eq!(authorize(&assistant, &move_to(2, 0.0, 0.0), &store), Ok(()));
+    assert_eq!(may_decide(&assistant), Ok(()));
+}
+
+#[test]
+fn players_move_only_their_own_tokens() {
+    let store = table();
+    assert_eq!(authorize(&me(), &move_to(1, 50.0, 0.0), &store), Ok(()));
+    assert!(forbidden(authorize(&me(), &move_to(2, 50.0, 0.0), &store)));
+    assert!(forbidden(authorize(&me(), &move_to(5, 50.0, 0.0), &store)));
+}
+
+#[test]
+fn hidden_and_gm_only_tokens_look_like_missing_ones() {
+    let store = table();
+    let missing = authorize(&me(), &move_to(99, 0.0, 0.0), &store).unwrap_err();
+    for hidden in [3, 4] {
+        for action in [
+            move_to(hidden, 0.0, 0.0),
+            Action::AddCondition {
+                token: tid(hidden),
+                condition: "prone".into(),
+            },
+        ] {
+            let error = authorize(&me(), &action, &store).unwrap_err();
+            assert!(
+                matches!(error, Error::UnknownEntity { kind: "token", .. }),
+                "{error:?}"
+            );
+            // Same shape as for a token that does not exist.
+            assert_eq!(
+                std::mem::discriminant(&error),
+                std::mem::discriminant(&missing)
+            );
+        }
+    }
+    // An actor only seen through a hidden token is unknown to the player.
+    let mut store = store;
+    store
+        .apply(&set(
+            &format!("tokens/{}/visibility", tid(2)),
+            json!("hidden"),
+        ))
+        .unwrap();
+    assert!(matches!(
+        authorize(
+            &me(),
+            &Action::AdjustHp {
+                actor: aid(2),
+                delta: -1
+            },
+            &store
+        ),
+        Err(Error::UnknownEntity { kind: "actor", .. })
+    ));
+}
+
+#[test]
+fn gm_tools_are_the_gms() {
+    let store = table();
+    for action in [
+        Action::SetVisibility {
+            token: tid(1),
+            visibility: crate::token::Visibility::Hidden,
+        },
+        Action::RevealFog {
+            encounter: eid(1),
+            cells: vec![],
+        },
+        Action::StartCombat {
+            encounter: eid(1),
+            order: vec![],
+        },
+        Action::Edit { changes: vec![] },
+    ] {
+        assert!(forbidden(authorize(&me(), &action, &store)), "{action:?}");
+    }
+    assert!(forbidden(may_decide(&me())));
+}
+
+#[test]
+fn observers_only_chat() {
+    let store = table();
+    assert_eq!(authorize(&observer(), &chat(), &store), Ok(()));
+    assert!(forbidden(authorize(
+        &observer(),
+        &move_to(1, 0.0, 0.0),
+        &store
+    )));
+    assert!(forbidden(may_decide(&observer())));
+}
+
+#[test]
+fn only_the_current_player_ends_a_turn() {
+    let mut store = table();
+    let next = Action::NextTurn { encounter: eid(1) };
+    assert!(forbidden(authorize(&me(), &next, &store)));
+    let start = Action::StartCombat {
+        encounter: eid(1),
+        order: vec![tid(1), tid(2)],
+    };
+    store
+        .apply_all(&start.changes(&store, gm().user).unwrap())
+        .unwrap();
+    assert_eq!(authorize(&me(), &next, &store), Ok(()));
+    store
+        .apply_all(&next.changes(&store, gm().user).unwrap())
+        .unwrap();
+    assert!(forbidden(authorize(&me(), &next, &store)));
+}
+
+#[test]
+fn default_policy_auto_approves_short_moves_and_chat() {
+    let store = table();
+    let policy = ApprovalPolicy::default();
+    // Speed 30 ft, 5 ft cells of 50 px: six cells.
+    assert_eq!(
+        policy.decide(&me(), &move_to(1, 300.0, 300.0), &store),
+        Approval::Auto
+    );
+    assert!(matches!(
+        policy.decide(&me(), &move_to(1, 350.0, 0.0), &store),
+        Approval::Gm { .. }
+    ));
+    assert_eq!(policy.decide(&me(), &chat(), &store), Approval::Auto);
+    assert!(matches!(
+        policy.decide(
+            &me(),
+            &Action::AdjustHp {
+                actor: aid(2),
+                delta: -3
+            },
+            &store
+        ),
+        Approval::Gm { .. }
+    ));
+    // The GM's own requests never wait.
+    assert_eq!(
+        policy.decide(
+            &gm(),
+            &Action::AdjustHp {
+                actor: aid(2),
+                delta: -3
+            },
+            &store
+        ),
+        Approval::Auto
+    );
+}
+
+#[test]
+fn in_combat_moves_auto_approve_only_on_your_turn() {
+    let mut store = table();
+    let start = Action::StartCombat {
+        encounter: eid(1),
+        order: vec![tid(2), tid(1)],
+    };
+    store
+        .apply_all(&start.changes(&store, gm().user).unwrap())
+        .unwrap();
+    let policy = ApprovalPolicy::default();
+    let Approval::Gm { reason } = policy.decide(&me(), &move_to(1, 50.0, 0.0), &store) else {
+        panic!("must wait: not my turn");
+    };
+    assert_eq!(reason, "it is not your turn");
+    store
+        .apply_all(
+            &Action::NextTurn { encounter: eid(1) }
+                .changes(&store, gm().user)
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        policy.decide(&me(), &move_to(1, 50.0, 0.0), &store),
+        Approval::Auto
+    );
+    // A policy without the turn rule lets the move through at any time.
+    let relaxed = ApprovalPolicy {
+        rules: [(
+            ActionKind::MoveToken,
+            AutoApprove::OwnTokenWithinSpeed { on_own_turn: false },
+        )]
+        .into(),
+    };
+    assert_eq!(
+        relaxed.decide(&me(), &move_to(1, 50.0, 0.0), &store),
+        Approval::Auto
+    );
+}
+
+#[test]
+fn policies_round_trip_as_json() {
+    let policy = ApprovalPolicy::default();
+    let json = serde_json::to_string(&policy).unwrap();
+    assert_eq!(
+        serde_json::from_str::<ApprovalPolicy>(&json).unwrap(),
+        policy
+    );
+}
