@@ -219,7 +219,7 @@ impl ApprovalPolicy {
                     return gm("this kind of request waits for the GM");
                 };
                 move_within_speed(store, who.user, *token, *to, on_own_turn)
-                    .map_or_else(|reason| gm(reason), |()| Approval::Auto)
+                    .map_or_else(gm, |()| Approval::Auto)
             }
         }
     }
