@@ -4,6 +4,7 @@
 //! The same translation runs in the browser (to show the result at once)
 //! and on the server (to decide and commit it).
 
+use crate::id::EntityKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -170,7 +171,9 @@ impl Action {
                 )])
             }
             Action::AdjustHp { actor, delta } => {
-                store.actor(*actor).ok_or_else(|| unknown("actor", actor))?;
+                store
+                    .actor(*actor)
+                    .ok_or_else(|| unknown(EntityKind::Actor, actor))?;
                 Ok(vec![Change::increment(
                     Path::from_segments([
                         "actors".to_owned(),
@@ -218,7 +221,7 @@ impl Action {
             Action::EndEffect { effect } => {
                 store
                     .effect(*effect)
-                    .ok_or_else(|| unknown("effect", effect))?;
+                    .ok_or_else(|| unknown(EntityKind::Effect, effect))?;
                 Ok(vec![Change::delete(Path::from_segments([
                     "effects".to_owned(),
                     effect.to_string(),
@@ -345,14 +348,18 @@ fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {
 }
 
 fn existing_token(store: &Store, id: TokenId) -> Result<&crate::token::Token> {
-    store.token(id).ok_or_else(|| unknown("token", id))
+    store
+        .token(id)
+        .ok_or_else(|| unknown(EntityKind::Token, id))
 }
 
 fn existing_encounter(store: &Store, id: EncounterId) -> Result<&crate::encounter::Encounter> {
-    store.encounter(id).ok_or_else(|| unknown("encounter", id))
+    store
+        .encounter(id)
+        .ok_or_else(|| unknown(EntityKind::Encounter, id))
 }
 
-fn unknown(kind: &'static str, id: impl ToString) -> Error {
+fn unknown(kind: EntityKind, id: impl ToString) -> Error {
     Error::UnknownEntity {
         kind,
         id: id.to_string(),

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::id::EntityKind;
+
 /// Everything the pure core can refuse.
 ///
 /// Messages are written for the person who caused them (a player, a GM, or a
@@ -35,8 +37,8 @@ pub enum Error {
     /// A path that names an entity the state does not have.
     #[error("no {kind} with id {id}")]
     UnknownEntity {
-        /// `actor`, `token`, ...
-        kind: &'static str,
+        /// What kind of entity.
+        kind: EntityKind,
         /// The id from the path.
         id: String,
     },
@@ -45,7 +47,7 @@ pub enum Error {
     #[error("{op} is not possible at {path:?}")]
     UnsupportedOperation {
         /// The operation's name.
-        op: &'static str,
+        op: String,
         /// The path.
         path: String,
     },

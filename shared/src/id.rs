@@ -72,6 +72,34 @@ id_type!(
     SessionId
 );
 
+/// The kinds of entity in the live state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// [`ActorId`].
+    Actor,
+    /// [`ItemId`].
+    Item,
+    /// [`EncounterId`].
+    Encounter,
+    /// [`TokenId`].
+    Token,
+    /// [`EffectId`].
+    Effect,
+}
+
+impl std::fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EntityKind::Actor => "actor",
+            EntityKind::Item => "item",
+            EntityKind::Encounter => "encounter",
+            EntityKind::Token => "token",
+            EntityKind::Effect => "effect",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

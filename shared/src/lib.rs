@@ -4,6 +4,62 @@
 //! on the server and predicts in the browser (it compiles to
 //! `wasm32-unknown-unknown`; the test command checks that).
 //!
+//! # A client and the server converging, in memory
+//!
+//! ```
+//! use serde_json::json;
+//! use shared::{
+//!     action::Action,
+//!     authority::Authority,
+//!     change::Change,
+//!     geometry::Point,
+//!     id::{ActionId, TokenId, UserId},
+//!     optimistic::Optimistic,
+//!     path::Path,
+//!     protocol::{ActionRequest, ClientMessage, ServerMessage},
+//!     store::Store,
+//! };
+//!
+//! let encounter = "6c2f3b9e-0000-4000-8000-000000000001";
+//! let token: TokenId = "6c2f3b9e-0000-4000-8000-000000000002".parse().unwrap();
+//! let mut start = Store::new();
+//! start.apply_all(&[
+//!     Change::set(Path::parse(&format!("encounters/{encounter}"))?, json!({"id": encounter, "name": "Cave"})),
+//!     Change::set(
+//!         Path::parse(&format!("tokens/{token}"))?,
+//!         json!({"id": token, "encounter": encounter, "name": "Ranger", "position": {"x": 0.0, "y": 0.0}}),
+//!     ),
+//! ])?;
+//! let mut server = Authority::new(start.clone(), 0);
+//! let mut client = Optimistic::new(start, 0);
+//! let me = UserId(uuid::Uuid::from_u128(7));
+//!
+//! // The client shows its move at once and sends the request.
+//! let request = ActionRequest {
+//!     id: ActionId(uuid::Uuid::from_u128(1)),
+//!     action: Action::MoveToken { token, to: Point::new(140.0, 70.0) },
+//!     context: Default::default(),
+//!     base_version: client.version(),
+//! };
+//! client.propose(request.id, request.action.changes(client.view(), me)?)?;
+//! assert_eq!(client.view().token(token).unwrap().position.x, 140.0);
+//! let wire = ClientMessage::Request(request).encode();
+//!
+//! // The server decodes it, rebases it over anything newer, commits it.
+//! let ClientMessage::Request(request) = ClientMessage::decode(&wire)? else { unreachable!() };
+//! let changes = request.action.changes(server.store(), me)?;
+//! let rebased = server.rebase(&changes, request.base_version)?;
+//! let (commit, _undo) = server.commit(Some(request.id), rebased.kept)?;
+//! let wire = ServerMessage::Commit(commit).encode();
+//!
+//! // The commit confirms the client's guess: nothing pending, same state.
+//! let ServerMessage::Commit(commit) = ServerMessage::decode(&wire)? else { unreachable!() };
+//! client.commit(&commit)?;
+//! assert!(client.pending().is_empty());
+//! assert_eq!(client.view(), server.store());
+//! # Ok::<(), shared::Error>(())
+//! ```
+//!
 //! # Layout
 //! - [`id`]: typed ids, so a token id can never be passed where an actor
 //!   id is expected.
@@ -24,6 +80,8 @@
 //!   actions, with rollback and rebase.
 //! - [`authority`]: the server's copy, which versions commits and rebases
 //!   requests made against older versions.
+//! - [`protocol`]: the messages between browser and server, with a
+//!   version and a size limit on decode.
 //! - [`error`]: the crate's one error type.
 
 pub mod action;
@@ -40,6 +98,7 @@ pub mod item;
 pub mod optimistic;
 pub mod ot;
 pub mod path;
+pub mod protocol;
 pub mod rules;
 pub mod spatial;
 pub mod store;

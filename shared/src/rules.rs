@@ -5,6 +5,7 @@
 //! the GM". A player is never told that a token they cannot see exists:
 //! acting on one fails exactly like acting on an id that does not exist.
 
+use crate::id::EntityKind;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -121,7 +122,7 @@ fn visible_token(store: &Store, token: TokenId) -> Result<()> {
         Some(found) if found.visibility.players_see() => Ok(()),
         // Same error as a token that does not exist.
         _ => Err(Error::UnknownEntity {
-            kind: "token",
+            kind: EntityKind::Token,
             id: token.to_string(),
         }),
     }
@@ -139,7 +140,7 @@ fn visible_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
         Ok(())
     } else {
         Err(Error::UnknownEntity {
-            kind: "actor",
+            kind: EntityKind::Actor,
             id: actor.to_string(),
         })
     }

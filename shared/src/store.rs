@@ -8,6 +8,7 @@
 mod apply;
 mod indices;
 
+use crate::id::EntityKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -223,7 +224,7 @@ pub(crate) fn to_value<T: Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// The error for a path that names an entity the store lacks.
-pub(crate) fn unknown(kind: &'static str, id: impl ToString) -> Error {
+pub(crate) fn unknown(kind: EntityKind, id: impl ToString) -> Error {
     Error::UnknownEntity {
         kind,
         id: id.to_string(),

@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::id::EntityKind;
 use crate::{effect::Effect, encounter::Phase, testing::*};
 
 fn apply(store: &mut Store, action: &Action) -> Result<()> {
@@ -41,7 +42,10 @@ fn move_sets_the_position() {
                 to: Point::new(1.0, 0.0)
             }
         ),
-        Err(Error::UnknownEntity { kind: "token", .. })
+        Err(Error::UnknownEntity {
+            kind: EntityKind::Token,
+            ..
+        })
     ));
 }
 

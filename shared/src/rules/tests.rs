@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::id::EntityKind;
 use crate::{geometry::Point, testing::*};
 
 fn gm() -> Participant {
@@ -81,7 +82,13 @@ fn hidden_and_gm_only_tokens_look_like_missing_ones() {
         ] {
             let error = authorize(&me(), &action, &store).unwrap_err();
             assert!(
-                matches!(error, Error::UnknownEntity { kind: "token", .. }),
+                matches!(
+                    error,
+                    Error::UnknownEntity {
+                        kind: EntityKind::Token,
+                        ..
+                    }
+                ),
                 "{error:?}"
             );
             // Same shape as for a token that does not exist.
@@ -108,7 +115,10 @@ fn hidden_and_gm_only_tokens_look_like_missing_ones() {
             },
             &store
         ),
-        Err(Error::UnknownEntity { kind: "actor", .. })
+        Err(Error::UnknownEntity {
+            kind: EntityKind::Actor,
+            ..
+        })
     ));
 }
 

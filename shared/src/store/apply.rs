@@ -25,6 +25,7 @@
 //! | `effects/<id>/remaining_rounds` | set, increment |
 //! | `effects/<id>/targets` (a set) | set, append; `.../<token id>` delete |
 
+use crate::id::EntityKind;
 use std::{
     collections::{BTreeMap, BTreeSet},
     fmt::Display,
@@ -75,7 +76,7 @@ trait Kind: Sized + Clone + Serialize + DeserializeOwned {
     /// What the index maintenance depends on; compared before and after a
     /// field change so indices are touched only when it changes.
     type Keys: PartialEq;
-    const NAME: &'static str;
+    const KIND: EntityKind;
 
     fn id(&self) -> Self::Id;
     fn table(entities: &mut Entities) -> &mut BTreeMap<Self::Id, Self>;
@@ -127,17 +128,17 @@ fn entity<K: Kind>(
         Op::Delete => {
             let existing = K::table_ref(&store.entities)
                 .get(&id)
-                .ok_or_else(|| unknown(K::NAME, id))?;
+                .ok_or_else(|| unknown(K::KIND, id))?;
             existing.can_delete(store, path)?;
             let Some(old) = K::table(&mut store.entities).remove(&id) else {
-                return Err(unknown(K::NAME, id));
+                return Err(unknown(K::KIND, id));
             };
             K::unindex(store, id, &old.keys());
             Ok(vec![Change::set(path.clone(), to_value(&old))])
         }
         Op::Merge(Value::Object(fields)) => {
             if !K::table(&mut store.entities).contains_key(&id) {
-                return Err(unknown(K::NAME, id));
+                return Err(unknown(K::KIND, id));
             }
             let mut undo = Undo::default();
             for (name, value) in fields {
@@ -166,12 +167,12 @@ fn entity_field<K: Kind>(
     let path = &change.path;
     let entity = K::table(&mut store.entities)
         .get_mut(&id)
-        .ok_or_else(|| unknown(K::NAME, id))?;
+        .ok_or_else(|| unknown(K::KIND, id))?;
     let before = entity.keys();
     let inverse = entity.field(field, &change.op, path)?;
     let after = K::table_ref(&store.entities)
         .get(&id)
-        .ok_or_else(|| unknown(K::NAME, id))?;
+        .ok_or_else(|| unknown(K::KIND, id))?;
     if let Err(error) = after.check(store, path) {
         for step in &inverse {
             // Reverting a write to one field of the entity cannot fail.
@@ -431,7 +432,7 @@ fn no_more(rest: &[String], path: &Path) -> Result<()> {
 impl Kind for Actor {
     type Id = ActorId;
     type Keys = ActorKind;
-    const NAME: &'static str = "actor";
+    const KIND: EntityKind = EntityKind::Actor;
 
     fn id(&self) -> ActorId {
         self.id
@@ -502,7 +503,7 @@ impl Kind for Actor {
 impl Kind for Item {
     type Id = ItemId;
     type Keys = Option<ActorId>;
-    const NAME: &'static str = "item";
+    const KIND: EntityKind = EntityKind::Item;
 
     fn id(&self) -> ItemId {
         self.id
@@ -551,7 +552,7 @@ impl Kind for Encounter {
     type Id = EncounterId;
     /// The grid size decides every token's bounds in the spatial index.
     type Keys = u64;
-    const NAME: &'static str = "encounter";
+    const KIND: EntityKind = EntityKind::Encounter;
 
     fn id(&self) -> EncounterId {
         self.id
@@ -696,7 +697,7 @@ struct TokenKeys {
 impl Kind for Token {
     type Id = TokenId;
     type Keys = TokenKeys;
-    const NAME: &'static str = "token";
+    const KIND: EntityKind = EntityKind::Token;
 
     fn id(&self) -> TokenId {
         self.id
@@ -772,7 +773,7 @@ impl Kind for Token {
 impl Kind for Effect {
     type Id = EffectId;
     type Keys = BTreeSet<TokenId>;
-    const NAME: &'static str = "effect";
+    const KIND: EntityKind = EntityKind::Effect;
 
     fn id(&self) -> EffectId {
         self.id
@@ -859,7 +860,7 @@ fn invalid(path: &Path, reason: &str) -> Error {
 
 fn unsupported(op: &Op, path: &Path) -> Error {
     Error::UnsupportedOperation {
-        op: op.name(),
+        op: op.name().to_owned(),
         path: path.to_string(),
     }
 }

@@ -1,0 +1,120 @@
+//! The messages between browser and server, both ways, and their encoding.
+//!
+//! Bytes in, messages out: nothing here touches a socket. Every frame
+//! carries the protocol version (`{"v": 1, "msg": {...}}`) and is refused
+//! unparsed when over the size limit of its direction.
+//!
+//! A session, as the two sides see it:
+//!
+//! 1. The client sends [`ClientMessage::Hello`] with the last version it
+//!    holds; the server answers [`ServerMessage::Welcome`], then either the
+//!    commits it missed or a [`ServerMessage::Snapshot`].
+//! 2. The client sends [`ClientMessage::Request`]s (showing each at once
+//!    through [`crate::optimistic`]); the server answers each with
+//!    [`ServerMessage::Received`] (applied, or waiting for the GM), then a
+//!    [`ServerMessage::Commit`] or a [`ServerMessage::Rejected`].
+//! 3. The GM receives the [`ServerMessage::Queue`] of waiting requests and
+//!    answers with [`ClientMessage::Decide`].
+//! 4. Commits arrive in version order; a client that sees a gap sends
+//!    [`ClientMessage::Resume`].
+
+mod client;
+mod server;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+pub use client::{ActionRequest, ClientMessage, GmDecision, RequestContext, Verdict};
+pub use server::{QueuedRequest, RequestStatus, ServerMessage};
+
+use crate::{Error, Result};
+
+/// The protocol version both sides must speak.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// The largest frame a client may send: requests are small; this leaves
+/// room for a GM's bulk edit.
+pub const MAX_CLIENT_FRAME: usize = 256 * 1024;
+
+/// The largest frame a server may send: a snapshot of a large map.
+pub const MAX_SERVER_FRAME: usize = 32 * 1024 * 1024;
+
+#[derive(Serialize)]
+struct FrameOut<'a, M> {
+    v: u16,
+    msg: &'a M,
+}
+
+#[derive(Deserialize)]
+struct FrameIn<M> {
+    v: u16,
+    msg: M,
+}
+
+/// Only the version, to tell "newer protocol" from "garbage".
+#[derive(Deserialize)]
+struct VersionOnly {
+    v: u16,
+}
+
+/// Encodes a message as a frame.
+pub fn encode<M: Serialize>(message: &M) -> Vec<u8> {
+    // The protocol's types have string keys and finite numbers only, so
+    // serialization cannot fail.
+    serde_json::to_vec(&FrameOut {
+        v: PROTOCOL_VERSION,
+        msg: message,
+    })
+    .unwrap_or_default()
+}
+
+/// Decodes a frame of at most `limit` bytes.
+pub fn decode<M: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<M> {
+    if bytes.len() > limit {
+        return Err(Error::MessageTooLarge {
+            len: bytes.len(),
+            max: limit,
+        });
+    }
+    match serde_json::from_slice::<FrameIn<M>>(bytes) {
+        Ok(frame) if frame.v == PROTOCOL_VERSION => Ok(frame.msg),
+        Ok(frame) => Err(unsupported(frame.v)),
+        Err(error) => match serde_json::from_slice::<VersionOnly>(bytes) {
+            Ok(VersionOnly { v }) if v != PROTOCOL_VERSION => Err(unsupported(v)),
+            _ => Err(Error::MalformedMessage(error.to_string())),
+        },
+    }
+}
+
+fn unsupported(got: u16) -> Error {
+    Error::UnsupportedProtocol {
+        got,
+        supported: PROTOCOL_VERSION,
+    }
+}
+
+impl ClientMessage {
+    /// Encodes this message.
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// Decodes a frame from a client, within [`MAX_CLIENT_FRAME`].
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        decode(bytes, MAX_CLIENT_FRAME)
+    }
+}
+
+impl ServerMessage {
+    /// Encodes this message.
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// Decodes a frame from the server, within [`MAX_SERVER_FRAME`].
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        decode(bytes, MAX_SERVER_FRAME)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! Messages from a browser to the server.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    action::Action,
+    change::{Change, Version},
+    geometry::Point,
+    id::{ActionId, EncounterId, TokenId},
+};
+
+/// What a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// The first message on a connection.
+    Hello {
+        /// The last version this client applied; `None` asks for a
+        /// snapshot.
+        resume_from: Option<Version>,
+    },
+    /// Ask for a change.
+    Request(ActionRequest),
+    /// The GM's answer to a waiting request.
+    Decide(GmDecision),
+    /// Everything up to `version` arrived; the server may forget it for
+    /// this client.
+    Ack {
+        /// The highest version applied.
+        version: Version,
+    },
+    /// Commits were missed (a gap): send everything after `from`.
+    Resume {
+        /// The last version applied.
+        from: Version,
+    },
+    /// Where a token being dragged is now. Shown to others as a preview;
+    /// never stored. The drop is a [`crate::action::Action::MoveToken`].
+    DragPreview {
+        /// The token.
+        token: TokenId,
+        /// Its current position.
+        position: Point,
+    },
+    /// Keep-alive; answered by a pong with the same nonce.
+    Ping {
+        /// Echoed back.
+        nonce: u64,
+    },
+}
+
+/// A request to change the shared state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    /// Chosen by the client; the idempotency key: the same id sent twice
+    /// is processed once and answered with its first outcome.
+    pub id: ActionId,
+    /// What is asked.
+    pub action: Action,
+    /// What the GM sees beside it.
+    #[serde(default)]
+    pub context: RequestContext,
+    /// The version the client saw when asking; the server rebases the
+    /// request over what was committed since.
+    pub base_version: Version,
+}
+
+/// Context shown to the GM with a request.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RequestContext {
+    /// The encounter it happens in.
+    #[serde(default)]
+    pub encounter: Option<EncounterId>,
+    /// The round it happens in.
+    #[serde(default)]
+    pub round: Option<u32>,
+    /// The tokens it targets.
+    #[serde(default)]
+    pub targets: Vec<TokenId>,
+    /// The token acting.
+    #[serde(default)]
+    pub source: Option<TokenId>,
+    /// The player's words ("I swing at the goblin").
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The GM's answer to a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GmDecision {
+    /// The request answered.
+    pub action: ActionId,
+    /// The answer.
+    pub verdict: Verdict,
+}
+
+/// Approve, approve with changes, or reject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Apply it as asked.
+    Approve,
+    /// Apply these changes instead.
+    Modify {
+        /// The changes to commit.
+        changes: Vec<Change>,
+        /// Shown to the player.
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Do not apply it.
+    Reject {
+        /// Shown to the player.
+        reason: String,
+        /// What the GM would accept instead.
+        #[serde(default)]
+        alternative: Option<Action>,
+    },
+}

@@ -1,0 +1,116 @@
+//! Messages from the server to a browser.
+
+use serde::{Deserialize, Serialize};
+
+use super::ActionRequest;
+use crate::{
+    Error,
+    action::Action,
+    change::{Commit, Version},
+    geometry::Point,
+    id::{ActionId, SessionId, TokenId, UserId},
+    rules::Participant,
+    store::Entities,
+};
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to hello.
+    Welcome {
+        /// The session.
+        session: SessionId,
+        /// Who the server takes this client for.
+        you: Participant,
+        /// The session's current version.
+        version: Version,
+    },
+    /// The whole state the recipient may see, at a version.
+    Snapshot {
+        /// The version.
+        version: Version,
+        /// The entities.
+        entities: Entities,
+    },
+    /// An accepted change, in version order.
+    Commit(Commit),
+    /// A request arrived; how it stands.
+    Received {
+        /// The request.
+        action: ActionId,
+        /// How it stands.
+        status: RequestStatus,
+    },
+    /// A request was refused (by the GM, or by the rules).
+    Rejected {
+        /// The request.
+        action: ActionId,
+        /// Why.
+        reason: String,
+        /// What the GM would accept instead.
+        #[serde(default)]
+        alternative: Option<Action>,
+    },
+    /// Something the client sent could not be processed.
+    Error {
+        /// The request it concerns, if any.
+        #[serde(default)]
+        action: Option<ActionId>,
+        /// What went wrong.
+        error: Error,
+    },
+    /// For the GM: every request waiting for a decision, oldest first.
+    Queue {
+        /// The requests.
+        pending: Vec<QueuedRequest>,
+    },
+    /// Someone is dragging a token.
+    DragPreview {
+        /// The token.
+        token: TokenId,
+        /// Where it is now.
+        position: Point,
+        /// Who drags it.
+        by: UserId,
+    },
+    /// Someone joined, left, or lost their connection.
+    Presence {
+        /// Who.
+        user: UserId,
+        /// Whether they are connected now.
+        connected: bool,
+    },
+    /// The answer to a ping.
+    Pong {
+        /// The ping's nonce.
+        nonce: u64,
+    },
+}
+
+/// How a request stands once received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum RequestStatus {
+    /// Committed as this version.
+    Applied {
+        /// The version.
+        version: Version,
+    },
+    /// Waiting for the GM.
+    WaitingForGm {
+        /// Why it waits.
+        reason: String,
+    },
+}
+
+/// A request waiting for the GM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedRequest {
+    /// The request.
+    pub request: ActionRequest,
+    /// Who asked.
+    pub from: Participant,
+    /// Why it waits.
+    pub reason: String,
+}

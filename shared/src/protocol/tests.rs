@@ -1,0 +1,189 @@
+use serde_json::json;
+
+use super::*;
+use crate::{
+    action::Action,
+    change::{Change, Commit},
+    geometry::Point,
+    id::{ActionId, SessionId},
+    rules::{Participant, Role},
+    testing::*,
+};
+
+fn request() -> ActionRequest {
+    ActionRequest {
+        id: ActionId(uuid::Uuid::from_u128(1)),
+        action: Action::MoveToken {
+            token: tid(1),
+            to: Point::new(10.0, 20.0),
+        },
+        context: RequestContext {
+            note: Some("I run".into()),
+            ..Default::default()
+        },
+        base_version: 41,
+    }
+}
+
+#[test]
+fn every_client_message_round_trips() {
+    let messages = [
+        ClientMessage::Hello {
+            resume_from: Some(3),
+        },
+        ClientMessage::Hello { resume_from: None },
+        ClientMessage::Request(request()),
+        ClientMessage::Decide(GmDecision {
+            action: request().id,
+            verdict: Verdict::Approve,
+        }),
+        ClientMessage::Decide(GmDecision {
+            action: request().id,
+            verdict: Verdict::Modify {
+                changes: vec![set("tokens/x/name", json!("y"))],
+                note: None,
+            },
+        }),
+        ClientMessage::Decide(GmDecision {
+            action: request().id,
+            verdict: Verdict::Reject {
+                reason: "too far".into(),
+                alternative: Some(request().action),
+            },
+        }),
+        ClientMessage::Ack { version: 9 },
+        ClientMessage::Resume { from: 7 },
+        ClientMessage::DragPreview {
+            token: tid(1),
+            position: Point::new(1.5, 2.5),
+        },
+        ClientMessage::Ping { nonce: 77 },
+    ];
+    for message in messages {
+        assert_eq!(ClientMessage::decode(&message.encode()).unwrap(), message);
+    }
+}
+
+#[test]
+fn every_server_message_round_trips() {
+    let participant = Participant {
+        user: player(),
+        role: Role::Player,
+    };
+    let messages = [
+        ServerMessage::Welcome {
+            session: SessionId(uuid::Uuid::from_u128(5)),
+            you: participant,
+            version: 12,
+        },
+        ServerMessage::Snapshot {
+            version: 12,
+            entities: sample().entities().clone(),
+        },
+        ServerMessage::Commit(Commit {
+            version: 13,
+            action: Some(request().id),
+            changes: vec![Change::delete(path("tokens/x"))],
+        }),
+        ServerMessage::Received {
+            action: request().id,
+            status: RequestStatus::Applied { version: 13 },
+        },
+        ServerMessage::Received {
+            action: request().id,
+            status: RequestStatus::WaitingForGm {
+                reason: "GM".into(),
+            },
+        },
+        ServerMessage::Rejected {
+            action: request().id,
+            reason: "no".into(),
+            alternative: None,
+        },
+        ServerMessage::Error {
+            action: None,
+            error: crate::Error::Forbidden("no".into()),
+        },
+        ServerMessage::Queue {
+            pending: vec![QueuedRequest {
+                request: request(),
+                from: participant,
+                reason: "GM".into(),
+            }],
+        },
+        ServerMessage::DragPreview {
+            token: tid(1),
+            position: Point::new(3.0, 4.0),
+            by: player(),
+        },
+        ServerMessage::Presence {
+            user: player(),
+            connected: false,
+        },
+        ServerMessage::Pong { nonce: 77 },
+    ];
+    for message in messages {
+        assert_eq!(ServerMessage::decode(&message.encode()).unwrap(), message);
+    }
+}
+
+#[test]
+fn frames_carry_the_version_and_a_type_tag() {
+    let frame: serde_json::Value =
+        serde_json::from_slice(&ClientMessage::Ping { nonce: 1 }.encode()).unwrap();
+    assert_eq!(
+        frame,
+        json!({"v": PROTOCOL_VERSION, "msg": {"type": "ping", "nonce": 1}})
+    );
+}
+
+#[test]
+fn oversize_frames_are_refused_before_parsing() {
+    let huge = vec![b'x'; MAX_CLIENT_FRAME + 1];
+    assert_eq!(
+        ClientMessage::decode(&huge),
+        Err(crate::Error::MessageTooLarge {
+            len: MAX_CLIENT_FRAME + 1,
+            max: MAX_CLIENT_FRAME
+        })
+    );
+}
+
+#[test]
+fn other_versions_are_named_and_garbage_is_malformed() {
+    let newer = br#"{"v": 2, "msg": {"type": "teleport"}}"#;
+    assert_eq!(
+        ClientMessage::decode(newer),
+        Err(crate::Error::UnsupportedProtocol {
+            got: 2,
+            supported: PROTOCOL_VERSION
+        })
+    );
+    for garbage in [
+        &b"not json"[..],
+        b"{}",
+        br#"{"v": 1}"#,
+        br#"{"v": 1, "msg": {"type": "teleport"}}"#,
+        br#"{"v":1,"msg":{"type":"ping","nonce":-1}}"#,
+    ] {
+        assert!(
+            matches!(
+                ClientMessage::decode(garbage),
+                Err(crate::Error::MalformedMessage(_))
+            ),
+            "{garbage:?}"
+        );
+    }
+}
+
+#[test]
+fn deeply_nested_input_is_refused_not_overflowed() {
+    let mut deep = String::from(
+        r#"{"v":1,"msg":{"type":"request","id":"00000000-0000-0000-0000-000000000001","base_version":1,"action":{"kind":"edit","changes":[{"path":"a/b","op":"set","value":"#,
+    );
+    deep.push_str(&"[".repeat(10_000));
+    assert!(matches!(
+        ClientMessage::decode(deep.as_bytes()),
+        Err(crate::Error::MalformedMessage(_))
+    ));
+}
