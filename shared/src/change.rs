@@ -90,7 +90,8 @@ impl Change {
 }
 
 /// What restores the state to before a change (or a batch of changes):
-/// changes to apply in order. Produced only by applying, so it is exact.
+/// inverse changes, kept in the order their forward changes ran and
+/// applied newest first. Produced only by applying, so it is exact.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Undo(pub(crate) Vec<Change>);
 
@@ -100,10 +101,9 @@ impl Undo {
         self.0.is_empty()
     }
 
-    /// Appends `later`'s undo, which must run before this one's.
-    pub(crate) fn then(&mut self, mut later: Undo) {
-        later.0.append(&mut self.0);
-        *self = later;
+    /// Adds the undo of a change applied after the ones already here.
+    pub(crate) fn then(&mut self, later: Undo) {
+        self.0.extend(later.0);
     }
 }
 

@@ -4,13 +4,16 @@
 //! segment-wise prefix of the other: `tokens/a` and `tokens/ab` do not
 //! (the original design compared strings and said they did).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{Error, Result};
 
-/// A location in the state, as segments.
+/// A location in the state, as segments. Cloning is cheap (shared), which
+/// matters because every undo step carries its path.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Path(Vec<String>);
+pub struct Path(Arc<[String]>);
 
 impl Path {
     /// The most segments a path may have; the deepest real path has five.
@@ -32,7 +35,7 @@ impl Path {
         if segments.len() > Self::MAX_SEGMENTS {
             return Err(bad("too many segments"));
         }
-        Ok(Self(segments))
+        Ok(Self(segments.into()))
     }
 
     /// A path from segments the caller knows are valid (not empty, no `/`).
@@ -41,14 +44,20 @@ impl Path {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self(segments.into_iter().map(Into::into).collect())
+        Self(
+            segments
+                .into_iter()
+                .map(Into::into)
+                .collect::<Vec<String>>()
+                .into(),
+        )
     }
 
     /// This path with one more segment.
     pub fn child(&self, segment: impl Into<String>) -> Self {
-        let mut segments = self.0.clone();
+        let mut segments = self.0.to_vec();
         segments.push(segment.into());
-        Self(segments)
+        Self(segments.into())
     }
 
     /// The segments.
@@ -58,7 +67,7 @@ impl Path {
 
     /// True when `self` is `other` or one of its ancestors.
     pub fn is_prefix_of(&self, other: &Path) -> bool {
-        other.0.len() >= self.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| a == b)
+        other.0.len() >= self.0.len() && self.0.iter().zip(other.0.iter()).all(|(a, b)| a == b)
     }
 
     /// True when one path is a segment-wise prefix of the other: a write

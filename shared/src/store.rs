@@ -140,7 +140,7 @@ impl Store {
     /// Reverts what produced `undo`. The state must be as that apply left
     /// it; the optimistic layer and `apply_all` guarantee this.
     pub fn undo(&mut self, undo: Undo) {
-        for change in undo.0 {
+        for change in undo.0.into_iter().rev() {
             if let Err(error) = self.apply(&change) {
                 // An undo is derived from the exact state it reverts; failing
                 // here is a bug in this crate, not bad input.

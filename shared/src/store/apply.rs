@@ -89,6 +89,11 @@ trait Kind: Sized + Clone + Serialize + DeserializeOwned {
     }
     fn unindex(store: &mut Store, id: Self::Id, keys: &Self::Keys);
     fn index(store: &mut Store, id: Self::Id, keys: &Self::Keys);
+    /// Moves the entity in the indices after a field write changed its keys.
+    fn reindex(store: &mut Store, id: Self::Id, before: &Self::Keys, after: &Self::Keys) {
+        Self::unindex(store, id, before);
+        Self::index(store, id, after);
+    }
     /// Applies `op` to the field at `field` (not empty) and returns the
     /// changes that undo it.
     fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>>;
@@ -174,7 +179,7 @@ fn entity_field<K: Kind>(
         .get(&id)
         .ok_or_else(|| unknown(K::KIND, id))?;
     if let Err(error) = after.check(store, path) {
-        for step in &inverse {
+        for step in inverse.iter().rev() {
             // Reverting a write to one field of the entity cannot fail.
             let reverted = entity_field::<K>(store, id, field_of(step), step);
             debug_assert!(reverted.is_ok(), "reverting {} failed", step.path);
@@ -183,8 +188,7 @@ fn entity_field<K: Kind>(
     }
     let keys = after.keys();
     if keys != before {
-        K::unindex(store, id, &before);
-        K::index(store, id, &keys);
+        K::reindex(store, id, &before, &keys);
     }
     Ok(inverse)
 }
@@ -481,7 +485,6 @@ impl Kind for Actor {
                                 }
                             }
                         }
-                        inverse.reverse();
                         Ok(inverse)
                     }
                     op => leaf(&mut self.hp, op, path, any),
@@ -694,6 +697,24 @@ struct TokenKeys {
     scale: u64,
 }
 
+impl Token {
+    /// Puts the token at its current bounds in its encounter's spatial index.
+    fn place(store: &mut Store, id: TokenId, encounter: EncounterId) {
+        let (Some(token), Some(map)) = (
+            store.entities.tokens.get(&id),
+            store.entities.encounters.get(&encounter),
+        ) else {
+            return;
+        };
+        let bounds = token.bounds(map.map.grid_size);
+        store
+            .spatial
+            .entry(encounter)
+            .or_insert_with(|| spatial_index_for(map))
+            .upsert(id, bounds);
+    }
+}
+
 impl Kind for Token {
     type Id = TokenId;
     type Keys = TokenKeys;
@@ -730,20 +751,18 @@ impl Kind for Token {
             index.remove(id);
         }
     }
+    /// A move (the hot path) touches only the spatial index.
+    fn reindex(store: &mut Store, id: TokenId, before: &TokenKeys, after: &TokenKeys) {
+        if before.encounter != after.encounter {
+            Self::unindex(store, id, before);
+            Self::index(store, id, after);
+            return;
+        }
+        Self::place(store, id, after.encounter);
+    }
     fn index(store: &mut Store, id: TokenId, keys: &TokenKeys) {
         link(&mut store.indices.tokens_by_encounter, keys.encounter, id);
-        let (Some(token), Some(encounter)) = (
-            store.entities.tokens.get(&id),
-            store.entities.encounters.get(&keys.encounter),
-        ) else {
-            return;
-        };
-        let bounds = token.bounds(encounter.map.grid_size);
-        store
-            .spatial
-            .entry(keys.encounter)
-            .or_insert_with(|| spatial_index_for(encounter))
-            .upsert(id, bounds);
+        Self::place(store, id, keys.encounter);
     }
     fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>> {
         let (name, rest) = split(field);

@@ -1,0 +1,171 @@
+//! Benchmarks of the shared core: batch apply, rebase, viewport queries,
+//! and commit encoding. Results and how to run them: docs/BENCHMARKS.md.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::json;
+use shared::{
+    change::{Change, Commit},
+    geometry::{Point, Rect},
+    id::{ActionId, EncounterId, TokenId},
+    optimistic::Optimistic,
+    path::Path,
+    protocol::ServerMessage,
+    store::Store,
+};
+use uuid::Uuid;
+
+const ENCOUNTER: u128 = 0xE;
+
+fn encounter() -> EncounterId {
+    EncounterId(Uuid::from_u128(ENCOUNTER))
+}
+
+fn token(n: usize) -> TokenId {
+    TokenId(Uuid::from_u128(0x7000_0000 + n as u128))
+}
+
+/// Deterministic pseudo-random coordinates on a 10,000 x 10,000 px map.
+fn coordinate(n: usize, salt: u64) -> f64 {
+    let mut z = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
+    z = (z ^ (z >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    (z % 10_000) as f64
+}
+
+/// One encounter (70 px grid) with `tokens` tokens spread over the map.
+fn store_with(tokens: usize) -> Store {
+    let mut store = Store::new();
+    let id = encounter();
+    store
+        .apply(&Change::set(
+            path(&format!("encounters/{id}")),
+            json!({"id": id, "name": "Bench", "map": {"grid_size": 70.0}}),
+        ))
+        .unwrap();
+    for n in 0..tokens {
+        let t = token(n);
+        store
+            .apply(&Change::set(
+                path(&format!("tokens/{t}")),
+                json!({"id": t, "encounter": id, "name": "Goblin", "position": {"x": coordinate(n, 1), "y": coordinate(n, 2)}}),
+            ))
+            .unwrap();
+    }
+    store
+}
+
+fn path(text: &str) -> Path {
+    Path::parse(text).unwrap()
+}
+
+fn moves(count: usize, of: usize, salt: u64) -> Vec<Change> {
+    (0..count)
+        .map(|n| {
+            let t = token((n * 7919) % of);
+            Change::set(
+                path(&format!("tokens/{t}/position")),
+                json!({"x": coordinate(n, salt), "y": coordinate(n, salt + 1)}),
+            )
+        })
+        .collect()
+}
+
+fn batch_apply(c: &mut Criterion) {
+    let mut group = c.benchmark_group("apply_commit_of_moves");
+    let store = store_with(10_000);
+    for count in [100, 1_000, 10_000] {
+        let changes = moves(count, 10_000, 11);
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_with_input(
+            BenchmarkId::new("store_10k_tokens", count),
+            &changes,
+            |b, changes| {
+                // Each iteration applies to a fresh copy; the copy is not timed.
+                b.iter_batched(
+                    || store.clone(),
+                    |mut store| {
+                        let undo = store.apply_all(black_box(changes)).unwrap();
+                        (store, undo)
+                    },
+                    criterion::BatchSize::LargeInput,
+                );
+            },
+        );
+    }
+    group.finish();
+}
+
+fn rebase(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rebase");
+    group.sample_size(10);
+    let store = store_with(10_000);
+    // 100 of my moves pending, then 1,000 foreign commits of one move each
+    // (a quarter of them touching tokens I moved, so the rules run).
+    let pending: Vec<Vec<Change>> = (0..100).map(|n| moves(1, 10_000, 1000 + n)).collect();
+    let commits: Vec<Commit> = (0..1_000u64)
+        .map(|n| Commit {
+            version: n + 1,
+            action: None,
+            changes: moves(1, if n % 4 == 0 { 100 } else { 10_000 }, 5000 + n),
+        })
+        .collect();
+    group.throughput(Throughput::Elements(commits.len() as u64));
+    group.bench_function("100_pending_over_1000_commits", |b| {
+        b.iter_batched(
+            || {
+                let mut client = Optimistic::new(store.clone(), 0);
+                for (n, changes) in pending.iter().enumerate() {
+                    client
+                        .propose(ActionId(Uuid::from_u128(n as u128)), changes.clone())
+                        .unwrap();
+                }
+                client
+            },
+            |mut client| {
+                for commit in &commits {
+                    client.commit(black_box(commit)).unwrap();
+                }
+                client
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+}
+
+fn viewport(c: &mut Criterion) {
+    let mut group = c.benchmark_group("viewport_query");
+    // A 1920 x 1080 viewport at zoom 1 on a 10,000 px map.
+    let view = Rect::from_origin(Point::new(4_000.0, 4_000.0), 1_920.0, 1_080.0);
+    for tokens in [1_000, 10_000, 100_000] {
+        let store = store_with(tokens);
+        let found = store.tokens_in_rect(encounter(), &view).len();
+        group.throughput(Throughput::Elements(found as u64));
+        group.bench_with_input(BenchmarkId::new("tokens", tokens), &store, |b, store| {
+            b.iter(|| store.tokens_in_rect(encounter(), black_box(&view)));
+        });
+    }
+    group.finish();
+}
+
+fn codec(c: &mut Criterion) {
+    let mut group = c.benchmark_group("commit_codec");
+    let commit = ServerMessage::Commit(Commit {
+        version: 42,
+        action: None,
+        changes: moves(1_000, 10_000, 3),
+    });
+    let bytes = commit.encode();
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("encode_1000_changes", |b| {
+        b.iter(|| black_box(&commit).encode())
+    });
+    group.bench_function("decode_1000_changes", |b| {
+        b.iter(|| ServerMessage::decode(black_box(&bytes)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, batch_apply, rebase, viewport, codec);
+criterion_main!(benches);
