@@ -89,6 +89,8 @@ pub mod actor;
 pub mod authority;
 pub mod campaign;
 pub mod change;
+#[doc(hidden)]
+pub mod check;
 pub mod effect;
 pub mod encounter;
 pub mod error;
