@@ -22,10 +22,18 @@ use crate::{
 /// untouched, an accepted one must keep the indices exact and undo
 /// exactly. Never panics on bad input alone.
 pub fn decode_validate_apply(data: &[u8]) {
-    let Ok(message) = ClientMessage::decode(data) else { return };
+    let Ok(message) = ClientMessage::decode(data) else {
+        return;
+    };
     let store = table();
-    let player = Participant { user: UserId(uuid::Uuid::from_u128(1)), role: Role::Player };
-    let gm = Participant { user: UserId(uuid::Uuid::from_u128(2)), role: Role::Gm };
+    let player = Participant {
+        user: UserId(uuid::Uuid::from_u128(1)),
+        role: Role::Player,
+    };
+    let gm = Participant {
+        user: UserId(uuid::Uuid::from_u128(2)),
+        role: Role::Gm,
+    };
     let changes = match message {
         ClientMessage::Request(request) => {
             let _ = rules::authorize(&player, &request.action, store);
@@ -52,7 +60,10 @@ pub fn decode_validate_apply(data: &[u8]) {
             // Applying again gives the same state.
             let mut again = store.clone();
             if again.apply_all(&changes).is_ok() {
-                assert_eq!(serde_json::to_string(again.entities()).unwrap_or_default(), encoded);
+                assert_eq!(
+                    serde_json::to_string(again.entities()).unwrap_or_default(),
+                    encoded
+                );
             }
         }
         Err(_) => assert!(copy == *store, "a refused change altered the state"),
