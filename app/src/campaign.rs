@@ -37,8 +37,15 @@ pub async fn create_campaign(
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
     let create = ServerAction::<CreateCampaign>::new();
-    // Refetch the list whenever a creation completes.
-    let campaigns = Resource::new(move || create.version().get(), |_| list_campaigns());
+    // Refetch the list after each successful creation (a refused one
+    // changes nothing worth a round trip).
+    let created = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            created.update(|n| *n += 1);
+        }
+    });
+    let campaigns = Resource::new(move || created.get(), |_| list_campaigns());
 
     view! {
         <Title text="Campaigns" />
@@ -46,7 +53,9 @@ pub fn CampaignsPage() -> impl IntoView {
         <CreateCampaignForm create />
         <section aria-labelledby="campaign-list-heading">
             <h2 id="campaign-list-heading">"Your campaigns"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading campaigns…"</p> }>
+            // A transition keeps the current list on screen while it refetches,
+            // instead of flashing the loading text after every creation.
+            <Transition fallback=|| view! { <p class="muted">"Loading campaigns…"</p> }>
                 {move || Suspend::new(async move {
                     match campaigns.await {
                         Ok(list) => view! { <CampaignList list /> }.into_any(),
@@ -60,7 +69,7 @@ pub fn CampaignsPage() -> impl IntoView {
                         }
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

@@ -37,7 +37,7 @@ test('empty and over-long names get a clear message and create nothing', async (
   await create.click();
   await expect(error).toHaveText('a campaign name can have at most 100 characters; this one has 101');
 
-  expect(await entries.count()).toBe(before);
+  await expect(entries).toHaveCount(before);
   expect(await stillSameDocument(page)).toBe(true);
   expect(problems).toEqual([]);
 });
