@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 #[cfg(feature = "ssr")]
 use shared::campaign::NewCampaign;
 use shared::campaign::{Campaign, CampaignName, GameSystem};
@@ -12,7 +13,11 @@ use crate::AppError;
 /// Lists every campaign, newest first.
 #[server(endpoint = "campaigns/list")]
 pub async fn list_campaigns() -> Result<Vec<Campaign>, AppError> {
-    crate::backend::answer(async { crate::backend::backend()?.list_campaigns().await }).await
+    crate::backend::answer(async {
+        let (backend, user) = crate::account::session::require_user().await?;
+        backend.list_campaigns(&user).await
+    })
+    .await
 }
 
 /// Creates a campaign from the raw form fields.
@@ -27,8 +32,9 @@ pub async fn create_campaign(
     #[server(default)] game_system: String,
 ) -> Result<Campaign, AppError> {
     crate::backend::answer(async move {
+        let (backend, user) = crate::account::session::require_user().await?;
         let campaign = NewCampaign::parse(&name, &game_system)?;
-        crate::backend::backend()?.create_campaign(campaign).await
+        backend.create_campaign(&user, campaign).await
     })
     .await
 }
@@ -59,6 +65,17 @@ pub fn CampaignsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match campaigns.await {
                         Ok(list) => view! { <CampaignList list /> }.into_any(),
+                        Err(AppError::Unauthorized) => {
+                            view! {
+                                <p class="muted" data-test="log-in-prompt">
+                                    <A href="/login">"Log in"</A>
+                                    " or "
+                                    <A href="/signup">"create an account"</A>
+                                    " to see your campaigns."
+                                </p>
+                            }
+                                .into_any()
+                        }
                         Err(error) => {
                             view! {
                                 <p role="alert" class="error">

@@ -15,6 +15,13 @@ pub enum AppError {
     /// The input was refused by the domain rules.
     #[error("{0}")]
     Invalid(#[from] shared::Error),
+    /// The request needs a logged-in user.
+    #[error("log in first")]
+    Unauthorized,
+    /// The user may not see or do this. Said the same way whether the thing
+    /// exists or not.
+    #[error("you do not have access to that")]
+    Forbidden,
     /// A store the server needs is down; retrying later can succeed.
     #[error("the server cannot reach its database right now; try again in a moment")]
     Unavailable,
@@ -41,6 +48,8 @@ impl AppError {
         use http::StatusCode;
         match self {
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Transport(ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)) => {

@@ -5,12 +5,15 @@
 //! `ssr`, `frontend` turns on `hydrate`.
 //!
 //! # Layout
+//! - [`account`]: sign-up, log-in and log-out pages, their server
+//!   functions, and the session cookie.
 //! - [`campaign`]: the campaign list page and its server functions.
 //! - [`error`]: [`AppError`], the one error type that crosses to the browser.
 //! - `backend` (`ssr` only): the [`Backend`] port through which server
 //!   functions reach storage. The `server` crate implements it, which keeps
 //!   database code out of this crate and out of the wasm bundle.
 
+pub mod account;
 pub mod campaign;
 pub mod error;
 
@@ -63,10 +66,13 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">
                     "Tabletop"
                 </A>
+                <account::AccountMenu />
             </header>
             <main>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=campaign::CampaignsPage />
+                    <Route path=StaticSegment("login") view=account::LoginPage />
+                    <Route path=StaticSegment("signup") view=account::SignupPage />
                 </Routes>
             </main>
         </Router>

@@ -1,9 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { openHydrated, stillSameDocument } from './support';
+import { openHydrated, signUp, stillSameDocument, uniqueLogin } from './support';
 
 test('a new campaign appears in the list without a page reload', async ({ page }, testInfo) => {
+  await signUp(page);
   const problems = await openHydrated(page, '/');
-  const name = `Curse of Strahd ${testInfo.workerIndex}-${Date.now()}`;
+  const name = `Curse of Strahd ${Date.now()}`;
 
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Game system').selectOption('dnd5e');
@@ -20,6 +21,7 @@ test('a new campaign appears in the list without a page reload', async ({ page }
 });
 
 test('empty and over-long names get a clear message and create nothing', async ({ page }) => {
+  await signUp(page);
   // The server refuses each with a 400, which the browser logs.
   const problems = await openHydrated(page, '/', { expectedStatuses: [400] });
   const entries = page.locator('.campaign-list li');
@@ -42,7 +44,57 @@ test('empty and over-long names get a clear message and create nothing', async (
   expect(problems).toEqual([]);
 });
 
+test('campaigns are private to their members', async ({ browser }) => {
+  const gm = await browser.newContext();
+  const other = await browser.newContext();
+  const gmPage = await gm.newPage();
+  const otherPage = await other.newPage();
+
+  await signUp(gmPage);
+  await openHydrated(gmPage, '/');
+  const name = `Secret Heist ${Date.now()}`;
+  await gmPage.getByLabel('Name', { exact: true }).fill(name);
+  await gmPage.getByRole('button', { name: 'Create campaign' }).click();
+  await expect(gmPage.locator('.campaign-list li', { hasText: name })).toBeVisible();
+
+  await signUp(otherPage, 'player');
+  await expect(otherPage.getByText('No campaigns yet')).toBeVisible();
+  expect(await otherPage.content()).not.toContain(name);
+
+  // A visitor who is not logged in is asked to log in.
+  const visitor = await browser.newContext();
+  const visitorPage = await visitor.newPage();
+  await openHydrated(visitorPage, '/');
+  await expect(visitorPage.locator('[data-test="log-in-prompt"]')).toBeVisible();
+  expect(await visitorPage.content()).not.toContain(name);
+  await Promise.all([gm.close(), other.close(), visitor.close()]);
+});
+
+test('log out, then log in again', async ({ page }) => {
+  const login = await signUp(page);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.locator('[data-test="signed-in-as"]')).toHaveCount(0);
+
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Login name').fill(login);
+  await page.getByLabel('Password').fill('wrong password!');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('wrong login name or password');
+
+  await page.getByLabel('Password').fill('a long enough password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('[data-test="signed-in-as"]')).toHaveText(`Player ${login}`);
+});
+
 test('the list is in the server-rendered HTML, before any script runs', async ({ request }) => {
+  const signedUp = await request.post('/api/account/sign_up', {
+    form: { login: uniqueLogin('ssr'), display_name: 'SSR', password: 'a long enough password' },
+    headers: { Accept: 'application/json' },
+    maxRedirects: 0,
+  });
+  expect(signedUp.status()).toBeLessThan(400);
   const name = `Storm King's Thunder ${Date.now()}`;
   const created = await request.post('/api/campaigns/create', {
     form: { name, game_system: 'dnd5e' },

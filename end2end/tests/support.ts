@@ -32,3 +32,25 @@ export async function openHydrated(
 export async function stillSameDocument(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
 }
+
+/** A login name no other test run has used. */
+export function uniqueLogin(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/**
+ * Creates an account through the sign-up page and returns its login name;
+ * the page ends on the campaign list, signed in.
+ */
+export async function signUp(page: Page, prefix = 'gm'): Promise<string> {
+  const login = uniqueLogin(prefix);
+  await page.goto('/signup');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Login name').fill(login);
+  await page.getByLabel('Display name').fill(`Player ${login}`);
+  await page.getByLabel('Password').fill('a long enough password');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('[data-test="signed-in-as"]')).toHaveText(`Player ${login}`);
+  return login;
+}

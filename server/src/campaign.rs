@@ -2,9 +2,10 @@
 
 use shared::{
     campaign::{Campaign, CampaignName, GameSystem, NewCampaign},
-    id::CampaignId,
+    id::{CampaignId, UserId},
+    rules::Role,
 };
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -33,11 +34,16 @@ impl TryFrom<CampaignRow> for Campaign {
     }
 }
 
-/// Every campaign, newest first.
-pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Campaign>> {
+/// The campaigns `user` is a member of, newest first.
+pub async fn list_for(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Campaign>> {
     sqlx::query_as!(
         CampaignRow,
-        "select id, name, game_system, created_at from campaigns order by created_at desc, id"
+        "select c.id, c.name, c.game_system, c.created_at
+           from campaigns c
+           join campaign_members m on m.campaign_id = c.id
+          where m.user_id = $1
+          order by c.created_at desc, c.id",
+        user.0,
     )
     .fetch_all(db)
     .await?
@@ -46,17 +52,47 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Campaign>> {
     .collect()
 }
 
-/// Stores a new campaign and returns it as stored.
-pub async fn create(db: impl PgExecutor<'_>, campaign: &NewCampaign) -> Result<Campaign> {
-    sqlx::query_as!(
+/// Stores a new campaign with `gm` as its GM, in one transaction.
+pub async fn create(db: &PgPool, gm: UserId, campaign: &NewCampaign) -> Result<Campaign> {
+    let mut tx = db.begin().await?;
+    let created: Campaign = sqlx::query_as!(
         CampaignRow,
-        "insert into campaigns (id, name, game_system) values ($1, $2, $3)
+        "insert into campaigns (id, name, game_system, gm_user_id) values ($1, $2, $3, $4)
          returning id, name, game_system, created_at",
         Uuid::new_v4(),
         campaign.name.as_str(),
         campaign.game_system.slug(),
+        gm.0,
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await?
-    .try_into()
+    .try_into()?;
+    sqlx::query!(
+        "insert into campaign_members (campaign_id, user_id, role) values ($1, $2, 'gm')",
+        created.id.0,
+        gm.0,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// The role of `user` in `campaign`, or [`Error::NotMember`] (also when the
+/// campaign does not exist: outsiders learn nothing).
+pub async fn role_of(db: impl PgExecutor<'_>, campaign: CampaignId, user: UserId) -> Result<Role> {
+    let role = sqlx::query_scalar!(
+        "select role from campaign_members where campaign_id = $1 and user_id = $2",
+        campaign.0,
+        user.0,
+    )
+    .fetch_optional(db)
+    .await?;
+    match role.as_deref() {
+        Some("gm") => Ok(Role::Gm),
+        Some("assistant_gm") => Ok(Role::AssistantGm),
+        Some("player") => Ok(Role::Player),
+        Some("observer") => Ok(Role::Observer),
+        _ => Err(Error::NotMember),
+    }
 }

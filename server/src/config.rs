@@ -38,6 +38,11 @@ pub struct Config {
     /// a single node with the in-process bus and no Redis.
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url)]
     redis_url: Option<RedisSetting>,
+
+    /// Mark login cookies `Secure`: set this when the site is served over
+    /// HTTPS (browsers then never send the cookie over plain HTTP).
+    #[arg(long, env = "SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
 }
 
 /// `REDIS_URL` as given: a target, or empty for "no Redis".

@@ -52,6 +52,17 @@ pub enum Error {
     /// A query failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A request the domain rules refuse (taken login, wrong password, ...);
+    /// its message goes to the user.
+    #[error("{0}")]
+    Refused(shared::Error),
+    /// Not a member of the campaign (or it does not exist: the two are not
+    /// told apart).
+    #[error("not a member of that campaign")]
+    NotMember,
+    /// A fault with no better category (the OS, a worker thread).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A row in the database breaks a domain rule (a corrupt or foreign row).
     #[error("a stored row is invalid: {0}")]
     CorruptRow(shared::Error),
@@ -78,6 +89,12 @@ impl Error {
 /// The full error is logged here, once.
 impl From<Error> for AppError {
     fn from(error: Error) -> Self {
+        if let Error::Refused(refusal) = error {
+            return AppError::Invalid(refusal);
+        }
+        if let Error::NotMember = error {
+            return AppError::Forbidden;
+        }
         if error.is_transient() {
             tracing::warn!(%error, "request failed: storage unavailable");
             AppError::Unavailable

@@ -3,7 +3,14 @@
 use std::sync::Arc;
 
 use app::{App, Backend, shell};
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    extract::Request,
+    http::{Method, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -22,8 +29,39 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(same_origin_writes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Refuses state-changing requests that a browser sent from another site.
+///
+/// Browsers send `Origin` with every cross-site POST (forms and fetches); a
+/// request whose origin is not this host is a forgery attempt and changes
+/// nothing. Requests without `Origin` come from non-browser clients, which
+/// cannot carry a victim's cookie. The session cookie is also `SameSite=Lax`,
+/// so this is the second of two locks.
+async fn same_origin_writes(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, rest)| rest.trim_end_matches('/'));
+        if origin_host.is_none() || origin_host != host {
+            tracing::warn!(?origin, ?host, path = %request.uri().path(), "cross-site write refused");
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.

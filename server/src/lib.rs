@@ -10,12 +10,14 @@
 //! - [`state`]: [`AppState`], the shared handles every request uses, and its
 //!   implementation of the app's `Backend` port.
 //! - [`db`] and [`cache`]: connecting to PostgreSQL (and migrating) and Redis.
-//! - [`campaign`]: the campaign repository.
+//! - [`account`]: accounts, password hashing and login sessions.
+//! - [`campaign`]: the campaign repository, scoped to members.
 //! - [`health`]: `GET /healthz`.
 //! - [`http`]: the router and the serve loop with graceful shutdown.
 //! - [`telemetry`]: `tracing` set-up.
 //! - [`error`]: the crate's one error type.
 
+pub mod account;
 pub mod cache;
 pub mod campaign;
 pub mod config;

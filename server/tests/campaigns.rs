@@ -1,17 +1,36 @@
-//! The campaign repository against a real PostgreSQL.
+//! The campaign repository against a real PostgreSQL: creation makes the
+//! creator the GM, and every read is scoped to members.
 
-use shared::campaign::{GameSystem, NewCampaign};
+mod support;
+
+use shared::{
+    campaign::{GameSystem, NewCampaign},
+    id::CampaignId,
+    rules::Role,
+};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
-async fn created_campaigns_are_listed_newest_first(db: PgPool) {
-    assert!(server::campaign::list(&db).await.unwrap().is_empty());
+async fn members_see_their_campaigns_newest_first(db: PgPool) {
+    let (gm, _) = support::signed_in(&db, "gm_anna").await;
+    let (stranger, _) = support::signed_in(&db, "stranger").await;
+    assert!(
+        server::campaign::list_for(&db, gm.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let first = server::campaign::create(&db, &NewCampaign::parse("Phandelver", "dnd5e").unwrap())
-        .await
-        .unwrap();
+    let first = server::campaign::create(
+        &db,
+        gm.id,
+        &NewCampaign::parse("Phandelver", "dnd5e").unwrap(),
+    )
+    .await
+    .unwrap();
     let second = server::campaign::create(
         &db,
+        gm.id,
         &NewCampaign::parse("  Abomination Vaults ", "pf2e").unwrap(),
     )
     .await
@@ -19,9 +38,31 @@ async fn created_campaigns_are_listed_newest_first(db: PgPool) {
 
     assert_eq!(second.name.as_str(), "Abomination Vaults");
     assert_eq!(second.game_system, GameSystem::Pathfinder2e);
-    assert_ne!(first.id, second.id);
-    let listed = server::campaign::list(&db).await.unwrap();
-    assert_eq!(listed, vec![second, first]);
+    assert_eq!(
+        server::campaign::list_for(&db, gm.id).await.unwrap(),
+        vec![second.clone(), first]
+    );
+    assert!(
+        server::campaign::list_for(&db, stranger.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        server::campaign::role_of(&db, second.id, gm.id)
+            .await
+            .unwrap(),
+        Role::Gm
+    );
+    assert!(matches!(
+        server::campaign::role_of(&db, second.id, stranger.id).await,
+        Err(server::Error::NotMember)
+    ));
+    // A campaign that does not exist looks the same as one you are not in.
+    assert!(matches!(
+        server::campaign::role_of(&db, CampaignId(uuid::Uuid::new_v4()), gm.id).await,
+        Err(server::Error::NotMember)
+    ));
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -59,5 +100,9 @@ async fn the_database_refuses_rows_the_domain_would_refuse(db: PgPool) {
         error.as_database_error().and_then(|e| e.constraint()),
         Some("campaigns_name_length")
     );
-    assert!(server::campaign::list(&db).await.unwrap().is_empty());
+    let count: i64 = sqlx::query_scalar("select count(*) from campaigns")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
 }

@@ -26,6 +26,23 @@ pub enum Error {
     #[error("unknown game system {0:?}")]
     UnknownGameSystem(String),
 
+    /// A login name, display name or password of the wrong shape.
+    #[error("{0}")]
+    InvalidLogin(String),
+    /// A password shorter than the minimum.
+    #[error("a password needs at least {min} characters")]
+    WeakPassword {
+        /// The minimum.
+        min: usize,
+    },
+    /// Sign-up with a login name someone has.
+    #[error("that login name is taken")]
+    LoginTaken,
+    /// Log-in with an unknown name or a wrong password (which one is not
+    /// said).
+    #[error("wrong login name or password")]
+    WrongCredentials,
+
     /// A path that is not well formed, or names no field.
     #[error("bad path {path:?}: {reason}")]
     BadPath {

@@ -63,6 +63,7 @@
 //! # Layout
 //! - [`id`]: typed ids, so a token id can never be passed where an actor
 //!   id is expected.
+//! - [`account`]: users, and validation of login names and passwords.
 //! - [`campaign`]: campaigns and the validation of what a user types for one.
 //! - Domain types of the live state: [`actor`], [`item`], [`encounter`]
 //!   (map, initiative, fog, log), [`token`], [`effect`], [`geometry`].
@@ -84,6 +85,7 @@
 //!   version and a size limit on decode.
 //! - [`error`]: the crate's one error type.
 
+pub mod account;
 pub mod action;
 pub mod actor;
 pub mod authority;

@@ -19,7 +19,27 @@ pub fn state(db: PgPool) -> AppState {
         db,
         redis: None,
         leptos: leptos_options(),
+        secure_cookies: false,
     }
+}
+
+/// A new account with a login session; returns the user and the `Cookie`
+/// header value that carries the session.
+pub async fn signed_in(db: &PgPool, login: &str) -> (shared::account::User, String) {
+    use shared::account::{DisplayName, LoginName, Password};
+    let user = server::account::sign_up(
+        db,
+        &LoginName::parse(login).unwrap(),
+        &DisplayName::parse(login).unwrap(),
+        &Password::parse("correct horse battery").unwrap(),
+    )
+    .await
+    .unwrap();
+    let token = server::account::start_session(db, user.id).await.unwrap();
+    (
+        user,
+        format!("{}={}", app::account::SESSION_COOKIE, token.as_str()),
+    )
 }
 
 /// The Redis the test command starts. Tests that need Redis fail loudly

@@ -1,0 +1,242 @@
+//! Signing up, logging in and out, and knowing who is asking.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use shared::account::User;
+#[cfg(feature = "ssr")]
+use shared::account::{DisplayName, LoginName, Password};
+
+use crate::AppError;
+
+/// The cookie that carries the login session's token.
+pub const SESSION_COOKIE: &str = "tabletop_session";
+
+/// Creates an account, logs it in, and goes to the campaign list.
+#[server(endpoint = "account/sign_up")]
+pub async fn sign_up(
+    #[server(default)] login: String,
+    #[server(default)] display_name: String,
+    #[server(default)] password: String,
+) -> Result<User, AppError> {
+    crate::backend::answer(async move {
+        let login = LoginName::parse(&login)?;
+        let display_name = DisplayName::parse(&display_name)?;
+        let password = Password::parse(&password)?;
+        let backend = crate::backend::backend()?;
+        let (user, token) = backend.sign_up(login, display_name, password).await?;
+        session::set_cookie(&token, backend.secure_cookies());
+        leptos_axum::redirect("/");
+        Ok(user)
+    })
+    .await
+}
+
+/// Logs in and goes to the campaign list.
+#[server(endpoint = "account/log_in")]
+pub async fn log_in(
+    #[server(default)] login: String,
+    #[server(default)] password: String,
+) -> Result<User, AppError> {
+    crate::backend::answer(async move {
+        let backend = crate::backend::backend()?;
+        let (user, token) = backend.log_in(login, password).await?;
+        session::set_cookie(&token, backend.secure_cookies());
+        leptos_axum::redirect("/");
+        Ok(user)
+    })
+    .await
+}
+
+/// Ends this browser's session.
+#[server(endpoint = "account/log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    crate::backend::answer(async move {
+        let backend = crate::backend::backend()?;
+        if let Some(token) = session::token() {
+            backend.log_out(token).await?;
+        }
+        session::clear_cookie(backend.secure_cookies());
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
+}
+
+/// Who is logged in, if anyone.
+#[server(endpoint = "account/me")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    crate::backend::answer(async move {
+        let backend = crate::backend::backend()?;
+        match session::token() {
+            Some(token) => backend.user(token).await,
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// The session cookie, read and written on the server.
+#[cfg(feature = "ssr")]
+pub(crate) mod session {
+    use std::sync::Arc;
+
+    use cookie::{Cookie, SameSite};
+    use http::header::{COOKIE, SET_COOKIE};
+    use leptos::prelude::use_context;
+    use shared::account::User;
+
+    use super::SESSION_COOKIE;
+    use crate::{AppError, Backend};
+
+    /// The session token the request carries.
+    pub(crate) fn token() -> Option<String> {
+        let parts = use_context::<http::request::Parts>()?;
+        parts
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == SESSION_COOKIE)
+            .map(|cookie| cookie.value().to_owned())
+    }
+
+    /// The backend and the logged-in user, or [`AppError::Unauthorized`].
+    pub(crate) async fn require_user() -> Result<(Arc<dyn Backend>, User), AppError> {
+        let backend = crate::backend::backend()?;
+        let token = token().ok_or(AppError::Unauthorized)?;
+        let user = backend.user(token).await?.ok_or(AppError::Unauthorized)?;
+        Ok((backend, user))
+    }
+
+    pub(crate) fn set_cookie(token: &str, secure: bool) {
+        write(
+            Cookie::build((SESSION_COOKIE, token.to_owned()))
+                .max_age(cookie::time::Duration::days(30)),
+            secure,
+        );
+    }
+
+    pub(crate) fn clear_cookie(secure: bool) {
+        write(
+            Cookie::build((SESSION_COOKIE, "")).max_age(cookie::time::Duration::ZERO),
+            secure,
+        );
+    }
+
+    /// HttpOnly: scripts cannot read it. SameSite=Lax: other sites' forms and
+    /// fetches do not carry it, which (with the server's Origin check)
+    /// protects every state-changing request from cross-site forgery.
+    fn write(cookie: cookie::CookieBuilder<'static>, secure: bool) {
+        let cookie = cookie
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .build();
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&cookie.to_string()),
+        ) {
+            response.append_header(SET_COOKIE, value);
+        }
+    }
+}
+
+/// The log-in page.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    view! {
+        <Title text="Log in" />
+        <h1>"Log in"</h1>
+        <ActionForm action attr:class="card account-form">
+            <div class="field">
+                <label for="login">"Login name"</label>
+                <input id="login" name="login" autocomplete="username" required />
+            </div>
+            <div class="field">
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required />
+            </div>
+            <button type="submit">"Log in"</button>
+            <Problem error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+        </ActionForm>
+        <p>"New here? " <A href="/signup">"Create an account"</A></p>
+    }
+}
+
+/// The sign-up page.
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    view! {
+        <Title text="Sign up" />
+        <h1>"Create an account"</h1>
+        <ActionForm action attr:class="card account-form">
+            <div class="field">
+                <label for="login">"Login name"</label>
+                <input id="login" name="login" autocomplete="username" required />
+            </div>
+            <div class="field">
+                <label for="display-name">"Display name"</label>
+                <input id="display-name" name="display_name" autocomplete="nickname" required />
+            </div>
+            <div class="field">
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" />
+                <small class="muted">"At least 8 characters."</small>
+            </div>
+            <button type="submit">"Sign up"</button>
+            <Problem error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+        </ActionForm>
+        <p>"Have an account? " <A href="/login">"Log in"</A></p>
+    }
+}
+
+/// The error of the last submission, if it failed.
+#[component]
+fn Problem(error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .map(|error| view! { <p role="alert" class="error">{error.to_string()}</p> })
+    }
+}
+
+/// The header's account corner: who is logged in, and log out; or links to
+/// log in and sign up.
+#[component]
+pub fn AccountMenu() -> impl IntoView {
+    // Asked again on every navigation: logging in or out ends with one, and
+    // the answer must follow.
+    let location = leptos_router::hooks::use_location();
+    let me = Resource::new(move || location.pathname.get(), |_| current_user());
+    let log_out = ServerAction::<LogOut>::new();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(user)) => view! {
+                        <span class="account">
+                            <span data-test="signed-in-as">{user.display_name}</span>
+                            <ActionForm action=log_out attr:class="inline">
+                                <button type="submit" class="link">"Log out"</button>
+                            </ActionForm>
+                        </span>
+                    }
+                    .into_any(),
+                    _ => view! {
+                        <span class="account">
+                            <A href="/login">"Log in"</A>
+                            <A href="/signup">"Sign up"</A>
+                        </span>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
