@@ -13,6 +13,7 @@ use leptos::prelude::use_context;
 use shared::{
     account::{DisplayName, LoginName, Password, User},
     campaign::{Campaign, NewCampaign},
+    compendium::{CompendiumEntry, CompendiumQuery},
 };
 
 use crate::AppError;
@@ -39,6 +40,12 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Whether session cookies must be `Secure` (served over HTTPS).
     fn secure_cookies(&self) -> bool;
+
+    /// Searches the compendium.
+    async fn search_compendium(
+        &self,
+        query: CompendiumQuery,
+    ) -> Result<Vec<CompendiumEntry>, AppError>;
 
     /// The campaigns `user` belongs to, newest first.
     async fn list_campaigns(&self, user: &User) -> Result<Vec<Campaign>, AppError>;

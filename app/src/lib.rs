@@ -8,6 +8,7 @@
 //! - [`account`]: sign-up, log-in and log-out pages, their server
 //!   functions, and the session cookie.
 //! - [`campaign`]: the campaign list page and its server functions.
+//! - [`compendium`]: compendium search.
 //! - [`error`]: [`AppError`], the one error type that crosses to the browser.
 //! - `backend` (`ssr` only): the [`Backend`] port through which server
 //!   functions reach storage. The `server` crate implements it, which keeps
@@ -15,6 +16,7 @@
 
 pub mod account;
 pub mod campaign;
+pub mod compendium;
 pub mod error;
 
 #[cfg(feature = "ssr")]

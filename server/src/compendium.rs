@@ -1,3 +1,90 @@
 //! The compendium: rules content shared by every campaign.
 
 pub mod srd;
+
+use shared::compendium::{CompendiumEntry, CompendiumQuery};
+use sqlx::{PgPool, QueryBuilder, Row};
+
+use crate::Result;
+
+/// Searches the enabled sources. With text, results are ranked (a match in
+/// the name outranks one in the description; a whole-word match outranks a
+/// prefix); without, they are in name order.
+pub async fn search(db: &PgPool, query: &CompendiumQuery) -> Result<Vec<CompendiumEntry>> {
+    let tsquery = query.prefix_tsquery();
+    let mut sql = QueryBuilder::new(
+        "select i.id, i.ref_key, i.name, i.item_type, i.category, i.level, i.school, i.rarity,
+                i.computed_cr::float8 as challenge_rating",
+    );
+    match &tsquery {
+        Some(text) => {
+            // Prefix matches cover "fire" -> "Fireball"; the plain query adds
+            // weight for whole words.
+            sql.push(", ts_rank(i.search_vector, to_tsquery('english', ")
+                .push_bind(text.clone())
+                .push(")) + ts_rank(i.search_vector, plainto_tsquery('english', ")
+                .push_bind(query.text.clone().unwrap_or_default())
+                .push(")) + case when lower(i.name) like ")
+                .push_bind(format!(
+                    "{}%",
+                    query
+                        .text
+                        .as_deref()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_lowercase()
+                ))
+                .push(" then 1.0 else 0.0 end as relevance");
+        }
+        None => {
+            sql.push(", 0.0::float4 as relevance");
+        }
+    }
+    sql.push(" from compendium_items i join compendium_sources s on s.id = i.source_id where s.is_enabled");
+    if let Some(text) = &tsquery {
+        sql.push(" and i.search_vector @@ to_tsquery('english', ")
+            .push_bind(text.clone())
+            .push(")");
+    }
+    if let Some(item_type) = &query.item_type {
+        sql.push(" and i.item_type = ").push_bind(item_type.clone());
+    }
+    if let Some(school) = &query.school {
+        sql.push(" and i.school = ")
+            .push_bind(school.to_lowercase());
+    }
+    if let Some(min) = query.min_level {
+        sql.push(" and i.level >= ").push_bind(min);
+    }
+    if let Some(max) = query.max_level {
+        sql.push(" and i.level <= ").push_bind(max);
+    }
+    if let Some(min) = query.min_cr {
+        sql.push(" and i.computed_cr >= ")
+            .push_bind(min)
+            .push("::numeric");
+    }
+    if let Some(max) = query.max_cr {
+        sql.push(" and i.computed_cr <= ")
+            .push_bind(max)
+            .push("::numeric");
+    }
+    sql.push(" order by relevance desc, i.name, i.ref_key limit ")
+        .push_bind(i64::from(query.effective_limit()));
+    let rows = sql.build().fetch_all(db).await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(CompendiumEntry {
+                id: row.try_get("id")?,
+                ref_key: row.try_get("ref_key")?,
+                name: row.try_get("name")?,
+                item_type: row.try_get("item_type")?,
+                category: row.try_get("category")?,
+                level: row.try_get("level")?,
+                school: row.try_get("school")?,
+                rarity: row.try_get("rarity")?,
+                challenge_rating: row.try_get("challenge_rating")?,
+            })
+        })
+        .collect()
+}

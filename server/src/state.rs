@@ -7,13 +7,14 @@ use redis::aio::ConnectionManager;
 use shared::{
     account::{DisplayName, LoginName, Password, User},
     campaign::{Campaign, NewCampaign},
+    compendium::{CompendiumEntry, CompendiumQuery},
 };
 use sqlx::PgPool;
 
 use crate::{
     Config, Result,
     account::{self, SessionToken},
-    cache, campaign, db,
+    cache, campaign, compendium, db,
 };
 
 /// Shared by every request; cloning is cheap (every field is a handle).
@@ -78,6 +79,13 @@ impl Backend for AppState {
 
     fn secure_cookies(&self) -> bool {
         self.secure_cookies
+    }
+
+    async fn search_compendium(
+        &self,
+        query: CompendiumQuery,
+    ) -> Result<Vec<CompendiumEntry>, AppError> {
+        Ok(compendium::search(&self.db, &query).await?)
     }
 
     async fn list_campaigns(&self, user: &User) -> Result<Vec<Campaign>, AppError> {

@@ -145,3 +145,132 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+fn names(entries: &[shared::compendium::CompendiumEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.name.as_str()).collect()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn searching_fire_ranks_fireball_above_unrelated_rows(db: PgPool) {
+    use shared::compendium::CompendiumQuery;
+    srd::import(&db, &support::srd_dir()).await.unwrap();
+    let results = server::compendium::search(
+        &db,
+        &CompendiumQuery {
+            text: Some("fire".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let found = names(&results);
+    let fireball = found
+        .iter()
+        .position(|name| *name == "Fireball")
+        .expect("Fireball is found");
+    // Everything ranked above it has "fire" in its name.
+    for name in &found[..fireball] {
+        assert!(
+            name.to_lowercase().contains("fire"),
+            "{name} ranks above Fireball: {found:?}"
+        );
+    }
+    // Rows that only mention fire in their text come after name matches.
+    let first_without = found
+        .iter()
+        .position(|name| !name.to_lowercase().contains("fire"))
+        .unwrap();
+    assert!(first_without > fireball, "{found:?}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn filters_narrow_by_type_level_school_and_challenge(db: PgPool) {
+    use shared::compendium::CompendiumQuery;
+    srd::import(&db, &support::srd_dir()).await.unwrap();
+    let third_level_evocation = server::compendium::search(
+        &db,
+        &CompendiumQuery {
+            item_type: Some("spell".into()),
+            min_level: Some(3),
+            max_level: Some(3),
+            school: Some("Evocation".into()),
+            limit: Some(200),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let found = names(&third_level_evocation);
+    assert!(
+        found.contains(&"Fireball") && found.contains(&"Lightning Bolt"),
+        "{found:?}"
+    );
+    assert!(
+        third_level_evocation
+            .iter()
+            .all(|e| e.level == Some(3) && e.school.as_deref() == Some("evocation"))
+    );
+
+    let monsters = server::compendium::search(
+        &db,
+        &CompendiumQuery {
+            item_type: Some("actor".into()),
+            min_cr: Some(1.0),
+            max_cr: Some(7.0),
+            limit: Some(200),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!monsters.is_empty());
+    assert!(
+        monsters
+            .iter()
+            .all(|m| (1.0..=7.0).contains(&m.challenge_rating.unwrap()))
+    );
+    // Text the query syntax would choke on is just words.
+    let odd = server::compendium::search(
+        &db,
+        &CompendiumQuery {
+            text: Some("fire' & | !:*".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!odd.is_empty());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_search_server_function_needs_a_login(db: PgPool) {
+    use axum::{
+        body::Body,
+        http::{Request, StatusCode, header},
+    };
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    srd::import(&db, &support::srd_dir()).await.unwrap();
+    let (_, cookie) = support::signed_in(&db, "searcher").await;
+    let router = server::router(support::state(db));
+    let request = |cookie: Option<&str>| {
+        let mut request = Request::post("/api/compendium/search")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request
+            .body(Body::from(
+                r#"{"query":{"text":"fireball","item_type":"spell"}}"#,
+            ))
+            .unwrap()
+    };
+    let response = router.clone().oneshot(request(None)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = router.oneshot(request(Some(&cookie))).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let found: Vec<shared::compendium::CompendiumEntry> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(found.first().map(|e| e.name.as_str()), Some("Fireball"));
+}

@@ -64,6 +64,7 @@
 //! - [`id`]: typed ids, so a token id can never be passed where an actor
 //!   id is expected.
 //! - [`account`]: users, and validation of login names and passwords.
+//! - [`compendium`]: compendium search queries and results.
 //! - [`campaign`]: campaigns and the validation of what a user types for one.
 //! - Domain types of the live state: [`actor`], [`item`], [`encounter`]
 //!   (map, initiative, fog, log), [`token`], [`effect`], [`geometry`].
@@ -93,6 +94,7 @@ pub mod campaign;
 pub mod change;
 #[doc(hidden)]
 pub mod check;
+pub mod compendium;
 pub mod effect;
 pub mod encounter;
 pub mod error;
