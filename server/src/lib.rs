@@ -13,12 +13,16 @@
 //! - [`account`]: accounts, password hashing and login sessions.
 //! - [`campaign`]: the campaign repository, scoped to members.
 //! - [`compendium`]: rules content; the SRD importer.
+//! - [`actor`]: the actor repository (create from a compendium entry).
+//! - [`report`]: the seed's cross-data queries (spellcasters, encounter
+//!   builder).
 //! - [`health`]: `GET /healthz`.
 //! - [`http`]: the router and the serve loop with graceful shutdown.
 //! - [`telemetry`]: `tracing` set-up.
 //! - [`error`]: the crate's one error type.
 
 pub mod account;
+pub mod actor;
 pub mod cache;
 pub mod campaign;
 pub mod compendium;
@@ -27,6 +31,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod report;
 pub mod state;
 pub mod telemetry;
 

@@ -1,0 +1,92 @@
+//! The actor repository: characters, NPCs and monsters of a campaign.
+
+use serde_json::Value;
+use shared::id::{ActorId, CampaignId, UserId};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+/// What a new actor needs beyond its compendium entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewActor {
+    /// Its campaign.
+    pub campaign: CampaignId,
+    /// Its name (defaults to the entry's).
+    pub name: Option<String>,
+    /// `character`, `npc` or `monster`.
+    pub actor_type: String,
+    /// Character level.
+    pub level: Option<i32>,
+    /// Character class.
+    pub character_class: Option<String>,
+    /// The player who owns it.
+    pub owner: Option<UserId>,
+    /// Who creates it.
+    pub created_by: UserId,
+}
+
+/// Creates an actor from a compendium entry: the entry's data is copied as
+/// the base stats (so later compendium updates do not silently change a
+/// running campaign) and the reference kept for comparison. Overrides go to
+/// `current_stats`, apart from the base.
+pub async fn create_from_compendium(db: &PgPool, new: &NewActor, ref_key: &str) -> Result<ActorId> {
+    let entry: Option<(String, Value)> =
+        sqlx::query_as("select name, data from compendium_items where ref_key = $1 limit 1")
+            .bind(ref_key)
+            .fetch_optional(db)
+            .await?;
+    let (entry_name, data) = entry.ok_or_else(|| {
+        Error::Refused(shared::Error::UnknownEntity {
+            kind: shared::id::EntityKind::Actor,
+            id: ref_key.to_owned(),
+        })
+    })?;
+    let name = new.name.clone().unwrap_or(entry_name);
+    insert(db, new, &name, Some(ref_key), &data).await
+}
+
+/// Creates an actor with the given base stats and no compendium entry.
+pub async fn create_custom(
+    db: &PgPool,
+    new: &NewActor,
+    name: &str,
+    base_stats: &Value,
+) -> Result<ActorId> {
+    insert(db, new, name, None, base_stats).await
+}
+
+async fn insert(
+    db: &PgPool,
+    new: &NewActor,
+    name: &str,
+    ref_key: Option<&str>,
+    base: &Value,
+) -> Result<ActorId> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "insert into actors (id, campaign_id, name, actor_type, compendium_ref, level, character_class, base_stats,
+                             owner_user_id, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id)
+    .bind(new.campaign.0)
+    .bind(name)
+    .bind(&new.actor_type)
+    .bind(ref_key)
+    .bind(new.level)
+    .bind(&new.character_class)
+    .bind(base)
+    .bind(new.owner.map(|u| u.0))
+    .bind(new.created_by.0)
+    .execute(db)
+    .await
+    .map_err(|error| match error.as_database_error().and_then(|e| e.constraint()) {
+        Some("actors_type_known") => Error::Refused(shared::Error::InvalidAction(format!(
+            "unknown actor type {:?}; use character, npc or monster",
+            new.actor_type
+        ))),
+        _ => Error::Database(error),
+    })?;
+    Ok(ActorId(id))
+}
