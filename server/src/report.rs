@@ -166,3 +166,181 @@ pub async fn encounter_builder(db: &PgPool, campaign: CampaignId) -> Result<Vec<
         })
         .collect()
 }
+
+/// What a cross-content search result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitKind {
+    /// An actor of the campaign.
+    Actor,
+    /// A compendium entry of the campaign's game system.
+    Compendium,
+    /// A media file of the campaign.
+    Media,
+}
+
+/// One cross-content search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// What it is.
+    pub kind: HitKind,
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// Class, category or media type.
+    pub subtitle: Option<String>,
+    /// Full-text rank.
+    pub relevance: f32,
+}
+
+/// Searches a campaign's actors and media and the compendium of its game
+/// system at once (at most 20). The campaign's own matches come first (a
+/// rank bonus of 1), then the compendium's, each by full-text rank: with the
+/// SRD's 1,600 entries a plain rank would bury the GM's own "Dragonslayer"
+/// under twenty dragons.
+pub async fn search_campaign(
+    db: &PgPool,
+    campaign: CampaignId,
+    text: &str,
+) -> Result<Vec<SearchHit>> {
+    let query = shared::compendium::CompendiumQuery {
+        text: Some(text.to_owned()),
+        ..Default::default()
+    };
+    let Some(tsquery) = query.prefix_tsquery() else {
+        return Ok(Vec::new());
+    };
+    let rows = sqlx::query(
+        "with q as (select to_tsquery('english', $2) as q)
+         select 'actor' as kind, a.id, a.name, a.character_class as subtitle, (1 + ts_rank(a.search_vector, q.q))::float4 as relevance
+           from actors a, q where a.campaign_id = $1 and a.search_vector @@ q.q
+         union all
+         select 'compendium', ci.id, ci.name, ci.category, ts_rank(ci.search_vector, q.q)
+           from compendium_items ci
+           join compendium_sources cs on cs.id = ci.source_id and cs.is_enabled
+           join campaigns c on c.id = $1 and c.game_system = cs.game_system, q
+          where ci.search_vector @@ q.q
+         union all
+         select 'media', m.id, m.original_name, m.media_type, (1 + ts_rank(m.search_vector, q.q))::float4
+           from media_files m, q where m.campaign_id = $1 and m.search_vector @@ q.q
+         order by relevance desc, name
+         limit 20",
+    )
+    .bind(campaign.0)
+    .bind(tsquery)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let kind = match row.try_get::<String, _>("kind")?.as_str() {
+                "actor" => HitKind::Actor,
+                "media" => HitKind::Media,
+                _ => HitKind::Compendium,
+            };
+            Ok(SearchHit {
+                kind,
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                subtitle: row.try_get("subtitle")?,
+                relevance: row.try_get("relevance")?,
+            })
+        })
+        .collect()
+}
+
+/// A campaign's content in numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignAnalytics {
+    /// Player characters.
+    pub characters: i64,
+    /// Non-player characters.
+    pub npcs: i64,
+    /// Monsters.
+    pub monsters: i64,
+    /// Items.
+    pub items: i64,
+    /// Media files.
+    pub media_files: i64,
+    /// Their total size in bytes.
+    pub media_bytes: i64,
+    /// Encounters.
+    pub encounters: i64,
+    /// Completed encounters.
+    pub completed_encounters: i64,
+}
+
+/// Counts a campaign's content. Each table is counted in its own subquery:
+/// the seed joined all of them at once, which multiplies the media size sum
+/// by the number of actors times items.
+pub async fn campaign_analytics(db: &PgPool, campaign: CampaignId) -> Result<CampaignAnalytics> {
+    let row = sqlx::query(
+        "select
+            (select count(*) from actors where campaign_id = $1 and actor_type = 'character') as characters,
+            (select count(*) from actors where campaign_id = $1 and actor_type = 'npc') as npcs,
+            (select count(*) from actors where campaign_id = $1 and actor_type = 'monster') as monsters,
+            (select count(*) from campaign_items where campaign_id = $1) as items,
+            (select count(*) from media_files where campaign_id = $1) as media_files,
+            (select coalesce(sum(file_size), 0)::bigint from media_files where campaign_id = $1) as media_bytes,
+            (select count(*) from encounters where campaign_id = $1) as encounters,
+            (select count(*) from encounters where campaign_id = $1 and status = 'completed') as completed",
+    )
+    .bind(campaign.0)
+    .fetch_one(db)
+    .await?;
+    Ok(CampaignAnalytics {
+        characters: row.try_get("characters")?,
+        npcs: row.try_get("npcs")?,
+        monsters: row.try_get("monsters")?,
+        items: row.try_get("items")?,
+        media_files: row.try_get("media_files")?,
+        media_bytes: row.try_get("media_bytes")?,
+        encounters: row.try_get("encounters")?,
+        completed_encounters: row.try_get("completed")?,
+    })
+}
+
+/// A map image large enough to be worth optimizing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LargeMap {
+    /// What the uploader called it.
+    pub original_name: String,
+    /// Its size in bytes.
+    pub file_size: i64,
+    /// `medium` (over 10 MiB) or `large` (over 50 MiB); `small` otherwise.
+    pub size_category: String,
+    /// The campaign's name.
+    pub campaign: String,
+    /// Encounters using it as their map.
+    pub encounter_usage: i64,
+}
+
+/// Maps over 5 MiB across all campaigns, largest first, with how many
+/// encounters use each.
+pub async fn large_maps(db: &PgPool) -> Result<Vec<LargeMap>> {
+    let rows = sqlx::query(
+        "select m.original_name, m.file_size, c.name as campaign,
+                case when m.file_size > 50 * 1024 * 1024 then 'large'
+                     when m.file_size > 10 * 1024 * 1024 then 'medium'
+                     else 'small' end as size_category,
+                count(e.id) as usage
+           from media_files m
+           join campaigns c on c.id = m.campaign_id
+           left join encounters e on e.map_id = m.id
+          where m.media_type = 'map' and m.file_size > 5 * 1024 * 1024
+          group by m.id, c.name
+          order by m.file_size desc, m.original_name",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(LargeMap {
+                original_name: row.try_get("original_name")?,
+                file_size: row.try_get("file_size")?,
+                size_category: row.try_get("size_category")?,
+                campaign: row.try_get("campaign")?,
+                encounter_usage: row.try_get("usage")?,
+            })
+        })
+        .collect()
+}

@@ -193,3 +193,119 @@ async fn actors_copy_their_compendium_entry(db: PgPool) {
         Err(server::Error::Refused(_))
     ));
 }
+
+async fn media(db: &PgPool, campaign: CampaignId, name: &str, size: i64, tags: &[&str]) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "insert into media_files (id, campaign_id, filename, original_name, mime_type, file_size, checksum, file_path, media_type, tags)
+         values ($1, $2, $3, $4, 'image/png', $5, $3, $3, 'map', $6)",
+    )
+    .bind(id)
+    .bind(campaign.0)
+    .bind(format!("{:064x}", id.as_u128()))
+    .bind(name)
+    .bind(size)
+    .bind(tags)
+    .execute(db)
+    .await
+    .unwrap();
+    id
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn one_search_covers_actors_compendium_and_media(db: PgPool) {
+    srd::import(&db, &support::srd_dir()).await.unwrap();
+    let (campaign, gm) = campaign_with_gm(&db, "search_gm").await;
+    character(&db, campaign, gm, "Dragonslayer Kira", 5, json!({})).await;
+    media(
+        &db,
+        campaign,
+        "red-dragon-lair.png",
+        1024,
+        &["dragon", "cave"],
+    )
+    .await;
+    let (other, other_gm) = campaign_with_gm(&db, "search_other").await;
+    character(&db, other, other_gm, "Dragon Tamer", 5, json!({})).await;
+
+    let hits = report::search_campaign(&db, campaign, "dragon")
+        .await
+        .unwrap();
+    let kinds: std::collections::BTreeSet<String> =
+        hits.iter().map(|h| format!("{:?}", h.kind)).collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["Actor", "Compendium", "Media"],
+        "{hits:?}"
+    );
+    assert!(hits.iter().any(|h| h.name == "Dragonslayer Kira"));
+    assert!(hits.iter().any(|h| h.name == "red-dragon-lair.png"));
+    assert!(
+        !hits.iter().any(|h| h.name == "Dragon Tamer"),
+        "another campaign's actor leaked"
+    );
+    assert!(hits.windows(2).all(|w| w[0].relevance >= w[1].relevance));
+    assert!(hits.len() <= 20);
+    assert!(
+        report::search_campaign(&db, campaign, " !! ")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn analytics_count_without_join_fan_out(db: PgPool) {
+    let (campaign, gm) = campaign_with_gm(&db, "analytics_gm").await;
+    for name in ["A", "B"] {
+        character(&db, campaign, gm, name, 1, json!({})).await;
+    }
+    for (n, size) in [(1, 1000i64), (2, 2000)] {
+        media(&db, campaign, &format!("map{n}.png"), size, &[]).await;
+    }
+    sqlx::query("insert into campaign_items (id, campaign_id, name, item_type, base_properties) select gen_random_uuid(), $1, 'Torch', 'gear', '{}' from generate_series(1, 3)")
+        .bind(campaign.0)
+        .execute(&db)
+        .await
+        .unwrap();
+    let stats = report::campaign_analytics(&db, campaign).await.unwrap();
+    assert_eq!(
+        (stats.characters, stats.items, stats.media_files),
+        (2, 3, 2)
+    );
+    // The seed's single join would report 3000 x 2 actors x 3 items.
+    assert_eq!(stats.media_bytes, 3000);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn large_maps_are_reported_with_their_usage(db: PgPool) {
+    let (campaign, _) = campaign_with_gm(&db, "maps_gm").await;
+    const MIB: i64 = 1024 * 1024;
+    let huge = media(&db, campaign, "world.png", 60 * MIB, &[]).await;
+    media(&db, campaign, "city.png", 12 * MIB, &[]).await;
+    media(&db, campaign, "room.png", MIB, &[]).await;
+    for name in ["One", "Two"] {
+        sqlx::query("insert into encounters (id, campaign_id, name, map_id) values (gen_random_uuid(), $1, $2, $3)")
+            .bind(campaign.0)
+            .bind(name)
+            .bind(huge)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    let maps = report::large_maps(&db).await.unwrap();
+    let summary: Vec<(&str, &str, i64)> = maps
+        .iter()
+        .map(|m| {
+            (
+                m.original_name.as_str(),
+                m.size_category.as_str(),
+                m.encounter_usage,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("world.png", "large", 2), ("city.png", "medium", 0)]
+    );
+}
