@@ -16,6 +16,7 @@
 //! - [`actor`]: the actor repository (create from a compendium entry).
 //! - [`report`]: the seed's cross-data queries (spellcasters, encounter
 //!   builder).
+//! - [`maintenance`]: event-log partitions and statistics on a timer.
 //! - [`health`]: `GET /healthz`.
 //! - [`http`]: the router and the serve loop with graceful shutdown.
 //! - [`telemetry`]: `tracing` set-up.
@@ -31,6 +32,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod maintenance;
 pub mod report;
 pub mod state;
 pub mod telemetry;

@@ -35,6 +35,9 @@ async fn run() -> server::Result<()> {
             None => tracing::info!("the SRD is already in the compendium"),
         }
     }
+    // The first round runs now, so partitions exist before the first write.
+    server::maintenance::run_once(&state.db).await?;
+    let upkeep = server::maintenance::spawn(state.db.clone());
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Bind { addr, source })?;
@@ -46,5 +49,7 @@ async fn run() -> server::Result<()> {
         },
         "serving at http://{addr}"
     );
-    server::serve(listener, state, shutdown_signal()).await
+    let served = server::serve(listener, state, shutdown_signal()).await;
+    upkeep.abort();
+    served
 }

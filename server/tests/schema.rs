@@ -372,3 +372,40 @@ async fn a_campaign_has_one_gm_and_logins_are_case_insensitive(db: PgPool) {
     );
     member(bob, "player").await.unwrap();
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn upkeep_keeps_partitions_ahead_and_refreshes_statistics(db: PgPool) {
+    // Drop the partition three months ahead, as if time had passed.
+    let last: String = sqlx::query_scalar(
+        "select 'event_log_' || to_char(date_trunc('month', now() at time zone 'utc') + interval '3 months', 'YYYY_MM')",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    sqlx::query(&format!("drop table {last}"))
+        .execute(&db)
+        .await
+        .unwrap();
+    let campaign = campaign(&db).await;
+    sqlx::query("insert into actors (id, campaign_id, name, actor_type, base_stats) values ($1, $2, 'A', 'npc', '{}')")
+        .bind(Uuid::new_v4())
+        .bind(campaign)
+        .execute(&db)
+        .await
+        .unwrap();
+
+    assert_eq!(server::maintenance::run_once(&db).await.unwrap(), 1);
+    let exists: bool = sqlx::query_scalar("select to_regclass($1) is not null")
+        .bind(&last)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(exists);
+    let actors: i64 = sqlx::query_scalar("select actor_count from campaign_stats where id = $1")
+        .bind(campaign)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(actors, 1);
+    assert_eq!(server::maintenance::run_once(&db).await.unwrap(), 0);
+}
