@@ -7,45 +7,79 @@ use sqlx::{PgPool, QueryBuilder, Row};
 
 use crate::Result;
 
+/// How many matches of each kind (name matches, other matches) are ranked
+/// at most. Ranking is the cost of a broad term ("fire" mentions in 25,000
+/// descriptions); name matches are always among the candidates, so the
+/// cap only trims the tail of description-only matches.
+const CANDIDATES: i64 = 1000;
+
 /// Searches the enabled sources. With text, results are ranked (a match in
 /// the name outranks one in the description; a whole-word match outranks a
 /// prefix); without, they are in name order.
 pub async fn search(db: &PgPool, query: &CompendiumQuery) -> Result<Vec<CompendiumEntry>> {
     let tsquery = query.prefix_tsquery();
-    let mut sql = QueryBuilder::new(
+    let mut sql = QueryBuilder::new("");
+    if let Some(text) = &tsquery {
+        // Candidates: names first (weight A), then any field, each capped.
+        let in_names = text.replace(":*", ":*A");
+        sql.push("with candidates as ((select i.id from compendium_items i");
+        push_filters(&mut sql, query);
+        sql.push(" and i.search_vector @@ to_tsquery('english', ")
+            .push_bind(in_names);
+        sql.push(") limit ")
+            .push_bind(CANDIDATES)
+            .push(") union (select i.id from compendium_items i");
+        push_filters(&mut sql, query);
+        sql.push(" and i.search_vector @@ to_tsquery('english', ")
+            .push_bind(text.clone());
+        sql.push(") limit ").push_bind(CANDIDATES).push(")) ");
+    }
+    sql.push(
         "select i.id, i.ref_key, i.name, i.item_type, i.category, i.level, i.school, i.rarity,
                 i.computed_cr::float8 as challenge_rating",
     );
     match &tsquery {
         Some(text) => {
             // Prefix matches cover "fire" -> "Fireball"; the plain query adds
-            // weight for whole words.
+            // weight for whole words, and a name that starts with the text
+            // comes first.
             sql.push(", ts_rank(i.search_vector, to_tsquery('english', ")
                 .push_bind(text.clone())
                 .push(")) + ts_rank(i.search_vector, plainto_tsquery('english', ")
                 .push_bind(query.text.clone().unwrap_or_default())
                 .push(")) + case when lower(i.name) like ")
-                .push_bind(format!(
-                    "{}%",
-                    query
-                        .text
-                        .as_deref()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_lowercase()
-                ))
-                .push(" then 1.0 else 0.0 end as relevance");
+                .push_bind(format!("{}%", query.text.as_deref().unwrap_or_default().trim().to_lowercase()))
+                .push(" then 1.0 else 0.0 end as relevance from compendium_items i join candidates c on c.id = i.id");
         }
         None => {
-            sql.push(", 0.0::float4 as relevance");
+            sql.push(", 0.0::float4 as relevance from compendium_items i");
+            push_filters(&mut sql, query);
         }
     }
-    sql.push(" from compendium_items i join compendium_sources s on s.id = i.source_id where s.is_enabled");
-    if let Some(text) = &tsquery {
-        sql.push(" and i.search_vector @@ to_tsquery('english', ")
-            .push_bind(text.clone())
-            .push(")");
-    }
+    sql.push(" order by relevance desc, i.name, i.ref_key limit ")
+        .push_bind(i64::from(query.effective_limit()));
+    let rows = sql.build().fetch_all(db).await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(CompendiumEntry {
+                id: row.try_get("id")?,
+                ref_key: row.try_get("ref_key")?,
+                name: row.try_get("name")?,
+                item_type: row.try_get("item_type")?,
+                category: row.try_get("category")?,
+                level: row.try_get("level")?,
+                school: row.try_get("school")?,
+                rarity: row.try_get("rarity")?,
+                challenge_rating: row.try_get("challenge_rating")?,
+            })
+        })
+        .collect()
+}
+
+/// The enabled-source join and the query's filters, after `from
+/// compendium_items i`.
+fn push_filters(sql: &mut QueryBuilder<'_, sqlx::Postgres>, query: &CompendiumQuery) {
+    sql.push(" join compendium_sources s on s.id = i.source_id where s.is_enabled");
     if let Some(item_type) = &query.item_type {
         sql.push(" and i.item_type = ").push_bind(item_type.clone());
     }
@@ -69,22 +103,4 @@ pub async fn search(db: &PgPool, query: &CompendiumQuery) -> Result<Vec<Compendi
             .push_bind(max)
             .push("::numeric");
     }
-    sql.push(" order by relevance desc, i.name, i.ref_key limit ")
-        .push_bind(i64::from(query.effective_limit()));
-    let rows = sql.build().fetch_all(db).await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(CompendiumEntry {
-                id: row.try_get("id")?,
-                ref_key: row.try_get("ref_key")?,
-                name: row.try_get("name")?,
-                item_type: row.try_get("item_type")?,
-                category: row.try_get("category")?,
-                level: row.try_get("level")?,
-                school: row.try_get("school")?,
-                rarity: row.try_get("rarity")?,
-                challenge_rating: row.try_get("challenge_rating")?,
-            })
-        })
-        .collect()
 }
