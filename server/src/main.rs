@@ -35,8 +35,9 @@ async fn run() -> server::Result<()> {
             None => tracing::info!("the SRD is already in the compendium"),
         }
     }
-    // The first round runs now, so partitions exist before the first write.
-    server::maintenance::run_once(&state.db).await?;
+    // Partitions must exist before the first write; the rest of the upkeep
+    // (statistics) starts in the background.
+    server::maintenance::ensure_partitions(&state.db).await?;
     let upkeep = server::maintenance::spawn(state.db.clone());
     let listener = TcpListener::bind(addr)
         .await

@@ -13,20 +13,27 @@ pub const PARTITIONS_AHEAD: i32 = 3;
 /// How often the upkeep runs.
 pub const INTERVAL: Duration = Duration::from_secs(10 * 60);
 
-/// One round of upkeep: creates missing partitions (returns how many) and
-/// refreshes the statistics without blocking readers.
-pub async fn run_once(db: &PgPool) -> Result<i32> {
-    let created: i32 = sqlx::query_scalar("select ensure_event_log_partitions($1)")
+/// Creates missing event-log partitions; returns how many. Start-up runs
+/// this before serving, so the first write finds its month.
+pub async fn ensure_partitions(db: &PgPool) -> Result<i32> {
+    Ok(sqlx::query_scalar("select ensure_event_log_partitions($1)")
         .bind(PARTITIONS_AHEAD)
         .fetch_one(db)
-        .await?;
+        .await?)
+}
+
+/// One round of upkeep: missing partitions (returns how many created), then
+/// the statistics, refreshed without blocking readers.
+pub async fn run_once(db: &PgPool) -> Result<i32> {
+    let created = ensure_partitions(db).await?;
     sqlx::query("refresh materialized view concurrently campaign_stats")
         .execute(db)
         .await?;
     Ok(created)
 }
 
-/// Runs the upkeep every [`INTERVAL`] until the process ends. Failures are
+/// Runs the upkeep now and then every [`INTERVAL`] until the process ends,
+/// in the background (the statistics refresh need not delay start-up). Failures are
 /// logged and retried at the next round: the partitions are made months
 /// ahead, so one missed round costs nothing.
 pub fn spawn(db: PgPool) -> tokio::task::JoinHandle<()> {

@@ -203,11 +203,7 @@ pub async fn search_campaign(
     campaign: CampaignId,
     text: &str,
 ) -> Result<Vec<SearchHit>> {
-    let query = shared::compendium::CompendiumQuery {
-        text: Some(text.to_owned()),
-        ..Default::default()
-    };
-    let Some(tsquery) = query.prefix_tsquery() else {
+    let Some(tsquery) = shared::compendium::prefix_tsquery(text) else {
         return Ok(Vec::new());
     };
     let rows = sqlx::query(

@@ -45,21 +45,23 @@ impl CompendiumQuery {
             .clamp(1, Self::MAX_LIMIT)
     }
 
-    /// The words of `text` as a PostgreSQL prefix query (`fire:* & bolt:*`),
-    /// or `None` when it has no words. Only letters and digits survive, so
-    /// nothing typed can change the query's syntax.
+    /// This query's text as a prefix query; see [`prefix_tsquery`].
     pub fn prefix_tsquery(&self) -> Option<String> {
-        let words: Vec<String> = self
-            .text
-            .as_deref()
-            .unwrap_or_default()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|word| !word.is_empty())
-            .take(8)
-            .map(|word| format!("{}:*", word.to_lowercase()))
-            .collect();
-        (!words.is_empty()).then(|| words.join(" & "))
+        prefix_tsquery(self.text.as_deref().unwrap_or_default())
     }
+}
+
+/// The words of `text` as a PostgreSQL prefix query (`fire:* & bolt:*`), or
+/// `None` when it has no words. Only letters and digits survive, so nothing
+/// typed can change the query's syntax.
+pub fn prefix_tsquery(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .take(8)
+        .map(|word| format!("{}:*", word.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" & "))
 }
 
 /// One search result.

@@ -43,8 +43,9 @@ impl Span {
 }
 
 impl SpatialIndex {
-    /// A bucket side that suits maps of tokens around `token_size` pixels:
-    /// a few tokens per bucket, few buckets per token.
+    /// An empty index with square buckets of `bucket_size` pixels (a few
+    /// token widths suits: a few tokens per bucket, few buckets per token).
+    /// A size that is not a positive number falls back to 256.
     pub fn new(bucket_size: f64) -> Self {
         Self {
             bucket_size: if bucket_size.is_finite() && bucket_size > 0.0 {
