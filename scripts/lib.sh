@@ -15,6 +15,7 @@ cd "$ROOT"
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
 SRD_VERSION=0.7.0
+MOTO_VERSION=5.2.5
 
 log() { printf '\n\033[1;34m==>\033[0m \033[1m%s\033[0m\n' "$*" >&2; }
 note() { printf '    %s\n' "$*" >&2; }

@@ -119,8 +119,21 @@ ensure_browser() {
   fi
 }
 
+# moto's S3 server, for the object-storage tier's tests.
+ensure_moto() {
+  local venv="$CACHE_DIR/moto-$MOTO_VERSION"
+  export MOTO_SERVER="$venv/bin/moto_server"
+  [ -x "$MOTO_SERVER" ] && return
+  log "installing moto[server]==$MOTO_VERSION (an S3-compatible server for the media tests)"
+  python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  [ -x "$MOTO_SERVER" ] || die "moto did not install $MOTO_SERVER"
+}
+
 prepare
 ensure_browser
+ensure_moto
 LOGS="$CARGO_TARGET_DIR/test-logs"
 mkdir -p "$LOGS"
 rm -f end2end/playwright-report/results.json

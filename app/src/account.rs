@@ -78,7 +78,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 
 /// The session cookie, read and written on the server.
 #[cfg(feature = "ssr")]
-pub(crate) mod session {
+pub mod session {
     use std::sync::Arc;
 
     use cookie::{Cookie, SameSite};
@@ -92,8 +92,13 @@ pub(crate) mod session {
     /// The session token the request carries.
     pub(crate) fn token() -> Option<String> {
         let parts = use_context::<http::request::Parts>()?;
-        parts
-            .headers
+        token_in(&parts.headers)
+    }
+
+    /// The session token in a request's `Cookie` headers, for endpoints
+    /// outside Leptos (the server's streaming routes).
+    pub fn token_in(headers: &http::HeaderMap) -> Option<String> {
+        headers
             .get_all(COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())

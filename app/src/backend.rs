@@ -12,9 +12,17 @@ use std::sync::Arc;
 use leptos::prelude::use_context;
 use shared::{
     account::{DisplayName, LoginName, Password, User},
+    actor::ActorRecord,
     campaign::{Campaign, NewCampaign},
     compendium::{CompendiumEntry, CompendiumQuery},
+    id::{ActorId, CampaignId, ItemId, UserId},
+    item::ItemRecord,
+    media::MediaFile,
+    membership::{Invitation, Member},
+    rules::Role,
 };
+
+use crate::content::{NewActorRequest, NewItemRequest};
 
 use crate::AppError;
 
@@ -56,6 +64,80 @@ pub trait Backend: Send + Sync + 'static {
         user: &User,
         campaign: NewCampaign,
     ) -> Result<Campaign, AppError>;
+
+    /// The members of a campaign `user` belongs to.
+    async fn list_members(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<Member>, AppError>;
+
+    /// Creates an invitation link to a campaign.
+    async fn invite(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        role: Role,
+    ) -> Result<Invitation, AppError>;
+
+    /// Joins the campaign of an invitation; returns it and the role held.
+    async fn join(&self, user: &User, token: String) -> Result<(CampaignId, Role), AppError>;
+
+    /// Changes a member's role (delegation of assistant GM).
+    async fn set_role(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        member: UserId,
+        role: Role,
+    ) -> Result<(), AppError>;
+
+    /// The actors of a campaign that `user` may see.
+    async fn list_actors(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<ActorRecord>, AppError>;
+
+    /// Creates an actor, from a compendium entry or by hand.
+    async fn create_actor(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        actor: NewActorRequest,
+    ) -> Result<ActorId, AppError>;
+
+    /// The items of a campaign that `user` may see.
+    async fn list_items(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<ItemRecord>, AppError>;
+
+    /// Creates an item from a compendium entry.
+    async fn create_item(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        item: NewItemRequest,
+    ) -> Result<ItemRecord, AppError>;
+
+    /// Gives an item to an actor, puts it in a container, or in the stash.
+    async fn move_item(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        item: ItemId,
+        owner: Option<ActorId>,
+        container: Option<ItemId>,
+    ) -> Result<(), AppError>;
+
+    /// The media files of a campaign, newest first.
+    async fn list_media(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<MediaFile>, AppError>;
 }
 
 /// Runs a server function's body and sets the HTTP status from its outcome,

@@ -47,6 +47,8 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
+            // A member asking for something their role does not allow.
+            Self::Invalid(shared::Error::Forbidden(_)) => StatusCode::FORBIDDEN,
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,

@@ -9,6 +9,10 @@
 //!   functions, and the session cookie.
 //! - [`campaign`]: the campaign list page and its server functions.
 //! - [`compendium`]: compendium search.
+//! - [`membership`]: members, invitations and roles.
+//! - [`content`]: a campaign's actors, items and inventories.
+//! - [`media`]: the media list (uploads stream through the server's
+//!   `/api/campaigns/{id}/media` endpoint).
 //! - [`error`]: [`AppError`], the one error type that crosses to the browser.
 //! - `backend` (`ssr` only): the [`Backend`] port through which server
 //!   functions reach storage. The `server` crate implements it, which keeps
@@ -17,7 +21,10 @@
 pub mod account;
 pub mod campaign;
 pub mod compendium;
+pub mod content;
 pub mod error;
+pub mod media;
+pub mod membership;
 
 #[cfg(feature = "ssr")]
 mod backend;

@@ -40,15 +40,25 @@ impl SessionToken {
     }
 
     fn generate() -> Result<Self> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|error| Error::Internal(format!("no randomness: {error}")))?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        random_token().map(Self)
     }
 
     fn hash(&self) -> Vec<u8> {
-        Sha256::digest(self.0.as_bytes()).to_vec()
+        token_hash(&self.0)
     }
+}
+
+/// 256 random bits, URL-safe: session tokens and invitation links.
+pub(crate) fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| Error::Internal(format!("no randomness: {error}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// What is stored of a token: its SHA-256, so a leaked table grants nothing.
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 impl std::fmt::Debug for SessionToken {

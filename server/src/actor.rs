@@ -1,7 +1,11 @@
 //! The actor repository: characters, NPCs and monsters of a campaign.
 
 use serde_json::Value;
-use shared::id::{ActorId, CampaignId, UserId};
+use shared::{
+    actor::{ActorKind, ActorRecord},
+    id::{ActorId, CampaignId, UserId},
+    rules::Role,
+};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -89,4 +93,60 @@ async fn insert(
         _ => Error::Database(error),
     })?;
     Ok(ActorId(id))
+}
+
+/// The actors of `campaign` that a member with `role` may see: the GM and
+/// assistant GMs see all; players and observers see the actors they own and
+/// those the GM made visible (`permissions.view = 'all'`). The GM's hidden
+/// NPCs are never sent to a player.
+pub async fn list_visible(
+    db: &PgPool,
+    campaign: CampaignId,
+    user: UserId,
+    role: Role,
+) -> Result<Vec<ActorRecord>> {
+    sqlx::query!(
+        "select id, name, actor_type, compendium_ref, level, character_class, owner_user_id,
+                base_stats, current_stats
+           from actors
+          where campaign_id = $1
+            and ($3 or owner_user_id = $2 or permissions ->> 'view' = 'all')
+          order by lower(name), id",
+        campaign.0,
+        user.0,
+        role.is_gm(),
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(ActorRecord {
+            id: ActorId(row.id),
+            campaign,
+            name: row.name,
+            kind: row.actor_type.parse().map_err(Error::CorruptRow)?,
+            compendium_ref: row.compendium_ref,
+            level: row.level,
+            character_class: row.character_class,
+            owner: row.owner_user_id.map(UserId),
+            base_stats: row.base_stats,
+            current_stats: row.current_stats,
+        })
+    })
+    .collect()
+}
+
+/// Whether a member with `role` may create an actor of `kind` owned by
+/// `owner`: GMs create anything; a player creates only characters they own.
+pub fn may_create(who: UserId, role: Role, kind: ActorKind, owner: Option<UserId>) -> Result<()> {
+    match role {
+        Role::Gm | Role::AssistantGm => Ok(()),
+        Role::Player if kind == ActorKind::Character && owner == Some(who) => Ok(()),
+        Role::Player => Err(Error::Refused(shared::Error::Forbidden(
+            "players create only their own characters".into(),
+        ))),
+        Role::Observer => Err(Error::Refused(shared::Error::Forbidden(
+            "observers cannot create actors".into(),
+        ))),
+    }
 }

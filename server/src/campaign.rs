@@ -88,11 +88,8 @@ pub async fn role_of(db: impl PgExecutor<'_>, campaign: CampaignId, user: UserId
     )
     .fetch_optional(db)
     .await?;
-    match role.as_deref() {
-        Some("gm") => Ok(Role::Gm),
-        Some("assistant_gm") => Ok(Role::AssistantGm),
-        Some("player") => Ok(Role::Player),
-        Some("observer") => Ok(Role::Observer),
-        _ => Err(Error::NotMember),
+    match role {
+        Some(role) => crate::membership::parse_role(&role),
+        None => Err(Error::NotMember),
     }
 }

@@ -12,7 +12,10 @@ use leptos::config::LeptosOptions;
 use redis::{ConnectionInfo, IntoConnectionInfo};
 use sqlx::postgres::PgConnectOptions;
 
-use crate::{Error, Result};
+use crate::{
+    Error, Result,
+    media::{MediaLimits, S3Settings},
+};
 
 /// Where the run and test commands put the database; they create it.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://tabletop:tabletop@127.0.0.1:5432/tabletop";
@@ -48,6 +51,48 @@ pub struct Config {
     /// HTTPS (browsers then never send the cookie over plain HTTP).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
+
+    /// Where uploaded media is kept on disk (created if missing): the
+    /// filesystem tier and the spool that uploads stream into.
+    #[arg(long, env = "MEDIA_DIR", default_value = "data/media")]
+    pub media_dir: std::path::PathBuf,
+
+    /// The largest upload accepted, in bytes.
+    #[arg(long, env = "MEDIA_MAX_UPLOAD_BYTES", default_value_t = MediaLimits::default().max_upload)]
+    pub media_max_upload_bytes: u64,
+
+    /// Files up to this size (bytes) are stored in PostgreSQL.
+    #[arg(long, env = "MEDIA_INLINE_MAX_BYTES", default_value_t = MediaLimits::default().inline_max)]
+    pub media_inline_max_bytes: u64,
+
+    /// Files from this size (bytes) go to S3 when S3_BUCKET is set.
+    #[arg(long, env = "MEDIA_S3_MIN_BYTES", default_value_t = MediaLimits::default().s3_min)]
+    pub media_s3_min_bytes: u64,
+
+    /// S3 bucket for large media. Unset: large files stay on the filesystem.
+    #[arg(long, env = "S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// S3-compatible endpoint URL (MinIO, moto, ...). Unset: AWS.
+    #[arg(long, env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// S3 region.
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// S3 access key id.
+    #[arg(long, env = "S3_ACCESS_KEY_ID", default_value = "")]
+    pub s3_access_key_id: String,
+
+    /// S3 secret access key.
+    #[arg(
+        long,
+        env = "S3_SECRET_ACCESS_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: String,
 }
 
 /// `REDIS_URL` as given: a target, or empty for "no Redis".
@@ -86,6 +131,30 @@ impl Config {
                 error.exit()
             }
             _ => Error::Config(first_line(&error.to_string())),
+        })
+    }
+
+    /// The media tiers' limits.
+    pub fn media_limits(&self) -> MediaLimits {
+        MediaLimits {
+            max_upload: self.media_max_upload_bytes,
+            inline_max: self.media_inline_max_bytes,
+            s3_min: self.media_s3_min_bytes,
+        }
+    }
+
+    /// The S3 store for large media, when a bucket is set.
+    pub fn s3(&self) -> Option<S3Settings> {
+        let bucket = self
+            .s3_bucket
+            .as_ref()
+            .filter(|bucket| !bucket.is_empty())?;
+        Some(S3Settings {
+            endpoint: self.s3_endpoint.clone().filter(|url| !url.is_empty()),
+            bucket: bucket.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
         })
     }
 

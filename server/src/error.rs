@@ -60,6 +60,13 @@ pub enum Error {
     /// told apart).
     #[error("not a member of that campaign")]
     NotMember,
+    /// A commit under a fencing epoch that is no longer the session's:
+    /// another node owns it now. Nothing was written.
+    #[error("session {session} is owned by another node")]
+    Fenced {
+        /// The session.
+        session: shared::id::SessionId,
+    },
     /// Compendium data that cannot be imported; names the file.
     #[error("import failed: {0}")]
     Import(String),

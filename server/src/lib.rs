@@ -16,23 +16,37 @@
 //! - [`actor`]: the actor repository (create from a compendium entry).
 //! - [`report`]: the seed's cross-data queries (spellcasters, encounter
 //!   builder).
+//! - [`media`]: uploads, deduplicated by SHA-256, in three storage tiers.
+//! - [`membership`]: members, roles and invitations.
+//! - [`item`]: campaign items and inventories.
+//! - [`event_log`]: the session event log: requests, decisions, commits,
+//!   replay and snapshots.
+//! - [`export`]: a campaign as one JSON document, and back.
 //! - [`maintenance`]: event-log partitions and statistics on a timer.
 //! - [`health`]: `GET /healthz`.
+//! - [`api`]: the streaming endpoints: media upload and download, campaign
+//!   export and import.
 //! - [`http`]: the router and the serve loop with graceful shutdown.
 //! - [`telemetry`]: `tracing` set-up.
 //! - [`error`]: the crate's one error type.
 
 pub mod account;
 pub mod actor;
+pub mod api;
 pub mod cache;
 pub mod campaign;
 pub mod compendium;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod event_log;
+pub mod export;
 pub mod health;
 pub mod http;
+pub mod item;
 pub mod maintenance;
+pub mod media;
+pub mod membership;
 pub mod report;
 pub mod state;
 pub mod telemetry;

@@ -1,20 +1,29 @@
 //! The handles every request shares.
 
+use app::content::{NewActorRequest, NewItemRequest};
 use app::{AppError, Backend};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use redis::aio::ConnectionManager;
 use shared::{
     account::{DisplayName, LoginName, Password, User},
+    actor::ActorRecord,
     campaign::{Campaign, NewCampaign},
     compendium::{CompendiumEntry, CompendiumQuery},
+    id::{ActorId, CampaignId, ItemId, UserId},
+    item::ItemRecord,
+    media::MediaFile,
+    membership::{Invitation, Member},
+    rules::Role,
 };
 use sqlx::PgPool;
 
 use crate::{
-    Config, Result,
+    Config, Error, Result,
     account::{self, SessionToken},
-    cache, campaign, compendium, db,
+    actor, cache, campaign, compendium, db, item,
+    media::{self, MediaStore},
+    membership,
 };
 
 /// Shared by every request; cloning is cheap (every field is a handle).
@@ -28,6 +37,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// Mark session cookies `Secure` (the site is served over HTTPS).
     pub secure_cookies: bool,
+    /// Where media bytes are stored.
+    pub media: MediaStore,
 }
 
 impl AppState {
@@ -40,11 +51,17 @@ impl AppState {
             Some(info) => Some(cache::connect(info).await?),
             None => None,
         };
+        let media = MediaStore::open(
+            &config.media_dir,
+            config.s3().as_ref(),
+            config.media_limits(),
+        )?;
         Ok(Self {
             db,
             redis,
             leptos,
             secure_cookies: config.secure_cookies,
+            media,
         })
     }
 }
@@ -96,5 +113,152 @@ impl Backend for AppState {
         let created = campaign::create(&self.db, user.id, &new).await?;
         tracing::info!(campaign = %created.id, gm = %user.id, "campaign created");
         Ok(created)
+    }
+
+    async fn list_members(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<Member>, AppError> {
+        Ok(membership::members(&self.db, campaign, user.id).await?)
+    }
+
+    async fn invite(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        role: Role,
+    ) -> Result<Invitation, AppError> {
+        Ok(membership::invite(&self.db, campaign, user.id, role).await?)
+    }
+
+    async fn join(&self, user: &User, token: String) -> Result<(CampaignId, Role), AppError> {
+        Ok(membership::accept(&self.db, user.id, &token).await?)
+    }
+
+    async fn set_role(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        member: UserId,
+        role: Role,
+    ) -> Result<(), AppError> {
+        Ok(membership::change_role(&self.db, campaign, user.id, member, role).await?)
+    }
+
+    async fn list_actors(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<ActorRecord>, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(actor::list_visible(&self.db, campaign, user.id, role).await?)
+    }
+
+    async fn create_actor(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        request: NewActorRequest,
+    ) -> Result<ActorId, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        actor::may_create(user.id, role, request.kind, request.owner)?;
+        if let Some(owner) = request.owner {
+            // An owner must be able to see their actor: a member.
+            campaign::role_of(&self.db, campaign, owner)
+                .await
+                .map_err(|_| {
+                    Error::Refused(shared::Error::InvalidAction(
+                        "an actor's owner must be a member of the campaign".into(),
+                    ))
+                })?;
+        }
+        let new = actor::NewActor {
+            campaign,
+            name: request.name.clone(),
+            actor_type: request.kind.slug().to_owned(),
+            level: request.level,
+            character_class: request.character_class.clone(),
+            owner: request.owner,
+            created_by: user.id,
+        };
+        let id = match &request.compendium_ref {
+            Some(ref_key) => actor::create_from_compendium(&self.db, &new, ref_key).await?,
+            None => {
+                let name = request
+                    .name
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty());
+                let name = name.ok_or(Error::Refused(shared::Error::InvalidAction(
+                    "an actor needs a name".into(),
+                )))?;
+                actor::create_custom(&self.db, &new, name, &serde_json::json!({})).await?
+            }
+        };
+        Ok(id)
+    }
+
+    async fn list_items(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<ItemRecord>, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(item::list_visible(&self.db, campaign, user.id, role).await?)
+    }
+
+    async fn create_item(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        request: NewItemRequest,
+    ) -> Result<ItemRecord, AppError> {
+        if !campaign::role_of(&self.db, campaign, user.id)
+            .await?
+            .is_gm()
+        {
+            return Err(Error::Refused(shared::Error::Forbidden(
+                "only the GM and assistant GMs create items".into(),
+            ))
+            .into());
+        }
+        let placement = item::Placement {
+            owner: request.owner,
+            container: request.container,
+        };
+        Ok(item::create_from_compendium(
+            &self.db,
+            campaign,
+            &request.compendium_ref,
+            placement,
+            request.quantity,
+        )
+        .await?)
+    }
+
+    async fn move_item(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        item_id: ItemId,
+        owner: Option<ActorId>,
+        container: Option<ItemId>,
+    ) -> Result<(), AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        let placement = item::Placement { owner, container };
+        if !role.is_gm() {
+            item::check_player_move(&self.db, campaign, user.id, role, item_id, placement).await?;
+        }
+        Ok(item::place(&self.db, campaign, item_id, placement).await?)
+    }
+
+    async fn list_media(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<MediaFile>, AppError> {
+        campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(media::list(&self.db, campaign).await?)
     }
 }

@@ -197,8 +197,17 @@ async fn actors_copy_their_compendium_entry(db: PgPool) {
 async fn media(db: &PgPool, campaign: CampaignId, name: &str, size: i64, tags: &[&str]) -> Uuid {
     let id = Uuid::new_v4();
     sqlx::query(
-        "insert into media_files (id, campaign_id, filename, original_name, mime_type, file_size, checksum, file_path, media_type, tags)
-         values ($1, $2, $3, $4, 'image/png', $5, $3, $3, 'map', $6)",
+        "insert into media_blobs (checksum, byte_size, mime_type, tier, location)
+         values ($1, $2, 'image/png', 'filesystem', $1)",
+    )
+    .bind(format!("{:064x}", id.as_u128()))
+    .bind(size)
+    .execute(db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into media_files (id, campaign_id, filename, original_name, mime_type, file_size, checksum, media_type, tags)
+         values ($1, $2, $3, $4, 'image/png', $5, $3, 'map', $6)",
     )
     .bind(id)
     .bind(campaign.0)

@@ -303,34 +303,82 @@ async fn deleting_a_campaign_removes_its_content(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn media_rows_name_exactly_one_location_and_a_real_checksum(db: PgPool) {
+async fn media_blobs_name_exactly_their_tiers_location_and_records_need_a_blob(db: PgPool) {
     let campaign = campaign(&db).await;
-    let insert = |checksum: &'static str, data: Option<Vec<u8>>, path: Option<&'static str>| {
+    let blob = |checksum: String,
+                tier: &'static str,
+                data: Option<Vec<u8>>,
+                location: Option<&'static str>,
+                bucket: Option<&'static str>| {
         sqlx::query(
-            "insert into media_files (id, campaign_id, filename, original_name, mime_type, file_size, checksum, file_data, file_path, media_type)
-             values ($1, $2, $3, 'map.png', 'image/png', 3, $3, $4, $5, 'map')",
+            "insert into media_blobs (checksum, byte_size, mime_type, tier, data, location, s3_bucket)
+             values ($1, 3, 'image/png', $2, $3, $4, $5)",
+        )
+        .bind(checksum)
+        .bind(tier)
+        .bind(data)
+        .bind(location)
+        .bind(bucket)
+        .execute(&db)
+    };
+    let sha = |c: char| c.to_string().repeat(64);
+    blob(sha('a'), "database", Some(vec![1, 2, 3]), None, None)
+        .await
+        .unwrap();
+    blob(sha('b'), "filesystem", None, Some("bb/bb/b"), None)
+        .await
+        .unwrap();
+    blob(sha('c'), "s3", None, Some("cc/cc/c"), Some("media"))
+        .await
+        .unwrap();
+    for (tier, data, location, bucket) in [
+        ("database", Some(vec![1]), None, None),
+        ("database", Some(vec![1, 2, 3]), Some("x"), None),
+        ("database", None, None, None),
+        ("filesystem", None, None, None),
+        ("filesystem", None, Some("x"), Some("media")),
+        ("s3", None, Some("x"), None),
+    ] {
+        assert_eq!(
+            constraint(
+                blob(sha('d'), tier, data.clone(), location, bucket)
+                    .await
+                    .unwrap_err()
+            ),
+            "media_blobs_tier_location",
+            "{tier} {data:?} {location:?} {bucket:?}"
+        );
+    }
+    assert_eq!(
+        constraint(
+            blob("not-a-sha".into(), "filesystem", None, Some("x"), None)
+                .await
+                .unwrap_err()
+        ),
+        "media_blobs_checksum_shape"
+    );
+    let record = |checksum: String| {
+        sqlx::query(
+            "insert into media_files (id, campaign_id, filename, original_name, mime_type, file_size, checksum, media_type)
+             values ($1, $2, $3, 'map.png', 'image/png', 3, $3, 'map')",
         )
         .bind(Uuid::new_v4())
         .bind(campaign)
         .bind(checksum)
-        .bind(data)
-        .bind(path)
         .execute(&db)
     };
-    let sha = "a".repeat(64).leak() as &'static str;
-    insert(sha, Some(vec![1, 2, 3]), None).await.unwrap();
+    record(sha('a')).await.unwrap();
+    record(sha('a')).await.unwrap();
     assert_eq!(
-        constraint(insert(sha, Some(vec![1]), Some("aa/bb")).await.unwrap_err()),
-        "media_files_one_location"
+        constraint(record(sha('e')).await.unwrap_err()),
+        "media_files_blob_fkey"
     );
-    assert_eq!(
-        constraint(insert(sha, None, None).await.unwrap_err()),
-        "media_files_one_location"
-    );
-    assert_eq!(
-        constraint(insert("not-a-sha", Some(vec![1]), None).await.unwrap_err()),
-        "media_files_checksum_shape"
-    );
+    // Bytes cannot be deleted while a record points at them.
+    let deleted = sqlx::query("delete from media_blobs where checksum = $1")
+        .bind(sha('a'))
+        .execute(&db)
+        .await;
+    assert_eq!(constraint(deleted.unwrap_err()), "media_files_blob_fkey");
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -4,7 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{ActorId, UserId};
+use serde_json::Value;
+
+use crate::{
+    Error,
+    id::{ActorId, CampaignId, UserId},
+};
 
 /// A character, NPC or monster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +47,57 @@ pub enum ActorKind {
     Npc,
     /// A monster.
     Monster,
+}
+
+impl ActorKind {
+    /// The stored name (`actors.actor_type`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            ActorKind::Character => "character",
+            ActorKind::Npc => "npc",
+            ActorKind::Monster => "monster",
+        }
+    }
+}
+
+impl std::str::FromStr for ActorKind {
+    type Err = Error;
+    fn from_str(raw: &str) -> Result<Self, Error> {
+        match raw {
+            "character" => Ok(ActorKind::Character),
+            "npc" => Ok(ActorKind::Npc),
+            "monster" => Ok(ActorKind::Monster),
+            other => Err(Error::InvalidAction(format!(
+                "unknown actor type {other:?}; use character, npc or monster"
+            ))),
+        }
+    }
+}
+
+/// An actor as its campaign stores it, outside any session: the sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorRecord {
+    /// Its id.
+    pub id: ActorId,
+    /// Its campaign.
+    pub campaign: CampaignId,
+    /// Its name.
+    pub name: String,
+    /// Character, NPC or monster.
+    pub kind: ActorKind,
+    /// The compendium entry it was made from.
+    pub compendium_ref: Option<String>,
+    /// Character level.
+    pub level: Option<i32>,
+    /// Character class.
+    pub character_class: Option<String>,
+    /// The player who plays it.
+    pub owner: Option<UserId>,
+    /// The stats copied from the compendium entry (or entered by hand).
+    pub base_stats: Value,
+    /// Overrides and current values (HP taken, a raised score), kept apart
+    /// from the base.
+    pub current_stats: Value,
 }
 
 /// Hit points.

@@ -105,6 +105,22 @@ pub enum Error {
     #[error("{0}")]
     InvalidAction(String),
 
+    /// An upload over the size limit; nothing was stored.
+    #[error("the file is larger than the limit of {max} bytes")]
+    UploadTooLarge {
+        /// The limit.
+        max: u64,
+    },
+    /// An upload whose content is not a kind of file the tabletop accepts.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// An invitation that does not exist, has expired or was used.
+    #[error("this invitation is not valid (it may have expired or been used)")]
+    InvalidInvitation,
+    /// A campaign document that cannot be imported.
+    #[error("cannot import the campaign: {0}")]
+    InvalidExport(String),
+
     /// A message over the size limit; it was not parsed.
     #[error("message of {len} bytes exceeds the limit of {max}")]
     MessageTooLarge {

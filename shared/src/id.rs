@@ -71,6 +71,15 @@ id_type!(
     /// Identifies a live play session.
     SessionId
 );
+id_type!(
+    /// Identifies an uploaded media file (one upload; several may share
+    /// their bytes).
+    MediaId
+);
+id_type!(
+    /// Identifies an invitation to a campaign.
+    InvitationId
+);
 
 /// The kinds of entity in the live state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

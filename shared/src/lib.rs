@@ -101,6 +101,8 @@ pub mod error;
 pub mod geometry;
 pub mod id;
 pub mod item;
+pub mod media;
+pub mod membership;
 pub mod optimistic;
 pub mod ot;
 pub mod path;

@@ -1,0 +1,409 @@
+//! The event log of play sessions: every request, decision and applied
+//! change, in one table partitioned by month (migration 5).
+//!
+//! Commits are versioned by `play_sessions.version`, bumped in the same
+//! transaction that writes them and guarded by the owner's fencing epoch,
+//! so versions are gap-free and a node that lost a session cannot write to
+//! it. `session_actions` records each action id's outcome once: it is both
+//! the last guard against two commits with one version and the idempotency
+//! record.
+
+use serde_json::Value;
+use shared::{
+    id::{ActionId, CampaignId, EncounterId, SessionId, UserId},
+    rules::ApprovalPolicy,
+};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+/// Starts a play session at version 0, epoch 0.
+pub async fn start_session(
+    db: &PgPool,
+    campaign: CampaignId,
+    encounter: Option<EncounterId>,
+    started_by: UserId,
+    policy: &ApprovalPolicy,
+) -> Result<SessionId> {
+    let id = Uuid::new_v4();
+    let policy = serde_json::to_value(policy)
+        .map_err(|error| Error::Internal(format!("approval policy: {error}")))?;
+    sqlx::query!(
+        "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by)
+         values ($1, $2, $3, $4, $5)",
+        id,
+        campaign.0,
+        encounter.map(|e| e.0),
+        policy,
+        started_by.0,
+    )
+    .execute(db)
+    .await?;
+    Ok(SessionId(id))
+}
+
+/// Takes ownership of a session: bumps and returns its fencing epoch. Every
+/// commit names the epoch it was made under; the previous owner's commits
+/// fail from now on.
+pub async fn take_ownership(db: &PgPool, session: SessionId) -> Result<i64> {
+    sqlx::query_scalar!(
+        "update play_sessions set epoch = epoch + 1 where id = $1 returning epoch",
+        session.0
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| unknown_session(session))
+}
+
+/// The current version and epoch of a session.
+pub async fn position(db: &PgPool, session: SessionId) -> Result<(u64, i64)> {
+    let row = sqlx::query!(
+        "select version, epoch from play_sessions where id = $1",
+        session.0
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| unknown_session(session))?;
+    Ok((version_from_db(row.version)?, row.epoch))
+}
+
+/// A request waiting for the GM.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRequest {
+    /// The client's action id.
+    pub action: ActionId,
+    /// Who asked.
+    pub initiated_by: Option<UserId>,
+    /// The action as requested.
+    pub event_type: String,
+    /// The request (a `shared::action::Action` as JSON).
+    pub event_data: Value,
+    /// When it was asked.
+    pub requested_at: OffsetDateTime,
+}
+
+/// Records a request that waits for the GM. It survives the GM being away:
+/// [`pending`] lists it until it is decided or expires.
+pub async fn record_pending(
+    db: &PgPool,
+    session: SessionId,
+    action: ActionId,
+    initiated_by: UserId,
+    event_type: &str,
+    event_data: &Value,
+    encounter: Option<EncounterId>,
+) -> Result<()> {
+    sqlx::query!(
+        "insert into event_log (session_id, action_id, event_type, status, initiated_by, event_data, encounter_id)
+         values ($1, $2, $3, 'pending', $4, $5, $6)",
+        session.0,
+        action.0,
+        event_type,
+        initiated_by.0,
+        event_data,
+        encounter.map(|e| e.0),
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The requests of a session still waiting for a decision, oldest first.
+pub async fn pending(db: &PgPool, session: SessionId) -> Result<Vec<PendingRequest>> {
+    Ok(sqlx::query!(
+        r#"select action_id as "action_id!", initiated_by, event_type, event_data, requested_at
+             from event_log
+            where session_id = $1 and status = 'pending' and action_id is not null
+            order by requested_at, id"#,
+        session.0
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| PendingRequest {
+        action: ActionId(row.action_id),
+        initiated_by: row.initiated_by.map(UserId),
+        event_type: row.event_type,
+        event_data: row.event_data,
+        requested_at: row.requested_at,
+    })
+    .collect())
+}
+
+/// How a request ended without being applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The GM (or a rule) rejected it.
+    Rejected,
+    /// Nobody decided in time.
+    Expired,
+}
+
+/// Ends a request without applying it: marks it rejected or expired, with
+/// the reason, and records its outcome so a resend gets the same answer.
+pub async fn refuse(
+    db: &PgPool,
+    session: SessionId,
+    action: ActionId,
+    refusal: Refusal,
+    decided_by: Option<UserId>,
+    reason: &str,
+    outcome: &Value,
+) -> Result<()> {
+    let status = match refusal {
+        Refusal::Rejected => "rejected",
+        Refusal::Expired => "expired",
+    };
+    let mut tx = db.begin().await?;
+    insert_outcome(&mut tx, session, action, None, outcome).await?;
+    let updated = sqlx::query!(
+        "update event_log set status = $3, decided_by = $4, reason = $5, decided_at = now()
+          where session_id = $1 and action_id = $2 and status = 'pending'",
+        session.0,
+        action.0,
+        status,
+        decided_by.map(|u| u.0),
+        reason,
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        // Refused at once (never queued): the decision is its own record.
+        sqlx::query!(
+            "insert into event_log (session_id, action_id, event_type, status, decided_by, event_data, reason, decided_at)
+             values ($1, $2, 'request', $3, $4, $5, $6, now())",
+            session.0,
+            action.0,
+            status,
+            decided_by.map(|u| u.0),
+            outcome,
+            reason,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One change to commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCommit {
+    /// The action it applies.
+    pub action: ActionId,
+    /// Who asked.
+    pub initiated_by: Option<UserId>,
+    /// Who approved it (`None` with `auto_approved`).
+    pub decided_by: Option<UserId>,
+    /// Approved by a rule rather than a person.
+    pub auto_approved: bool,
+    /// The kind of action (`move_token`, ...).
+    pub event_type: String,
+    /// The action as requested.
+    pub event_data: Value,
+    /// The changes applied (a `shared::change::Commit` as JSON).
+    pub state_changes: Value,
+    /// The encounter it changes.
+    pub encounter: Option<EncounterId>,
+    /// The outcome a resend of the same action id gets.
+    pub outcome: Value,
+}
+
+/// Commits a batch in one transaction: bumps the session's version under
+/// `epoch`, writes each change with its version, marks queued requests
+/// approved and records each outcome. Returns the versions, in order.
+///
+/// Fails with [`Error::Fenced`] when another node has taken the session
+/// (nothing is written), and with a refusal when an action id was already
+/// committed.
+pub async fn commit(
+    db: &PgPool,
+    session: SessionId,
+    epoch: i64,
+    commits: &[NewCommit],
+) -> Result<Vec<u64>> {
+    if commits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(commits.len())
+        .map_err(|_| Error::Internal("a batch larger than i64".into()))?;
+    let mut tx = db.begin().await?;
+    let last = sqlx::query_scalar!(
+        "update play_sessions set version = version + $3 where id = $1 and epoch = $2 returning version",
+        session.0,
+        epoch,
+        count,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::Fenced { session })?;
+    let first = last - count + 1;
+    let versions: Vec<i64> = (first..=last).collect();
+    let column = |f: fn(&NewCommit) -> Option<Uuid>| commits.iter().map(f).collect::<Vec<_>>();
+    let actions: Vec<Uuid> = commits.iter().map(|c| c.action.0).collect();
+    let initiated = column(|c| c.initiated_by.map(|u| u.0));
+    let decided = column(|c| c.decided_by.map(|u| u.0));
+    let encounters = column(|c| c.encounter.map(|e| e.0));
+    let auto: Vec<bool> = commits.iter().map(|c| c.auto_approved).collect();
+    let types: Vec<String> = commits.iter().map(|c| c.event_type.clone()).collect();
+    let data: Vec<Value> = commits.iter().map(|c| c.event_data.clone()).collect();
+    let changes: Vec<Value> = commits.iter().map(|c| c.state_changes.clone()).collect();
+    let outcomes: Vec<Value> = commits.iter().map(|c| c.outcome.clone()).collect();
+    sqlx::query!(
+        "insert into session_actions (session_id, action_id, version, outcome)
+         select $1, * from unnest($2::uuid[], $3::bigint[], $4::jsonb[])",
+        session.0,
+        &actions,
+        &versions,
+        &outcomes,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(
+        |error| match error.as_database_error().and_then(|e| e.constraint()) {
+            Some("session_actions_pkey") => Error::Refused(shared::Error::InvalidAction(
+                "this action was already processed".into(),
+            )),
+            _ => Error::Database(error),
+        },
+    )?;
+    sqlx::query!(
+        "update event_log set status = 'approved', decided_by = d.decided_by, auto_approved = d.auto, decided_at = now()
+           from unnest($2::uuid[], $3::uuid[], $4::bool[]) as d (action_id, decided_by, auto)
+          where event_log.session_id = $1 and event_log.action_id = d.action_id and event_log.status = 'pending'",
+        session.0,
+        &actions,
+        &decided as &[Option<Uuid>],
+        &auto,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "insert into event_log (session_id, action_id, version, event_type, status, initiated_by, decided_by,
+                                auto_approved, event_data, state_changes, encounter_id, decided_at, applied_at)
+         select $1, a, v, t, 'applied', i, d, au, ed, sc, e, now(), now()
+           from unnest($2::uuid[], $3::bigint[], $4::text[], $5::uuid[], $6::uuid[], $7::bool[], $8::jsonb[],
+                       $9::jsonb[], $10::uuid[]) as x (a, v, t, i, d, au, ed, sc, e)",
+        session.0,
+        &actions,
+        &versions,
+        &types,
+        &initiated as &[Option<Uuid>],
+        &decided as &[Option<Uuid>],
+        &auto,
+        &data,
+        &changes,
+        &encounters as &[Option<Uuid>],
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    versions.into_iter().map(version_from_db).collect()
+}
+
+async fn insert_outcome(
+    tx: &mut sqlx::PgConnection,
+    session: SessionId,
+    action: ActionId,
+    version: Option<i64>,
+    outcome: &Value,
+) -> Result<()> {
+    sqlx::query!(
+        "insert into session_actions (session_id, action_id, version, outcome) values ($1, $2, $3, $4)",
+        session.0,
+        action.0,
+        version,
+        outcome,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(|error| match error.as_database_error().and_then(|e| e.constraint()) {
+        Some("session_actions_pkey") => Error::Refused(shared::Error::InvalidAction(
+            "this action was already processed".into(),
+        )),
+        _ => Error::Database(error),
+    })?;
+    Ok(())
+}
+
+/// The recorded outcome of an action id, if it was processed: a resend is
+/// answered with it and never applied twice.
+pub async fn outcome(db: &PgPool, session: SessionId, action: ActionId) -> Result<Option<Value>> {
+    Ok(sqlx::query_scalar!(
+        "select outcome from session_actions where session_id = $1 and action_id = $2",
+        session.0,
+        action.0
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The applied changes after `after`, in version order (the
+/// `replay_session_events` function of migration 5).
+pub async fn replay(db: &PgPool, session: SessionId, after: u64) -> Result<Vec<(u64, Value)>> {
+    let after = i64::try_from(after).map_err(|_| Error::Internal("version beyond i64".into()))?;
+    sqlx::query!(
+        r#"select version as "version!", state_changes from replay_session_events($1, $2)"#,
+        session.0,
+        after
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let changes = row.state_changes.ok_or_else(|| {
+            Error::Internal(format!("applied event {} has no changes", row.version))
+        })?;
+        Ok((version_from_db(row.version)?, changes))
+    })
+    .collect()
+}
+
+/// Saves the whole state at `version`, so recovery replays only later
+/// commits.
+pub async fn save_snapshot(
+    db: &PgPool,
+    session: SessionId,
+    version: u64,
+    encounter: Option<EncounterId>,
+    state: &Value,
+) -> Result<()> {
+    let version =
+        i64::try_from(version).map_err(|_| Error::Internal("version beyond i64".into()))?;
+    sqlx::query!(
+        "insert into encounter_snapshots (session_id, version, encounter_id, state) values ($1, $2, $3, $4)
+         on conflict (session_id, version) do nothing",
+        session.0,
+        version,
+        encounter.map(|e| e.0),
+        state,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The newest snapshot of a session, with its version.
+pub async fn latest_snapshot(db: &PgPool, session: SessionId) -> Result<Option<(u64, Value)>> {
+    sqlx::query!(
+        "select version, state from encounter_snapshots where session_id = $1 order by version desc limit 1",
+        session.0
+    )
+    .fetch_optional(db)
+    .await?
+    .map(|row| Ok((version_from_db(row.version)?, row.state)))
+    .transpose()
+}
+
+fn version_from_db(version: i64) -> Result<u64> {
+    u64::try_from(version).map_err(|_| Error::Internal(format!("negative version {version}")))
+}
+
+fn unknown_session(session: SessionId) -> Error {
+    Error::Refused(shared::Error::InvalidAction(format!(
+        "no play session {session}"
+    )))
+}

@@ -1,0 +1,253 @@
+//! The event-log repository against a real PostgreSQL: pending requests
+//! that wait for the GM, batched commits with gap-free versions, fencing,
+//! idempotency, refusals, replay and snapshots.
+
+mod support;
+
+use serde_json::json;
+use server::event_log::{self, NewCommit, Refusal};
+use shared::{
+    campaign::NewCampaign,
+    id::{ActionId, SessionId},
+    rules::ApprovalPolicy,
+};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+async fn session(db: &PgPool) -> (SessionId, shared::account::User) {
+    let (gm, _) = support::signed_in(db, "gamemaster").await;
+    let campaign =
+        server::campaign::create(db, gm.id, &NewCampaign::parse("Log", "dnd5e").unwrap())
+            .await
+            .unwrap();
+    let session =
+        event_log::start_session(db, campaign.id, None, gm.id, &ApprovalPolicy::default())
+            .await
+            .unwrap();
+    (session, gm)
+}
+
+/// action id, status, decided by, version, reason.
+type TrailRow = (
+    Option<Uuid>,
+    String,
+    Option<Uuid>,
+    Option<i64>,
+    Option<String>,
+);
+
+fn change(n: u64) -> NewCommit {
+    NewCommit {
+        action: ActionId(Uuid::new_v4()),
+        initiated_by: None,
+        decided_by: None,
+        auto_approved: true,
+        event_type: "move_token".into(),
+        event_data: json!({"n": n}),
+        state_changes: json!({"changes": [{"op": "set", "n": n}]}),
+        encounter: None,
+        outcome: json!({"applied": n}),
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn commits_get_gap_free_versions_and_replay_in_order(db: PgPool) {
+    let (session, _) = session(&db).await;
+    let epoch = event_log::take_ownership(&db, session).await.unwrap();
+    let first = event_log::commit(&db, session, epoch, &[change(1), change(2), change(3)])
+        .await
+        .unwrap();
+    let second = event_log::commit(&db, session, epoch, &[change(4)])
+        .await
+        .unwrap();
+    assert_eq!(first, [1, 2, 3]);
+    assert_eq!(second, [4]);
+    assert_eq!(event_log::position(&db, session).await.unwrap(), (4, epoch));
+
+    let replayed = event_log::replay(&db, session, 1).await.unwrap();
+    let versions: Vec<u64> = replayed.iter().map(|(v, _)| *v).collect();
+    assert_eq!(versions, [2, 3, 4]);
+    assert_eq!(replayed[0].1, json!({"changes": [{"op": "set", "n": 2}]}));
+    assert!(
+        event_log::commit(&db, session, epoch, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_node_that_lost_the_session_writes_nothing(db: PgPool) {
+    let (session, _) = session(&db).await;
+    let old = event_log::take_ownership(&db, session).await.unwrap();
+    event_log::commit(&db, session, old, &[change(1)])
+        .await
+        .unwrap();
+    let new = event_log::take_ownership(&db, session).await.unwrap();
+    assert!(new > old);
+
+    let stale = event_log::commit(&db, session, old, &[change(2)]).await;
+    assert!(
+        matches!(stale, Err(server::Error::Fenced { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(event_log::position(&db, session).await.unwrap().0, 1);
+    assert_eq!(event_log::replay(&db, session, 0).await.unwrap().len(), 1);
+    assert_eq!(
+        event_log::commit(&db, session, new, &[change(2)])
+            .await
+            .unwrap(),
+        [2]
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_action_is_committed_once_and_its_outcome_remembered(db: PgPool) {
+    let (session, _) = session(&db).await;
+    let epoch = event_log::take_ownership(&db, session).await.unwrap();
+    let once = change(1);
+    event_log::commit(&db, session, epoch, std::slice::from_ref(&once))
+        .await
+        .unwrap();
+
+    // A resend in a later batch fails the whole batch: nothing of it lands.
+    let again = event_log::commit(&db, session, epoch, &[change(2), once.clone()]).await;
+    assert!(matches!(again, Err(server::Error::Refused(_))), "{again:?}");
+    assert_eq!(event_log::position(&db, session).await.unwrap().0, 1);
+    assert_eq!(
+        event_log::outcome(&db, session, once.action).await.unwrap(),
+        Some(json!({"applied": 1}))
+    );
+    assert_eq!(
+        event_log::outcome(&db, session, ActionId(Uuid::new_v4()))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pending_requests_wait_for_the_gm_then_are_approved_or_rejected(db: PgPool) {
+    let (session, gm) = session(&db).await;
+    let (player, _) = support::signed_in(&db, "player").await;
+    let epoch = event_log::take_ownership(&db, session).await.unwrap();
+    let approve_me = ActionId(Uuid::new_v4());
+    let reject_me = ActionId(Uuid::new_v4());
+    for action in [approve_me, reject_me] {
+        event_log::record_pending(
+            &db,
+            session,
+            action,
+            player.id,
+            "move_token",
+            &json!({"to": [3, 4]}),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    // What a GM who reconnects is shown: both, oldest first.
+    let waiting = event_log::pending(&db, session).await.unwrap();
+    assert_eq!(
+        waiting.iter().map(|p| p.action).collect::<Vec<_>>(),
+        [approve_me, reject_me]
+    );
+    assert_eq!(waiting[0].initiated_by, Some(player.id));
+    assert_eq!(waiting[0].event_data, json!({"to": [3, 4]}));
+
+    let approved = NewCommit {
+        action: approve_me,
+        initiated_by: Some(player.id),
+        decided_by: Some(gm.id),
+        auto_approved: false,
+        ..change(1)
+    };
+    event_log::commit(&db, session, epoch, &[approved])
+        .await
+        .unwrap();
+    event_log::refuse(
+        &db,
+        session,
+        reject_me,
+        Refusal::Rejected,
+        Some(gm.id),
+        "too far",
+        &json!({"rejected": "too far"}),
+    )
+    .await
+    .unwrap();
+    assert!(event_log::pending(&db, session).await.unwrap().is_empty());
+
+    // The audit trail: the approved request, its applied change, the
+    // rejected request with its reason.
+    let trail: Vec<TrailRow> = sqlx::query_as(
+        "select action_id, status, decided_by, version, reason from event_log where session_id = $1 order by id",
+    )
+    .bind(session.0)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        trail,
+        [
+            (
+                Some(approve_me.0),
+                "approved".into(),
+                Some(gm.id.0),
+                None,
+                None
+            ),
+            (
+                Some(reject_me.0),
+                "rejected".into(),
+                Some(gm.id.0),
+                None,
+                Some("too far".into())
+            ),
+            (
+                Some(approve_me.0),
+                "applied".into(),
+                Some(gm.id.0),
+                Some(1),
+                None
+            ),
+        ]
+    );
+    assert_eq!(
+        event_log::outcome(&db, session, reject_me).await.unwrap(),
+        Some(json!({"rejected": "too far"}))
+    );
+    // Refusing twice is refused: the first outcome stands.
+    assert!(
+        event_log::refuse(
+            &db,
+            session,
+            reject_me,
+            Refusal::Expired,
+            None,
+            "late",
+            &json!({})
+        )
+        .await
+        .is_err()
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_latest_snapshot_is_found(db: PgPool) {
+    let (session, _) = session(&db).await;
+    assert_eq!(
+        event_log::latest_snapshot(&db, session).await.unwrap(),
+        None
+    );
+    event_log::save_snapshot(&db, session, 100, None, &json!({"v": 100}))
+        .await
+        .unwrap();
+    event_log::save_snapshot(&db, session, 200, None, &json!({"v": 200}))
+        .await
+        .unwrap();
+    assert_eq!(
+        event_log::latest_snapshot(&db, session).await.unwrap(),
+        Some((200, json!({"v": 200})))
+    );
+}

@@ -1,0 +1,388 @@
+//! Media storage through the HTTP endpoints, against a real PostgreSQL, the
+//! local filesystem and a real S3-compatible server (moto): deduplication,
+//! the three tiers, limits, sniffing, names, and who may read and write.
+
+mod support;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use server::media::{MediaLimits, Tier};
+use shared::{
+    campaign::NewCampaign,
+    media::{MediaKind, UploadReceipt},
+};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+/// Small thresholds so every tier is reached with little data.
+const LIMITS: MediaLimits = MediaLimits {
+    max_upload: 256 * 1024,
+    inline_max: 1024,
+    s3_min: 64 * 1024,
+};
+
+/// A PNG of `size` bytes: the signature the sniffer looks for, then bytes
+/// that differ with `seed`.
+fn png(size: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.extend((0..size.saturating_sub(bytes.len())).map(|i| (i as u8).wrapping_mul(31) ^ seed));
+    bytes
+}
+
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Bytes) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    (
+        status,
+        response.into_body().collect().await.unwrap().to_bytes(),
+    )
+}
+
+fn upload_request(
+    campaign: impl std::fmt::Display,
+    query: &str,
+    cookie: &str,
+    body: Body,
+) -> Request<Body> {
+    Request::post(format!("/api/campaigns/{campaign}/media?{query}"))
+        .header(header::COOKIE, cookie)
+        .body(body)
+        .unwrap()
+}
+
+async fn upload(
+    router: &Router,
+    campaign: impl std::fmt::Display,
+    cookie: &str,
+    bytes: Vec<u8>,
+) -> UploadReceipt {
+    let (status, body) = send(
+        router,
+        upload_request(
+            campaign,
+            "name=cave.png&kind=map",
+            cookie,
+            Body::from(bytes),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    serde_json::from_slice(&body).unwrap()
+}
+
+async fn download(
+    router: &Router,
+    id: impl std::fmt::Display,
+    cookie: &str,
+) -> (StatusCode, Bytes) {
+    send(
+        router,
+        Request::get(format!("/media/{id}"))
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+async fn count(db: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table}"))
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+async fn campaign(db: &PgPool, gm: &shared::account::User, name: &str) -> shared::id::CampaignId {
+    server::campaign::create(db, gm.id, &NewCampaign::parse(name, "dnd5e").unwrap())
+        .await
+        .unwrap()
+        .id
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_same_bytes_twice_are_stored_once_with_two_records(db: PgPool) {
+    let (store, dir) = support::media_store(None, LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, cookie) = support::signed_in(&db, "gamemaster").await;
+    let first_campaign = campaign(&db, &gm, "One").await;
+    let second_campaign = campaign(&db, &gm, "Two").await;
+    let bytes = png(10 * 1024, 7);
+
+    let first = upload(&router, first_campaign, &cookie, bytes.clone()).await;
+    let second = upload(&router, second_campaign, &cookie, bytes.clone()).await;
+
+    assert!(!first.deduplicated);
+    assert!(second.deduplicated);
+    assert_eq!(first.file.checksum, second.file.checksum);
+    assert_ne!(first.file.id, second.file.id);
+    assert_eq!(count(&db, "media_blobs").await, 1);
+    assert_eq!(count(&db, "media_files").await, 2);
+    assert_eq!(files_under(&dir.join("objects")).len(), 1);
+    for receipt in [&first, &second] {
+        let (status, body) = download(&router, receipt.file.id, &cookie).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.as_ref(), bytes.as_slice());
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn each_size_lands_in_its_tier_and_reads_back(db: PgPool) {
+    let (_moto, s3) = support::moto("tabletop-media").await;
+    let (store, dir) = support::media_store(Some(&s3), LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, cookie) = support::signed_in(&db, "gamemaster").await;
+    let campaign = campaign(&db, &gm, "Tiers").await;
+
+    for (size, tier) in [
+        (512, Tier::Database),
+        (32 * 1024, Tier::Filesystem),
+        // Larger than one multipart part is not needed to prove the tier,
+        // but more than one read buffer proves the streaming copy.
+        (200 * 1024, Tier::S3),
+    ] {
+        let bytes = png(size, size as u8);
+        let receipt = upload(&router, campaign, &cookie, bytes.clone()).await;
+        assert_eq!(receipt.file.size, size as u64);
+        assert_eq!(receipt.file.mime_type, "image/png");
+        assert_eq!(receipt.file.kind, MediaKind::Map);
+        assert_eq!(
+            server::media::tier_of(&db, &receipt.file.checksum)
+                .await
+                .unwrap(),
+            Some(tier),
+            "{size} bytes"
+        );
+        let (status, body) = download(&router, receipt.file.id, &cookie).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.as_ref(), bytes.as_slice(), "{size} bytes read back");
+    }
+    // Only the filesystem tier wrote a file, named by its checksum.
+    let files = files_under(&dir.join("objects"));
+    assert_eq!(files.len(), 1);
+    let checksum = files[0].file_name().unwrap().to_str().unwrap();
+    assert_eq!(checksum.len(), 64);
+    assert_eq!(
+        files[0],
+        dir.join("objects")
+            .join(&checksum[..2])
+            .join(&checksum[2..4])
+            .join(checksum)
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn oversize_and_unknown_content_are_refused_and_store_nothing(db: PgPool) {
+    let (store, dir) = support::media_store(None, LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, cookie) = support::signed_in(&db, "gamemaster").await;
+    let campaign = campaign(&db, &gm, "Limits").await;
+
+    // Streamed in chunks with no length: the limit is counted, not trusted.
+    let chunks: Vec<Result<Bytes, std::io::Error>> =
+        (0..40).map(|i| Ok(Bytes::from(png(8 * 1024, i)))).collect();
+    let (status, body) = send(
+        &router,
+        upload_request(
+            campaign,
+            "name=big.png",
+            &cookie,
+            Body::from_stream(futures_util::stream::iter(chunks)),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        String::from_utf8_lossy(&body).contains("UploadTooLarge"),
+        "{body:?}"
+    );
+
+    // An announced length over the limit is refused before reading.
+    let (status, _) = send(
+        &router,
+        Request::post(format!("/api/campaigns/{campaign}/media?name=big.png"))
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_LENGTH, (LIMITS.max_upload + 1).to_string())
+            .body(Body::from(vec![0u8; LIMITS.max_upload as usize + 1]))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // HTML named as a PNG is still HTML: refused.
+    let (status, body) = send(
+        &router,
+        upload_request(
+            campaign,
+            "name=map.png",
+            &cookie,
+            Body::from("<html><script>alert(1)</script></html>"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        String::from_utf8_lossy(&body).contains("UnsupportedMedia"),
+        "{body:?}"
+    );
+
+    // An unknown kind is refused.
+    let (status, _) = send(
+        &router,
+        upload_request(
+            campaign,
+            "name=a.png&kind=script",
+            &cookie,
+            Body::from(png(100, 1)),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    assert_eq!(count(&db, "media_blobs").await, 0);
+    assert_eq!(count(&db, "media_files").await, 0);
+    assert!(
+        files_under(&dir).is_empty(),
+        "nothing left on disk, not even in the spool"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_client_name_is_only_a_label(db: PgPool) {
+    let (store, dir) = support::media_store(None, LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, cookie) = support::signed_in(&db, "gamemaster").await;
+    let campaign = campaign(&db, &gm, "Names").await;
+
+    let (status, body) = send(
+        &router,
+        upload_request(
+            campaign,
+            "name=..%2F..%2F..%2Fetc%2Fpasswd.png",
+            &cookie,
+            Body::from(png(4096, 3)),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let receipt: UploadReceipt = serde_json::from_slice(&body).unwrap();
+    assert_eq!(receipt.file.name.as_str(), "passwd.png");
+    let filename: String = sqlx::query_scalar("select filename from media_files")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(filename, receipt.file.checksum);
+    for file in files_under(&dir) {
+        assert!(
+            file.starts_with(dir.join("objects")),
+            "{file:?} escaped the media directory"
+        );
+    }
+    let listed = server::media::list(&db, campaign).await.unwrap();
+    assert_eq!(listed, vec![receipt.file]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_members_read_and_only_non_observers_write(db: PgPool) {
+    let (store, _dir) = support::media_store(None, LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (_stranger, stranger_cookie) = support::signed_in(&db, "stranger").await;
+    let (watcher, watcher_cookie) = support::signed_in(&db, "watcher").await;
+    let campaign = campaign(&db, &gm, "Private").await;
+    let invitation =
+        server::membership::invite(&db, campaign, gm.id, shared::rules::Role::Observer)
+            .await
+            .unwrap();
+    server::membership::accept(&db, watcher.id, &invitation.token)
+        .await
+        .unwrap();
+    let receipt = upload(&router, campaign, &gm_cookie, png(2048, 9)).await;
+
+    let (status, _) = download(&router, receipt.file.id, &stranger_cookie).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // An unknown id looks the same as someone else's file.
+    let (status, _) = download(&router, uuid::Uuid::new_v4(), &stranger_cookie).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = download(&router, receipt.file.id, "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = download(&router, receipt.file.id, &watcher_cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.len(), 2048);
+
+    for cookie in [&stranger_cookie, &watcher_cookie] {
+        let (status, _) = send(
+            &router,
+            upload_request(campaign, "name=x.png", cookie, Body::from(png(2048, 10))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(count(&db, "media_files").await, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn downloads_are_typed_cached_and_never_sniffed(db: PgPool) {
+    let (store, _dir) = support::media_store(None, LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, cookie) = support::signed_in(&db, "gamemaster").await;
+    let campaign = campaign(&db, &gm, "Headers").await;
+    let receipt = upload(&router, campaign, &cookie, png(3000, 4)).await;
+
+    let response = router
+        .clone()
+        .oneshot(
+            Request::get(format!("/media/{}", receipt.file.id))
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let headers = response.headers();
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(headers[header::CONTENT_LENGTH], "3000");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let etag = headers[header::ETAG].clone();
+    assert_eq!(
+        etag.to_str().unwrap(),
+        format!("\"{}\"", receipt.file.checksum)
+    );
+
+    let (status, body) = send(
+        &router,
+        Request::get(format!("/media/{}", receipt.file.id))
+            .header(header::COOKIE, &cookie)
+            .header(header::IF_NONE_MATCH, etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+}

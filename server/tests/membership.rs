@@ -1,0 +1,513 @@
+//! Membership, invitations, roles, and the campaign-scoped server functions
+//! (members, actors, items, media list) called through the router: who may
+//! do what, and that outsiders get 403 and learn nothing.
+
+mod support;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use shared::{campaign::NewCampaign, id::CampaignId, rules::Role};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+/// A JSON server-function call with a session cookie.
+async fn call(router: &Router, endpoint: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
+    let response = router
+        .clone()
+        .oneshot(
+            Request::post(format!("/api/{endpoint}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ACCEPT, "application/json")
+                .header(header::COOKIE, cookie)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, value)
+}
+
+async fn campaign(db: &PgPool, gm: &shared::account::User) -> CampaignId {
+    server::campaign::create(db, gm.id, &NewCampaign::parse("Keep", "dnd5e").unwrap())
+        .await
+        .unwrap()
+        .id
+}
+
+async fn member_count(db: &PgPool, campaign: CampaignId) -> i64 {
+    sqlx::query_scalar("select count(*) from campaign_members where campaign_id = $1")
+        .bind(campaign.0)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_invitation_link_works_once_and_grants_its_role(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (player, player_cookie) = support::signed_in(&db, "player").await;
+    let (_late, late_cookie) = support::signed_in(&db, "late").await;
+    let campaign = campaign(&db, &gm).await;
+
+    let (status, invitation) = call(
+        &router,
+        "campaigns/invite",
+        &gm_cookie,
+        json!({"campaign": campaign, "role": "player"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{invitation}");
+    let token = invitation["token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 40);
+    // Only its hash is stored.
+    let stored: i64 =
+        sqlx::query_scalar("select count(*) from campaign_invitations where token_hash = $1")
+            .bind(token.as_bytes())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(stored, 0);
+
+    let (status, joined) = call(
+        &router,
+        "campaigns/join",
+        &player_cookie,
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined, json!([campaign, "player"]));
+    assert_eq!(
+        server::campaign::role_of(&db, campaign, player.id)
+            .await
+            .unwrap(),
+        Role::Player
+    );
+
+    let (status, refused) = call(
+        &router,
+        "campaigns/join",
+        &late_cookie,
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused, json!({"Invalid": "InvalidInvitation"}));
+    let (status, _) = call(
+        &router,
+        "campaigns/join",
+        &late_cookie,
+        json!({"token": "forged"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(member_count(&db, campaign).await, 2);
+
+    // An expired link joins nobody.
+    let expired = server::membership::invite(&db, campaign, gm.id, Role::Observer)
+        .await
+        .unwrap();
+    sqlx::query("update campaign_invitations set expires_at = now() - interval '1 second' where accepted_at is null")
+        .execute(&db)
+        .await
+        .unwrap();
+    let (status, _) = call(
+        &router,
+        "campaigns/join",
+        &late_cookie,
+        json!({"token": expired.token}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(member_count(&db, campaign).await, 2);
+
+    let (status, members) = call(
+        &router,
+        "campaigns/members",
+        &player_cookie,
+        json!({"campaign": campaign}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let roles: Vec<(&str, &str)> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["display_name"].as_str().unwrap(),
+                m["role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(roles, [("gamemaster", "gm"), ("player", "player")]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_the_gm_delegates_assistant_gm(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (helper, helper_cookie) = support::signed_in(&db, "helper").await;
+    let (other, other_cookie) = support::signed_in(&db, "other").await;
+    let campaign = campaign(&db, &gm).await;
+    for user in [&helper, &other] {
+        let invitation = server::membership::invite(&db, campaign, gm.id, Role::Player)
+            .await
+            .unwrap();
+        server::membership::accept(&db, user.id, &invitation.token)
+            .await
+            .unwrap();
+    }
+
+    let set = async |cookie: &str, member: &shared::account::User, role: &str| {
+        call(
+            &router,
+            "campaigns/set_role",
+            cookie,
+            json!({"campaign": campaign, "member": member.id, "role": role}),
+        )
+        .await
+    };
+    let (status, _) = set(&other_cookie, &other, "assistant_gm").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a player cannot promote themselves"
+    );
+    let (status, _) = set(&gm_cookie, &helper, "assistant_gm").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        server::campaign::role_of(&db, campaign, helper.id)
+            .await
+            .unwrap(),
+        Role::AssistantGm
+    );
+    let (status, _) = set(&helper_cookie, &other, "assistant_gm").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "delegation does not delegate further"
+    );
+    let (status, _) = set(&gm_cookie, &helper, "gm").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "one GM per campaign");
+    let (status, _) = set(&helper_cookie, &gm, "player").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        server::campaign::role_of(&db, campaign, gm.id)
+            .await
+            .unwrap(),
+        Role::Gm
+    );
+
+    // An assistant GM invites players, not other assistants.
+    let (status, _) = call(
+        &router,
+        "campaigns/invite",
+        &helper_cookie,
+        json!({"campaign": campaign, "role": "player"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(
+        &router,
+        "campaigns/invite",
+        &helper_cookie,
+        json!({"campaign": campaign, "role": "assistant_gm"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(
+        &router,
+        "campaigns/invite",
+        &other_cookie,
+        json!({"campaign": campaign, "role": "player"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Revoking is the same call.
+    let (status, _) = set(&gm_cookie, &helper, "observer").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        server::campaign::role_of(&db, campaign, helper.id)
+            .await
+            .unwrap(),
+        Role::Observer
+    );
+
+    server::membership::remove(&db, campaign, other.id, other.id)
+        .await
+        .unwrap();
+    assert!(
+        server::membership::remove(&db, campaign, gm.id, gm.id)
+            .await
+            .is_err()
+    );
+    assert_eq!(member_count(&db, campaign).await, 2);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn outsiders_get_403_from_every_campaign_function_and_nothing_changes(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let (gm, _) = support::signed_in(&db, "gamemaster").await;
+    let (_stranger, cookie) = support::signed_in(&db, "stranger").await;
+    let campaign = campaign(&db, &gm).await;
+    let unknown = CampaignId(uuid::Uuid::new_v4());
+    let item = uuid::Uuid::new_v4();
+
+    for target in [campaign, unknown] {
+        let calls = [
+            ("campaigns/members", json!({"campaign": target})),
+            (
+                "campaigns/invite",
+                json!({"campaign": target, "role": "player"}),
+            ),
+            (
+                "campaigns/set_role",
+                json!({"campaign": target, "member": gm.id, "role": "player"}),
+            ),
+            ("actors/list", json!({"campaign": target})),
+            (
+                "actors/create",
+                json!({"campaign": target, "actor": {"compendium_ref": null, "name": "Spy", "kind": "npc", "level": null, "character_class": null, "owner": null}}),
+            ),
+            ("items/list", json!({"campaign": target})),
+            (
+                "items/create",
+                json!({"campaign": target, "item": {"compendium_ref": "x", "owner": null, "container": null, "quantity": 1}}),
+            ),
+            (
+                "items/move",
+                json!({"campaign": target, "item": item, "owner": null, "container": null}),
+            ),
+            ("media/list", json!({"campaign": target})),
+        ];
+        for (endpoint, body) in calls {
+            let (status, answer) = call(&router, endpoint, &cookie, body).await;
+            // The same answer whether the campaign exists or not.
+            assert_eq!(
+                (status, answer),
+                (StatusCode::FORBIDDEN, json!("Forbidden")),
+                "{endpoint}"
+            );
+        }
+    }
+    // Without a login: 401.
+    let (status, _) = call(&router, "actors/list", "", json!({"campaign": campaign})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let actors: i64 = sqlx::query_scalar("select count(*) from actors")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(actors, 0);
+    assert_eq!(member_count(&db, campaign).await, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn players_see_their_own_and_shared_actors_and_items_never_the_gms_secrets(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (player, player_cookie) = support::signed_in(&db, "player").await;
+    let (watcher, watcher_cookie) = support::signed_in(&db, "watcher").await;
+    let campaign = campaign(&db, &gm).await;
+    for (user, role) in [(&player, Role::Player), (&watcher, Role::Observer)] {
+        let invitation = server::membership::invite(&db, campaign, gm.id, role)
+            .await
+            .unwrap();
+        server::membership::accept(&db, user.id, &invitation.token)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "insert into compendium_sources (id, name, version, game_system) values ($1, 'Test', '1', 'dnd5e')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into compendium_items (id, source_id, ref_key, name, item_type, data)
+         select gen_random_uuid(), id, k, n, t, jsonb_build_object('name', n) from compendium_sources,
+                (values ('rope', 'Rope', 'item'), ('bag', 'Bag', 'item'), ('goblin', 'Goblin', 'monster')) v (k, n, t)",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+
+    let create = async |cookie: &str, actor: Value| {
+        call(
+            &router,
+            "actors/create",
+            cookie,
+            json!({"campaign": campaign, "actor": actor}),
+        )
+        .await
+    };
+    let (status, hero) = create(&player_cookie, json!({"compendium_ref": null, "name": "Hero", "kind": "character", "level": 3, "character_class": "Wizard", "owner": player.id})).await;
+    assert_eq!(status, StatusCode::OK, "{hero}");
+    let (status, _) = create(&player_cookie, json!({"compendium_ref": "goblin", "name": null, "kind": "monster", "level": null, "character_class": null, "owner": null})).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "players make only their own characters"
+    );
+    let (status, _) = create(&watcher_cookie, json!({"compendium_ref": null, "name": "Me", "kind": "character", "level": 1, "character_class": null, "owner": watcher.id})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "observers make nothing");
+    let (status, goblin) = create(&gm_cookie, json!({"compendium_ref": "goblin", "name": "Ambusher", "kind": "monster", "level": null, "character_class": null, "owner": null})).await;
+    assert_eq!(status, StatusCode::OK, "{goblin}");
+    let (status, _) = create(&gm_cookie, json!({"compendium_ref": "no-such-entry", "name": null, "kind": "monster", "level": null, "character_class": null, "owner": null})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (_, gm_view) = call(
+        &router,
+        "actors/list",
+        &gm_cookie,
+        json!({"campaign": campaign}),
+    )
+    .await;
+    let names = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&gm_view), ["Ambusher", "Hero"]);
+    let ambusher = gm_view
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Ambusher")
+        .unwrap();
+    assert_eq!(
+        ambusher["base_stats"]["name"], "Goblin",
+        "base stats copied from the entry"
+    );
+    assert_eq!(ambusher["compendium_ref"], "goblin");
+    let (_, player_view) = call(
+        &router,
+        "actors/list",
+        &player_cookie,
+        json!({"campaign": campaign}),
+    )
+    .await;
+    assert_eq!(
+        names(&player_view),
+        ["Hero"],
+        "the GM's monster stays hidden"
+    );
+
+    let give = async |cookie: &str, item: Value| {
+        call(
+            &router,
+            "items/create",
+            cookie,
+            json!({"campaign": campaign, "item": item}),
+        )
+        .await
+    };
+    let (status, bag) = give(
+        &gm_cookie,
+        json!({"compendium_ref": "bag", "owner": hero, "container": null, "quantity": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{bag}");
+    let (status, rope) = give(
+        &gm_cookie,
+        json!({"compendium_ref": "rope", "owner": hero, "container": bag["id"], "quantity": 2}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rope}");
+    let (status, loot) = give(
+        &gm_cookie,
+        json!({"compendium_ref": "rope", "owner": goblin, "container": null, "quantity": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = give(
+        &player_cookie,
+        json!({"compendium_ref": "rope", "owner": hero, "container": null, "quantity": 1}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "players do not conjure items"
+    );
+
+    let (_, player_items) = call(
+        &router,
+        "items/list",
+        &player_cookie,
+        json!({"campaign": campaign}),
+    )
+    .await;
+    assert_eq!(
+        player_items.as_array().unwrap().len(),
+        2,
+        "the hero's bag and rope, not the goblin's loot: {player_items}"
+    );
+    let (_, gm_items) = call(
+        &router,
+        "items/list",
+        &gm_cookie,
+        json!({"campaign": campaign}),
+    )
+    .await;
+    assert_eq!(gm_items.as_array().unwrap().len(), 3);
+
+    // A bag cannot go inside the rope it contains.
+    let (status, answer) = call(
+        &router,
+        "items/move",
+        &gm_cookie,
+        json!({"campaign": campaign, "item": bag["id"], "owner": hero, "container": rope["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // The player cannot take the goblin's loot, and the refusal does not
+    // confirm it exists.
+    let (status, answer) = call(
+        &router,
+        "items/move",
+        &player_cookie,
+        json!({"campaign": campaign, "item": loot["id"], "owner": hero, "container": null}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(answer.to_string().contains("UnknownEntity"), "{answer}");
+    // ... nor give their rope to the goblin, but may take it out of the bag.
+    let (status, _) = call(
+        &router,
+        "items/move",
+        &player_cookie,
+        json!({"campaign": campaign, "item": rope["id"], "owner": goblin, "container": null}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(
+        &router,
+        "items/move",
+        &player_cookie,
+        json!({"campaign": campaign, "item": rope["id"], "owner": hero, "container": null}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let container: Option<uuid::Uuid> =
+        sqlx::query_scalar("select container_item_id from campaign_items where id = $1")
+            .bind(uuid::Uuid::parse_str(rope["id"].as_str().unwrap()).unwrap())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(container, None);
+}
