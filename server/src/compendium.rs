@@ -9,9 +9,11 @@ use crate::Result;
 
 /// How many matches of each kind (name matches, other matches) are ranked
 /// at most. Ranking is the cost of a broad term ("fire" mentions in 25,000
-/// descriptions); name matches are always among the candidates, so the
-/// cap only trims the tail of description-only matches.
-const CANDIDATES: i64 = 1000;
+/// descriptions); name matches come from their own index, so the cap only
+/// trims the tail of description-only matches, which rank below them
+/// anyway. At 1,000 the planner also gave up index lookups for a scan of
+/// the whole table (p95 47 ms over 100,000 entries; 200: see BENCHMARKS.md).
+const CANDIDATES: i64 = 200;
 
 /// Searches the enabled sources. With text, results are ranked (a match in
 /// the name outranks one in the description; a whole-word match outranks a
@@ -20,12 +22,12 @@ pub async fn search(db: &PgPool, query: &CompendiumQuery) -> Result<Vec<Compendi
     let tsquery = query.prefix_tsquery();
     let mut sql = QueryBuilder::new("");
     if let Some(text) = &tsquery {
-        // Candidates: names first (weight A), then any field, each capped.
-        let in_names = text.replace(":*", ":*A");
+        // Candidates: name matches (their own index), then any field, each
+        // capped.
         sql.push("with candidates as ((select i.id from compendium_items i");
         push_filters(&mut sql, query);
-        sql.push(" and i.search_vector @@ to_tsquery('english', ")
-            .push_bind(in_names);
+        sql.push(" and i.name_vector @@ to_tsquery('english', ")
+            .push_bind(text.clone());
         sql.push(") limit ")
             .push_bind(CANDIDATES)
             .push(") union (select i.id from compendium_items i");
