@@ -19,6 +19,7 @@
 //! - [`media`]: uploads, deduplicated by SHA-256, in three storage tiers.
 //! - [`membership`]: members, roles and invitations.
 //! - [`item`]: campaign items and inventories.
+//! - [`encounter`]: encounters and their tokens, loaded as `shared` types.
 //! - [`event_log`]: the session event log: requests, decisions, commits,
 //!   replay and snapshots.
 //! - [`export`]: a campaign as one JSON document, and back.
@@ -38,6 +39,7 @@ pub mod campaign;
 pub mod compendium;
 pub mod config;
 pub mod db;
+pub mod encounter;
 pub mod error;
 pub mod event_log;
 pub mod export;
