@@ -84,6 +84,8 @@
 //!   requests made against older versions.
 //! - [`protocol`]: the messages between browser and server, with a
 //!   version and a size limit on decode.
+//! - [`view`]: what each participant may see of the state and of each
+//!   commit.
 //! - [`error`]: the crate's one error type.
 
 pub mod account;
@@ -111,6 +113,7 @@ pub mod rules;
 pub mod spatial;
 pub mod store;
 pub mod token;
+pub mod view;
 
 #[cfg(test)]
 pub(crate) mod testing;
