@@ -17,7 +17,7 @@ use axum::{
 use serde::Deserialize;
 use shared::{
     account::User,
-    id::{CampaignId, MediaId},
+    id::{CampaignId, EncounterId, MediaId},
     media::{DisplayFileName, MediaKind},
     rules::Role,
 };
@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/campaigns/{campaign}/media", post(upload))
         .route("/media/{media}", get(download))
         .route("/api/campaigns/{campaign}/export", get(export_campaign))
+        .route("/api/campaigns/{campaign}/sessions", post(start_session))
+        .route("/ws/sessions/{session}", get(crate::live::socket::connect))
         .route(
             "/api/campaigns/import",
             post(import_campaign).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
@@ -67,7 +69,7 @@ impl IntoResponse for ApiError {
 }
 
 /// The logged-in user of a request, or 401.
-async fn user(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
+pub(crate) async fn user(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
     let token = session::token_in(headers).ok_or(AppError::Unauthorized)?;
     account::user_for(&state.db, &SessionToken::from_cookie(&token))
         .await?
@@ -200,4 +202,43 @@ async fn import_campaign(
     })?;
     let campaign = export::import(&state.db, &document, user.id).await?;
     Ok((StatusCode::CREATED, Json(campaign)).into_response())
+}
+
+/// What starting a session needs.
+#[derive(Debug, Deserialize)]
+struct StartSession {
+    #[serde(default)]
+    encounter: Option<EncounterId>,
+}
+
+/// `POST /api/campaigns/{campaign}/sessions` with `{"encounter": id}`: the
+/// GM (or an assistant GM) starts a live session; answers 201 with its id,
+/// which players join at `/ws/sessions/{id}`.
+async fn start_session(
+    State(state): State<AppState>,
+    Path(campaign): Path<CampaignId>,
+    headers: HeaderMap,
+    Json(start): Json<StartSession>,
+) -> Result<Response, ApiError> {
+    let user = user(&state, &headers).await?;
+    if !role_of(&state.db, campaign, user.id).await?.is_gm() {
+        return Err(Error::Refused(shared::Error::Forbidden(
+            "only the GM and assistant GMs start sessions".into(),
+        ))
+        .into());
+    }
+    if let Some(encounter) = start.encounter {
+        // Refuses an encounter of another campaign before anything is written.
+        crate::encounter::load(&state.db, campaign, encounter).await?;
+    }
+    let session = crate::event_log::start_session(
+        &state.db,
+        campaign,
+        start.encounter,
+        user.id,
+        &shared::rules::ApprovalPolicy::default(),
+    )
+    .await?;
+    tracing::info!(%session, %campaign, gm = %user.id, "session started");
+    Ok((StatusCode::CREATED, Json(session)).into_response())
 }

@@ -407,3 +407,45 @@ fn unknown_session(session: SessionId) -> Error {
         "no play session {session}"
     )))
 }
+
+/// What a session is about: its campaign, encounter and approval rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    /// The campaign played.
+    pub campaign: CampaignId,
+    /// The encounter on the table.
+    pub encounter: Option<EncounterId>,
+    /// The approval rules.
+    pub policy: ApprovalPolicy,
+    /// Set once the GM ended it.
+    pub ended: bool,
+}
+
+/// Reads a session's record; `None` when there is no such session.
+pub async fn session_info(db: &PgPool, session: SessionId) -> Result<Option<SessionInfo>> {
+    sqlx::query!(
+        "select campaign_id, encounter_id, approval_policy, ended_at is not null as \"ended!\"
+           from play_sessions where id = $1",
+        session.0
+    )
+    .fetch_optional(db)
+    .await?
+    .map(|row| {
+        Ok(SessionInfo {
+            campaign: CampaignId(row.campaign_id),
+            encounter: row.encounter_id.map(EncounterId),
+            // The column's default, '{}', means the default rules.
+            policy: if row.approval_policy == Value::Object(Default::default()) {
+                ApprovalPolicy::default()
+            } else {
+                serde_json::from_value(row.approval_policy).map_err(|error| {
+                    Error::CorruptRow(shared::Error::InvalidAction(format!(
+                        "approval policy: {error}"
+                    )))
+                })?
+            },
+            ended: row.ended,
+        })
+    })
+    .transpose()
+}

@@ -20,6 +20,7 @@
 //! - [`membership`]: members, roles and invitations.
 //! - [`item`]: campaign items and inventories.
 //! - [`encounter`]: encounters and their tokens, loaded as `shared` types.
+//! - [`live`]: live sessions: the WebSocket, the session actor, the hub.
 //! - [`event_log`]: the session event log: requests, decisions, commits,
 //!   replay and snapshots.
 //! - [`export`]: a campaign as one JSON document, and back.
@@ -46,6 +47,7 @@ pub mod export;
 pub mod health;
 pub mod http;
 pub mod item;
+pub mod live;
 pub mod maintenance;
 pub mod media;
 pub mod membership;

@@ -22,6 +22,7 @@ use crate::{
     Config, Error, Result,
     account::{self, SessionToken},
     actor, cache, campaign, compendium, db, item,
+    live::Hub,
     media::{self, MediaStore},
     membership,
 };
@@ -39,6 +40,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Where media bytes are stored.
     pub media: MediaStore,
+    /// The live sessions running on this node.
+    pub hub: Hub,
 }
 
 impl AppState {
@@ -56,12 +59,14 @@ impl AppState {
             config.s3().as_ref(),
             config.media_limits(),
         )?;
+        let hub = Hub::new(db.clone());
         Ok(Self {
             db,
             redis,
             leptos,
             secure_cookies: config.secure_cookies,
             media,
+            hub,
         })
     }
 }

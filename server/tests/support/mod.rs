@@ -27,11 +27,12 @@ pub fn state(db: PgPool) -> AppState {
 /// App state over a test database with the given media store.
 pub fn state_with_media(db: PgPool, media: MediaStore) -> AppState {
     AppState {
-        db,
+        db: db.clone(),
         redis: None,
         leptos: leptos_options(),
         secure_cookies: false,
         media,
+        hub: server::live::Hub::new(db),
     }
 }
 

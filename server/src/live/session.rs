@@ -1,0 +1,671 @@
+//! The session actor: the one writer of a session's state.
+//!
+//! It receives commands from sockets in order and, for each request:
+//! validates it with `shared::rules`; answers a repeated action id with its
+//! first outcome; applies the approval policy; queues it for the GM
+//! (persisted as pending) or commits it. A commit is written to the event
+//! log (version bumped under the fencing epoch) before anyone hears of it,
+//! then sent to every connection filtered by `shared::view`. If writing
+//! fails the in-memory state is reverted, so nothing a client saw is
+//! missing from the log.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use shared::{
+    Error as Refusal,
+    action::Action,
+    authority::Authority,
+    change::{Change, Commit, Version},
+    id::{ActionId, SessionId, UserId},
+    protocol::{
+        ActionRequest, ClientMessage, GmDecision, QueuedRequest, RequestStatus, ServerMessage,
+        Verdict,
+    },
+    rules::{Approval, ApprovalPolicy, Participant, may_decide, owns_token},
+    store::{Entities, Store},
+    view::{SeenBefore, commit_for, entities_for},
+};
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::{
+    Error, Result,
+    campaign::role_of,
+    event_log::{self, NewCommit, Refusal as Ending},
+};
+
+use super::load;
+
+/// Identifies one socket.
+pub type ConnId = Uuid;
+
+/// Commits between two snapshots: recovery replays at most this many.
+pub const SNAPSHOT_EVERY: u64 = 100;
+
+/// What sockets ask of a session actor.
+#[derive(Debug)]
+pub enum Command {
+    /// A socket said hello.
+    Join {
+        /// The socket.
+        conn: ConnId,
+        /// Who it is (checked by the socket against the login and the
+        /// campaign's members).
+        who: Participant,
+        /// The last version it applied, if it is resuming.
+        resume_from: Option<Version>,
+        /// Where its frames go. Bounded: a socket that cannot keep up is
+        /// dropped and resumes when it reconnects.
+        out: mpsc::Sender<Bytes>,
+        /// Dropped when the actor drops the socket, which closes it.
+        kick: Option<oneshot::Sender<()>>,
+    },
+    /// A socket closed.
+    Leave {
+        /// The socket.
+        conn: ConnId,
+    },
+    /// A message from a socket that joined.
+    Message {
+        /// The socket.
+        conn: ConnId,
+        /// What it sent.
+        message: ClientMessage,
+    },
+}
+
+struct Conn {
+    who: Participant,
+    out: mpsc::Sender<Bytes>,
+    /// Held only to be dropped with the connection.
+    _kick: Option<oneshot::Sender<()>>,
+}
+
+/// A request waiting for the GM.
+struct Waiting {
+    request: ActionRequest,
+    from: Participant,
+    reason: String,
+}
+
+/// The state and connections of one session.
+pub struct SessionActor {
+    id: SessionId,
+    db: PgPool,
+    epoch: i64,
+    authority: Authority,
+    policy: ApprovalPolicy,
+    conns: HashMap<ConnId, Conn>,
+    waiting: Vec<Waiting>,
+}
+
+impl SessionActor {
+    /// Takes the session over and rebuilds its state: the latest snapshot
+    /// plus the commits after it (or, for a new session, the campaign's
+    /// actors and the encounter, saved as the snapshot at version 0), and
+    /// the requests still waiting for the GM.
+    pub async fn recover(db: PgPool, id: SessionId) -> Result<Self> {
+        let info = event_log::session_info(&db, id)
+            .await?
+            .ok_or(Error::NotMember)?;
+        let epoch = event_log::take_ownership(&db, id).await?;
+        let (mut store, mut version) = match event_log::latest_snapshot(&db, id).await? {
+            Some((version, state)) => {
+                let entities: Entities = serde_json::from_value(state).map_err(corrupt)?;
+                (
+                    Store::from_entities(entities).map_err(Error::CorruptRow)?,
+                    version,
+                )
+            }
+            None => {
+                let entities = load::starting_state(&db, info.campaign, info.encounter).await?;
+                let state = serde_json::to_value(&entities).map_err(corrupt)?;
+                event_log::save_snapshot(&db, id, 0, info.encounter, &state).await?;
+                (
+                    Store::from_entities(entities).map_err(Error::CorruptRow)?,
+                    0,
+                )
+            }
+        };
+        for (at, changes) in event_log::replay(&db, id, version).await? {
+            let commit: Commit = serde_json::from_value(changes).map_err(corrupt)?;
+            store
+                .apply_all(&commit.changes)
+                .map_err(Error::CorruptRow)?;
+            version = at;
+        }
+        let mut waiting = Vec::new();
+        for pending in event_log::pending(&db, id).await? {
+            let request: ActionRequest =
+                serde_json::from_value(pending.event_data).map_err(corrupt)?;
+            let Some(user) = pending.initiated_by else {
+                continue;
+            };
+            let Ok(role) = role_of(&db, info.campaign, user).await else {
+                continue;
+            };
+            waiting.push(Waiting {
+                request,
+                from: Participant { user, role },
+                reason: "waiting for the GM".into(),
+            });
+        }
+        tracing::info!(session = %id, version, epoch, waiting = waiting.len(), "session recovered");
+        Ok(Self {
+            id,
+            db,
+            epoch,
+            authority: Authority::new(store, version),
+            policy: info.policy,
+            conns: HashMap::new(),
+            waiting,
+        })
+    }
+
+    /// Processes commands until every sender is gone or the session is
+    /// lost to another node.
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
+        while let Some(command) = inbox.recv().await {
+            let outcome = match command {
+                Command::Join {
+                    conn,
+                    who,
+                    resume_from,
+                    out,
+                    kick,
+                } => {
+                    self.conns.insert(
+                        conn,
+                        Conn {
+                            who,
+                            out,
+                            _kick: kick,
+                        },
+                    );
+                    self.join(conn, who, resume_from);
+                    Ok(())
+                }
+                Command::Leave { conn } => {
+                    self.leave(conn);
+                    Ok(())
+                }
+                Command::Message { conn, message } => self.message(conn, message).await,
+            };
+            if let Err(error) = outcome {
+                if let Error::Fenced { .. } = error {
+                    tracing::warn!(session = %self.id, "another node owns the session now; stopping here");
+                    return;
+                }
+                tracing::error!(session = %self.id, %error, "session command failed");
+            }
+        }
+        tracing::info!(session = %self.id, "session actor stopped: no more sockets");
+    }
+
+    fn join(&mut self, conn: ConnId, who: Participant, resume_from: Option<Version>) {
+        self.send(
+            conn,
+            &ServerMessage::Welcome {
+                session: self.id,
+                you: who,
+                version: self.authority.version(),
+            },
+        );
+        self.catch_up(conn, resume_from);
+        if who.role.is_gm() {
+            self.send(conn, &self.queue());
+        }
+        let first = self
+            .conns
+            .values()
+            .filter(|c| c.who.user == who.user)
+            .count()
+            == 1;
+        if first {
+            self.broadcast_except(
+                conn,
+                &ServerMessage::Presence {
+                    user: who.user,
+                    connected: true,
+                },
+            );
+        }
+    }
+
+    fn leave(&mut self, conn: ConnId) {
+        if let Some(gone) = self.conns.remove(&conn)
+            && !self.conns.values().any(|c| c.who.user == gone.who.user)
+        {
+            self.broadcast_except(
+                conn,
+                &ServerMessage::Presence {
+                    user: gone.who.user,
+                    connected: false,
+                },
+            );
+        }
+    }
+
+    /// Brings a socket to the current version: the commits it missed when
+    /// it may see them unfiltered (the GM) and they are still in memory,
+    /// else a snapshot of what it may see.
+    fn catch_up(&mut self, conn: ConnId, from: Option<Version>) {
+        let Some(who) = self.conns.get(&conn).map(|c| c.who) else {
+            return;
+        };
+        if let Some(from) = from
+            && from == self.authority.version()
+        {
+            return;
+        }
+        let missed: Option<Vec<Bytes>> = from.filter(|_| who.role.is_gm()).and_then(|from| {
+            self.authority.commits_since(from).map(|missed| {
+                missed
+                    .map(|c| frame(&ServerMessage::Commit(c.clone())))
+                    .collect()
+            })
+        });
+        if let Some(frames) = missed {
+            for bytes in frames {
+                self.push(conn, bytes);
+            }
+            return;
+        }
+        let snapshot = ServerMessage::Snapshot {
+            version: self.authority.version(),
+            entities: entities_for(&who, self.authority.store().entities()),
+        };
+        self.send(conn, &snapshot);
+    }
+
+    async fn message(&mut self, conn: ConnId, message: ClientMessage) -> Result<()> {
+        let Some(who) = self.conns.get(&conn).map(|c| c.who) else {
+            return Ok(());
+        };
+        match message {
+            ClientMessage::Hello { resume_from } => self.catch_up(conn, resume_from),
+            ClientMessage::Resume { from } => self.catch_up(conn, Some(from)),
+            ClientMessage::Ack { .. } => {}
+            ClientMessage::Ping { nonce } => self.send(conn, &ServerMessage::Pong { nonce }),
+            ClientMessage::DragPreview { token, position } => {
+                let store = self.authority.store();
+                if who.role.is_gm() || owns_token(store, who.user, token) {
+                    let seen_by_players = store
+                        .token(token)
+                        .is_some_and(|t| t.visibility.players_see());
+                    let bytes = frame(&ServerMessage::DragPreview {
+                        token,
+                        position,
+                        by: who.user,
+                    });
+                    let targets: Vec<ConnId> = self
+                        .conns
+                        .iter()
+                        .filter(|(id, c)| **id != conn && (c.who.role.is_gm() || seen_by_players))
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for target in targets {
+                        self.push(target, bytes.clone());
+                    }
+                }
+            }
+            ClientMessage::Request(request) => self.request(conn, who, request).await?,
+            ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
+        }
+        Ok(())
+    }
+
+    async fn request(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        request: ActionRequest,
+    ) -> Result<()> {
+        let action = request.id;
+        // A resend: the first outcome, never a second application.
+        if self.waiting.iter().any(|w| w.request.id == action) {
+            self.send(
+                conn,
+                &ServerMessage::Received {
+                    action,
+                    status: RequestStatus::WaitingForGm {
+                        reason: "waiting for the GM".into(),
+                    },
+                },
+            );
+            return Ok(());
+        }
+        if let Some(outcome) = event_log::outcome(&self.db, self.id, action).await? {
+            let message: ServerMessage = serde_json::from_value(outcome).map_err(corrupt)?;
+            self.send(conn, &message);
+            return Ok(());
+        }
+        let store = self.authority.store();
+        let checked = shared::rules::authorize(&who, &request.action, store)
+            .and_then(|()| request.action.changes(store, who.user));
+        let changes = match checked {
+            Ok(changes) => changes,
+            Err(refusal) => {
+                return self
+                    .reject(who.user, action, None, &refusal.to_string(), None)
+                    .await;
+            }
+        };
+        match self.policy.decide(&who, &request.action, store) {
+            Approval::Auto => {
+                self.commit(who, None, true, &request, changes).await?;
+            }
+            Approval::Gm { reason } => {
+                let data = serde_json::to_value(&request).map_err(corrupt)?;
+                event_log::record_pending(
+                    &self.db,
+                    self.id,
+                    action,
+                    who.user,
+                    kind_name(&request.action),
+                    &data,
+                    request.context.encounter,
+                )
+                .await?;
+                self.send(
+                    conn,
+                    &ServerMessage::Received {
+                        action,
+                        status: RequestStatus::WaitingForGm {
+                            reason: reason.clone(),
+                        },
+                    },
+                );
+                self.waiting.push(Waiting {
+                    request,
+                    from: who,
+                    reason,
+                });
+                self.send_queue();
+            }
+        }
+        Ok(())
+    }
+
+    async fn decide(&mut self, conn: ConnId, who: Participant, decision: GmDecision) -> Result<()> {
+        if let Err(refusal) = may_decide(&who) {
+            self.send(
+                conn,
+                &ServerMessage::Error {
+                    action: Some(decision.action),
+                    error: refusal,
+                },
+            );
+            return Ok(());
+        }
+        let Some(index) = self
+            .waiting
+            .iter()
+            .position(|w| w.request.id == decision.action)
+        else {
+            self.send(
+                conn,
+                &ServerMessage::Error {
+                    action: Some(decision.action),
+                    error: Refusal::UnknownAction(decision.action.to_string()),
+                },
+            );
+            return Ok(());
+        };
+        let waiting = self.waiting.remove(index);
+        let requester = waiting.from;
+        match decision.verdict {
+            Verdict::Reject {
+                reason,
+                alternative,
+            } => {
+                self.reject(
+                    requester.user,
+                    waiting.request.id,
+                    Some(who.user),
+                    &reason,
+                    alternative,
+                )
+                .await?;
+            }
+            verdict => {
+                let changes = match verdict {
+                    Verdict::Modify { changes, .. } => Ok(changes),
+                    _ => waiting
+                        .request
+                        .action
+                        .changes(self.authority.store(), requester.user),
+                };
+                let committed = match changes {
+                    Ok(changes) => {
+                        self.commit(requester, Some(who.user), false, &waiting.request, changes)
+                            .await
+                    }
+                    Err(refusal) => Err(Error::Refused(refusal)),
+                };
+                if let Err(error) = committed {
+                    let reason = match &error {
+                        Error::Refused(refusal) => refusal.to_string(),
+                        _ => "the change could not be saved; ask again".into(),
+                    };
+                    if let Error::Fenced { .. } = error {
+                        return Err(error);
+                    }
+                    self.reject(
+                        requester.user,
+                        waiting.request.id,
+                        Some(who.user),
+                        &reason,
+                        None,
+                    )
+                    .await?;
+                }
+            }
+        }
+        self.send_queue();
+        Ok(())
+    }
+
+    /// Applies, persists (reverting on failure), then tells everyone.
+    async fn commit(
+        &mut self,
+        requester: Participant,
+        decided_by: Option<UserId>,
+        auto_approved: bool,
+        request: &ActionRequest,
+        changes: Vec<Change>,
+    ) -> Result<()> {
+        let before = SeenBefore::new(self.authority.store(), &changes);
+        let (commit, undo) = match self.authority.commit(Some(request.id), changes) {
+            Ok(done) => done,
+            Err(refusal) => {
+                return self
+                    .reject(
+                        requester.user,
+                        request.id,
+                        decided_by,
+                        &refusal.to_string(),
+                        None,
+                    )
+                    .await;
+            }
+        };
+        let applied = ServerMessage::Received {
+            action: request.id,
+            status: RequestStatus::Applied {
+                version: commit.version,
+            },
+        };
+        let record = NewCommit {
+            action: request.id,
+            initiated_by: Some(requester.user),
+            decided_by,
+            auto_approved,
+            event_type: kind_name(&request.action).into(),
+            event_data: serde_json::to_value(request).map_err(corrupt)?,
+            state_changes: serde_json::to_value(&commit).map_err(corrupt)?,
+            encounter: request.context.encounter,
+            outcome: serde_json::to_value(&applied).map_err(corrupt)?,
+        };
+        if let Err(error) = event_log::commit(&self.db, self.id, self.epoch, &[record]).await {
+            if let Err(revert) = self.authority.revert(&commit, undo) {
+                tracing::error!(session = %self.id, %revert, "cannot revert an unsaved commit");
+            }
+            return Err(error);
+        }
+        let store = self.authority.store();
+        let frames: Vec<(ConnId, Bytes, bool)> = self
+            .conns
+            .iter()
+            .map(|(id, conn)| {
+                let view = commit_for(&conn.who, &commit, &before, store);
+                (
+                    *id,
+                    frame(&ServerMessage::Commit(view)),
+                    conn.who.user == requester.user,
+                )
+            })
+            .collect();
+        let applied_frame = frame(&applied);
+        for (conn, bytes, is_requester) in frames {
+            self.push(conn, bytes);
+            if is_requester {
+                self.push(conn, applied_frame.clone());
+            }
+        }
+        if commit.version.is_multiple_of(SNAPSHOT_EVERY) {
+            let state = serde_json::to_value(self.authority.store().entities()).map_err(corrupt)?;
+            event_log::save_snapshot(
+                &self.db,
+                self.id,
+                commit.version,
+                request.context.encounter,
+                &state,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn reject(
+        &mut self,
+        requester: UserId,
+        action: ActionId,
+        decided_by: Option<UserId>,
+        reason: &str,
+        alternative: Option<Action>,
+    ) -> Result<()> {
+        let message = ServerMessage::Rejected {
+            action,
+            reason: reason.into(),
+            alternative,
+        };
+        let outcome = serde_json::to_value(&message).map_err(corrupt)?;
+        event_log::refuse(
+            &self.db,
+            self.id,
+            action,
+            Ending::Rejected,
+            decided_by,
+            reason,
+            &outcome,
+        )
+        .await?;
+        let bytes = frame(&message);
+        let targets: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.who.user == requester)
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in targets {
+            self.push(conn, bytes.clone());
+        }
+        Ok(())
+    }
+
+    fn queue(&self) -> ServerMessage {
+        ServerMessage::Queue {
+            pending: self
+                .waiting
+                .iter()
+                .map(|w| QueuedRequest {
+                    request: w.request.clone(),
+                    from: w.from,
+                    reason: w.reason.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn send_queue(&mut self) {
+        let bytes = frame(&self.queue());
+        let gms: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.who.role.is_gm())
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in gms {
+            self.push(conn, bytes.clone());
+        }
+    }
+
+    fn send(&mut self, conn: ConnId, message: &ServerMessage) {
+        self.push(conn, frame(message));
+    }
+
+    fn broadcast_except(&mut self, except: ConnId, message: &ServerMessage) {
+        let bytes = frame(message);
+        let targets: Vec<ConnId> = self
+            .conns
+            .keys()
+            .copied()
+            .filter(|id| *id != except)
+            .collect();
+        for conn in targets {
+            self.push(conn, bytes.clone());
+        }
+    }
+
+    /// Queues a frame for a socket. A socket whose queue is full cannot
+    /// keep up: it is dropped (its socket closes) rather than buffered
+    /// without bound, and it resumes from its last version on reconnect.
+    fn push(&mut self, conn: ConnId, bytes: Bytes) {
+        let Some(target) = self.conns.get(&conn) else {
+            return;
+        };
+        if target.out.try_send(bytes).is_err() {
+            tracing::warn!(session = %self.id, %conn, "socket too slow or gone; dropping it");
+            self.conns.remove(&conn);
+        }
+    }
+}
+
+fn frame(message: &ServerMessage) -> Bytes {
+    Bytes::from(message.encode())
+}
+
+fn kind_name(action: &Action) -> &'static str {
+    match action {
+        Action::MoveToken { .. } => "move_token",
+        Action::AdjustHp { .. } => "adjust_hp",
+        Action::AddCondition { .. } => "add_condition",
+        Action::RemoveCondition { .. } => "remove_condition",
+        Action::ApplyEffect { .. } => "apply_effect",
+        Action::EndEffect { .. } => "end_effect",
+        Action::SetVisibility { .. } => "set_visibility",
+        Action::RevealFog { .. } => "reveal_fog",
+        Action::HideFog { .. } => "hide_fog",
+        Action::StartCombat { .. } => "start_combat",
+        Action::NextTurn { .. } => "next_turn",
+        Action::Chat { .. } => "chat",
+        Action::Edit { .. } => "edit",
+    }
+}
+
+fn corrupt(error: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("session data: {error}"))
+}

@@ -1,0 +1,204 @@
+//! `GET /ws/sessions/{id}`: the WebSocket of a live session.
+//!
+//! Who is asking is settled before the upgrade: the login cookie must name
+//! a user who is a member of the session's campaign, else 401 or 403 and
+//! nothing of the session is sent. After the upgrade, a receive loop decodes
+//! frames (size-limited, rate-limited) and forwards them to the session
+//! actor, and a send task writes what the actor queued for this socket.
+//! A malformed frame gets an error and the socket stays usable.
+
+use std::time::Duration;
+
+use axum::{
+    extract::{
+        Path, State, WebSocketUpgrade,
+        ws::{Message, Utf8Bytes, WebSocket},
+    },
+    http::HeaderMap,
+    response::Response,
+};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use shared::{
+    id::SessionId,
+    protocol::{ClientMessage, MAX_CLIENT_FRAME, ServerMessage},
+    rules::Participant,
+};
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
+use uuid::Uuid;
+
+use super::Command;
+use crate::{AppState, Error, api::ApiError, campaign::role_of, event_log};
+
+/// Frames queued for one socket before it counts as too slow.
+const SEND_QUEUE: usize = 1024;
+/// Messages a socket may send per second, sustained ...
+const RATE_PER_SECOND: f64 = 60.0;
+/// ... and in a burst.
+const RATE_BURST: f64 = 120.0;
+/// A socket silent for this long is closed (browsers answer pings, so a
+/// live one never is).
+const IDLE: Duration = Duration::from_secs(45);
+/// How often the server pings.
+const PING_EVERY: Duration = Duration::from_secs(15);
+
+/// Authenticates, checks membership, then upgrades.
+pub async fn connect(
+    State(state): State<AppState>,
+    Path(session): Path<SessionId>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let user = crate::api::user(&state, &headers).await?;
+    let info = event_log::session_info(&state.db, session)
+        .await?
+        .ok_or(Error::NotMember)?;
+    let role = role_of(&state.db, info.campaign, user.id).await?;
+    if info.ended {
+        return Err(Error::Refused(shared::Error::InvalidAction(
+            "this session has ended".into(),
+        ))
+        .into());
+    }
+    let who = Participant {
+        user: user.id,
+        role,
+    };
+    Ok(upgrade
+        .max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| serve(state, session, who, socket)))
+}
+
+async fn serve(state: AppState, session: SessionId, who: Participant, socket: WebSocket) {
+    let conn = Uuid::new_v4();
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut queued) = mpsc::channel::<Bytes>(SEND_QUEUE);
+    let writer = tokio::spawn(async move {
+        let mut ping = tokio::time::interval(PING_EVERY);
+        ping.tick().await;
+        loop {
+            tokio::select! {
+                frame = queued.recv() => {
+                    let Some(frame) = frame else { break };
+                    let Ok(text) = Utf8Bytes::try_from(frame) else { continue };
+                    if sink.send(Message::Text(text)).await.is_err() {
+                        break;
+                    }
+                }
+                _ = ping.tick() => {
+                    if sink.send(Message::Ping(Bytes::new())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let mailbox = match state.hub.session(session).await {
+        Ok(mailbox) => mailbox,
+        Err(error) => {
+            tracing::error!(%session, %error, "cannot start the session");
+            let _ = out
+                .send(Bytes::from(
+                    ServerMessage::Error {
+                        action: None,
+                        error: shared::Error::InvalidAction(
+                            "the session cannot be loaded right now".into(),
+                        ),
+                    }
+                    .encode(),
+                ))
+                .await;
+            drop(out);
+            let _ = writer.await;
+            return;
+        }
+    };
+
+    let mut joined = false;
+    let mut allowance = RATE_BURST;
+    let mut last = Instant::now();
+    // Resolves when the actor drops this socket (too slow to keep up).
+    let (kick, mut kicked) = oneshot::channel::<()>();
+    let mut kick = Some(kick);
+    loop {
+        let next = tokio::select! {
+            _ = &mut kicked, if kick.is_none() => break,
+            next = tokio::time::timeout(IDLE, stream.next()) => next,
+        };
+        let next = match next {
+            Ok(Some(Ok(message))) => message,
+            Ok(Some(Err(error))) => {
+                tracing::debug!(%session, %error, "socket error");
+                break;
+            }
+            Ok(None) | Err(_) => break,
+        };
+        let bytes = match next {
+            Message::Text(text) => Bytes::from(text),
+            Message::Binary(bytes) => bytes,
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        // A token bucket: refuse, do not queue, what comes too fast.
+        let now = Instant::now();
+        allowance =
+            (allowance + now.duration_since(last).as_secs_f64() * RATE_PER_SECOND).min(RATE_BURST);
+        last = now;
+        if allowance < 1.0 {
+            refuse(
+                &out,
+                shared::Error::InvalidAction("too many messages; slow down".into()),
+            );
+            continue;
+        }
+        allowance -= 1.0;
+        let message = match ClientMessage::decode(&bytes) {
+            Ok(message) => message,
+            Err(error) => {
+                refuse(&out, error);
+                continue;
+            }
+        };
+        let command = match (joined, message) {
+            (false, ClientMessage::Hello { resume_from }) => {
+                joined = true;
+                Command::Join {
+                    conn,
+                    who,
+                    resume_from,
+                    out: out.clone(),
+                    kick: kick.take(),
+                }
+            }
+            (false, _) => {
+                refuse(&out, shared::Error::InvalidAction("say hello first".into()));
+                continue;
+            }
+            (true, message) => Command::Message { conn, message },
+        };
+        if mailbox.send(command).await.is_err() {
+            break;
+        }
+    }
+    if joined {
+        let _ = mailbox.send(Command::Leave { conn }).await;
+    }
+    drop(out);
+    drop(mailbox);
+    writer.abort();
+}
+
+fn refuse(out: &mpsc::Sender<Bytes>, error: shared::Error) {
+    let frame = ServerMessage::Error {
+        action: None,
+        error,
+    }
+    .encode();
+    let _ = out.try_send(Bytes::from(frame));
+}

@@ -1,0 +1,795 @@
+//! Live sessions over real WebSockets, against a server bound to a port,
+//! a real PostgreSQL and the in-process engine: identity on the socket, the
+//! action flow, GM approval, per-recipient filtering, idempotency, bad
+//! frames, resume and recovery.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use server::{
+    encounter::{self, NewEncounter, NewToken},
+    event_log,
+};
+use shared::{
+    account::User,
+    action::Action,
+    actor::ActorKind,
+    campaign::NewCampaign,
+    change::Version,
+    encounter::MapSettings,
+    geometry::Point,
+    id::{ActionId, ActorId, CampaignId, EncounterId, SessionId, TokenId},
+    protocol::{
+        ActionRequest, ClientMessage, GmDecision, RequestContext, RequestStatus, ServerMessage,
+        Verdict,
+    },
+    rules::{ApprovalPolicy, Role},
+    store::Store,
+    token::Visibility,
+};
+use sqlx::PgPool;
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{self, Message, client::IntoClientRequest, http::HeaderValue},
+};
+use uuid::Uuid;
+
+/// A table: a GM, two players with a character and a token each, a monster
+/// with a hidden token, an encounter, a session.
+struct Table {
+    addr: std::net::SocketAddr,
+    session: SessionId,
+    encounter: EncounterId,
+    gm: (User, String),
+    players: Vec<(User, String, ActorId, TokenId)>,
+    hidden: TokenId,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn table(db: PgPool) -> Table {
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let campaign =
+        server::campaign::create(&db, gm.id, &NewCampaign::parse("Live", "dnd5e").unwrap())
+            .await
+            .unwrap()
+            .id;
+    let encounter = encounter::create(
+        &db,
+        &NewEncounter {
+            campaign,
+            name: "Crossroads".into(),
+            map: None,
+            settings: MapSettings {
+                grid_size: 50.0,
+                ..MapSettings::default()
+            },
+        },
+    )
+    .await
+    .unwrap();
+    let mut players = Vec::new();
+    for (n, login) in ["alice", "bruno"].into_iter().enumerate() {
+        let (user, cookie) = support::signed_in(&db, login).await;
+        let invitation = server::membership::invite(&db, campaign, gm.id, Role::Player)
+            .await
+            .unwrap();
+        server::membership::accept(&db, user.id, &invitation.token)
+            .await
+            .unwrap();
+        let actor = actor(
+            &db,
+            campaign,
+            &gm,
+            login,
+            ActorKind::Character,
+            Some(user.id),
+        )
+        .await;
+        let token = place(
+            &db,
+            campaign,
+            encounter,
+            Some(actor),
+            100.0 * (n as f64 + 1.0),
+            Visibility::Visible,
+        )
+        .await;
+        players.push((user, cookie, actor, token));
+    }
+    let monster = actor(&db, campaign, &gm, "Lurker", ActorKind::Monster, None).await;
+    let hidden = place(
+        &db,
+        campaign,
+        encounter,
+        Some(monster),
+        900.0,
+        Visibility::Hidden,
+    )
+    .await;
+    let session = event_log::start_session(
+        &db,
+        campaign,
+        Some(encounter),
+        gm.id,
+        &ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let (addr, server) = spawn_server(db.clone()).await;
+    Table {
+        addr,
+        session,
+        encounter,
+        gm: (gm, gm_cookie),
+        players,
+        hidden,
+        server,
+    }
+}
+
+/// A server process of its own (its own hub, so its own session actors)
+/// over the same database, on a free port.
+async fn spawn_server(db: PgPool) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = support::state(db);
+    let server = tokio::spawn(async move {
+        server::serve(listener, state, std::future::pending())
+            .await
+            .unwrap();
+    });
+    (addr, server)
+}
+
+async fn actor(
+    db: &PgPool,
+    campaign: CampaignId,
+    gm: &User,
+    name: &str,
+    kind: ActorKind,
+    owner: Option<shared::id::UserId>,
+) -> ActorId {
+    server::actor::create_custom(
+        db,
+        &server::actor::NewActor {
+            campaign,
+            name: None,
+            actor_type: kind.slug().into(),
+            level: Some(3),
+            character_class: None,
+            owner,
+            created_by: gm.id,
+        },
+        name,
+        &json!({"hit_points": 20, "speed": {"walk": 30}}),
+    )
+    .await
+    .unwrap()
+}
+
+async fn place(
+    db: &PgPool,
+    campaign: CampaignId,
+    encounter: EncounterId,
+    actor: Option<ActorId>,
+    x: f64,
+    visibility: Visibility,
+) -> TokenId {
+    encounter::place_token(
+        db,
+        campaign,
+        encounter,
+        &NewToken {
+            actor,
+            name: "T".into(),
+            position: Point { x, y: 100.0 },
+            visibility,
+            scale: 1.0,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Every text frame received, as sent.
+    raw: Vec<String>,
+    /// Received but not yet read: `until` skips over messages without
+    /// losing them.
+    unread: std::collections::VecDeque<ServerMessage>,
+}
+
+async fn open(
+    addr: std::net::SocketAddr,
+    session: SessionId,
+    cookie: &str,
+) -> Result<Client, tungstenite::Error> {
+    let mut request = format!("ws://{addr}/ws/sessions/{session}")
+        .into_client_request()
+        .unwrap();
+    if !cookie.is_empty() {
+        request
+            .headers_mut()
+            .insert("cookie", HeaderValue::from_str(cookie).unwrap());
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(Client {
+        ws,
+        raw: Vec::new(),
+        unread: Default::default(),
+    })
+}
+
+/// Connects and says hello; returns the client and the state it was sent
+/// (a snapshot, or the commits after `resume_from`), at the welcome's
+/// version.
+async fn join(table: &Table, cookie: &str) -> (Client, Store) {
+    join_at(table.addr, table.session, cookie).await
+}
+
+async fn join_at(addr: std::net::SocketAddr, session: SessionId, cookie: &str) -> (Client, Store) {
+    let mut client = open(addr, session, cookie).await.unwrap();
+    client
+        .send(&ClientMessage::Hello { resume_from: None })
+        .await;
+    let version = match client.next().await {
+        ServerMessage::Welcome { version, .. } => version,
+        other => panic!("expected a welcome, got {other:?}"),
+    };
+    let store = match client.next().await {
+        ServerMessage::Snapshot {
+            version: at,
+            entities,
+        } => {
+            assert_eq!(at, version);
+            Store::from_entities(entities).unwrap()
+        }
+        other => panic!("expected a snapshot, got {other:?}"),
+    };
+    (client, store)
+}
+
+impl Client {
+    async fn send(&mut self, message: &ClientMessage) {
+        self.send_text(String::from_utf8(message.encode()).unwrap())
+            .await;
+    }
+
+    async fn send_text(&mut self, text: String) {
+        self.ws.send(Message::text(text)).await.unwrap();
+    }
+
+    /// The next server message (pings skipped), within 10 s.
+    async fn next(&mut self) -> ServerMessage {
+        if let Some(message) = self.unread.pop_front() {
+            return message;
+        }
+        self.receive().await
+    }
+
+    async fn receive(&mut self) -> ServerMessage {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("the socket is open")
+                .expect("a frame");
+            if let Message::Text(text) = frame {
+                self.raw.push(text.to_string());
+                return ServerMessage::decode(text.as_bytes()).unwrap();
+            }
+        }
+    }
+
+    /// The first message, read or not, for which `pick` returns something;
+    /// the others stay unread, in order.
+    async fn until<T>(&mut self, mut pick: impl FnMut(&ServerMessage) -> Option<T>) -> T {
+        if let Some((index, found)) = self
+            .unread
+            .iter()
+            .enumerate()
+            .find_map(|(i, m)| pick(m).map(|found| (i, found)))
+        {
+            self.unread.remove(index);
+            return found;
+        }
+        loop {
+            let message = self.receive().await;
+            match pick(&message) {
+                Some(found) => return found,
+                None => self.unread.push_back(message),
+            }
+        }
+    }
+
+    async fn request(&mut self, action: Action) -> ActionId {
+        let id = ActionId(Uuid::new_v4());
+        self.send(&ClientMessage::Request(request(id, action)))
+            .await;
+        id
+    }
+
+    /// Reads until the request's status arrives.
+    async fn status(&mut self, action: ActionId) -> Result<RequestStatus, String> {
+        self.until(|m| match m {
+            ServerMessage::Received { action: a, status } if *a == action => {
+                Some(Ok(status.clone()))
+            }
+            ServerMessage::Rejected {
+                action: a, reason, ..
+            } if *a == action => Some(Err(reason.clone())),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Applies commits to `store` until it reaches `version`, checking
+    /// that they come in order without gaps.
+    async fn follow(&mut self, store: &mut Store, from: Version, version: Version) -> Version {
+        let mut at = from;
+        while at < version {
+            let commit = self
+                .until(|m| match m {
+                    ServerMessage::Commit(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .await;
+            assert_eq!(commit.version, at + 1, "commits in order, no gap");
+            store.apply_all(&commit.changes).unwrap();
+            at = commit.version;
+        }
+        at
+    }
+}
+
+fn request(id: ActionId, action: Action) -> ActionRequest {
+    ActionRequest {
+        id,
+        action,
+        context: RequestContext::default(),
+        base_version: 0,
+    }
+}
+
+fn move_to(token: TokenId, x: f64) -> Action {
+    Action::MoveToken {
+        token,
+        to: Point { x, y: 100.0 },
+    }
+}
+
+async fn applied_events(db: &PgPool, session: SessionId) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from event_log where session_id = $1 and status = 'applied'",
+    )
+    .bind(session.0)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn no_login_or_no_membership_gets_no_socket(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (_, stranger) = support::signed_in(&db, "stranger").await;
+    let status = |result: Result<Client, tungstenite::Error>| match result {
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("the socket opened"),
+    };
+    assert_eq!(status(open(table.addr, table.session, "").await), 401);
+    assert_eq!(
+        status(open(table.addr, table.session, &stranger).await),
+        403
+    );
+    assert_eq!(
+        status(open(table.addr, SessionId(Uuid::new_v4()), &table.gm.1).await),
+        403
+    );
+}
+
+/// The seed's first test: three moves at once end consistent everywhere,
+/// with three events logged.
+#[sqlx::test(migrations = "../migrations")]
+async fn three_concurrent_moves_end_consistent_and_logged(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.1).await;
+    let (mut alice, mut alice_store) = join(&table, &table.players[0].1).await;
+    let (mut bruno, mut bruno_store) = join(&table, &table.players[1].1).await;
+    let (alice_token, bruno_token) = (table.players[0].3, table.players[1].3);
+    let (a, b, g) = tokio::join!(
+        alice.request(move_to(alice_token, 150.0)),
+        bruno.request(move_to(bruno_token, 250.0)),
+        gm.request(move_to(table.hidden, 700.0)),
+    );
+    assert!(matches!(
+        alice.status(a).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    assert!(matches!(
+        bruno.status(b).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    assert!(matches!(
+        gm.status(g).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    gm.follow(&mut gm_store, 0, 3).await;
+    alice.follow(&mut alice_store, 0, 3).await;
+    bruno.follow(&mut bruno_store, 0, 3).await;
+
+    let position = |store: &Store, token| store.token(token).map(|t| t.position.x);
+    for store in [&gm_store, &alice_store, &bruno_store] {
+        assert_eq!(position(store, alice_token), Some(150.0));
+        assert_eq!(position(store, bruno_token), Some(250.0));
+    }
+    assert_eq!(position(&gm_store, table.hidden), Some(700.0));
+    assert_eq!(
+        position(&alice_store, table.hidden),
+        None,
+        "players never hold the hidden token"
+    );
+    assert_eq!(applied_events(&db, table.session).await, 3);
+    let versions: Vec<i64> = sqlx::query_scalar(
+        "select version from event_log where session_id = $1 and status = 'applied' order by version",
+    )
+    .bind(table.session.0)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(versions, [1, 2, 3]);
+}
+
+/// The seed's second test: a request that needs the GM waits while the GM
+/// is away, is presented when the GM comes back, and applies on approval.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_request_waits_for_an_absent_gm_and_applies_on_approval(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut alice, alice_store) = join(&table, &table.players[0].1).await;
+    let actor = table.players[0].2;
+    let asked = alice.request(Action::AdjustHp { actor, delta: -5 }).await;
+    assert!(matches!(
+        alice.status(asked).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+
+    // Another server, with nothing in memory, serves the GM: the queue
+    // must come from the log.
+    drop(alice);
+    let (other, _other_server) = spawn_server(db.clone()).await;
+    let (mut gm, mut gm_store) = join_at(other, table.session, &table.gm.1).await;
+    let queue = gm
+        .until(|m| match m {
+            ServerMessage::Queue { pending } => Some(pending.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].request.id, asked);
+    assert_eq!(queue[0].from.user, table.players[0].0.id);
+
+    gm.send(&ClientMessage::Decide(GmDecision {
+        action: asked,
+        verdict: Verdict::Approve,
+    }))
+    .await;
+    gm.follow(&mut gm_store, 0, 1).await;
+    assert_eq!(gm_store.actor(actor).unwrap().hp.current, 15);
+    // Alice, back, finds it applied.
+    let (_, alice_now) = join_at(other, table.session, &table.players[0].1).await;
+    assert_eq!(alice_now.actor(actor).unwrap().hp.current, 15);
+    assert_eq!(
+        alice_store.actor(actor).unwrap().hp.current,
+        20,
+        "her old copy, before"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_players_socket_never_carries_a_hidden_token(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.1).await;
+    let (mut alice, mut alice_store) = join(&table, &table.players[0].1).await;
+    let hidden = table.hidden.to_string();
+
+    // The GM moves it, marks it, then moves a visible token.
+    let first = gm.request(move_to(table.hidden, 800.0)).await;
+    let second = gm
+        .request(Action::AddCondition {
+            token: table.hidden,
+            condition: "invisible".into(),
+        })
+        .await;
+    let third = gm.request(move_to(table.players[1].3, 300.0)).await;
+    for id in [first, second, third] {
+        assert!(matches!(
+            gm.status(id).await,
+            Ok(RequestStatus::Applied { .. })
+        ));
+    }
+    gm.follow(&mut gm_store, 0, 3).await;
+    alice.follow(&mut alice_store, 0, 3).await;
+    assert!(
+        gm.raw.iter().any(|frame| frame.contains(&hidden)),
+        "the GM sees it"
+    );
+    assert!(
+        alice.raw.iter().all(|frame| !frame.contains(&hidden)),
+        "not one byte of the hidden token reaches a player"
+    );
+    assert_eq!(
+        alice_store.token(table.players[1].3).unwrap().position.x,
+        300.0
+    );
+
+    // A player naming it is refused exactly as for a token that does not exist.
+    let probe = alice.request(move_to(table.hidden, 0.0)).await;
+    let nowhere = TokenId(Uuid::new_v4());
+    let unknown = alice.request(move_to(nowhere, 0.0)).await;
+    let refused_hidden = alice.status(probe).await.unwrap_err();
+    let refused_unknown = alice.status(unknown).await.unwrap_err();
+    assert!(refused_hidden.starts_with("no token"), "{refused_hidden}");
+    assert_eq!(
+        refused_hidden.replace(&hidden, "?"),
+        refused_unknown.replace(&nowhere.to_string(), "?")
+    );
+
+    // Revealed, it arrives whole.
+    let reveal = gm
+        .request(Action::SetVisibility {
+            token: table.hidden,
+            visibility: Visibility::Visible,
+        })
+        .await;
+    assert!(matches!(
+        gm.status(reveal).await,
+        Ok(RequestStatus::Applied { version: 4 })
+    ));
+    alice.follow(&mut alice_store, 3, 4).await;
+    assert_eq!(alice_store.token(table.hidden).unwrap().position.x, 800.0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_repeated_action_id_is_applied_once(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut alice, _) = join(&table, &table.players[0].1).await;
+    let id = ActionId(Uuid::new_v4());
+    let ask = ClientMessage::Request(request(id, move_to(table.players[0].3, 160.0)));
+    alice.send(&ask).await;
+    let first = alice.status(id).await;
+    alice.send(&ask).await;
+    let again = alice.status(id).await;
+    assert_eq!(first, Ok(RequestStatus::Applied { version: 1 }));
+    assert_eq!(again, first);
+    // Also across a reconnect, to another server.
+    let (other, _other_server) = spawn_server(db.clone()).await;
+    let (mut elsewhere, _) = join_at(other, table.session, &table.players[0].1).await;
+    elsewhere.send(&ask).await;
+    assert_eq!(elsewhere.status(id).await, first);
+    assert_eq!(applied_events(&db, table.session).await, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_gm_rejects_with_a_reason_and_nothing_changes(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, _) = join(&table, &table.gm.1).await;
+    let (mut alice, _) = join(&table, &table.players[0].1).await;
+    // Far beyond a speed of 30 ft: waits for the GM.
+    let far = alice.request(move_to(table.players[0].3, 5000.0)).await;
+    assert!(matches!(
+        alice.status(far).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+    let queued = gm
+        .until(|m| match m {
+            ServerMessage::Queue { pending } if !pending.is_empty() => Some(pending[0].request.id),
+            _ => None,
+        })
+        .await;
+    assert_eq!(queued, far);
+    // A player cannot decide.
+    alice
+        .send(&ClientMessage::Decide(GmDecision {
+            action: far,
+            verdict: Verdict::Approve,
+        }))
+        .await;
+    let refused = alice
+        .until(|m| match m {
+            ServerMessage::Error {
+                action: Some(a),
+                error,
+            } if *a == far => Some(error.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(matches!(refused, shared::Error::Forbidden(_)));
+    gm.send(&ClientMessage::Decide(GmDecision {
+        action: far,
+        verdict: Verdict::Reject {
+            reason: "the river is in the way".into(),
+            alternative: None,
+        },
+    }))
+    .await;
+    assert_eq!(
+        alice.status(far).await,
+        Err("the river is in the way".into())
+    );
+    assert_eq!(applied_events(&db, table.session).await, 0);
+    let status: String = sqlx::query_scalar("select status from event_log where action_id = $1")
+        .bind(far.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(status, "rejected");
+    let (_, fresh) = join(&table, &table.players[0].1).await;
+    assert_eq!(fresh.token(table.players[0].3).unwrap().position.x, 100.0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn malformed_frames_get_an_error_and_oversize_ones_close_cleanly(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut alice, _) = join(&table, &table.players[0].1).await;
+    alice.send_text("{not json".into()).await;
+    assert!(matches!(
+        alice.next().await,
+        ServerMessage::Error {
+            error: shared::Error::MalformedMessage(_),
+            ..
+        }
+    ));
+    alice
+        .send_text(r#"{"v":9,"msg":{"type":"ping","nonce":1}}"#.into())
+        .await;
+    assert!(matches!(
+        alice.next().await,
+        ServerMessage::Error {
+            error: shared::Error::UnsupportedProtocol { .. },
+            ..
+        }
+    ));
+    // Still usable.
+    alice.send(&ClientMessage::Ping { nonce: 42 }).await;
+    assert_eq!(alice.next().await, ServerMessage::Pong { nonce: 42 });
+
+    // Over the frame limit: the server closes the socket; it does not crash.
+    alice
+        .send_text("x".repeat(shared::protocol::MAX_CLIENT_FRAME + 1))
+        .await;
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match alice.ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the socket closes");
+    // And the server keeps serving.
+    let (mut again, _) = join(&table, &table.players[0].1).await;
+    again.send(&ClientMessage::Ping { nonce: 7 }).await;
+    assert_eq!(again.next().await, ServerMessage::Pong { nonce: 7 });
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_client_that_reconnects_catches_up(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, _) = join(&table, &table.gm.1).await;
+    let (alice, alice_store) = join(&table, &table.players[0].1).await;
+    drop(alice);
+    for x in [110.0, 120.0, 130.0] {
+        let id = gm.request(move_to(table.players[0].3, x)).await;
+        assert!(matches!(
+            gm.status(id).await,
+            Ok(RequestStatus::Applied { .. })
+        ));
+    }
+    assert_eq!(
+        alice_store.token(table.players[0].3).unwrap().position.x,
+        100.0
+    );
+    let mut back = open(table.addr, table.session, &table.players[0].1)
+        .await
+        .unwrap();
+    back.send(&ClientMessage::Hello {
+        resume_from: Some(0),
+    })
+    .await;
+    assert!(matches!(
+        back.next().await,
+        ServerMessage::Welcome { version: 3, .. }
+    ));
+    let caught_up = back
+        .until(|m| match m {
+            ServerMessage::Snapshot { version, entities } => Some((*version, entities.clone())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(caught_up.0, 3);
+    assert_eq!(caught_up.1.tokens[&table.players[0].3].position.x, 130.0);
+
+    // The GM, resuming, gets exactly the commits it missed.
+    let mut gm_again = open(table.addr, table.session, &table.gm.1).await.unwrap();
+    gm_again
+        .send(&ClientMessage::Hello {
+            resume_from: Some(1),
+        })
+        .await;
+    assert!(matches!(
+        gm_again.next().await,
+        ServerMessage::Welcome { version: 3, .. }
+    ));
+    let versions: Vec<Version> = [gm_again.next().await, gm_again.next().await]
+        .into_iter()
+        .map(|m| match m {
+            ServerMessage::Commit(c) => c.version,
+            other => panic!("expected a commit, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(versions, [2, 3]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_gms_start_sessions_and_only_on_their_encounters(db: PgPool) {
+    use axum::{
+        body::Body,
+        http::{Request, StatusCode, header},
+    };
+    use tower::ServiceExt;
+    let table = table(db.clone()).await;
+    let campaign: CampaignId =
+        sqlx::query_scalar("select campaign_id from play_sessions where id = $1")
+            .bind(table.session.0)
+            .fetch_one(&db)
+            .await
+            .map(CampaignId)
+            .unwrap();
+    let router = server::router(support::state(db.clone()));
+    let start = |cookie: &str, body: serde_json::Value| {
+        Request::post(format!("/api/campaigns/{campaign}/sessions"))
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let status = |response: axum::response::Response| response.status();
+    let player = router
+        .clone()
+        .oneshot(start(
+            &table.players[0].1,
+            json!({"encounter": table.encounter}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(status(player), StatusCode::FORBIDDEN);
+    let elsewhere = router
+        .clone()
+        .oneshot(start(&table.gm.1, json!({"encounter": Uuid::new_v4()})))
+        .await
+        .unwrap();
+    assert_eq!(status(elsewhere), StatusCode::BAD_REQUEST);
+    let started = router
+        .clone()
+        .oneshot(start(&table.gm.1, json!({"encounter": table.encounter})))
+        .await
+        .unwrap();
+    assert_eq!(status(started), StatusCode::CREATED);
+    let sessions: i64 = sqlx::query_scalar("select count(*) from play_sessions")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 2);
+}
