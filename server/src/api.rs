@@ -42,6 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/campaigns/{campaign}/sessions", post(start_session))
         .route("/ws/sessions/{session}", get(crate::live::socket::connect))
         .route(
+            "/api/sessions/{session}/state",
+            get(crate::live::sync::state_since),
+        )
+        .route(
             "/api/campaigns/import",
             post(import_campaign).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )

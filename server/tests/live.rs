@@ -140,9 +140,14 @@ async fn table(db: PgPool) -> Table {
 /// A server process of its own (its own hub, so its own session actors)
 /// over the same database, on a free port.
 async fn spawn_server(db: PgPool) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    spawn_server_with(support::state(db)).await
+}
+
+async fn spawn_server_with(
+    state: server::AppState,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = support::state(db);
     let server = tokio::spawn(async move {
         server::serve(listener, state, std::future::pending())
             .await
@@ -792,4 +797,86 @@ async fn only_gms_start_sessions_and_only_on_their_encounters(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(sessions, 2);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn requests_nobody_decides_expire(db: PgPool) {
+    let table = table(db.clone()).await;
+    let mut state = support::state(db.clone());
+    state.hub = server::live::Hub::with_request_ttl(db.clone(), Duration::from_millis(500));
+    let (addr, _server) = spawn_server_with(state).await;
+    let (mut alice, _) = join_at(addr, table.session, &table.players[0].1).await;
+    let asked = alice
+        .request(Action::AdjustHp {
+            actor: table.players[0].2,
+            delta: 3,
+        })
+        .await;
+    assert!(matches!(
+        alice.status(asked).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+    let ended = alice.status(asked).await.unwrap_err();
+    assert!(ended.contains("did not answer in time"), "{ended}");
+    let status: String = sqlx::query_scalar("select status from event_log where action_id = $1")
+        .bind(asked.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(status, "expired");
+    let (mut gm, _) = join_at(addr, table.session, &table.gm.1).await;
+    let queue = gm
+        .until(|m| match m {
+            ServerMessage::Queue { pending } => Some(pending.len()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(queue, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn state_since_a_version_over_http(db: PgPool) {
+    use axum::{
+        body::Body,
+        http::{Request, StatusCode, header},
+    };
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let table = table(db.clone()).await;
+    let router = server::router(support::state(db.clone()));
+    let (mut gm, _) = join(&table, &table.gm.1).await;
+    for x in [710.0, 720.0] {
+        let id = gm.request(move_to(table.hidden, x)).await;
+        assert!(matches!(
+            gm.status(id).await,
+            Ok(RequestStatus::Applied { .. })
+        ));
+    }
+    let get = |cookie: &str, since: &str| {
+        Request::get(format!("/api/sessions/{}/state{since}", table.session))
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let fetch = async |cookie: &str, since: &str| {
+        let response = router.clone().oneshot(get(cookie, since)).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    };
+    let (status, _) = fetch(&table.gm.1, "?since=2").await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    let (status, body) = fetch(&table.gm.1, "?since=1").await;
+    assert_eq!(status, StatusCode::OK);
+    let messages: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["msg"]["type"], "commit");
+    assert_eq!(messages[0]["msg"]["version"], 2);
+    let (status, body) = fetch(&table.players[0].1, "?since=0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("\"snapshot\""), "{body}");
+    assert!(!body.contains(&table.hidden.to_string()));
+    let (_, stranger) = support::signed_in(&db, "stranger").await;
+    let (status, _) = fetch(&stranger, "?since=0").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -12,8 +12,9 @@
 pub mod load;
 pub mod session;
 pub mod socket;
+pub mod sync;
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use shared::id::SessionId;
 use sqlx::PgPool;
@@ -29,6 +30,7 @@ const MAILBOX: usize = 4096;
 #[derive(Clone)]
 pub struct Hub {
     db: PgPool,
+    request_ttl: Duration,
     sessions: Arc<Mutex<HashMap<SessionId, mpsc::Sender<Command>>>>,
 }
 
@@ -41,8 +43,14 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     /// A hub with no sessions running.
     pub fn new(db: PgPool) -> Self {
+        Self::with_request_ttl(db, session::REQUEST_TTL)
+    }
+
+    /// A hub whose requests wait at most `request_ttl` for the GM.
+    pub fn with_request_ttl(db: PgPool, request_ttl: Duration) -> Self {
         Self {
             db,
+            request_ttl,
             sessions: Arc::default(),
         }
     }
@@ -56,7 +64,7 @@ impl Hub {
         {
             return Ok(mailbox.clone());
         }
-        let actor = session::SessionActor::recover(self.db.clone(), id).await?;
+        let actor = session::SessionActor::recover(self.db.clone(), id, self.request_ttl).await?;
         let (mailbox, inbox) = mpsc::channel(MAILBOX);
         tokio::spawn(actor.run(inbox));
         sessions.insert(id, mailbox.clone());

@@ -9,7 +9,7 @@
 //! fails the in-memory state is reverted, so nothing a client saw is
 //! missing from the log.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use bytes::Bytes;
 use shared::{
@@ -27,6 +27,7 @@ use shared::{
     view::{SeenBefore, commit_for, entities_for},
 };
 use sqlx::PgPool;
+use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -43,6 +44,12 @@ pub type ConnId = Uuid;
 
 /// Commits between two snapshots: recovery replays at most this many.
 pub const SNAPSHOT_EVERY: u64 = 100;
+
+/// How long a request waits for the GM before it expires, by default.
+pub const REQUEST_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// How often waiting requests are checked for expiry.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
 
 /// What sockets ask of a session actor.
 #[derive(Debug)]
@@ -67,6 +74,16 @@ pub enum Command {
         /// The socket.
         conn: ConnId,
     },
+    /// What brings `who` from version `since` to now (differential sync
+    /// over HTTP): encoded server messages, none when current.
+    StateSince {
+        /// Who asks (checked by the caller).
+        who: Participant,
+        /// Their version, if any.
+        since: Option<Version>,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Vec<Bytes>>,
+    },
     /// A message from a socket that joined.
     Message {
         /// The socket.
@@ -88,6 +105,7 @@ struct Waiting {
     request: ActionRequest,
     from: Participant,
     reason: String,
+    requested_at: OffsetDateTime,
 }
 
 /// The state and connections of one session.
@@ -99,6 +117,7 @@ pub struct SessionActor {
     policy: ApprovalPolicy,
     conns: HashMap<ConnId, Conn>,
     waiting: Vec<Waiting>,
+    request_ttl: time::Duration,
 }
 
 impl SessionActor {
@@ -106,12 +125,12 @@ impl SessionActor {
     /// plus the commits after it (or, for a new session, the campaign's
     /// actors and the encounter, saved as the snapshot at version 0), and
     /// the requests still waiting for the GM.
-    pub async fn recover(db: PgPool, id: SessionId) -> Result<Self> {
+    pub async fn recover(db: PgPool, id: SessionId, request_ttl: Duration) -> Result<Self> {
         let info = event_log::session_info(&db, id)
             .await?
             .ok_or(Error::NotMember)?;
         let epoch = event_log::take_ownership(&db, id).await?;
-        let (mut store, mut version) = match event_log::latest_snapshot(&db, id).await? {
+        let (store, version) = match event_log::latest_snapshot(&db, id).await? {
             Some((version, state)) => {
                 let entities: Entities = serde_json::from_value(state).map_err(corrupt)?;
                 (
@@ -129,13 +148,22 @@ impl SessionActor {
                 )
             }
         };
+        // Replayed through the authority, so the commits since the snapshot
+        // are in its history again for clients that resume.
+        let mut authority = Authority::new(store, version);
         for (at, changes) in event_log::replay(&db, id, version).await? {
             let commit: Commit = serde_json::from_value(changes).map_err(corrupt)?;
-            store
-                .apply_all(&commit.changes)
+            let (replayed, _) = authority
+                .commit(commit.action, commit.changes)
                 .map_err(Error::CorruptRow)?;
-            version = at;
+            if replayed.version != at {
+                return Err(Error::CorruptRow(Refusal::VersionGap {
+                    expected: replayed.version,
+                    got: at,
+                }));
+            }
         }
+        let version = authority.version();
         let mut waiting = Vec::new();
         for pending in event_log::pending(&db, id).await? {
             let request: ActionRequest =
@@ -150,6 +178,7 @@ impl SessionActor {
                 request,
                 from: Participant { user, role },
                 reason: "waiting for the GM".into(),
+                requested_at: pending.requested_at,
             });
         }
         tracing::info!(session = %id, version, epoch, waiting = waiting.len(), "session recovered");
@@ -157,17 +186,29 @@ impl SessionActor {
             id,
             db,
             epoch,
-            authority: Authority::new(store, version),
+            authority,
             policy: info.policy,
             conns: HashMap::new(),
             waiting,
+            request_ttl: time::Duration::try_from(request_ttl).unwrap_or(time::Duration::MAX),
         })
     }
 
     /// Processes commands until every sender is gone or the session is
     /// lost to another node.
     pub async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
-        while let Some(command) = inbox.recv().await {
+        let mut sweep = tokio::time::interval(EXPIRY_SWEEP);
+        loop {
+            let command = tokio::select! {
+                command = inbox.recv() => command,
+                _ = sweep.tick() => {
+                    if let Err(error) = self.expire().await {
+                        tracing::error!(session = %self.id, %error, "expiring requests failed");
+                    }
+                    continue;
+                }
+            };
+            let Some(command) = command else { break };
             let outcome = match command {
                 Command::Join {
                     conn,
@@ -192,6 +233,10 @@ impl SessionActor {
                     Ok(())
                 }
                 Command::Message { conn, message } => self.message(conn, message).await,
+                Command::StateSince { who, since, reply } => {
+                    let _ = reply.send(self.since(who, since));
+                    Ok(())
+                }
             };
             if let Err(error) = outcome {
                 if let Error::Fenced { .. } = error {
@@ -248,36 +293,86 @@ impl SessionActor {
         }
     }
 
-    /// Brings a socket to the current version: the commits it missed when
-    /// it may see them unfiltered (the GM) and they are still in memory,
-    /// else a snapshot of what it may see.
+    /// Brings a socket to the current version.
     fn catch_up(&mut self, conn: ConnId, from: Option<Version>) {
         let Some(who) = self.conns.get(&conn).map(|c| c.who) else {
             return;
         };
-        if let Some(from) = from
-            && from == self.authority.version()
-        {
-            return;
+        for bytes in self.since(who, from) {
+            self.push(conn, bytes);
         }
-        let missed: Option<Vec<Bytes>> = from.filter(|_| who.role.is_gm()).and_then(|from| {
+    }
+
+    /// What brings `who` from `from` to the current version: nothing when
+    /// current; the commits missed when they may be sent unfiltered (the
+    /// GM) and are still in memory; else a snapshot of what `who` may see.
+    fn since(&self, who: Participant, from: Option<Version>) -> Vec<Bytes> {
+        if from == Some(self.authority.version()) {
+            return Vec::new();
+        }
+        let missed = from.filter(|_| who.role.is_gm()).and_then(|from| {
             self.authority.commits_since(from).map(|missed| {
                 missed
                     .map(|c| frame(&ServerMessage::Commit(c.clone())))
                     .collect()
             })
         });
-        if let Some(frames) = missed {
-            for bytes in frames {
-                self.push(conn, bytes);
-            }
-            return;
+        missed.unwrap_or_else(|| {
+            vec![frame(&ServerMessage::Snapshot {
+                version: self.authority.version(),
+                entities: entities_for(&who, self.authority.store().entities()),
+            })]
+        })
+    }
+
+    /// Ends requests nobody decided on in time: the player hears that it
+    /// expired, the GM's queue drops it.
+    async fn expire(&mut self) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let ttl = self.request_ttl;
+        let (expired, kept): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|w| now - w.requested_at >= ttl);
+        self.waiting = kept;
+        if expired.is_empty() {
+            return Ok(());
         }
-        let snapshot = ServerMessage::Snapshot {
-            version: self.authority.version(),
-            entities: entities_for(&who, self.authority.store().entities()),
-        };
-        self.send(conn, &snapshot);
+        for waiting in expired {
+            let action = waiting.request.id;
+            let reason = "the GM did not answer in time; ask again";
+            let message = ServerMessage::Rejected {
+                action,
+                reason: reason.into(),
+                alternative: None,
+            };
+            let outcome = serde_json::to_value(&message).map_err(corrupt)?;
+            event_log::refuse(
+                &self.db,
+                self.id,
+                action,
+                Ending::Expired,
+                None,
+                reason,
+                &outcome,
+            )
+            .await?;
+            self.send_to_user(waiting.from.user, &message);
+        }
+        self.send_queue();
+        Ok(())
+    }
+
+    fn send_to_user(&mut self, user: UserId, message: &ServerMessage) {
+        let bytes = frame(message);
+        let targets: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.who.user == user)
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in targets {
+            self.push(conn, bytes.clone());
+        }
     }
 
     async fn message(&mut self, conn: ConnId, message: ClientMessage) -> Result<()> {
@@ -382,6 +477,7 @@ impl SessionActor {
                     request,
                     from: who,
                     reason,
+                    requested_at: OffsetDateTime::now_utc(),
                 });
                 self.send_queue();
             }
@@ -573,16 +669,7 @@ impl SessionActor {
             &outcome,
         )
         .await?;
-        let bytes = frame(&message);
-        let targets: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.who.user == requester)
-            .map(|(id, _)| *id)
-            .collect();
-        for conn in targets {
-            self.push(conn, bytes.clone());
-        }
+        self.send_to_user(requester, &message);
         Ok(())
     }
 
