@@ -16,7 +16,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::{AppState, Error, Result, api, health};
+use crate::{AppState, Error, Result, api, health, metrics};
 
 /// Every route: health, the server functions, the pages and static files.
 pub fn router(state: AppState) -> Router {
@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .merge(api::routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {
             let options = state.leptos.clone();

@@ -26,6 +26,7 @@
 //! - [`export`]: a campaign as one JSON document, and back.
 //! - [`maintenance`]: event-log partitions and statistics on a timer.
 //! - [`health`]: `GET /healthz`.
+//! - [`metrics`]: `GET /metrics` (Prometheus).
 //! - [`api`]: the streaming endpoints: media upload and download, campaign
 //!   export and import.
 //! - [`http`]: the router and the serve loop with graceful shutdown.
@@ -51,6 +52,7 @@ pub mod live;
 pub mod maintenance;
 pub mod media;
 pub mod membership;
+pub mod metrics;
 pub mod report;
 pub mod state;
 pub mod telemetry;

@@ -25,6 +25,7 @@ use crate::{
     live::Hub,
     media::{self, MediaStore},
     membership,
+    metrics::Metrics,
 };
 
 /// Shared by every request; cloning is cheap (every field is a handle).
@@ -42,6 +43,8 @@ pub struct AppState {
     pub media: MediaStore,
     /// The live sessions running on this node.
     pub hub: Hub,
+    /// What `/metrics` reports.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -59,7 +62,8 @@ impl AppState {
             config.s3().as_ref(),
             config.media_limits(),
         )?;
-        let hub = Hub::new(db.clone());
+        let metrics = Metrics::default();
+        let hub = Hub::new(db.clone(), metrics.clone());
         Ok(Self {
             db,
             redis,
@@ -67,6 +71,7 @@ impl AppState {
             secure_cookies: config.secure_cookies,
             media,
             hub,
+            metrics,
         })
     }
 }

@@ -803,7 +803,7 @@ async fn only_gms_start_sessions_and_only_on_their_encounters(db: PgPool) {
 async fn requests_nobody_decides_expire(db: PgPool) {
     let table = table(db.clone()).await;
     let mut state = support::state(db.clone());
-    state.hub = server::live::Hub::with_request_ttl(db.clone(), Duration::from_millis(500));
+    state.hub = state.hub.with_request_ttl(Duration::from_millis(500));
     let (addr, _server) = spawn_server_with(state).await;
     let (mut alice, _) = join_at(addr, table.session, &table.players[0].1).await;
     let asked = alice
@@ -879,4 +879,56 @@ async fn state_since_a_version_over_http(db: PgPool) {
     let (_, stranger) = support::signed_in(&db, "stranger").await;
     let (status, _) = fetch(&stranger, "?since=0").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// A plain HTTP GET over a socket (the test server speaks HTTP/1.1).
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn metrics_count_sockets_sessions_commits_and_waiting_requests(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut alice, _) = join(&table, &table.players[0].1).await;
+    let moved = alice.request(move_to(table.players[0].3, 140.0)).await;
+    assert!(matches!(
+        alice.status(moved).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    let asked = alice
+        .request(Action::AdjustHp {
+            actor: table.players[0].2,
+            delta: 1,
+        })
+        .await;
+    assert!(matches!(
+        alice.status(asked).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+    let text = http_get(table.addr, "/metrics").await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    for line in [
+        "tabletop_sockets 1",
+        "tabletop_live_sessions 1",
+        "tabletop_pending_requests 1",
+        "tabletop_commits_total 1",
+        "tabletop_commit_seconds_count 1",
+        "tabletop_requests_total{outcome=\"applied\"} 1",
+        "tabletop_requests_total{outcome=\"queued\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
 }

@@ -20,7 +20,7 @@ use shared::id::SessionId;
 use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc};
 
-use crate::Result;
+use crate::{Result, metrics::Metrics};
 pub use session::{Command, ConnId};
 
 /// How many commands wait for a session actor before senders wait.
@@ -30,6 +30,7 @@ const MAILBOX: usize = 4096;
 #[derive(Clone)]
 pub struct Hub {
     db: PgPool,
+    metrics: Metrics,
     request_ttl: Duration,
     sessions: Arc<Mutex<HashMap<SessionId, mpsc::Sender<Command>>>>,
 }
@@ -42,16 +43,20 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     /// A hub with no sessions running.
-    pub fn new(db: PgPool) -> Self {
-        Self::with_request_ttl(db, session::REQUEST_TTL)
-    }
-
-    /// A hub whose requests wait at most `request_ttl` for the GM.
-    pub fn with_request_ttl(db: PgPool, request_ttl: Duration) -> Self {
+    pub fn new(db: PgPool, metrics: Metrics) -> Self {
         Self {
             db,
-            request_ttl,
+            metrics,
+            request_ttl: session::REQUEST_TTL,
             sessions: Arc::default(),
+        }
+    }
+
+    /// The same hub with requests waiting at most `request_ttl` for the GM.
+    pub fn with_request_ttl(self, request_ttl: Duration) -> Self {
+        Self {
+            request_ttl,
+            ..self
         }
     }
 
@@ -64,7 +69,13 @@ impl Hub {
         {
             return Ok(mailbox.clone());
         }
-        let actor = session::SessionActor::recover(self.db.clone(), id, self.request_ttl).await?;
+        let actor = session::SessionActor::recover(
+            self.db.clone(),
+            id,
+            self.request_ttl,
+            self.metrics.clone(),
+        )
+        .await?;
         let (mailbox, inbox) = mpsc::channel(MAILBOX);
         tokio::spawn(actor.run(inbox));
         sessions.insert(id, mailbox.clone());

@@ -35,6 +35,7 @@ use crate::{
     Error, Result,
     campaign::role_of,
     event_log::{self, NewCommit, Refusal as Ending},
+    metrics::Metrics,
 };
 
 use super::load;
@@ -118,6 +119,7 @@ pub struct SessionActor {
     conns: HashMap<ConnId, Conn>,
     waiting: Vec<Waiting>,
     request_ttl: time::Duration,
+    metrics: Metrics,
 }
 
 impl SessionActor {
@@ -125,7 +127,12 @@ impl SessionActor {
     /// plus the commits after it (or, for a new session, the campaign's
     /// actors and the encounter, saved as the snapshot at version 0), and
     /// the requests still waiting for the GM.
-    pub async fn recover(db: PgPool, id: SessionId, request_ttl: Duration) -> Result<Self> {
+    pub async fn recover(
+        db: PgPool,
+        id: SessionId,
+        request_ttl: Duration,
+        metrics: Metrics,
+    ) -> Result<Self> {
         let info = event_log::session_info(&db, id)
             .await?
             .ok_or(Error::NotMember)?;
@@ -191,12 +198,21 @@ impl SessionActor {
             conns: HashMap::new(),
             waiting,
             request_ttl: time::Duration::try_from(request_ttl).unwrap_or(time::Duration::MAX),
+            metrics,
         })
     }
 
     /// Processes commands until every sender is gone or the session is
     /// lost to another node.
     pub async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
+        self.metrics.sessions.inc();
+        self.metrics.pending.inc_by(self.waiting.len() as i64);
+        self.serve(&mut inbox).await;
+        self.metrics.sessions.dec();
+        self.metrics.pending.dec_by(self.waiting.len() as i64);
+    }
+
+    async fn serve(&mut self, inbox: &mut mpsc::Receiver<Command>) {
         let mut sweep = tokio::time::interval(EXPIRY_SWEEP);
         loop {
             let command = tokio::select! {
@@ -337,6 +353,7 @@ impl SessionActor {
         if expired.is_empty() {
             return Ok(());
         }
+        self.metrics.pending.dec_by(expired.len() as i64);
         for waiting in expired {
             let action = waiting.request.id;
             let reason = "the GM did not answer in time; ask again";
@@ -356,6 +373,7 @@ impl SessionActor {
                 &outcome,
             )
             .await?;
+            self.metrics.request("expired");
             self.send_to_user(waiting.from.user, &message);
         }
         self.send_queue();
@@ -433,6 +451,7 @@ impl SessionActor {
             return Ok(());
         }
         if let Some(outcome) = event_log::outcome(&self.db, self.id, action).await? {
+            self.metrics.request("repeated");
             let message: ServerMessage = serde_json::from_value(outcome).map_err(corrupt)?;
             self.send(conn, &message);
             return Ok(());
@@ -479,6 +498,8 @@ impl SessionActor {
                     reason,
                     requested_at: OffsetDateTime::now_utc(),
                 });
+                self.metrics.request("queued");
+                self.metrics.pending.inc();
                 self.send_queue();
             }
         }
@@ -511,6 +532,7 @@ impl SessionActor {
             return Ok(());
         };
         let waiting = self.waiting.remove(index);
+        self.metrics.pending.dec();
         let requester = waiting.from;
         match decision.verdict {
             Verdict::Reject {
@@ -605,12 +627,19 @@ impl SessionActor {
             encounter: request.context.encounter,
             outcome: serde_json::to_value(&applied).map_err(corrupt)?,
         };
-        if let Err(error) = event_log::commit(&self.db, self.id, self.epoch, &[record]).await {
+        let started = std::time::Instant::now();
+        let written = event_log::commit(&self.db, self.id, self.epoch, &[record]).await;
+        self.metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if let Err(error) = written {
             if let Err(revert) = self.authority.revert(&commit, undo) {
                 tracing::error!(session = %self.id, %revert, "cannot revert an unsaved commit");
             }
             return Err(error);
         }
+        self.metrics.commits.inc();
+        self.metrics.request("applied");
         let store = self.authority.store();
         let frames: Vec<(ConnId, Bytes, bool)> = self
             .conns
@@ -631,6 +660,13 @@ impl SessionActor {
                 self.push(conn, applied_frame.clone());
             }
         }
+        let deepest = self
+            .conns
+            .values()
+            .map(|c| c.out.max_capacity() - c.out.capacity())
+            .max()
+            .unwrap_or(0);
+        self.metrics.send_queue_depth.set(deepest as i64);
         if commit.version.is_multiple_of(SNAPSHOT_EVERY) {
             let state = serde_json::to_value(self.authority.store().entities()).map_err(corrupt)?;
             event_log::save_snapshot(
@@ -669,6 +705,7 @@ impl SessionActor {
             &outcome,
         )
         .await?;
+        self.metrics.request("rejected");
         self.send_to_user(requester, &message);
         Ok(())
     }

@@ -74,6 +74,12 @@ pub async fn connect(
 }
 
 async fn serve(state: AppState, session: SessionId, who: Participant, socket: WebSocket) {
+    state.metrics.sockets.inc();
+    serve_socket(&state, session, who, socket).await;
+    state.metrics.sockets.dec();
+}
+
+async fn serve_socket(state: &AppState, session: SessionId, who: Participant, socket: WebSocket) {
     let conn = Uuid::new_v4();
     let (mut sink, mut stream) = socket.split();
     let (out, mut queued) = mpsc::channel::<Bytes>(SEND_QUEUE);

@@ -26,13 +26,15 @@ pub fn state(db: PgPool) -> AppState {
 
 /// App state over a test database with the given media store.
 pub fn state_with_media(db: PgPool, media: MediaStore) -> AppState {
+    let metrics = server::metrics::Metrics::default();
     AppState {
         db: db.clone(),
         redis: None,
         leptos: leptos_options(),
         secure_cookies: false,
         media,
-        hub: server::live::Hub::new(db),
+        hub: server::live::Hub::new(db, metrics.clone()),
+        metrics,
     }
 }
 
