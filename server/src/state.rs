@@ -63,7 +63,7 @@ impl AppState {
             config.media_limits(),
         )?;
         let metrics = Metrics::default();
-        let hub = Hub::new(db.clone(), metrics.clone());
+        let hub = Hub::new(db.clone(), redis.clone(), metrics.clone());
         Ok(Self {
             db,
             redis,

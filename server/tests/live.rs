@@ -932,3 +932,103 @@ async fn metrics_count_sockets_sessions_commits_and_waiting_requests(db: PgPool)
         );
     }
 }
+
+/// A server whose sessions keep their record in the Redis the test command
+/// starts.
+async fn spawn_server_with_redis(
+    db: PgPool,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<()>,
+    redis::aio::ConnectionManager,
+) {
+    let info =
+        redis::IntoConnectionInfo::into_connection_info(support::redis_url().as_str()).unwrap();
+    let redis = server::cache::connect(&info).await.unwrap();
+    let mut state = support::state(db.clone());
+    state.redis = Some(redis.clone());
+    state.hub = server::live::Hub::new(db, Some(redis.clone()), state.metrics.clone());
+    let (addr, server) = spawn_server_with(state).await;
+    (addr, server, redis)
+}
+
+/// Polls a participant's record until `check` holds (the record is
+/// written behind the actor's back, so it lags by a moment).
+async fn participant(
+    redis: &mut redis::aio::ConnectionManager,
+    session: SessionId,
+    user: shared::id::UserId,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let key = server::live::mirror::session_key(session);
+    for _ in 0..100 {
+        let field: Option<String> = redis::cmd("HGET")
+            .arg(&key)
+            .arg(format!("participant:{user}"))
+            .query_async(redis)
+            .await
+            .unwrap();
+        if let Some(value) = field.map(|f| serde_json::from_str(&f).unwrap())
+            && check(&value)
+        {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the participant record never matched");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_session_record_lives_in_redis_and_is_rebuilt_when_lost(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (addr, _server, mut redis) = spawn_server_with_redis(db.clone()).await;
+    let key = server::live::mirror::session_key(table.session);
+    let alice = &table.players[0];
+    let (client, _) = join_at(addr, table.session, &alice.1).await;
+    let record = participant(&mut redis, table.session, alice.0.id, |v| {
+        v["connected"] == true
+    })
+    .await;
+    assert_eq!(record["role"], "player");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(
+        ttl > 0 && ttl <= server::live::mirror::SESSION_TTL_SECONDS,
+        "{ttl}"
+    );
+    drop(client);
+    participant(&mut redis, table.session, alice.0.id, |v| {
+        v["connected"] == false
+    })
+    .await;
+
+    // Redis loses everything: the session goes on from PostgreSQL, and its
+    // record comes back.
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let (other, _other_server, _) = spawn_server_with_redis(db.clone()).await;
+    let (mut gm, gm_store) = join_at(other, table.session, &table.gm.1).await;
+    assert_eq!(gm_store.token(table.hidden).unwrap().position.x, 900.0);
+    let moved = gm.request(move_to(table.hidden, 950.0)).await;
+    assert!(matches!(
+        gm.status(moved).await,
+        Ok(RequestStatus::Applied { version: 1 })
+    ));
+    participant(&mut redis, table.session, table.gm.0.id, |v| {
+        v["connected"] == true
+    })
+    .await;
+    let version: Option<String> = redis::cmd("HGET")
+        .arg(&key)
+        .arg("version")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(version.is_some());
+}

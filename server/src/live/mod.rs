@@ -10,12 +10,14 @@
 //! the next step of issue 5).
 
 pub mod load;
+pub mod mirror;
 pub mod session;
 pub mod socket;
 pub mod sync;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use redis::aio::ConnectionManager;
 use shared::id::SessionId;
 use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc};
@@ -30,6 +32,7 @@ const MAILBOX: usize = 4096;
 #[derive(Clone)]
 pub struct Hub {
     db: PgPool,
+    redis: Option<ConnectionManager>,
     metrics: Metrics,
     request_ttl: Duration,
     sessions: Arc<Mutex<HashMap<SessionId, mpsc::Sender<Command>>>>,
@@ -43,9 +46,10 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     /// A hub with no sessions running.
-    pub fn new(db: PgPool, metrics: Metrics) -> Self {
+    pub fn new(db: PgPool, redis: Option<ConnectionManager>, metrics: Metrics) -> Self {
         Self {
             db,
+            redis,
             metrics,
             request_ttl: session::REQUEST_TTL,
             sessions: Arc::default(),
@@ -74,6 +78,7 @@ impl Hub {
             id,
             self.request_ttl,
             self.metrics.clone(),
+            mirror::Mirror::start(self.redis.clone(), id),
         )
         .await?;
         let (mailbox, inbox) = mpsc::channel(MAILBOX);

@@ -38,7 +38,7 @@ use crate::{
     metrics::Metrics,
 };
 
-use super::load;
+use super::{load, mirror::Mirror};
 
 /// Identifies one socket.
 pub type ConnId = Uuid;
@@ -120,6 +120,7 @@ pub struct SessionActor {
     waiting: Vec<Waiting>,
     request_ttl: time::Duration,
     metrics: Metrics,
+    mirror: Mirror,
 }
 
 impl SessionActor {
@@ -132,6 +133,7 @@ impl SessionActor {
         id: SessionId,
         request_ttl: Duration,
         metrics: Metrics,
+        mirror: Mirror,
     ) -> Result<Self> {
         let info = event_log::session_info(&db, id)
             .await?
@@ -189,6 +191,7 @@ impl SessionActor {
             });
         }
         tracing::info!(session = %id, version, epoch, waiting = waiting.len(), "session recovered");
+        mirror.started(info.campaign, info.encounter, version, epoch);
         Ok(Self {
             id,
             db,
@@ -199,6 +202,7 @@ impl SessionActor {
             waiting,
             request_ttl: time::Duration::try_from(request_ttl).unwrap_or(time::Duration::MAX),
             metrics,
+            mirror,
         })
     }
 
@@ -278,6 +282,7 @@ impl SessionActor {
         if who.role.is_gm() {
             self.send(conn, &self.queue());
         }
+        self.mirror.presence(who, true);
         let first = self
             .conns
             .values()
@@ -299,6 +304,7 @@ impl SessionActor {
         if let Some(gone) = self.conns.remove(&conn)
             && !self.conns.values().any(|c| c.who.user == gone.who.user)
         {
+            self.mirror.presence(gone.who, false);
             self.broadcast_except(
                 conn,
                 &ServerMessage::Presence {
@@ -639,6 +645,7 @@ impl SessionActor {
             return Err(error);
         }
         self.metrics.commits.inc();
+        self.mirror.version(commit.version);
         self.metrics.request("applied");
         let store = self.authority.store();
         let frames: Vec<(ConnId, Bytes, bool)> = self

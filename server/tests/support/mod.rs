@@ -33,7 +33,7 @@ pub fn state_with_media(db: PgPool, media: MediaStore) -> AppState {
         leptos: leptos_options(),
         secure_cookies: false,
         media,
-        hub: server::live::Hub::new(db, metrics.clone()),
+        hub: server::live::Hub::new(db, None, metrics.clone()),
         metrics,
     }
 }

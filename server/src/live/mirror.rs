@@ -1,0 +1,153 @@
+//! The session record in Redis: `session:{id}` (the braces make the id a
+//! Redis Cluster hash tag), a hash of the session's campaign, encounter,
+//! version and epoch, and one `participant:{user}` field per member who
+//! joined, with role, connection status and last seen time. It expires 24
+//! hours after the last activity.
+//!
+//! Redis is a hot copy, never the source of truth: the session actor sends
+//! updates to one writer task (so they land in order) and never waits for
+//! Redis; if Redis is down or flushed, the session goes on and the record
+//! is rewritten by the next updates.
+
+use redis::aio::ConnectionManager;
+use serde_json::json;
+use shared::{
+    change::Version,
+    id::{CampaignId, EncounterId, SessionId},
+    rules::Participant,
+};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use tokio::sync::mpsc;
+
+/// How long a session record lives after its last update.
+pub const SESSION_TTL_SECONDS: i64 = 24 * 3600;
+
+/// Updates waiting for the writer before new ones are dropped (the record
+/// is a hot copy; the next update rewrites what matters).
+const BACKLOG: usize = 1024;
+
+/// The Redis key of a session.
+pub fn session_key(session: SessionId) -> String {
+    format!("session:{{{session}}}")
+}
+
+/// One change to the record.
+#[derive(Debug)]
+enum Update {
+    Started {
+        campaign: CampaignId,
+        encounter: Option<EncounterId>,
+        version: Version,
+        epoch: i64,
+    },
+    Presence {
+        who: Participant,
+        connected: bool,
+    },
+    Version(Version),
+}
+
+/// The actor's side: cheap, never blocks.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    updates: Option<mpsc::Sender<Update>>,
+}
+
+impl Mirror {
+    /// Writes the record of `session` to Redis, if there is one.
+    pub fn start(redis: Option<ConnectionManager>, session: SessionId) -> Self {
+        let updates = redis.map(|redis| {
+            let (updates, pending) = mpsc::channel(BACKLOG);
+            tokio::spawn(write(redis, session, pending));
+            updates
+        });
+        Self { updates }
+    }
+
+    fn send(&self, update: Update) {
+        if let Some(updates) = &self.updates
+            && updates.try_send(update).is_err()
+        {
+            tracing::debug!("session record update dropped: Redis is behind");
+        }
+    }
+
+    /// The session was taken over here.
+    pub fn started(
+        &self,
+        campaign: CampaignId,
+        encounter: Option<EncounterId>,
+        version: Version,
+        epoch: i64,
+    ) {
+        self.send(Update::Started {
+            campaign,
+            encounter,
+            version,
+            epoch,
+        });
+    }
+
+    /// Someone connected or left.
+    pub fn presence(&self, who: Participant, connected: bool) {
+        self.send(Update::Presence { who, connected });
+    }
+
+    /// A commit was made.
+    pub fn version(&self, version: Version) {
+        self.send(Update::Version(version));
+    }
+}
+
+async fn write(
+    mut redis: ConnectionManager,
+    session: SessionId,
+    mut pending: mpsc::Receiver<Update>,
+) {
+    let key = session_key(session);
+    while let Some(update) = pending.recv().await {
+        let now = OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .unwrap_or_default();
+        let mut pipe = redis::pipe();
+        match update {
+            Update::Started {
+                campaign,
+                encounter,
+                version,
+                epoch,
+            } => {
+                pipe.hset_multiple(
+                    &key,
+                    &[
+                        ("campaign", campaign.to_string()),
+                        (
+                            "encounter",
+                            encounter.map(|e| e.to_string()).unwrap_or_default(),
+                        ),
+                        ("version", version.to_string()),
+                        ("epoch", epoch.to_string()),
+                        ("last_activity", now),
+                    ],
+                );
+            }
+            Update::Presence { who, connected } => {
+                let record = json!({"role": who.role, "connected": connected, "last_seen": now});
+                pipe.hset(
+                    &key,
+                    format!("participant:{}", who.user),
+                    record.to_string(),
+                )
+                .hset(&key, "last_activity", now);
+            }
+            Update::Version(version) => {
+                pipe.hset(&key, "version", version.to_string())
+                    .hset(&key, "last_activity", now);
+            }
+        }
+        pipe.expire(&key, SESSION_TTL_SECONDS);
+        if let Err(error) = pipe.query_async::<()>(&mut redis).await {
+            tracing::warn!(%session, %error, "cannot update the session record in Redis");
+        }
+    }
+}
