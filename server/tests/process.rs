@@ -232,3 +232,185 @@ async fn serves_health_then_shuts_down_cleanly_on_sigterm() {
     drop(conn);
     db.drop_now().await;
 }
+
+async fn wait_healthy(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match http_get(port, "/healthz").await {
+            Ok(response) if response.starts_with("HTTP/1.1 200") => return,
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => panic!("the server never became healthy: {other:?}"),
+        }
+    }
+}
+
+/// kill -9 in the middle of a stream of actions, then restart: every commit
+/// a client saw is in the log, and clients that resume converge.
+#[tokio::test]
+async fn a_server_killed_mid_stream_loses_nothing_a_client_saw() {
+    use shared::{
+        actor::ActorKind,
+        campaign::NewCampaign,
+        encounter::MapSettings,
+        geometry::Point,
+        protocol::{ClientMessage, RequestStatus, ServerMessage},
+        rules::{ApprovalPolicy, Role},
+        token::Visibility,
+    };
+    use support::ws::{join_at, move_to, open};
+
+    let db = TempDatabase::create().await;
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let media =
+        std::env::temp_dir().join(format!("tabletop-crash-{}", uuid::Uuid::new_v4().simple()));
+    let vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("REDIS_URL", ""),
+        ("LEPTOS_SITE_ADDR", addr.as_str()),
+        ("MEDIA_DIR", media.to_str().unwrap()),
+    ];
+    let mut child = server_command(&vars).spawn().unwrap();
+    wait_healthy(port).await;
+
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let (gm, gm_cookie) = support::signed_in(&pool, "gamemaster").await;
+    let (player, player_cookie) = support::signed_in(&pool, "player").await;
+    let campaign =
+        server::campaign::create(&pool, gm.id, &NewCampaign::parse("Crash", "dnd5e").unwrap())
+            .await
+            .unwrap()
+            .id;
+    let invitation = server::membership::invite(&pool, campaign, gm.id, Role::Player)
+        .await
+        .unwrap();
+    server::membership::accept(&pool, player.id, &invitation.token)
+        .await
+        .unwrap();
+    let encounter = server::encounter::create(
+        &pool,
+        &server::encounter::NewEncounter {
+            campaign,
+            name: "Bridge".into(),
+            map: None,
+            settings: MapSettings::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let actor = server::actor::create_custom(
+        &pool,
+        &server::actor::NewActor {
+            campaign,
+            name: None,
+            actor_type: ActorKind::Character.slug().into(),
+            level: Some(1),
+            character_class: None,
+            owner: Some(player.id),
+            created_by: gm.id,
+        },
+        "Runner",
+        &serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    let token = server::encounter::place_token(
+        &pool,
+        campaign,
+        encounter,
+        &server::encounter::NewToken {
+            actor: Some(actor),
+            name: "Runner".into(),
+            position: Point { x: 0.0, y: 100.0 },
+            visibility: Visibility::Visible,
+            scale: 1.0,
+        },
+    )
+    .await
+    .unwrap();
+    let session = server::event_log::start_session(
+        &pool,
+        campaign,
+        Some(encounter),
+        gm.id,
+        &ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let socket: std::net::SocketAddr = addr.parse().unwrap();
+
+    let (mut client, mut mirror) = join_at(socket, session, &gm_cookie).await;
+    let mut seen = 0;
+    for step in 1..=40u32 {
+        let id = client.request(move_to(token, f64::from(step))).await;
+        if step == 40 {
+            // The last request is in flight when the process dies.
+            break;
+        }
+        match client.status(id).await {
+            Ok(RequestStatus::Applied { version }) => seen = version,
+            other => panic!("step {step}: {other:?}"),
+        }
+    }
+    assert_eq!(seen, 39);
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = child.wait();
+    seen = client.follow(&mut mirror, 0, seen).await;
+
+    // Every commit the client saw is in the log, in order.
+    let logged: Vec<i64> = sqlx::query_scalar(
+        "select version from event_log where session_id = $1 and status = 'applied' order by version",
+    )
+    .bind(session.0)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        logged.len() as u64 >= seen,
+        "{} logged, {seen} seen",
+        logged.len()
+    );
+    assert!(
+        logged.iter().zip(1..).all(|(v, n)| *v == n),
+        "gap-free: {logged:?}"
+    );
+
+    let mut restarted = server_command(&vars).spawn().unwrap();
+    wait_healthy(port).await;
+    // The GM resumes from the last version it saw and receives exactly the
+    // rest; a player gets the whole picture; both agree.
+    let mut resumed = open(socket, session, &gm_cookie).await.unwrap();
+    resumed
+        .send(&ClientMessage::Hello {
+            resume_from: Some(seen),
+        })
+        .await;
+    let now = match resumed.next().await {
+        ServerMessage::Welcome { version, .. } => version,
+        other => panic!("expected a welcome, got {other:?}"),
+    };
+    assert_eq!(now, logged.len() as u64);
+    resumed.follow(&mut mirror, seen, now).await;
+    let (_, player_view) = join_at(socket, session, &player_cookie).await;
+    let x = |store: &shared::store::Store| store.token(token).map(|t| t.position.x);
+    assert_eq!(x(&mirror), x(&player_view));
+    assert_eq!(x(&mirror), Some(logged.len() as f64));
+
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &restarted.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = restarted.wait();
+    pool.close().await;
+    db.drop_now().await;
+    let _ = std::fs::remove_dir_all(media);
+}

@@ -2,6 +2,8 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 use leptos::config::LeptosOptions;
+pub mod ws;
+
 use std::path::PathBuf;
 
 use server::{
