@@ -867,3 +867,42 @@ async fn the_session_record_lives_in_redis_and_is_rebuilt_when_lost(db: PgPool) 
         .unwrap();
     assert!(version.is_some());
 }
+
+/// Requests that arrive together are written together: fewer transactions
+/// than commits, and every request still gets its own version.
+#[sqlx::test(migrations = "../migrations")]
+async fn requests_arriving_together_share_one_write(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut alice, mut store) = join(&table, &table.players[0].1).await;
+    let token = table.players[0].3;
+    let mut ids = Vec::new();
+    for n in 0..50 {
+        ids.push(
+            alice
+                .request(move_to(token, 100.0 + f64::from(n % 2) * 10.0))
+                .await,
+        );
+    }
+    let mut versions = Vec::new();
+    for id in ids {
+        match alice.status(id).await {
+            Ok(RequestStatus::Applied { version }) => versions.push(version),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(versions, (1..=50).collect::<Vec<_>>());
+    alice.follow(&mut store, 0, 50).await;
+    assert_eq!(store.token(token).unwrap().position.x, 110.0);
+    let text = http_get(table.addr, "/metrics").await;
+    let writes: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tabletop_commit_seconds_count "))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        text.lines().any(|l| l == "tabletop_commits_total 50"),
+        "{text}"
+    );
+    assert!(writes < 50, "{writes} writes for 50 commits: no batching");
+    assert_eq!(applied_events(&db, table.session).await, 50);
+}

@@ -16,7 +16,7 @@ use shared::{
     Error as Refusal,
     action::Action,
     authority::Authority,
-    change::{Change, Commit, Version},
+    change::{Change, Commit, Undo, Version},
     id::{ActionId, SessionId, UserId},
     protocol::{
         ActionRequest, ClientMessage, GmDecision, QueuedRequest, RequestStatus, ServerMessage,
@@ -48,6 +48,9 @@ pub const SNAPSHOT_EVERY: u64 = 100;
 
 /// How long a request waits for the GM before it expires, by default.
 pub const REQUEST_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// The most commits written in one transaction.
+const MAX_BATCH: usize = 256;
 
 /// How often waiting requests are checked for expiry.
 const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
@@ -121,6 +124,18 @@ pub struct SessionActor {
     request_ttl: time::Duration,
     metrics: Metrics,
     mirror: Mirror,
+    /// Commits applied here and not yet written.
+    batch: Vec<Staged>,
+}
+
+/// A commit applied to the state, waiting for its batch to be written.
+struct Staged {
+    requester: Participant,
+    commit: Commit,
+    undo: Undo,
+    before: SeenBefore,
+    record: NewCommit,
+    applied: ServerMessage,
 }
 
 impl SessionActor {
@@ -203,6 +218,7 @@ impl SessionActor {
             request_ttl: time::Duration::try_from(request_ttl).unwrap_or(time::Duration::MAX),
             metrics,
             mirror,
+            batch: Vec::new(),
         })
     }
 
@@ -228,36 +244,36 @@ impl SessionActor {
                     continue;
                 }
             };
-            let Some(command) = command else { break };
-            let outcome = match command {
-                Command::Join {
-                    conn,
-                    who,
-                    resume_from,
-                    out,
-                    kick,
-                } => {
-                    self.conns.insert(
-                        conn,
-                        Conn {
-                            who,
-                            out,
-                            _kick: kick,
-                        },
-                    );
-                    self.join(conn, who, resume_from);
-                    Ok(())
+            let Some(mut command) = command else { break };
+            // Group commit: requests already waiting join this batch;
+            // anything else first sees the batch written.
+            let mut outcome = self.handle(command).await;
+            while outcome.is_ok() && self.batch.len() < MAX_BATCH {
+                match inbox.try_recv() {
+                    Ok(next) => {
+                        command = next;
+                        if !matches!(
+                            command,
+                            Command::Message {
+                                message: ClientMessage::Request(_),
+                                ..
+                            }
+                        ) {
+                            outcome = self.flush().await;
+                            if outcome.is_err() {
+                                break;
+                            }
+                        }
+                        outcome = self.handle(command).await;
+                    }
+                    Err(_) => break,
                 }
-                Command::Leave { conn } => {
-                    self.leave(conn);
-                    Ok(())
-                }
-                Command::Message { conn, message } => self.message(conn, message).await,
-                Command::StateSince { who, since, reply } => {
-                    let _ = reply.send(self.since(who, since));
-                    Ok(())
-                }
-            };
+            }
+            if outcome.is_ok() {
+                outcome = self.flush().await;
+            } else if let Err(error) = self.flush().await {
+                tracing::error!(session = %self.id, %error, "writing a batch failed");
+            }
             if let Err(error) = outcome {
                 if let Error::Fenced { .. } = error {
                     tracing::warn!(session = %self.id, "another node owns the session now; stopping here");
@@ -267,6 +283,38 @@ impl SessionActor {
             }
         }
         tracing::info!(session = %self.id, "session actor stopped: no more sockets");
+    }
+
+    async fn handle(&mut self, command: Command) -> Result<()> {
+        match command {
+            Command::Join {
+                conn,
+                who,
+                resume_from,
+                out,
+                kick,
+            } => {
+                self.conns.insert(
+                    conn,
+                    Conn {
+                        who,
+                        out,
+                        _kick: kick,
+                    },
+                );
+                self.join(conn, who, resume_from);
+                Ok(())
+            }
+            Command::Leave { conn } => {
+                self.leave(conn);
+                Ok(())
+            }
+            Command::Message { conn, message } => self.message(conn, message).await,
+            Command::StateSince { who, since, reply } => {
+                let _ = reply.send(self.since(who, since));
+                Ok(())
+            }
+        }
     }
 
     fn join(&mut self, conn: ConnId, who: Participant, resume_from: Option<Version>) {
@@ -456,6 +504,14 @@ impl SessionActor {
             );
             return Ok(());
         }
+        if self
+            .batch
+            .iter()
+            .any(|staged| staged.record.action == action)
+        {
+            // Repeated within the batch being formed: answer once it is written.
+            self.flush().await?;
+        }
         if let Some(outcome) = event_log::outcome(&self.db, self.id, action).await? {
             self.metrics.request("repeated");
             let message: ServerMessage = serde_json::from_value(outcome).map_err(corrupt)?;
@@ -592,7 +648,8 @@ impl SessionActor {
         Ok(())
     }
 
-    /// Applies, persists (reverting on failure), then tells everyone.
+    /// Applies a change to the state and stages it for the next batch
+    /// write. Nobody hears of it before [`Self::flush`] has written it.
     async fn commit(
         &mut self,
         requester: Participant,
@@ -633,39 +690,67 @@ impl SessionActor {
             encounter: request.context.encounter,
             outcome: serde_json::to_value(&applied).map_err(corrupt)?,
         };
+        self.batch.push(Staged {
+            requester,
+            commit,
+            undo,
+            before,
+            record,
+            applied,
+        });
+        Ok(())
+    }
+
+    /// Writes every staged commit in one transaction (one fsync however
+    /// many), then tells everyone, in version order. If the write fails
+    /// the state is reverted and the requesters are told to ask again.
+    async fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let records: Vec<NewCommit> = batch.iter().map(|s| s.record.clone()).collect();
         let started = std::time::Instant::now();
-        let written = event_log::commit(&self.db, self.id, self.epoch, &[record]).await;
+        let written = event_log::commit(&self.db, self.id, self.epoch, &records).await;
         self.metrics
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());
         if let Err(error) = written {
-            if let Err(revert) = self.authority.revert(&commit, undo) {
-                tracing::error!(session = %self.id, %revert, "cannot revert an unsaved commit");
+            for staged in batch.into_iter().rev() {
+                if let Err(revert) = self.authority.revert(&staged.commit, staged.undo) {
+                    tracing::error!(session = %self.id, %revert, "cannot revert an unsaved commit");
+                }
+                self.send_to_user(
+                    staged.requester.user,
+                    &ServerMessage::Error {
+                        action: Some(staged.record.action),
+                        error: Refusal::InvalidAction(
+                            "the change could not be saved; ask again".into(),
+                        ),
+                    },
+                );
             }
             return Err(error);
         }
-        self.metrics.commits.inc();
-        self.mirror.version(commit.version);
-        self.metrics.request("applied");
+        let first = batch[0].commit.version;
+        let last = self.authority.version();
+        self.metrics.commits.inc_by(batch.len() as u64);
+        self.mirror.version(last);
         let store = self.authority.store();
-        let frames: Vec<(ConnId, Bytes, bool)> = self
-            .conns
-            .iter()
-            .map(|(id, conn)| {
-                let view = commit_for(&conn.who, &commit, &before, store);
-                (
-                    *id,
-                    frame(&ServerMessage::Commit(view)),
-                    conn.who.user == requester.user,
-                )
-            })
-            .collect();
-        let applied_frame = frame(&applied);
-        for (conn, bytes, is_requester) in frames {
-            self.push(conn, bytes);
-            if is_requester {
-                self.push(conn, applied_frame.clone());
+        let mut frames: Vec<(ConnId, Bytes)> = Vec::new();
+        for staged in &batch {
+            self.metrics.request("applied");
+            let applied = frame(&staged.applied);
+            for (id, conn) in &self.conns {
+                let view = commit_for(&conn.who, &staged.commit, &staged.before, store);
+                frames.push((*id, frame(&ServerMessage::Commit(view))));
+                if conn.who.user == staged.requester.user {
+                    frames.push((*id, applied.clone()));
+                }
             }
+        }
+        for (conn, bytes) in frames {
+            self.push(conn, bytes);
         }
         let deepest = self
             .conns
@@ -674,16 +759,10 @@ impl SessionActor {
             .max()
             .unwrap_or(0);
         self.metrics.send_queue_depth.set(deepest as i64);
-        if commit.version.is_multiple_of(SNAPSHOT_EVERY) {
+        if last / SNAPSHOT_EVERY > (first - 1) / SNAPSHOT_EVERY {
             let state = serde_json::to_value(self.authority.store().entities()).map_err(corrupt)?;
-            event_log::save_snapshot(
-                &self.db,
-                self.id,
-                commit.version,
-                request.context.encounter,
-                &state,
-            )
-            .await?;
+            let encounter = batch.last().and_then(|s| s.record.encounter);
+            event_log::save_snapshot(&self.db, self.id, last, encounter, &state).await?;
         }
         Ok(())
     }
