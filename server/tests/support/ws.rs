@@ -41,7 +41,7 @@ pub async fn open(
             .headers_mut()
             .insert("cookie", HeaderValue::from_str(cookie).unwrap());
     }
-    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
     Ok(Client {
         ws,
         raw: Vec::new(),
