@@ -341,6 +341,25 @@ pub async fn outcome(db: &PgPool, session: SessionId, action: ActionId) -> Resul
     .await?)
 }
 
+/// The recorded outcomes of several action ids at once.
+pub async fn outcomes(
+    db: &PgPool,
+    session: SessionId,
+    actions: &[ActionId],
+) -> Result<std::collections::HashMap<ActionId, Value>> {
+    let ids: Vec<Uuid> = actions.iter().map(|a| a.0).collect();
+    Ok(sqlx::query!(
+        "select action_id, outcome from session_actions where session_id = $1 and action_id = any($2)",
+        session.0,
+        &ids,
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| (ActionId(row.action_id), row.outcome))
+    .collect())
+}
+
 /// The applied changes after `after`, in version order (the
 /// `replay_session_events` function of migration 5).
 pub async fn replay(db: &PgPool, session: SessionId, after: u64) -> Result<Vec<(u64, Value)>> {

@@ -906,3 +906,23 @@ async fn requests_arriving_together_share_one_write(db: PgPool) {
     assert!(writes < 50, "{writes} writes for 50 commits: no batching");
     assert_eq!(applied_events(&db, table.session).await, 50);
 }
+
+/// The same action id three times back to back (a client resending in a
+/// hurry): one commit, three identical answers.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_burst_of_one_action_id_is_applied_once(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut alice, _) = join(&table, &table.players[0].1).await;
+    let id = ActionId(Uuid::new_v4());
+    let ask = ClientMessage::Request(request(id, move_to(table.players[0].3, 170.0)));
+    for _ in 0..3 {
+        alice.send(&ask).await;
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            alice.status(id).await,
+            Ok(RequestStatus::Applied { version: 1 })
+        );
+    }
+    assert_eq!(applied_events(&db, table.session).await, 1);
+}

@@ -126,6 +126,9 @@ pub struct SessionActor {
     mirror: Mirror,
     /// Commits applied here and not yet written.
     batch: Vec<Staged>,
+    /// Outcomes of this round's action ids, looked up together (`None`:
+    /// never seen).
+    prefetched: HashMap<ActionId, Option<serde_json::Value>>,
 }
 
 /// A commit applied to the state, waiting for its batch to be written.
@@ -219,6 +222,7 @@ impl SessionActor {
             metrics,
             mirror,
             batch: Vec::new(),
+            prefetched: HashMap::new(),
         })
     }
 
@@ -244,45 +248,85 @@ impl SessionActor {
                     continue;
                 }
             };
-            let Some(mut command) = command else { break };
-            // Group commit: requests already waiting join this batch;
-            // anything else first sees the batch written.
-            let mut outcome = self.handle(command).await;
-            while outcome.is_ok() && self.batch.len() < MAX_BATCH {
+            let Some(first) = command else { break };
+            // Group commit: what is already waiting joins this round, its
+            // action ids are looked up in one query, its requests are
+            // written in one transaction; anything else first sees the
+            // batch written.
+            let mut round = vec![first];
+            while round.len() < MAX_BATCH {
                 match inbox.try_recv() {
-                    Ok(next) => {
-                        command = next;
-                        if !matches!(
-                            command,
-                            Command::Message {
-                                message: ClientMessage::Request(_),
-                                ..
-                            }
-                        ) {
-                            outcome = self.flush().await;
-                            if outcome.is_err() {
-                                break;
-                            }
-                        }
-                        outcome = self.handle(command).await;
-                    }
+                    Ok(next) => round.push(next),
                     Err(_) => break,
                 }
             }
-            if outcome.is_ok() {
-                outcome = self.flush().await;
-            } else if let Err(error) = self.flush().await {
-                tracing::error!(session = %self.id, %error, "writing a batch failed");
+            if let Err(error) = self.prefetch(&round).await {
+                tracing::warn!(session = %self.id, %error, "looking up action ids failed; checking one by one");
             }
-            if let Err(error) = outcome {
-                if let Error::Fenced { .. } = error {
-                    tracing::warn!(session = %self.id, "another node owns the session now; stopping here");
+            for command in round {
+                let is_request = matches!(
+                    command,
+                    Command::Message {
+                        message: ClientMessage::Request(_),
+                        ..
+                    }
+                );
+                let mut outcome = if is_request {
+                    Ok(())
+                } else {
+                    self.flush().await
+                };
+                if outcome.is_ok() {
+                    outcome = self.handle(command).await;
+                }
+                if self.stopped(outcome) {
                     return;
                 }
-                tracing::error!(session = %self.id, %error, "session command failed");
+            }
+            let outcome = self.flush().await;
+            self.prefetched.clear();
+            if self.stopped(outcome) {
+                return;
             }
         }
         tracing::info!(session = %self.id, "session actor stopped: no more sockets");
+    }
+
+    /// Logs a failed command; true when the session was lost to another
+    /// node and the actor must stop.
+    fn stopped(&self, outcome: Result<()>) -> bool {
+        match outcome {
+            Ok(()) => false,
+            Err(Error::Fenced { .. }) => {
+                tracing::warn!(session = %self.id, "another node owns the session now; stopping here");
+                true
+            }
+            Err(error) => {
+                tracing::error!(session = %self.id, %error, "session command failed");
+                false
+            }
+        }
+    }
+
+    /// Looks up, in one query, the recorded outcomes of the requests in a
+    /// round (a resend is answered with its first outcome).
+    async fn prefetch(&mut self, round: &[Command]) -> Result<()> {
+        let ids: Vec<ActionId> = round
+            .iter()
+            .filter_map(|command| match command {
+                Command::Message {
+                    message: ClientMessage::Request(request),
+                    ..
+                } => Some(request.id),
+                _ => None,
+            })
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut found = event_log::outcomes(&self.db, self.id, &ids).await?;
+        self.prefetched = ids.into_iter().map(|id| (id, found.remove(&id))).collect();
+        Ok(())
     }
 
     async fn handle(&mut self, command: Command) -> Result<()> {
@@ -504,15 +548,19 @@ impl SessionActor {
             );
             return Ok(());
         }
-        if self
+        let in_batch = self
             .batch
             .iter()
-            .any(|staged| staged.record.action == action)
-        {
+            .any(|staged| staged.record.action == action);
+        if in_batch {
             // Repeated within the batch being formed: answer once it is written.
             self.flush().await?;
         }
-        if let Some(outcome) = event_log::outcome(&self.db, self.id, action).await? {
+        let recorded = match (in_batch, self.prefetched.remove(&action)) {
+            (false, Some(prefetched)) => prefetched,
+            _ => event_log::outcome(&self.db, self.id, action).await?,
+        };
+        if let Some(outcome) = recorded {
             self.metrics.request("repeated");
             let message: ServerMessage = serde_json::from_value(outcome).map_err(corrupt)?;
             self.send(conn, &message);
