@@ -299,10 +299,12 @@ async fn a_request_waits_for_an_absent_gm_and_applies_on_approval(db: PgPool) {
     let (mut alice, alice_store) = join(&table, &table.players[0].1).await;
     let actor = table.players[0].2;
     let asked = alice.request(Action::AdjustHp { actor, delta: -5 }).await;
-    assert!(matches!(
-        alice.status(asked).await,
-        Ok(RequestStatus::WaitingForGm { .. })
-    ));
+    match alice.status(asked).await {
+        Ok(RequestStatus::WaitingForGm { reason }) => {
+            assert!(reason.contains("no GM is connected"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
 
     // Another server, with nothing in memory, serves the GM: the queue
     // must come from the log.
@@ -427,10 +429,12 @@ async fn the_gm_rejects_with_a_reason_and_nothing_changes(db: PgPool) {
     let (mut alice, _) = join(&table, &table.players[0].1).await;
     // Far beyond a speed of 30 ft: waits for the GM.
     let far = alice.request(move_to(table.players[0].3, 5000.0)).await;
-    assert!(matches!(
-        alice.status(far).await,
-        Ok(RequestStatus::WaitingForGm { .. })
-    ));
+    match alice.status(far).await {
+        Ok(RequestStatus::WaitingForGm { reason }) => {
+            assert!(!reason.contains("no GM"), "the GM is here: {reason}")
+        }
+        other => panic!("{other:?}"),
+    }
     let queued = gm
         .until(|m| match m {
             ServerMessage::Queue { pending } if !pending.is_empty() => Some(pending[0].request.id),

@@ -593,13 +593,17 @@ impl SessionActor {
                     request.context.encounter,
                 )
                 .await?;
+                // The player should know whether anyone is there to answer.
+                let shown = if self.conns.values().any(|c| c.who.role.is_gm()) {
+                    reason.clone()
+                } else {
+                    format!("{reason}; no GM is connected, so it waits until one returns")
+                };
                 self.send(
                     conn,
                     &ServerMessage::Received {
                         action,
-                        status: RequestStatus::WaitingForGm {
-                            reason: reason.clone(),
-                        },
+                        status: RequestStatus::WaitingForGm { reason: shown },
                     },
                 );
                 self.waiting.push(Waiting {
