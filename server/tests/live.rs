@@ -870,6 +870,26 @@ async fn the_session_record_lives_in_redis_and_is_rebuilt_when_lost(db: PgPool) 
         .await
         .unwrap();
     assert!(version.is_some());
+    // The encounter's hot copy follows within about a second.
+    let hot = server::live::mirror::encounter_key(table.encounter);
+    let mut copied = None;
+    for _ in 0..60 {
+        let (version, state): (Option<String>, Option<String>) = redis::cmd("HMGET")
+            .arg(&hot)
+            .arg("version")
+            .arg("state")
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        if version.as_deref() == Some("1") {
+            copied = state;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let entities: shared::store::Entities =
+        serde_json::from_str(&copied.expect("a hot copy at version 1")).unwrap();
+    assert_eq!(entities.tokens[&table.hidden].position.x, 950.0);
 }
 
 /// Requests that arrive together are written together: fewer transactions
@@ -929,4 +949,49 @@ async fn a_burst_of_one_action_id_is_applied_once(db: PgPool) {
         );
     }
     assert_eq!(applied_events(&db, table.session).await, 1);
+}
+
+/// A node that lost a session and does not know it yet cannot move the
+/// encounter's hot copy backwards.
+#[tokio::test]
+async fn the_hot_copy_only_moves_forward() {
+    use server::live::mirror::{Mirror, encounter_key};
+    let info =
+        redis::IntoConnectionInfo::into_connection_info(support::redis_url().as_str()).unwrap();
+    let mut redis = server::cache::connect(&info).await.unwrap();
+    let encounter = EncounterId(Uuid::new_v4());
+    let newer = Mirror::start(Some(redis.clone()), SessionId(Uuid::new_v4()));
+    let stale = Mirror::start(Some(redis.clone()), SessionId(Uuid::new_v4()));
+    newer.encounter(encounter, 7, "{\"at\":7}".into());
+    let read = async |redis: &mut redis::aio::ConnectionManager| -> Option<String> {
+        redis::cmd("HGET")
+            .arg(encounter_key(encounter))
+            .arg("version")
+            .query_async(redis)
+            .await
+            .unwrap()
+    };
+    for _ in 0..50 {
+        if read(&mut redis).await.as_deref() == Some("7") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    newer.encounter(encounter, 8, "{\"at\":8}".into());
+    for _ in 0..50 {
+        if read(&mut redis).await.as_deref() == Some("8") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The stale node writes after the newer copy landed.
+    stale.encounter(encounter, 3, "{\"at\":3}".into());
+    // Give the stale write every chance to land.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(read(&mut redis).await.as_deref(), Some("8"));
+    let _: () = redis::cmd("DEL")
+        .arg(encounter_key(encounter))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
 }

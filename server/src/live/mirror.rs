@@ -4,6 +4,10 @@
 //! joined, with role, connection status and last seen time. It expires 24
 //! hours after the last activity.
 //!
+//! Beside it, `encounter:{id}` holds the hot copy of the state (version and
+//! the whole `Entities` as JSON), rewritten at most once a second while the
+//! session changes.
+//!
 //! Redis is a hot copy, never the source of truth: the session actor sends
 //! updates to one writer task (so they land in order) and never waits for
 //! Redis; if Redis is down or flushed, the session goes on and the record
@@ -45,6 +49,11 @@ enum Update {
         connected: bool,
     },
     Version(Version),
+    Encounter {
+        encounter: EncounterId,
+        version: Version,
+        state: String,
+    },
 }
 
 /// The actor's side: cheap, never blocks.
@@ -97,6 +106,38 @@ impl Mirror {
     pub fn version(&self, version: Version) {
         self.send(Update::Version(version));
     }
+
+    /// Whether a Redis is there to write to (the caller can skip the work
+    /// of serializing state for nobody).
+    pub fn enabled(&self) -> bool {
+        self.updates.is_some()
+    }
+
+    /// The whole state at `version` (`shared::store::Entities` as JSON), as
+    /// the hot copy `encounter:{id}`.
+    pub fn encounter(&self, encounter: EncounterId, version: Version, state: String) {
+        self.send(Update::Encounter {
+            encounter,
+            version,
+            state,
+        });
+    }
+}
+
+/// Sets `version` and `state` of a hash unless it holds a newer version.
+static NEWER_ONLY: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"local current = redis.call('HGET', KEYS[1], 'version')
+          if not current or tonumber(current) < tonumber(ARGV[1]) then
+            redis.call('HSET', KEYS[1], 'version', ARGV[1], 'state', ARGV[2])
+          end
+          redis.call('EXPIRE', KEYS[1], ARGV[3])",
+    )
+});
+
+/// The Redis key of an encounter's hot copy.
+pub fn encounter_key(encounter: EncounterId) -> String {
+    format!("encounter:{{{encounter}}}")
 }
 
 async fn write(
@@ -143,6 +184,25 @@ async fn write(
             Update::Version(version) => {
                 pipe.hset(&key, "version", version.to_string())
                     .hset(&key, "last_activity", now);
+            }
+            Update::Encounter {
+                encounter,
+                version,
+                state,
+            } => {
+                // Only ever forward: a node that lost the session (and does
+                // not know yet) must not overwrite a newer copy.
+                let written = NEWER_ONLY
+                    .key(encounter_key(encounter))
+                    .arg(version)
+                    .arg(state)
+                    .arg(SESSION_TTL_SECONDS)
+                    .invoke_async::<()>(&mut redis)
+                    .await;
+                if let Err(error) = written {
+                    tracing::warn!(%session, %error, "cannot write the encounter's hot copy");
+                }
+                continue;
             }
         }
         pipe.expire(&key, SESSION_TTL_SECONDS);

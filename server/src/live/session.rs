@@ -52,6 +52,9 @@ pub const REQUEST_TTL: Duration = Duration::from_secs(10 * 60);
 /// The most commits written in one transaction.
 const MAX_BATCH: usize = 256;
 
+/// The most often the Redis hot copy of an encounter is rewritten.
+const HOT_COPY_EVERY: Duration = Duration::from_secs(1);
+
 /// How often waiting requests are checked for expiry.
 const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
 
@@ -129,6 +132,10 @@ pub struct SessionActor {
     /// Outcomes of this round's action ids, looked up together (`None`:
     /// never seen).
     prefetched: HashMap<ActionId, Option<serde_json::Value>>,
+    /// The encounter on the table, for the Redis hot copy.
+    encounter: Option<shared::id::EncounterId>,
+    /// The version last written as the hot copy, and when.
+    hot_copy: (Version, std::time::Instant),
 }
 
 /// A commit applied to the state, waiting for its batch to be written.
@@ -223,6 +230,8 @@ impl SessionActor {
             mirror,
             batch: Vec::new(),
             prefetched: HashMap::new(),
+            encounter: info.encounter,
+            hot_copy: (u64::MAX, std::time::Instant::now()),
         })
     }
 
@@ -245,6 +254,7 @@ impl SessionActor {
                     if let Err(error) = self.expire().await {
                         tracing::error!(session = %self.id, %error, "expiring requests failed");
                     }
+                    self.write_hot_copy();
                     continue;
                 }
             };
@@ -437,6 +447,29 @@ impl SessionActor {
                 entities: entities_for(&who, self.authority.store().entities()),
             })]
         })
+    }
+
+    /// Rewrites the Redis hot copy of the encounter if the state changed
+    /// since the last write and that was at least a second ago (serializing
+    /// the whole state on every commit would cost more than the commit).
+    fn write_hot_copy(&mut self) {
+        let (written, at) = self.hot_copy;
+        let version = self.authority.version();
+        let Some(encounter) = self.encounter else {
+            return;
+        };
+        if !self.mirror.enabled() || written == version || at.elapsed() < HOT_COPY_EVERY {
+            return;
+        }
+        match serde_json::to_string(self.authority.store().entities()) {
+            Ok(state) => {
+                self.mirror.encounter(encounter, version, state);
+                self.hot_copy = (version, std::time::Instant::now());
+            }
+            Err(error) => {
+                tracing::error!(session = %self.id, %error, "cannot serialize the hot copy")
+            }
+        }
     }
 
     /// Ends requests nobody decided on in time: the player hears that it
