@@ -995,3 +995,92 @@ async fn the_hot_copy_only_moves_forward() {
         .await
         .unwrap();
 }
+
+/// A client may ask for MessagePack frames: the same messages, smaller.
+#[sqlx::test(migrations = "../migrations")]
+async fn message_pack_sockets_get_the_same_messages_smaller(db: PgPool) {
+    use futures_util::SinkExt;
+    use shared::protocol::Encoding;
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+    let table = table(db.clone()).await;
+    let (mut json_gm, _) = join(&table, &table.gm.1).await;
+    let mut request = format!(
+        "ws://{}/ws/sessions/{}?encoding=msgpack",
+        table.addr, table.session
+    )
+    .into_client_request()
+    .unwrap();
+    request.headers_mut().insert(
+        "cookie",
+        HeaderValue::from_str(&table.players[0].1).unwrap(),
+    );
+    let (mut packed, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |message: ClientMessage| Message::binary(message.encode_with(Encoding::MessagePack));
+    packed
+        .send(send(ClientMessage::Hello { resume_from: None }))
+        .await
+        .unwrap();
+    assert!(matches!(
+        next_packed(&mut packed).await.1,
+        ServerMessage::Welcome { version: 0, .. }
+    ));
+    assert!(matches!(
+        next_packed(&mut packed).await.1,
+        ServerMessage::Snapshot { .. }
+    ));
+    let id = ActionId(Uuid::new_v4());
+    packed
+        .send(send(ClientMessage::Request(request_for(
+            id,
+            move_to(table.players[0].3, 130.0),
+        ))))
+        .await
+        .unwrap();
+    let (packed_size, commit) = loop {
+        if let (size, ServerMessage::Commit(commit)) = next_packed(&mut packed).await {
+            break (size, commit);
+        }
+    };
+    assert_eq!(commit.version, 1);
+    assert_eq!(commit.action, Some(id));
+    let json_commit = json_gm
+        .until(|m| match m {
+            ServerMessage::Commit(c) => Some(c.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(json_commit, commit);
+    let json_size = json_gm
+        .raw
+        .iter()
+        .find(|f| f.contains("\"commit\""))
+        .unwrap()
+        .len();
+    assert!(
+        packed_size < json_size,
+        "{packed_size} bytes packed vs {json_size} as JSON"
+    );
+}
+
+fn request_for(id: ActionId, action: Action) -> shared::protocol::ActionRequest {
+    request(id, action)
+}
+
+/// The next MessagePack frame's size and message.
+async fn next_packed<S>(socket: &mut S) -> (usize, ServerMessage)
+where
+    S: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
+    loop {
+        match socket.next().await.unwrap().unwrap() {
+            Message::Binary(bytes) => {
+                let message =
+                    ServerMessage::decode_with(&bytes, shared::protocol::Encoding::MessagePack)
+                        .unwrap();
+                return (bytes.len(), message);
+            }
+            Message::Text(text) => panic!("a text frame on a MessagePack socket: {text}"),
+            _ => {}
+        }
+    }
+}

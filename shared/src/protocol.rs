@@ -67,20 +67,65 @@ pub fn encode<M: Serialize>(message: &M) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-/// Decodes a frame of at most `limit` bytes.
+/// Decodes a JSON frame of at most `limit` bytes.
 pub fn decode<M: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<M> {
+    decode_with(bytes, limit, Encoding::Json)
+}
+
+/// How a connection's frames are encoded, chosen by the client when it
+/// connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// JSON text frames: readable in browser tools, the default.
+    #[default]
+    Json,
+    /// MessagePack binary frames: ids as 16 bytes instead of 36 characters,
+    /// numbers in binary.
+    #[serde(rename = "msgpack")]
+    MessagePack,
+}
+
+/// Encodes a message as a frame in `encoding`.
+pub fn encode_with<M: Serialize>(message: &M, encoding: Encoding) -> Vec<u8> {
+    match encoding {
+        Encoding::Json => encode(message),
+        // Named fields: the protocol's tagged enums and defaulted fields
+        // need keys. Cannot fail for the protocol's types.
+        Encoding::MessagePack => rmp_serde::to_vec_named(&FrameOut {
+            v: PROTOCOL_VERSION,
+            msg: message,
+        })
+        .unwrap_or_default(),
+    }
+}
+
+/// Decodes a frame in `encoding` of at most `limit` bytes.
+pub fn decode_with<M: DeserializeOwned>(
+    bytes: &[u8],
+    limit: usize,
+    encoding: Encoding,
+) -> Result<M> {
     if bytes.len() > limit {
         return Err(Error::MessageTooLarge {
             len: bytes.len(),
             max: limit,
         });
     }
-    match serde_json::from_slice::<FrameIn<M>>(bytes) {
+    fn parse<T: DeserializeOwned>(bytes: &[u8], encoding: Encoding) -> Result<T, String> {
+        match encoding {
+            Encoding::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+            Encoding::MessagePack => rmp_serde::from_slice(bytes).map_err(|e| e.to_string()),
+        }
+    }
+    match parse::<FrameIn<M>>(bytes, encoding) {
         Ok(frame) if frame.v == PROTOCOL_VERSION => Ok(frame.msg),
         Ok(frame) => Err(unsupported(frame.v)),
-        Err(error) => match serde_json::from_slice::<VersionOnly>(bytes) {
+        // Readable enough to carry a version: say it is another protocol
+        // rather than garbage.
+        Err(error) => match parse::<VersionOnly>(bytes, encoding) {
             Ok(VersionOnly { v }) if v != PROTOCOL_VERSION => Err(unsupported(v)),
-            _ => Err(Error::MalformedMessage(error.to_string())),
+            _ => Err(Error::MalformedMessage(error)),
         },
     }
 }
@@ -102,6 +147,16 @@ impl ClientMessage {
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         decode(bytes, MAX_CLIENT_FRAME)
     }
+
+    /// Encodes this message in `encoding`.
+    pub fn encode_with(&self, encoding: Encoding) -> Vec<u8> {
+        encode_with(self, encoding)
+    }
+
+    /// Decodes a frame from a client in `encoding`.
+    pub fn decode_with(bytes: &[u8], encoding: Encoding) -> Result<Self> {
+        decode_with(bytes, MAX_CLIENT_FRAME, encoding)
+    }
 }
 
 impl ServerMessage {
@@ -113,6 +168,16 @@ impl ServerMessage {
     /// Decodes a frame from the server, within [`MAX_SERVER_FRAME`].
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         decode(bytes, MAX_SERVER_FRAME)
+    }
+
+    /// Encodes this message in `encoding`.
+    pub fn encode_with(&self, encoding: Encoding) -> Vec<u8> {
+        encode_with(self, encoding)
+    }
+
+    /// Decodes a frame from the server in `encoding`.
+    pub fn decode_with(bytes: &[u8], encoding: Encoding) -> Result<Self> {
+        decode_with(bytes, MAX_SERVER_FRAME, encoding)
     }
 }
 

@@ -36,7 +36,9 @@ use shared::{
     encounter::MapSettings,
     geometry::Point,
     id::{ActionId, ActorId, EncounterId, SessionId, TokenId},
-    protocol::{ActionRequest, ClientMessage, GmDecision, RequestContext, ServerMessage, Verdict},
+    protocol::{
+        ActionRequest, ClientMessage, Encoding, GmDecision, RequestContext, ServerMessage, Verdict,
+    },
     rules::{ApprovalPolicy, Role},
     store::{Entities, Store},
     token::Visibility,
@@ -71,6 +73,9 @@ struct Args {
     /// How long to send.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Frames of the measured clients: `json` or `msgpack`.
+    #[arg(long, default_value = "json")]
+    encoding: String,
     /// Instead of actions: one session, the GM dragging a token (previews
     /// never touch the database), with this many players watching.
     #[arg(long)]
@@ -121,6 +126,12 @@ async fn run(args: Args) -> Result<(), String> {
     let db = PgPool::connect(&args.database_url)
         .await
         .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let chosen = match args.encoding.as_str() {
+        "json" => Encoding::Json,
+        "msgpack" => Encoding::MessagePack,
+        other => return Err(format!("--encoding {other:?}: use json or msgpack")),
+    };
+    let _ = ENCODING.set(chosen);
     if let Some(watchers) = args.previews {
         return previews(&db, &args, watchers).await;
     }
@@ -270,8 +281,9 @@ async fn run(args: Args) -> Result<(), String> {
     );
     if tracker.commit_frames > 0 {
         println!(
-            "wire: {:.0} bytes per commit frame (JSON, uncompressed)",
-            tracker.commit_bytes as f64 / tracker.commit_frames as f64
+            "wire: {:.0} bytes per commit frame ({:?}, uncompressed)",
+            tracker.commit_bytes as f64 / tracker.commit_frames as f64,
+            encoding()
         );
     }
     println!(
@@ -309,15 +321,38 @@ fn pick_action(n: u64, player: &Player, encounter: EncounterId) -> Action {
     }
 }
 
+/// The encoding of the measured clients (`--encoding`).
+static ENCODING: std::sync::OnceLock<Encoding> = std::sync::OnceLock::new();
+
+fn encoding() -> Encoding {
+    ENCODING.get().copied().unwrap_or_default()
+}
+
 async fn send(sink: &mut Sink, message: &ClientMessage) -> Result<(), String> {
-    let text = String::from_utf8(message.encode()).map_err(|e| e.to_string())?;
-    sink.send(Message::text(text))
-        .await
-        .map_err(|e| e.to_string())
+    let frame = match encoding() {
+        Encoding::Json => {
+            Message::text(String::from_utf8(message.encode()).map_err(|e| e.to_string())?)
+        }
+        Encoding::MessagePack => Message::binary(message.encode_with(Encoding::MessagePack)),
+    };
+    sink.send(frame).await.map_err(|e| e.to_string())
 }
 
 async fn open(host: &str, session: SessionId, cookie: &str) -> Result<Socket, String> {
-    let mut request = format!("ws://{host}/ws/sessions/{session}")
+    open_with(host, session, cookie, Encoding::Json).await
+}
+
+async fn open_with(
+    host: &str,
+    session: SessionId,
+    cookie: &str,
+    encoding: Encoding,
+) -> Result<Socket, String> {
+    let query = match encoding {
+        Encoding::Json => "",
+        Encoding::MessagePack => "?encoding=msgpack",
+    };
+    let mut request = format!("ws://{host}/ws/sessions/{session}{query}")
         .into_client_request()
         .map_err(|e| e.to_string())?;
     request.headers_mut().insert(
@@ -366,7 +401,7 @@ async fn connect(
     ),
     String,
 > {
-    let socket = open(host, session, cookie).await?;
+    let socket = open_with(host, session, cookie, encoding()).await?;
     let (sink, mut stream) = socket.split();
     let sink = Arc::new(tokio::sync::Mutex::new(sink));
     send(
@@ -379,10 +414,15 @@ async fn connect(
         let mut store = Store::new();
         let mut decided = std::collections::HashSet::new();
         while let Some(frame) = stream.next().await {
-            let Ok(Message::Text(text)) = frame else {
-                continue;
+            let (size, decoded) = match frame {
+                Ok(Message::Text(text)) => (text.len(), ServerMessage::decode(text.as_bytes())),
+                Ok(Message::Binary(bytes)) => (
+                    bytes.len(),
+                    ServerMessage::decode_with(&bytes, Encoding::MessagePack),
+                ),
+                _ => continue,
             };
-            let Ok(message) = ServerMessage::decode(text.as_bytes()) else {
+            let Ok(message) = decoded else {
                 continue;
             };
             match message {
@@ -394,7 +434,7 @@ async fn connect(
                         .apply_all(&commit.changes)
                         .map_err(|e| e.to_string())?;
                     if let (Some(action), Ok(mut tracker)) = (commit.action, tracker.lock()) {
-                        tracker.commit_bytes += text.len() as u64;
+                        tracker.commit_bytes += size as u64;
                         tracker.commit_frames += 1;
                         let done = match tracker.in_flight.get_mut(&action) {
                             Some((sent, left, needs_gm)) => {

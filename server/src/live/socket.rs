@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::{
     extract::{
-        Path, State, WebSocketUpgrade,
+        Path, Query, State, WebSocketUpgrade,
         ws::{Message, Utf8Bytes, WebSocket},
     },
     http::HeaderMap,
@@ -21,7 +21,7 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use shared::{
     id::SessionId,
-    protocol::{ClientMessage, MAX_CLIENT_FRAME, ServerMessage},
+    protocol::{ClientMessage, Encoding, MAX_CLIENT_FRAME, ServerMessage},
     rules::Participant,
 };
 use tokio::{
@@ -49,6 +49,7 @@ const PING_EVERY: Duration = Duration::from_secs(15);
 pub async fn connect(
     State(state): State<AppState>,
     Path(session): Path<SessionId>,
+    Query(options): Query<SocketOptions>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
@@ -70,16 +71,28 @@ pub async fn connect(
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| serve(state, session, who, socket)))
+        .on_upgrade(move |socket| serve(state, session, who, options.encoding, socket)))
 }
 
-async fn serve(state: AppState, session: SessionId, who: Participant, socket: WebSocket) {
+async fn serve(
+    state: AppState,
+    session: SessionId,
+    who: Participant,
+    encoding: Encoding,
+    socket: WebSocket,
+) {
     state.metrics.sockets.inc();
-    serve_socket(&state, session, who, socket).await;
+    serve_socket(&state, session, who, encoding, socket).await;
     state.metrics.sockets.dec();
 }
 
-async fn serve_socket(state: &AppState, session: SessionId, who: Participant, socket: WebSocket) {
+async fn serve_socket(
+    state: &AppState,
+    session: SessionId,
+    who: Participant,
+    encoding: Encoding,
+    socket: WebSocket,
+) {
     let conn = Uuid::new_v4();
     let (mut sink, mut stream) = socket.split();
     let (out, mut queued) = mpsc::channel::<Bytes>(SEND_QUEUE);
@@ -90,8 +103,8 @@ async fn serve_socket(state: &AppState, session: SessionId, who: Participant, so
             tokio::select! {
                 frame = queued.recv() => {
                     let Some(frame) = frame else { break };
-                    let Ok(text) = Utf8Bytes::try_from(frame) else { continue };
-                    if sink.send(Message::Text(text)).await.is_err() {
+                    let Some(message) = outgoing(frame, encoding) else { continue };
+                    if sink.send(message).await.is_err() {
                         break;
                     }
                 }
@@ -164,7 +177,7 @@ async fn serve_socket(state: &AppState, session: SessionId, who: Participant, so
             continue;
         }
         allowance -= 1.0;
-        let message = match ClientMessage::decode(&bytes) {
+        let message = match ClientMessage::decode_with(&bytes, encoding) {
             Ok(message) => message,
             Err(error) => {
                 refuse(&out, error);
@@ -207,4 +220,23 @@ fn refuse(out: &mpsc::Sender<Bytes>, error: shared::Error) {
     }
     .encode();
     let _ = out.try_send(Bytes::from(frame));
+}
+
+/// Options of a socket, from its URL's query.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SocketOptions {
+    /// `json` (the default) or `msgpack`.
+    #[serde(default)]
+    encoding: Encoding,
+}
+
+/// A frame as this socket sends it. The session actor encodes each message
+/// once, as JSON; a MessagePack socket re-encodes it here, on its own task.
+fn outgoing(frame: Bytes, encoding: Encoding) -> Option<Message> {
+    match encoding {
+        Encoding::Json => Utf8Bytes::try_from(frame).ok().map(Message::Text),
+        Encoding::MessagePack => ServerMessage::decode(&frame).ok().map(|message| {
+            Message::Binary(Bytes::from(message.encode_with(Encoding::MessagePack)))
+        }),
+    }
 }

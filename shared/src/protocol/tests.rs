@@ -61,6 +61,11 @@ fn every_client_message_round_trips() {
     ];
     for message in messages {
         assert_eq!(ClientMessage::decode(&message.encode()).unwrap(), message);
+        let packed = message.encode_with(Encoding::MessagePack);
+        assert_eq!(
+            ClientMessage::decode_with(&packed, Encoding::MessagePack).unwrap(),
+            message
+        );
     }
 }
 
@@ -124,6 +129,11 @@ fn every_server_message_round_trips() {
     ];
     for message in messages {
         assert_eq!(ServerMessage::decode(&message.encode()).unwrap(), message);
+        let packed = message.encode_with(Encoding::MessagePack);
+        assert_eq!(
+            ServerMessage::decode_with(&packed, Encoding::MessagePack).unwrap(),
+            message
+        );
     }
 }
 
@@ -185,5 +195,35 @@ fn deeply_nested_input_is_refused_not_overflowed() {
     assert!(matches!(
         ClientMessage::decode(deep.as_bytes()),
         Err(crate::Error::MalformedMessage(_))
+    ));
+}
+
+#[test]
+fn message_pack_is_smaller_and_refuses_garbage_and_other_versions() {
+    let commit = ServerMessage::Commit(Commit {
+        version: 13,
+        action: Some(request().id),
+        changes: vec![set(
+            &format!("tokens/{}/position", tid(1)),
+            json!({"x": 350.0, "y": 420.0}),
+        )],
+    });
+    let json = commit.encode();
+    let packed = commit.encode_with(Encoding::MessagePack);
+    assert!(
+        packed.len() < json.len(),
+        "{} vs {}",
+        packed.len(),
+        json.len()
+    );
+    assert!(matches!(
+        ClientMessage::decode_with(b"\xc1\xc1", Encoding::MessagePack),
+        Err(crate::Error::MalformedMessage(_))
+    ));
+    let future =
+        rmp_serde::to_vec_named(&json!({"v": 9, "msg": {"type": "ping", "nonce": 1}})).unwrap();
+    assert!(matches!(
+        ClientMessage::decode_with(&future, Encoding::MessagePack),
+        Err(crate::Error::UnsupportedProtocol { got: 9, .. })
     ));
 }
