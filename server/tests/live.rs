@@ -642,7 +642,10 @@ async fn only_gms_start_sessions_and_only_on_their_encounters(db: PgPool) {
 async fn requests_nobody_decides_expire(db: PgPool) {
     let table = table(db.clone()).await;
     let mut state = support::state(db.clone());
-    state.hub = state.hub.with_request_ttl(Duration::from_millis(500));
+    state.hub = state.hub.with_timings(server::live::Timings {
+        request_ttl: Duration::from_millis(500),
+        ..Default::default()
+    });
     let (addr, _server) = spawn_server_with(state).await;
     let (mut alice, _) = join_at(addr, table.session, &table.players[0].1).await;
     let asked = alice
@@ -1083,4 +1086,38 @@ where
             _ => {}
         }
     }
+}
+
+/// A session nobody is connected to stops (freeing its memory) and starts
+/// again, from the log, for the next socket.
+#[sqlx::test(migrations = "../migrations")]
+async fn idle_sessions_stop_and_come_back(db: PgPool) {
+    let table = table(db.clone()).await;
+    let mut state = support::state(db.clone());
+    state.hub = state.hub.with_timings(server::live::Timings {
+        idle_stop: Duration::from_millis(1500),
+        ..Default::default()
+    });
+    let hub = state.hub.clone();
+    let (addr, _server) = spawn_server_with(state).await;
+    let (mut alice, _) = join_at(addr, table.session, &table.players[0].1).await;
+    let moved = alice.request(move_to(table.players[0].3, 160.0)).await;
+    assert!(matches!(
+        alice.status(moved).await,
+        Ok(RequestStatus::Applied { version: 1 })
+    ));
+    assert_eq!(hub.running().await, 1);
+    drop(alice);
+    let mut stopped = false;
+    for _ in 0..50 {
+        if hub.running().await == 0 {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stopped, "the idle session never stopped");
+    let (_, store) = join_at(addr, table.session, &table.players[0].1).await;
+    assert_eq!(store.token(table.players[0].3).unwrap().position.x, 160.0);
+    assert_eq!(hub.running().await, 1);
 }

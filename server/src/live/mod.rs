@@ -15,7 +15,7 @@ pub mod session;
 pub mod socket;
 pub mod sync;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc};
 
 use redis::aio::ConnectionManager;
 use shared::id::SessionId;
@@ -23,7 +23,7 @@ use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc};
 
 use crate::{Result, metrics::Metrics};
-pub use session::{Command, ConnId};
+pub use session::{Command, ConnId, Timings};
 
 /// How many commands wait for a session actor before senders wait.
 const MAILBOX: usize = 4096;
@@ -34,7 +34,7 @@ pub struct Hub {
     db: PgPool,
     redis: Option<ConnectionManager>,
     metrics: Metrics,
-    request_ttl: Duration,
+    timings: session::Timings,
     sessions: Arc<Mutex<HashMap<SessionId, mpsc::Sender<Command>>>>,
 }
 
@@ -51,17 +51,14 @@ impl Hub {
             db,
             redis,
             metrics,
-            request_ttl: session::REQUEST_TTL,
+            timings: session::Timings::default(),
             sessions: Arc::default(),
         }
     }
 
-    /// The same hub with requests waiting at most `request_ttl` for the GM.
-    pub fn with_request_ttl(self, request_ttl: Duration) -> Self {
-        Self {
-            request_ttl,
-            ..self
-        }
+    /// The same hub with other timings (tests shorten them).
+    pub fn with_timings(self, timings: session::Timings) -> Self {
+        Self { timings, ..self }
     }
 
     /// The mailbox of a session's actor, starting the actor (recovering its
@@ -76,7 +73,7 @@ impl Hub {
         let actor = session::SessionActor::recover(
             self.db.clone(),
             id,
-            self.request_ttl,
+            self.timings,
             self.metrics.clone(),
             mirror::Mirror::start(self.redis.clone(), id),
         )

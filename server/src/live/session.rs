@@ -46,8 +46,24 @@ pub type ConnId = Uuid;
 /// Commits between two snapshots: recovery replays at most this many.
 pub const SNAPSHOT_EVERY: u64 = 100;
 
-/// How long a request waits for the GM before it expires, by default.
-pub const REQUEST_TTL: Duration = Duration::from_secs(10 * 60);
+/// How long things wait in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timings {
+    /// A request nobody decides on expires after this.
+    pub request_ttl: Duration,
+    /// A session with no socket stops after this (its state is in the log;
+    /// the next socket starts it again).
+    pub idle_stop: Duration,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Self {
+            request_ttl: Duration::from_secs(10 * 60),
+            idle_stop: Duration::from_secs(5 * 60),
+        }
+    }
+}
 
 /// The most commits written in one transaction.
 const MAX_BATCH: usize = 256;
@@ -125,6 +141,9 @@ pub struct SessionActor {
     conns: HashMap<ConnId, Conn>,
     waiting: Vec<Waiting>,
     request_ttl: time::Duration,
+    idle_stop: Duration,
+    /// Since when no socket is connected.
+    idle_since: Option<std::time::Instant>,
     metrics: Metrics,
     mirror: Mirror,
     /// Commits applied here and not yet written.
@@ -156,7 +175,7 @@ impl SessionActor {
     pub async fn recover(
         db: PgPool,
         id: SessionId,
-        request_ttl: Duration,
+        timings: Timings,
         metrics: Metrics,
         mirror: Mirror,
     ) -> Result<Self> {
@@ -225,7 +244,10 @@ impl SessionActor {
             policy: info.policy,
             conns: HashMap::new(),
             waiting,
-            request_ttl: time::Duration::try_from(request_ttl).unwrap_or(time::Duration::MAX),
+            request_ttl: time::Duration::try_from(timings.request_ttl)
+                .unwrap_or(time::Duration::MAX),
+            idle_stop: timings.idle_stop,
+            idle_since: Some(std::time::Instant::now()),
             metrics,
             mirror,
             batch: Vec::new(),
@@ -255,6 +277,20 @@ impl SessionActor {
                         tracing::error!(session = %self.id, %error, "expiring requests failed");
                     }
                     self.write_hot_copy();
+                    if !self.conns.is_empty() {
+                        self.idle_since = None;
+                    } else if self.idle_since.is_none() {
+                        self.idle_since = Some(std::time::Instant::now());
+                    }
+                    if self.batch.is_empty()
+                        && self.idle_since.is_some_and(|since| since.elapsed() >= self.idle_stop)
+                    {
+                        // Frees the memory of sessions nobody plays; commands
+                        // already queued find the mailbox closed and the hub
+                        // starts the session again.
+                        tracing::info!(session = %self.id, "session idle; stopping");
+                        return;
+                    }
                     continue;
                 }
             };

@@ -118,7 +118,7 @@ async fn serve_socket(
         let _ = sink.close().await;
     });
 
-    let mailbox = match state.hub.session(session).await {
+    let mut mailbox = match state.hub.session(session).await {
         Ok(mailbox) => mailbox,
         Err(error) => {
             tracing::error!(%session, %error, "cannot start the session");
@@ -201,8 +201,12 @@ async fn serve_socket(
             }
             (true, message) => Command::Message { conn, message },
         };
-        if mailbox.send(command).await.is_err() {
-            break;
+        if let Err(mpsc::error::SendError(command)) = mailbox.send(command).await {
+            // The session stopped (idle, or taken over); start it again once.
+            match state.hub.session(session).await {
+                Ok(fresh) if fresh.send(command).await.is_ok() => mailbox = fresh,
+                _ => break,
+            }
         }
     }
     if joined {
