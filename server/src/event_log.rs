@@ -230,18 +230,6 @@ pub async fn commit(
     }
     let count = i64::try_from(commits.len())
         .map_err(|_| Error::Internal("a batch larger than i64".into()))?;
-    let mut tx = db.begin().await?;
-    let last = sqlx::query_scalar!(
-        "update play_sessions set version = version + $3 where id = $1 and epoch = $2 returning version",
-        session.0,
-        epoch,
-        count,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::Fenced { session })?;
-    let first = last - count + 1;
-    let versions: Vec<i64> = (first..=last).collect();
     let column = |f: fn(&NewCommit) -> Option<Uuid>| commits.iter().map(f).collect::<Vec<_>>();
     let actions: Vec<Uuid> = commits.iter().map(|c| c.action.0).collect();
     let initiated = column(|c| c.initiated_by.map(|u| u.0));
@@ -252,44 +240,40 @@ pub async fn commit(
     let data: Vec<Value> = commits.iter().map(|c| c.event_data.clone()).collect();
     let changes: Vec<Value> = commits.iter().map(|c| c.state_changes.clone()).collect();
     let outcomes: Vec<Value> = commits.iter().map(|c| c.outcome.clone()).collect();
-    sqlx::query!(
-        "insert into session_actions (session_id, action_id, version, outcome)
-         select $1, * from unnest($2::uuid[], $3::bigint[], $4::jsonb[])",
+    // One statement, so one round trip and one implicit transaction: bump
+    // the version under the epoch, record the outcomes, approve what was
+    // queued, append the applied rows. Fenced: the update matches nothing,
+    // so nothing else is written and no row comes back.
+    let last = sqlx::query_scalar!(
+        r#"with bumped as (
+               update play_sessions set version = version + $3 where id = $1 and epoch = $2 returning version
+           ),
+           x as (
+               select u.a, u.t, u.i, u.d, u.au, u.ed, u.sc, u.e, u.o,
+                      (select version from bumped) - $3 + u.n as v
+                 from unnest($4::uuid[], $5::text[], $6::uuid[], $7::uuid[], $8::bool[], $9::jsonb[], $10::jsonb[],
+                             $11::uuid[], $12::jsonb[]) with ordinality as u (a, t, i, d, au, ed, sc, e, o, n)
+                where exists (select 1 from bumped)
+           ),
+           recorded as (
+               insert into session_actions (session_id, action_id, version, outcome)
+               select $1, x.a, x.v, x.o from x
+           ),
+           approved as (
+               update event_log set status = 'approved', decided_by = x.d, auto_approved = x.au, decided_at = now()
+                 from x
+                where event_log.session_id = $1 and event_log.action_id = x.a and event_log.status = 'pending'
+           ),
+           applied as (
+               insert into event_log (session_id, action_id, version, event_type, status, initiated_by, decided_by,
+                                      auto_approved, event_data, state_changes, encounter_id, decided_at, applied_at)
+               select $1, x.a, x.v, x.t, 'applied', x.i, x.d, x.au, x.ed, x.sc, x.e, now(), now() from x
+           )
+           select version as "version!" from bumped"#,
         session.0,
+        epoch,
+        count,
         &actions,
-        &versions,
-        &outcomes,
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(
-        |error| match error.as_database_error().and_then(|e| e.constraint()) {
-            Some("session_actions_pkey") => Error::Refused(shared::Error::InvalidAction(
-                "this action was already processed".into(),
-            )),
-            _ => Error::Database(error),
-        },
-    )?;
-    sqlx::query!(
-        "update event_log set status = 'approved', decided_by = d.decided_by, auto_approved = d.auto, decided_at = now()
-           from unnest($2::uuid[], $3::uuid[], $4::bool[]) as d (action_id, decided_by, auto)
-          where event_log.session_id = $1 and event_log.action_id = d.action_id and event_log.status = 'pending'",
-        session.0,
-        &actions,
-        &decided as &[Option<Uuid>],
-        &auto,
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "insert into event_log (session_id, action_id, version, event_type, status, initiated_by, decided_by,
-                                auto_approved, event_data, state_changes, encounter_id, decided_at, applied_at)
-         select $1, a, v, t, 'applied', i, d, au, ed, sc, e, now(), now()
-           from unnest($2::uuid[], $3::bigint[], $4::text[], $5::uuid[], $6::uuid[], $7::bool[], $8::jsonb[],
-                       $9::jsonb[], $10::uuid[]) as x (a, v, t, i, d, au, ed, sc, e)",
-        session.0,
-        &actions,
-        &versions,
         &types,
         &initiated as &[Option<Uuid>],
         &decided as &[Option<Uuid>],
@@ -297,10 +281,18 @@ pub async fn commit(
         &data,
         &changes,
         &encounters as &[Option<Uuid>],
+        &outcomes,
     )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    .fetch_optional(db)
+    .await
+    .map_err(|error| match error.as_database_error().and_then(|e| e.constraint()) {
+        Some("session_actions_pkey") => Error::Refused(shared::Error::InvalidAction(
+            "this action was already processed".into(),
+        )),
+        _ => Error::Database(error),
+    })?
+    .ok_or(Error::Fenced { session })?;
+    let versions: Vec<i64> = (last - count + 1..=last).collect();
     versions.into_iter().map(version_from_db).collect()
 }
 
