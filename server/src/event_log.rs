@@ -157,7 +157,7 @@ pub async fn refuse(
         Refusal::Expired => "expired",
     };
     let mut tx = db.begin().await?;
-    insert_outcome(&mut tx, session, action, None, outcome).await?;
+    insert_outcome(&mut tx, session, action, outcome).await?;
     let updated = sqlx::query!(
         "update event_log set status = $3, decided_by = $4, reason = $5, decided_at = now()
           where session_id = $1 and action_id = $2 and status = 'pending'",
@@ -285,39 +285,38 @@ pub async fn commit(
     )
     .fetch_optional(db)
     .await
-    .map_err(|error| match error.as_database_error().and_then(|e| e.constraint()) {
-        Some("session_actions_pkey") => Error::Refused(shared::Error::InvalidAction(
-            "this action was already processed".into(),
-        )),
-        _ => Error::Database(error),
-    })?
+    .map_err(already_processed)?
     .ok_or(Error::Fenced { session })?;
     let versions: Vec<i64> = (last - count + 1..=last).collect();
     versions.into_iter().map(version_from_db).collect()
 }
 
-async fn insert_outcome(
-    tx: &mut sqlx::PgConnection,
-    session: SessionId,
-    action: ActionId,
-    version: Option<i64>,
-    outcome: &Value,
-) -> Result<()> {
-    sqlx::query!(
-        "insert into session_actions (session_id, action_id, version, outcome) values ($1, $2, $3, $4)",
-        session.0,
-        action.0,
-        version,
-        outcome,
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(|error| match error.as_database_error().and_then(|e| e.constraint()) {
+/// A second outcome for one action id: the action was processed before.
+fn already_processed(error: sqlx::Error) -> Error {
+    match error.as_database_error().and_then(|e| e.constraint()) {
         Some("session_actions_pkey") => Error::Refused(shared::Error::InvalidAction(
             "this action was already processed".into(),
         )),
         _ => Error::Database(error),
-    })?;
+    }
+}
+
+/// Records the outcome of an action that was not applied (no version).
+async fn insert_outcome(
+    tx: &mut sqlx::PgConnection,
+    session: SessionId,
+    action: ActionId,
+    outcome: &Value,
+) -> Result<()> {
+    sqlx::query!(
+        "insert into session_actions (session_id, action_id, outcome) values ($1, $2, $3)",
+        session.0,
+        action.0,
+        outcome,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(already_processed)?;
     Ok(())
 }
 

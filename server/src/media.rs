@@ -214,30 +214,34 @@ pub struct NewUpload {
     pub kind: MediaKind,
 }
 
-/// An upload received in full on the spool, hashed and sniffed. The spool
-/// file is removed when this is dropped, whatever happened.
+/// An upload received in full on the spool, hashed and sniffed.
 struct Spooled {
-    path: PathBuf,
+    path: SpoolFile,
     size: u64,
     checksum: String,
     mime_type: &'static str,
 }
 
-impl Drop for Spooled {
+/// A spool file, removed when dropped, whatever happened: a refused or
+/// interrupted upload leaves nothing, nor does a stored one.
+struct SpoolFile(PathBuf);
+
+impl Drop for SpoolFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
-/// Removes a half-written spool file when receiving fails.
-struct SpoolGuard(Option<PathBuf>);
-
-impl Drop for SpoolGuard {
-    fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
-        }
+impl std::ops::Deref for SpoolFile {
+    type Target = FsPath;
+    fn deref(&self) -> &FsPath {
+        &self.0
     }
+}
+
+/// An IO failure on the spool, saying what was being done.
+fn spool_error(doing: &'static str) -> impl Fn(std::io::Error) -> Error {
+    move |error| Error::Internal(format!("cannot {doing} a spool file: {error}"))
 }
 
 /// How many leading bytes the type sniffer sees.
@@ -250,11 +254,10 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let path = store.spool.join(Uuid::new_v4().simple().to_string());
-    let mut guard = SpoolGuard(Some(path.clone()));
-    let mut file = tokio::fs::File::create(&path)
+    let path = SpoolFile(store.spool.join(Uuid::new_v4().simple().to_string()));
+    let mut file = tokio::fs::File::create(&*path)
         .await
-        .map_err(|error| Error::Internal(format!("cannot create a spool file: {error}")))?;
+        .map_err(spool_error("create"))?;
     let mut hasher = Sha256::new();
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     let mut size = 0u64;
@@ -275,16 +278,11 @@ where
             head.extend_from_slice(&chunk[..take]);
         }
         hasher.update(&chunk);
-        file.write_all(&chunk)
-            .await
-            .map_err(|error| Error::Internal(format!("cannot write a spool file: {error}")))?;
+        file.write_all(&chunk).await.map_err(spool_error("write"))?;
     }
-    file.flush()
-        .await
-        .map_err(|error| Error::Internal(format!("cannot write a spool file: {error}")))?;
+    file.flush().await.map_err(spool_error("write"))?;
     let mime_type =
         check_type(infer::get(&head).map(|kind| kind.mime_type())).map_err(Error::Refused)?;
-    guard.0 = None;
     Ok(Spooled {
         path,
         size,
@@ -371,9 +369,9 @@ async fn store_blob(db: &PgPool, store: &MediaStore, spooled: &Spooled) -> Resul
     let tier = store.tier_for(spooled.size);
     let (data, location, bucket) = match tier {
         Tier::Database => {
-            let bytes = tokio::fs::read(&spooled.path)
+            let bytes = tokio::fs::read(&*spooled.path)
                 .await
-                .map_err(|error| Error::Internal(format!("cannot read a spool file: {error}")))?;
+                .map_err(spool_error("read"))?;
             (Some(bytes), None, None)
         }
         Tier::Filesystem | Tier::S3 => {
@@ -415,15 +413,12 @@ async fn copy_to_object_store(
     let storage = |error: object_store::Error| Error::Internal(format!("media storage: {error}"));
     let mut file = tokio::fs::File::open(from)
         .await
-        .map_err(|error| Error::Internal(format!("cannot read a spool file: {error}")))?;
+        .map_err(spool_error("read"))?;
     let upload = store.put_multipart(path).await.map_err(storage)?;
     let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
     let mut buffer = vec![0u8; 256 * 1024];
     loop {
-        let read = file
-            .read(&mut buffer)
-            .await
-            .map_err(|error| Error::Internal(format!("cannot read a spool file: {error}")))?;
+        let read = file.read(&mut buffer).await.map_err(spool_error("read"))?;
         if read == 0 {
             break;
         }

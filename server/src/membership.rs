@@ -20,26 +20,9 @@ use crate::{
 /// How long an invitation link works.
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
 
-/// The stored name of a role (`campaign_members.role`).
-pub fn role_slug(role: Role) -> &'static str {
-    match role {
-        Role::Gm => "gm",
-        Role::AssistantGm => "assistant_gm",
-        Role::Player => "player",
-        Role::Observer => "observer",
-    }
-}
-
+/// A role as stored; a name no migration allows is a corrupt row.
 pub(crate) fn parse_role(raw: &str) -> Result<Role> {
-    match raw {
-        "gm" => Ok(Role::Gm),
-        "assistant_gm" => Ok(Role::AssistantGm),
-        "player" => Ok(Role::Player),
-        "observer" => Ok(Role::Observer),
-        other => Err(Error::CorruptRow(shared::Error::InvalidAction(format!(
-            "unknown role {other:?}"
-        )))),
-    }
+    raw.parse().map_err(Error::CorruptRow)
 }
 
 /// The members of `campaign`, GM first, for a member asking.
@@ -83,7 +66,7 @@ pub async fn invite(
         Uuid::new_v4(),
         campaign.0,
         token_hash(&token),
-        role_slug(role),
+        role.slug(),
         by.0,
         INVITATION_LIFETIME.as_seconds_f64(),
     )
@@ -158,7 +141,7 @@ pub async fn change_role(
         "update campaign_members set role = $3 where campaign_id = $1 and user_id = $2",
         campaign.0,
         target.0,
-        role_slug(new),
+        new.slug(),
     )
     .execute(&mut *tx)
     .await?;

@@ -36,6 +36,26 @@ impl Role {
     pub fn is_gm(self) -> bool {
         matches!(self, Role::Gm | Role::AssistantGm)
     }
+
+    /// The stored name (`campaign_members.role`), the same as on the wire.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Role::Gm => "gm",
+            Role::AssistantGm => "assistant_gm",
+            Role::Player => "player",
+            Role::Observer => "observer",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = Error;
+    fn from_str(raw: &str) -> Result<Self> {
+        [Role::Gm, Role::AssistantGm, Role::Player, Role::Observer]
+            .into_iter()
+            .find(|role| role.slug() == raw)
+            .ok_or_else(|| Error::InvalidAction(format!("unknown role {raw:?}")))
+    }
 }
 
 /// Someone in a session.

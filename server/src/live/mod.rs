@@ -22,7 +22,7 @@ use shared::id::SessionId;
 use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc};
 
-use crate::{Result, metrics::Metrics};
+use crate::{Result, event_log, metrics::Metrics};
 pub use session::{Command, ConnId, Timings};
 
 /// How many commands wait for a session actor before senders wait.
@@ -35,8 +35,13 @@ pub struct Hub {
     redis: Option<ConnectionManager>,
     metrics: Metrics,
     timings: session::Timings,
-    sessions: Arc<Mutex<HashMap<SessionId, mpsc::Sender<Command>>>>,
+    /// One slot per session: starting a session (which reads the log)
+    /// waits only for its own slot, not for other sessions starting.
+    sessions: Arc<Mutex<HashMap<SessionId, Slot>>>,
 }
+
+/// The mailbox of a session's actor, once started.
+type Slot = Arc<Mutex<Option<mpsc::Sender<Command>>>>;
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,8 +69,9 @@ impl Hub {
     /// The mailbox of a session's actor, starting the actor (recovering its
     /// state from the event log) if it is not running here.
     pub async fn session(&self, id: SessionId) -> Result<mpsc::Sender<Command>> {
-        let mut sessions = self.sessions.lock().await;
-        if let Some(mailbox) = sessions.get(&id)
+        let slot = self.sessions.lock().await.entry(id).or_default().clone();
+        let mut slot = slot.lock().await;
+        if let Some(mailbox) = slot.as_ref()
             && !mailbox.is_closed()
         {
             return Ok(mailbox.clone());
@@ -80,17 +86,47 @@ impl Hub {
         .await?;
         let (mailbox, inbox) = mpsc::channel(MAILBOX);
         tokio::spawn(actor.run(inbox));
-        sessions.insert(id, mailbox.clone());
+        *slot = Some(mailbox.clone());
         Ok(mailbox)
     }
 
     /// How many session actors run here.
     pub async fn running(&self) -> usize {
-        self.sessions
-            .lock()
-            .await
-            .values()
-            .filter(|mailbox| !mailbox.is_closed())
-            .count()
+        let slots: Vec<Slot> = self.sessions.lock().await.values().cloned().collect();
+        let mut running = 0;
+        for slot in slots {
+            if slot
+                .lock()
+                .await
+                .as_ref()
+                .is_some_and(|mailbox| !mailbox.is_closed())
+            {
+                running += 1;
+            }
+        }
+        running
     }
+}
+
+/// Who is asking about a session: the logged-in user (else 401) as a
+/// member of the session's campaign (else 403, alike for a session that
+/// does not exist), and the session's record.
+pub(crate) async fn participant(
+    state: &crate::AppState,
+    headers: &axum::http::HeaderMap,
+    session: SessionId,
+) -> std::result::Result<(shared::rules::Participant, event_log::SessionInfo), crate::api::ApiError>
+{
+    let user = crate::api::user(state, headers).await?;
+    let info = event_log::session_info(&state.db, session)
+        .await?
+        .ok_or(crate::Error::NotMember)?;
+    let role = crate::campaign::role_of(&state.db, info.campaign, user.id).await?;
+    Ok((
+        shared::rules::Participant {
+            user: user.id,
+            role,
+        },
+        info,
+    ))
 }

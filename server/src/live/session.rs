@@ -548,16 +548,7 @@ impl SessionActor {
     }
 
     fn send_to_user(&mut self, user: UserId, message: &ServerMessage) {
-        let bytes = frame(message);
-        let targets: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.who.user == user)
-            .map(|(id, _)| *id)
-            .collect();
-        for conn in targets {
-            self.push(conn, bytes.clone());
-        }
+        self.push_where(&frame(message), |_, c| c.who.user == user);
     }
 
     async fn message(&mut self, conn: ConnId, message: ClientMessage) -> Result<()> {
@@ -580,15 +571,9 @@ impl SessionActor {
                         position,
                         by: who.user,
                     });
-                    let targets: Vec<ConnId> = self
-                        .conns
-                        .iter()
-                        .filter(|(id, c)| **id != conn && (c.who.role.is_gm() || seen_by_players))
-                        .map(|(id, _)| *id)
-                        .collect();
-                    for target in targets {
-                        self.push(target, bytes.clone());
-                    }
+                    self.push_where(&bytes, |id, c| {
+                        id != conn && (c.who.role.is_gm() || seen_by_players)
+                    });
                 }
             }
             ClientMessage::Request(request) => self.request(conn, who, request).await?,
@@ -932,16 +917,7 @@ impl SessionActor {
     }
 
     fn send_queue(&mut self) {
-        let bytes = frame(&self.queue());
-        let gms: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.who.role.is_gm())
-            .map(|(id, _)| *id)
-            .collect();
-        for conn in gms {
-            self.push(conn, bytes.clone());
-        }
+        self.push_where(&frame(&self.queue()), |_, c| c.who.role.is_gm());
     }
 
     fn send(&mut self, conn: ConnId, message: &ServerMessage) {
@@ -949,12 +925,16 @@ impl SessionActor {
     }
 
     fn broadcast_except(&mut self, except: ConnId, message: &ServerMessage) {
-        let bytes = frame(message);
+        self.push_where(&frame(message), |id, _| id != except);
+    }
+
+    /// Queues the same frame for every socket `pick` chooses.
+    fn push_where(&mut self, bytes: &Bytes, pick: impl Fn(ConnId, &Conn) -> bool) {
         let targets: Vec<ConnId> = self
             .conns
-            .keys()
-            .copied()
-            .filter(|id| *id != except)
+            .iter()
+            .filter(|(id, c)| pick(**id, c))
+            .map(|(id, _)| *id)
             .collect();
         for conn in targets {
             self.push(conn, bytes.clone());

@@ -31,7 +31,7 @@ use tokio::{
 use uuid::Uuid;
 
 use super::Command;
-use crate::{AppState, Error, api::ApiError, campaign::role_of, event_log};
+use crate::{AppState, Error, api::ApiError};
 
 /// Frames queued for one socket before it counts as too slow.
 const SEND_QUEUE: usize = 1024;
@@ -53,21 +53,13 @@ pub async fn connect(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let user = crate::api::user(&state, &headers).await?;
-    let info = event_log::session_info(&state.db, session)
-        .await?
-        .ok_or(Error::NotMember)?;
-    let role = role_of(&state.db, info.campaign, user.id).await?;
+    let (who, info) = super::participant(&state, &headers, session).await?;
     if info.ended {
         return Err(Error::Refused(shared::Error::InvalidAction(
             "this session has ended".into(),
         ))
         .into());
     }
-    let who = Participant {
-        user: user.id,
-        role,
-    };
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)

@@ -12,11 +12,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use shared::{change::Version, id::SessionId, rules::Participant};
+use shared::{change::Version, id::SessionId};
 use tokio::sync::oneshot;
 
 use super::Command;
-use crate::{AppState, Error, api::ApiError, campaign::role_of, event_log};
+use crate::{AppState, Error, api::ApiError};
 
 /// The query: the caller's version, if any.
 #[derive(Debug, Deserialize)]
@@ -32,18 +32,11 @@ pub async fn state_since(
     Query(query): Query<Since>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = crate::api::user(&state, &headers).await?;
-    let info = event_log::session_info(&state.db, session)
-        .await?
-        .ok_or(Error::NotMember)?;
-    let role = role_of(&state.db, info.campaign, user.id).await?;
+    let (who, _) = super::participant(&state, &headers, session).await?;
     let mailbox = state.hub.session(session).await?;
     let (reply, answer) = oneshot::channel();
     let asked = Command::StateSince {
-        who: Participant {
-            user: user.id,
-            role,
-        },
+        who,
         since: query.since,
         reply,
     };

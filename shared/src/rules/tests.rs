@@ -264,3 +264,12 @@ fn policies_round_trip_as_json() {
         policy
     );
 }
+
+#[test]
+fn role_slugs_round_trip_and_match_the_wire_names() {
+    for role in [Role::Gm, Role::AssistantGm, Role::Player, Role::Observer] {
+        assert_eq!(role.slug().parse::<Role>(), Ok(role));
+        assert_eq!(serde_json::to_value(role).unwrap(), role.slug());
+    }
+    assert!("admin".parse::<Role>().is_err());
+}
