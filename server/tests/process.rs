@@ -244,19 +244,102 @@ async fn wait_healthy(port: u16) {
     }
 }
 
-/// kill -9 in the middle of a stream of actions, then restart: every commit
-/// a client saw is in the log, and clients that resume converge.
-#[tokio::test]
-async fn a_server_killed_mid_stream_loses_nothing_a_client_saw() {
+/// What the tests with real server processes play with.
+struct Scene {
+    gm_cookie: String,
+    player_cookie: String,
+    /// The player's token.
+    token: shared::id::TokenId,
+    session: shared::id::SessionId,
+}
+
+/// A campaign with a GM and a player, the player's token on an encounter,
+/// and a session on it.
+async fn scene(pool: &sqlx::PgPool) -> Scene {
     use shared::{
         actor::ActorKind,
         campaign::NewCampaign,
         encounter::MapSettings,
         geometry::Point,
-        protocol::{ClientMessage, RequestStatus, ServerMessage},
         rules::{ApprovalPolicy, Role},
         token::Visibility,
     };
+    let (gm, gm_cookie) = support::signed_in(pool, "gamemaster").await;
+    let (player, player_cookie) = support::signed_in(pool, "player").await;
+    let campaign =
+        server::campaign::create(pool, gm.id, &NewCampaign::parse("Crash", "dnd5e").unwrap())
+            .await
+            .unwrap()
+            .id;
+    let invitation = server::membership::invite(pool, campaign, gm.id, Role::Player)
+        .await
+        .unwrap();
+    server::membership::accept(pool, player.id, &invitation.token)
+        .await
+        .unwrap();
+    let encounter = server::encounter::create(
+        pool,
+        &server::encounter::NewEncounter {
+            campaign,
+            name: "Bridge".into(),
+            map: None,
+            settings: MapSettings::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let actor = server::actor::create_custom(
+        pool,
+        &server::actor::NewActor {
+            campaign,
+            name: None,
+            actor_type: ActorKind::Character.slug().into(),
+            level: Some(1),
+            character_class: None,
+            owner: Some(player.id),
+            created_by: gm.id,
+        },
+        "Runner",
+        &serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    let token = server::encounter::place_token(
+        pool,
+        campaign,
+        encounter,
+        &server::encounter::NewToken {
+            actor: Some(actor),
+            name: "Runner".into(),
+            position: Point { x: 0.0, y: 100.0 },
+            visibility: Visibility::Visible,
+            scale: 1.0,
+        },
+    )
+    .await
+    .unwrap();
+    let session = server::event_log::start_session(
+        pool,
+        campaign,
+        Some(encounter),
+        gm.id,
+        &ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap();
+    Scene {
+        gm_cookie,
+        player_cookie,
+        token,
+        session,
+    }
+}
+
+/// kill -9 in the middle of a stream of actions, then restart: every commit
+/// a client saw is in the log, and clients that resume converge.
+#[tokio::test]
+async fn a_server_killed_mid_stream_loses_nothing_a_client_saw() {
+    use shared::protocol::{ClientMessage, RequestStatus, ServerMessage};
     use support::ws::{join_at, move_to, open};
 
     let db = TempDatabase::create().await;
@@ -274,69 +357,12 @@ async fn a_server_killed_mid_stream_loses_nothing_a_client_saw() {
     wait_healthy(port).await;
 
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let (gm, gm_cookie) = support::signed_in(&pool, "gamemaster").await;
-    let (player, player_cookie) = support::signed_in(&pool, "player").await;
-    let campaign =
-        server::campaign::create(&pool, gm.id, &NewCampaign::parse("Crash", "dnd5e").unwrap())
-            .await
-            .unwrap()
-            .id;
-    let invitation = server::membership::invite(&pool, campaign, gm.id, Role::Player)
-        .await
-        .unwrap();
-    server::membership::accept(&pool, player.id, &invitation.token)
-        .await
-        .unwrap();
-    let encounter = server::encounter::create(
-        &pool,
-        &server::encounter::NewEncounter {
-            campaign,
-            name: "Bridge".into(),
-            map: None,
-            settings: MapSettings::default(),
-        },
-    )
-    .await
-    .unwrap();
-    let actor = server::actor::create_custom(
-        &pool,
-        &server::actor::NewActor {
-            campaign,
-            name: None,
-            actor_type: ActorKind::Character.slug().into(),
-            level: Some(1),
-            character_class: None,
-            owner: Some(player.id),
-            created_by: gm.id,
-        },
-        "Runner",
-        &serde_json::json!({}),
-    )
-    .await
-    .unwrap();
-    let token = server::encounter::place_token(
-        &pool,
-        campaign,
-        encounter,
-        &server::encounter::NewToken {
-            actor: Some(actor),
-            name: "Runner".into(),
-            position: Point { x: 0.0, y: 100.0 },
-            visibility: Visibility::Visible,
-            scale: 1.0,
-        },
-    )
-    .await
-    .unwrap();
-    let session = server::event_log::start_session(
-        &pool,
-        campaign,
-        Some(encounter),
-        gm.id,
-        &ApprovalPolicy::default(),
-    )
-    .await
-    .unwrap();
+    let Scene {
+        gm_cookie,
+        player_cookie,
+        token,
+        session,
+    } = scene(&pool).await;
     let socket: std::net::SocketAddr = addr.parse().unwrap();
 
     let (mut client, mut mirror) = join_at(socket, session, &gm_cookie).await;
@@ -364,13 +390,7 @@ async fn a_server_killed_mid_stream_loses_nothing_a_client_saw() {
     seen = client.follow(&mut mirror, 0, seen).await;
 
     // Every commit the client saw is in the log, in order.
-    let logged: Vec<i64> = sqlx::query_scalar(
-        "select version from event_log where session_id = $1 and status = 'applied' order by version",
-    )
-    .bind(session.0)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let logged = applied_versions(&pool, session).await;
     assert!(
         logged.len() as u64 >= seen,
         "{} logged, {seen} seen",
@@ -410,6 +430,134 @@ async fn a_server_killed_mid_stream_loses_nothing_a_client_saw() {
             .success()
     );
     let _ = restarted.wait();
+    pool.close().await;
+    db.drop_now().await;
+    let _ = std::fs::remove_dir_all(media);
+}
+
+/// The versions in the session's log, in order.
+async fn applied_versions(pool: &sqlx::PgPool, session: shared::id::SessionId) -> Vec<i64> {
+    sqlx::query_scalar(
+        "select version from event_log where session_id = $1 and status = 'applied' order by version",
+    )
+    .bind(session.0)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// Moves the token to x = each step; each move applies as that version.
+async fn moves(
+    client: &mut support::ws::Client,
+    token: shared::id::TokenId,
+    steps: std::ops::RangeInclusive<u64>,
+) {
+    for step in steps {
+        let id = client
+            .request(support::ws::move_to(token, step as f64))
+            .await;
+        assert_eq!(
+            client.status(id).await,
+            Ok(shared::protocol::RequestStatus::Applied { version: step })
+        );
+    }
+}
+
+fn kill(signal: &str, child: &mut std::process::Child) {
+    assert!(
+        Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = child.wait();
+}
+
+/// Two server processes on the Redis engine share one session. Killing the
+/// owner (-9): the other node takes the session over once the lease
+/// expires, and clients resume there with nothing lost. Killing a node that
+/// only forwards: the owner drops its sockets and goes on.
+#[tokio::test]
+async fn two_nodes_survive_either_being_killed() {
+    use shared::store::Store;
+    use support::ws::{closed, join_at, resume};
+
+    let db = TempDatabase::create().await;
+    let redis = support::redis_url();
+    let media =
+        std::env::temp_dir().join(format!("tabletop-nodes-{}", uuid::Uuid::new_v4().simple()));
+    let node = |port: u16| -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", db.url.clone()),
+            ("REDIS_URL", redis.clone()),
+            ("LIVE_ENGINE", "redis".into()),
+            ("SESSION_LEASE_MS", "1000".into()),
+            ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
+            ("MEDIA_DIR", media.to_str().unwrap().into()),
+        ]
+    };
+    let start = |vars: &[(&'static str, String)]| {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        server_command(&vars).spawn().unwrap()
+    };
+    let (port_a, port_b) = (free_port(), free_port());
+    let (a, b): (std::net::SocketAddr, std::net::SocketAddr) = (
+        format!("127.0.0.1:{port_a}").parse().unwrap(),
+        format!("127.0.0.1:{port_b}").parse().unwrap(),
+    );
+    let mut node_a = start(&node(port_a));
+    wait_healthy(port_a).await;
+    let mut node_b = start(&node(port_b));
+    wait_healthy(port_b).await;
+
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let scene = scene(&pool).await;
+    let session = scene.session;
+    let x = |store: &Store| store.token(scene.token).map(|t| t.position.x);
+
+    // The GM arrives first, on A, which so owns the session; the player is
+    // on B and served through A.
+    let (mut gm, mut gm_view) = join_at(a, session, &scene.gm_cookie).await;
+    let (mut player, mut player_view) = join_at(b, session, &scene.player_cookie).await;
+    moves(&mut player, scene.token, 1..=10).await;
+    gm.follow(&mut gm_view, 0, 10).await;
+    player.follow(&mut player_view, 0, 10).await;
+
+    // The owner dies. B's forwarding stops once A's lease expires; the
+    // player resumes on B, which takes the session over from the log.
+    kill("-KILL", &mut node_a);
+    closed(&mut player).await;
+    let (mut player, now) = resume(b, session, &scene.player_cookie, 10).await;
+    assert_eq!(now, 10);
+    let (mut gm, now) = resume(b, session, &scene.gm_cookie, 10).await;
+    assert_eq!(now, 10);
+    moves(&mut gm, scene.token, 11..=15).await;
+    player.follow(&mut player_view, 10, 15).await;
+    gm.follow(&mut gm_view, 10, 15).await;
+
+    // A comes back and serves the GM, forwarding to B, the owner now; then
+    // A dies again, owning nothing: B goes on, the GM returns to B.
+    let mut node_a = start(&node(port_a));
+    wait_healthy(port_a).await;
+    drop(gm);
+    let (mut gm, now) = resume(a, session, &scene.gm_cookie, 15).await;
+    assert_eq!(now, 15);
+    moves(&mut gm, scene.token, 16..=16).await;
+    gm.follow(&mut gm_view, 15, 16).await;
+    kill("-KILL", &mut node_a);
+    let (mut gm, now) = resume(b, session, &scene.gm_cookie, 16).await;
+    assert_eq!(now, 16);
+    moves(&mut player, scene.token, 17..=17).await;
+    player.follow(&mut player_view, 15, 17).await;
+    gm.follow(&mut gm_view, 16, 17).await;
+
+    assert_eq!(x(&gm_view), Some(17.0));
+    assert_eq!(x(&player_view), x(&gm_view));
+    let logged = applied_versions(&pool, session).await;
+    assert_eq!(logged, (1..=17).collect::<Vec<_>>());
+
+    kill("-TERM", &mut node_b);
     pool.close().await;
     db.drop_now().await;
     let _ = std::fs::remove_dir_all(media);

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::{
     Error, Result,
     change::Change,
+    dice::{DiceExpression, Roll},
     effect::Effect,
     encounter::{LogEntry, LogKind, Phase},
     geometry::{Cell, Point},
@@ -106,6 +107,18 @@ pub enum Action {
         /// The message.
         text: String,
     },
+    /// Roll dice in the open, into the encounter's log. The server
+    /// rolls: whatever `roll` a client sends is replaced
+    /// ([`Action::settle`]).
+    Roll {
+        /// The encounter.
+        encounter: EncounterId,
+        /// What to roll (`1d20 + 5`, see [`crate::dice`]).
+        dice: String,
+        /// What came up, once the server rolled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        roll: Option<Roll>,
+    },
     /// Raw changes (GM tools).
     Edit {
         /// The changes.
@@ -133,6 +146,8 @@ pub enum ActionKind {
     Initiative,
     /// [`Action::Chat`].
     Chat,
+    /// [`Action::Roll`].
+    Roll,
     /// [`Action::Edit`].
     Edit,
 }
@@ -149,6 +164,7 @@ impl Action {
             Action::RevealFog { .. } | Action::HideFog { .. } => ActionKind::Fog,
             Action::StartCombat { .. } | Action::NextTurn { .. } => ActionKind::Initiative,
             Action::Chat { .. } => ActionKind::Chat,
+            Action::Roll { .. } => ActionKind::Roll,
             Action::Edit { .. } => ActionKind::Edit,
         }
     }
@@ -278,17 +294,34 @@ impl Action {
                         "a message can have at most {MAX_CHAT_CHARS} characters"
                     )));
                 }
-                let entry = LogEntry {
-                    by: Some(by),
-                    kind: LogKind::Chat,
-                    text: text.to_owned(),
-                };
-                Ok(vec![Change::append(
-                    encounter_path(*encounter, &["log"]),
-                    to_value(&entry),
-                )])
+                Ok(log_line(*encounter, by, LogKind::Chat, text.to_owned()))
+            }
+            Action::Roll {
+                encounter,
+                dice,
+                roll,
+            } => {
+                existing_encounter(store, *encounter)?;
+                let expression: DiceExpression = dice.parse()?;
+                let roll = roll
+                    .as_ref()
+                    .ok_or_else(|| Error::InvalidAction("the server has not rolled yet".into()))?;
+                expression.check(roll)?;
+                Ok(log_line(*encounter, by, LogKind::Roll, roll.describe()))
             }
             Action::Edit { changes } => Ok(changes.clone()),
+        }
+    }
+
+    /// Does what only the server may do before an action is decided on:
+    /// rolls the dice of a [`Action::Roll`] (`face(sides)` throws one die),
+    /// replacing any roll the client sent. Other actions are unchanged.
+    pub fn settle(&mut self, face: impl FnMut(u32) -> u32) {
+        if let Action::Roll { dice, roll, .. } = self {
+            *roll = dice
+                .parse::<DiceExpression>()
+                .ok()
+                .map(|expression| expression.roll(face));
         }
     }
 
@@ -308,6 +341,19 @@ impl Action {
             _ => Vec::new(),
         }
     }
+}
+
+/// Appends a line by `by` to an encounter's log.
+fn log_line(encounter: EncounterId, by: UserId, kind: LogKind, text: String) -> Vec<Change> {
+    let entry = LogEntry {
+        by: Some(by),
+        kind,
+        text,
+    };
+    vec![Change::append(
+        encounter_path(encounter, &["log"]),
+        to_value(&entry),
+    )]
 }
 
 fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {

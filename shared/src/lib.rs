@@ -97,6 +97,7 @@ pub mod change;
 #[doc(hidden)]
 pub mod check;
 pub mod compendium;
+pub mod dice;
 pub mod effect;
 pub mod encounter;
 pub mod error;

@@ -97,7 +97,8 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         | Action::RemoveCondition { .. }
         | Action::ApplyEffect { .. }
         | Action::EndEffect { .. }
-        | Action::Chat { .. } => Ok(()),
+        | Action::Chat { .. }
+        | Action::Roll { .. } => Ok(()),
         Action::NextTurn { encounter } => {
             let current = store
                 .encounter(*encounter)
@@ -191,7 +192,7 @@ pub struct ApprovalPolicy {
 }
 
 impl Default for ApprovalPolicy {
-    /// Moves within speed on your turn and chat apply at once; the rest
+    /// Moves within speed on your turn, chat and dice apply at once; the rest
     /// waits for the GM.
     fn default() -> Self {
         Self {
@@ -201,6 +202,7 @@ impl Default for ApprovalPolicy {
                     AutoApprove::OwnTokenWithinSpeed { on_own_turn: true },
                 ),
                 (ActionKind::Chat, AutoApprove::Always),
+                (ActionKind::Roll, AutoApprove::Always),
             ]),
         }
     }

@@ -55,9 +55,11 @@ use uuid::Uuid;
 #[derive(Debug, Parser)]
 #[command(name = "loadgen", about = "Drives live sessions and reports latency.")]
 struct Args {
-    /// The running server.
-    #[arg(long, default_value = "http://127.0.0.1:3000")]
-    url: String,
+    /// The running server; several, comma-separated, for nodes on the
+    /// Redis engine: each session's GM connects to the first (which so
+    /// owns the session) and its players to each in turn.
+    #[arg(long, default_value = "http://127.0.0.1:3000", value_delimiter = ',')]
+    url: Vec<String>,
     /// The server's database (fixtures are written to it).
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
@@ -145,11 +147,8 @@ async fn run(args: Args) -> Result<(), String> {
     for n in 0..args.sessions {
         fixtures.push(fixture(&db, n, args.players).await?);
     }
-    let host = args
-        .url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
+    let hosts = hosts(&args);
+    let host = &hosts[0];
     let tracker = Arc::new(Mutex::new(Tracker {
         latency: Some(Histogram::new(3).map_err(|e| e.to_string())?),
         gm_latency: Some(Histogram::new(3).map_err(|e| e.to_string())?),
@@ -165,9 +164,15 @@ async fn run(args: Args) -> Result<(), String> {
         let mut sinks = Vec::new();
         let cookies = std::iter::once((&fixture.gm_cookie, true))
             .chain(fixture.players.iter().map(|p| (&p.cookie, false)));
-        for (cookie, is_gm) in cookies {
-            let (sink, reader) =
-                connect(&host, fixture.session, cookie, is_gm, tracker.clone()).await?;
+        for (n, (cookie, is_gm)) in cookies.enumerate() {
+            let (sink, reader) = connect(
+                &hosts[n % hosts.len()],
+                fixture.session,
+                cookie,
+                is_gm,
+                tracker.clone(),
+            )
+            .await?;
             sinks.push(sink);
             readers.push(reader);
         }
@@ -236,7 +241,7 @@ async fn run(args: Args) -> Result<(), String> {
         let cookies =
             std::iter::once(&fixture.gm_cookie).chain(fixture.players.iter().map(|p| &p.cookie));
         for cookie in cookies {
-            let fresh = snapshot(&host, fixture.session, cookie).await?;
+            let fresh = snapshot(host, fixture.session, cookie).await?;
             if copies[index].entities().tokens != fresh.tokens
                 || copies[index].entities().actors != fresh.actors
             {
@@ -296,7 +301,8 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Moves (most), chat, HP changes and conditions (these wait for the GM).
+/// Moves (most), chat, dice, HP changes and conditions (these wait for the
+/// GM).
 fn pick_action(n: u64, player: &Player, encounter: EncounterId) -> Action {
     match n % 10 {
         0 => Action::AdjustHp {
@@ -310,6 +316,11 @@ fn pick_action(n: u64, player: &Player, encounter: EncounterId) -> Action {
         2 => Action::Chat {
             encounter,
             text: format!("message {n}"),
+        },
+        3 => Action::Roll {
+            encounter,
+            dice: "1d20 + 5".into(),
+            roll: None,
         },
         _ => Action::MoveToken {
             token: player.token,
@@ -610,23 +621,32 @@ async fn commit_floor(db: &PgPool) -> Result<Histogram<u64>, String> {
     Ok(histogram)
 }
 
+/// The servers' `host:port`s, from `--url`.
+fn hosts(args: &Args) -> Vec<String> {
+    args.url
+        .iter()
+        .map(|url| {
+            url.trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Drag previews: the GM drags a visible token at 50 frames per second;
 /// each preview carries its sequence number in its position, and its
 /// latency is from sending to the last watcher receiving it.
 async fn previews(db: &PgPool, args: &Args, watchers: usize) -> Result<(), String> {
     let fixture = fixture(db, 0, watchers).await?;
-    let host = args
-        .url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
+    let hosts = hosts(args);
+    let host = &hosts[0];
     let in_flight: Arc<Mutex<HashMap<u64, (Instant, usize)>>> = Arc::default();
     let histogram = Arc::new(Mutex::new(
         Histogram::<u64>::new(3).map_err(|e| e.to_string())?,
     ));
     let mut readers = Vec::new();
     for player in &fixture.players {
-        let mut socket = open(&host, fixture.session, &player.cookie).await?;
+        let mut socket = open(host, fixture.session, &player.cookie).await?;
         let hello = String::from_utf8(ClientMessage::Hello { resume_from: None }.encode())
             .map_err(|e| e.to_string())?;
         socket
@@ -657,7 +677,7 @@ async fn previews(db: &PgPool, args: &Args, watchers: usize) -> Result<(), Strin
             }
         }));
     }
-    let mut gm = open(&host, fixture.session, &fixture.gm_cookie).await?;
+    let mut gm = open(host, fixture.session, &fixture.gm_cookie).await?;
     let hello = String::from_utf8(ClientMessage::Hello { resume_from: None }.encode())
         .map_err(|e| e.to_string())?;
     gm.send(Message::text(hello))

@@ -5,19 +5,31 @@
 //! [`session`]) that holds the authoritative state, applies requests in
 //! order, commits them to the event log before anyone hears of them, and
 //! fans them out filtered per recipient. Sockets ([`socket`]) only decode,
-//! forward and write. The [`Hub`] finds or starts the actor of a session on
-//! this node (the in-process engine; the Redis engine for several nodes is
-//! the next step of issue 5).
+//! forward and write. The [`Hub`] finds the session's actor or starts it.
+//!
+//! Two engines, one interface: by default the hub runs every session it is
+//! asked for in this process (the in-process engine, one node). With the
+//! Redis engine ([`Hub::clustered`]) several nodes share the sessions: a
+//! lease in Redis ([`lease`]) names each session's owner, and a node asked
+//! for a session it does not own serves it through a proxy that forwards
+//! to the owner ([`cluster`]). Sockets and HTTP handlers cannot tell the
+//! difference: both get a mailbox that takes [`Command`]s.
 
+pub mod cluster;
+pub mod lease;
 pub mod load;
 pub mod mirror;
 pub mod session;
 pub mod socket;
 pub mod sync;
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, PoisonError},
+    time::Duration,
+};
 
-use redis::aio::ConnectionManager;
+use redis::{ConnectionInfo, aio::ConnectionManager};
 use shared::id::SessionId;
 use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc};
@@ -38,10 +50,35 @@ pub struct Hub {
     /// One slot per session: starting a session (which reads the log)
     /// waits only for its own slot, not for other sessions starting.
     sessions: Arc<Mutex<HashMap<SessionId, Slot>>>,
+    /// The Redis engine, when several nodes share the sessions.
+    cluster: Option<cluster::Cluster>,
+    /// The mailboxes of the actors started here, for the cluster's
+    /// messages (which must not wait behind a session that is starting).
+    owned: Arc<std::sync::RwLock<HashMap<SessionId, mpsc::Sender<Command>>>>,
 }
 
-/// The mailbox of a session's actor, once started.
-type Slot = Arc<Mutex<Option<mpsc::Sender<Command>>>>;
+/// How this node serves a session, once asked to.
+enum Route {
+    /// Its actor runs here.
+    Owner(mpsc::Sender<Command>),
+    /// Another node owns it; a proxy forwards there.
+    Proxy {
+        mailbox: mpsc::Sender<Command>,
+        owner: uuid::Uuid,
+        /// Ends the proxy (and closes its sockets).
+        stop: Arc<tokio::sync::Notify>,
+    },
+}
+
+impl Route {
+    fn mailbox(&self) -> &mpsc::Sender<Command> {
+        match self {
+            Self::Owner(mailbox) | Self::Proxy { mailbox, .. } => mailbox,
+        }
+    }
+}
+
+type Slot = Arc<Mutex<Option<Route>>>;
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,7 +95,30 @@ impl Hub {
             metrics,
             timings: session::Timings::default(),
             sessions: Arc::default(),
+            cluster: None,
+            owned: Arc::default(),
         }
+    }
+
+    /// The same hub on the Redis engine: sessions are shared with every
+    /// node connected to the same Redis and PostgreSQL, each owned by one
+    /// of them at a time under a lease of `lease_ttl`. Returns once this
+    /// node listens for the others.
+    pub async fn clustered(mut self, info: &ConnectionInfo, lease_ttl: Duration) -> Result<Self> {
+        let redis = self
+            .redis
+            .clone()
+            .ok_or_else(|| crate::Error::Config("the Redis engine needs REDIS_URL".into()))?;
+        let cluster = cluster::Cluster::new(redis, lease_ttl, self.metrics.clone());
+        self.cluster = Some(cluster.clone());
+        cluster.listen(info, self.clone()).await?;
+        tracing::info!(node = %cluster.node(), "live sessions on the Redis engine");
+        Ok(self)
+    }
+
+    /// This node's id on the Redis engine.
+    pub fn node(&self) -> Option<uuid::Uuid> {
+        self.cluster.as_ref().map(cluster::Cluster::node)
     }
 
     /// The same hub with other timings (tests shorten them).
@@ -66,40 +126,95 @@ impl Hub {
         Self { timings, ..self }
     }
 
-    /// The mailbox of a session's actor, starting the actor (recovering its
-    /// state from the event log) if it is not running here.
+    /// Where to send a session's commands: its actor if it runs here,
+    /// else (Redis engine) the actor started here if no node owns the
+    /// session, else a proxy to the node that does.
     pub async fn session(&self, id: SessionId) -> Result<mpsc::Sender<Command>> {
         let slot = self.sessions.lock().await.entry(id).or_default().clone();
         let mut slot = slot.lock().await;
-        if let Some(mailbox) = slot.as_ref()
-            && !mailbox.is_closed()
+        if let Some(route) = slot.as_ref()
+            && !route.mailbox().is_closed()
         {
-            return Ok(mailbox.clone());
+            // A proxy is only as good as its owner: one that let the
+            // session go (its sockets were just closed, and their clients
+            // are back) must not be forwarded to again.
+            let current = match (route, &self.cluster) {
+                (Route::Proxy { owner, stop, .. }, Some(cluster)) => {
+                    let current = lease::owner(cluster.redis(), id).await? == Some(*owner);
+                    if !current {
+                        stop.notify_one();
+                    }
+                    current
+                }
+                _ => true,
+            };
+            if current {
+                return Ok(route.mailbox().clone());
+            }
         }
-        let actor = session::SessionActor::recover(
+        let lease = match &self.cluster {
+            None => None,
+            Some(cluster) => match cluster.claim(id).await? {
+                lease::Claim::Ours(lease) => Some(lease),
+                lease::Claim::Theirs(owner) => {
+                    let (mailbox, inbox) = mpsc::channel(MAILBOX);
+                    let stop = Arc::new(tokio::sync::Notify::new());
+                    tokio::spawn(cluster.clone().proxy(id, owner, inbox, stop.clone()));
+                    *slot = Some(Route::Proxy {
+                        mailbox: mailbox.clone(),
+                        owner,
+                        stop,
+                    });
+                    return Ok(mailbox);
+                }
+            },
+        };
+        let recovered = session::SessionActor::recover(
             self.db.clone(),
             id,
             self.timings,
             self.metrics.clone(),
             mirror::Mirror::start(self.redis.clone(), id),
         )
-        .await?;
+        .await;
+        let actor = match recovered {
+            Ok(actor) => actor.with_lease(lease),
+            Err(error) => {
+                if let Some(lease) = lease {
+                    lease.release().await;
+                }
+                return Err(error);
+            }
+        };
         let (mailbox, inbox) = mpsc::channel(MAILBOX);
         tokio::spawn(actor.run(inbox));
-        *slot = Some(mailbox.clone());
+        self.owned
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, mailbox.clone());
+        *slot = Some(Route::Owner(mailbox.clone()));
         Ok(mailbox)
     }
 
-    /// How many session actors run here.
+    /// The mailbox of the session's actor if it runs here. Never waits for
+    /// a session being started (that may take a while, and the cluster's
+    /// messages for every session pass here): not running yet counts as
+    /// not running, and the asking node's client retries.
+    fn owned(&self, id: SessionId) -> Option<mpsc::Sender<Command>> {
+        let owned = self.owned.read().unwrap_or_else(PoisonError::into_inner);
+        owned
+            .get(&id)
+            .filter(|mailbox| !mailbox.is_closed())
+            .cloned()
+    }
+
+    /// How many session actors run here (the sessions this node owns).
     pub async fn running(&self) -> usize {
         let slots: Vec<Slot> = self.sessions.lock().await.values().cloned().collect();
         let mut running = 0;
         for slot in slots {
-            if slot
-                .lock()
-                .await
-                .as_ref()
-                .is_some_and(|mailbox| !mailbox.is_closed())
+            if let Some(Route::Owner(mailbox)) = slot.lock().await.as_ref()
+                && !mailbox.is_closed()
             {
                 running += 1;
             }

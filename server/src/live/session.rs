@@ -12,6 +12,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use bytes::Bytes;
+use rand::Rng;
 use shared::{
     Error as Refusal,
     action::Action,
@@ -38,7 +39,7 @@ use crate::{
     metrics::Metrics,
 };
 
-use super::{load, mirror::Mirror};
+use super::{lease::Lease, load, mirror::Mirror};
 
 /// Identifies one socket.
 pub type ConnId = Uuid;
@@ -155,6 +156,8 @@ pub struct SessionActor {
     encounter: Option<shared::id::EncounterId>,
     /// The version last written as the hot copy, and when.
     hot_copy: (Version, std::time::Instant),
+    /// The Redis engine's lease on the session (none in-process).
+    lease: Option<Lease>,
 }
 
 /// A commit applied to the state, waiting for its batch to be written.
@@ -254,7 +257,14 @@ impl SessionActor {
             prefetched: HashMap::new(),
             encounter: info.encounter,
             hot_copy: (u64::MAX, std::time::Instant::now()),
+            lease: None,
         })
+    }
+
+    /// The same actor, holding the session under `lease` (Redis engine):
+    /// it stops when the lease is lost and lets go when it stops.
+    pub fn with_lease(self, lease: Option<Lease>) -> Self {
+        Self { lease, ..self }
     }
 
     /// Processes commands until every sender is gone or the session is
@@ -262,15 +272,40 @@ impl SessionActor {
     pub async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
         self.metrics.sessions.inc();
         self.metrics.pending.inc_by(self.waiting.len() as i64);
-        self.serve(&mut inbox).await;
+        let lost = self.lease.as_mut().and_then(Lease::lost);
+        self.serve(&mut inbox, lost).await;
+        // Senders now fail at once and ask the hub again, which waits for
+        // the lease below to be let go before starting the session anew.
+        inbox.close();
+        self.conns.clear();
         self.metrics.sessions.dec();
         self.metrics.pending.dec_by(self.waiting.len() as i64);
+        if let Some(lease) = self.lease.take() {
+            lease.release().await;
+        }
     }
 
-    async fn serve(&mut self, inbox: &mut mpsc::Receiver<Command>) {
+    async fn serve(
+        &mut self,
+        inbox: &mut mpsc::Receiver<Command>,
+        lost: Option<oneshot::Receiver<()>>,
+    ) {
         let mut sweep = tokio::time::interval(EXPIRY_SWEEP);
+        let lost = async move {
+            match lost {
+                Some(lost) => {
+                    let _ = lost.await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(lost);
         loop {
             let command = tokio::select! {
+                () = &mut lost => {
+                    tracing::warn!(session = %self.id, "lost the session's lease; stopping here");
+                    return;
+                }
                 command = inbox.recv() => command,
                 _ = sweep.tick() => {
                     if let Err(error) = self.expire().await {
@@ -620,6 +655,12 @@ impl SessionActor {
             self.send(conn, &message);
             return Ok(());
         }
+        let mut request = request;
+        // The server's dice, whatever the client sent; rolled once, when
+        // the request first arrives, so a GM decides on what was rolled.
+        request
+            .action
+            .settle(|sides| rand::rng().random_range(1..=sides.max(1)));
         let store = self.authority.store();
         let checked = shared::rules::authorize(&who, &request.action, store)
             .and_then(|()| request.action.changes(store, who.user));
@@ -973,6 +1014,7 @@ fn kind_name(action: &Action) -> &'static str {
         Action::StartCombat { .. } => "start_combat",
         Action::NextTurn { .. } => "next_turn",
         Action::Chat { .. } => "chat",
+        Action::Roll { .. } => "roll",
         Action::Edit { .. } => "edit",
     }
 }

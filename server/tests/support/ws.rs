@@ -170,6 +170,39 @@ impl Client {
     }
 }
 
+/// Reads until the server closes the socket (within 10 s).
+pub async fn closed(client: &mut Client) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), client.ws.next())
+            .await
+            .expect("the socket closes within 10 s")
+        {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// Reconnects to `addr` resuming from `from`; returns the client and the
+/// welcome's version (what follows is the catch-up).
+pub async fn resume(
+    addr: std::net::SocketAddr,
+    session: SessionId,
+    cookie: &str,
+    from: Version,
+) -> (Client, Version) {
+    let mut client = open(addr, session, cookie).await.unwrap();
+    client
+        .send(&ClientMessage::Hello {
+            resume_from: Some(from),
+        })
+        .await;
+    match client.next().await {
+        ServerMessage::Welcome { version, .. } => (client, version),
+        other => panic!("expected a welcome, got {other:?}"),
+    }
+}
+
 pub fn request(id: ActionId, action: Action) -> ActionRequest {
     ActionRequest {
         id,

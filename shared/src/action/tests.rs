@@ -273,6 +273,50 @@ fn chat_is_logged_with_its_author() {
 }
 
 #[test]
+fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
+    let mut store = table();
+    let mut roll = Action::Roll {
+        encounter: eid(1),
+        dice: "2d6 + 3".into(),
+        roll: None,
+    };
+    assert!(
+        apply(&mut store, &roll).is_err(),
+        "not rolled yet: nothing to log"
+    );
+    roll.settle(|sides| sides);
+    apply(&mut store, &roll).unwrap();
+    let entry = store.encounter(eid(1)).unwrap().log.last().unwrap().clone();
+    assert_eq!(
+        (entry.by, entry.kind, entry.text.as_str()),
+        (Some(player()), LogKind::Roll, "2d6 + 3: 6, 6 → 15")
+    );
+
+    // A client that sends its own roll has it replaced by settle; one that
+    // does not add up is refused.
+    let Action::Roll {
+        roll: Some(rolled), ..
+    } = &mut roll
+    else {
+        unreachable!()
+    };
+    rolled.total = 99;
+    assert!(apply(&mut store, &roll).is_err());
+    roll.settle(|_| 1);
+    assert!(matches!(
+        &roll,
+        Action::Roll { roll: Some(r), .. } if r.total == 5
+    ));
+    let mut nonsense = Action::Roll {
+        encounter: eid(1),
+        dice: "2d".into(),
+        roll: None,
+    };
+    nonsense.settle(|sides| sides);
+    assert!(apply(&mut store, &nonsense).is_err());
+}
+
+#[test]
 fn actions_serialize_with_a_kind_tag() {
     let action = Action::MoveToken {
         token: tid(1),
