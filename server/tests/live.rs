@@ -1323,6 +1323,17 @@ async fn two_nodes_serve_one_session(db: PgPool) {
     let fresh = http_get_as(b, &path(0), &alice.1).await;
     assert!(fresh.contains("\"snapshot\""), "{fresh}");
     assert!(!fresh.contains(&hidden), "{fresh}");
+
+    // Leaving through the other node reaches the owner: the GM sees it.
+    drop(player);
+    gm.until(|m| match m {
+        ServerMessage::Presence {
+            user,
+            connected: false,
+        } if *user == alice.0.id => Some(()),
+        _ => None,
+    })
+    .await;
 }
 
 /// The owner loses the session (its lease is gone, as when Redis is

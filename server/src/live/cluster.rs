@@ -83,7 +83,12 @@ enum Envelope {
         since: Option<Version>,
     },
     /// To a socket's node: frames for the socket, in order.
-    Frames { conn: ConnId, frames: Vec<Bytes> },
+    Frames {
+        session: SessionId,
+        from: Uuid,
+        conn: ConnId,
+        frames: Vec<Bytes>,
+    },
     /// To a socket's node: the owner dropped the socket; close it.
     Kick { conn: ConnId },
     /// To an HTTP request's node: the answer (`None`: not the owner).
@@ -122,6 +127,8 @@ struct Inner {
     remote: Mutex<HashMap<ConnId, RemoteSocket>>,
     /// HTTP sync requests waiting for another node's answer.
     replies: Mutex<HashMap<Uuid, oneshot::Sender<Vec<Bytes>>>>,
+    /// What other nodes sent for sessions this node is starting, in order.
+    held: Mutex<HashMap<SessionId, Vec<Envelope>>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -151,6 +158,7 @@ impl Cluster {
                 lease_ttl,
                 remote: Mutex::default(),
                 replies: Mutex::default(),
+                held: Mutex::default(),
             }),
         }
     }
@@ -253,6 +261,99 @@ impl Cluster {
 
     async fn dispatch(&self, hub: &Hub, envelope: Envelope) {
         match envelope {
+            Envelope::Frames {
+                session,
+                from,
+                conn,
+                frames,
+            } => {
+                let known = {
+                    let mut remote = locked(&self.inner.remote);
+                    match remote.get(&conn) {
+                        Some(socket) => {
+                            // A socket that cannot keep up is closed, as on
+                            // the owner (its proxy then says it left).
+                            if frames
+                                .into_iter()
+                                .any(|frame| socket.out.try_send(frame).is_err())
+                            {
+                                remote.remove(&conn);
+                            }
+                            true
+                        }
+                        None => false,
+                    }
+                };
+                // Closed here while its leave was lost (its proxy had just
+                // stopped): the owner would send to it forever.
+                if !known {
+                    let leave = Envelope::Leave { session, conn };
+                    if let Err(error) = self.publish(from, &leave).await {
+                        tracing::warn!(%error, "cannot tell the owner a socket left");
+                    }
+                }
+            }
+            Envelope::Kick { conn } => {
+                locked(&self.inner.remote).remove(&conn);
+            }
+            Envelope::Reply { reply, frames } => {
+                let waiting = locked(&self.inner.replies).remove(&reply);
+                if let (Some(waiting), Some(frames)) = (waiting, frames) {
+                    let _ = waiting.send(frames);
+                }
+            }
+            Envelope::Join { session, .. }
+            | Envelope::Message { session, .. }
+            | Envelope::Leave { session, .. }
+            | Envelope::StateSince { session, .. } => {
+                self.to_owner(hub, session, envelope).await;
+            }
+        }
+    }
+
+    /// Hands what another node forwarded to the session's actor here. A
+    /// session this node is still starting (it took the lease, and the
+    /// other node's client arrived while the log is read) gets it once
+    /// started, in the order it came: a waiting task delivers everything
+    /// held for the session, and anything arriving meanwhile joins it.
+    async fn to_owner(&self, hub: &Hub, session: SessionId, envelope: Envelope) {
+        {
+            let mut held = locked(&self.inner.held);
+            if let Some(queue) = held.get_mut(&session) {
+                queue.push(envelope);
+                return;
+            }
+            if hub.owned(session).is_none() && hub.starting(session) {
+                held.insert(session, vec![envelope]);
+                let (cluster, hub) = (self.clone(), hub.clone());
+                tokio::spawn(async move {
+                    let actor = hub.started(session).await;
+                    loop {
+                        let batch = {
+                            let mut held = locked(&cluster.inner.held);
+                            match held.get_mut(&session) {
+                                Some(queue) if !queue.is_empty() => std::mem::take(queue),
+                                _ => {
+                                    held.remove(&session);
+                                    break;
+                                }
+                            }
+                        };
+                        for envelope in batch {
+                            cluster.deliver(actor.as_ref(), envelope).await;
+                        }
+                    }
+                });
+                return;
+            }
+        }
+        self.deliver(hub.owned(session).as_ref(), envelope).await;
+    }
+
+    /// Delivers to the session's actor, or, with none here, tells the
+    /// sender that this node does not serve the session.
+    async fn deliver(&self, actor: Option<&mpsc::Sender<Command>>, envelope: Envelope) {
+        match envelope {
             Envelope::Join {
                 session,
                 from,
@@ -260,10 +361,6 @@ impl Cluster {
                 who,
                 resume_from,
             } => {
-                let Some(actor) = hub.owned(session) else {
-                    self.kick(from, conn).await;
-                    return;
-                };
                 let (out, frames) = mpsc::channel(FORWARD_QUEUE);
                 let join = Command::Join {
                     conn,
@@ -272,46 +369,45 @@ impl Cluster {
                     out,
                     kick: None,
                 };
-                let weak = actor.downgrade();
-                if actor.send(join).await.is_ok() {
-                    tokio::spawn(self.clone().forward(from, conn, frames, weak));
-                } else {
-                    self.kick(from, conn).await;
+                match actor {
+                    Some(actor) if actor.send(join).await.is_ok() => {
+                        let weak = actor.downgrade();
+                        tokio::spawn(self.clone().forward(session, from, conn, frames, weak));
+                    }
+                    _ => self.kick(from, conn).await,
                 }
             }
             Envelope::Message {
-                session,
                 from,
                 conn,
                 message,
+                ..
             } => {
-                let delivered = match hub.owned(session) {
-                    Some(actor) => actor
-                        .send(Command::Message {
-                            conn,
-                            message: *message,
-                        })
-                        .await
-                        .is_ok(),
+                let message = Command::Message {
+                    conn,
+                    message: *message,
+                };
+                let delivered = match actor {
+                    Some(actor) => actor.send(message).await.is_ok(),
                     None => false,
                 };
                 if !delivered {
                     self.kick(from, conn).await;
                 }
             }
-            Envelope::Leave { session, conn } => {
-                if let Some(actor) = hub.owned(session) {
+            Envelope::Leave { conn, .. } => {
+                if let Some(actor) = actor {
                     let _ = actor.send(Command::Leave { conn }).await;
                 }
             }
             Envelope::StateSince {
-                session,
                 from,
                 reply,
                 who,
                 since,
+                ..
             } => {
-                let actor = hub.owned(session);
+                let actor = actor.cloned();
                 let cluster = self.clone();
                 // Answered on its own task: the actor may be busy writing.
                 tokio::spawn(async move {
@@ -333,28 +429,7 @@ impl Cluster {
                     }
                 });
             }
-            Envelope::Frames { conn, frames } => {
-                let mut remote = locked(&self.inner.remote);
-                let Some(socket) = remote.get(&conn) else {
-                    return;
-                };
-                // A socket that cannot keep up is closed, as on the owner.
-                if frames
-                    .into_iter()
-                    .any(|frame| socket.out.try_send(frame).is_err())
-                {
-                    remote.remove(&conn);
-                }
-            }
-            Envelope::Kick { conn } => {
-                locked(&self.inner.remote).remove(&conn);
-            }
-            Envelope::Reply { reply, frames } => {
-                let waiting = locked(&self.inner.replies).remove(&reply);
-                if let (Some(waiting), Some(frames)) = (waiting, frames) {
-                    let _ = waiting.send(frames);
-                }
-            }
+            Envelope::Frames { .. } | Envelope::Kick { .. } | Envelope::Reply { .. } => {}
         }
     }
 
@@ -368,6 +443,7 @@ impl Cluster {
     /// there, batching what queued meanwhile.
     async fn forward(
         self,
+        session: SessionId,
         node: Uuid,
         conn: ConnId,
         mut frames: mpsc::Receiver<Bytes>,
@@ -385,6 +461,8 @@ impl Cluster {
                 .publish(
                     node,
                     &Envelope::Frames {
+                        session,
+                        from: self.inner.node,
                         conn,
                         frames: batch,
                     },
@@ -409,9 +487,12 @@ impl Cluster {
     }
 
     /// On a node that does not own `session`: serves its sockets and HTTP
-    /// requests by forwarding to `owner`, until the owner is gone or there
-    /// is nothing left to serve. Sockets still open then are closed and
-    /// resume wherever the session is owned next.
+    /// requests by forwarding to `owner`, until the owner lets the session
+    /// go (it stopped, idle, or died) or the hub stops it. Sockets still
+    /// open then are closed and resume wherever the session is owned next.
+    /// It does not stop when its last socket leaves: a socket may be
+    /// joining through it at that moment, and the owner stops (and lets
+    /// go) by itself once nobody is connected anywhere.
     pub(super) async fn proxy(
         self,
         session: SessionId,
@@ -436,9 +517,6 @@ impl Cluster {
                             break;
                         }
                         Err(error) => tracing::warn!(%session, %error, "cannot check the session's owner"),
-                    }
-                    if conns.is_empty() {
-                        break;
                     }
                     continue;
                 }

@@ -1,6 +1,6 @@
 //! The session record in Redis: `session:{id}` (the braces make the id a
 //! Redis Cluster hash tag), a hash of the session's campaign, encounter,
-//! version and epoch, and one `participant:{user}` field per member who
+//! version (at most a second behind) and epoch, and one `participant:{user}` field per member who
 //! joined, with role, connection status and last seen time. It expires 24
 //! hours after the last activity.
 //!
@@ -25,6 +25,9 @@ use tokio::sync::mpsc;
 
 /// How long a session record lives after its last update.
 pub const SESSION_TTL_SECONDS: i64 = 24 * 3600;
+
+/// How often, at most, a changing version is written to the record.
+const VERSION_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Updates waiting for the writer before new ones are dropped (the record
 /// is a hot copy; the next update rewrites what matters).
@@ -146,7 +149,30 @@ async fn write(
     mut pending: mpsc::Receiver<Update>,
 ) {
     let key = session_key(session);
-    while let Some(update) = pending.recv().await {
+    // The version changes with every commit; writing it each time would
+    // cost a Redis round trip per commit for a field nobody reads that
+    // often. The latest one is written at most once a second.
+    let mut unwritten: Option<Version> = None;
+    let mut tick = tokio::time::interval(VERSION_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let update = tokio::select! {
+            update = pending.recv() => match update {
+                Some(Update::Version(version)) => {
+                    unwritten = Some(version);
+                    continue;
+                }
+                Some(update) => update,
+                None => match unwritten.take() {
+                    Some(version) => Update::Version(version),
+                    None => break,
+                },
+            },
+            _ = tick.tick(), if unwritten.is_some() => match unwritten.take() {
+                Some(version) => Update::Version(version),
+                None => continue,
+            },
+        };
         let now = OffsetDateTime::now_utc()
             .format(&Rfc3339)
             .unwrap_or_default();

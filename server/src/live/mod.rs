@@ -208,6 +208,30 @@ impl Hub {
             .cloned()
     }
 
+    /// Whether this hub is busy with the session's slot, which it is from
+    /// claiming the session until its actor runs.
+    fn starting(&self, id: SessionId) -> bool {
+        self.sessions
+            .try_lock()
+            .map(|sessions| {
+                sessions
+                    .get(&id)
+                    .is_some_and(|slot| slot.try_lock().is_err())
+            })
+            // Busy with another session's slot: ask again via the slow path.
+            .unwrap_or(true)
+    }
+
+    /// Waits until nobody is starting the session here; then its actor's
+    /// mailbox, if it runs here.
+    async fn started(&self, id: SessionId) -> Option<mpsc::Sender<Command>> {
+        let slot = self.sessions.lock().await.get(&id).cloned();
+        if let Some(slot) = slot {
+            drop(slot.lock().await);
+        }
+        self.owned(id)
+    }
+
     /// How many session actors run here (the sessions this node owns).
     pub async fn running(&self) -> usize {
         let slots: Vec<Slot> = self.sessions.lock().await.values().cloned().collect();
