@@ -8,6 +8,8 @@
 # One node runs the in-process engine (without Redis unless KEEP_REDIS=1);
 # two or more run the Redis engine, the load generator connecting each
 # session's GM to the first node and its players to each node in turn.
+# SESSIONS (default 100) and PLAYERS per session (default 5) shape the load;
+# BIN names a folder with other builds of `server` and `loadgen` to compare.
 source "$(dirname "$0")/lib.sh"
 
 NODES=${1:?nodes}
@@ -16,9 +18,11 @@ SECONDS_TO_RUN=${3:?seconds}
 shift 3
 
 prepare
-log "building the server and the load generator (release)"
-cargo build --release --locked -p server --bins
-BIN="$CARGO_TARGET_DIR/release"
+if [ -z "${BIN:-}" ]; then
+  log "building the server and the load generator (release)"
+  cargo build --release --locked -p server --bins
+  BIN="$CARGO_TARGET_DIR/release"
+fi
 
 recreate_database tabletop_load
 LOAD_URL="${DATABASE_URL%/*}/tabletop_load"
@@ -48,5 +52,5 @@ done
 
 log "load: $RATE actions/s for $SECONDS_TO_RUN s"
 RUST_LOG=warn DATABASE_URL=$LOAD_URL "$BIN/loadgen" \
-  --url "$(IFS=,; echo "${URLS[*]}")" --sessions 100 --players 5 \
+  --url "$(IFS=,; echo "${URLS[*]}")" --sessions "${SESSIONS:-100}" --players "${PLAYERS:-5}" \
   --rate "$RATE" --seconds "$SECONDS_TO_RUN" "$@"

@@ -8,6 +8,8 @@
 //! the last guard against two commits with one version and the idempotency
 //! record.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use shared::{
     id::{ActionId, CampaignId, EncounterId, SessionId, UserId},
@@ -225,54 +227,113 @@ pub async fn commit(
     epoch: i64,
     commits: &[NewCommit],
 ) -> Result<Vec<u64>> {
-    if commits.is_empty() {
-        return Ok(Vec::new());
+    let batch = SessionBatch {
+        session,
+        epoch,
+        commits,
+    };
+    commit_many(db, &[batch])
+        .await?
+        .pop()
+        .unwrap_or_else(|| Err(Error::Internal("a batch without an outcome".into())))
+}
+
+/// One session's batch for [`commit_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct SessionBatch<'a> {
+    /// The session.
+    pub session: SessionId,
+    /// The fencing epoch its writer holds.
+    pub epoch: i64,
+    /// Its changes, in order.
+    pub commits: &'a [NewCommit],
+}
+
+/// [`commit`] for the batches of several sessions in one statement (so in
+/// one transaction and one fsync): what a node's sessions have waiting
+/// together is written together. Returns, per batch and in order, its
+/// versions or [`Error::Fenced`]; a fenced session writes nothing and does
+/// not stop the others. Any other failure (an action id committed before)
+/// fails the whole statement: the caller retries the batches one by one
+/// to find out whose it was. Each session appears at most once.
+pub async fn commit_many(
+    db: &PgPool,
+    batches: &[SessionBatch<'_>],
+) -> Result<Vec<Result<Vec<u64>>>> {
+    let rows = batches
+        .iter()
+        .flat_map(|b| b.commits.iter().map(move |c| (b, c)));
+    let mut sessions = Vec::new();
+    let mut epochs = Vec::new();
+    let mut actions = Vec::new();
+    let mut types = Vec::new();
+    let mut initiated = Vec::new();
+    let mut decided = Vec::new();
+    let mut auto = Vec::new();
+    let mut data = Vec::new();
+    let mut changes = Vec::new();
+    let mut encounters = Vec::new();
+    let mut outcomes = Vec::new();
+    for (batch, commit) in rows {
+        sessions.push(batch.session.0);
+        epochs.push(batch.epoch);
+        actions.push(commit.action.0);
+        types.push(commit.event_type.clone());
+        initiated.push(commit.initiated_by.map(|u| u.0));
+        decided.push(commit.decided_by.map(|u| u.0));
+        auto.push(commit.auto_approved);
+        data.push(commit.event_data.clone());
+        changes.push(commit.state_changes.clone());
+        encounters.push(commit.encounter.map(|e| e.0));
+        outcomes.push(commit.outcome.clone());
     }
-    let count = i64::try_from(commits.len())
-        .map_err(|_| Error::Internal("a batch larger than i64".into()))?;
-    let column = |f: fn(&NewCommit) -> Option<Uuid>| commits.iter().map(f).collect::<Vec<_>>();
-    let actions: Vec<Uuid> = commits.iter().map(|c| c.action.0).collect();
-    let initiated = column(|c| c.initiated_by.map(|u| u.0));
-    let decided = column(|c| c.decided_by.map(|u| u.0));
-    let encounters = column(|c| c.encounter.map(|e| e.0));
-    let auto: Vec<bool> = commits.iter().map(|c| c.auto_approved).collect();
-    let types: Vec<String> = commits.iter().map(|c| c.event_type.clone()).collect();
-    let data: Vec<Value> = commits.iter().map(|c| c.event_data.clone()).collect();
-    let changes: Vec<Value> = commits.iter().map(|c| c.state_changes.clone()).collect();
-    let outcomes: Vec<Value> = commits.iter().map(|c| c.outcome.clone()).collect();
-    // One statement, so one round trip and one implicit transaction: bump
-    // the version under the epoch, record the outcomes, approve what was
-    // queued, append the applied rows. Fenced: the update matches nothing,
-    // so nothing else is written and no row comes back.
-    let last = sqlx::query_scalar!(
-        r#"with bumped as (
-               update play_sessions set version = version + $3 where id = $1 and epoch = $2 returning version
+    if actions.is_empty() {
+        return Ok(batches.iter().map(|_| Ok(Vec::new())).collect());
+    }
+    // One statement, so one round trip and one implicit transaction: each
+    // session's version moves by its row count under its epoch, its rows
+    // take the versions after the old one in input order, outcomes are
+    // recorded, what was queued is marked approved, the applied rows are
+    // appended. A fenced session's update matches nothing, so its rows
+    // join nothing and are not written.
+    let bumped = sqlx::query!(
+        r#"with input as (
+               select u.s, u.ep, u.a, u.t, u.i, u.d, u.au, u.ed, u.sc, u.e, u.o, u.n
+                 from unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bool[],
+                             $8::jsonb[], $9::jsonb[], $10::uuid[], $11::jsonb[])
+                      with ordinality as u (s, ep, a, t, i, d, au, ed, sc, e, o, n)
+           ),
+           counts as (
+               select s, ep, count(*) as c from input group by s, ep
+           ),
+           bumped as (
+               update play_sessions p set version = p.version + counts.c
+                 from counts
+                where p.id = counts.s and p.epoch = counts.ep
+               returning p.id, p.version, counts.c
            ),
            x as (
-               select u.a, u.t, u.i, u.d, u.au, u.ed, u.sc, u.e, u.o,
-                      (select version from bumped) - $3 + u.n as v
-                 from unnest($4::uuid[], $5::text[], $6::uuid[], $7::uuid[], $8::bool[], $9::jsonb[], $10::jsonb[],
-                             $11::uuid[], $12::jsonb[]) with ordinality as u (a, t, i, d, au, ed, sc, e, o, n)
-                where exists (select 1 from bumped)
+               select input.*,
+                      bumped.version - bumped.c + row_number() over (partition by input.s order by input.n) as v
+                 from input join bumped on bumped.id = input.s
            ),
            recorded as (
                insert into session_actions (session_id, action_id, version, outcome)
-               select $1, x.a, x.v, x.o from x
+               select x.s, x.a, x.v, x.o from x
            ),
            approved as (
                update event_log set status = 'approved', decided_by = x.d, auto_approved = x.au, decided_at = now()
                  from x
-                where event_log.session_id = $1 and event_log.action_id = x.a and event_log.status = 'pending'
+                where event_log.session_id = x.s and event_log.action_id = x.a and event_log.status = 'pending'
            ),
            applied as (
                insert into event_log (session_id, action_id, version, event_type, status, initiated_by, decided_by,
                                       auto_approved, event_data, state_changes, encounter_id, decided_at, applied_at)
-               select $1, x.a, x.v, x.t, 'applied', x.i, x.d, x.au, x.ed, x.sc, x.e, now(), now() from x
+               select x.s, x.a, x.v, x.t, 'applied', x.i, x.d, x.au, x.ed, x.sc, x.e, now(), now() from x
            )
-           select version as "version!" from bumped"#,
-        session.0,
-        epoch,
-        count,
+           select id as "session!", version as "version!" from bumped"#,
+        &sessions,
+        &epochs,
         &actions,
         &types,
         &initiated as &[Option<Uuid>],
@@ -283,12 +344,28 @@ pub async fn commit(
         &encounters as &[Option<Uuid>],
         &outcomes,
     )
-    .fetch_optional(db)
+    .fetch_all(db)
     .await
-    .map_err(already_processed)?
-    .ok_or(Error::Fenced { session })?;
-    let versions: Vec<i64> = (last - count + 1..=last).collect();
-    versions.into_iter().map(version_from_db).collect()
+    .map_err(already_processed)?;
+    let last: HashMap<Uuid, i64> = bumped
+        .into_iter()
+        .map(|row| (row.session, row.version))
+        .collect();
+    batches
+        .iter()
+        .map(|batch| {
+            if batch.commits.is_empty() {
+                return Ok(Vec::new());
+            }
+            let count = i64::try_from(batch.commits.len())
+                .map_err(|_| Error::Internal("a batch larger than i64".into()))?;
+            let last = *last.get(&batch.session.0).ok_or(Error::Fenced {
+                session: batch.session,
+            })?;
+            (last - count + 1..=last).map(version_from_db).collect()
+        })
+        .map(Ok)
+        .collect()
 }
 
 /// A second outcome for one action id: the action was processed before.
@@ -337,7 +414,7 @@ pub async fn outcomes(
     db: &PgPool,
     session: SessionId,
     actions: &[ActionId],
-) -> Result<std::collections::HashMap<ActionId, Value>> {
+) -> Result<HashMap<ActionId, Value>> {
     let ids: Vec<Uuid> = actions.iter().map(|a| a.0).collect();
     Ok(sqlx::query!(
         "select action_id, outcome from session_actions where session_id = $1 and action_id = any($2)",

@@ -251,3 +251,125 @@ async fn the_latest_snapshot_is_found(db: PgPool) {
         Some((200, json!({"v": 200})))
     );
 }
+
+/// Another session of the same campaign.
+async fn sibling(db: &PgPool, of: SessionId, gm: &shared::account::User) -> SessionId {
+    let campaign: Uuid = sqlx::query_scalar("select campaign_id from play_sessions where id = $1")
+        .bind(of.0)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    event_log::start_session(
+        db,
+        shared::id::CampaignId(campaign),
+        None,
+        gm.id,
+        &ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn several_sessions_commit_in_one_statement_and_fencing_stays_per_session(db: PgPool) {
+    use event_log::SessionBatch;
+    let (a, gm) = session(&db).await;
+    let b = sibling(&db, a, &gm).await;
+    let c = sibling(&db, a, &gm).await;
+    let (epoch_a, epoch_b) = (
+        event_log::take_ownership(&db, a).await.unwrap(),
+        event_log::take_ownership(&db, b).await.unwrap(),
+    );
+    let stale_c = event_log::take_ownership(&db, c).await.unwrap();
+    event_log::commit(&db, a, epoch_a, &[change(1)])
+        .await
+        .unwrap();
+    event_log::take_ownership(&db, c).await.unwrap();
+
+    let (for_a, for_b, for_c) = ([change(2), change(3)], [change(1)], [change(1)]);
+    let outcomes = event_log::commit_many(
+        &db,
+        &[
+            SessionBatch {
+                session: a,
+                epoch: epoch_a,
+                commits: &for_a,
+            },
+            SessionBatch {
+                session: b,
+                epoch: epoch_b,
+                commits: &for_b,
+            },
+            SessionBatch {
+                session: c,
+                epoch: stale_c,
+                commits: &for_c,
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap(), &[2, 3]);
+    assert_eq!(outcomes[1].as_ref().unwrap(), &[1]);
+    assert!(matches!(outcomes[2], Err(server::Error::Fenced { .. })));
+    let replayed: Vec<u64> = event_log::replay(&db, a, 0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|(v, _)| *v)
+        .collect();
+    assert_eq!(replayed, [1, 2, 3]);
+    assert_eq!(event_log::position(&db, b).await.unwrap().0, 1);
+    assert_eq!(event_log::position(&db, c).await.unwrap().0, 0);
+    assert!(event_log::replay(&db, c, 0).await.unwrap().is_empty());
+}
+
+/// The node's writer: many sessions at once, one of them resending an
+/// action id. Whether their batches share a statement or not, each gets
+/// its own outcome, and the resend spoils nobody else's.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_shared_writer_gives_each_session_its_own_outcome(db: PgPool) {
+    let (first, gm) = session(&db).await;
+    let mut sessions = vec![first];
+    for _ in 0..39 {
+        sessions.push(sibling(&db, first, &gm).await);
+    }
+    let mut epochs = Vec::new();
+    for session in &sessions {
+        epochs.push(event_log::take_ownership(&db, *session).await.unwrap());
+    }
+    let resent = change(1);
+    event_log::commit(&db, sessions[7], epochs[7], std::slice::from_ref(&resent))
+        .await
+        .unwrap();
+    let writer = server::live::committer::Committer::start(db.clone());
+    let mut writes = tokio::task::JoinSet::new();
+    for (n, (session, epoch)) in sessions.iter().copied().zip(epochs).enumerate() {
+        let writer = writer.clone();
+        let batch = if n == 7 {
+            vec![change(2), resent.clone()]
+        } else {
+            vec![change(1), change(2)]
+        };
+        writes.spawn(async move { (n, writer.commit(session, epoch, batch).await) });
+    }
+    while let Some(joined) = writes.join_next().await {
+        let (n, outcome) = joined.unwrap();
+        if n == 7 {
+            assert!(
+                matches!(outcome, Err(server::Error::Refused(_))),
+                "{outcome:?}"
+            );
+        } else {
+            assert_eq!(outcome.unwrap(), [1, 2], "session {n}");
+        }
+    }
+    assert_eq!(event_log::position(&db, sessions[7]).await.unwrap().0, 1);
+    for session in &sessions {
+        let expected = if *session == sessions[7] { 1 } else { 2 };
+        assert_eq!(
+            event_log::replay(&db, *session, 0).await.unwrap().len(),
+            expected
+        );
+    }
+}

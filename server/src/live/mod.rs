@@ -16,6 +16,7 @@
 //! difference: both get a mailbox that takes [`Command`]s.
 
 pub mod cluster;
+pub mod committer;
 pub mod lease;
 pub mod load;
 pub mod mirror;
@@ -55,6 +56,9 @@ pub struct Hub {
     /// The mailboxes of the actors started here, for the cluster's
     /// messages (which must not wait behind a session that is starting).
     owned: Arc<std::sync::RwLock<HashMap<SessionId, mpsc::Sender<Command>>>>,
+    /// The event-log writer the session actors share (started with the
+    /// first session, on the runtime that serves it).
+    committer: Arc<std::sync::OnceLock<committer::Committer>>,
 }
 
 /// How this node serves a session, once asked to.
@@ -97,6 +101,7 @@ impl Hub {
             sessions: Arc::default(),
             cluster: None,
             owned: Arc::default(),
+            committer: Arc::default(),
         }
     }
 
@@ -169,8 +174,13 @@ impl Hub {
                 }
             },
         };
+        let committer = self
+            .committer
+            .get_or_init(|| committer::Committer::start(self.db.clone()))
+            .clone();
         let recovered = session::SessionActor::recover(
             self.db.clone(),
+            committer,
             id,
             self.timings,
             self.metrics.clone(),

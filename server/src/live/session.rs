@@ -39,7 +39,7 @@ use crate::{
     metrics::Metrics,
 };
 
-use super::{lease::Lease, load, mirror::Mirror};
+use super::{committer::Committer, lease::Lease, load, mirror::Mirror};
 
 /// Identifies one socket.
 pub type ConnId = Uuid;
@@ -136,6 +136,8 @@ struct Waiting {
 pub struct SessionActor {
     id: SessionId,
     db: PgPool,
+    /// Writes commit batches, together with other sessions' batches.
+    committer: Committer,
     epoch: i64,
     authority: Authority,
     policy: ApprovalPolicy,
@@ -177,6 +179,7 @@ impl SessionActor {
     /// the requests still waiting for the GM.
     pub async fn recover(
         db: PgPool,
+        committer: Committer,
         id: SessionId,
         timings: Timings,
         metrics: Metrics,
@@ -242,6 +245,7 @@ impl SessionActor {
         Ok(Self {
             id,
             db,
+            committer,
             epoch,
             authority,
             policy: info.policy,
@@ -858,7 +862,7 @@ impl SessionActor {
         let batch = std::mem::take(&mut self.batch);
         let records: Vec<NewCommit> = batch.iter().map(|s| s.record.clone()).collect();
         let started = std::time::Instant::now();
-        let written = event_log::commit(&self.db, self.id, self.epoch, &records).await;
+        let written = self.committer.commit(self.id, self.epoch, records).await;
         self.metrics
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());

@@ -1,0 +1,133 @@
+//! Group commit across sessions: one writer per node for every session's
+//! batches.
+//!
+//! A session actor already writes everything waiting in its own mailbox
+//! together; but with many quiet sessions each batch holds one action, and
+//! a statement of one row costs about twenty times one row of a large
+//! statement (BENCHMARKS.md). So the actors hand their batches here, and
+//! whatever batches are waiting when a writer is free go out as one
+//! statement ([`event_log::commit_many`]). Nothing waits for a timer: a
+//! lone batch is written at once, and batches gather only while the
+//! writers are busy, which is exactly when gathering pays.
+
+use std::sync::Arc;
+
+use shared::id::SessionId;
+use sqlx::PgPool;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::{
+    Error, Result,
+    event_log::{self, NewCommit, SessionBatch},
+};
+
+/// Statements in flight at once.
+const WRITERS: usize = 4;
+
+/// The most sessions' batches in one statement.
+const MAX_SESSIONS: usize = 64;
+
+/// Batches waiting for a writer before actors wait to hand theirs over.
+const QUEUE: usize = 4096;
+
+/// One session's batch and where its outcome goes.
+struct Job {
+    session: SessionId,
+    epoch: i64,
+    commits: Vec<NewCommit>,
+    reply: oneshot::Sender<Result<Vec<u64>>>,
+}
+
+/// The handle the session actors share. Cloning is cheap.
+#[derive(Debug, Clone)]
+pub struct Committer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Committer {
+    /// Starts the writers (on the current tokio runtime).
+    pub fn start(db: PgPool) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(gather(db, queue));
+        Self { jobs }
+    }
+
+    /// [`event_log::commit`], written together with whatever other
+    /// sessions have waiting.
+    pub async fn commit(
+        &self,
+        session: SessionId,
+        epoch: i64,
+        commits: Vec<NewCommit>,
+    ) -> Result<Vec<u64>> {
+        let (reply, outcome) = oneshot::channel();
+        let job = Job {
+            session,
+            epoch,
+            commits,
+            reply,
+        };
+        let stopped = || Error::Internal("the event-log writer stopped".into());
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+async fn gather(db: PgPool, mut queue: mpsc::Receiver<Job>) {
+    let writers = Arc::new(Semaphore::new(WRITERS));
+    while let Some(first) = queue.recv().await {
+        // A writer first: while none is free, more batches arrive, and
+        // they all go into the next statement.
+        let Ok(writer) = writers.clone().acquire_owned().await else {
+            break;
+        };
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_SESSIONS {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let db = db.clone();
+        tokio::spawn(async move {
+            write(&db, jobs).await;
+            drop(writer);
+        });
+    }
+}
+
+async fn write(db: &PgPool, jobs: Vec<Job>) {
+    if let [job] = jobs.as_slice() {
+        let outcome = event_log::commit(db, job.session, job.epoch, &job.commits).await;
+        answer(jobs, vec![outcome]);
+        return;
+    }
+    let batches: Vec<SessionBatch<'_>> = jobs
+        .iter()
+        .map(|job| SessionBatch {
+            session: job.session,
+            epoch: job.epoch,
+            commits: &job.commits,
+        })
+        .collect();
+    match event_log::commit_many(db, &batches).await {
+        Ok(outcomes) => answer(jobs, outcomes),
+        Err(error) => {
+            // One batch spoiled the statement (an action id committed
+            // before); alone, each gets its own outcome.
+            tracing::debug!(%error, sessions = jobs.len(), "a shared write failed; writing each session alone");
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                outcomes.push(event_log::commit(db, job.session, job.epoch, &job.commits).await);
+            }
+            answer(jobs, outcomes);
+        }
+    }
+}
+
+fn answer(jobs: Vec<Job>, outcomes: Vec<Result<Vec<u64>>>) {
+    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+        // The actor may be gone (its session stopped); nothing to tell.
+        let _ = job.reply.send(outcome);
+    }
+}
