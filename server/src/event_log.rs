@@ -8,7 +8,7 @@
 //! the last guard against two commits with one version and the idempotency
 //! record.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use shared::{
@@ -409,22 +409,17 @@ pub async fn outcome(db: &PgPool, session: SessionId, action: ActionId) -> Resul
     .await?)
 }
 
-/// The recorded outcomes of several action ids at once.
-pub async fn outcomes(
-    db: &PgPool,
-    session: SessionId,
-    actions: &[ActionId],
-) -> Result<HashMap<ActionId, Value>> {
-    let ids: Vec<Uuid> = actions.iter().map(|a| a.0).collect();
-    Ok(sqlx::query!(
-        "select action_id, outcome from session_actions where session_id = $1 and action_id = any($2)",
+/// Every action id of the session with a recorded outcome: the session
+/// actor holds them so that only a repeated id costs a lookup.
+pub async fn action_ids(db: &PgPool, session: SessionId) -> Result<HashSet<ActionId>> {
+    Ok(sqlx::query_scalar!(
+        "select action_id from session_actions where session_id = $1",
         session.0,
-        &ids,
     )
     .fetch_all(db)
     .await?
     .into_iter()
-    .map(|row| (ActionId(row.action_id), row.outcome))
+    .map(ActionId)
     .collect())
 }
 

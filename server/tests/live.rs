@@ -410,6 +410,121 @@ async fn a_players_socket_never_carries_a_hidden_token(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn fog_of_war_keeps_what_it_covers_off_a_players_socket(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.1).await;
+    let (mut alice, mut alice_store) = join(&table, &table.players[0].1).await;
+    let (mut bruno, mut bruno_store) = join(&table, &table.players[1].1).await;
+    let bruno_token = table.players[1].3;
+    let alice_token = table.players[0].3;
+    let fog = |field: &str| {
+        shared::path::Path::parse(&format!("encounters/{}/fog/{field}", table.encounter)).unwrap()
+    };
+    // Fog over the map; alice's cell (2, 2) is lit, bruno's (4, 2) is not.
+    let dark = gm
+        .request(Action::Edit {
+            changes: vec![
+                shared::change::Change::set(fog("enabled"), json!(true)),
+                shared::change::Change::append(fog("revealed"), json!([[2, 2]])),
+            ],
+        })
+        .await;
+    assert!(matches!(
+        gm.status(dark).await,
+        Ok(RequestStatus::Applied { version: 1 })
+    ));
+    for (client, store) in [
+        (&mut gm, &mut gm_store),
+        (&mut alice, &mut alice_store),
+        (&mut bruno, &mut bruno_store),
+    ] {
+        client.follow(store, 0, 1).await;
+    }
+    assert!(
+        alice_store.token(bruno_token).is_none(),
+        "bruno is in the dark"
+    );
+    assert!(
+        bruno_store.token(bruno_token).is_some(),
+        "bruno knows where he is"
+    );
+    assert!(
+        bruno_store.token(alice_token).is_some(),
+        "alice stands in the light"
+    );
+
+    // Bruno walks in the dark: alice hears nothing of where to, not even
+    // the drag.
+    alice.raw.clear();
+    bruno
+        .send(&ClientMessage::DragPreview {
+            token: bruno_token,
+            position: Point {
+                x: 311.75,
+                y: 100.0,
+            },
+        })
+        .await;
+    let walk = bruno.request(move_to(bruno_token, 357.25)).await;
+    assert!(matches!(
+        bruno.status(walk).await,
+        Ok(RequestStatus::Applied { version: 2 })
+    ));
+    gm.until(|m| matches!(m, ServerMessage::DragPreview { .. }).then_some(()))
+        .await;
+    alice.follow(&mut alice_store, 1, 2).await;
+    assert!(
+        alice
+            .raw
+            .iter()
+            .all(|frame| !frame.contains("357.25") && !frame.contains("311.75")),
+        "no position from the dark: {:?}",
+        alice.raw
+    );
+    // A player naming it is told it does not exist.
+    let probe = alice
+        .request(Action::AddCondition {
+            token: bruno_token,
+            condition: "prone".into(),
+        })
+        .await;
+    assert!(
+        alice
+            .status(probe)
+            .await
+            .unwrap_err()
+            .starts_with("no token")
+    );
+    // A fresh snapshot of alice's has no trace of it.
+    let (_, fresh) = join(&table, &table.players[0].1).await;
+    assert!(fresh.token(bruno_token).is_none());
+    assert!(
+        fresh.actor(table.players[1].2).is_none(),
+        "nor of his sheet"
+    );
+
+    // The GM lights his cell: he arrives whole, where he is.
+    let light = gm
+        .request(Action::RevealFog {
+            encounter: table.encounter,
+            cells: vec![shared::geometry::Cell(7, 2)],
+        })
+        .await;
+    assert!(matches!(
+        gm.status(light).await,
+        Ok(RequestStatus::Applied { version: 3 })
+    ));
+    alice.follow(&mut alice_store, 2, 3).await;
+    assert_eq!(alice_store.token(bruno_token).unwrap().position.x, 357.25);
+    assert_eq!(
+        alice_store
+            .actor(table.players[1].2)
+            .map(|a| a.name.as_str()),
+        Some("bruno")
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn a_repeated_action_id_is_applied_once(db: PgPool) {
     let table = table(db.clone()).await;
     let (mut alice, _) = join(&table, &table.players[0].1).await;
@@ -427,6 +542,212 @@ async fn a_repeated_action_id_is_applied_once(db: PgPool) {
     elsewhere.send(&ask).await;
     assert_eq!(elsewhere.status(id).await, first);
     assert_eq!(applied_events(&db, table.session).await, 1);
+}
+
+/// Every request, decision and applied change is in the log, with who
+/// decided, when, and whether a rule did; replaying the log from the first
+/// snapshot gives exactly the state the session holds.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_log_is_an_audit_trail_that_replays_to_the_same_state(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.1).await;
+    let (mut alice, _) = join(&table, &table.players[0].1).await;
+    let (alice_user, alice_actor, alice_token) = (
+        table.players[0].0.id,
+        table.players[0].2,
+        table.players[0].3,
+    );
+    let gm_user = table.gm.0.id;
+    let decide = |action, verdict| ClientMessage::Decide(GmDecision { action, verdict });
+
+    let moved = alice.request(move_to(alice_token, 150.0)).await;
+    assert!(matches!(
+        alice.status(moved).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    let hurt = alice
+        .request(Action::AdjustHp {
+            actor: alice_actor,
+            delta: -4,
+        })
+        .await;
+    assert!(matches!(
+        alice.status(hurt).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+    gm.send(&decide(hurt, Verdict::Approve)).await;
+    assert!(matches!(
+        alice.status(hurt).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    let prone = alice
+        .request(Action::AddCondition {
+            token: alice_token,
+            condition: "prone".into(),
+        })
+        .await;
+    assert!(matches!(
+        alice.status(prone).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+    let conditions =
+        shared::path::Path::parse(&format!("tokens/{alice_token}/conditions")).unwrap();
+    gm.send(&decide(
+        prone,
+        Verdict::Modify {
+            changes: vec![shared::change::Change::set(
+                conditions,
+                json!(["restrained"]),
+            )],
+            note: Some("the net holds you".into()),
+        },
+    ))
+    .await;
+    assert!(matches!(
+        alice.status(prone).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    let greedy = alice
+        .request(Action::AdjustHp {
+            actor: alice_actor,
+            delta: 100,
+        })
+        .await;
+    assert!(matches!(
+        alice.status(greedy).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+    gm.send(&decide(
+        greedy,
+        Verdict::Reject {
+            reason: "nice try".into(),
+            alternative: None,
+        },
+    ))
+    .await;
+    assert_eq!(alice.status(greedy).await, Err("nice try".into()));
+    let roll = alice
+        .request(Action::Roll {
+            encounter: table.encounter,
+            dice: "1d20+3".into(),
+            roll: None,
+        })
+        .await;
+    assert!(matches!(
+        alice.status(roll).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    let lurk = gm.request(move_to(table.hidden, 640.0)).await;
+    assert!(matches!(
+        gm.status(lurk).await,
+        Ok(RequestStatus::Applied { version: 5 })
+    ));
+    gm.follow(&mut gm_store, 0, 5).await;
+
+    // Who asked, who decided, how, and when, for each request.
+    #[derive(Debug, PartialEq)]
+    struct Row {
+        status: String,
+        initiated_by: Option<Uuid>,
+        decided_by: Option<Uuid>,
+        auto_approved: bool,
+        decided: bool,
+        applied: bool,
+        reason: Option<String>,
+    }
+    let rows = |action: ActionId| {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<
+                _,
+                (
+                    String,
+                    Option<Uuid>,
+                    Option<Uuid>,
+                    bool,
+                    bool,
+                    bool,
+                    Option<String>,
+                ),
+            >(
+                "select status, initiated_by, decided_by, auto_approved,
+                        decided_at >= requested_at, applied_at is not null, reason
+                   from event_log where action_id = $1 order by id",
+            )
+            .bind(action.0)
+            .fetch_all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(
+                |(status, initiated_by, decided_by, auto_approved, decided, applied, reason)| Row {
+                    status,
+                    initiated_by,
+                    decided_by,
+                    auto_approved,
+                    decided,
+                    applied,
+                    reason,
+                },
+            )
+            .collect::<Vec<_>>()
+        }
+    };
+    let row =
+        |status: &str, by: Option<Uuid>, auto: bool, applied: bool, reason: Option<&str>| Row {
+            status: status.into(),
+            initiated_by: Some(alice_user.0),
+            decided_by: by,
+            auto_approved: auto,
+            decided: true,
+            applied,
+            reason: reason.map(Into::into),
+        };
+    let gm_id = Some(gm_user.0);
+    assert_eq!(rows(moved).await, [row("applied", None, true, true, None)]);
+    for manual in [hurt, prone] {
+        assert_eq!(
+            rows(manual).await,
+            [
+                row("approved", gm_id, false, false, None),
+                row("applied", gm_id, false, true, None),
+            ]
+        );
+    }
+    assert_eq!(
+        rows(greedy).await,
+        [row("rejected", gm_id, false, false, Some("nice try"))]
+    );
+    assert_eq!(rows(roll).await, [row("applied", None, true, true, None)]);
+
+    // The first snapshot plus every applied change, in version order, is
+    // the state the session holds.
+    let (first, state) = sqlx::query_as::<_, (i64, serde_json::Value)>(
+        "select version, state from encounter_snapshots where session_id = $1 order by version limit 1",
+    )
+    .bind(table.session.0)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(first, 0);
+    let mut replayed = Store::from_entities(serde_json::from_value(state).unwrap()).unwrap();
+    let log = event_log::replay(&db, table.session, 0).await.unwrap();
+    assert_eq!(
+        log.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    for (_, commit) in log {
+        let commit: shared::change::Commit = serde_json::from_value(commit).unwrap();
+        replayed.apply_all(&commit.changes).unwrap();
+    }
+    assert_eq!(replayed.entities(), gm_store.entities());
+    let (_, fresh) = join(&table, &table.gm.1).await;
+    assert_eq!(replayed.entities(), fresh.entities());
+    let restrained = replayed.token(alice_token).unwrap();
+    assert!(
+        restrained.conditions.contains("restrained") && !restrained.conditions.contains("prone")
+    );
+    assert_eq!(replayed.actor(alice_actor).unwrap().hp.current, 16);
 }
 
 /// The server rolls the dice: a roll a client sends is replaced, the
@@ -710,10 +1031,81 @@ async fn only_gms_start_sessions_and_only_on_their_encounters(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_socket_that_stops_acknowledging_is_held_back_then_caught_up(db: PgPool) {
+    let table = table(db.clone()).await;
+    let mut state = support::state(db.clone());
+    state.hub = state.hub.with_tuning(server::live::Tuning {
+        unacked_window: 3,
+        ..Default::default()
+    });
+    let (addr, _server) = spawn_server_with(state).await;
+    let (mut gm, mut gm_store) = join_at(addr, table.session, &table.gm.1).await;
+    let (mut alice, _) = join_at(addr, table.session, &table.players[0].1).await;
+    // The actor answers pings in order with everything else: once the pong
+    // is back, what was sent before it was handled.
+    async fn settled(client: &mut Client, nonce: u64) -> Vec<ServerMessage> {
+        client.send(&ClientMessage::Ping { nonce }).await;
+        let mut before = Vec::new();
+        loop {
+            match client.next().await {
+                ServerMessage::Pong { nonce: n } if n == nonce => return before,
+                other => before.push(other),
+            }
+        }
+    }
+    alice.send(&ClientMessage::Ack { version: 0 }).await;
+    settled(&mut alice, 1).await;
+    let bruno_token = table.players[1].3;
+    for step in 1..=6u64 {
+        let id = gm
+            .request(move_to(bruno_token, 100.0 + step as f64 * 10.0))
+            .await;
+        assert_eq!(
+            gm.status(id).await,
+            Ok(RequestStatus::Applied { version: step })
+        );
+    }
+    gm.follow(&mut gm_store, 0, 6).await;
+    // Alice acknowledged nothing past 0: she got three commits, then was
+    // held back.
+    let received: Vec<Version> = settled(&mut alice, 2)
+        .await
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::Commit(c) => Some(c.version),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received, [1, 2, 3]);
+    // Once she acknowledges what she was sent, one snapshot brings her up.
+    alice.send(&ClientMessage::Ack { version: 3 }).await;
+    match alice.next().await {
+        ServerMessage::Snapshot { version, entities } => {
+            assert_eq!(version, 6);
+            assert_eq!(entities.tokens[&bruno_token].position.x, 160.0);
+        }
+        other => panic!("expected a snapshot, got {other:?}"),
+    }
+    // And commits flow again.
+    let id = gm.request(move_to(bruno_token, 170.0)).await;
+    assert_eq!(
+        gm.status(id).await,
+        Ok(RequestStatus::Applied { version: 7 })
+    );
+    let next = alice
+        .until(|m| match m {
+            ServerMessage::Commit(c) => Some(c.version),
+            _ => None,
+        })
+        .await;
+    assert_eq!(next, 7);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn requests_nobody_decides_expire(db: PgPool) {
     let table = table(db.clone()).await;
     let mut state = support::state(db.clone());
-    state.hub = state.hub.with_timings(server::live::Timings {
+    state.hub = state.hub.with_tuning(server::live::Tuning {
         request_ttl: Duration::from_millis(500),
         ..Default::default()
     });
@@ -1176,7 +1568,7 @@ where
 async fn idle_sessions_stop_and_come_back(db: PgPool) {
     let table = table(db.clone()).await;
     let mut state = support::state(db.clone());
-    state.hub = state.hub.with_timings(server::live::Timings {
+    state.hub = state.hub.with_tuning(server::live::Tuning {
         idle_stop: Duration::from_millis(1500),
         ..Default::default()
     });

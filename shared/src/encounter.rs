@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    geometry::{Cell, Point},
+    geometry::{Cell, Point, Rect},
     id::{EncounterId, TokenId, UserId},
 };
 
@@ -72,6 +72,24 @@ impl MapSettings {
             to_cell(point.y, self.offset.y),
         )
     }
+
+    /// The cells an area overlaps: the first and the last (inclusive) by
+    /// column and row. An area that only touches a cell's edge does not
+    /// overlap it.
+    pub fn cells_under(&self, area: &Rect) -> (Cell, Cell) {
+        let first = self.cell_at(area.min);
+        let last = |max: f64, offset: f64, first: i32| {
+            let cell = ((max - offset) / self.grid_size).ceil() - 1.0;
+            (cell.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32).max(first)
+        };
+        (
+            first,
+            Cell(
+                last(area.max.x, self.offset.x, first.0),
+                last(area.max.y, self.offset.y, first.1),
+            ),
+        )
+    }
 }
 
 /// Turn order and where the encounter is in it.
@@ -116,6 +134,33 @@ pub struct Fog {
     pub enabled: bool,
     /// Cells players may see.
     pub revealed: BTreeSet<Cell>,
+}
+
+impl Fog {
+    /// True when players see some of `area` on `map`: the fog is off, or
+    /// a cell the area overlaps is revealed.
+    pub fn shows(&self, map: &MapSettings, area: &Rect) -> bool {
+        if !self.enabled {
+            return true;
+        }
+        let (first, last) = map.cells_under(area);
+        let columns = i64::from(last.0) - i64::from(first.0) + 1;
+        // Cells sort by column, then row: one range query per column, or
+        // one pass over the revealed cells when there are fewer of them
+        // (a giant token on a mostly dark map).
+        if usize::try_from(columns).unwrap_or(usize::MAX) <= self.revealed.len() {
+            (first.0..=last.0).any(|column| {
+                self.revealed
+                    .range(Cell(column, first.1)..=Cell(column, last.1))
+                    .next()
+                    .is_some()
+            })
+        } else {
+            self.revealed.iter().any(|cell| {
+                (first.0..=last.0).contains(&cell.0) && (first.1..=last.1).contains(&cell.1)
+            })
+        }
+    }
 }
 
 /// One line of the encounter's log.

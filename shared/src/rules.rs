@@ -82,7 +82,7 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
     }
     // A player. First: nothing they cannot see may be named.
     for token in action.tokens(store) {
-        visible_token(store, token)?;
+        visible_token(store, who.user, token)?;
     }
     match action {
         Action::MoveToken { token, .. } => {
@@ -138,26 +138,23 @@ pub fn owns_token(store: &Store, user: UserId, token: TokenId) -> bool {
         .is_some_and(|actor| actor.owner == Some(user))
 }
 
-fn visible_token(store: &Store, token: TokenId) -> Result<()> {
-    match store.token(token) {
-        Some(found) if found.visibility.players_see() => Ok(()),
+/// A player may name a token they see (not hidden, not under fog unless
+/// it is their own).
+fn visible_token(store: &Store, user: UserId, token: TokenId) -> Result<()> {
+    if crate::view::token_seen(store, user, token) {
+        Ok(())
+    } else {
         // Same error as a token that does not exist.
-        _ => Err(Error::UnknownEntity {
+        Err(Error::UnknownEntity {
             kind: EntityKind::Token,
             id: token.to_string(),
-        }),
+        })
     }
 }
 
-/// A player may name an actor they own or one with a visible token.
+/// A player may name an actor they own or one with a token they see.
 fn visible_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
-    let owned = store.actor(actor).is_some_and(|a| a.owner == Some(user));
-    let seen = store
-        .entities()
-        .tokens
-        .values()
-        .any(|t| t.actor == Some(actor) && t.visibility.players_see());
-    if owned || seen {
+    if crate::view::actor_seen(store, user, actor) {
         Ok(())
     } else {
         Err(Error::UnknownEntity {

@@ -190,6 +190,11 @@ impl Store {
             .filter_map(|id| self.entities.tokens.get(id))
     }
 
+    /// Tokens standing for an actor.
+    pub fn tokens_of(&self, actor: ActorId) -> impl Iterator<Item = &Token> {
+        ids(self.indices.tokens_by_actor.get(&actor)).filter_map(|id| self.entities.tokens.get(id))
+    }
+
     /// Effects on a token.
     pub fn effects_on(&self, token: TokenId) -> impl Iterator<Item = &Effect> {
         ids(self.indices.effects_by_target.get(&token))

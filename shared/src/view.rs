@@ -1,342 +1,681 @@
 //! What each participant may see: the snapshot and every commit, filtered
 //! per recipient before it is sent.
 //!
-//! The GM and assistant GMs see everything. Players and observers see
-//! tokens visible to players, the actors they own or that stand on the map
-//! as a visible token, what those actors carry, and effects whose tokens
-//! they all see. Something hidden is absent, not marked: a player's socket
-//! never carries a `gm_only` or `hidden` token, nor a hint that it exists.
-//! When a token is revealed the player receives it whole; when it is
-//! hidden, a deletion.
+//! The GM and assistant GMs see everything. A player sees:
+//! - a token when it is visible to players and either stands where the
+//!   fog of war is lifted (fog off, or a cell under it revealed) or stands
+//!   for an actor the player owns (you always know where you are);
+//! - an actor they own, or one standing on the map as a token they see;
+//! - an item carried by an actor they see;
+//! - an effect whose targets and source they all see;
+//! - every encounter, with only the tokens they see in its turn order.
+//!
+//! Something a player does not see is absent, not marked: their socket
+//! never carries a `gm_only`, `hidden` or fogged token, nor a hint that it
+//! exists. When something comes into sight the player receives it whole;
+//! when it leaves, a deletion. Observers see what a player who owns nothing
+//! sees.
+//!
+//! Sight changes with the state, so a commit is filtered against the state
+//! before it ([`SeenBefore`], recorded by the server before applying) and
+//! after it (the store).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    change::{Change, Commit},
-    id::{ActorId, EffectId, ItemId, TokenId, UserId},
+    change::{Change, Commit, Op},
+    encounter::{Encounter, Fog, Initiative, MapSettings},
+    geometry::Point,
+    id::{ActorId, EffectId, EncounterId, ItemId, TokenId, UserId},
     path::Path,
     rules::Participant,
     store::{Entities, Store, to_value},
+    token::Token,
 };
 
-/// Whether a player (`user`) sees the token: it exists and is visible.
-fn token_seen(entities: &Entities, token: TokenId) -> bool {
-    entities
-        .tokens
-        .get(&token)
-        .is_some_and(|t| t.visibility.players_see())
+/// Whether `user`, a player, sees the token now.
+pub fn token_seen(store: &Store, user: UserId, token: TokenId) -> bool {
+    World::after(store).token_seen(user, token)
 }
 
-fn actor_seen(entities: &Entities, user: UserId, actor: ActorId) -> bool {
-    entities
-        .actors
-        .get(&actor)
-        .is_some_and(|a| a.owner == Some(user))
-        || entities
-            .tokens
-            .values()
-            .any(|t| t.actor == Some(actor) && t.visibility.players_see())
+/// Whether `user`, a player, sees the actor now.
+pub fn actor_seen(store: &Store, user: UserId, actor: ActorId) -> bool {
+    World::after(store).actor_seen(user, actor)
+}
+
+/// Whether `user` may watch the token being dragged to `at`: they see the
+/// token, and see it there (the drag does not pull it out of the fog
+/// without the drop being decided).
+pub fn preview_seen(store: &Store, user: UserId, token: TokenId, at: Point) -> bool {
+    let world = World::after(store);
+    let Some(found) = store.token(token) else {
+        return false;
+    };
+    let moved = Token {
+        position: at,
+        ..found.clone()
+    };
+    world.token_seen(user, token) && world.sees(user, &moved)
 }
 
 /// The part of the state `who` may see.
-pub fn entities_for(who: &Participant, entities: &Entities) -> Entities {
+pub fn entities_for(who: &Participant, store: &Store) -> Entities {
+    let entities = store.entities();
     if who.role.is_gm() {
         return entities.clone();
     }
-    let actors: BTreeMap<_, _> = entities
-        .actors
-        .iter()
-        .filter(|(id, _)| actor_seen(entities, who.user, **id))
-        .map(|(id, actor)| (*id, actor.clone()))
-        .collect();
+    let world = World::after(store);
+    let user = who.user;
     Entities {
+        actors: entities
+            .actors
+            .iter()
+            .filter(|(id, _)| world.actor_seen(user, **id))
+            .map(|(id, actor)| (*id, actor.clone()))
+            .collect(),
         items: entities
             .items
             .iter()
-            .filter(|(_, item)| item.owner.is_some_and(|owner| actors.contains_key(&owner)))
+            .filter(|(id, _)| world.item_seen(user, **id))
             .map(|(id, item)| (*id, item.clone()))
             .collect(),
-        encounters: entities.encounters.clone(),
+        encounters: entities
+            .encounters
+            .iter()
+            .map(|(id, encounter)| (*id, world.encounter_for(user, encounter)))
+            .collect(),
         tokens: entities
             .tokens
             .iter()
-            .filter(|(_, token)| token.visibility.players_see())
+            .filter(|(_, token)| world.sees(user, token))
             .map(|(id, token)| (*id, token.clone()))
             .collect(),
         effects: entities
             .effects
             .iter()
-            .filter(|(_, effect)| {
-                effect
-                    .targets
-                    .iter()
-                    .chain(effect.source.iter())
-                    .all(|token| token_seen(entities, *token))
-            })
+            .filter(|(id, _)| world.effect_seen(user, **id))
             .map(|(id, effect)| (*id, effect.clone()))
             .collect(),
-        actors,
     }
 }
 
-/// Whether players saw each token and effect a commit touches, before it
-/// applied. The server computes this on the state before the commit and
-/// passes it to [`commit_for`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What sight depends on, as it was before a commit, for every entity the
+/// commit touches: together with the state after the commit, the state
+/// before it as far as sight goes. The server records it before applying
+/// and passes it to [`CommitView::new`].
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeenBefore {
-    tokens: BTreeMap<TokenId, bool>,
-    effects: BTreeMap<EffectId, bool>,
+    /// Tokens as they were (`None`: it did not exist).
+    tokens: BTreeMap<TokenId, Option<Token>>,
+    /// Actors' owners (outer `None`: the actor did not exist).
+    actors: BTreeMap<ActorId, Option<Option<UserId>>>,
+    /// Items' carriers.
+    items: BTreeMap<ItemId, Option<Option<ActorId>>>,
+    /// Effects' targets and source.
+    effects: BTreeMap<EffectId, Option<Vec<TokenId>>>,
+    /// Encounters' grid and fog, when the commit changes either.
+    encounters: BTreeMap<EncounterId, Option<(MapSettings, Fog)>>,
 }
 
 impl SeenBefore {
     /// Reads the state before `changes` apply.
     pub fn new(store: &Store, changes: &[Change]) -> Self {
-        let entities = store.entities();
         let mut seen = Self::default();
         for change in changes {
-            if let Some(token) = token_of(&change.path) {
-                seen.tokens.insert(token, token_seen(entities, token));
-            }
-            if let Some(effect) = effect_of(&change.path) {
-                seen.effects.insert(effect, effect_seen(entities, effect));
+            match Touched::of(&change.path) {
+                Some(Touched::Token(id)) => {
+                    seen.tokens
+                        .entry(id)
+                        .or_insert_with(|| store.token(id).cloned());
+                }
+                Some(Touched::Actor(id)) => {
+                    seen.actors
+                        .entry(id)
+                        .or_insert_with(|| store.actor(id).map(|a| a.owner));
+                }
+                Some(Touched::Item(id)) => {
+                    seen.items
+                        .entry(id)
+                        .or_insert_with(|| store.item(id).map(|i| i.owner));
+                }
+                Some(Touched::Effect(id)) => {
+                    seen.effects.entry(id).or_insert_with(|| {
+                        store
+                            .effect(id)
+                            .map(|e| e.targets.iter().chain(&e.source).copied().collect())
+                    });
+                }
+                Some(Touched::Encounter(id, part)) => {
+                    if matches!(part, Part::Whole | Part::Sight) {
+                        seen.encounters
+                            .entry(id)
+                            .or_insert_with(|| store.encounter(id).map(|e| (e.map, e.fog.clone())));
+                    }
+                }
+                None => {}
             }
         }
         seen
     }
 }
 
-fn effect_seen(entities: &Entities, effect: EffectId) -> bool {
-    entities.effects.get(&effect).is_some_and(|effect| {
-        effect
-            .targets
-            .iter()
-            .chain(effect.source.iter())
-            .all(|token| token_seen(entities, *token))
-    })
+/// A commit ready to be filtered for each recipient: what it may bring
+/// into or out of sight, worked out once for all of them.
+pub struct CommitView<'a> {
+    commit: &'a Commit,
+    before: World<'a>,
+    after: World<'a>,
+    /// Entities whose sight the commit may change.
+    affected: Affected,
+    /// The indices of the first and the last change touching each entity.
+    span: BTreeMap<Entity, (usize, usize)>,
+    /// The index of the last change touching each encounter.
+    last_encounter: BTreeMap<EncounterId, usize>,
 }
 
-/// The commit as `who` receives it: same version (so gaps stay detectable),
-/// with only the changes they may see. `before` is
-/// [`tokens_seen_before`]; `after` is the state once the commit applied.
+impl<'a> CommitView<'a> {
+    /// Prepares `commit`, given what it touched before it applied and the
+    /// store after.
+    pub fn new(commit: &'a Commit, before: &'a SeenBefore, after: &'a Store) -> Self {
+        let before_world = World {
+            store: after,
+            before: Some(before),
+        };
+        let after_world = World::after(after);
+        let mut span = BTreeMap::new();
+        let mut last_encounter = BTreeMap::new();
+        for (index, change) in commit.changes.iter().enumerate() {
+            match Touched::of(&change.path) {
+                Some(Touched::Encounter(id, _)) => {
+                    last_encounter.insert(id, index);
+                }
+                Some(touched) => {
+                    if let Some(entity) = touched.entity() {
+                        span.entry(entity)
+                            .and_modify(|(_, last)| *last = index)
+                            .or_insert((index, index));
+                    }
+                }
+                None => {}
+            }
+        }
+        let affected = Affected::gather(before, before_world, after_world);
+        Self {
+            commit,
+            before: before_world,
+            after: after_world,
+            affected,
+            span,
+            last_encounter,
+        }
+    }
+
+    /// The commit as `who` receives it: same version (so gaps stay
+    /// detectable), with only what they may see.
+    pub fn for_participant(&self, who: &Participant) -> Commit {
+        if who.role.is_gm() {
+            return self.commit.clone();
+        }
+        let user = who.user;
+        let flips: BTreeMap<Entity, Flip> = self
+            .affected
+            .entities()
+            .map(|entity| {
+                let flip = match (
+                    self.before.seen(user, entity),
+                    self.after.seen(user, entity),
+                ) {
+                    (false, true) => Flip::Appears,
+                    (true, false) => Flip::Leaves,
+                    (true, true) => Flip::Stays,
+                    (false, false) => Flip::Unseen,
+                };
+                (entity, flip)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(self.commit.changes.len());
+        let mut whole_encounters: BTreeSet<EncounterId> = BTreeSet::new();
+        let mut initiatives: BTreeSet<EncounterId> = BTreeSet::new();
+        for (index, change) in self.commit.changes.iter().enumerate() {
+            match Touched::of(&change.path) {
+                Some(Touched::Encounter(id, part)) => {
+                    if whole_encounters.contains(&id) {
+                        // Already sent as it ends up.
+                        continue;
+                    }
+                    match self.after.store.encounter(id) {
+                        None => {
+                            // Gone by the end: one deletion, if they had it.
+                            let last = self.last_encounter.get(&id) == Some(&index);
+                            if last && self.before.grid_and_fog(id).is_some() {
+                                out.push(Change::delete(entity_path("encounters", id)));
+                            }
+                        }
+                        Some(encounter) => {
+                            if part == Part::Whole && !matches!(change.op, Op::Delete) {
+                                whole_encounters.insert(id);
+                                out.push(Change::set(
+                                    entity_path("encounters", id),
+                                    to_value(&self.after.encounter_for(user, encounter)),
+                                ));
+                            } else if part == Part::Initiative {
+                                // The turn order names tokens: sent
+                                // filtered, once, at the end.
+                                initiatives.insert(id);
+                            } else {
+                                out.push(change.clone());
+                            }
+                        }
+                    }
+                }
+                Some(touched) => {
+                    let Some(entity) = touched.entity() else {
+                        continue;
+                    };
+                    // Into sight as it ends up, so at its last change; out
+                    // of sight at its first (nothing after needs it).
+                    let (first, last) = self.span.get(&entity).copied().unwrap_or_default();
+                    match flips.get(&entity).copied() {
+                        Some(Flip::Stays) => out.push(change.clone()),
+                        Some(flip @ Flip::Appears) if index == last => {
+                            out.extend(self.flip(entity, flip));
+                        }
+                        Some(flip @ Flip::Leaves) if index == first => {
+                            out.extend(self.flip(entity, flip));
+                        }
+                        _ => {}
+                    }
+                }
+                None => out.push(change.clone()),
+            }
+        }
+        // What came into or out of sight without being named: tokens under
+        // lifted fog, the actor of a token revealed, its items and effects.
+        let untouched = |entity: &Entity| !self.span.contains_key(entity);
+        for (entity, flip) in flips.iter().filter(|(e, _)| untouched(e)) {
+            if *flip == Flip::Appears {
+                out.extend(self.flip(*entity, *flip));
+            }
+        }
+        for (entity, flip) in flips.iter().rev().filter(|(e, _)| untouched(e)) {
+            if *flip == Flip::Leaves {
+                out.extend(self.flip(*entity, *flip));
+            }
+        }
+        // A token in the turn order coming into or out of sight changes
+        // the order the player sees.
+        for (entity, flip) in &flips {
+            if let (Entity::Token(token), Flip::Appears | Flip::Leaves) = (entity, flip) {
+                let in_order = [self.after.token(*token), self.before.token(*token)]
+                    .into_iter()
+                    .flatten()
+                    .map(|t| t.encounter)
+                    .filter(|encounter| {
+                        self.after
+                            .store
+                            .encounter(*encounter)
+                            .is_some_and(|e| e.initiative.order.contains(token))
+                    });
+                initiatives.extend(in_order);
+            }
+        }
+        for id in initiatives.difference(&whole_encounters) {
+            if let Some(encounter) = self.after.store.encounter(*id) {
+                out.push(Change::set(
+                    entity_path("encounters", *id).child("initiative"),
+                    to_value(&self.after.initiative_for(user, &encounter.initiative)),
+                ));
+            }
+        }
+        Commit {
+            version: self.commit.version,
+            action: self.commit.action,
+            changes: out,
+        }
+    }
+
+    /// The change that brings an entity into sight (whole, as it is now) or
+    /// takes it out (a deletion).
+    fn flip(&self, entity: Entity, flip: Flip) -> Option<Change> {
+        let store = self.after.store;
+        if flip == Flip::Leaves {
+            return Some(Change::delete(entity.path()));
+        }
+        let value = match entity {
+            Entity::Token(id) => to_value(store.token(id)?),
+            Entity::Actor(id) => to_value(store.actor(id)?),
+            Entity::Item(id) => to_value(store.item(id)?),
+            Entity::Effect(id) => to_value(store.effect(id)?),
+        };
+        Some(Change::set(entity.path(), value))
+    }
+}
+
+/// The commit as `who` receives it. `before` is the [`SeenBefore`] of the
+/// commit's changes; `after` the state once it applied. For several
+/// recipients, make one [`CommitView`] and ask it for each.
 pub fn commit_for(
     who: &Participant,
     commit: &Commit,
     before: &SeenBefore,
     after: &Store,
 ) -> Commit {
-    if who.role.is_gm() {
-        return commit.clone();
-    }
-    let entities = after.entities();
-    let mut changes = Vec::with_capacity(commit.changes.len());
-    let mut replaced: BTreeSet<TokenId> = BTreeSet::new();
-    for change in &commit.changes {
-        let segments = change.path.segments();
-        let keep = match segments.first().map(String::as_str) {
-            Some("tokens") => {
-                let Some(token) = token_of(&change.path) else {
-                    continue;
-                };
-                let was = before.tokens.get(&token).copied().unwrap_or(false);
-                match (was, token_seen(entities, token)) {
-                    (true, true) => true,
-                    (false, false) => false,
-                    // Revealed: the whole token, once. Hidden: gone, once.
-                    (false, true) => {
-                        if replaced.insert(token)
-                            && let Some(whole) = entities.tokens.get(&token)
-                        {
-                            changes.push(Change::set(token_path(token), to_value(whole)));
-                        }
-                        false
-                    }
-                    (true, false) => {
-                        if replaced.insert(token) {
-                            changes.push(Change::delete(token_path(token)));
-                        }
-                        false
-                    }
-                }
-            }
-            Some("effects") => effect_of(&change.path).is_some_and(|effect| {
-                // A seen effect that ended still reaches the player.
-                effect_seen(entities, effect)
-                    || before.effects.get(&effect).copied().unwrap_or(false)
-            }),
-            Some("actors") => segments
-                .get(1)
-                .and_then(|id| id.parse::<ActorId>().ok())
-                .is_some_and(|actor| actor_seen(entities, who.user, actor)),
-            Some("items") => segments
-                .get(1)
-                .and_then(|id| id.parse::<ItemId>().ok())
-                .and_then(|id| entities.items.get(&id))
-                .and_then(|item| item.owner)
-                .is_some_and(|owner| actor_seen(entities, who.user, owner)),
-            _ => true,
-        };
-        if keep {
-            changes.push(change.clone());
+    CommitView::new(commit, before, after).for_participant(who)
+}
+
+/// How a commit changes whether a recipient sees an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flip {
+    /// Seen before and after: its changes pass.
+    Stays,
+    /// Seen by neither state: its changes are dropped.
+    Unseen,
+    /// Comes into sight: sent whole.
+    Appears,
+    /// Leaves sight: sent as a deletion.
+    Leaves,
+}
+
+/// An entity whose sight a recipient's view follows. Ordered so that, in
+/// order, what others refer to comes first (actors before the tokens
+/// standing for them); deletions go in reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Entity {
+    Actor(ActorId),
+    Item(ItemId),
+    Token(TokenId),
+    Effect(EffectId),
+}
+
+impl Entity {
+    fn path(self) -> Path {
+        match self {
+            Entity::Actor(id) => entity_path("actors", id),
+            Entity::Item(id) => entity_path("items", id),
+            Entity::Token(id) => entity_path("tokens", id),
+            Entity::Effect(id) => entity_path("effects", id),
         }
     }
-    Commit {
-        version: commit.version,
-        action: commit.action,
-        changes,
+}
+
+fn entity_path(kind: &str, id: impl ToString) -> Path {
+    Path::from_segments([kind.to_owned(), id.to_string()])
+}
+
+/// What a change's path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Touched {
+    Token(TokenId),
+    Actor(ActorId),
+    Item(ItemId),
+    Effect(EffectId),
+    Encounter(EncounterId, Part),
+}
+
+/// Which part of an encounter a change touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The whole encounter.
+    Whole,
+    /// Its grid or fog, which decide what players see.
+    Sight,
+    /// Its turn order, which names tokens.
+    Initiative,
+    /// Anything else (name, log).
+    Other,
+}
+
+impl Touched {
+    fn of(path: &Path) -> Option<Self> {
+        let [kind, id, field @ ..] = path.segments() else {
+            return None;
+        };
+        Some(match kind.as_str() {
+            "tokens" => Touched::Token(id.parse().ok()?),
+            "actors" => Touched::Actor(id.parse().ok()?),
+            "items" => Touched::Item(id.parse().ok()?),
+            "effects" => Touched::Effect(id.parse().ok()?),
+            "encounters" => {
+                let part = match field.first().map(String::as_str) {
+                    None => Part::Whole,
+                    Some("map" | "fog") => Part::Sight,
+                    Some("initiative") => Part::Initiative,
+                    Some(_) => Part::Other,
+                };
+                Touched::Encounter(id.parse().ok()?, part)
+            }
+            _ => return None,
+        })
+    }
+
+    fn entity(self) -> Option<Entity> {
+        match self {
+            Touched::Token(id) => Some(Entity::Token(id)),
+            Touched::Actor(id) => Some(Entity::Actor(id)),
+            Touched::Item(id) => Some(Entity::Item(id)),
+            Touched::Effect(id) => Some(Entity::Effect(id)),
+            Touched::Encounter(..) => None,
+        }
     }
 }
 
-fn effect_of(path: &Path) -> Option<EffectId> {
-    match path.segments() {
-        [kind, id, ..] if kind == "effects" => id.parse().ok(),
-        _ => None,
+/// The entities whose sight a commit may change, for anyone: those it
+/// names, the tokens under fog it changed, and, following sight's
+/// dependencies, the actors of those tokens, their items and the effects
+/// on the tokens, in the state before and after.
+#[derive(Debug, Default)]
+struct Affected {
+    tokens: BTreeSet<TokenId>,
+    actors: BTreeSet<ActorId>,
+    items: BTreeSet<ItemId>,
+    effects: BTreeSet<EffectId>,
+}
+
+impl Affected {
+    fn gather(recorded: &SeenBefore, before: World<'_>, after: World<'_>) -> Self {
+        let mut affected = Affected {
+            tokens: recorded.tokens.keys().copied().collect(),
+            actors: recorded.actors.keys().copied().collect(),
+            items: recorded.items.keys().copied().collect(),
+            effects: recorded.effects.keys().copied().collect(),
+        };
+        for encounter in recorded.encounters.keys() {
+            affected
+                .tokens
+                .extend(after.store.tokens_in(*encounter).map(|t| t.id));
+        }
+        for actor in recorded.actors.keys() {
+            for world in [before, after] {
+                affected.tokens.extend(world.tokens_of(*actor));
+            }
+        }
+        for token in &affected.tokens {
+            for world in [before, after] {
+                affected
+                    .actors
+                    .extend(world.token(*token).and_then(|t| t.actor));
+            }
+            affected
+                .effects
+                .extend(after.store.effects_on(*token).map(|e| e.id));
+        }
+        // Effects are indexed by target; their sources are few enough to scan.
+        if !affected.tokens.is_empty() {
+            affected.effects.extend(
+                after
+                    .store
+                    .entities()
+                    .effects
+                    .values()
+                    .filter(|e| e.source.is_some_and(|s| affected.tokens.contains(&s)))
+                    .map(|e| e.id),
+            );
+        }
+        for actor in &affected.actors {
+            affected
+                .items
+                .extend(after.store.items_of(*actor).map(|i| i.id));
+        }
+        affected
+    }
+
+    fn entities(&self) -> impl Iterator<Item = Entity> + '_ {
+        self.actors
+            .iter()
+            .map(|id| Entity::Actor(*id))
+            .chain(self.items.iter().map(|id| Entity::Item(*id)))
+            .chain(self.tokens.iter().map(|id| Entity::Token(*id)))
+            .chain(self.effects.iter().map(|id| Entity::Effect(*id)))
     }
 }
 
-fn token_of(path: &Path) -> Option<TokenId> {
-    match path.segments() {
-        [kind, id, ..] if kind == "tokens" => id.parse().ok(),
-        _ => None,
-    }
+/// The state as sight reads it: the store after a commit, or, with what
+/// the commit touched put back, the state before it.
+#[derive(Clone, Copy)]
+struct World<'a> {
+    store: &'a Store,
+    before: Option<&'a SeenBefore>,
 }
 
-fn token_path(token: TokenId) -> Path {
-    Path::from_segments(["tokens".to_owned(), token.to_string()])
+impl<'a> World<'a> {
+    fn after(store: &'a Store) -> Self {
+        Self {
+            store,
+            before: None,
+        }
+    }
+
+    fn token(&self, id: TokenId) -> Option<&'a Token> {
+        match self.before.and_then(|b| b.tokens.get(&id)) {
+            Some(was) => was.as_ref(),
+            None => self.store.token(id),
+        }
+    }
+
+    /// The actor's owner; `None` when there is no such actor.
+    fn actor_owner(&self, id: ActorId) -> Option<Option<UserId>> {
+        match self.before.and_then(|b| b.actors.get(&id)) {
+            Some(was) => *was,
+            None => self.store.actor(id).map(|a| a.owner),
+        }
+    }
+
+    fn item_owner(&self, id: ItemId) -> Option<Option<ActorId>> {
+        match self.before.and_then(|b| b.items.get(&id)) {
+            Some(was) => *was,
+            None => self.store.item(id).map(|i| i.owner),
+        }
+    }
+
+    fn grid_and_fog(&self, id: EncounterId) -> Option<(&'a MapSettings, &'a Fog)> {
+        match self.before.and_then(|b| b.encounters.get(&id)) {
+            Some(was) => was.as_ref().map(|(map, fog)| (map, fog)),
+            None => self.store.encounter(id).map(|e| (&e.map, &e.fog)),
+        }
+    }
+
+    /// The tokens standing for an actor.
+    fn tokens_of(&self, actor: ActorId) -> impl Iterator<Item = TokenId> + use<'a> {
+        let before = self.before;
+        let now = self
+            .store
+            .tokens_of(actor)
+            .map(|t| t.id)
+            .filter(move |id| before.is_none_or(|b| !b.tokens.contains_key(id)));
+        let was = before
+            .into_iter()
+            .flat_map(|b| b.tokens.values())
+            .flatten()
+            .filter(move |t| t.actor == Some(actor))
+            .map(|t| t.id);
+        now.chain(was)
+    }
+
+    /// Whether `user` sees `token` (as it stands in this world).
+    fn sees(&self, user: UserId, token: &Token) -> bool {
+        if !token.visibility.players_see() {
+            return false;
+        }
+        let owned = token
+            .actor
+            .and_then(|a| self.actor_owner(a))
+            .is_some_and(|owner| owner == Some(user));
+        owned
+            || self
+                .grid_and_fog(token.encounter)
+                .is_some_and(|(map, fog)| fog.shows(map, &token.bounds(map.grid_size)))
+    }
+
+    fn token_seen(&self, user: UserId, id: TokenId) -> bool {
+        self.token(id).is_some_and(|t| self.sees(user, t))
+    }
+
+    fn actor_seen(&self, user: UserId, id: ActorId) -> bool {
+        match self.actor_owner(id) {
+            None => false,
+            Some(owner) => {
+                owner == Some(user) || self.tokens_of(id).any(|t| self.token_seen(user, t))
+            }
+        }
+    }
+
+    fn item_seen(&self, user: UserId, id: ItemId) -> bool {
+        self.item_owner(id)
+            .flatten()
+            .is_some_and(|actor| self.actor_seen(user, actor))
+    }
+
+    fn effect_seen(&self, user: UserId, id: EffectId) -> bool {
+        match self.before.and_then(|b| b.effects.get(&id)) {
+            Some(was) => was
+                .as_ref()
+                .is_some_and(|tokens| tokens.iter().all(|t| self.token_seen(user, *t))),
+            None => self.store.effect(id).is_some_and(|e| {
+                e.targets
+                    .iter()
+                    .chain(&e.source)
+                    .all(|t| self.token_seen(user, *t))
+            }),
+        }
+    }
+
+    fn seen(&self, user: UserId, entity: Entity) -> bool {
+        match entity {
+            Entity::Token(id) => self.token_seen(user, id),
+            Entity::Actor(id) => self.actor_seen(user, id),
+            Entity::Item(id) => self.item_seen(user, id),
+            Entity::Effect(id) => self.effect_seen(user, id),
+        }
+    }
+
+    /// The turn order with only the tokens `user` sees. While an unseen
+    /// token acts, the turn points past the end: nobody they see is acting.
+    fn initiative_for(&self, user: UserId, initiative: &Initiative) -> Initiative {
+        let seen: Vec<TokenId> = initiative
+            .order
+            .iter()
+            .copied()
+            .filter(|token| self.token_seen(user, *token))
+            .collect();
+        let turn = initiative
+            .order
+            .get(initiative.turn as usize)
+            .and_then(|current| seen.iter().position(|t| t == current))
+            .unwrap_or(seen.len());
+        Initiative {
+            order: seen,
+            turn: u32::try_from(turn).unwrap_or(u32::MAX),
+            ..initiative.clone()
+        }
+    }
+
+    fn encounter_for(&self, user: UserId, encounter: &Encounter) -> Encounter {
+        Encounter {
+            initiative: self.initiative_for(user, &encounter.initiative),
+            ..encounter.clone()
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::{authority::Authority, rules::Role, testing::*};
-
-    fn player() -> Participant {
-        Participant {
-            user: UserId(uuid::Uuid::from_u128(77)),
-            role: Role::Player,
-        }
-    }
-
-    fn gm() -> Participant {
-        Participant {
-            user: UserId(uuid::Uuid::from_u128(1)),
-            role: Role::Gm,
-        }
-    }
-
-    /// Commits `changes` and returns what the player receives.
-    fn commit_as_player(authority: &mut Authority, changes: Vec<Change>) -> Commit {
-        let before = SeenBefore::new(authority.store(), &changes);
-        let (commit, _) = authority.commit(None, changes).unwrap();
-        commit_for(&player(), &commit, &before, authority.store())
-    }
-
-    fn hide(n: u128) -> Change {
-        set(&format!("tokens/{}/visibility", tid(n)), json!("hidden"))
-    }
-
-    #[test]
-    fn players_never_receive_hidden_tokens_and_the_gm_sees_all() {
-        let mut store = sample();
-        store.apply(&hide(2)).unwrap();
-        let seen = entities_for(&player(), store.entities());
-        assert!(seen.tokens.contains_key(&tid(1)));
-        assert!(!seen.tokens.contains_key(&tid(2)));
-        assert_eq!(entities_for(&gm(), store.entities()), *store.entities());
-        let bytes = serde_json::to_string(&seen).unwrap();
-        assert!(
-            !bytes.contains(&tid(2).to_string()),
-            "no trace of the hidden token"
-        );
-    }
-
-    #[test]
-    fn moves_of_hidden_tokens_are_dropped_but_the_version_arrives() {
-        let mut authority = Authority::new(sample(), 0);
-        authority.commit(None, vec![hide(2)]).unwrap();
-        let received = commit_as_player(
-            &mut authority,
-            vec![
-                set(
-                    &format!("tokens/{}/position", tid(2)),
-                    json!({"x": 1.0, "y": 1.0}),
-                ),
-                set(
-                    &format!("tokens/{}/position", tid(1)),
-                    json!({"x": 2.0, "y": 2.0}),
-                ),
-            ],
-        );
-        assert_eq!(received.version, 2);
-        assert_eq!(received.changes.len(), 1);
-        assert_eq!(
-            received.changes[0].path,
-            path(&format!("tokens/{}/position", tid(1)))
-        );
-    }
-
-    #[test]
-    fn a_revealed_token_arrives_whole_and_a_hidden_one_is_deleted() {
-        let mut authority = Authority::new(sample(), 0);
-        authority.commit(None, vec![hide(2)]).unwrap();
-        let revealed = commit_as_player(
-            &mut authority,
-            vec![set(
-                &format!("tokens/{}/visibility", tid(2)),
-                json!("visible"),
-            )],
-        );
-        assert_eq!(revealed.changes.len(), 1);
-        assert_eq!(
-            revealed.changes[0].path,
-            path(&format!("tokens/{}", tid(2)))
-        );
-        let hidden = commit_as_player(&mut authority, vec![hide(1)]);
-        assert_eq!(
-            hidden.changes,
-            [Change::delete(path(&format!("tokens/{}", tid(1))))]
-        );
-    }
-
-    /// Whatever the GM does, a player who applies their filtered commits to
-    /// their filtered snapshot holds exactly their filtered view of the
-    /// state.
-    #[test]
-    fn filtered_commits_keep_a_player_in_step_with_their_view() {
-        for seed in 0..300u64 {
-            let mut authority = Authority::new(sample(), 0);
-            let mut mirror =
-                Store::from_entities(entities_for(&player(), authority.store().entities()))
-                    .unwrap();
-            let mut r = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            for _ in 0..20 {
-                r ^= r << 13;
-                r ^= r >> 7;
-                r ^= r << 17;
-                let change = match r % 4 {
-                    0 => hide((r >> 8) as u128 % 4),
-                    1 => set(
-                        &format!("tokens/{}/visibility", tid((r >> 8) as u128 % 4)),
-                        json!("visible"),
-                    ),
-                    _ => random_change(r >> 3),
-                };
-                let changes = vec![change];
-                let before = SeenBefore::new(authority.store(), &changes);
-                let Ok((commit, _)) = authority.commit(None, changes) else {
-                    continue;
-                };
-                let received = commit_for(&player(), &commit, &before, authority.store());
-                mirror
-                    .apply_all(&received.changes)
-                    .unwrap_or_else(|error| panic!("seed {seed}: {error} applying {received:?}"));
-                assert_eq!(
-                    mirror.entities().tokens,
-                    entities_for(&player(), authority.store().entities()).tokens,
-                    "seed {seed}"
-                );
-            }
-        }
-    }
-}
+mod tests;

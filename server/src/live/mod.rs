@@ -36,7 +36,7 @@ use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc};
 
 use crate::{Result, event_log, metrics::Metrics};
-pub use session::{Command, ConnId, Timings};
+pub use session::{Command, ConnId, Tuning};
 
 /// How many commands wait for a session actor before senders wait.
 const MAILBOX: usize = 4096;
@@ -47,7 +47,7 @@ pub struct Hub {
     db: PgPool,
     redis: Option<ConnectionManager>,
     metrics: Metrics,
-    timings: session::Timings,
+    tuning: session::Tuning,
     /// One slot per session: starting a session (which reads the log)
     /// waits only for its own slot, not for other sessions starting.
     sessions: Arc<Mutex<HashMap<SessionId, Slot>>>,
@@ -97,7 +97,7 @@ impl Hub {
             db,
             redis,
             metrics,
-            timings: session::Timings::default(),
+            tuning: session::Tuning::default(),
             sessions: Arc::default(),
             cluster: None,
             owned: Arc::default(),
@@ -126,9 +126,9 @@ impl Hub {
         self.cluster.as_ref().map(cluster::Cluster::node)
     }
 
-    /// The same hub with other timings (tests shorten them).
-    pub fn with_timings(self, timings: session::Timings) -> Self {
-        Self { timings, ..self }
+    /// The same hub with other tuning (tests shorten them).
+    pub fn with_tuning(self, tuning: session::Tuning) -> Self {
+        Self { tuning, ..self }
     }
 
     /// Where to send a session's commands: its actor if it runs here,
@@ -182,7 +182,7 @@ impl Hub {
             self.db.clone(),
             committer,
             id,
-            self.timings,
+            self.tuning,
             self.metrics.clone(),
             mirror::Mirror::start(self.redis.clone(), id),
         )

@@ -9,7 +9,10 @@
 //! fails the in-memory state is reverted, so nothing a client saw is
 //! missing from the log.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use rand::Rng;
@@ -25,7 +28,7 @@ use shared::{
     },
     rules::{Approval, ApprovalPolicy, Participant, may_decide, owns_token},
     store::{Entities, Store},
-    view::{SeenBefore, commit_for, entities_for},
+    view::{CommitView, SeenBefore, entities_for, preview_seen},
 };
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -47,21 +50,26 @@ pub type ConnId = Uuid;
 /// Commits between two snapshots: recovery replays at most this many.
 pub const SNAPSHOT_EVERY: u64 = 100;
 
-/// How long things wait in a session.
+/// How long things wait in a session, and how far a socket may fall behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timings {
+pub struct Tuning {
     /// A request nobody decides on expires after this.
     pub request_ttl: Duration,
     /// A session with no socket stops after this (its state is in the log;
     /// the next socket starts it again).
     pub idle_stop: Duration,
+    /// Commits sent to a socket that acknowledges and not yet acknowledged
+    /// before it is held back: it then gets no more commits until it
+    /// acknowledges what it was sent, and then one snapshot.
+    pub unacked_window: u64,
 }
 
-impl Default for Timings {
+impl Default for Tuning {
     fn default() -> Self {
         Self {
             request_ttl: Duration::from_secs(10 * 60),
             idle_stop: Duration::from_secs(5 * 60),
+            unacked_window: 256,
         }
     }
 }
@@ -120,8 +128,37 @@ pub enum Command {
 struct Conn {
     who: Participant,
     out: mpsc::Sender<Bytes>,
+    /// The newest version queued for it (commit or snapshot).
+    sent: Version,
+    /// Where its window of unacknowledged commits starts: the newest
+    /// version it acknowledged, or its last catch-up. `None` until its
+    /// first acknowledgement (a client that never acknowledges is bounded
+    /// by its send queue alone).
+    acked: Option<Version>,
+    /// More than the window behind: commits are held back until it
+    /// acknowledges what it was sent; then it catches up in one go.
+    held: bool,
     /// Held only to be dropped with the connection.
     _kick: Option<oneshot::Sender<()>>,
+}
+
+impl Conn {
+    /// Whether a commit should go to this socket now; holds it back when
+    /// it falls `window` commits behind what it acknowledged.
+    fn takes(&mut self, version: Version, window: u64) -> bool {
+        if self.held {
+            return false;
+        }
+        if self
+            .acked
+            .is_some_and(|acked| version.saturating_sub(acked) > window)
+        {
+            self.held = true;
+            return false;
+        }
+        self.sent = version;
+        true
+    }
 }
 
 /// A request waiting for the GM.
@@ -145,15 +182,19 @@ pub struct SessionActor {
     waiting: Vec<Waiting>,
     request_ttl: time::Duration,
     idle_stop: Duration,
+    unacked_window: u64,
     /// Since when no socket is connected.
     idle_since: Option<std::time::Instant>,
     metrics: Metrics,
     mirror: Mirror,
     /// Commits applied here and not yet written.
     batch: Vec<Staged>,
-    /// Outcomes of this round's action ids, looked up together (`None`:
-    /// never seen).
-    prefetched: HashMap<ActionId, Option<serde_json::Value>>,
+    /// Action ids that may have a recorded outcome: every id recorded
+    /// when the session started, and each one processed or whose write
+    /// failed since. An id not here is new, so a request costs no lookup;
+    /// one here is looked up (a resend). The log's primary key is the last
+    /// guard.
+    recorded: HashSet<ActionId>,
     /// The encounter on the table, for the Redis hot copy.
     encounter: Option<shared::id::EncounterId>,
     /// The version last written as the hot copy, and when.
@@ -181,7 +222,7 @@ impl SessionActor {
         db: PgPool,
         committer: Committer,
         id: SessionId,
-        timings: Timings,
+        tuning: Tuning,
         metrics: Metrics,
         mirror: Mirror,
     ) -> Result<Self> {
@@ -223,6 +264,7 @@ impl SessionActor {
             }
         }
         let version = authority.version();
+        let recorded = event_log::action_ids(&db, id).await?;
         let mut waiting = Vec::new();
         for pending in event_log::pending(&db, id).await? {
             let request: ActionRequest =
@@ -251,14 +293,15 @@ impl SessionActor {
             policy: info.policy,
             conns: HashMap::new(),
             waiting,
-            request_ttl: time::Duration::try_from(timings.request_ttl)
+            request_ttl: time::Duration::try_from(tuning.request_ttl)
                 .unwrap_or(time::Duration::MAX),
-            idle_stop: timings.idle_stop,
+            idle_stop: tuning.idle_stop,
+            unacked_window: tuning.unacked_window,
             idle_since: Some(std::time::Instant::now()),
             metrics,
             mirror,
             batch: Vec::new(),
-            prefetched: HashMap::new(),
+            recorded,
             encounter: info.encounter,
             hot_copy: (u64::MAX, std::time::Instant::now()),
             lease: None,
@@ -335,18 +378,14 @@ impl SessionActor {
             };
             let Some(first) = command else { break };
             // Group commit: what is already waiting joins this round, its
-            // action ids are looked up in one query, its requests are
-            // written in one transaction; anything else first sees the
-            // batch written.
+            // requests are written in one transaction; anything else first
+            // sees the batch written.
             let mut round = vec![first];
             while round.len() < MAX_BATCH {
                 match inbox.try_recv() {
                     Ok(next) => round.push(next),
                     Err(_) => break,
                 }
-            }
-            if let Err(error) = self.prefetch(&round).await {
-                tracing::warn!(session = %self.id, %error, "looking up action ids failed; checking one by one");
             }
             for command in round {
                 let is_request = matches!(
@@ -369,7 +408,6 @@ impl SessionActor {
                 }
             }
             let outcome = self.flush().await;
-            self.prefetched.clear();
             if self.stopped(outcome) {
                 return;
             }
@@ -393,27 +431,6 @@ impl SessionActor {
         }
     }
 
-    /// Looks up, in one query, the recorded outcomes of the requests in a
-    /// round (a resend is answered with its first outcome).
-    async fn prefetch(&mut self, round: &[Command]) -> Result<()> {
-        let ids: Vec<ActionId> = round
-            .iter()
-            .filter_map(|command| match command {
-                Command::Message {
-                    message: ClientMessage::Request(request),
-                    ..
-                } => Some(request.id),
-                _ => None,
-            })
-            .collect();
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let mut found = event_log::outcomes(&self.db, self.id, &ids).await?;
-        self.prefetched = ids.into_iter().map(|id| (id, found.remove(&id))).collect();
-        Ok(())
-    }
-
     async fn handle(&mut self, command: Command) -> Result<()> {
         match command {
             Command::Join {
@@ -428,6 +445,9 @@ impl SessionActor {
                     Conn {
                         who,
                         out,
+                        sent: 0,
+                        acked: None,
+                        held: false,
                         _kick: kick,
                     },
                 );
@@ -494,11 +514,35 @@ impl SessionActor {
 
     /// Brings a socket to the current version.
     fn catch_up(&mut self, conn: ConnId, from: Option<Version>) {
-        let Some(who) = self.conns.get(&conn).map(|c| c.who) else {
+        let version = self.authority.version();
+        let Some(target) = self.conns.get_mut(&conn) else {
             return;
         };
+        target.sent = version;
+        target.held = false;
+        // The window starts afresh from what it is sent now.
+        if let Some(acked) = &mut target.acked {
+            *acked = version;
+        }
+        let who = target.who;
         for bytes in self.since(who, from) {
             self.push(conn, bytes);
+        }
+    }
+
+    /// A socket applied everything up to `version`. One that was held back
+    /// and has now applied all it was sent catches up in one go.
+    fn acknowledged(&mut self, conn: ConnId, version: Version) {
+        let Some(target) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        // Nobody can have applied what was never sent.
+        let version = version.min(target.sent);
+        let acked = target.acked.map_or(version, |acked| acked.max(version));
+        target.acked = Some(acked);
+        if target.held && acked >= target.sent {
+            self.metrics.request("caught_up");
+            self.catch_up(conn, Some(acked));
         }
     }
 
@@ -519,7 +563,7 @@ impl SessionActor {
         missed.unwrap_or_else(|| {
             vec![frame(&ServerMessage::Snapshot {
                 version: self.authority.version(),
-                entities: entities_for(&who, self.authority.store().entities()),
+                entities: entities_for(&who, self.authority.store()),
             })]
         })
     }
@@ -569,6 +613,7 @@ impl SessionActor {
                 alternative: None,
             };
             let outcome = serde_json::to_value(&message).map_err(corrupt)?;
+            self.recorded.insert(action);
             event_log::refuse(
                 &self.db,
                 self.id,
@@ -597,22 +642,30 @@ impl SessionActor {
         match message {
             ClientMessage::Hello { resume_from } => self.catch_up(conn, resume_from),
             ClientMessage::Resume { from } => self.catch_up(conn, Some(from)),
-            ClientMessage::Ack { .. } => {}
+            ClientMessage::Ack { version } => self.acknowledged(conn, version),
             ClientMessage::Ping { nonce } => self.send(conn, &ServerMessage::Pong { nonce }),
             ClientMessage::DragPreview { token, position } => {
                 let store = self.authority.store();
                 if who.role.is_gm() || owns_token(store, who.user, token) {
-                    let seen_by_players = store
-                        .token(token)
-                        .is_some_and(|t| t.visibility.players_see());
                     let bytes = frame(&ServerMessage::DragPreview {
                         token,
                         position,
                         by: who.user,
                     });
-                    self.push_where(&bytes, |id, c| {
-                        id != conn && (c.who.role.is_gm() || seen_by_players)
-                    });
+                    // Players watch only what they would see at the drop.
+                    let watchers: Vec<ConnId> = self
+                        .conns
+                        .iter()
+                        .filter(|(id, c)| {
+                            **id != conn
+                                && (c.who.role.is_gm()
+                                    || preview_seen(store, c.who.user, token, position))
+                        })
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for watcher in watchers {
+                        self.push(watcher, bytes.clone());
+                    }
                 }
             }
             ClientMessage::Request(request) => self.request(conn, who, request).await?,
@@ -649,9 +702,10 @@ impl SessionActor {
             // Repeated within the batch being formed: answer once it is written.
             self.flush().await?;
         }
-        let recorded = match (in_batch, self.prefetched.remove(&action)) {
-            (false, Some(prefetched)) => prefetched,
-            _ => event_log::outcome(&self.db, self.id, action).await?,
+        let recorded = if in_batch || self.recorded.contains(&action) {
+            event_log::outcome(&self.db, self.id, action).await?
+        } else {
+            None
         };
         if let Some(outcome) = recorded {
             self.metrics.request("repeated");
@@ -860,6 +914,10 @@ impl SessionActor {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
+        // Written or not (a failed write may still have committed), a
+        // resend of these is looked up.
+        self.recorded
+            .extend(batch.iter().map(|staged| staged.record.action));
         let records: Vec<NewCommit> = batch.iter().map(|s| s.record.clone()).collect();
         let started = std::time::Instant::now();
         let written = self.committer.commit(self.id, self.epoch, records).await;
@@ -892,9 +950,24 @@ impl SessionActor {
         for staged in &batch {
             self.metrics.request("applied");
             let applied = frame(&staged.applied);
-            for (id, conn) in &self.conns {
-                let view = commit_for(&conn.who, &staged.commit, &staged.before, store);
-                frames.push((*id, frame(&ServerMessage::Commit(view))));
+            let view = CommitView::new(&staged.commit, &staged.before, store);
+            // Recipients who see the same thing share one encoding: every
+            // GM, and players whom the commit shows the same.
+            let mut encoded: Vec<(Commit, Bytes)> = Vec::new();
+            let window = self.unacked_window;
+            for (id, conn) in &mut self.conns {
+                if conn.takes(staged.commit.version, window) {
+                    let seen = view.for_participant(&conn.who);
+                    let bytes = match encoded.iter().find(|(commit, _)| *commit == seen) {
+                        Some((_, bytes)) => bytes.clone(),
+                        None => {
+                            let bytes = frame(&ServerMessage::Commit(seen.clone()));
+                            encoded.push((seen, bytes.clone()));
+                            bytes
+                        }
+                    };
+                    frames.push((*id, bytes));
+                }
                 if conn.who.user == staged.requester.user {
                     frames.push((*id, applied.clone()));
                 }
@@ -932,6 +1005,7 @@ impl SessionActor {
             alternative,
         };
         let outcome = serde_json::to_value(&message).map_err(corrupt)?;
+        self.recorded.insert(action);
         event_log::refuse(
             &self.db,
             self.id,

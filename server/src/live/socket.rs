@@ -35,6 +35,8 @@ use crate::{AppState, Error, api::ApiError};
 
 /// Frames queued for one socket before it counts as too slow.
 const SEND_QUEUE: usize = 1024;
+/// The most frames written to a socket at once.
+const WRITE_BATCH: usize = 64;
 /// Messages a socket may send per second, sustained ...
 const RATE_PER_SECOND: f64 = 60.0;
 /// ... and in a burst.
@@ -95,8 +97,23 @@ async fn serve_socket(
             tokio::select! {
                 frame = queued.recv() => {
                     let Some(frame) = frame else { break };
-                    let Some(message) = outgoing(frame, encoding) else { continue };
-                    if sink.send(message).await.is_err() {
+                    // What else is queued goes out with it: one write for a
+                    // commit and its answer, or for a burst.
+                    let mut frames = vec![frame];
+                    while frames.len() < WRITE_BATCH {
+                        match queued.try_recv() {
+                            Ok(more) => frames.push(more),
+                            Err(_) => break,
+                        }
+                    }
+                    let mut written = Ok(());
+                    for message in frames.into_iter().filter_map(|f| outgoing(f, encoding)) {
+                        written = sink.feed(message).await;
+                        if written.is_err() {
+                            break;
+                        }
+                    }
+                    if written.is_err() || sink.flush().await.is_err() {
                         break;
                     }
                 }

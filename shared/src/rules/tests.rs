@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::change::Change;
 use crate::id::EntityKind;
 use crate::{geometry::Point, testing::*};
 
@@ -120,6 +121,54 @@ fn hidden_and_gm_only_tokens_look_like_missing_ones() {
             ..
         })
     ));
+}
+
+#[test]
+fn tokens_under_fog_look_like_missing_ones_except_your_own() {
+    let mut store = table();
+    store
+        .apply(&set(
+            &format!("encounters/{}/fog/enabled", eid(1)),
+            json!(true),
+        ))
+        .unwrap();
+    let condition = |n| Action::AddCondition {
+        token: tid(n),
+        condition: "prone".into(),
+    };
+    // The monster's token 2 stands in the dark.
+    assert!(matches!(
+        authorize(&me(), &condition(2), &store),
+        Err(Error::UnknownEntity {
+            kind: EntityKind::Token,
+            ..
+        })
+    ));
+    assert!(matches!(
+        authorize(
+            &me(),
+            &Action::AdjustHp {
+                actor: aid(2),
+                delta: -1
+            },
+            &store
+        ),
+        Err(Error::UnknownEntity {
+            kind: EntityKind::Actor,
+            ..
+        })
+    ));
+    // My own token is always mine to act for, fog or not.
+    assert_eq!(authorize(&me(), &condition(1), &store), Ok(()));
+    assert_eq!(authorize(&me(), &move_to(1, 50.0, 0.0), &store), Ok(()));
+    // Revealing its cell brings the monster back within reach.
+    store
+        .apply(&Change::append(
+            path(&format!("encounters/{}/fog/revealed", eid(1))),
+            json!([[0, 0]]),
+        ))
+        .unwrap();
+    assert_eq!(authorize(&me(), &condition(2), &store), Ok(()));
 }
 
 #[test]

@@ -693,6 +693,7 @@ fn reveal(
 #[derive(PartialEq)]
 struct TokenKeys {
     encounter: EncounterId,
+    actor: Option<ActorId>,
     position: Point,
     scale: u64,
 }
@@ -732,6 +733,7 @@ impl Kind for Token {
     fn keys(&self) -> TokenKeys {
         TokenKeys {
             encounter: self.encounter,
+            actor: self.actor,
             position: self.position,
             scale: self.scale.to_bits(),
         }
@@ -747,13 +749,16 @@ impl Kind for Token {
     }
     fn unindex(store: &mut Store, id: TokenId, keys: &TokenKeys) {
         unlink(&mut store.indices.tokens_by_encounter, &keys.encounter, &id);
+        if let Some(actor) = &keys.actor {
+            unlink(&mut store.indices.tokens_by_actor, actor, &id);
+        }
         if let Some(index) = store.spatial.get_mut(&keys.encounter) {
             index.remove(id);
         }
     }
     /// A move (the hot path) touches only the spatial index.
     fn reindex(store: &mut Store, id: TokenId, before: &TokenKeys, after: &TokenKeys) {
-        if before.encounter != after.encounter {
+        if before.encounter != after.encounter || before.actor != after.actor {
             Self::unindex(store, id, before);
             Self::index(store, id, after);
             return;
@@ -762,6 +767,9 @@ impl Kind for Token {
     }
     fn index(store: &mut Store, id: TokenId, keys: &TokenKeys) {
         link(&mut store.indices.tokens_by_encounter, keys.encounter, id);
+        if let Some(actor) = keys.actor {
+            link(&mut store.indices.tokens_by_actor, actor, id);
+        }
         Self::place(store, id, keys.encounter);
     }
     fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>> {

@@ -20,6 +20,9 @@ pub struct Indices {
     pub items_by_owner: BTreeMap<ActorId, BTreeSet<ItemId>>,
     /// Tokens by the encounter they are on.
     pub tokens_by_encounter: BTreeMap<EncounterId, BTreeSet<TokenId>>,
+    /// Tokens by the actor they stand for (who sees an actor depends on
+    /// who sees its tokens).
+    pub tokens_by_actor: BTreeMap<ActorId, BTreeSet<TokenId>>,
     /// Effects by each token they target.
     pub effects_by_target: BTreeMap<TokenId, BTreeSet<EffectId>>,
 }
@@ -39,6 +42,9 @@ impl Indices {
         }
         for token in entities.tokens.values() {
             link(&mut indices.tokens_by_encounter, token.encounter, token.id);
+            if let Some(actor) = token.actor {
+                link(&mut indices.tokens_by_actor, actor, token.id);
+            }
         }
         for effect in entities.effects.values() {
             for target in &effect.targets {

@@ -1,0 +1,414 @@
+use serde_json::json;
+
+use super::*;
+use crate::{
+    authority::Authority,
+    geometry::Cell,
+    rules::Role,
+    testing::{self, *},
+};
+
+fn as_player(user: UserId) -> Participant {
+    Participant {
+        user,
+        role: Role::Player,
+    }
+}
+
+fn me() -> Participant {
+    as_player(testing::player())
+}
+
+fn gm() -> Participant {
+    Participant {
+        user: UserId(uuid::Uuid::from_u128(1)),
+        role: Role::Gm,
+    }
+}
+
+fn observer() -> Participant {
+    Participant {
+        user: UserId(uuid::Uuid::from_u128(0x0B5)),
+        role: Role::Observer,
+    }
+}
+
+/// Commits `changes` and returns what `who` receives.
+fn commit_as(authority: &mut Authority, who: &Participant, changes: Vec<Change>) -> Commit {
+    let before = SeenBefore::new(authority.store(), &changes);
+    let (commit, _) = authority.commit(None, changes).unwrap();
+    commit_for(who, &commit, &before, authority.store())
+}
+
+fn hide(n: u128) -> Change {
+    set(&format!("tokens/{}/visibility", tid(n)), json!("hidden"))
+}
+
+fn fog_on() -> Change {
+    set(&format!("encounters/{}/fog/enabled", eid(1)), json!(true))
+}
+
+fn reveal(x: i32, y: i32) -> Change {
+    Change::append(
+        path(&format!("encounters/{}/fog/revealed", eid(1))),
+        json!([[x, y]]),
+    )
+}
+
+fn move_to(n: u128, x: f64, y: f64) -> Change {
+    set(
+        &format!("tokens/{}/position", tid(n)),
+        json!({"x": x, "y": y}),
+    )
+}
+
+/// [`testing::table`] with the monster's token 2 away from the others, at
+/// cell (4, 4) of the 50 px grid.
+fn table() -> Store {
+    let mut store = testing::table();
+    store.apply(&move_to(2, 200.0, 200.0)).unwrap();
+    store
+}
+
+#[test]
+fn players_never_receive_hidden_tokens_and_the_gm_sees_all() {
+    let mut store = sample();
+    store.apply(&hide(2)).unwrap();
+    let seen = entities_for(&me(), &store);
+    assert!(seen.tokens.contains_key(&tid(1)));
+    assert!(!seen.tokens.contains_key(&tid(2)));
+    assert_eq!(entities_for(&gm(), &store), *store.entities());
+    let bytes = serde_json::to_string(&seen).unwrap();
+    assert!(
+        !bytes.contains(&tid(2).to_string()),
+        "no trace of the hidden token"
+    );
+}
+
+#[test]
+fn moves_of_hidden_tokens_are_dropped_but_the_version_arrives() {
+    let mut authority = Authority::new(sample(), 0);
+    authority.commit(None, vec![hide(2)]).unwrap();
+    let received = commit_as(
+        &mut authority,
+        &me(),
+        vec![move_to(2, 1.0, 1.0), move_to(1, 2.0, 2.0)],
+    );
+    assert_eq!(received.version, 2);
+    assert_eq!(received.changes, [move_to(1, 2.0, 2.0)]);
+}
+
+#[test]
+fn a_revealed_token_arrives_whole_and_a_hidden_one_is_deleted() {
+    let mut authority = Authority::new(sample(), 0);
+    authority.commit(None, vec![hide(2)]).unwrap();
+    let revealed = commit_as(
+        &mut authority,
+        &me(),
+        vec![set(
+            &format!("tokens/{}/visibility", tid(2)),
+            json!("visible"),
+        )],
+    );
+    assert_eq!(revealed.changes.len(), 1);
+    assert_eq!(
+        revealed.changes[0].path,
+        path(&format!("tokens/{}", tid(2)))
+    );
+    let hidden = commit_as(&mut authority, &me(), vec![hide(1)]);
+    assert_eq!(
+        hidden.changes,
+        [Change::delete(path(&format!("tokens/{}", tid(1))))]
+    );
+}
+
+#[test]
+fn fog_hides_other_tokens_and_their_actors_but_never_your_own() {
+    let mut store = table();
+    store.apply(&fog_on()).unwrap();
+    let seen = entities_for(&me(), &store);
+    // Token 1 is mine (actor 1); token 5 is another player's, token 2 a
+    // monster's, both under fog.
+    assert!(seen.tokens.contains_key(&tid(1)));
+    assert!(!seen.tokens.contains_key(&tid(5)));
+    assert!(!seen.tokens.contains_key(&tid(2)));
+    assert!(seen.actors.contains_key(&aid(1)));
+    assert!(
+        !seen.actors.contains_key(&aid(2)),
+        "the monster's sheet stays dark"
+    );
+    let bytes = serde_json::to_string(&seen).unwrap();
+    for hidden in [tid(2).to_string(), tid(5).to_string(), aid(2).to_string()] {
+        assert!(!bytes.contains(&hidden), "no trace of {hidden}");
+    }
+    // The other player sees their own token, not mine.
+    let other = entities_for(&as_player(other_player()), &store);
+    assert!(other.tokens.contains_key(&tid(5)));
+    assert!(!other.tokens.contains_key(&tid(1)));
+    // Observers own nothing: under fog they see no token at all.
+    assert!(entities_for(&observer(), &store).tokens.is_empty());
+    assert_eq!(entities_for(&gm(), &store), *store.entities());
+}
+
+#[test]
+fn lifting_the_fog_sends_the_token_and_its_actor_whole() {
+    let mut authority = Authority::new(table(), 0);
+    authority.commit(None, vec![fog_on()]).unwrap();
+    let received = commit_as(&mut authority, &me(), vec![reveal(4, 4)]);
+    let paths: Vec<String> = received
+        .changes
+        .iter()
+        .map(|c| c.path.to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            format!("encounters/{}/fog/revealed", eid(1)),
+            format!("actors/{}", aid(2)),
+            format!("tokens/{}", tid(2)),
+        ]
+    );
+    // Covering it again takes both away.
+    let covered = commit_as(
+        &mut authority,
+        &me(),
+        vec![Change::delete(path(&format!(
+            "encounters/{}/fog/revealed/4,4",
+            eid(1)
+        )))],
+    );
+    assert_eq!(
+        covered.changes[1..],
+        [
+            Change::delete(path(&format!("tokens/{}", tid(2)))),
+            Change::delete(path(&format!("actors/{}", aid(2)))),
+        ]
+    );
+}
+
+#[test]
+fn a_token_walking_into_the_fog_is_deleted_for_players_and_moves_for_its_owner() {
+    let mut store = table();
+    store.apply(&fog_on()).unwrap();
+    store.apply(&reveal(0, 0)).unwrap();
+    let mut authority = Authority::new(store, 0);
+    // Token 5 (the other player's) stands at (0, 0), revealed.
+    let mine = commit_as(&mut authority, &me(), vec![move_to(5, 300.0, 0.0)]);
+    // The token, and the sheet only it showed.
+    assert_eq!(
+        mine.changes,
+        [
+            Change::delete(path(&format!("tokens/{}", tid(5)))),
+            Change::delete(path(&format!("actors/{}", aid(5)))),
+        ]
+    );
+    let theirs = commit_as(
+        &mut authority,
+        &as_player(other_player()),
+        vec![move_to(5, 350.0, 0.0)],
+    );
+    assert_eq!(theirs.changes, [move_to(5, 350.0, 0.0)]);
+}
+
+#[test]
+fn a_large_token_is_seen_when_any_cell_under_it_is_revealed() {
+    let mut store = table();
+    store.apply(&fog_on()).unwrap();
+    store
+        .apply(&set(&format!("tokens/{}/scale", tid(2)), json!(2.0)))
+        .unwrap();
+    // Token 2 covers cells (4, 4) to (5, 5).
+    assert!(!token_seen(&store, testing::player(), tid(2)));
+    store.apply(&reveal(5, 5)).unwrap();
+    assert!(token_seen(&store, testing::player(), tid(2)));
+    // A cell it only touches does not count.
+    let mut store = table();
+    store.apply(&fog_on()).unwrap();
+    store.apply(&reveal(6, 4)).unwrap();
+    store.apply(&move_to(2, 250.0, 200.0)).unwrap();
+    assert!(!token_seen(&store, testing::player(), tid(2)));
+}
+
+#[test]
+fn the_turn_order_shows_players_only_the_tokens_they_see() {
+    let mut authority = Authority::new(table(), 0);
+    let order = json!({
+        "order": [tid(3), tid(1), tid(2)],
+        "turn": 0,
+        "round": 1,
+        "phase": "combat",
+    });
+    let received = commit_as(
+        &mut authority,
+        &me(),
+        vec![set(&format!("encounters/{}/initiative", eid(1)), order)],
+    );
+    let initiative: Initiative = serde_json::from_value(match &received.changes[..] {
+        [
+            Change {
+                op: Op::Set(value), ..
+            },
+        ] => value.clone(),
+        other => panic!("expected one set, got {other:?}"),
+    })
+    .unwrap();
+    // The hidden token 3 acts: nobody the player sees is acting.
+    assert_eq!(initiative.order, [tid(1), tid(2)]);
+    assert_eq!(initiative.current(), None);
+    let next = commit_as(
+        &mut authority,
+        &me(),
+        vec![Change::increment(
+            path(&format!("encounters/{}/initiative/turn", eid(1))),
+            1,
+        )],
+    );
+    let value = match &next.changes[..] {
+        [
+            Change {
+                op: Op::Set(value), ..
+            },
+        ] => value.clone(),
+        other => panic!("expected one set, got {other:?}"),
+    };
+    let initiative: Initiative = serde_json::from_value(value).unwrap();
+    assert_eq!(initiative.current(), Some(tid(1)));
+    assert!(
+        !serde_json::to_string(&next)
+            .unwrap()
+            .contains(&tid(3).to_string())
+    );
+}
+
+#[test]
+fn drag_previews_stop_at_the_fog() {
+    let mut store = table();
+    store.apply(&fog_on()).unwrap();
+    store.apply(&reveal(4, 4)).unwrap();
+    let me = testing::player();
+    assert!(preview_seen(&store, me, tid(2), Point::new(210.0, 210.0)));
+    assert!(!preview_seen(&store, me, tid(2), Point::new(400.0, 400.0)));
+    // Another player's token in the fog: its owner watches it, I do not.
+    assert!(preview_seen(
+        &store,
+        other_player(),
+        tid(5),
+        Point::new(400.0, 0.0)
+    ));
+    assert!(!preview_seen(&store, me, tid(5), Point::new(400.0, 0.0)));
+}
+
+/// A random commit of one to three changes on [`table`]: moves in and out
+/// of the fog, fog and visibility flips, ownership, initiative, effects
+/// and items, with the store's generic random changes mixed in.
+fn random_commit(r: &mut u64) -> Vec<Change> {
+    let mut next = || {
+        *r ^= *r << 13;
+        *r ^= *r >> 7;
+        *r ^= *r << 17;
+        *r
+    };
+    let count = 1 + next() % 3;
+    (0..count)
+        .map(|_| {
+            let r = next();
+            let token = u128::from((r >> 8) % 6);
+            let cell = |shift: u32| f64::from(((r >> shift) % 5) as u32) * 50.0;
+            let user = [json!(testing::player()), json!(other_player()), json!(null)]
+                [((r >> 12) % 3) as usize]
+                .clone();
+            match r % 16 {
+                0 => fog_on(),
+                1 => set(&format!("encounters/{}/fog/enabled", eid(1)), json!(false)),
+                2 => reveal(((r >> 16) % 5) as i32, ((r >> 20) % 5) as i32),
+                3 => Change::delete(path(&format!(
+                    "encounters/{}/fog/revealed/{}",
+                    eid(1),
+                    Cell(((r >> 16) % 5) as i32, ((r >> 20) % 5) as i32)
+                ))),
+                4 | 5 => move_to(token, cell(16), cell(20)),
+                6 => set(
+                    &format!("tokens/{}/visibility", tid(token)),
+                    json!(["visible", "hidden", "gm_only"][((r >> 16) % 3) as usize]),
+                ),
+                7 => set(
+                    &format!("actors/{}/owner", aid([1, 2, 5][((r >> 16) % 3) as usize])),
+                    user,
+                ),
+                8 => set(
+                    &format!("tokens/{}/actor", tid(token)),
+                    json!(aid([1, 2, 5][((r >> 16) % 3) as usize])),
+                ),
+                9 => set(
+                    &format!("encounters/{}/initiative", eid(1)),
+                    json!({
+                        "order": [tid(token), tid((token + 1) % 6), tid((token + 2) % 6)],
+                        "turn": (r >> 16) % 3,
+                        "round": 1,
+                        "phase": "combat",
+                    }),
+                ),
+                10 => Change::increment(
+                    path(&format!("encounters/{}/initiative/turn", eid(1))),
+                    1,
+                ),
+                11 => set(
+                    &format!("effects/{}", fid(token)),
+                    json!({
+                        "id": fid(token),
+                        "name": "Bless",
+                        "targets": [tid((r >> 16) as u128 % 6)],
+                        "source": tid((r >> 20) as u128 % 6),
+                    }),
+                ),
+                12 => set(
+                    &format!("items/{}", iid(token)),
+                    json!({"id": iid(token), "name": "Torch", "owner": aid([1, 2, 5][((r >> 16) % 3) as usize])}),
+                ),
+                13 => set(
+                    &format!("tokens/{}/scale", tid(token)),
+                    json!(1 + (r >> 16) % 3),
+                ),
+                _ => random_change(r >> 4),
+            }
+        })
+        .collect()
+}
+
+/// Whatever the GM does, each recipient who applies their filtered
+/// commits to their filtered snapshot holds exactly their filtered view of
+/// the state: tokens, actors, items, effects and encounters.
+#[test]
+fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
+    let viewers = [me(), as_player(other_player()), observer(), gm()];
+    let mut commits = 0;
+    for seed in 0..400u64 {
+        let mut authority = Authority::new(table(), 0);
+        let mut mirrors: Vec<Store> = viewers
+            .iter()
+            .map(|who| Store::from_entities(entities_for(who, authority.store())).unwrap())
+            .collect();
+        let mut r = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        for _ in 0..30 {
+            let changes = random_commit(&mut r);
+            let before = SeenBefore::new(authority.store(), &changes);
+            let Ok((commit, _)) = authority.commit(None, changes) else {
+                continue;
+            };
+            commits += 1;
+            let view = CommitView::new(&commit, &before, authority.store());
+            for (who, mirror) in viewers.iter().zip(&mut mirrors) {
+                let received = view.for_participant(who);
+                mirror.apply_all(&received.changes).unwrap_or_else(|error| {
+                    panic!("seed {seed}, {who:?}: {error} applying {received:?} for {commit:?}")
+                });
+                assert_eq!(
+                    *mirror.entities(),
+                    entities_for(who, authority.store()),
+                    "seed {seed}, {who:?}, after {commit:?}"
+                );
+            }
+        }
+    }
+    assert!(commits > 4_000, "only {commits} commits applied");
+}
