@@ -219,12 +219,16 @@ fn move_commit(n: u64) -> NewCommit {
         decided_by: None,
         auto_approved: true,
         event_type: "move_token".into(),
-        event_data: serde_json::json!({"kind": "move_token", "to": {"x": n % 50, "y": n % 40}}),
-        state_changes: serde_json::json!({"changes": [
+        event_data: event_log::json(
+            &serde_json::json!({"kind": "move_token", "to": {"x": n % 50, "y": n % 40}}),
+        )
+        .unwrap(),
+        state_changes: event_log::json(&serde_json::json!({"changes": [
             {"path": "tokens/0b5f/position", "op": "set", "value": {"x": n % 50, "y": n % 40}}
-        ]}),
+        ]}))
+        .unwrap(),
         encounter: None,
-        outcome: serde_json::json!({"committed": n}),
+        outcome: event_log::json(&serde_json::json!({"committed": n})).unwrap(),
     }
 }
 

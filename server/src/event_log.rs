@@ -192,7 +192,7 @@ pub async fn refuse(
 }
 
 /// One change to commit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NewCommit {
     /// The action it applies.
     pub action: ActionId,
@@ -205,13 +205,23 @@ pub struct NewCommit {
     /// The kind of action (`move_token`, ...).
     pub event_type: String,
     /// The action as requested.
-    pub event_data: Value,
+    pub event_data: Json,
     /// The changes applied (a `shared::change::Commit` as JSON).
-    pub state_changes: Value,
+    pub state_changes: Json,
     /// The encounter it changes.
     pub encounter: Option<EncounterId>,
     /// The outcome a resend of the same action id gets.
-    pub outcome: Value,
+    pub outcome: Json,
+}
+
+/// A JSON document, serialized once where it is made: the hot path writes
+/// it as text, never building a `serde_json::Value` tree.
+pub type Json = Box<serde_json::value::RawValue>;
+
+/// Serializes `value` for the log.
+pub fn json(value: &impl serde::Serialize) -> Result<Json> {
+    serde_json::value::to_raw_value(value)
+        .map_err(|error| Error::Internal(format!("cannot serialize for the event log: {error}")))
 }
 
 /// Commits a batch in one transaction: bumps the session's version under
@@ -231,6 +241,7 @@ pub async fn commit(
         session,
         epoch,
         commits,
+        pending: &[],
     };
     commit_many(db, &[batch])
         .await?
@@ -247,6 +258,24 @@ pub struct SessionBatch<'a> {
     pub epoch: i64,
     /// Its changes, in order.
     pub commits: &'a [NewCommit],
+    /// Requests it queued for the GM, in order (written before the
+    /// changes, in the same transaction).
+    pub pending: &'a [NewPending],
+}
+
+/// A request to queue for the GM ([`record_pending`], batched).
+#[derive(Debug, Clone)]
+pub struct NewPending {
+    /// The request's action id.
+    pub action: ActionId,
+    /// Who asked.
+    pub initiated_by: UserId,
+    /// The kind of action (`move_token`, ...).
+    pub event_type: String,
+    /// The request as asked.
+    pub event_data: Json,
+    /// The encounter it concerns.
+    pub encounter: Option<EncounterId>,
 }
 
 /// [`commit`] for the batches of several sessions in one statement (so in
@@ -256,8 +285,94 @@ pub struct SessionBatch<'a> {
 /// not stop the others. Any other failure (an action id committed before)
 /// fails the whole statement: the caller retries the batches one by one
 /// to find out whose it was. Each session appears at most once.
+///
+/// Requests queued for the GM go in the same transaction, first: a second
+/// statement, only when there are any.
 pub async fn commit_many(
     db: &PgPool,
+    batches: &[SessionBatch<'_>],
+) -> Result<Vec<Result<Vec<u64>>>> {
+    if batches.iter().all(|b| b.pending.is_empty()) {
+        return commit_rows(db, batches).await;
+    }
+    let mut tx = db.begin().await?;
+    let queued = queue_many(&mut tx, batches).await?;
+    let outcomes = commit_rows(&mut *tx, batches).await?;
+    tx.commit().await?;
+    Ok(batches
+        .iter()
+        .zip(outcomes)
+        .map(|(batch, outcome)| {
+            if batch.pending.is_empty() || queued.contains(&batch.session.0) {
+                outcome
+            } else {
+                Err(Error::Fenced {
+                    session: batch.session,
+                })
+            }
+        })
+        .collect())
+}
+
+/// Inserts the batches' queued requests, for the sessions whose epoch
+/// still matches (locked against a takeover until the transaction ends);
+/// returns those sessions.
+async fn queue_many(
+    tx: &mut sqlx::PgConnection,
+    batches: &[SessionBatch<'_>],
+) -> Result<HashSet<Uuid>> {
+    let rows = batches
+        .iter()
+        .flat_map(|b| b.pending.iter().map(move |p| (b, p)));
+    let mut sessions = Vec::new();
+    let mut epochs = Vec::new();
+    let mut actions = Vec::new();
+    let mut types = Vec::new();
+    let mut initiated = Vec::new();
+    let mut data = Vec::new();
+    let mut encounters = Vec::new();
+    for (batch, pending) in rows {
+        sessions.push(batch.session.0);
+        epochs.push(batch.epoch);
+        actions.push(pending.action.0);
+        types.push(pending.event_type.clone());
+        initiated.push(pending.initiated_by.0);
+        data.push(pending.event_data.get().to_owned());
+        encounters.push(pending.encounter.map(|e| e.0));
+    }
+    Ok(sqlx::query_scalar!(
+        r#"with input as (
+               select * from unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::uuid[], $6::text[],
+                                    $7::uuid[])
+                      with ordinality as u (s, ep, a, t, i, ed, e, n)
+           ),
+           owned as (
+               select p.id from play_sessions p
+                where (p.id, p.epoch) in (select distinct s, ep from input)
+                  for share
+           )
+           insert into event_log (session_id, action_id, event_type, status, initiated_by, event_data, encounter_id)
+           select input.s, input.a, input.t, 'pending', input.i, input.ed::jsonb, input.e
+             from input join owned on owned.id = input.s
+            order by input.n
+           returning session_id"#,
+        &sessions,
+        &epochs,
+        &actions,
+        &types,
+        &initiated,
+        &data,
+        &encounters as &[Option<Uuid>],
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// The applied changes of [`commit_many`], in one statement.
+async fn commit_rows<'c>(
+    db: impl sqlx::PgExecutor<'c>,
     batches: &[SessionBatch<'_>],
 ) -> Result<Vec<Result<Vec<u64>>>> {
     let rows = batches
@@ -282,10 +397,10 @@ pub async fn commit_many(
         initiated.push(commit.initiated_by.map(|u| u.0));
         decided.push(commit.decided_by.map(|u| u.0));
         auto.push(commit.auto_approved);
-        data.push(commit.event_data.clone());
-        changes.push(commit.state_changes.clone());
+        data.push(commit.event_data.get().to_owned());
+        changes.push(commit.state_changes.get().to_owned());
         encounters.push(commit.encounter.map(|e| e.0));
-        outcomes.push(commit.outcome.clone());
+        outcomes.push(commit.outcome.get().to_owned());
     }
     if actions.is_empty() {
         return Ok(batches.iter().map(|_| Ok(Vec::new())).collect());
@@ -300,7 +415,7 @@ pub async fn commit_many(
         r#"with input as (
                select u.s, u.ep, u.a, u.t, u.i, u.d, u.au, u.ed, u.sc, u.e, u.o, u.n
                  from unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bool[],
-                             $8::jsonb[], $9::jsonb[], $10::uuid[], $11::jsonb[])
+                             $8::text[], $9::text[], $10::uuid[], $11::text[])
                       with ordinality as u (s, ep, a, t, i, d, au, ed, sc, e, o, n)
            ),
            counts as (
@@ -319,7 +434,7 @@ pub async fn commit_many(
            ),
            recorded as (
                insert into session_actions (session_id, action_id, version, outcome)
-               select x.s, x.a, x.v, x.o from x
+               select x.s, x.a, x.v, x.o::jsonb from x
            ),
            approved as (
                update event_log set status = 'approved', decided_by = x.d, auto_approved = x.au, decided_at = now()
@@ -329,7 +444,8 @@ pub async fn commit_many(
            applied as (
                insert into event_log (session_id, action_id, version, event_type, status, initiated_by, decided_by,
                                       auto_approved, event_data, state_changes, encounter_id, decided_at, applied_at)
-               select x.s, x.a, x.v, x.t, 'applied', x.i, x.d, x.au, x.ed, x.sc, x.e, now(), now() from x
+               select x.s, x.a, x.v, x.t, 'applied', x.i, x.d, x.au, x.ed::jsonb, x.sc::jsonb, x.e, now(), now()
+                 from x
            )
            select id as "session!", version as "version!" from bumped"#,
         &sessions,

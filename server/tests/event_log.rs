@@ -43,10 +43,10 @@ fn change(n: u64) -> NewCommit {
         decided_by: None,
         auto_approved: true,
         event_type: "move_token".into(),
-        event_data: json!({"n": n}),
-        state_changes: json!({"changes": [{"op": "set", "n": n}]}),
+        event_data: event_log::json(&json!({"n": n})).unwrap(),
+        state_changes: event_log::json(&json!({"changes": [{"op": "set", "n": n}]})).unwrap(),
         encounter: None,
-        outcome: json!({"applied": n}),
+        outcome: event_log::json(&json!({"applied": n})).unwrap(),
     }
 }
 
@@ -281,6 +281,8 @@ async fn several_sessions_commit_in_one_statement_and_fencing_stays_per_session(
         event_log::take_ownership(&db, b).await.unwrap(),
     );
     let stale_c = event_log::take_ownership(&db, c).await.unwrap();
+    let d = sibling(&db, a, &gm).await;
+    let epoch_d = event_log::take_ownership(&db, d).await.unwrap();
     event_log::commit(&db, a, epoch_a, &[change(1)])
         .await
         .unwrap();
@@ -294,16 +296,26 @@ async fn several_sessions_commit_in_one_statement_and_fencing_stays_per_session(
                 session: a,
                 epoch: epoch_a,
                 commits: &for_a,
+                pending: &[],
             },
             SessionBatch {
                 session: b,
                 epoch: epoch_b,
                 commits: &for_b,
+                pending: &[queued(&gm, 1), queued(&gm, 2)],
             },
             SessionBatch {
                 session: c,
                 epoch: stale_c,
                 commits: &for_c,
+                pending: &[queued(&gm, 3)],
+            },
+            // A session that only queues.
+            SessionBatch {
+                session: d,
+                epoch: epoch_d,
+                commits: &[],
+                pending: &[queued(&gm, 4)],
             },
         ],
     )
@@ -312,6 +324,23 @@ async fn several_sessions_commit_in_one_statement_and_fencing_stays_per_session(
     assert_eq!(outcomes[0].as_ref().unwrap(), &[2, 3]);
     assert_eq!(outcomes[1].as_ref().unwrap(), &[1]);
     assert!(matches!(outcomes[2], Err(server::Error::Fenced { .. })));
+    assert_eq!(outcomes[3].as_ref().unwrap(), &[] as &[u64]);
+    // Queued requests are written for their sessions, in order; the
+    // fenced session queues nothing.
+    let waiting = |session| {
+        let db = db.clone();
+        async move {
+            event_log::pending(&db, session)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.event_data)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(waiting(b).await, [json!({"n": 1}), json!({"n": 2})]);
+    assert!(waiting(c).await.is_empty());
+    assert_eq!(waiting(d).await, [json!({"n": 4})]);
     let replayed: Vec<u64> = event_log::replay(&db, a, 0)
         .await
         .unwrap()
@@ -322,6 +351,17 @@ async fn several_sessions_commit_in_one_statement_and_fencing_stays_per_session(
     assert_eq!(event_log::position(&db, b).await.unwrap().0, 1);
     assert_eq!(event_log::position(&db, c).await.unwrap().0, 0);
     assert!(event_log::replay(&db, c, 0).await.unwrap().is_empty());
+}
+
+/// A request queued for the GM, told apart by `n`.
+fn queued(gm: &shared::account::User, n: u64) -> event_log::NewPending {
+    event_log::NewPending {
+        action: ActionId(Uuid::new_v4()),
+        initiated_by: gm.id,
+        event_type: "adjust_hp".into(),
+        event_data: event_log::json(&json!({"n": n})).unwrap(),
+        encounter: None,
+    }
 }
 
 /// The node's writer: many sessions at once, one of them resending an
@@ -351,7 +391,7 @@ async fn the_shared_writer_gives_each_session_its_own_outcome(db: PgPool) {
         } else {
             vec![change(1), change(2)]
         };
-        writes.spawn(async move { (n, writer.commit(session, epoch, batch).await) });
+        writes.spawn(async move { (n, writer.commit(session, epoch, batch, Vec::new()).await) });
     }
     while let Some(joined) = writes.join_next().await {
         let (n, outcome) = joined.unwrap();

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 pub use client::{ActionRequest, ClientMessage, GmDecision, RequestContext, Verdict};
 pub use server::{QueuedRequest, RequestStatus, ServerMessage};
 
-use crate::{Error, Result};
+use crate::{Error, Result, change::Commit};
 
 /// The protocol version both sides must speak.
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -128,6 +128,18 @@ pub fn decode_with<M: DeserializeOwned>(
             _ => Err(Error::MalformedMessage(error)),
         },
     }
+}
+
+/// [`ServerMessage::Commit`] as a frame, from a borrowed commit: the same
+/// bytes, without copying the commit into a message first (the server
+/// sends every commit to every socket).
+pub fn encode_commit(commit: &Commit) -> Vec<u8> {
+    #[derive(Serialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Borrowed<'a> {
+        Commit(&'a Commit),
+    }
+    encode(&Borrowed::Commit(commit))
 }
 
 fn unsupported(got: u16) -> Error {

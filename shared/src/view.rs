@@ -20,7 +20,10 @@
 //! before it ([`SeenBefore`], recorded by the server before applying) and
 //! after it (the store).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, BTreeSet},
+};
 
 use crate::{
     change::{Change, Commit, Op},
@@ -211,10 +214,13 @@ impl<'a> CommitView<'a> {
     }
 
     /// The commit as `who` receives it: same version (so gaps stay
-    /// detectable), with only what they may see.
-    pub fn for_participant(&self, who: &Participant) -> Commit {
+    /// detectable), with only what they may see. Borrowed when that is the
+    /// whole commit (always for the GM; for a player, when nothing in it
+    /// comes into or out of their sight), so recipients who see the same
+    /// can share one encoding.
+    pub fn for_participant(&self, who: &Participant) -> Cow<'a, Commit> {
         if who.role.is_gm() {
-            return self.commit.clone();
+            return Cow::Borrowed(self.commit);
         }
         let user = who.user;
         let flips: BTreeMap<Entity, Flip> = self
@@ -233,6 +239,9 @@ impl<'a> CommitView<'a> {
                 (entity, flip)
             })
             .collect();
+        if self.passes_whole(&flips) {
+            return Cow::Borrowed(self.commit);
+        }
         let mut out = Vec::with_capacity(self.commit.changes.len());
         let mut whole_encounters: BTreeSet<EncounterId> = BTreeSet::new();
         let mut initiatives: BTreeSet<EncounterId> = BTreeSet::new();
@@ -327,11 +336,29 @@ impl<'a> CommitView<'a> {
                 ));
             }
         }
-        Commit {
+        Cow::Owned(Commit {
             version: self.commit.version,
             action: self.commit.action,
             changes: out,
-        }
+        })
+    }
+
+    /// True when a recipient with these flips receives the commit as it
+    /// is: nothing comes into or out of their sight, nothing they do not
+    /// see is named, and no turn order or whole encounter is rewritten.
+    fn passes_whole(&self, flips: &BTreeMap<Entity, Flip>) -> bool {
+        let changed_sight = flips.iter().any(|(entity, flip)| match flip {
+            Flip::Stays => false,
+            Flip::Appears | Flip::Leaves => true,
+            Flip::Unseen => self.span.contains_key(entity),
+        });
+        let rewritten = self.commit.changes.iter().any(|change| {
+            matches!(
+                Touched::of(&change.path),
+                Some(Touched::Encounter(_, Part::Whole | Part::Initiative))
+            )
+        });
+        !changed_sight && !rewritten
     }
 
     /// The change that brings an entity into sight (whole, as it is now) or
@@ -360,7 +387,9 @@ pub fn commit_for(
     before: &SeenBefore,
     after: &Store,
 ) -> Commit {
-    CommitView::new(commit, before, after).for_participant(who)
+    CommitView::new(commit, before, after)
+        .for_participant(who)
+        .into_owned()
 }
 
 /// How a commit changes whether a recipient sees an entity.

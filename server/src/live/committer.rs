@@ -18,7 +18,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{
     Error, Result,
-    event_log::{self, NewCommit, SessionBatch},
+    event_log::{self, NewCommit, NewPending, SessionBatch},
 };
 
 /// Statements in flight at once.
@@ -35,7 +35,19 @@ struct Job {
     session: SessionId,
     epoch: i64,
     commits: Vec<NewCommit>,
+    pending: Vec<NewPending>,
     reply: oneshot::Sender<Result<Vec<u64>>>,
+}
+
+impl Job {
+    fn batch(&self) -> SessionBatch<'_> {
+        SessionBatch {
+            session: self.session,
+            epoch: self.epoch,
+            commits: &self.commits,
+            pending: &self.pending,
+        }
+    }
 }
 
 /// The handle the session actors share. Cloning is cheap.
@@ -52,19 +64,22 @@ impl Committer {
         Self { jobs }
     }
 
-    /// [`event_log::commit`], written together with whatever other
-    /// sessions have waiting.
+    /// A session's changes and the requests it queued for the GM
+    /// ([`event_log::commit_many`]), written together with whatever other
+    /// sessions have waiting; the changes' versions.
     pub async fn commit(
         &self,
         session: SessionId,
         epoch: i64,
         commits: Vec<NewCommit>,
+        pending: Vec<NewPending>,
     ) -> Result<Vec<u64>> {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
             session,
             epoch,
             commits,
+            pending,
             reply,
         };
         let stopped = || Error::Internal("the event-log writer stopped".into());
@@ -97,32 +112,28 @@ async fn gather(db: PgPool, mut queue: mpsc::Receiver<Job>) {
 }
 
 async fn write(db: &PgPool, jobs: Vec<Job>) {
-    if let [job] = jobs.as_slice() {
-        let outcome = event_log::commit(db, job.session, job.epoch, &job.commits).await;
-        answer(jobs, vec![outcome]);
-        return;
-    }
-    let batches: Vec<SessionBatch<'_>> = jobs
-        .iter()
-        .map(|job| SessionBatch {
-            session: job.session,
-            epoch: job.epoch,
-            commits: &job.commits,
-        })
-        .collect();
+    let batches: Vec<SessionBatch<'_>> = jobs.iter().map(Job::batch).collect();
     match event_log::commit_many(db, &batches).await {
         Ok(outcomes) => answer(jobs, outcomes),
-        Err(error) => {
+        Err(error) if jobs.len() > 1 => {
             // One batch spoiled the statement (an action id committed
             // before); alone, each gets its own outcome.
             tracing::debug!(%error, sessions = jobs.len(), "a shared write failed; writing each session alone");
             let mut outcomes = Vec::with_capacity(jobs.len());
             for job in &jobs {
-                outcomes.push(event_log::commit(db, job.session, job.epoch, &job.commits).await);
+                outcomes.push(alone(db, job).await);
             }
             answer(jobs, outcomes);
         }
+        Err(error) => answer(jobs, vec![Err(error)]),
     }
+}
+
+async fn alone(db: &PgPool, job: &Job) -> Result<Vec<u64>> {
+    event_log::commit_many(db, &[job.batch()])
+        .await?
+        .pop()
+        .unwrap_or_else(|| Err(Error::Internal("a batch without an outcome".into())))
 }
 
 fn answer(jobs: Vec<Job>, outcomes: Vec<Result<Vec<u64>>>) {

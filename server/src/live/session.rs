@@ -10,6 +10,7 @@
 //! missing from the log.
 
 use std::{
+    borrow::Cow,
     collections::{HashMap, HashSet},
     time::Duration,
 };
@@ -38,7 +39,7 @@ use uuid::Uuid;
 use crate::{
     Error, Result,
     campaign::role_of,
-    event_log::{self, NewCommit, Refusal as Ending},
+    event_log::{self, NewCommit, NewPending, Refusal as Ending},
     metrics::Metrics,
 };
 
@@ -189,6 +190,8 @@ pub struct SessionActor {
     mirror: Mirror,
     /// Commits applied here and not yet written.
     batch: Vec<Staged>,
+    /// Requests queued for the GM and not yet written.
+    queued: Vec<Queued>,
     /// Action ids that may have a recorded outcome: every id recorded
     /// when the session started, and each one processed or whose write
     /// failed since. An id not here is new, so a request costs no lookup;
@@ -203,13 +206,23 @@ pub struct SessionActor {
     lease: Option<Lease>,
 }
 
+/// A request queued for the GM, waiting for its batch to be written.
+struct Queued {
+    conn: ConnId,
+    record: NewPending,
+    received: ServerMessage,
+}
+
 /// A commit applied to the state, waiting for its batch to be written.
 struct Staged {
     requester: Participant,
+    action: ActionId,
+    encounter: Option<shared::id::EncounterId>,
     commit: Commit,
     undo: Undo,
     before: SeenBefore,
-    record: NewCommit,
+    /// What the log gets; taken when the batch is written.
+    record: Option<NewCommit>,
     applied: ServerMessage,
 }
 
@@ -301,6 +314,7 @@ impl SessionActor {
             metrics,
             mirror,
             batch: Vec::new(),
+            queued: Vec::new(),
             recorded,
             encounter: info.encounter,
             hot_copy: (u64::MAX, std::time::Instant::now()),
@@ -388,17 +402,10 @@ impl SessionActor {
                 }
             }
             for command in round {
-                let is_request = matches!(
-                    command,
-                    Command::Message {
-                        message: ClientMessage::Request(_),
-                        ..
-                    }
-                );
-                let mut outcome = if is_request {
-                    Ok(())
-                } else {
+                let mut outcome = if self.sees_the_batch(&command) {
                     self.flush().await
+                } else {
+                    Ok(())
                 };
                 if outcome.is_ok() {
                     outcome = self.handle(command).await;
@@ -413,6 +420,27 @@ impl SessionActor {
             }
         }
         tracing::info!(session = %self.id, "session actor stopped: no more sockets");
+    }
+
+    /// Whether a command's answer could show what the batch being formed
+    /// changed, so the batch must be written first: anything that sends
+    /// state (a join, a catch-up, a sync) or acts on it (a GM's decision).
+    /// Requests join the batch; pings, drag previews, acknowledgements
+    /// that release nothing and departures show nothing of it.
+    fn sees_the_batch(&self, command: &Command) -> bool {
+        match command {
+            Command::Message { conn, message } => match message {
+                ClientMessage::Request(_)
+                | ClientMessage::Ping { .. }
+                | ClientMessage::DragPreview { .. } => false,
+                ClientMessage::Ack { .. } => self.conns.get(conn).is_some_and(|c| c.held),
+                ClientMessage::Hello { .. }
+                | ClientMessage::Resume { .. }
+                | ClientMessage::Decide(_) => true,
+            },
+            Command::Leave { .. } => false,
+            Command::Join { .. } | Command::StateSince { .. } => true,
+        }
     }
 
     /// Logs a failed command; true when the session was lost to another
@@ -694,10 +722,7 @@ impl SessionActor {
             );
             return Ok(());
         }
-        let in_batch = self
-            .batch
-            .iter()
-            .any(|staged| staged.record.action == action);
+        let in_batch = self.batch.iter().any(|staged| staged.action == action);
         if in_batch {
             // Repeated within the batch being formed: answer once it is written.
             self.flush().await?;
@@ -735,39 +760,35 @@ impl SessionActor {
                 self.commit(who, None, true, &request, changes).await?;
             }
             Approval::Gm { reason } => {
-                let data = serde_json::to_value(&request).map_err(corrupt)?;
-                event_log::record_pending(
-                    &self.db,
-                    self.id,
+                let record = NewPending {
                     action,
-                    who.user,
-                    kind_name(&request.action),
-                    &data,
-                    request.context.encounter,
-                )
-                .await?;
+                    initiated_by: who.user,
+                    event_type: kind_name(&request.action).into(),
+                    event_data: event_log::json(&request)?,
+                    encounter: request.context.encounter,
+                };
                 // The player should know whether anyone is there to answer.
                 let shown = if self.conns.values().any(|c| c.who.role.is_gm()) {
                     reason.clone()
                 } else {
                     format!("{reason}; no GM is connected, so it waits until one returns")
                 };
-                self.send(
+                // Waiting at once (a resend in this round is told so), but
+                // nobody hears of it before the batch is written.
+                self.queued.push(Queued {
                     conn,
-                    &ServerMessage::Received {
+                    record,
+                    received: ServerMessage::Received {
                         action,
                         status: RequestStatus::WaitingForGm { reason: shown },
                     },
-                );
+                });
                 self.waiting.push(Waiting {
                     request,
                     from: who,
                     reason,
                     requested_at: OffsetDateTime::now_utc(),
                 });
-                self.metrics.request("queued");
-                self.metrics.pending.inc();
-                self.send_queue();
             }
         }
         Ok(())
@@ -890,17 +911,19 @@ impl SessionActor {
             decided_by,
             auto_approved,
             event_type: kind_name(&request.action).into(),
-            event_data: serde_json::to_value(request).map_err(corrupt)?,
-            state_changes: serde_json::to_value(&commit).map_err(corrupt)?,
+            event_data: event_log::json(request)?,
+            state_changes: event_log::json(&commit)?,
             encounter: request.context.encounter,
-            outcome: serde_json::to_value(&applied).map_err(corrupt)?,
+            outcome: event_log::json(&applied)?,
         };
         self.batch.push(Staged {
             requester,
+            action: request.id,
+            encounter: request.context.encounter,
             commit,
             undo,
             before,
-            record,
+            record: Some(record),
             applied,
         });
         Ok(())
@@ -910,20 +933,52 @@ impl SessionActor {
     /// many), then tells everyone, in version order. If the write fails
     /// the state is reverted and the requesters are told to ask again.
     async fn flush(&mut self) -> Result<()> {
-        if self.batch.is_empty() {
+        if self.batch.is_empty() && self.queued.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.batch);
+        let mut batch = std::mem::take(&mut self.batch);
+        let queued = std::mem::take(&mut self.queued);
         // Written or not (a failed write may still have committed), a
         // resend of these is looked up.
         self.recorded
-            .extend(batch.iter().map(|staged| staged.record.action));
-        let records: Vec<NewCommit> = batch.iter().map(|s| s.record.clone()).collect();
+            .extend(batch.iter().map(|staged| staged.action));
+        let records: Vec<NewCommit> = batch.iter_mut().filter_map(|s| s.record.take()).collect();
+        let pending: Vec<NewPending> = queued.iter().map(|q| q.record.clone()).collect();
         let started = std::time::Instant::now();
-        let written = self.committer.commit(self.id, self.epoch, records).await;
-        self.metrics
-            .commit_seconds
-            .observe(started.elapsed().as_secs_f64());
+        let written = self
+            .committer
+            .commit(self.id, self.epoch, records, pending)
+            .await;
+        if !batch.is_empty() {
+            self.metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+        }
+        if written.is_err() {
+            for unsaved in &queued {
+                self.waiting
+                    .retain(|w| w.request.id != unsaved.record.action);
+                self.send(
+                    unsaved.conn,
+                    &ServerMessage::Error {
+                        action: Some(unsaved.record.action),
+                        error: Refusal::InvalidAction(
+                            "the request could not be saved; ask again".into(),
+                        ),
+                    },
+                );
+            }
+        } else if !queued.is_empty() {
+            for saved in &queued {
+                self.send(saved.conn, &saved.received);
+                self.metrics.request("queued");
+                self.metrics.pending.inc();
+            }
+            self.send_queue();
+        }
+        if batch.is_empty() {
+            return written.map(drop);
+        }
         if let Err(error) = written {
             for staged in batch.into_iter().rev() {
                 if let Err(revert) = self.authority.revert(&staged.commit, staged.undo) {
@@ -932,7 +987,7 @@ impl SessionActor {
                 self.send_to_user(
                     staged.requester.user,
                     &ServerMessage::Error {
-                        action: Some(staged.record.action),
+                        action: Some(staged.action),
                         error: Refusal::InvalidAction(
                             "the change could not be saved; ask again".into(),
                         ),
@@ -953,15 +1008,16 @@ impl SessionActor {
             let view = CommitView::new(&staged.commit, &staged.before, store);
             // Recipients who see the same thing share one encoding: every
             // GM, and players whom the commit shows the same.
-            let mut encoded: Vec<(Commit, Bytes)> = Vec::new();
+            let mut encoded: Vec<(Cow<'_, Commit>, Bytes)> = Vec::new();
             let window = self.unacked_window;
             for (id, conn) in &mut self.conns {
                 if conn.takes(staged.commit.version, window) {
                     let seen = view.for_participant(&conn.who);
-                    let bytes = match encoded.iter().find(|(commit, _)| *commit == seen) {
+                    let known = encoded.iter().find(|(commit, _)| same(commit, &seen));
+                    let bytes = match known {
                         Some((_, bytes)) => bytes.clone(),
                         None => {
-                            let bytes = frame(&ServerMessage::Commit(seen.clone()));
+                            let bytes = commit_frame(&seen);
                             encoded.push((seen, bytes.clone()));
                             bytes
                         }
@@ -985,7 +1041,7 @@ impl SessionActor {
         self.metrics.send_queue_depth.set(deepest as i64);
         if last / SNAPSHOT_EVERY > (first - 1) / SNAPSHOT_EVERY {
             let state = serde_json::to_value(self.authority.store().entities()).map_err(corrupt)?;
-            let encounter = batch.last().and_then(|s| s.record.encounter);
+            let encounter = batch.last().and_then(|s| s.encounter);
             event_log::save_snapshot(&self.db, self.id, last, encounter, &state).await?;
         }
         Ok(())
@@ -1076,6 +1132,17 @@ impl SessionActor {
 
 fn frame(message: &ServerMessage) -> Bytes {
     Bytes::from(message.encode())
+}
+
+/// A commit's frame, encoded without copying the commit.
+fn commit_frame(commit: &Commit) -> Bytes {
+    Bytes::from(shared::protocol::encode_commit(commit))
+}
+
+/// Whether two views of a commit are the same: the very commit (a view
+/// passed whole), or equal.
+fn same(a: &Commit, b: &Commit) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 fn kind_name(action: &Action) -> &'static str {

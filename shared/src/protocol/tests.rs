@@ -227,3 +227,21 @@ fn message_pack_is_smaller_and_refuses_garbage_and_other_versions() {
         Err(crate::Error::UnsupportedProtocol { got: 9, .. })
     ));
 }
+
+#[test]
+fn a_borrowed_commit_encodes_as_its_message() {
+    let commit = crate::change::Commit {
+        version: 12,
+        action: Some(crate::id::ActionId(uuid::Uuid::from_u128(5))),
+        changes: vec![crate::change::Change::set(
+            crate::path::Path::parse("tokens/a/position").unwrap(),
+            serde_json::json!({"x": 1.5, "y": 2.0}),
+        )],
+    };
+    let bytes = encode_commit(&commit);
+    assert_eq!(bytes, ServerMessage::Commit(commit.clone()).encode());
+    assert_eq!(
+        ServerMessage::decode(&bytes).unwrap(),
+        ServerMessage::Commit(commit)
+    );
+}
