@@ -201,6 +201,12 @@ impl Store {
             .filter_map(|id| self.entities.effects.get(id))
     }
 
+    /// Effects a token caused.
+    pub fn effects_from(&self, token: TokenId) -> impl Iterator<Item = &Effect> {
+        ids(self.indices.effects_by_source.get(&token))
+            .filter_map(|id| self.entities.effects.get(id))
+    }
+
     /// Tokens of an encounter whose bounds intersect `viewport` (map
     /// pixels), in time proportional to the buckets visited and the answer.
     pub fn tokens_in_rect(&self, encounter: EncounterId, viewport: &Rect) -> Vec<TokenId> {

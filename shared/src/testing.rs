@@ -71,7 +71,7 @@ pub(crate) fn random_change(r: u64) -> Change {
     let n = u128::from(pick(8, 6));
     let f = |shift: u32| ((r >> shift) % 2000) as f64 - 500.0;
     let int = |shift: u32| ((r >> shift) % 41) as i64 - 20;
-    match pick(0, 23) {
+    match pick(0, 24) {
         0 => set(&format!("encounters/{}", eid(n % 3)), encounter_json(n % 3)),
         1 => set(
             &format!("encounters/{}/map/grid_size", eid(n % 3)),
@@ -131,6 +131,10 @@ pub(crate) fn random_change(r: u64) -> Change {
         21 => Change::merge(
             path(&format!("tokens/{}", tid(n))),
             json!({"rotation": f(16), "scale": int(26)}),
+        ),
+        22 => set(
+            &format!("effects/{}/source", fid(n)),
+            json!(tid(u128::from(pick(16, 6)))),
         ),
         _ => Change::append(
             path(&format!("encounters/{}/fog/revealed", eid(n % 3))),

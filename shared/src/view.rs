@@ -527,18 +527,9 @@ impl Affected {
             affected
                 .effects
                 .extend(after.store.effects_on(*token).map(|e| e.id));
-        }
-        // Effects are indexed by target; their sources are few enough to scan.
-        if !affected.tokens.is_empty() {
-            affected.effects.extend(
-                after
-                    .store
-                    .entities()
-                    .effects
-                    .values()
-                    .filter(|e| e.source.is_some_and(|s| affected.tokens.contains(&s)))
-                    .map(|e| e.id),
-            );
+            affected
+                .effects
+                .extend(after.store.effects_from(*token).map(|e| e.id));
         }
         for actor in &affected.actors {
             affected

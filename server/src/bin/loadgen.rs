@@ -3,8 +3,8 @@
 //! Creates N sessions, each with a GM and M players (accounts, campaign,
 //! encounter, tokens: written straight to the database at
 //! `DATABASE_URL`), connects every client to the running server over
-//! WebSockets, and sends a realistic mix at a fixed total rate: token moves
-//! (auto-approved), chat (auto-approved), HP changes and conditions (which
+//! WebSockets, and sends a realistic mix at a fixed total rate: token moves,
+//! chat and dice (auto-approved), HP changes, conditions and effects (which
 //! wait for the GM; the GM client approves what it is shown). It measures,
 //! for every applied action, the time from sending the request to the
 //! last client of its session receiving the commit, and at the end checks
@@ -201,7 +201,7 @@ async fn run(args: Args) -> Result<(), String> {
         let action = pick_action(sent, player, fixture.encounter);
         let needs_gm = matches!(
             action,
-            Action::AdjustHp { .. } | Action::AddCondition { .. }
+            Action::AdjustHp { .. } | Action::AddCondition { .. } | Action::ApplyEffect { .. }
         );
         let id = ActionId(Uuid::new_v4());
         let request = ClientMessage::Request(ActionRequest {
@@ -307,10 +307,20 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Moves (most), chat, dice, HP changes and conditions (these wait for the
-/// GM).
+/// Moves (most), chat, dice, HP changes, conditions and effects (these
+/// three wait for the GM).
 fn pick_action(n: u64, player: &Player, encounter: EncounterId) -> Action {
     match n % 10 {
+        4 if n % 20 == 4 => Action::ApplyEffect {
+            effect: shared::effect::Effect {
+                id: shared::id::EffectId(Uuid::new_v4()),
+                name: "Bless".into(),
+                targets: [player.token].into(),
+                remaining_rounds: Some(10),
+                source: Some(player.token),
+                properties: Default::default(),
+            },
+        },
         0 => Action::AdjustHp {
             actor: player.actor,
             delta: if n.is_multiple_of(20) { -1 } else { 1 },

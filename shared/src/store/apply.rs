@@ -799,7 +799,8 @@ impl Kind for Token {
 
 impl Kind for Effect {
     type Id = EffectId;
-    type Keys = BTreeSet<TokenId>;
+    /// Its targets and its source.
+    type Keys = (BTreeSet<TokenId>, Option<TokenId>);
     const KIND: EntityKind = EntityKind::Effect;
 
     fn id(&self) -> EffectId {
@@ -811,20 +812,26 @@ impl Kind for Effect {
     fn table_ref(entities: &Entities) -> &BTreeMap<EffectId, Self> {
         &entities.effects
     }
-    fn keys(&self) -> BTreeSet<TokenId> {
-        self.targets.clone()
+    fn keys(&self) -> Self::Keys {
+        (self.targets.clone(), self.source)
     }
     fn check(&self, _: &Store, path: &Path) -> Result<()> {
         not_blank(&self.name).map_err(|reason| invalid(path, reason))
     }
-    fn unindex(store: &mut Store, id: EffectId, targets: &BTreeSet<TokenId>) {
+    fn unindex(store: &mut Store, id: EffectId, (targets, source): &Self::Keys) {
         for target in targets {
             unlink(&mut store.indices.effects_by_target, target, &id);
         }
+        if let Some(source) = source {
+            unlink(&mut store.indices.effects_by_source, source, &id);
+        }
     }
-    fn index(store: &mut Store, id: EffectId, targets: &BTreeSet<TokenId>) {
+    fn index(store: &mut Store, id: EffectId, (targets, source): &Self::Keys) {
         for target in targets {
             link(&mut store.indices.effects_by_target, *target, id);
+        }
+        if let Some(source) = source {
+            link(&mut store.indices.effects_by_source, *source, id);
         }
     }
     fn field(&mut self, field: &[String], op: &Op, path: &Path) -> Result<Vec<Change>> {

@@ -25,6 +25,8 @@ pub struct Indices {
     pub tokens_by_actor: BTreeMap<ActorId, BTreeSet<TokenId>>,
     /// Effects by each token they target.
     pub effects_by_target: BTreeMap<TokenId, BTreeSet<EffectId>>,
+    /// Effects by the token that caused them.
+    pub effects_by_source: BTreeMap<TokenId, BTreeSet<EffectId>>,
 }
 
 impl Indices {
@@ -49,6 +51,9 @@ impl Indices {
         for effect in entities.effects.values() {
             for target in &effect.targets {
                 link(&mut indices.effects_by_target, *target, effect.id);
+            }
+            if let Some(source) = effect.source {
+                link(&mut indices.effects_by_source, source, effect.id);
             }
         }
         let spatial = entities
