@@ -525,6 +525,20 @@ pub async fn outcome(db: &PgPool, session: SessionId, action: ActionId) -> Resul
     .await?)
 }
 
+/// Keeps the session's auto-approval rules.
+pub async fn set_policy(db: &PgPool, session: SessionId, policy: &ApprovalPolicy) -> Result<()> {
+    let policy = serde_json::to_value(policy)
+        .map_err(|error| Error::Internal(format!("cannot serialize the rules: {error}")))?;
+    sqlx::query!(
+        "update play_sessions set approval_policy = $2 where id = $1",
+        session.0,
+        policy,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Every action id of the session with a recorded outcome: the session
 /// actor holds them so that only a repeated id costs a lookup.
 pub async fn action_ids(db: &PgPool, session: SessionId) -> Result<HashSet<ActionId>> {

@@ -525,6 +525,147 @@ async fn fog_of_war_keeps_what_it_covers_off_a_players_socket(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn the_gm_sets_the_rules_and_makes_an_assistant(db: PgPool) {
+    use shared::{action::ActionKind, rules::AutoApprove};
+    let table = table(db.clone()).await;
+    let (mut gm, _) = join(&table, &table.gm.1).await;
+    let (mut alice, _) = join(&table, &table.players[0].1).await;
+    let (mut bruno, _) = join(&table, &table.players[1].1).await;
+    async fn rules(client: &mut Client) -> ApprovalPolicy {
+        client
+            .until(|m| match m {
+                ServerMessage::Rules { policy } => Some(policy.clone()),
+                _ => None,
+            })
+            .await
+    }
+    // (Joining waits for the rules, which close the welcome.)
+
+    // Hit points apply at once from now on, for everyone, and the rule is
+    // kept with the session.
+    let mut policy = ApprovalPolicy::default();
+    policy
+        .rules
+        .insert(ActionKind::AdjustHp, AutoApprove::Always);
+    gm.send(&ClientMessage::SetRules {
+        policy: policy.clone(),
+    })
+    .await;
+    assert_eq!(rules(&mut alice).await, policy);
+    assert_eq!(rules(&mut bruno).await, policy);
+    let healed = alice
+        .request(Action::AdjustHp {
+            actor: table.players[0].2,
+            delta: 2,
+        })
+        .await;
+    assert!(matches!(
+        alice.status(healed).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    let stored = event_log::session_info(&db, table.session)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.policy, policy);
+
+    // A player can do neither.
+    bruno
+        .send(&ClientMessage::SetRules {
+            policy: ApprovalPolicy::default(),
+        })
+        .await;
+    bruno
+        .send(&ClientMessage::Delegate {
+            user: table.players[1].0.id,
+            role: Role::AssistantGm,
+        })
+        .await;
+    for _ in 0..2 {
+        let refused = bruno
+            .until(|m| match m {
+                ServerMessage::Error { error, .. } => Some(error.clone()),
+                _ => None,
+            })
+            .await;
+        assert!(
+            matches!(refused, shared::Error::Forbidden(_)),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(
+        event_log::session_info(&db, table.session)
+            .await
+            .unwrap()
+            .unwrap()
+            .policy,
+        policy
+    );
+
+    // Alice becomes an assistant GM: welcomed again, she now sees the
+    // hidden token and the queue, and decides.
+    gm.send(&ClientMessage::Delegate {
+        user: table.players[0].0.id,
+        role: Role::AssistantGm,
+    })
+    .await;
+    let you = alice
+        .until(|m| match m {
+            ServerMessage::Welcome { you, .. } => Some(*you),
+            _ => None,
+        })
+        .await;
+    assert_eq!(you.role, Role::AssistantGm);
+    let seen = alice
+        .until(|m| match m {
+            ServerMessage::Snapshot { entities, .. } => Some(entities.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(seen.tokens.contains_key(&table.hidden));
+    assert_eq!(
+        server::campaign::role_of(&db, stored.campaign, table.players[0].0.id)
+            .await
+            .unwrap(),
+        Role::AssistantGm
+    );
+    let prone = bruno
+        .request(Action::AddCondition {
+            token: table.players[1].3,
+            condition: "prone".into(),
+        })
+        .await;
+    assert!(matches!(
+        bruno.status(prone).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+    alice
+        .send(&ClientMessage::Decide(GmDecision {
+            action: prone,
+            verdict: Verdict::Approve,
+        }))
+        .await;
+    assert!(matches!(
+        bruno.status(prone).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+
+    // And back: the hidden token is gone from her view again.
+    gm.send(&ClientMessage::Delegate {
+        user: table.players[0].0.id,
+        role: Role::Player,
+    })
+    .await;
+    let seen = alice
+        .until(|m| match m {
+            ServerMessage::Snapshot { entities, .. } => Some(entities.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(!seen.tokens.contains_key(&table.hidden));
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn a_repeated_action_id_is_applied_once(db: PgPool) {
     let table = table(db.clone()).await;
     let (mut alice, _) = join(&table, &table.players[0].1).await;

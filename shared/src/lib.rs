@@ -86,6 +86,9 @@
 //!   version and a size limit on decode.
 //! - [`view`]: what each participant may see of the state and of each
 //!   commit.
+//! - [`client`]: a browser's side of a live session without the socket:
+//!   the view, the outbox resent on reconnect, the GM's queue, and what
+//!   each server message changes.
 //! - [`error`]: the crate's one error type.
 
 pub mod account;
@@ -96,6 +99,7 @@ pub mod campaign;
 pub mod change;
 #[doc(hidden)]
 pub mod check;
+pub mod client;
 pub mod compendium;
 pub mod dice;
 pub mod effect;

@@ -27,7 +27,7 @@ use shared::{
         ActionRequest, ClientMessage, GmDecision, QueuedRequest, RequestStatus, ServerMessage,
         Verdict,
     },
-    rules::{Approval, ApprovalPolicy, Participant, may_decide, owns_token},
+    rules::{Approval, ApprovalPolicy, Participant, Role, may_decide, owns_token},
     store::{Entities, Store},
     view::{CommitView, SeenBefore, entities_for, preview_seen},
 };
@@ -173,6 +173,8 @@ struct Waiting {
 /// The state and connections of one session.
 pub struct SessionActor {
     id: SessionId,
+    /// The campaign played (its members' roles are the session's).
+    campaign: shared::id::CampaignId,
     db: PgPool,
     /// Writes commit batches, together with other sessions' batches.
     committer: Committer,
@@ -299,6 +301,7 @@ impl SessionActor {
         mirror.started(info.campaign, info.encounter, version, epoch);
         Ok(Self {
             id,
+            campaign: info.campaign,
             db,
             committer,
             epoch,
@@ -434,9 +437,11 @@ impl SessionActor {
                 | ClientMessage::Ping { .. }
                 | ClientMessage::DragPreview { .. } => false,
                 ClientMessage::Ack { .. } => self.conns.get(conn).is_some_and(|c| c.held),
+                ClientMessage::SetRules { .. } => false,
                 ClientMessage::Hello { .. }
                 | ClientMessage::Resume { .. }
-                | ClientMessage::Decide(_) => true,
+                | ClientMessage::Decide(_)
+                | ClientMessage::Delegate { .. } => true,
             },
             Command::Leave { .. } => false,
             Command::Join { .. } | Command::StateSince { .. } => true,
@@ -507,6 +512,12 @@ impl SessionActor {
         if who.role.is_gm() {
             self.send(conn, &self.queue());
         }
+        self.send(
+            conn,
+            &ServerMessage::Rules {
+                policy: self.policy.clone(),
+            },
+        );
         self.mirror.presence(who, true);
         let first = self
             .conns
@@ -698,6 +709,8 @@ impl SessionActor {
             }
             ClientMessage::Request(request) => self.request(conn, who, request).await?,
             ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
+            ClientMessage::SetRules { policy } => self.set_rules(conn, who, policy).await?,
+            ClientMessage::Delegate { user, role } => self.delegate(conn, who, user, role).await?,
         }
         Ok(())
     }
@@ -789,6 +802,92 @@ impl SessionActor {
                     reason,
                     requested_at: OffsetDateTime::now_utc(),
                 });
+            }
+        }
+        Ok(())
+    }
+
+    /// The GM changes the auto-approval rules: kept with the session,
+    /// told to everyone. Requests already waiting keep waiting.
+    async fn set_rules(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        policy: ApprovalPolicy,
+    ) -> Result<()> {
+        if !who.role.is_gm() {
+            self.send(
+                conn,
+                &ServerMessage::Error {
+                    action: None,
+                    error: Refusal::Forbidden("only the GM sets the rules".into()),
+                },
+            );
+            return Ok(());
+        }
+        event_log::set_policy(&self.db, self.id, &policy).await?;
+        tracing::info!(session = %self.id, by = %who.user, "approval rules changed");
+        self.policy = policy;
+        let rules = frame(&ServerMessage::Rules {
+            policy: self.policy.clone(),
+        });
+        self.push_where(&rules, |_, _| true);
+        Ok(())
+    }
+
+    /// The GM makes a player an assistant GM or back: the campaign's
+    /// membership changes (under its rules: only the GM, never a second
+    /// GM), and the member's sockets are welcomed again under the new role
+    /// with what it may see.
+    async fn delegate(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        user: UserId,
+        role: Role,
+    ) -> Result<()> {
+        let refused = |reason: String| ServerMessage::Error {
+            action: None,
+            error: Refusal::Forbidden(reason),
+        };
+        if who.role != Role::Gm || !matches!(role, Role::AssistantGm | Role::Player) {
+            self.send(
+                conn,
+                &refused("only the GM makes assistant GMs, and only of players".into()),
+            );
+            return Ok(());
+        }
+        match crate::membership::change_role(&self.db, self.campaign, who.user, user, role).await {
+            Ok(()) => {}
+            Err(Error::Refused(refusal)) => {
+                self.send(conn, &refused(refusal.to_string()));
+                return Ok(());
+            }
+            Err(error) => return Err(error),
+        }
+        let theirs: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.who.user == user)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in theirs {
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.who.role = role;
+            }
+            let you = Participant { user, role };
+            self.send(
+                id,
+                &ServerMessage::Welcome {
+                    session: self.id,
+                    you,
+                    version: self.authority.version(),
+                },
+            );
+            // What the new role may see, from scratch.
+            self.catch_up(id, None);
+            if role.is_gm() {
+                self.send(id, &self.queue());
             }
         }
         Ok(())

@@ -74,6 +74,10 @@ pub async fn join_at(
         }
         other => panic!("expected a snapshot, got {other:?}"),
     };
+    // The rules close the welcome (after the queue, for a GM).
+    client
+        .until(|m| matches!(m, ServerMessage::Rules { .. }).then_some(()))
+        .await;
     (client, store)
 }
 

@@ -6,7 +6,8 @@ use crate::{
     action::Action,
     change::{Change, Version},
     geometry::Point,
-    id::{ActionId, EncounterId, TokenId},
+    id::{ActionId, EncounterId, TokenId, UserId},
+    rules::{ApprovalPolicy, Role},
 };
 
 /// What a client sends.
@@ -41,6 +42,21 @@ pub enum ClientMessage {
         token: TokenId,
         /// Its current position.
         position: Point,
+    },
+    /// The GM (or an assistant GM) changes the session's auto-approval
+    /// rules; everyone receives the new [`super::ServerMessage::Rules`].
+    SetRules {
+        /// The rules from now on.
+        policy: ApprovalPolicy,
+    },
+    /// The GM makes a player an assistant GM, or an assistant GM a player
+    /// again (kept in the campaign's membership). Their sockets are
+    /// welcomed again under the new role, with what it may see.
+    Delegate {
+        /// Whose role changes.
+        user: UserId,
+        /// [`Role::AssistantGm`] or [`Role::Player`].
+        role: Role,
     },
     /// Keep-alive; answered by a pong with the same nonce.
     Ping {

@@ -9,7 +9,7 @@ use crate::{
     change::{Commit, Version},
     geometry::Point,
     id::{ActionId, SessionId, TokenId, UserId},
-    rules::Participant,
+    rules::{ApprovalPolicy, Participant},
     store::Entities,
 };
 
@@ -80,6 +80,12 @@ pub enum ServerMessage {
         user: UserId,
         /// Whether they are connected now.
         connected: bool,
+    },
+    /// The session's auto-approval rules: after the welcome, and whenever
+    /// the GM changes them.
+    Rules {
+        /// The rules.
+        policy: ApprovalPolicy,
     },
     /// The answer to a ping.
     Pong {

@@ -1,0 +1,515 @@
+//! A browser's side of a live session, without the socket: what to send
+//! when, and what each message from the server changes.
+//!
+//! The browser owns the socket and the screen; this owns the rest. It keeps
+//! the view ([`crate::optimistic`]: the confirmed state plus my pending
+//! actions), the requests not yet answered (resent, with the same ids, on
+//! every reconnect, so nothing asked while offline is lost and nothing is
+//! applied twice), the GM's queue, who is connected, and how far the
+//! server's commits are acknowledged. Every server message goes through
+//! [`Client::receive`], which answers with what changed (so the page
+//! redraws only that), what to tell the user, and what to send back (a
+//! resume after a gap, the resends after a welcome).
+//!
+//! ```
+//! use shared::{client::{Client, Link}, id::{ActionId, SessionId}};
+//! let mut client = Client::new(SessionId(uuid::Uuid::from_u128(1)));
+//! assert_eq!(client.link(), Link::Offline);
+//! let hello = client.connected();
+//! assert_eq!(hello.len(), 1, "a hello, asking for a snapshot");
+//! assert_eq!(client.link(), Link::Joining);
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{
+    Error, Result,
+    action::Action,
+    change::{Change, Version},
+    geometry::Point,
+    id::{ActionId, ActorId, EffectId, EncounterId, ItemId, SessionId, TokenId, UserId},
+    optimistic::{Optimistic, PendingStatus},
+    protocol::{
+        ActionRequest, ClientMessage, GmDecision, QueuedRequest, RequestContext, RequestStatus,
+        ServerMessage,
+    },
+    rules::{self, ApprovalPolicy, Participant},
+    store::Store,
+};
+
+/// Where the connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// No socket: requests wait in the outbox.
+    Offline,
+    /// A socket is open; the welcome has not come yet.
+    Joining,
+    /// Welcomed: requests go out at once.
+    Live,
+}
+
+/// Something to tell the user about one of their requests, or the session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// Committed.
+    Applied {
+        /// The request.
+        action: ActionId,
+    },
+    /// Waiting for the GM.
+    Waiting {
+        /// The request.
+        action: ActionId,
+        /// Why it waits (and whether a GM is there).
+        reason: String,
+    },
+    /// Refused, by the GM or the rules; its effect was taken back.
+    Rejected {
+        /// The request.
+        action: ActionId,
+        /// Why.
+        reason: String,
+        /// What the GM would accept instead.
+        alternative: Option<Action>,
+    },
+    /// The server could not process something.
+    Failed {
+        /// The request it concerns, if any.
+        action: Option<ActionId>,
+        /// What went wrong.
+        message: String,
+    },
+    /// Someone else's commit overlaps a pending request of mine: the GM
+    /// will settle it.
+    Conflicted {
+        /// The request.
+        action: ActionId,
+    },
+    /// A pending request of mine no longer applies (what it acted on
+    /// changed or went away); the server will answer it.
+    Invalidated {
+        /// The request.
+        action: ActionId,
+    },
+}
+
+/// The entities a message changed, by kind, for the page to redraw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Tokens.
+    pub tokens: BTreeSet<TokenId>,
+    /// Actors.
+    pub actors: BTreeSet<ActorId>,
+    /// Items.
+    pub items: BTreeSet<ItemId>,
+    /// Encounters (initiative, fog, log, map).
+    pub encounters: BTreeSet<EncounterId>,
+    /// Effects.
+    pub effects: BTreeSet<EffectId>,
+}
+
+impl Touched {
+    /// Adds what the changes' paths name.
+    pub fn add(&mut self, changes: &[Change]) {
+        for change in changes {
+            let [kind, id, ..] = change.path.segments() else {
+                continue;
+            };
+            match kind.as_str() {
+                "tokens" => self.tokens.extend(id.parse::<TokenId>().ok()),
+                "actors" => self.actors.extend(id.parse::<ActorId>().ok()),
+                "items" => self.items.extend(id.parse::<ItemId>().ok()),
+                "encounters" => self.encounters.extend(id.parse::<EncounterId>().ok()),
+                "effects" => self.effects.extend(id.parse::<EffectId>().ok()),
+                _ => {}
+            }
+        }
+    }
+
+    /// True when nothing was touched.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+            && self.actors.is_empty()
+            && self.items.is_empty()
+            && self.encounters.is_empty()
+            && self.effects.is_empty()
+    }
+}
+
+/// What one event changed, and what to do about it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changed {
+    /// The whole view was replaced (a snapshot): redraw everything.
+    pub everything: bool,
+    /// Otherwise, what to redraw.
+    pub touched: Touched,
+    /// The GM's queue changed.
+    pub queue: bool,
+    /// Who is connected changed.
+    pub presence: bool,
+    /// Someone drags a token: where it is now, and who drags it.
+    pub preview: Option<(TokenId, Point, UserId)>,
+    /// The auto-approval rules changed.
+    pub rules: bool,
+    /// What to tell the user.
+    pub notices: Vec<Notice>,
+    /// What to send to the server now, in order.
+    pub send: Vec<ClientMessage>,
+}
+
+/// One browser's live session.
+#[derive(Debug, Clone)]
+pub struct Client {
+    session: SessionId,
+    me: Option<Participant>,
+    /// `None` until the first snapshot.
+    state: Option<Optimistic>,
+    /// Requests not settled yet (sent or not, waiting for the GM or not),
+    /// oldest first: all go out again after every welcome, and the server
+    /// answers each it already has with where it stands.
+    outbox: Vec<ActionRequest>,
+    /// Requests waiting for the GM, with the reason.
+    waiting: BTreeMap<ActionId, String>,
+    /// For the GM: what waits for a decision.
+    queue: Vec<QueuedRequest>,
+    /// Who is connected, as far as presence messages told.
+    online: BTreeSet<UserId>,
+    /// The session's auto-approval rules, once told.
+    rules: Option<ApprovalPolicy>,
+    link: Link,
+    /// The newest version acknowledged to the server.
+    acked: Version,
+}
+
+impl Client {
+    /// A client of `session` with nothing yet.
+    pub fn new(session: SessionId) -> Self {
+        Self {
+            session,
+            me: None,
+            state: None,
+            outbox: Vec::new(),
+            waiting: BTreeMap::new(),
+            queue: Vec::new(),
+            online: BTreeSet::new(),
+            rules: None,
+            link: Link::Offline,
+            acked: 0,
+        }
+    }
+
+    /// The session.
+    pub fn session(&self) -> SessionId {
+        self.session
+    }
+
+    /// Who the server takes me for, once welcomed.
+    pub fn me(&self) -> Option<Participant> {
+        self.me
+    }
+
+    /// What to render: the confirmed state plus my pending requests.
+    pub fn view(&self) -> Option<&Store> {
+        self.state.as_ref().map(Optimistic::view)
+    }
+
+    /// The version of the confirmed state.
+    pub fn version(&self) -> Option<Version> {
+        self.state.as_ref().map(Optimistic::version)
+    }
+
+    /// Where the connection stands.
+    pub fn link(&self) -> Link {
+        self.link
+    }
+
+    /// Requests not settled yet (they go out, or out again, when live).
+    pub fn outbox(&self) -> &[ActionRequest] {
+        &self.outbox
+    }
+
+    /// How many requests the server has not acknowledged at all yet
+    /// (neither applied nor waiting for the GM).
+    pub fn unsent(&self) -> usize {
+        self.outbox
+            .iter()
+            .filter(|r| !self.waiting.contains_key(&r.id))
+            .count()
+    }
+
+    /// My requests waiting for the GM, with the reason.
+    pub fn waiting(&self) -> &BTreeMap<ActionId, String> {
+        &self.waiting
+    }
+
+    /// For the GM: the requests waiting for a decision, oldest first.
+    pub fn queue(&self) -> &[QueuedRequest] {
+        &self.queue
+    }
+
+    /// Who is connected.
+    pub fn online(&self) -> &BTreeSet<UserId> {
+        &self.online
+    }
+
+    /// The session's auto-approval rules, once the server told them.
+    pub fn rules(&self) -> Option<&ApprovalPolicy> {
+        self.rules.as_ref()
+    }
+
+    /// For the GM: new auto-approval rules to send, or `None` while not
+    /// live or not a GM.
+    pub fn set_rules(&mut self, policy: ApprovalPolicy) -> Option<ClientMessage> {
+        let gm = self.me.is_some_and(|me| me.role.is_gm());
+        (gm && self.link == Link::Live).then_some(ClientMessage::SetRules { policy })
+    }
+
+    /// How a pending request of mine stands in the view, if it is pending.
+    pub fn pending_status(&self, action: ActionId) -> Option<PendingStatus> {
+        self.state
+            .as_ref()?
+            .pending()
+            .iter()
+            .find(|p| p.id == action)
+            .map(|p| p.status)
+    }
+
+    /// A socket opened: the hello to send, resuming from my version if I
+    /// have a state.
+    pub fn connected(&mut self) -> Vec<ClientMessage> {
+        self.link = Link::Joining;
+        vec![ClientMessage::Hello {
+            resume_from: self.version(),
+        }]
+    }
+
+    /// The socket closed: requests from now on wait in the outbox.
+    pub fn disconnected(&mut self) {
+        self.link = Link::Offline;
+        self.online.clear();
+    }
+
+    /// Asks for `action` under the id `id` (chosen by the caller, unique):
+    /// shows it at once (unless the server must settle it first, as for
+    /// dice), and returns the message to send now, or `None` while
+    /// offline (it goes out on reconnect). Refused here, with nothing
+    /// changed, when the rules already say no or it does not apply to
+    /// what I see.
+    pub fn request(
+        &mut self,
+        id: ActionId,
+        action: Action,
+        context: RequestContext,
+    ) -> Result<(Touched, Option<ClientMessage>)> {
+        let me = self
+            .me
+            .ok_or_else(|| Error::InvalidAction("not joined to the session yet".into()))?;
+        let state = self
+            .state
+            .as_mut()
+            .ok_or_else(|| Error::InvalidAction("the table has not loaded yet".into()))?;
+        rules::authorize(&me, &action, state.view())?;
+        let mut touched = Touched::default();
+        if !matches!(action, Action::Roll { .. }) {
+            let changes = action.changes(state.view(), me.user)?;
+            touched.add(&changes);
+            state.propose(id, changes)?;
+        }
+        let request = ActionRequest {
+            id,
+            action,
+            context,
+            base_version: state.version(),
+        };
+        self.outbox.push(request.clone());
+        let send = (self.link == Link::Live).then_some(ClientMessage::Request(request));
+        Ok((touched, send))
+    }
+
+    /// The GM decides on a waiting request: the message to send, or
+    /// `None` while not live (a decision is not queued: the queue may have
+    /// changed by the time the socket is back).
+    pub fn decide(&mut self, decision: GmDecision) -> Option<ClientMessage> {
+        if self.link != Link::Live {
+            return None;
+        }
+        self.queue.retain(|q| q.request.id != decision.action);
+        Some(ClientMessage::Decide(decision))
+    }
+
+    /// An acknowledgement to send if commits arrived since the last one.
+    pub fn acknowledge(&mut self) -> Option<ClientMessage> {
+        let version = self.version()?;
+        if self.link != Link::Live || version <= self.acked {
+            return None;
+        }
+        self.acked = version;
+        Some(ClientMessage::Ack { version })
+    }
+
+    /// Takes in one message from the server.
+    pub fn receive(&mut self, message: ServerMessage) -> Changed {
+        let mut changed = Changed::default();
+        match message {
+            ServerMessage::Welcome { you, .. } => {
+                self.me = Some(you);
+                self.link = Link::Live;
+                self.online.insert(you.user);
+                changed.presence = true;
+                // Everything unanswered goes out again, in order; the
+                // server answers a request it already has with its first
+                // outcome.
+                changed.send = self
+                    .outbox
+                    .iter()
+                    .cloned()
+                    .map(ClientMessage::Request)
+                    .collect();
+            }
+            ServerMessage::Snapshot { version, entities } => match Store::from_entities(entities) {
+                Ok(store) => {
+                    changed.everything = true;
+                    match &mut self.state {
+                        Some(state) => {
+                            let disturbed = state.reset(store, version);
+                            changed
+                                .notices
+                                .extend(disturbed.into_iter().map(notice_for));
+                        }
+                        None => self.state = Some(Optimistic::new(store, version)),
+                    }
+                    // Acknowledged from here on.
+                    self.acked = self.acked.min(version);
+                }
+                Err(error) => changed.notices.push(Notice::Failed {
+                    action: None,
+                    message: format!("the table could not be loaded: {error}"),
+                }),
+            },
+            ServerMessage::Commit(commit) => {
+                let Some(state) = &mut self.state else {
+                    return changed;
+                };
+                let before = state.version();
+                match state.commit(&commit) {
+                    Ok(outcome) => {
+                        if commit.version > before {
+                            changed.touched.add(&commit.changes);
+                            for pending in state.pending() {
+                                changed.touched.add(&pending.changes);
+                            }
+                        }
+                        if let Some(confirmed) = outcome.confirmed {
+                            self.waiting.remove(&confirmed);
+                        }
+                        changed
+                            .notices
+                            .extend(outcome.disturbed.into_iter().map(notice_for));
+                    }
+                    Err(Error::VersionGap { .. }) => changed.send.push(ClientMessage::Resume {
+                        from: state.version(),
+                    }),
+                    // This copy no longer matches the server's: start over
+                    // from a snapshot (pending requests stay and re-apply).
+                    Err(_) => changed
+                        .send
+                        .push(ClientMessage::Hello { resume_from: None }),
+                }
+            }
+            ServerMessage::Received { action, status } => match status {
+                RequestStatus::Applied { version } => {
+                    self.outbox.retain(|r| r.id != action);
+                    self.waiting.remove(&action);
+                    // Applied while this copy was away: the snapshot since
+                    // holds it, so it is no longer mine to show on top.
+                    let held = self.state.as_ref().is_some_and(|state| {
+                        version <= state.version() && state.pending().iter().any(|p| p.id == action)
+                    });
+                    if held {
+                        changed.touched = self.forget(action);
+                    }
+                    changed.notices.push(Notice::Applied { action });
+                }
+                RequestStatus::WaitingForGm { reason } => {
+                    let known = self.waiting.insert(action, reason.clone()).is_some();
+                    if !known {
+                        changed.notices.push(Notice::Waiting { action, reason });
+                    }
+                }
+            },
+            ServerMessage::Rejected {
+                action,
+                reason,
+                alternative,
+            } => {
+                changed.touched = self.forget(action);
+                changed.notices.push(Notice::Rejected {
+                    action,
+                    reason,
+                    alternative,
+                });
+            }
+            ServerMessage::Error { action, error } => {
+                if let Some(action) = action {
+                    changed.touched = self.forget(action);
+                }
+                changed.notices.push(Notice::Failed {
+                    action,
+                    message: error.to_string(),
+                });
+            }
+            ServerMessage::Queue { pending } => {
+                self.queue = pending;
+                changed.queue = true;
+            }
+            ServerMessage::DragPreview {
+                token,
+                position,
+                by,
+            } => changed.preview = Some((token, position, by)),
+            ServerMessage::Presence { user, connected } => {
+                if connected {
+                    self.online.insert(user);
+                } else {
+                    self.online.remove(&user);
+                }
+                changed.presence = true;
+            }
+            ServerMessage::Rules { policy } => {
+                self.rules = Some(policy);
+                changed.rules = true;
+            }
+            ServerMessage::Pong { .. } => {}
+        }
+        changed
+    }
+
+    /// Drops a request the server will not apply: out of the outbox and
+    /// the waiting list, its effect taken back. Returns what that touched.
+    fn forget(&mut self, action: ActionId) -> Touched {
+        self.outbox.retain(|r| r.id != action);
+        self.waiting.remove(&action);
+        let mut touched = Touched::default();
+        if let Some(state) = &mut self.state {
+            if let Some(pending) = state.pending().iter().find(|p| p.id == action) {
+                touched.add(&pending.changes);
+            }
+            if state.reject(action).is_ok() {
+                for pending in state.pending() {
+                    touched.add(&pending.changes);
+                }
+            }
+        }
+        touched
+    }
+}
+
+fn notice_for((action, status): (ActionId, PendingStatus)) -> Notice {
+    match status {
+        PendingStatus::Conflicted => Notice::Conflicted { action },
+        PendingStatus::Invalidated | PendingStatus::Shown => Notice::Invalidated { action },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,632 @@
+use std::collections::HashMap;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::*;
+use crate::{
+    authority::Authority,
+    protocol::Verdict,
+    rules::{Approval, ApprovalPolicy, Role},
+    testing::{self, *},
+    view::{CommitView, SeenBefore, entities_for},
+};
+
+fn session() -> SessionId {
+    SessionId(Uuid::from_u128(0x5E55))
+}
+
+fn id(n: u128) -> ActionId {
+    ActionId(Uuid::from_u128(0xAC00 + n))
+}
+
+fn gm() -> Participant {
+    Participant {
+        user: UserId(Uuid::from_u128(0x6A)),
+        role: Role::Gm,
+    }
+}
+
+fn player(user: UserId) -> Participant {
+    Participant {
+        user,
+        role: Role::Player,
+    }
+}
+
+fn move_to(token: u128, x: f64) -> Action {
+    Action::MoveToken {
+        token: tid(token),
+        to: Point::new(x, 0.0),
+    }
+}
+
+/// The server's side, reduced to what a client can observe: the
+/// authority, the approval policy, first outcomes by action id, the GM's
+/// queue, per-recipient filtering.
+struct Server {
+    authority: Authority,
+    policy: ApprovalPolicy,
+    outcomes: HashMap<ActionId, ServerMessage>,
+    waiting: Vec<(ActionRequest, Participant)>,
+}
+
+/// Messages for one participant.
+type Outbox = Vec<(UserId, ServerMessage)>;
+
+impl Server {
+    fn new() -> Self {
+        Self {
+            authority: Authority::new(testing::table(), 0),
+            policy: ApprovalPolicy::default(),
+            outcomes: HashMap::new(),
+            waiting: Vec::new(),
+        }
+    }
+
+    fn hello(&self, who: Participant, resume_from: Option<Version>) -> Vec<ServerMessage> {
+        let version = self.authority.version();
+        let mut out = vec![ServerMessage::Welcome {
+            session: session(),
+            you: who,
+            version,
+        }];
+        if resume_from != Some(version) {
+            out.push(ServerMessage::Snapshot {
+                version,
+                entities: entities_for(&who, self.authority.store()),
+            });
+        }
+        if who.role.is_gm() {
+            out.push(self.queue());
+        }
+        out
+    }
+
+    fn queue(&self) -> ServerMessage {
+        ServerMessage::Queue {
+            pending: self
+                .waiting
+                .iter()
+                .map(|(request, from)| QueuedRequest {
+                    request: request.clone(),
+                    from: *from,
+                    reason: "waiting".into(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Handles a message from `who`; returns what each of `everyone`
+    /// receives.
+    fn handle(
+        &mut self,
+        who: Participant,
+        message: ClientMessage,
+        everyone: &[Participant],
+    ) -> Outbox {
+        match message {
+            ClientMessage::Hello { resume_from } => self
+                .hello(who, resume_from)
+                .into_iter()
+                .map(|m| (who.user, m))
+                .collect(),
+            ClientMessage::Request(request) => self.request(who, request, everyone),
+            ClientMessage::Decide(decision) => self.decide(decision, everyone),
+            _ => Vec::new(),
+        }
+    }
+
+    fn request(
+        &mut self,
+        who: Participant,
+        request: ActionRequest,
+        everyone: &[Participant],
+    ) -> Outbox {
+        if let Some(first) = self.outcomes.get(&request.id) {
+            return vec![(who.user, first.clone())];
+        }
+        if self.waiting.iter().any(|(r, _)| r.id == request.id) {
+            return vec![(
+                who.user,
+                ServerMessage::Received {
+                    action: request.id,
+                    status: RequestStatus::WaitingForGm {
+                        reason: "waiting".into(),
+                    },
+                },
+            )];
+        }
+        let store = self.authority.store();
+        let checked = rules::authorize(&who, &request.action, store)
+            .and_then(|()| request.action.changes(store, who.user));
+        let changes = match checked {
+            Ok(changes) => changes,
+            Err(refusal) => return self.reject(who.user, request.id, &refusal.to_string()),
+        };
+        match self.policy.decide(&who, &request.action, store) {
+            Approval::Auto => self.commit(who.user, request.id, changes, everyone),
+            Approval::Gm { reason } => {
+                self.waiting.push((request.clone(), who));
+                let mut out = vec![(
+                    who.user,
+                    ServerMessage::Received {
+                        action: request.id,
+                        status: RequestStatus::WaitingForGm { reason },
+                    },
+                )];
+                out.extend(self.to_gms(everyone));
+                out
+            }
+        }
+    }
+
+    fn decide(&mut self, decision: GmDecision, everyone: &[Participant]) -> Outbox {
+        let Some(at) = self
+            .waiting
+            .iter()
+            .position(|(r, _)| r.id == decision.action)
+        else {
+            return Vec::new();
+        };
+        let (request, from) = self.waiting.remove(at);
+        let mut out = match decision.verdict {
+            Verdict::Reject { reason, .. } => self.reject(from.user, request.id, &reason),
+            _ => match request.action.changes(self.authority.store(), from.user) {
+                Ok(changes) => self.commit(from.user, request.id, changes, everyone),
+                Err(refusal) => self.reject(from.user, request.id, &refusal.to_string()),
+            },
+        };
+        out.extend(self.to_gms(everyone));
+        out
+    }
+
+    fn to_gms(&self, everyone: &[Participant]) -> Outbox {
+        everyone
+            .iter()
+            .filter(|p| p.role.is_gm())
+            .map(|p| (p.user, self.queue()))
+            .collect()
+    }
+
+    fn reject(&mut self, user: UserId, action: ActionId, reason: &str) -> Outbox {
+        let message = ServerMessage::Rejected {
+            action,
+            reason: reason.into(),
+            alternative: None,
+        };
+        self.outcomes.insert(action, message.clone());
+        vec![(user, message)]
+    }
+
+    fn commit(
+        &mut self,
+        requester: UserId,
+        action: ActionId,
+        changes: Vec<Change>,
+        everyone: &[Participant],
+    ) -> Outbox {
+        let before = SeenBefore::new(self.authority.store(), &changes);
+        let (commit, _) = match self.authority.commit(Some(action), changes) {
+            Ok(done) => done,
+            Err(refusal) => return self.reject(requester, action, &refusal.to_string()),
+        };
+        let applied = ServerMessage::Received {
+            action,
+            status: RequestStatus::Applied {
+                version: commit.version,
+            },
+        };
+        self.outcomes.insert(action, applied.clone());
+        let view = CommitView::new(&commit, &before, self.authority.store());
+        let mut out: Outbox = everyone
+            .iter()
+            .map(|p| {
+                (
+                    p.user,
+                    ServerMessage::Commit(view.for_participant(p).into_owned()),
+                )
+            })
+            .collect();
+        out.push((requester, applied));
+        out
+    }
+}
+
+/// A table of participants with their clients and whether their socket is
+/// up; messages to someone offline are lost, as on a dropped socket.
+struct Table {
+    server: Server,
+    people: Vec<(Participant, Client, bool)>,
+    notices: Vec<(UserId, Notice)>,
+}
+
+impl Table {
+    fn new(people: &[Participant]) -> Self {
+        let mut table = Self {
+            server: Server::new(),
+            people: people
+                .iter()
+                .map(|p| (*p, Client::new(session()), false))
+                .collect(),
+            notices: Vec::new(),
+        };
+        for n in 0..people.len() {
+            table.connect(n);
+        }
+        table
+    }
+
+    fn online(&self) -> Vec<Participant> {
+        self.people
+            .iter()
+            .filter(|(_, _, up)| *up)
+            .map(|(p, _, _)| *p)
+            .collect()
+    }
+
+    fn connect(&mut self, n: usize) {
+        self.people[n].2 = true;
+        let hello = self.people[n].1.connected();
+        self.send(n, hello);
+    }
+
+    fn disconnect(&mut self, n: usize) {
+        self.people[n].2 = false;
+        self.people[n].1.disconnected();
+    }
+
+    /// Sends messages from person `n` and delivers everything that follows
+    /// until nothing more is sent.
+    fn send(&mut self, n: usize, messages: Vec<ClientMessage>) {
+        let mut to_server: std::collections::VecDeque<(usize, ClientMessage)> =
+            messages.into_iter().map(|m| (n, m)).collect();
+        while let Some((from, message)) = to_server.pop_front() {
+            if !self.people[from].2 {
+                continue;
+            }
+            let who = self.people[from].0;
+            let everyone = self.online();
+            for (user, reply) in self.server.handle(who, message, &everyone) {
+                let Some(to) = self
+                    .people
+                    .iter()
+                    .position(|(p, _, up)| p.user == user && *up)
+                else {
+                    continue;
+                };
+                let changed = self.people[to].1.receive(reply);
+                self.notices
+                    .extend(changed.notices.iter().map(|notice| (user, notice.clone())));
+                to_server.extend(changed.send.into_iter().map(|m| (to, m)));
+            }
+        }
+    }
+
+    fn request(&mut self, n: usize, action_id: ActionId, action: Action) -> Result<()> {
+        let (_, message) =
+            self.people[n]
+                .1
+                .request(action_id, action, RequestContext::default())?;
+        self.send(n, message.into_iter().collect());
+        Ok(())
+    }
+
+    fn client(&self, n: usize) -> &Client {
+        &self.people[n].1
+    }
+
+    /// Every connected client holds exactly its view of the server's state.
+    fn assert_converged(&self) {
+        for (who, client, up) in &self.people {
+            if !up {
+                continue;
+            }
+            assert!(
+                client.outbox().is_empty(),
+                "{who:?} still has {:?}",
+                client.outbox()
+            );
+            assert_eq!(
+                *client.view().unwrap().entities(),
+                entities_for(who, self.server.authority.store()),
+                "{who:?}"
+            );
+        }
+    }
+}
+
+fn me() -> Participant {
+    player(testing::player())
+}
+
+#[test]
+fn a_move_shows_at_once_and_the_commit_confirms_it() {
+    let mut table = Table::new(&[gm(), me()]);
+    let (touched, message) = table.people[1]
+        .1
+        .request(id(1), move_to(1, 50.0), RequestContext::default())
+        .unwrap();
+    assert!(touched.tokens.contains(&tid(1)));
+    assert_eq!(
+        table
+            .client(1)
+            .view()
+            .unwrap()
+            .token(tid(1))
+            .unwrap()
+            .position
+            .x,
+        50.0,
+        "shown before the server answers"
+    );
+    assert_eq!(table.client(1).outbox().len(), 1);
+    table.send(1, message.into_iter().collect());
+    assert!(
+        table
+            .notices
+            .contains(&(testing::player(), Notice::Applied { action: id(1) }))
+    );
+    assert_eq!(
+        table
+            .client(0)
+            .view()
+            .unwrap()
+            .token(tid(1))
+            .unwrap()
+            .position
+            .x,
+        50.0
+    );
+    table.assert_converged();
+}
+
+#[test]
+fn a_rejected_request_is_taken_back_exactly_with_the_reason() {
+    let mut table = Table::new(&[gm(), me()]);
+    let before = table.client(1).view().unwrap().clone();
+    table
+        .request(
+            1,
+            id(1),
+            Action::AdjustHp {
+                actor: aid(1),
+                delta: 5,
+            },
+        )
+        .unwrap();
+    assert_eq!(table.client(1).waiting().len(), 1, "waits for the GM");
+    assert_eq!(table.client(0).queue().len(), 1, "the GM sees it");
+    assert_eq!(
+        table
+            .client(1)
+            .view()
+            .unwrap()
+            .actor(aid(1))
+            .unwrap()
+            .hp
+            .current,
+        15
+    );
+    let reject = table.people[0]
+        .1
+        .decide(GmDecision {
+            action: id(1),
+            verdict: Verdict::Reject {
+                reason: "not yet".into(),
+                alternative: None,
+            },
+        })
+        .unwrap();
+    table.send(0, vec![reject]);
+    assert_eq!(
+        *table.client(1).view().unwrap(),
+        before,
+        "exactly as before"
+    );
+    assert!(table.client(1).waiting().is_empty());
+    assert!(
+        table
+            .notices
+            .iter()
+            .any(|(user, notice)| *user == testing::player()
+                && matches!(notice, Notice::Rejected { reason, .. } if reason == "not yet"))
+    );
+    assert!(table.client(0).queue().is_empty());
+    table.assert_converged();
+}
+
+#[test]
+fn requests_made_offline_go_out_once_on_reconnect() {
+    let mut table = Table::new(&[gm(), me()]);
+    table.disconnect(1);
+    assert_eq!(table.client(1).link(), Link::Offline);
+    // The GM moves on meanwhile.
+    table.request(0, id(1), move_to(2, 100.0)).unwrap();
+    table.request(1, id(2), move_to(1, 50.0)).unwrap();
+    table.request(1, id(3), move_to(1, 100.0)).unwrap();
+    assert_eq!(table.client(1).outbox().len(), 2, "queued, not sent");
+    assert_eq!(
+        table
+            .client(1)
+            .view()
+            .unwrap()
+            .token(tid(1))
+            .unwrap()
+            .position
+            .x,
+        100.0
+    );
+    table.connect(1);
+    assert_eq!(table.client(1).link(), Link::Live);
+    assert_eq!(table.server.authority.version(), 3, "both applied once");
+    // Resending what the server already has changes nothing.
+    let again = ClientMessage::Request(ActionRequest {
+        id: id(2),
+        action: move_to(1, 50.0),
+        context: RequestContext::default(),
+        base_version: 0,
+    });
+    table.send(1, vec![again]);
+    assert_eq!(table.server.authority.version(), 3);
+    table.assert_converged();
+    assert_eq!(
+        table
+            .client(1)
+            .view()
+            .unwrap()
+            .token(tid(2))
+            .unwrap()
+            .position
+            .x,
+        100.0
+    );
+}
+
+#[test]
+fn a_gap_asks_for_what_was_missed_and_a_diverged_copy_for_a_snapshot() {
+    let mut client = Client::new(session());
+    client.connected();
+    client.receive(ServerMessage::Welcome {
+        session: session(),
+        you: me(),
+        version: 3,
+    });
+    client.receive(ServerMessage::Snapshot {
+        version: 3,
+        entities: testing::table().entities().clone(),
+    });
+    let ahead = crate::change::Commit {
+        version: 5,
+        action: None,
+        changes: Vec::new(),
+    };
+    assert_eq!(
+        client.receive(ServerMessage::Commit(ahead)).send,
+        [ClientMessage::Resume { from: 3 }]
+    );
+    let broken = crate::change::Commit {
+        version: 4,
+        action: None,
+        changes: vec![set(&format!("tokens/{}/scale", tid(99)), json!(2.0))],
+    };
+    assert_eq!(
+        client.receive(ServerMessage::Commit(broken)).send,
+        [ClientMessage::Hello { resume_from: None }]
+    );
+    assert_eq!(client.version(), Some(3), "nothing applied");
+}
+
+#[test]
+fn the_rules_refuse_at_once_what_the_server_would_refuse() {
+    let mut table = Table::new(&[gm(), me()]);
+    let other = table.people[1]
+        .1
+        .request(id(1), move_to(5, 50.0), RequestContext::default());
+    assert!(matches!(other, Err(Error::Forbidden(_))), "{other:?}");
+    let hidden = table.people[1]
+        .1
+        .request(id(2), move_to(3, 50.0), RequestContext::default());
+    assert!(
+        matches!(hidden, Err(Error::UnknownEntity { .. })),
+        "{hidden:?}"
+    );
+    assert!(table.client(1).outbox().is_empty());
+}
+
+#[test]
+fn acknowledgements_follow_the_version() {
+    let mut table = Table::new(&[gm(), me()]);
+    assert_eq!(
+        table.people[1].1.acknowledge(),
+        None,
+        "nothing new since the snapshot at 0"
+    );
+    table.request(0, id(1), move_to(2, 100.0)).unwrap();
+    assert_eq!(
+        table.people[1].1.acknowledge(),
+        Some(ClientMessage::Ack { version: 1 })
+    );
+    assert_eq!(table.people[1].1.acknowledge(), None);
+}
+
+/// Random requests, decisions and dropped connections at a table of a GM
+/// and two players: once everyone is back and everything delivered, every
+/// client holds exactly its view of the server's state, and every request
+/// was answered.
+#[test]
+fn any_history_of_requests_and_dropped_sockets_converges() {
+    for seed in 0..200u64 {
+        let mut table = Table::new(&[gm(), me(), player(other_player())]);
+        let mut r = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r
+        };
+        for step in 0..40u128 {
+            let roll = next();
+            let who = (roll % 3) as usize;
+            let action = match (roll >> 8) % 6 {
+                0 | 1 => move_to([1, 5, 2][who], ((roll >> 16) % 5) as f64 * 50.0),
+                2 => Action::AdjustHp {
+                    actor: aid([2, 1, 5][who]),
+                    delta: -1,
+                },
+                3 => Action::AddCondition {
+                    token: tid([2, 1, 5][who]),
+                    condition: "prone".into(),
+                },
+                4 => {
+                    if table.people[who].2 {
+                        table.disconnect(who);
+                    } else {
+                        table.connect(who);
+                    }
+                    continue;
+                }
+                _ => {
+                    if let Some(waiting) = table.client(0).queue().first() {
+                        let verdict = if roll % 2 == 0 {
+                            Verdict::Approve
+                        } else {
+                            Verdict::Reject {
+                                reason: "no".into(),
+                                alternative: None,
+                            }
+                        };
+                        let action = waiting.request.id;
+                        if let Some(decide) =
+                            table.people[0].1.decide(GmDecision { action, verdict })
+                        {
+                            table.send(0, vec![decide]);
+                        }
+                    }
+                    continue;
+                }
+            };
+            // Refused on the spot is fine (not your turn, out of reach):
+            // nothing was sent.
+            let _ = table.request(who, id(step + u128::from(seed) * 1000), action);
+        }
+        for n in 0..3 {
+            if !table.people[n].2 {
+                table.connect(n);
+            }
+        }
+        // The GM answers whatever still waits, so nothing is pending.
+        while let Some(waiting) = table.client(0).queue().first() {
+            let decision = GmDecision {
+                action: waiting.request.id,
+                verdict: Verdict::Approve,
+            };
+            let decide = table.people[0].1.decide(decision).unwrap();
+            table.send(0, vec![decide]);
+        }
+        for n in 0..3 {
+            assert!(table.client(n).waiting().is_empty(), "seed {seed}");
+        }
+        table.assert_converged();
+    }
+}
