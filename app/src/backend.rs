@@ -13,13 +13,15 @@ use leptos::prelude::use_context;
 use shared::{
     account::{DisplayName, LoginName, Password, User},
     actor::ActorRecord,
-    campaign::{Campaign, NewCampaign},
+    campaign::{Campaign, CampaignOverview, NewCampaign, SessionSummary},
     compendium::{CompendiumEntry, CompendiumQuery},
-    id::{ActorId, CampaignId, ItemId, UserId},
+    encounter::{EncounterSummary, MapSettings, NewToken},
+    id::{ActorId, CampaignId, EncounterId, ItemId, MediaId, SessionId, TokenId, UserId},
     item::ItemRecord,
     media::MediaFile,
     membership::{Invitation, Member},
     rules::Role,
+    token::Token,
 };
 
 use crate::content::{NewActorRequest, NewItemRequest};
@@ -138,6 +140,69 @@ pub trait Backend: Send + Sync + 'static {
         user: &User,
         campaign: CampaignId,
     ) -> Result<Vec<MediaFile>, AppError>;
+
+    /// A campaign and `user`'s role in it.
+    async fn campaign_overview(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<CampaignOverview, AppError>;
+
+    /// The encounters of a campaign.
+    async fn list_encounters(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<EncounterSummary>, AppError>;
+
+    /// Creates an encounter (GMs).
+    async fn create_encounter(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        name: String,
+        map: MapSettings,
+        image: Option<MediaId>,
+    ) -> Result<EncounterId, AppError>;
+
+    /// An encounter's tokens, all of them (GMs).
+    async fn encounter_tokens(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+    ) -> Result<Vec<Token>, AppError>;
+
+    /// Places a token (GMs).
+    async fn place_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: NewToken,
+    ) -> Result<TokenId, AppError>;
+
+    /// The sessions of a campaign not ended, newest first.
+    async fn list_sessions(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<SessionSummary>, AppError>;
+
+    /// Starts a session on an encounter (GMs).
+    async fn start_session(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+    ) -> Result<SessionId, AppError>;
+
+    /// The members of a session's campaign, for its members.
+    async fn session_members(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<Vec<Member>, AppError>;
 }
 
 /// Runs a server function's body and sets the HTTP status from its outcome,

@@ -13,6 +13,9 @@
 //! - [`content`]: a campaign's actors, items and inventories.
 //! - [`media`]: the media list (uploads stream through the server's
 //!   `/api/campaigns/{id}/media` endpoint).
+//! - [`session`]: encounters, tokens and live sessions (server functions).
+//! - [`table`]: the live session page: battle map, GM panel, initiative,
+//!   chat and dice, over the session's WebSocket.
 //! - [`error`]: [`AppError`], the one error type that crosses to the browser.
 //! - `backend` (`ssr` only): the [`Backend`] port through which server
 //!   functions reach storage. The `server` crate implements it, which keeps
@@ -25,6 +28,8 @@ pub mod content;
 pub mod error;
 pub mod media;
 pub mod membership;
+pub mod session;
+pub mod table;
 
 #[cfg(feature = "ssr")]
 mod backend;
@@ -38,6 +43,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     StaticSegment,
     components::{A, Route, Router, Routes},
+    path,
 };
 
 /// The HTML document around the app, rendered once per page load on the
@@ -82,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=campaign::CampaignsPage />
                     <Route path=StaticSegment("login") view=account::LoginPage />
                     <Route path=StaticSegment("signup") view=account::SignupPage />
+                    <Route path=path!("/sessions/:id") view=table::SessionPage />
                 </Routes>
             </main>
         </Router>

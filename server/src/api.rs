@@ -225,24 +225,6 @@ async fn start_session(
     Json(start): Json<StartSession>,
 ) -> Result<Response, ApiError> {
     let user = user(&state, &headers).await?;
-    if !role_of(&state.db, campaign, user.id).await?.is_gm() {
-        return Err(Error::Refused(shared::Error::Forbidden(
-            "only the GM and assistant GMs start sessions".into(),
-        ))
-        .into());
-    }
-    if let Some(encounter) = start.encounter {
-        // Refuses an encounter of another campaign before anything is written.
-        crate::encounter::load(&state.db, campaign, encounter).await?;
-    }
-    let session = crate::event_log::start_session(
-        &state.db,
-        campaign,
-        start.encounter,
-        user.id,
-        &shared::rules::ApprovalPolicy::default(),
-    )
-    .await?;
-    tracing::info!(%session, %campaign, gm = %user.id, "session started");
+    let session = crate::live::start(&state.db, campaign, start.encounter, user.id).await?;
     Ok((StatusCode::CREATED, Json(session)).into_response())
 }

@@ -52,6 +52,28 @@ pub async fn list_for(db: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Campa
     .collect()
 }
 
+/// One campaign with `user`'s role in it; `NotMember` alike for a campaign
+/// that does not exist.
+pub async fn overview(
+    db: &PgPool,
+    campaign: CampaignId,
+    user: UserId,
+) -> Result<shared::campaign::CampaignOverview> {
+    let role = role_of(db, campaign, user).await?;
+    let row = sqlx::query_as!(
+        CampaignRow,
+        "select id, name, game_system, created_at from campaigns where id = $1",
+        campaign.0,
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotMember)?;
+    Ok(shared::campaign::CampaignOverview {
+        campaign: Campaign::try_from(row)?,
+        role,
+    })
+}
+
 /// Stores a new campaign with `gm` as its GM, in one transaction.
 pub async fn create(db: &PgPool, gm: UserId, campaign: &NewCampaign) -> Result<Campaign> {
     let mut tx = db.begin().await?;

@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use shared::{
-    encounter::{Encounter, MapSettings},
-    geometry::Point,
+    encounter::{Encounter, EncounterSummary, MapSettings},
     id::{ActorId, CampaignId, EncounterId, MediaId, TokenId},
     token::{Token, Visibility},
 };
@@ -28,20 +27,8 @@ pub struct NewEncounter {
     pub settings: MapSettings,
 }
 
-/// A token to place.
-#[derive(Debug, Clone)]
-pub struct NewToken {
-    /// The actor it stands for; `None` for scenery.
-    pub actor: Option<ActorId>,
-    /// Its label.
-    pub name: String,
-    /// Top-left corner, in map pixels.
-    pub position: Point,
-    /// Who sees it.
-    pub visibility: Visibility,
-    /// Size in grid cells.
-    pub scale: f64,
-}
+/// A token to place (the GM's request, from `shared`).
+pub use shared::encounter::NewToken;
 
 /// Creates an encounter; the map must belong to the same campaign.
 pub async fn create(db: &PgPool, new: &NewEncounter) -> Result<EncounterId> {
@@ -142,7 +129,7 @@ pub async fn load(
     encounter: EncounterId,
 ) -> Result<(Encounter, Vec<Token>)> {
     let row = sqlx::query!(
-        "select name, map_settings from encounters where id = $1 and campaign_id = $2",
+        "select name, map_id, map_settings from encounters where id = $1 and campaign_id = $2",
         encounter.0,
         campaign.0
     )
@@ -154,11 +141,12 @@ pub async fn load(
             id: encounter.to_string(),
         })
     })?;
-    let map = if row.map_settings == Value::Object(Default::default()) {
+    let mut map = if row.map_settings == Value::Object(Default::default()) {
         MapSettings::default()
     } else {
-        serde_json::from_value(row.map_settings).map_err(corrupt)?
+        serde_json::from_value::<MapSettings>(row.map_settings).map_err(corrupt)?
     };
+    map.image = row.map_id.map(MediaId);
     let tokens = sqlx::query!(
         r#"select id, actor_id, name, position, rotation::float8 as "rotation!", scale::float8 as "scale!",
                   visibility, conditions, temporary_stats
@@ -193,6 +181,35 @@ pub async fn load(
         log: Vec::new(),
     };
     Ok((encounter, tokens))
+}
+
+/// The encounters of a campaign, newest first, with their token counts.
+pub async fn list(db: &PgPool, campaign: CampaignId) -> Result<Vec<EncounterSummary>> {
+    sqlx::query!(
+        r#"select e.id, e.name, e.map_id, e.map_settings,
+                  (select count(*) from encounter_tokens t where t.encounter_id = e.id) as "tokens!"
+             from encounters e where e.campaign_id = $1
+            order by e.created_at desc, e.id"#,
+        campaign.0
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let mut map = if row.map_settings == Value::Object(Default::default()) {
+            MapSettings::default()
+        } else {
+            serde_json::from_value::<MapSettings>(row.map_settings).map_err(corrupt)?
+        };
+        map.image = row.map_id.map(MediaId);
+        Ok(EncounterSummary {
+            id: EncounterId(row.id),
+            name: row.name,
+            map,
+            tokens: u32::try_from(row.tokens).unwrap_or(u32::MAX),
+        })
+    })
+    .collect()
 }
 
 fn visibility_slug(visibility: Visibility) -> &'static str {

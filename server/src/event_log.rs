@@ -525,6 +525,31 @@ pub async fn outcome(db: &PgPool, session: SessionId, action: ActionId) -> Resul
     .await?)
 }
 
+/// The sessions of a campaign not ended, newest first.
+pub async fn sessions_of(
+    db: &PgPool,
+    campaign: CampaignId,
+) -> Result<Vec<shared::campaign::SessionSummary>> {
+    sqlx::query!(
+        "select id, encounter_id, started_at, version from play_sessions
+          where campaign_id = $1 and ended_at is null
+          order by started_at desc, id",
+        campaign.0,
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(shared::campaign::SessionSummary {
+            id: SessionId(row.id),
+            encounter: row.encounter_id.map(EncounterId),
+            started_at: row.started_at,
+            version: version_from_db(row.version)?,
+        })
+    })
+    .collect()
+}
+
 /// Keeps the session's auto-approval rules.
 pub async fn set_policy(db: &PgPool, session: SessionId, policy: &ApprovalPolicy) -> Result<()> {
     let policy = serde_json::to_value(policy)

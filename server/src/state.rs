@@ -8,13 +8,15 @@ use redis::aio::ConnectionManager;
 use shared::{
     account::{DisplayName, LoginName, Password, User},
     actor::ActorRecord,
-    campaign::{Campaign, NewCampaign},
+    campaign::{Campaign, CampaignOverview, NewCampaign, SessionSummary},
     compendium::{CompendiumEntry, CompendiumQuery},
-    id::{ActorId, CampaignId, ItemId, UserId},
+    encounter::{EncounterSummary, MapSettings, NewToken},
+    id::{ActorId, CampaignId, EncounterId, ItemId, MediaId, SessionId, TokenId, UserId},
     item::ItemRecord,
     media::MediaFile,
     membership::{Invitation, Member},
     rules::Role,
+    token::Token,
 };
 use sqlx::PgPool;
 
@@ -23,7 +25,7 @@ use crate::{
     account::{self, SessionToken},
     actor, cache, campaign, compendium,
     config::Engine,
-    db, item,
+    db, encounter, event_log, item,
     live::Hub,
     media::{self, MediaStore},
     membership,
@@ -278,5 +280,110 @@ impl Backend for AppState {
     ) -> Result<Vec<MediaFile>, AppError> {
         campaign::role_of(&self.db, campaign, user.id).await?;
         Ok(media::list(&self.db, campaign).await?)
+    }
+
+    async fn campaign_overview(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<CampaignOverview, AppError> {
+        Ok(campaign::overview(&self.db, campaign, user.id).await?)
+    }
+
+    async fn list_encounters(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<EncounterSummary>, AppError> {
+        campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(encounter::list(&self.db, campaign).await?)
+    }
+
+    async fn create_encounter(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        name: String,
+        map: MapSettings,
+        image: Option<MediaId>,
+    ) -> Result<EncounterId, AppError> {
+        self.require_gm(user, campaign, "only the GM prepares encounters")
+            .await?;
+        let settings = MapSettings { image: None, ..map };
+        let new = encounter::NewEncounter {
+            campaign,
+            name,
+            map: image,
+            settings,
+        };
+        let id = encounter::create(&self.db, &new).await?;
+        tracing::info!(%campaign, encounter = %id, "encounter created");
+        Ok(id)
+    }
+
+    async fn encounter_tokens(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+    ) -> Result<Vec<Token>, AppError> {
+        self.require_gm(user, campaign, "only the GM sees every token before play")
+            .await?;
+        Ok(encounter::load(&self.db, campaign, encounter).await?.1)
+    }
+
+    async fn place_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: NewToken,
+    ) -> Result<TokenId, AppError> {
+        self.require_gm(user, campaign, "only the GM places tokens")
+            .await?;
+        Ok(encounter::place_token(&self.db, campaign, encounter, &token).await?)
+    }
+
+    async fn list_sessions(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<SessionSummary>, AppError> {
+        campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(event_log::sessions_of(&self.db, campaign).await?)
+    }
+
+    async fn start_session(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+    ) -> Result<SessionId, AppError> {
+        Ok(crate::live::start(&self.db, campaign, Some(encounter), user.id).await?)
+    }
+
+    async fn session_members(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<Vec<Member>, AppError> {
+        let info = event_log::session_info(&self.db, session)
+            .await?
+            .ok_or(Error::NotMember)?;
+        Ok(membership::members(&self.db, info.campaign, user.id).await?)
+    }
+}
+
+impl AppState {
+    /// Refuses anyone but the GM and assistant GMs of `campaign`.
+    async fn require_gm(&self, user: &User, campaign: CampaignId, why: &str) -> Result<()> {
+        if campaign::role_of(&self.db, campaign, user.id)
+            .await?
+            .is_gm()
+        {
+            Ok(())
+        } else {
+            Err(Error::Refused(shared::Error::Forbidden(why.into())))
+        }
     }
 }

@@ -23,6 +23,29 @@ pub struct Campaign {
     pub created_at: OffsetDateTime,
 }
 
+/// A campaign as its page shows it: the campaign and the caller's role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignOverview {
+    /// The campaign.
+    pub campaign: Campaign,
+    /// The caller's role in it.
+    pub role: crate::rules::Role,
+}
+
+/// A live session of a campaign, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// Its id (the table's link is `/sessions/<id>`).
+    pub id: crate::id::SessionId,
+    /// The encounter on the table.
+    pub encounter: Option<crate::id::EncounterId>,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Its version: how many changes were made.
+    pub version: u64,
+}
+
 /// What a user submits to create a campaign, already validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCampaign {

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     geometry::{Cell, Point, Rect},
-    id::{EncounterId, TokenId, UserId},
+    id::{ActorId, EncounterId, MediaId, TokenId, UserId},
+    token::Visibility,
 };
 
 /// One encounter's shared state, apart from its tokens and effects.
@@ -42,6 +43,10 @@ pub struct MapSettings {
     /// Feet one cell stands for (5 in D&D 5e).
     #[serde(default = "five")]
     pub feet_per_cell: u32,
+    /// The map image under the grid (a media file of the campaign), drawn
+    /// from its top-left corner at one map pixel per image pixel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<MediaId>,
 }
 
 fn five() -> u32 {
@@ -54,6 +59,7 @@ impl Default for MapSettings {
             grid_size: 70.0,
             offset: Point::default(),
             feet_per_cell: 5,
+            image: None,
         }
     }
 }
@@ -185,4 +191,32 @@ pub enum LogKind {
     Roll,
     /// Something the system records (a turn starts, an effect ends).
     Event,
+}
+
+/// An encounter as a campaign lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncounterSummary {
+    /// Its id.
+    pub id: EncounterId,
+    /// Its name.
+    pub name: String,
+    /// Its grid and map image.
+    pub map: MapSettings,
+    /// How many tokens stand on it.
+    pub tokens: u32,
+}
+
+/// A token the GM places on an encounter, before the session starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewToken {
+    /// The actor it stands for (`None` for scenery).
+    pub actor: Option<ActorId>,
+    /// Its label.
+    pub name: String,
+    /// Its top-left corner in map pixels.
+    pub position: Point,
+    /// Who sees it.
+    pub visibility: Visibility,
+    /// Size in grid cells per side.
+    pub scale: f64,
 }

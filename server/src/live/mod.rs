@@ -279,3 +279,32 @@ pub(crate) async fn participant(
         info,
     ))
 }
+
+/// Starts a session of `campaign` on `encounter` for `by`, who must be its
+/// GM or an assistant GM; the encounter must be the campaign's.
+pub async fn start(
+    db: &PgPool,
+    campaign: shared::id::CampaignId,
+    encounter: Option<shared::id::EncounterId>,
+    by: shared::id::UserId,
+) -> Result<SessionId> {
+    if !crate::campaign::role_of(db, campaign, by).await?.is_gm() {
+        return Err(crate::Error::Refused(shared::Error::Forbidden(
+            "only the GM and assistant GMs start sessions".into(),
+        )));
+    }
+    if let Some(encounter) = encounter {
+        // Refuses an encounter of another campaign before anything is written.
+        crate::encounter::load(db, campaign, encounter).await?;
+    }
+    let session = event_log::start_session(
+        db,
+        campaign,
+        encounter,
+        by,
+        &shared::rules::ApprovalPolicy::default(),
+    )
+    .await?;
+    tracing::info!(%session, %campaign, gm = %by, "session started");
+    Ok(session)
+}

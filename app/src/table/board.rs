@@ -1,0 +1,192 @@
+//! The reactive copy of the table that the page renders: a
+//! `reactive_stores` store keyed by id, kept equal to the client's view
+//! (`shared::client`) one entity at a time, so that a token moving
+//! re-renders that token and nothing else.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use reactive_stores::Store;
+use shared::{
+    actor::Actor,
+    client::Touched,
+    effect::Effect,
+    encounter::Encounter,
+    id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
+    item::Item,
+    store::Store as View,
+    token::Token,
+};
+
+/// What the page shows of the table.
+#[derive(Debug, Clone, Default, Store)]
+pub struct Board {
+    /// Tokens by id; each one its own reactive entry.
+    #[store(key: TokenId = |(id, _)| *id)]
+    pub tokens: BTreeMap<TokenId, Token>,
+    /// Actors by id.
+    #[store(key: ActorId = |(id, _)| *id)]
+    pub actors: BTreeMap<ActorId, Actor>,
+    /// Encounters by id (map, initiative, fog, log).
+    #[store(key: EncounterId = |(id, _)| *id)]
+    pub encounters: BTreeMap<EncounterId, Encounter>,
+    /// Effects by id.
+    #[store(key: EffectId = |(id, _)| *id)]
+    pub effects: BTreeMap<EffectId, Effect>,
+    /// Items by id.
+    #[store(key: ItemId = |(id, _)| *id)]
+    pub items: BTreeMap<ItemId, Item>,
+}
+
+/// Brings one keyed collection of the board in line with the view for the
+/// ids given (all of them when `ids` is `None`): an entry that changed is
+/// set through its key (only its readers wake), one that appeared or went
+/// away changes the collection (the lists that iterate it wake). Returns
+/// whether the collection's membership changed.
+macro_rules! sync_keyed {
+    ($field:expr, $source:expr, $ids:expr) => {{
+        let source = $source;
+        let field = $field;
+        let ids: Vec<_> = match $ids {
+            Some(ids) => ids.iter().copied().collect(),
+            None => {
+                let mut all: std::collections::BTreeSet<_> = source.keys().copied().collect();
+                all.extend(field.read_untracked().keys().copied());
+                all.into_iter().collect()
+            }
+        };
+        let mut added = Vec::new();
+        let mut removed = Vec::new();
+        for id in ids {
+            let now = source.get(&id);
+            let had = field.read_untracked().contains_key(&id);
+            match (now, had) {
+                (Some(value), true) => {
+                    let entry = field.at_key(id);
+                    let same = entry.try_read_untracked().is_some_and(|v| *v == *value);
+                    if !same {
+                        entry.set(value.clone());
+                    }
+                }
+                (Some(value), false) => added.push((id, value.clone())),
+                (None, true) => removed.push(id),
+                (None, false) => {}
+            }
+        }
+        let membership = !added.is_empty() || !removed.is_empty();
+        if membership {
+            let mut map = field.write();
+            for id in removed {
+                map.remove(&id);
+            }
+            map.extend(added);
+        }
+        membership
+    }};
+}
+
+/// Syncs the board with `view` for what `touched` names (or everything).
+/// Returns true when tokens appeared, went away or moved, which changes
+/// what the map culls.
+pub fn sync(board: Store<Board>, view: &View, touched: Option<&Touched>) -> bool {
+    let entities = view.entities();
+    let tokens_changed = match touched {
+        Some(t) => !t.tokens.is_empty(),
+        None => true,
+    };
+    sync_keyed!(board.tokens(), &entities.tokens, touched.map(|t| &t.tokens));
+    sync_keyed!(board.actors(), &entities.actors, touched.map(|t| &t.actors));
+    sync_keyed!(
+        board.encounters(),
+        &entities.encounters,
+        touched.map(|t| &t.encounters)
+    );
+    sync_keyed!(
+        board.effects(),
+        &entities.effects,
+        touched.map(|t| &t.effects)
+    );
+    sync_keyed!(board.items(), &entities.items, touched.map(|t| &t.items));
+    tokens_changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::{change::Change, path::Path};
+
+    fn view_with(tokens: &[(u128, f64)]) -> View {
+        let encounter = EncounterId(uuid::Uuid::from_u128(1));
+        let mut changes = vec![Change::set(
+            Path::parse(&format!("encounters/{encounter}")).unwrap(),
+            serde_json::json!({"id": encounter, "name": "E"}),
+        )];
+        for (n, x) in tokens {
+            let id = TokenId(uuid::Uuid::from_u128(*n));
+            changes.push(Change::set(
+                Path::parse(&format!("tokens/{id}")).unwrap(),
+                serde_json::json!({"id": id, "encounter": encounter, "name": "T", "position": {"x": x, "y": 0.0}}),
+            ));
+        }
+        let mut view = View::new();
+        view.apply_all(&changes).unwrap();
+        view
+    }
+
+    /// One token moving wakes the readers of that token, not those of
+    /// the others.
+    #[test]
+    fn a_move_wakes_only_that_tokens_readers() {
+        let owner = Owner::new();
+        owner.set();
+        let board = Store::new(Board::default());
+        sync(board, &view_with(&[(1, 0.0), (2, 0.0)]), None);
+        let [one, two] = [1u128, 2].map(|n| TokenId(uuid::Uuid::from_u128(n)));
+        let runs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        // A memo reruns only when what it read changed: it counts who woke.
+        let readers: Vec<ArcMemo<f64>> = [one, two]
+            .into_iter()
+            .map(|id| {
+                let runs = runs.clone();
+                let entry = board.tokens().at_key(id);
+                ArcMemo::new(move |_| {
+                    runs.lock().unwrap().push(id);
+                    entry.get().position.x
+                })
+            })
+            .collect();
+        for reader in &readers {
+            reader.get();
+        }
+        runs.lock().unwrap().clear();
+
+        let mut touched = Touched::default();
+        touched.tokens.insert(one);
+        assert!(sync(
+            board,
+            &view_with(&[(1, 70.0), (2, 0.0)]),
+            Some(&touched)
+        ));
+        assert_eq!(readers[0].get(), 70.0);
+        assert_eq!(readers[1].get(), 0.0);
+        assert_eq!(
+            *runs.lock().unwrap(),
+            [one],
+            "only the moved token's reader ran"
+        );
+
+        // A new token joins the collection, a snapshot without it takes it
+        // away again.
+        let three = TokenId(uuid::Uuid::from_u128(3));
+        let mut touched = Touched::default();
+        touched.tokens.insert(three);
+        sync(
+            board,
+            &view_with(&[(1, 70.0), (2, 0.0), (3, 5.0)]),
+            Some(&touched),
+        );
+        assert!(board.tokens().read_untracked().contains_key(&three));
+        sync(board, &view_with(&[(1, 70.0), (2, 0.0)]), None);
+        assert_eq!(board.tokens().read_untracked().len(), 2);
+    }
+}

@@ -1,0 +1,525 @@
+//! The live session in the browser: the battle map, the GM panel, the
+//! initiative tracker, the chat and dice log, and the socket under them.
+//!
+//! - [`shared::client::Client`] decides (the view, the outbox resent on
+//!   reconnect, the queue), a [`Table`] holds it and its reactive copy
+//!   ([`board::Board`]) and is shared through context;
+//! - `socket` (browser only) keeps the WebSocket up: reconnects with
+//!   backoff, resumes from the last version, acknowledges;
+//! - [`map`] draws the battle map, [`panel`] the GM's queue and rules,
+//!   [`sidebar`] initiative, the selected token and the log.
+
+pub mod board;
+pub mod describe;
+pub mod map;
+pub mod panel;
+pub mod sidebar;
+#[cfg(feature = "hydrate")]
+mod socket;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use reactive_stores::Store;
+use shared::{
+    action::Action,
+    client::{Changed, Client, Link, Notice},
+    geometry::Point,
+    id::{ActionId, EncounterId, SessionId, TokenId, UserId},
+    protocol::{ClientMessage, GmDecision, QueuedRequest, RequestContext},
+    rules::{ApprovalPolicy, Participant},
+};
+
+use board::{Board, BoardStoreFields};
+
+/// A message for the user, shown for a few seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    /// Tells toasts apart.
+    pub id: u64,
+    /// How it reads.
+    pub tone: Tone,
+    /// What it says.
+    pub text: String,
+}
+
+/// How a toast reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Done.
+    Good,
+    /// Waiting or for information.
+    Info,
+    /// Refused or failed.
+    Bad,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Good => "toast good",
+            Tone::Info => "toast info",
+            Tone::Bad => "toast bad",
+        }
+    }
+}
+
+/// Everything the session page shares: cheap to copy, provided through
+/// context.
+#[derive(Clone, Copy)]
+pub struct Table {
+    /// The session.
+    pub session: SessionId,
+    /// The client's logic and state (not reactive).
+    client: StoredValue<Client>,
+    /// The reactive copy of the view.
+    pub board: Store<Board>,
+    /// The connection.
+    pub link: RwSignal<Link>,
+    /// Who I am here, once welcomed.
+    pub me: RwSignal<Option<Participant>>,
+    /// For the GM: what waits for a decision.
+    pub queue: RwSignal<Vec<QueuedRequest>>,
+    /// My requests waiting for the GM.
+    pub waiting: RwSignal<BTreeMap<ActionId, String>>,
+    /// Requests not yet answered (sent on reconnect).
+    pub unsent: RwSignal<usize>,
+    /// Who is connected.
+    pub online: RwSignal<BTreeSet<UserId>>,
+    /// Toasts on screen.
+    pub toasts: RwSignal<Vec<Toast>>,
+    /// Tokens others are dragging, where they are now.
+    pub previews: RwSignal<HashMap<TokenId, Point>>,
+    /// Bumped when tokens appear, go away or move: the map culls again.
+    pub layout: RwSignal<u64>,
+    /// The token selected on the map.
+    pub selected: RwSignal<Option<TokenId>>,
+    /// Display names of the campaign's members.
+    pub names: RwSignal<HashMap<UserId, String>>,
+    /// The session's auto-approval rules, once told.
+    pub rules: RwSignal<Option<ApprovalPolicy>>,
+    /// Sends to the socket, while there is one.
+    outgoing: StoredValue<Option<futures::channel::mpsc::UnboundedSender<ClientMessage>>>,
+    next_toast: StoredValue<u64>,
+}
+
+impl Table {
+    /// A table for `session`, with nothing loaded.
+    pub fn new(session: SessionId) -> Self {
+        Self {
+            session,
+            client: StoredValue::new(Client::new(session)),
+            board: Store::new(Board::default()),
+            link: RwSignal::new(Link::Offline),
+            me: RwSignal::new(None),
+            queue: RwSignal::new(Vec::new()),
+            waiting: RwSignal::new(BTreeMap::new()),
+            unsent: RwSignal::new(0),
+            online: RwSignal::new(BTreeSet::new()),
+            toasts: RwSignal::new(Vec::new()),
+            previews: RwSignal::new(HashMap::new()),
+            layout: RwSignal::new(0),
+            selected: RwSignal::new(None),
+            names: RwSignal::new(HashMap::new()),
+            rules: RwSignal::new(None),
+            outgoing: StoredValue::new(None),
+            next_toast: StoredValue::new(0),
+        }
+    }
+
+    /// Reads the client's state.
+    pub fn with_client<T>(&self, read: impl FnOnce(&Client) -> T) -> T {
+        self.client.with_value(read)
+    }
+
+    /// Whether I am the GM or an assistant GM.
+    pub fn is_gm(&self) -> bool {
+        self.me.get().is_some_and(|me| me.role.is_gm())
+    }
+
+    /// The encounter on the table (a session plays one at a time).
+    pub fn encounter(&self) -> Option<EncounterId> {
+        self.board.encounters().read().keys().next().copied()
+    }
+
+    /// Asks for an action: shown at once, sent now or when the socket is
+    /// back. A refusal the rules already know is a toast, and nothing
+    /// changes.
+    pub fn ask(&self, action: Action) {
+        let id = new_action_id();
+        let context = RequestContext {
+            encounter: self.encounter(),
+            ..RequestContext::default()
+        };
+        let outcome = self
+            .client
+            .try_update_value(|client| {
+                let asked = client.request(id, action, context);
+                asked.map(|(touched, send)| {
+                    let view = client.view().cloned();
+                    (touched, send, view)
+                })
+            })
+            .unwrap_or_else(|| Err(shared::Error::InvalidAction("the table is gone".into())));
+        match outcome {
+            Ok((touched, send, view)) => {
+                if let Some(view) = view
+                    && board::sync(self.board, &view, Some(&touched))
+                {
+                    self.layout.update(|n| *n += 1);
+                }
+                self.send_all(send);
+                self.refresh_counts();
+            }
+            Err(refusal) => self.toast(Tone::Bad, refusal.to_string()),
+        }
+    }
+
+    /// The GM decides on a request.
+    pub fn decide(&self, decision: GmDecision) {
+        let message = self.client.try_update_value(|client| {
+            let message = client.decide(decision);
+            (message, client.queue().to_vec())
+        });
+        match message {
+            Some((Some(message), queue)) => {
+                self.queue.set(queue);
+                self.send_all([message]);
+            }
+            _ => self.toast(
+                Tone::Bad,
+                "not connected: decide again once the table is back".into(),
+            ),
+        }
+    }
+
+    /// The GM changes the auto-approval rules.
+    pub fn send_rules(&self, policy: ApprovalPolicy) {
+        match self
+            .client
+            .try_update_value(|client| client.set_rules(policy))
+            .flatten()
+        {
+            Some(message) => self.send_all([message]),
+            None => self.toast(
+                Tone::Bad,
+                "not connected: the rules were not changed".into(),
+            ),
+        }
+    }
+
+    /// Tells the others where a token I drag is now (not stored).
+    pub fn drag_preview(&self, token: TokenId, position: Point) {
+        if self.link.get_untracked() == Link::Live {
+            self.send_all([ClientMessage::DragPreview { token, position }]);
+        }
+    }
+
+    /// Takes in what a server message (or a connection event) changed.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn apply(&self, changed: Changed) {
+        let view = self.client.with_value(|c| c.view().cloned());
+        if let Some(view) = &view {
+            let touched = (!changed.everything).then_some(&changed.touched);
+            if (changed.everything || !changed.touched.is_empty())
+                && board::sync(self.board, view, touched)
+            {
+                self.layout.update(|n| *n += 1);
+            }
+        }
+        if changed.everything || !changed.touched.tokens.is_empty() {
+            // A commit for a dragged token ends its preview.
+            let moved = changed.touched.tokens.clone();
+            self.previews.update(|previews| {
+                if changed.everything {
+                    previews.clear();
+                } else {
+                    previews.retain(|token, _| !moved.contains(token));
+                }
+            });
+        }
+        if let Some((token, position, by)) = changed.preview
+            && Some(by) != self.me.get_untracked().map(|me| me.user)
+        {
+            self.previews.update(|previews| {
+                previews.insert(token, position);
+            });
+        }
+        let (me, queue, waiting, online, link) = self.client.with_value(|c| {
+            (
+                c.me(),
+                c.queue().to_vec(),
+                c.waiting().clone(),
+                c.online().clone(),
+                c.link(),
+            )
+        });
+        if self.me.get_untracked() != me {
+            self.me.set(me);
+        }
+        if changed.queue {
+            self.queue.set(queue);
+        }
+        if self.waiting.get_untracked() != waiting {
+            self.waiting.set(waiting);
+        }
+        if changed.presence {
+            self.online.set(online);
+        }
+        if changed.rules {
+            self.rules
+                .set(self.client.with_value(|c| c.rules().cloned()));
+        }
+        if self.link.get_untracked() != link {
+            self.link.set(link);
+        }
+        self.refresh_counts();
+        for notice in changed.notices {
+            self.announce(notice);
+        }
+        self.send_all(changed.send);
+    }
+
+    fn refresh_counts(&self) {
+        let unsent = self.client.with_value(|c| c.outbox().len());
+        if self.unsent.get_untracked() != unsent {
+            self.unsent.set(unsent);
+        }
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn announce(&self, notice: Notice) {
+        let describe = |action: ActionId| {
+            self.client
+                .with_value(|c| {
+                    c.outbox()
+                        .iter()
+                        .find(|r| r.id == action)
+                        .map(|r| describe::action(&r.action, c.view()))
+                })
+                .unwrap_or_else(|| "your request".into())
+        };
+        match notice {
+            // A commit speaks for itself; no toast for each move.
+            Notice::Applied { .. } => {}
+            Notice::Waiting { action, reason } => self.toast(
+                Tone::Info,
+                format!("{}: {reason}", capitalized(&describe(action))),
+            ),
+            Notice::Rejected {
+                reason,
+                alternative,
+                ..
+            } => {
+                let mut text = format!("Rejected: {reason}");
+                if let Some(alternative) = alternative {
+                    let suggested = self
+                        .client
+                        .with_value(|c| describe::action(&alternative, c.view()));
+                    text.push_str(&format!(" (the GM suggests: {suggested})"));
+                }
+                self.toast(Tone::Bad, text)
+            }
+            Notice::Failed { message, .. } => self.toast(Tone::Bad, capitalized(&message)),
+            Notice::Conflicted { .. } => self.toast(
+                Tone::Info,
+                "Someone else changed what your request touches; the GM will settle it".into(),
+            ),
+            Notice::Invalidated { .. } => self.toast(
+                Tone::Info,
+                "Your request no longer applies to the table; the GM will answer it".into(),
+            ),
+        }
+    }
+
+    /// Shows a toast for five seconds.
+    pub fn toast(&self, tone: Tone, text: String) {
+        let id = self.next_toast.get_value();
+        self.next_toast.set_value(id + 1);
+        self.toasts.update(|toasts| {
+            toasts.push(Toast { id, tone, text });
+            // A burst of refusals should not bury the table.
+            let excess = toasts.len().saturating_sub(5);
+            toasts.drain(..excess);
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            let toasts = self.toasts;
+            set_timeout(
+                move || toasts.update(|t| t.retain(|toast| toast.id != id)),
+                std::time::Duration::from_secs(5),
+            );
+        }
+    }
+
+    pub(crate) fn send_all(&self, messages: impl IntoIterator<Item = ClientMessage>) {
+        self.outgoing.with_value(|outgoing| {
+            if let Some(outgoing) = outgoing {
+                for message in messages {
+                    let _ = outgoing.unbounded_send(message);
+                }
+            }
+        });
+    }
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A fresh action id, from the browser's cryptographic random source
+/// (the idempotency key must not collide across clients).
+fn new_action_id() -> ActionId {
+    #[cfg(feature = "hydrate")]
+    {
+        let mut bytes = [0u8; 16];
+        let filled = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok());
+        if filled.is_some() {
+            return ActionId(uuid::Builder::from_random_bytes(bytes).into_uuid());
+        }
+    }
+    // Not in a browser (server rendering never asks): unique in this
+    // process, which is all a test needs.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ActionId(uuid::Uuid::from_u128(u128::from(n)))
+}
+
+/// `/sessions/:id`: the live table.
+#[component]
+pub fn SessionPage() -> impl IntoView {
+    let params = use_params_map();
+    let session = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<uuid::Uuid>().ok())
+            .map(SessionId)
+    };
+    move || match session() {
+        Some(session) => view! { <LiveTable session /> }.into_any(),
+        None => view! {
+            <Title text="No such session" />
+            <p role="alert" class="error">"That is not a session link."</p>
+        }
+        .into_any(),
+    }
+}
+
+/// The table of one session: connects once hydrated.
+#[component]
+fn LiveTable(session: SessionId) -> impl IntoView {
+    let table = Table::new(session);
+    provide_context(table);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| socket::run(table));
+    load_names(table);
+
+    view! {
+        <Title text="Table" />
+        <div class="table-page" data-link=move || link_name(table.link.get())>
+            <header class="table-bar">
+                <ConnectionIndicator />
+                <span class="you">
+                    {move || {
+                        table
+                            .me
+                            .get()
+                            .map(|me| format!("You are {}", describe::role(me.role)))
+                            .unwrap_or_default()
+                    }}
+                </span>
+            </header>
+            <div class="table-layout">
+                <map::BattleMap />
+                <aside class="table-side" aria-label="Table tools">
+                    <Show when=move || table.is_gm()>
+                        <panel::GmPanel />
+                    </Show>
+                    <sidebar::Initiative />
+                    <sidebar::SelectedToken />
+                    <sidebar::Log />
+                </aside>
+            </div>
+            <Toasts />
+        </div>
+    }
+    .into_any()
+}
+
+/// Fetches the members' display names once, for the queue and the log.
+fn load_names(table: Table) {
+    let campaign = Resource::new(move || table.session, crate::session::session_members);
+    Effect::new(move |_| {
+        if let Some(Ok(members)) = campaign.get() {
+            table.names.set(
+                members
+                    .into_iter()
+                    .map(|m| (m.user, m.display_name))
+                    .collect(),
+            );
+        }
+    });
+}
+
+fn link_name(link: Link) -> &'static str {
+    match link {
+        Link::Offline => "offline",
+        Link::Joining => "joining",
+        Link::Live => "live",
+    }
+}
+
+/// Live, reconnecting, or offline with what waits to be sent.
+#[component]
+fn ConnectionIndicator() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let text = move || {
+        let unsent = table.unsent.get();
+        match (table.link.get(), unsent) {
+            (Link::Live, 0) => "Connected".to_owned(),
+            (Link::Live, n) => format!("Connected, sending {n}"),
+            (Link::Joining, _) => "Connecting…".to_owned(),
+            (Link::Offline, 0) => "Offline: reconnecting".to_owned(),
+            (Link::Offline, n) => {
+                format!("Offline: {n} request(s) will be sent when the table is back")
+            }
+        }
+    };
+    view! {
+        <span
+            class=move || format!("link link-{}", link_name(table.link.get()))
+            role="status"
+            aria-live="polite"
+            data-test="connection"
+        >
+            {text}
+        </span>
+    }
+    .into_any()
+}
+
+/// The toasts, newest last, announced to screen readers.
+#[component]
+fn Toasts() -> impl IntoView {
+    let table = expect_context::<Table>();
+    view! {
+        <div class="toasts" role="status" aria-live="polite">
+            <For each=move || table.toasts.get() key=|toast| toast.id let:toast>
+                <div class=toast.tone.class() data-test="toast">
+                    {toast.text}
+                </div>
+            </For>
+        </div>
+    }
+    .into_any()
+}

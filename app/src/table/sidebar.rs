@@ -1,0 +1,358 @@
+//! Beside the map: the initiative tracker, the selected token (hit points,
+//! conditions, effects), and the chat and dice log.
+
+use leptos::prelude::*;
+use shared::{
+    action::Action,
+    effect::Effect,
+    encounter::{LogKind, Phase},
+    id::{EffectId, TokenId},
+};
+
+use super::board::BoardStoreFields;
+use super::{Table, Tone};
+
+/// Turn order, round, whose turn it is; the GM starts combat and anyone
+/// whose turn it is ends it.
+#[component]
+pub fn Initiative() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let initiative = move || {
+        table.encounter().and_then(|id| {
+            table
+                .board
+                .encounters()
+                .read()
+                .get(&id)
+                .map(|e| e.initiative.clone())
+        })
+    };
+    let name = move |token: TokenId| {
+        table
+            .board
+            .tokens()
+            .read()
+            .get(&token)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| "Someone unseen".into())
+    };
+    let start = move |_| {
+        let Some(encounter) = table.encounter() else {
+            return;
+        };
+        // Everyone on the map rolls a d20; ties keep the map's order.
+        let mut rolled: Vec<(u32, TokenId)> = table
+            .board
+            .tokens()
+            .read_untracked()
+            .values()
+            .filter(|t| t.encounter == encounter)
+            .map(|t| (d20(), t.id))
+            .collect();
+        rolled.sort_by_key(|(roll, _)| std::cmp::Reverse(*roll));
+        table.ask(Action::StartCombat {
+            encounter,
+            order: rolled.into_iter().map(|(_, id)| id).collect(),
+        });
+    };
+    let next = move |_| {
+        if let Some(encounter) = table.encounter() {
+            table.ask(Action::NextTurn { encounter });
+        }
+    };
+    view! {
+        <section class="initiative card" aria-labelledby="initiative-heading">
+            <h2 id="initiative-heading">
+                {move || match initiative() {
+                    Some(i) if i.phase == Phase::Combat => format!("Initiative, round {}", i.round),
+                    _ => "Initiative".to_owned(),
+                }}
+            </h2>
+            {move || {
+                let Some(initiative) = initiative() else {
+                    return view! { <p class="muted">"No encounter."</p> }.into_any();
+                };
+                if initiative.phase != Phase::Combat {
+                    return view! { <p class="muted">"Not in combat."</p> }.into_any();
+                }
+                let current = initiative.current();
+                view! {
+                    <ol class="turn-order">
+                        {initiative
+                            .order
+                            .iter()
+                            .map(|token| {
+                                let token = *token;
+                                let now = current == Some(token);
+                                view! {
+                                    <li class:current=now aria-current=now.then_some("true")>
+                                        {move || name(token)}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ol>
+                }
+                .into_any()
+            }}
+            <div class="initiative-actions">
+                <Show when=move || table.is_gm()>
+                    <button type="button" on:click=start>"Roll initiative"</button>
+                </Show>
+                <button type="button" on:click=next>"Next turn"</button>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// A d20 for initiative, from the browser (the GM's own roll; players'
+/// dice are rolled by the server).
+fn d20() -> u32 {
+    #[cfg(feature = "hydrate")]
+    {
+        (js_sys::Math::random() * 20.0).floor() as u32 + 1
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        10
+    }
+}
+
+/// The selected token: name, hit points, conditions, effects, and what I
+/// may do to it.
+#[component]
+pub fn SelectedToken() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let token = move || {
+        let id = table.selected.get()?;
+        table.board.tokens().read().get(&id).cloned()
+    };
+    let actor = move || {
+        let actor = token()?.actor?;
+        table.board.actors().read().get(&actor).cloned()
+    };
+    let amount = RwSignal::new("1".to_owned());
+    let condition = RwSignal::new(String::new());
+    let effect_name = RwSignal::new(String::new());
+    let effect_rounds = RwSignal::new("10".to_owned());
+    let hp = move |sign: i64| {
+        let Some(actor) = actor() else { return };
+        match amount.get_untracked().trim().parse::<i64>() {
+            Ok(n) if n > 0 => table.ask(Action::AdjustHp {
+                actor: actor.id,
+                delta: sign * n,
+            }),
+            _ => table.toast(Tone::Bad, "enter a positive number of hit points".into()),
+        }
+    };
+    let add_condition = move |_| {
+        let Some(token) = table.selected.get_untracked() else {
+            return;
+        };
+        let name = condition.get_untracked().trim().to_lowercase();
+        if name.is_empty() {
+            return;
+        }
+        table.ask(Action::AddCondition {
+            token,
+            condition: name,
+        });
+        condition.set(String::new());
+    };
+    let add_effect = move |_| {
+        let Some(token) = table.selected.get_untracked() else {
+            return;
+        };
+        let name = effect_name.get_untracked().trim().to_owned();
+        if name.is_empty() {
+            return;
+        }
+        let rounds = effect_rounds.get_untracked().trim().parse::<u32>().ok();
+        table.ask(Action::ApplyEffect {
+            effect: Effect {
+                id: EffectId(super::new_action_id().0),
+                name,
+                targets: [token].into(),
+                remaining_rounds: rounds,
+                source: None,
+                properties: Default::default(),
+            },
+        });
+        effect_name.set(String::new());
+    };
+    let effects = move || {
+        let Some(id) = table.selected.get() else {
+            return Vec::new();
+        };
+        table
+            .board
+            .effects()
+            .read()
+            .values()
+            .filter(|e| e.targets.contains(&id))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let visibility = move |visibility: shared::token::Visibility| {
+        if let Some(token) = table.selected.get_untracked() {
+            table.ask(Action::SetVisibility { token, visibility });
+        }
+    };
+    view! {
+        <section class="selected card" aria-labelledby="selected-heading" data-test="selected-token">
+            <h2 id="selected-heading">
+                {move || token().map(|t| t.name).unwrap_or_else(|| "No token selected".into())}
+            </h2>
+            <Show when=move || token().is_some()>
+                {move || actor().map(|actor| view! {
+                    <p class="hp" data-test="hp">
+                        {format!("HP {} / {}", actor.hp.current, actor.hp.max)}
+                        {(actor.hp.temp > 0).then(|| format!(" (+{} temporary)", actor.hp.temp))}
+                    </p>
+                    <div class="hp-controls">
+                        <label>"Amount " <input type="number" min="1" size="4" bind:value=amount /></label>
+                        <button type="button" on:click=move |_| hp(-1)>"Damage"</button>
+                        <button type="button" on:click=move |_| hp(1)>"Heal"</button>
+                    </div>
+                })}
+                <div class="conditions">
+                    <h3>"Conditions"</h3>
+                    <ul>
+                        {move || token().map(|t| t.conditions.into_iter().map(|c| {
+                            let name = c.clone();
+                            let remove = move |_| {
+                                if let Some(token) = table.selected.get_untracked() {
+                                    table.ask(Action::RemoveCondition { token, condition: name.clone() });
+                                }
+                            };
+                            view! {
+                                <li class="chip">
+                                    {c.clone()}
+                                    <button type="button" class="small" aria-label=format!("Remove {c}") on:click=remove>"×"</button>
+                                </li>
+                            }
+                        }).collect_view())}
+                    </ul>
+                    <label>"Add " <input type="text" placeholder="prone" bind:value=condition /></label>
+                    <button type="button" on:click=add_condition>"Add condition"</button>
+                </div>
+                <div class="effects">
+                    <h3>"Effects"</h3>
+                    <ul>
+                        {move || effects().into_iter().map(|e| {
+                            let id = e.id;
+                            view! {
+                                <li class="chip">
+                                    {match e.remaining_rounds {
+                                        Some(n) => format!("{} ({n} rounds)", e.name),
+                                        None => e.name.clone(),
+                                    }}
+                                    <button type="button" class="small" aria-label=format!("End {}", e.name) on:click=move |_| table.ask(Action::EndEffect { effect: id })>"×"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <label>"Effect " <input type="text" placeholder="Bless" bind:value=effect_name /></label>
+                    <label>"Rounds " <input type="number" min="1" size="3" bind:value=effect_rounds /></label>
+                    <button type="button" on:click=add_effect>"Add effect"</button>
+                </div>
+                <Show when=move || table.is_gm()>
+                    <div class="visibility" role="group" aria-label="Who sees this token">
+                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::Visible)>"Visible"</button>
+                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::GmOnly)>"GM only"</button>
+                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::Hidden)>"Hidden"</button>
+                    </div>
+                </Show>
+            </Show>
+        </section>
+    }
+    .into_any()
+}
+
+/// Chat and dice: the encounter's log, and a line to write in. `/r 1d20+5`
+/// rolls (on the server).
+#[component]
+pub fn Log() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let line = RwSignal::new(String::new());
+    let entries = move || {
+        table
+            .encounter()
+            .and_then(|id| {
+                table
+                    .board
+                    .encounters()
+                    .read()
+                    .get(&id)
+                    .map(|e| e.log.clone())
+            })
+            .unwrap_or_default()
+    };
+    let name = move |by: Option<shared::id::UserId>| match by {
+        Some(user) => table
+            .names
+            .get()
+            .get(&user)
+            .cloned()
+            .unwrap_or_else(|| "Someone".into()),
+        None => "Table".into(),
+    };
+    let send = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let text = line.get_untracked().trim().to_owned();
+        let Some(encounter) = table.encounter() else {
+            return;
+        };
+        if text.is_empty() {
+            return;
+        }
+        let action = match text
+            .strip_prefix("/r ")
+            .or_else(|| text.strip_prefix("/roll "))
+        {
+            Some(dice) => Action::Roll {
+                encounter,
+                dice: dice.trim().to_owned(),
+                roll: None,
+            },
+            None => Action::Chat { encounter, text },
+        };
+        table.ask(action);
+        line.set(String::new());
+    };
+    view! {
+        <section class="log card" aria-labelledby="log-heading">
+            <h2 id="log-heading">"Chat and dice"</h2>
+            <ol class="log-lines" aria-live="polite" data-test="log">
+                {move || {
+                    let all = entries();
+                    let skip = all.len().saturating_sub(100);
+                    all.into_iter()
+                        .skip(skip)
+                        .map(|entry| {
+                            let class = match entry.kind {
+                                LogKind::Chat => "chat",
+                                LogKind::Roll => "roll",
+                                LogKind::Event => "event",
+                            };
+                            view! {
+                                <li class=class>
+                                    <strong>{name(entry.by)}</strong>
+                                    ": "
+                                    {entry.text}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ol>
+            <form on:submit=send>
+                <label for="log-line" class="visually-hidden">"Say something, or /r 1d20 to roll"</label>
+                <input id="log-line" type="text" bind:value=line placeholder="Say something, or /r 1d20+5" autocomplete="off" />
+                <button type="submit">"Send"</button>
+            </form>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,87 @@
+import { expect, test } from '@playwright/test';
+import { at, drag, setUpTable } from './table';
+
+// Two browsers at one table: the GM and a player, over a real server,
+// PostgreSQL and Redis.
+
+test('a move within the rules applies at once and the GM sees it', async ({ browser }, testInfo) => {
+  const table = await setUpTable(browser);
+  await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /Aria, column 3, row 3/);
+  // Two cells right: 10 ft of Aria's 30, outside combat: auto-approved.
+  await drag(table.player, table.mine, 2);
+  await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
+  await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
+  await table.gm.screenshot({ path: testInfo.outputPath('map.png') });
+});
+
+test('a move that needs the GM waits, is approved, and both see it', async ({ browser }, testInfo) => {
+  const table = await setUpTable(browser);
+  // Eight cells is 40 ft: beyond Aria's speed, so it waits for the GM.
+  await drag(table.player, table.mine, 8);
+  await expect(table.player.locator('[data-test="toast"]').last()).toContainText('farther than the token');
+  // Shown to the player at once, as a pending move.
+  await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 11, row 3/);
+  const queued = table.gm.locator('[data-test="queued"]');
+  await expect(queued).toHaveCount(1);
+  await expect(queued).toContainText('move Aria to column 11, row 3');
+  await table.gm.locator('[data-test="gm-panel"]').screenshot({ path: testInfo.outputPath('gm-panel.png') });
+  await queued.locator('[data-test="approve"]').click();
+  await expect(queued).toHaveCount(0);
+  await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 11, row 3/);
+  await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 11, row 3/);
+});
+
+test('a rejected move goes back where it was, with the reason', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  await drag(table.player, table.mine, 9);
+  await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 12, row 3/);
+  const queued = table.gm.locator('[data-test="queued"]');
+  await expect(queued).toHaveCount(1);
+  await queued.locator('[data-test="reject"]').click();
+  await queued.locator('[data-test="reject-reason"]').fill('The river is in the way');
+  await queued.locator('[data-test="confirm-reject"]').click();
+  await expect(table.player.locator('[data-test="toast"]').last()).toContainText(
+    'Rejected: The river is in the way',
+  );
+  await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 3, row 3/);
+  await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 3, row 3/);
+});
+
+test("a GM-only token is never in the player's page nor on the player's socket", async ({ browser }) => {
+  const frames: string[] = [];
+  const table = await setUpTable(browser);
+  // A fresh page of the player's, watching its socket from the start.
+  const page = await table.player.context().newPage();
+  page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(String(frame.payload))));
+  await page.goto(`/sessions/${table.session}`);
+  await expect(page.locator('[data-test="connection"]')).toHaveText('Connected');
+  await expect(at(page, table.goblin)).toBeVisible();
+  // The GM moves the secret token and the goblin.
+  await drag(table.gm, table.secret, 1);
+  await drag(table.gm, table.goblin, 1);
+  await expect(at(page, table.goblin)).toHaveAttribute('aria-label', /column 8, row 3/);
+  await expect(at(table.gm, table.secret)).toHaveAttribute('aria-label', /Ambusher, column 10, row 7, GM only/);
+  expect(frames.length).toBeGreaterThan(2);
+  expect(frames.some((frame) => frame.includes(table.secret))).toBe(false);
+  expect(await page.content()).not.toContain(table.secret);
+  expect(await page.content()).not.toContain('Ambusher');
+  await expect(page.locator(`[data-token="${table.secret}"]`)).toHaveCount(0);
+});
+
+test('a player who goes offline, acts, and comes back converges with the GM', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  const context = table.player.context();
+  await context.setOffline(true);
+  await expect(table.player.locator('[data-test="connection"]')).toContainText('Offline');
+  // Moved while offline: shown at once, queued.
+  await drag(table.player, table.mine, 1);
+  await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 4, row 3/);
+  await expect(table.player.locator('[data-test="connection"]')).toContainText('1 request');
+  // Meanwhile the GM moves the goblin.
+  await drag(table.gm, table.goblin, 2);
+  await expect(at(table.gm, table.goblin)).toHaveAttribute('aria-label', /column 9, row 3/);
+  await context.setOffline(false);
+  await expect(table.player.locator('[data-test="connection"]')).toHaveText('Connected', { timeout: 20_000 });
+  await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 4, row 3/);
+  await expect(at(table.player, table.goblin)).toHaveAttribute('aria-label', /column 9, row 3/);
+});

@@ -1,0 +1,107 @@
+import { expect, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { signUp } from './support';
+
+/** Calls a server function (JSON in, JSON out) as the page's user. */
+export async function call<T>(request: APIRequestContext, endpoint: string, body: unknown): Promise<T> {
+  const response = await request.post(`/api/${endpoint}`, { data: body });
+  if (!response.ok()) {
+    throw new Error(`${endpoint}: ${response.status()} ${await response.text()}`);
+  }
+  return (await response.json()) as T;
+}
+
+/** A server function that takes form fields (the account and campaign ones). */
+export async function form<T>(request: APIRequestContext, endpoint: string, fields: Record<string, string>): Promise<T> {
+  const response = await request.post(`/api/${endpoint}`, { form: fields });
+  if (!response.ok()) {
+    throw new Error(`${endpoint}: ${response.status()} ${await response.text()}`);
+  }
+  return (await response.json()) as T;
+}
+
+export interface Table {
+  gm: Page;
+  player: Page;
+  campaign: string;
+  encounter: string;
+  session: string;
+  /** The player's own token (speed 30 ft: six cells of 5 ft). */
+  mine: string;
+  /** A monster everyone sees. */
+  goblin: string;
+  /** A token only the GM sees. */
+  secret: string;
+}
+
+/**
+ * A campaign with a GM and a player in two browser contexts: the player
+ * plays "Aria", the map has her token, a visible goblin and a GM-only
+ * ambusher, and a session is running on it. Both pages are open on the
+ * table and connected.
+ */
+export async function setUpTable(browser: Browser): Promise<Table> {
+  const gm = await (await browser.newContext()).newPage();
+  const player = await (await browser.newContext()).newPage();
+  await signUp(gm, 'gm');
+  await signUp(player, 'pl');
+  const campaign = await form<{ id: string }>(gm.request, 'campaigns/create', {
+    name: `Table ${Date.now()}`,
+    game_system: 'dnd5e',
+  });
+  const invitation = await call<{ token: string }>(gm.request, 'campaigns/invite', {
+    campaign: campaign.id,
+    role: 'player',
+  });
+  await call(player.request, 'campaigns/join', { token: invitation.token });
+  const me = await form<{ id: string }>(player.request, 'account/me', {});
+  const actor = (kind: string, name: string, owner: string | null) =>
+    call<string>(gm.request, 'actors/create', {
+      campaign: campaign.id,
+      actor: { compendium_ref: null, name, kind, level: 3, character_class: null, owner },
+    });
+  const aria = await actor('character', 'Aria', me.id);
+  const goblinActor = await actor('monster', 'Goblin', null);
+  const encounter = await call<string>(gm.request, 'encounters/create', {
+    campaign: campaign.id,
+    name: 'Crossroads',
+    map: { grid_size: 50 },
+    image: null,
+  });
+  const place = (actor: string | null, name: string, x: number, y: number, visibility: string) =>
+    call<string>(gm.request, 'encounters/place_token', {
+      campaign: campaign.id,
+      encounter,
+      token: { actor, name, position: { x, y }, visibility, scale: 1 },
+    });
+  const mine = await place(aria, 'Aria', 100, 100, 'visible');
+  const goblin = await place(goblinActor, 'Goblin', 300, 100, 'visible');
+  const secret = await place(goblinActor, 'Ambusher', 400, 300, 'gm_only');
+  const session = await call<string>(gm.request, 'sessions/start', { campaign: campaign.id, encounter });
+  for (const page of [gm, player]) {
+    await page.goto(`/sessions/${session}`);
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expect(page.locator('[data-test="connection"]')).toHaveText('Connected');
+    await expect(page.locator(`[data-token="${mine}"]`)).toBeVisible();
+  }
+  return { gm, player, campaign: campaign.id, encounter, session, mine, goblin, secret };
+}
+
+/** Drags a token by `cells` grid cells (50 px at zoom 1) right and down. */
+export async function drag(page: Page, token: string, right: number, down = 0): Promise<void> {
+  const box = await page.locator(`[data-token="${token}"]`).boundingBox();
+  if (!box) throw new Error(`token ${token} is not on screen`);
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  const steps = 8;
+  for (let i = 1; i <= steps; i++) {
+    await page.mouse.move(x + (right * 50 * i) / steps, y + (down * 50 * i) / steps);
+  }
+  await page.mouse.up();
+}
+
+/** The token's place as its label says it ("column 3, row 3"). */
+export function at(page: Page, token: string) {
+  return page.locator(`[data-token="${token}"]`);
+}
