@@ -172,7 +172,9 @@ fn CampaignList(list: Vec<Campaign>) -> impl IntoView {
                     let created = campaign.created_at.format(&date).unwrap_or_default();
                     view! {
                         <li class="card" data-campaign-id=campaign.id.to_string()>
-                            <span class="campaign-name">{campaign.name.to_string()}</span>
+                            <A href=format!("/campaigns/{}", campaign.id) attr:class="campaign-name">
+                                {campaign.name.to_string()}
+                            </A>
                             <span class="campaign-system">{campaign.game_system.label()}</span>
                             <time datetime=created.clone()>{created.clone()}</time>
                         </li>
@@ -180,6 +182,60 @@ fn CampaignList(list: Vec<Campaign>) -> impl IntoView {
                 })
                 .collect_view()}
         </ul>
+    }
+    .into_any()
+}
+
+/// `/campaigns/:id`: one campaign: play (sessions), encounters, actors,
+/// items, media and members.
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let campaign = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<uuid::Uuid>().ok())
+            .map(shared::id::CampaignId)
+    };
+    let overview = Resource::new(campaign, |campaign| async move {
+        match campaign {
+            Some(campaign) => crate::session::campaign_overview(campaign).await,
+            None => Err(AppError::Forbidden),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the campaign…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => {
+                        let id = overview.campaign.id;
+                        let gm = overview.role.is_gm();
+                        view! {
+                            <Title text=overview.campaign.name.to_string() />
+                            <h1>{overview.campaign.name.to_string()}</h1>
+                            <p class="muted">
+                                {format!("{} · you are {}", overview.campaign.game_system.label(), crate::table::describe::role(overview.role))}
+                            </p>
+                            <div class="campaign-sections">
+                                <crate::session::PlaySection campaign=id gm />
+                                <crate::session::EncountersSection campaign=id gm />
+                                <crate::content::ActorsSection campaign=id />
+                                <crate::content::ItemsSection campaign=id />
+                                <crate::media::MediaSection campaign=id />
+                                <crate::membership::MembersSection campaign=id role=overview.role />
+                            </div>
+                        }
+                        .into_any()
+                    }
+                    Err(AppError::Unauthorized) => view! {
+                        <p class="muted"><A href="/login">"Log in"</A>" to see this campaign."</p>
+                    }
+                    .into_any(),
+                    Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
     .into_any()
 }

@@ -29,7 +29,9 @@ pub mod error;
 pub mod media;
 pub mod membership;
 pub mod session;
+pub mod storage;
 pub mod table;
+pub mod virtual_list;
 
 #[cfg(feature = "ssr")]
 mod backend;
@@ -81,6 +83,11 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">
                     "Tabletop"
                 </A>
+                <nav class="site-nav" aria-label="Main">
+                    <A href="/">"Campaigns"</A>
+                    <A href="/compendium">"Compendium"</A>
+                </nav>
+                <ThemeToggle />
                 <account::AccountMenu />
             </header>
             <main>
@@ -89,9 +96,44 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=account::LoginPage />
                     <Route path=StaticSegment("signup") view=account::SignupPage />
                     <Route path=path!("/sessions/:id") view=table::SessionPage />
+                    <Route path=path!("/campaigns/:id") view=campaign::CampaignPage />
+                    <Route path=path!("/campaigns/:id/actors/:actor") view=content::ActorSheetPage />
+                    <Route path=path!("/campaigns/:id/encounters/:encounter") view=session::EncounterEditorPage />
+                    <Route path=path!("/compendium") view=compendium::CompendiumPage />
+                    <Route path=path!("/join/:token") view=membership::JoinPage />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Light, dark, or as the system says; kept on this device.
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let theme = RwSignal::new("system".to_owned());
+    Effect::new(move |_| {
+        let prefs = storage::Prefs::load();
+        prefs.apply();
+        theme.set(prefs.theme);
+    });
+    let change = move |e: leptos::ev::Event| {
+        let chosen = event_target_value(&e);
+        let prefs = storage::Prefs {
+            theme: chosen.clone(),
+            ..storage::Prefs::load()
+        };
+        prefs.save();
+        theme.set(chosen);
+    };
+    view! {
+        <label class="theme">
+            <span class="visually-hidden">"Theme"</span>
+            <select on:change=change prop:value=move || theme.get() aria-label="Theme">
+                <option value="system">"System theme"</option>
+                <option value="light">"Light"</option>
+                <option value="dark">"Dark"</option>
+            </select>
+        </label>
     }
 }
 

@@ -18,3 +18,161 @@ pub async fn list_media(campaign: CampaignId) -> Result<Vec<MediaFile>, AppError
     })
     .await
 }
+
+/// The campaign's media library: upload with a progress bar (a file whose
+/// bytes are already stored says so), and the files.
+#[component]
+pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
+    use shared::media::MediaKind;
+    let uploaded = RwSignal::new(0u32);
+    let files = Resource::new(move || uploaded.get(), move |_| list_media(campaign));
+    let progress = RwSignal::new(None::<f64>);
+    let outcome = RwSignal::new(None::<Result<shared::media::UploadReceipt, String>>);
+    let kind = RwSignal::new(MediaKind::Map.slug().to_owned());
+    let input = NodeRef::<leptos::html::Input>::new();
+    let start = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(file) = input
+                .get_untracked()
+                .and_then(|el| el.files())
+                .and_then(|files| files.get(0))
+            else {
+                outcome.set(Some(Err("choose a file first".into())));
+                return;
+            };
+            outcome.set(None);
+            progress.set(Some(0.0));
+            upload::send(
+                campaign,
+                file,
+                kind.get_untracked(),
+                progress,
+                move |done| {
+                    progress.set(None);
+                    if done.is_ok() {
+                        uploaded.update(|n| *n += 1);
+                    }
+                    outcome.set(Some(done));
+                },
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (input, kind, progress);
+    };
+    view! {
+        <section class="card media-library" aria-labelledby="media-heading">
+            <h2 id="media-heading">"Media"</h2>
+            <div class="upload">
+                <label for="media-file">"File"</label>
+                <input id="media-file" type="file" node_ref=input accept="image/*,audio/*,video/*,application/pdf" />
+                <label for="media-kind">"Kind"</label>
+                <select id="media-kind" bind:value=kind>
+                    {MediaKind::ALL
+                        .into_iter()
+                        .map(|k| view! { <option value=k.slug()>{k.slug()}</option> })
+                        .collect_view()}
+                </select>
+                <button type="button" on:click=start disabled=move || progress.get().is_some()>
+                    "Upload"
+                </button>
+            </div>
+            {move || progress.get().map(|p| view! {
+                <progress max="1" value=p data-test="upload-progress" aria-label="Upload progress">
+                    {format!("{:.0} %", p * 100.0)}
+                </progress>
+            })}
+            {move || outcome.get().map(|done| match done {
+                Ok(receipt) if receipt.deduplicated => view! {
+                    <p class="muted" data-test="upload-outcome">
+                        {format!("{}: already stored, no new copy was made", receipt.file.name.as_str())}
+                    </p>
+                }.into_any(),
+                Ok(receipt) => view! {
+                    <p data-test="upload-outcome">
+                        {format!("{}: uploaded ({} bytes)", receipt.file.name.as_str(), receipt.file.size)}
+                    </p>
+                }.into_any(),
+                Err(error) => view! { <p role="alert" class="error" data-test="upload-outcome">{error}</p> }.into_any(),
+            })}
+            <Transition fallback=|| view! { <p class="muted">"Loading media…"</p> }>
+                {move || Suspend::new(async move {
+                    match files.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No media yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="media-list">
+                                {list.into_iter().map(|file| view! {
+                                    <li data-test="media-file">
+                                        <a href=format!("/media/{}", file.id) target="_blank">{file.name.as_str().to_owned()}</a>
+                                        <span class="muted">{format!(" {} · {} bytes", file.kind.slug(), file.size)}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+/// The upload itself, in the browser: an `XMLHttpRequest`, because it
+/// reports upload progress (fetch does not).
+#[cfg(feature = "hydrate")]
+mod upload {
+    use leptos::prelude::*;
+    use shared::{id::CampaignId, media::UploadReceipt};
+    use wasm_bindgen::{JsCast, closure::Closure};
+
+    pub fn send(
+        campaign: CampaignId,
+        file: web_sys::File,
+        kind: String,
+        progress: RwSignal<Option<f64>>,
+        done: impl Fn(Result<UploadReceipt, String>) + 'static,
+    ) {
+        let failed = |what: &str| format!("the upload could not start: {what}");
+        let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
+            done(Err(failed("no XMLHttpRequest")));
+            return;
+        };
+        let name = String::from(js_sys::encode_uri_component(&file.name()));
+        let url = format!("/api/campaigns/{campaign}/media?name={name}&kind={kind}");
+        if xhr.open_with_async("POST", &url, true).is_err() {
+            done(Err(failed("the request could not be opened")));
+            return;
+        }
+        let on_progress =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+                if e.length_computable() && e.total() > 0.0 {
+                    progress.set(Some(e.loaded() / e.total()));
+                }
+            });
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        }
+        let reader = xhr.clone();
+        let on_end = Closure::<dyn FnMut()>::new(move || {
+            let status = reader.status().unwrap_or(0);
+            let body = reader.response_text().ok().flatten().unwrap_or_default();
+            let outcome = if (200..300).contains(&status) {
+                serde_json::from_str::<UploadReceipt>(&body)
+                    .map_err(|e| format!("the server's answer could not be read: {e}"))
+            } else {
+                Err(serde_json::from_str::<crate::AppError>(&body)
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|_| format!("the upload failed ({status})")))
+            };
+            done(outcome);
+        });
+        xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+        // Both live as long as the page: an upload is rare enough.
+        on_progress.forget();
+        on_end.forget();
+        if xhr.send_with_opt_blob(Some(&file)).is_err() {
+            progress.set(None);
+        }
+    }
+}

@@ -50,3 +50,102 @@ pub async fn set_role(campaign: CampaignId, member: UserId, role: Role) -> Resul
     })
     .await
 }
+
+/// The campaign's members, their roles, and (for the GM and assistants)
+/// invitation links.
+#[component]
+pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
+    let changed = RwSignal::new(0u32);
+    let members = Resource::new(move || changed.get(), move |_| list_members(campaign));
+    let invite_action = Action::new(move |role: &Role| invite(campaign, *role));
+    let set_role_action = Action::new(move |(member, role): &(UserId, Role)| {
+        let (member, role) = (*member, *role);
+        async move {
+            let done = set_role(campaign, member, role).await;
+            if done.is_ok() {
+                changed.update(|n| *n += 1);
+            }
+            done
+        }
+    });
+    let link = move || {
+        invite_action.value().get().map(|made| match made {
+            Ok(invitation) => view! {
+                <p class="invite-link">
+                    "Send this link: "
+                    <code data-test="invite-link">{format!("/join/{}", invitation.token)}</code>
+                </p>
+            }
+            .into_any(),
+            Err(error) => {
+                view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any()
+            }
+        })
+    };
+    view! {
+        <section class="card members" aria-labelledby="members-heading">
+            <h2 id="members-heading">"Members"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
+                {move || Suspend::new(async move {
+                    match members.await {
+                        Ok(list) => view! {
+                            <ul class="member-list">
+                                {list.into_iter().map(|member| {
+                                    let user = member.user;
+                                    let can_delegate = role == Role::Gm
+                                        && matches!(member.role, Role::Player | Role::AssistantGm);
+                                    let next = if member.role == Role::Player { Role::AssistantGm } else { Role::Player };
+                                    view! {
+                                        <li>
+                                            <strong>{member.display_name}</strong>
+                                            <span class="muted">{format!(" {}", member.role.slug().replace('_', " "))}</span>
+                                            {can_delegate.then(|| view! {
+                                                <button type="button" class="small" on:click=move |_| { set_role_action.dispatch((user, next)); }>
+                                                    {if next == Role::AssistantGm { "Make assistant GM" } else { "Make player" }}
+                                                </button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Show when=move || role.is_gm()>
+                <div class="invite">
+                    <button type="button" on:click=move |_| { invite_action.dispatch(Role::Player); }>"Invite a player"</button>
+                    <button type="button" on:click=move |_| { invite_action.dispatch(Role::Observer); }>"Invite an observer"</button>
+                </div>
+                {link}
+            </Show>
+        </section>
+    }
+    .into_any()
+}
+
+/// `/join/:token`: accepts an invitation and goes to the campaign.
+#[component]
+pub fn JoinPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let joined = Resource::new(token, join);
+    view! {
+        <leptos_meta::Title text="Join a campaign" />
+        <h1>"Join a campaign"</h1>
+        <Suspense fallback=|| view! { <p class="muted">"Joining…"</p> }>
+            {move || Suspend::new(async move {
+                match joined.await {
+                    Ok((campaign, _)) => view! {
+                        <p>
+                            "You are in. "
+                            <leptos_router::components::A href=format!("/campaigns/{campaign}")>"Open the campaign"</leptos_router::components::A>
+                        </p>
+                    }.into_any(),
+                    Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -20,7 +20,7 @@ use super::{Table, Tone};
 
 /// Where the map is looked at: the map point at the viewport's top-left,
 /// and map pixels per screen pixel.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Camera {
     /// Map x at the left edge.
     pub x: f64,
@@ -115,6 +115,35 @@ pub fn BattleMap() -> impl IntoView {
     let brush = RwSignal::new(FogBrush::Off);
     let painted = RwSignal::new(BTreeSet::<Cell>::new());
     let last_preview = StoredValue::new(0.0f64);
+    // Where this tab last looked at this session's map (sessionStorage),
+    // kept a moment after the camera stops moving.
+    let camera_key = format!("tabletop.camera.{}", table.session);
+    Effect::new({
+        let key = camera_key.clone();
+        move |_| {
+            if let Some(saved) = crate::storage::session_get::<Camera>(&key) {
+                camera.set(saved);
+            }
+        }
+    });
+    let save_at = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let now = camera.get();
+        save_at.update_value(|n| *n += 1);
+        let ticket = save_at.get_value();
+        let key = camera_key.clone();
+        #[cfg(feature = "hydrate")]
+        set_timeout(
+            move || {
+                if save_at.get_value() == ticket {
+                    crate::storage::session_set(&key, &now);
+                }
+            },
+            std::time::Duration::from_millis(300),
+        );
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (now, ticket, key);
+    });
     provide_context(MapState { dragging, brush });
 
     let encounter = move || table.encounter();

@@ -1,0 +1,69 @@
+import { expect, test } from '@playwright/test';
+import { openHydrated, signUp } from './support';
+import { form } from './table';
+
+test('compendium search finds Fireball, filters narrow it, and works offline', async ({ page }, testInfo) => {
+  await signUp(page);
+  await openHydrated(page, '/compendium');
+  await page.getByLabel('Search').fill('fireball');
+  const results = page.locator('[data-test="compendium-entry"]');
+  await expect(results.first()).toContainText('Fireball');
+  await expect(results.first()).toContainText('level 3');
+  await expect(results.first()).toContainText('evocation');
+  await page.screenshot({ path: testInfo.outputPath('compendium.png'), fullPage: true });
+
+  // Only spells of level 9: Fireball is gone.
+  await page.getByLabel('Lowest level').fill('9');
+  await expect(results.filter({ hasText: 'Fireball' })).toHaveCount(0);
+  await page.getByLabel('Lowest level').fill('');
+  await expect(results.first()).toContainText('Fireball');
+
+  // Offline, the same search is answered from IndexedDB.
+  await page.context().setOffline(true);
+  // A search never made before fails: the network really is gone...
+  await page.getByLabel('Search').fill('fireb');
+  await expect(page.getByRole('alert')).toBeVisible();
+  // ...and one made before is answered from the browser's copy.
+  await page.getByLabel('Search').fill('fireball');
+  await expect(results.first()).toContainText('Fireball');
+  await page.context().setOffline(false);
+});
+
+test('an upload shows its progress, and the same bytes again are already stored', async ({ page }) => {
+  await signUp(page);
+  const campaign = await form<{ id: string }>(page.request, 'campaigns/create', {
+    name: `Library ${Date.now()}`,
+    game_system: 'dnd5e',
+  });
+  await openHydrated(page, `/campaigns/${campaign.id}`);
+  // A 3 MiB PNG (a real signature, then padding), sent at 1.5 MiB/s so
+  // the progress can be seen.
+  const png = Buffer.alloc(3 * 1024 * 1024);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]).copy(png);
+  png.writeUInt32LE(Date.now() % 0xffffffff, 64);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 1.5 * 1024 * 1024,
+  });
+  const upload = async () => {
+    await page.getByLabel('File').setInputFiles({ name: 'cave.png', mimeType: 'image/png', buffer: png });
+    await page.getByRole('button', { name: 'Upload' }).click();
+  };
+  await upload();
+  const progress = page.locator('[data-test="upload-progress"]');
+  await expect(progress).toBeVisible();
+  await expect
+    .poll(async () => Number(await progress.getAttribute('value')), { timeout: 5_000 })
+    .toBeGreaterThan(0);
+  const outcome = page.locator('[data-test="upload-outcome"]');
+  await expect(outcome).toContainText('cave.png: uploaded', { timeout: 15_000 });
+  await expect(page.locator('[data-test="media-file"]')).toHaveCount(1);
+
+  await upload();
+  await expect(outcome).toContainText('already stored', { timeout: 15_000 });
+  await expect(page.locator('[data-test="media-file"]')).toHaveCount(2);
+});
