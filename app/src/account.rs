@@ -154,6 +154,7 @@ pub mod session {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
+    forget_cached_on(action.version());
     view! {
         <Title text="Log in" />
         <h1>"Log in"</h1>
@@ -177,6 +178,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
+    forget_cached_on(action.version());
     view! {
         <Title text="Sign up" />
         <h1>"Create an account"</h1>
@@ -201,6 +203,17 @@ pub fn SignupPage() -> impl IntoView {
     }
 }
 
+/// Empties the query cache once an account form is sent: whatever it holds
+/// was fetched as the account that is leaving.
+fn forget_cached_on(submitted: RwSignal<usize>) {
+    let cache = crate::storage::QueryCache::get();
+    Effect::new(move |_| {
+        if submitted.get() > 0 {
+            cache.invalidate("");
+        }
+    });
+}
+
 /// The error of the last submission, if it failed.
 #[component]
 fn Problem(error: Signal<Option<AppError>>) -> impl IntoView {
@@ -220,6 +233,7 @@ pub fn AccountMenu() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let me = Resource::new(move || location.pathname.get(), |_| current_user());
     let log_out = ServerAction::<LogOut>::new();
+    forget_cached_on(log_out.version());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

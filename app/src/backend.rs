@@ -24,7 +24,7 @@ use shared::{
     token::Token,
 };
 
-use crate::content::{NewActorRequest, NewItemRequest};
+use crate::content::{ActorSheet, NewActorRequest, NewItemRequest};
 
 use crate::AppError;
 
@@ -100,6 +100,14 @@ pub trait Backend: Send + Sync + 'static {
         user: &User,
         campaign: CampaignId,
     ) -> Result<Vec<ActorRecord>, AppError>;
+
+    /// One actor's sheet and what it carries, if `user` may see it.
+    async fn actor_sheet(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        actor: ActorId,
+    ) -> Result<ActorSheet, AppError>;
 
     /// Creates an actor, from a compendium entry or by hand.
     async fn create_actor(
@@ -181,6 +189,35 @@ pub trait Backend: Send + Sync + 'static {
         encounter: EncounterId,
         token: NewToken,
     ) -> Result<TokenId, AppError>;
+
+    /// Renames an encounter and changes its map (GMs).
+    async fn update_encounter(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        name: String,
+        map: MapSettings,
+    ) -> Result<(), AppError>;
+
+    /// Changes a placed token (GMs).
+    async fn update_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: TokenId,
+        setup: NewToken,
+    ) -> Result<(), AppError>;
+
+    /// Takes a token off an encounter (GMs).
+    async fn remove_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: TokenId,
+    ) -> Result<(), AppError>;
 
     /// The sessions of a campaign not ended, newest first.
     async fn list_sessions(

@@ -39,6 +39,9 @@ pub async fn create_campaign(
     .await
 }
 
+/// The query cache's key for the campaign list.
+pub const CAMPAIGNS_KEY: &str = "campaigns";
+
 /// The home page: the campaign list and the creation form.
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
@@ -46,12 +49,19 @@ pub fn CampaignsPage() -> impl IntoView {
     // Refetch the list after each successful creation (a refused one
     // changes nothing worth a round trip).
     let created = RwSignal::new(0u32);
+    let cache = crate::storage::QueryCache::get();
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
+            cache.invalidate(CAMPAIGNS_KEY);
             created.update(|n| *n += 1);
         }
     });
-    let campaigns = Resource::new(move || created.get(), |_| list_campaigns());
+    let campaigns = cache.resource(
+        CAMPAIGNS_KEY.into(),
+        crate::storage::Staleness::Campaign,
+        move || created.get(),
+        list_campaigns,
+    );
 
     view! {
         <Title text="Campaigns" />
@@ -198,9 +208,18 @@ pub fn CampaignPage() -> impl IntoView {
             .and_then(|id| id.parse::<uuid::Uuid>().ok())
             .map(shared::id::CampaignId)
     };
-    let overview = Resource::new(campaign, |campaign| async move {
+    let cache = crate::storage::QueryCache::get();
+    let overview = Resource::new(campaign, move |campaign| async move {
         match campaign {
-            Some(campaign) => crate::session::campaign_overview(campaign).await,
+            Some(campaign) => {
+                cache
+                    .fetch(
+                        crate::storage::QueryCache::key(campaign, "overview"),
+                        crate::storage::Staleness::Campaign,
+                        crate::session::campaign_overview(campaign),
+                    )
+                    .await
+            }
             None => Err(AppError::Forbidden),
         }
     });

@@ -40,11 +40,32 @@ const SCHOOLS: [&str; 8] = [
 ];
 
 /// `/compendium`: full-text search over the SRD with filters, and "add to
-/// campaign" for monsters and items. Results are kept in the browser (see
-/// `crate::storage`) for a week and used when the network is gone.
+/// campaign" for monsters and items. The entries found are kept in the
+/// browser for a week (see `crate::storage`) and searched there when the
+/// network is gone.
 #[component]
 pub fn CompendiumPage() -> impl IntoView {
     let text = RwSignal::new(String::new());
+    // What the search runs on: the text a moment after the last key, so
+    // typing "fireball" is one search, not eight.
+    let settled = RwSignal::new(String::new());
+    let typed_at = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let now = text.get();
+        typed_at.update_value(|n| *n += 1);
+        let ticket = typed_at.get_value();
+        #[cfg(feature = "hydrate")]
+        set_timeout(
+            move || {
+                if typed_at.try_get_value() == Some(ticket) {
+                    settled.set(now);
+                }
+            },
+            std::time::Duration::from_millis(200),
+        );
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (now, ticket);
+    });
     let item_type = RwSignal::new(String::new());
     let school = RwSignal::new(String::new());
     let min_level = RwSignal::new(String::new());
@@ -54,7 +75,7 @@ pub fn CompendiumPage() -> impl IntoView {
     let query = Memo::new(move |_| {
         let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         CompendiumQuery {
-            text: some(text.get()),
+            text: some(settled.get()),
             item_type: some(item_type.get()),
             school: some(school.get()),
             min_level: min_level.get().trim().parse().ok(),
@@ -66,7 +87,13 @@ pub fn CompendiumPage() -> impl IntoView {
     });
     // Local: the search goes through the browser's IndexedDB.
     let results = LocalResource::new(move || crate::storage::search_compendium_cached(query.get()));
-    let campaigns = Resource::new(|| (), |_| crate::campaign::list_campaigns());
+    let cache = crate::storage::QueryCache::get();
+    let campaigns = cache.resource(
+        crate::campaign::CAMPAIGNS_KEY.into(),
+        crate::storage::Staleness::Campaign,
+        || 0,
+        crate::campaign::list_campaigns,
+    );
     let target = RwSignal::new(String::new());
     let added = RwSignal::new(None::<Result<String, String>>);
     let add = Action::new(move |entry: &CompendiumEntry| {
@@ -76,6 +103,12 @@ pub fn CompendiumPage() -> impl IntoView {
                 return Err("choose a campaign first".to_owned());
             };
             let campaign = shared::id::CampaignId(campaign);
+            let kind = if entry.item_type == "actor" {
+                "actors"
+            } else {
+                "items"
+            };
+            cache.invalidate(&crate::storage::QueryCache::key(campaign, kind));
             let outcome = if entry.item_type == "actor" {
                 crate::content::create_actor(
                     campaign,
@@ -159,10 +192,15 @@ pub fn CompendiumPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
             {move || Suspend::new(async move {
                 match results.await {
-                    Ok(found) if found.is_empty() => view! { <p class="muted">"Nothing matches."</p> }.into_any(),
+                    Ok(found) if found.entries.is_empty() => view! { <p class="muted">"Nothing matches."</p> }.into_any(),
                     Ok(found) => view! {
+                        {found.kept.then(|| view! {
+                            <p class="muted" role="status" data-test="compendium-kept">
+                                "Offline: entries this browser kept from earlier searches (up to a week), matched by name."
+                            </p>
+                        })}
                         <ul class="compendium-results" data-test="compendium-results">
-                            {found.into_iter().map(|entry| {
+                            {found.entries.into_iter().map(|entry| {
                                 let addable = matches!(entry.item_type.as_str(), "actor" | "item");
                                 let details = [
                                     entry.level.map(|l| if l == 0 { "cantrip".to_owned() } else { format!("level {l}") }),

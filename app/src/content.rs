@@ -29,6 +29,16 @@ pub struct NewActorRequest {
     pub owner: Option<UserId>,
 }
 
+/// An actor's sheet: the actor and everything it carries (in containers
+/// too).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorSheet {
+    /// The actor.
+    pub actor: ActorRecord,
+    /// What it carries, containers and their contents included.
+    pub items: Vec<ItemRecord>,
+}
+
 /// What a GM asks for to create an item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewItemRequest {
@@ -48,6 +58,19 @@ pub async fn list_actors(campaign: CampaignId) -> Result<Vec<ActorRecord>, AppEr
     crate::backend::answer(async move {
         let (backend, user) = crate::account::session::require_user().await?;
         backend.list_actors(&user, campaign).await
+    })
+    .await
+}
+
+/// One actor's sheet, for a member who may see the actor.
+#[server(endpoint = "actors/sheet", input = Json)]
+pub async fn load_actor_sheet(
+    campaign: CampaignId,
+    actor: ActorId,
+) -> Result<ActorSheet, AppError> {
+    crate::backend::answer(async move {
+        let (backend, user) = crate::account::session::require_user().await?;
+        backend.actor_sheet(&user, campaign, actor).await
     })
     .await
 }
@@ -106,32 +129,16 @@ pub async fn move_item(
     .await
 }
 
-/// Hit points from an actor's stats (`hit_points`, or `hp.current`).
-fn hit_points(stats: &serde_json::Value) -> Option<(i64, i64)> {
-    let max = stats
-        .get("hit_points")
-        .and_then(serde_json::Value::as_i64)
-        .or_else(|| stats.pointer("/hp/max").and_then(serde_json::Value::as_i64))?;
-    let current = stats
-        .pointer("/hp/current")
-        .and_then(serde_json::Value::as_i64)
-        .unwrap_or(max);
-    Some((current, max))
-}
-
 /// A campaign's actors the caller may see, in a list that renders only the
 /// rows in view.
 #[component]
 pub fn ActorsSection(campaign: CampaignId) -> impl IntoView {
-    let actors = Resource::new(
-        move || campaign,
-        move |campaign| {
-            crate::storage::QueryCache::get().fetch(
-                format!("{campaign}/actors"),
-                crate::storage::Staleness::Campaign,
-                list_actors(campaign),
-            )
-        },
+    let cache = crate::storage::QueryCache::get();
+    let actors = cache.resource(
+        crate::storage::QueryCache::key(campaign, "actors"),
+        crate::storage::Staleness::Campaign,
+        || 0,
+        move || list_actors(campaign),
     );
     let filter = RwSignal::new(String::new());
     view! {
@@ -143,7 +150,9 @@ pub fn ActorsSection(campaign: CampaignId) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match actors.await {
                         Ok(all) => {
-                            let rows = Signal::derive(move || {
+                            // A memo: scrolling reads the rows on every
+                            // frame; only typing in the filter recomputes.
+                            let rows = Memo::new(move |_| {
                                 let needle = filter.get().to_lowercase();
                                 all.iter()
                                     .filter(|a| needle.is_empty() || a.name.to_lowercase().contains(&needle))
@@ -157,8 +166,9 @@ pub fn ActorsSection(campaign: CampaignId) -> impl IntoView {
                                     key=|actor: &ActorRecord| actor.id
                                     label="Actors"
                                     row=move |actor: ActorRecord| {
-                                        let hp = hit_points(&actor.current_stats)
-                                            .map(|(c, m)| format!("HP {c}/{m}"))
+                                        let hp = shared::actor::Statblock::read(&actor.base_stats, &actor.current_stats)
+                                            .hp
+                                            .map(|hp| format!("HP {}/{}", hp.current, hp.max))
                                             .unwrap_or_default();
                                         view! {
                                             <leptos_router::components::A href=format!("/campaigns/{}/actors/{}", actor.campaign, actor.id) attr:class="row-link">
@@ -182,15 +192,12 @@ pub fn ActorsSection(campaign: CampaignId) -> impl IntoView {
 /// A campaign's items the caller may see, virtualized like the actors.
 #[component]
 pub fn ItemsSection(campaign: CampaignId) -> impl IntoView {
-    let items = Resource::new(
-        move || campaign,
-        move |campaign| {
-            crate::storage::QueryCache::get().fetch(
-                format!("{campaign}/items"),
-                crate::storage::Staleness::Campaign,
-                list_items(campaign),
-            )
-        },
+    let cache = crate::storage::QueryCache::get();
+    let items = cache.resource(
+        crate::storage::QueryCache::key(campaign, "items"),
+        crate::storage::Staleness::Campaign,
+        || 0,
+        move || list_items(campaign),
     );
     view! {
         <section class="card items" aria-labelledby="items-heading">
@@ -198,20 +205,23 @@ pub fn ItemsSection(campaign: CampaignId) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading items…"</p> }>
                 {move || Suspend::new(async move {
                     match items.await {
-                        Ok(all) => view! {
-                            <p class="muted">{format!("{} items", all.len())}</p>
-                            <crate::virtual_list::VirtualList
-                                rows=Signal::derive(move || all.clone())
-                                key=|item: &ItemRecord| item.id
-                                label="Items"
-                                row=|item: ItemRecord| view! {
-                                    <span>
-                                        <strong>{item.name.clone()}</strong>
-                                        <span class="muted">{format!(" {} × {}{}", item.item_type, item.quantity, if item.owner.is_none() { " · stash" } else { "" })}</span>
-                                    </span>
-                                }
-                            />
-                        }.into_any(),
+                        Ok(all) => {
+                            let count = all.len();
+                            view! {
+                                <p class="muted">{format!("{count} items")}</p>
+                                <crate::virtual_list::VirtualList
+                                    rows=Signal::stored(all)
+                                    key=|item: &ItemRecord| item.id
+                                    label="Items"
+                                    row=|item: ItemRecord| view! {
+                                        <span>
+                                            <strong>{item.name.clone()}</strong>
+                                            <span class="muted">{format!(" {} × {}{}", item.item_type, item.quantity, if item.owner.is_none() { " · stash" } else { "" })}</span>
+                                        </span>
+                                    }
+                                />
+                            }.into_any()
+                        },
                         Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -219,79 +229,4 @@ pub fn ItemsSection(campaign: CampaignId) -> impl IntoView {
         </section>
     }
     .into_any()
-}
-
-/// `/campaigns/:id/actors/:actor`: an actor's sheet: stats, hit points,
-/// conditions, and what it carries.
-#[component]
-pub fn ActorSheetPage() -> impl IntoView {
-    let params = leptos_router::hooks::use_params_map();
-    let ids = move || {
-        let read = params.read();
-        let campaign = read.get("id")?.parse::<uuid::Uuid>().ok()?;
-        let actor = read.get("actor")?.parse::<uuid::Uuid>().ok()?;
-        Some((CampaignId(campaign), ActorId(actor)))
-    };
-    let sheet = Resource::new(ids, |ids| async move {
-        let (campaign, actor) = ids.ok_or(AppError::Forbidden)?;
-        let actors = list_actors(campaign).await?;
-        let items = list_items(campaign).await?;
-        let found = actors
-            .into_iter()
-            .find(|a| a.id == actor)
-            .ok_or(AppError::Forbidden)?;
-        let carried: Vec<ItemRecord> = items
-            .into_iter()
-            .filter(|i| i.owner == Some(actor))
-            .collect();
-        Ok::<_, AppError>((found, carried))
-    });
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the sheet…"</p> }>
-            {move || Suspend::new(async move {
-                match sheet.await {
-                    Ok((actor, carried)) => {
-                        let stats: Vec<(String, String)> = actor
-                            .current_stats
-                            .as_object()
-                            .map(|o| o.iter().filter(|(_, v)| v.is_number() || v.is_string()).map(|(k, v)| (k.replace('_', " "), v.to_string().trim_matches('"').to_owned())).collect())
-                            .unwrap_or_default();
-                        let hp = hit_points(&actor.current_stats);
-                        view! {
-                            <leptos_meta::Title text=actor.name.clone() />
-                            <p><leptos_router::components::A href=format!("/campaigns/{}", actor.campaign)>"← Campaign"</leptos_router::components::A></p>
-                            <h1>{actor.name.clone()}</h1>
-                            <p class="muted">
-                                {format!("{}{}{}", actor.kind.slug(), actor.level.map(|l| format!(", level {l}")).unwrap_or_default(), actor.character_class.clone().map(|c| format!(" {c}")).unwrap_or_default())}
-                            </p>
-                            <section class="card sheet" aria-label="Statistics">
-                                {hp.map(|(c, m)| view! {
-                                    <p class="hp"><strong>"Hit points "</strong>{format!("{c} / {m}")}</p>
-                                    <meter min="0" max=m value=c aria-label="Hit points"></meter>
-                                })}
-                                <dl class="stats">
-                                    {stats.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
-                                </dl>
-                            </section>
-                            <section class="card inventory" aria-labelledby="inventory-heading">
-                                <h2 id="inventory-heading">"Inventory"</h2>
-                                {if carried.is_empty() {
-                                    view! { <p class="muted">"Carries nothing."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ul>
-                                            {carried.into_iter().map(|item| view! {
-                                                <li>{format!("{} × {}", item.name, item.quantity)}</li>
-                                            }).collect_view()}
-                                        </ul>
-                                    }.into_any()
-                                }}
-                            </section>
-                        }.into_any()
-                    }
-                    Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
 }

@@ -11,6 +11,11 @@
 //! - [`compendium`]: compendium search.
 //! - [`membership`]: members, invitations and roles.
 //! - [`content`]: a campaign's actors, items and inventories.
+//! - [`sheet`]: an actor's sheet and inventory.
+//! - [`preferences`]: the preferences page (theme, map keys, layout).
+//! - [`storage`]: what the browser keeps: preferences, per-tab data, the
+//!   compendium in IndexedDB, and the query cache.
+//! - [`virtual_list`]: a list that renders only the rows in view.
 //! - [`media`]: the media list (uploads stream through the server's
 //!   `/api/campaigns/{id}/media` endpoint).
 //! - [`session`]: encounters, tokens and live sessions (server functions).
@@ -28,7 +33,9 @@ pub mod content;
 pub mod error;
 pub mod media;
 pub mod membership;
+pub mod preferences;
 pub mod session;
+pub mod sheet;
 pub mod storage;
 pub mod table;
 pub mod virtual_list;
@@ -59,6 +66,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <script>{storage::THEME_SCRIPT}</script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -74,6 +82,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // One preferences signal and one query cache for every page.
+    let prefs = storage::use_prefs();
+    provide_context(storage::QueryCache::default());
+    Effect::new(move |_| {
+        let kept = storage::Prefs::load();
+        kept.apply();
+        prefs.set(kept);
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/tabletop.css" />
@@ -86,6 +102,7 @@ pub fn App() -> impl IntoView {
                 <nav class="site-nav" aria-label="Main">
                     <A href="/">"Campaigns"</A>
                     <A href="/compendium">"Compendium"</A>
+                    <A href="/preferences">"Preferences"</A>
                 </nav>
                 <ThemeToggle />
                 <account::AccountMenu />
@@ -97,10 +114,12 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=account::SignupPage />
                     <Route path=path!("/sessions/:id") view=table::SessionPage />
                     <Route path=path!("/campaigns/:id") view=campaign::CampaignPage />
-                    <Route path=path!("/campaigns/:id/actors/:actor") view=content::ActorSheetPage />
+                    <Route path=path!("/campaigns/:id/actors/:actor") view=sheet::ActorSheetPage />
                     <Route path=path!("/campaigns/:id/encounters/:encounter") view=session::EncounterEditorPage />
                     <Route path=path!("/compendium") view=compendium::CompendiumPage />
                     <Route path=path!("/join/:token") view=membership::JoinPage />
+                    <Route path=StaticSegment("preferences") view=preferences::PreferencesPage />
+                    <Route path=path!("/bench/map") view=table::bench::MapBenchPage />
                 </Routes>
             </main>
         </Router>
@@ -110,25 +129,15 @@ pub fn App() -> impl IntoView {
 /// Light, dark, or as the system says; kept on this device.
 #[component]
 fn ThemeToggle() -> impl IntoView {
-    let theme = RwSignal::new("system".to_owned());
-    Effect::new(move |_| {
-        let prefs = storage::Prefs::load();
-        prefs.apply();
-        theme.set(prefs.theme);
-    });
+    let prefs = storage::use_prefs();
     let change = move |e: leptos::ev::Event| {
         let chosen = event_target_value(&e);
-        let prefs = storage::Prefs {
-            theme: chosen.clone(),
-            ..storage::Prefs::load()
-        };
-        prefs.save();
-        theme.set(chosen);
+        storage::update_prefs(prefs, |p| p.theme = chosen);
     };
     view! {
         <label class="theme">
             <span class="visually-hidden">"Theme"</span>
-            <select on:change=change prop:value=move || theme.get() aria-label="Theme">
+            <select on:change=change prop:value=move || prefs.with(|p| p.theme.clone()) aria-label="Theme">
                 <option value="system">"System theme"</option>
                 <option value="light">"Light"</option>
                 <option value="dark">"Dark"</option>

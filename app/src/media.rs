@@ -23,9 +23,16 @@ pub async fn list_media(campaign: CampaignId) -> Result<Vec<MediaFile>, AppError
 /// bytes are already stored says so), and the files.
 #[component]
 pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
+    use crate::storage::{QueryCache, Staleness};
     use shared::media::MediaKind;
+    let cache = QueryCache::get();
     let uploaded = RwSignal::new(0u32);
-    let files = Resource::new(move || uploaded.get(), move |_| list_media(campaign));
+    let files = cache.resource(
+        QueryCache::key(campaign, "media"),
+        Staleness::Campaign,
+        move || uploaded.get(),
+        move || list_media(campaign),
+    );
     let progress = RwSignal::new(None::<f64>);
     let outcome = RwSignal::new(None::<Result<shared::media::UploadReceipt, String>>);
     let kind = RwSignal::new(MediaKind::Map.slug().to_owned());
@@ -51,6 +58,7 @@ pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
                 move |done| {
                     progress.set(None);
                     if done.is_ok() {
+                        cache.invalidate(&QueryCache::key(campaign, "media"));
                         uploaded.update(|n| *n += 1);
                     }
                     outcome.set(Some(done));
@@ -58,7 +66,7 @@ pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
             );
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (input, kind, progress);
+        let _ = (input, kind, progress, cache);
     };
     view! {
         <section class="card media-library" aria-labelledby="media-heading">
@@ -84,12 +92,12 @@ pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
             })}
             {move || outcome.get().map(|done| match done {
                 Ok(receipt) if receipt.deduplicated => view! {
-                    <p class="muted" data-test="upload-outcome">
+                    <p class="muted" role="status" data-test="upload-outcome">
                         {format!("{}: already stored, no new copy was made", receipt.file.name.as_str())}
                     </p>
                 }.into_any(),
                 Ok(receipt) => view! {
-                    <p data-test="upload-outcome">
+                    <p role="status" data-test="upload-outcome">
                         {format!("{}: uploaded ({} bytes)", receipt.file.name.as_str(), receipt.file.size)}
                     </p>
                 }.into_any(),

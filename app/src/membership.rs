@@ -55,14 +55,22 @@ pub async fn set_role(campaign: CampaignId, member: UserId, role: Role) -> Resul
 /// invitation links.
 #[component]
 pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
+    use crate::storage::{QueryCache, Staleness};
+    let cache = QueryCache::get();
     let changed = RwSignal::new(0u32);
-    let members = Resource::new(move || changed.get(), move |_| list_members(campaign));
+    let members = cache.resource(
+        QueryCache::key(campaign, "members"),
+        Staleness::Campaign,
+        move || changed.get(),
+        move || list_members(campaign),
+    );
     let invite_action = Action::new(move |role: &Role| invite(campaign, *role));
     let set_role_action = Action::new(move |(member, role): &(UserId, Role)| {
         let (member, role) = (*member, *role);
         async move {
             let done = set_role(campaign, member, role).await;
             if done.is_ok() {
+                cache.invalidate(&QueryCache::key(campaign, "members"));
                 changed.update(|n| *n += 1);
             }
             done
@@ -125,27 +133,43 @@ pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
     .into_any()
 }
 
-/// `/join/:token`: accepts an invitation and goes to the campaign.
+/// `/join/:token`: accepts an invitation when the user says so. Joining is
+/// a button, not the page load: a link preview, a prefetch or the server's
+/// rendering of the page must not spend a single-use invitation.
 #[component]
 pub fn JoinPage() -> impl IntoView {
+    use leptos_router::components::A;
     let params = leptos_router::hooks::use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let joined = Resource::new(token, join);
+    let accept = Action::new(move |token: &String| join(token.clone()));
     view! {
         <leptos_meta::Title text="Join a campaign" />
         <h1>"Join a campaign"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Joining…"</p> }>
-            {move || Suspend::new(async move {
-                match joined.await {
-                    Ok((campaign, _)) => view! {
-                        <p>
-                            "You are in. "
-                            <leptos_router::components::A href=format!("/campaigns/{campaign}")>"Open the campaign"</leptos_router::components::A>
-                        </p>
-                    }.into_any(),
-                    Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <p>"You were invited to a campaign. The link works once and for seven days."</p>
+        <button
+            type="button"
+            data-test="accept-invitation"
+            disabled=move || accept.pending().get() || matches!(accept.value().get(), Some(Ok(_)))
+            on:click=move |_| {
+                accept.dispatch(token());
+            }
+        >
+            {move || if accept.pending().get() { "Joining…" } else { "Join the campaign" }}
+        </button>
+        {move || accept.value().get().map(|joined| match joined {
+            Ok((campaign, _)) => view! {
+                <p role="status">
+                    "You are in. "
+                    <A href=format!("/campaigns/{campaign}")>"Open the campaign"</A>
+                </p>
+            }.into_any(),
+            Err(AppError::Unauthorized) => view! {
+                <p role="alert" class="error">
+                    <A href="/login">"Log in"</A>" or "<A href="/signup">"create an account"</A>
+                    ", then open this link again."
+                </p>
+            }.into_any(),
+            Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+        })}
     }
 }

@@ -5,8 +5,8 @@
 //!   [`Prefs`];
 //! - per-session data (where the map was looked at) in `sessionStorage`:
 //!   [`session_get`] / [`session_set`];
-//! - compendium results in IndexedDB for seven days, used when the network
-//!   is gone: [`search_compendium_cached`];
+//! - compendium entries in IndexedDB for seven days, searched in the
+//!   browser when the network is gone: [`search_compendium_cached`];
 //! - server-function data in memory with a stale time per kind
 //!   ([`QueryCache`]): campaign data for minutes, session data for
 //!   seconds; encounter data is live through the socket and never cached.
@@ -17,7 +17,10 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use shared::compendium::{CompendiumEntry, CompendiumQuery};
+use shared::{
+    compendium::{CompendiumEntry, CompendiumQuery},
+    id::CampaignId,
+};
 
 use crate::AppError;
 
@@ -32,11 +35,24 @@ pub struct Prefs {
     pub theme: String,
     /// Whether the GM panel starts open.
     pub gm_panel_open: bool,
-    /// Keys for map tools: pan left, right, up, down, zoom in, out.
+    /// Which side of the map the table's tools stand on.
+    pub side: Side,
+    /// Keys that drive the map.
     pub keys: MapKeys,
 }
 
-/// Keys that drive the map.
+/// Which side of the map the tools stand on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Right of the map.
+    #[default]
+    Right,
+    /// Left of the map.
+    Left,
+}
+
+/// Keys that drive the map, as `KeyboardEvent.key` names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MapKeys {
@@ -44,6 +60,25 @@ pub struct MapKeys {
     pub zoom_in: String,
     /// Zooms out.
     pub zoom_out: String,
+    /// Pans left.
+    pub pan_left: String,
+    /// Pans right.
+    pub pan_right: String,
+    /// Pans up.
+    pub pan_up: String,
+    /// Pans down.
+    pub pan_down: String,
+}
+
+/// What a key does on the map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapKey {
+    /// Zoom in.
+    ZoomIn,
+    /// Zoom out.
+    ZoomOut,
+    /// Pan by one cell: columns and rows.
+    Pan(i8, i8),
 }
 
 impl Default for MapKeys {
@@ -51,6 +86,59 @@ impl Default for MapKeys {
         Self {
             zoom_in: "+".into(),
             zoom_out: "-".into(),
+            pan_left: "ArrowLeft".into(),
+            pan_right: "ArrowRight".into(),
+            pan_up: "ArrowUp".into(),
+            pan_down: "ArrowDown".into(),
+        }
+    }
+}
+
+impl MapKeys {
+    /// What `key` does, if anything. Letters match in either case, and
+    /// `=` zooms in when `+` does (the same key without Shift).
+    pub fn action(&self, key: &str) -> Option<MapKey> {
+        let is = |bound: &str| bound.eq_ignore_ascii_case(key);
+        if is(&self.zoom_in) || (self.zoom_in == "+" && key == "=") {
+            Some(MapKey::ZoomIn)
+        } else if is(&self.zoom_out) {
+            Some(MapKey::ZoomOut)
+        } else if is(&self.pan_left) {
+            Some(MapKey::Pan(-1, 0))
+        } else if is(&self.pan_right) {
+            Some(MapKey::Pan(1, 0))
+        } else if is(&self.pan_up) {
+            Some(MapKey::Pan(0, -1))
+        } else if is(&self.pan_down) {
+            Some(MapKey::Pan(0, 1))
+        } else {
+            None
+        }
+    }
+
+    /// The bindings with a name each, in the order the preferences list
+    /// them.
+    pub fn named(&self) -> [(&'static str, &str); 6] {
+        [
+            ("Zoom in", &self.zoom_in),
+            ("Zoom out", &self.zoom_out),
+            ("Pan left", &self.pan_left),
+            ("Pan right", &self.pan_right),
+            ("Pan up", &self.pan_up),
+            ("Pan down", &self.pan_down),
+        ]
+    }
+
+    /// The binding named `name` (as [`MapKeys::named`] names it).
+    pub fn binding_mut(&mut self, name: &str) -> Option<&mut String> {
+        match name {
+            "Zoom in" => Some(&mut self.zoom_in),
+            "Zoom out" => Some(&mut self.zoom_out),
+            "Pan left" => Some(&mut self.pan_left),
+            "Pan right" => Some(&mut self.pan_right),
+            "Pan up" => Some(&mut self.pan_up),
+            "Pan down" => Some(&mut self.pan_down),
+            _ => None,
         }
     }
 }
@@ -60,10 +148,32 @@ impl Default for Prefs {
         Self {
             theme: "system".into(),
             gm_panel_open: true,
+            side: Side::Right,
             keys: MapKeys::default(),
         }
     }
 }
+
+/// The preferences, shared by every page through context (the defaults
+/// until the browser's copy is read, once hydrated).
+pub fn use_prefs() -> RwSignal<Prefs> {
+    use_context::<RwSignal<Prefs>>().unwrap_or_else(|| {
+        let prefs = RwSignal::new(Prefs::default());
+        provide_context(prefs);
+        prefs
+    })
+}
+
+/// Changes the preferences: kept on this device, applied everywhere.
+pub fn update_prefs(prefs: RwSignal<Prefs>, change: impl FnOnce(&mut Prefs)) {
+    prefs.update(change);
+    prefs.with_untracked(Prefs::save);
+}
+
+/// Sets the theme before the page paints, from the same storage key,
+/// before any wasm loads: without it a dark-theme user sees a light flash
+/// on every page load.
+pub const THEME_SCRIPT: &str = "try{var p=JSON.parse(localStorage.getItem('tabletop.prefs')||'{}');if(p.theme)document.documentElement.setAttribute('data-theme',p.theme)}catch(e){}";
 
 const PREFS_KEY: &str = "tabletop.prefs";
 
@@ -138,6 +248,16 @@ pub fn session_get<T: DeserializeOwned>(key: &str) -> Option<T> {
     }
 }
 
+/// Forgets a value kept for this tab's session.
+pub fn session_remove(key: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = session() {
+        let _ = storage.remove_item(key);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = key;
+}
+
 /// Keeps a value for this tab's session.
 pub fn session_set<T: Serialize>(key: &str, value: &T) {
     #[cfg(feature = "hydrate")]
@@ -181,7 +301,13 @@ impl Default for QueryCache {
 }
 
 impl QueryCache {
-    /// The cache of this page, made on first use.
+    /// The key of one kind of a campaign's data (`actors`, `items`,
+    /// `media`...): invalidating `campaign/<id>/` forgets all of them.
+    pub fn key(campaign: CampaignId, what: &str) -> String {
+        format!("campaign/{campaign}/{what}")
+    }
+
+    /// The app's cache (provided at the root), made on first use.
     pub fn get() -> Self {
         use_context::<Self>().unwrap_or_else(|| {
             let cache = Self::default();
@@ -220,6 +346,24 @@ impl QueryCache {
         Ok(value)
     }
 
+    /// A resource whose answer goes through the cache: fetched again
+    /// (from the cache while fresh) whenever `version` changes.
+    pub fn resource<T, Fut>(
+        self,
+        key: String,
+        staleness: Staleness,
+        version: impl Fn() -> u32 + Send + Sync + 'static,
+        fetch: impl Fn() -> Fut + Send + Sync + 'static,
+    ) -> Resource<Result<T, AppError>>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+    {
+        Resource::new(version, move |_| {
+            self.fetch(key.clone(), staleness, fetch())
+        })
+    }
+
     /// Forgets every entry whose key starts with `prefix` (after a change).
     pub fn invalidate(self, prefix: &str) {
         self.entries
@@ -238,83 +382,224 @@ fn now_ms() -> f64 {
     }
 }
 
-/// Compendium search through IndexedDB: the network's answer when there
-/// is one (and it is kept for a week), the kept answer when there is not.
-pub async fn search_compendium_cached(
-    query: CompendiumQuery,
-) -> Result<Vec<CompendiumEntry>, AppError> {
-    let answer = crate::compendium::search_compendium(query.clone()).await;
-    #[cfg(feature = "hydrate")]
-    {
-        let key = serde_json::to_string(&query).unwrap_or_default();
-        match &answer {
-            Ok(found) => idb_cache::put(&key, found).await,
-            Err(AppError::Transport(_)) => {
-                if let Some(kept) = idb_cache::get(&key).await {
-                    return Ok(kept);
-                }
-            }
-            Err(_) => {}
-        }
-    }
-    answer
+/// A compendium search's answer, and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompendiumResults {
+    /// The entries found.
+    pub entries: Vec<CompendiumEntry>,
+    /// True when the network was gone and the entries come from this
+    /// browser's copy (searched by name only).
+    pub kept: bool,
 }
 
+/// Compendium search: the server's answer when the network is there (its
+/// entries kept in IndexedDB for a week, one record per entry), otherwise
+/// the kept entries that match, searched in the browser.
+pub async fn search_compendium_cached(
+    query: CompendiumQuery,
+) -> Result<CompendiumResults, AppError> {
+    let answer = crate::compendium::search_compendium(query.clone()).await;
+    #[cfg(feature = "hydrate")]
+    match &answer {
+        Ok(found) => idb_cache::keep(found).await,
+        Err(AppError::Transport(_)) => {
+            let kept = idb_cache::search(&query).await;
+            if !kept.is_empty() {
+                return Ok(CompendiumResults {
+                    entries: kept,
+                    kept: true,
+                });
+            }
+        }
+        Err(_) => {}
+    }
+    answer.map(|entries| CompendiumResults {
+        entries,
+        kept: false,
+    })
+}
+
+/// The compendium entries the browser keeps: an object store of entries by
+/// `ref_key`, each with the time it was kept; older than
+/// [`COMPENDIUM_TTL_MS`] they are not used, and they are deleted when the
+/// database is first opened on a page.
 #[cfg(feature = "hydrate")]
 mod idb_cache {
+    use std::{cell::RefCell, rc::Rc};
+
     use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
     use serde::{Deserialize, Serialize};
-    use shared::compendium::CompendiumEntry;
+    use shared::compendium::{CompendiumEntry, CompendiumQuery};
     use wasm_bindgen::JsValue;
 
     const DB: &str = "tabletop";
-    const STORE: &str = "compendium";
+    /// 2: entries one by one (version 1 kept whole answers by query).
+    const VERSION: u32 = 2;
+    const ENTRIES: &str = "compendium_entries";
 
     #[derive(Serialize, Deserialize)]
     struct Kept {
         at: f64,
-        entries: Vec<CompendiumEntry>,
+        entry: CompendiumEntry,
     }
 
-    async fn open() -> Option<Database> {
-        let mut request = Factory::new().ok()?.open(DB, Some(1)).ok()?;
+    thread_local! {
+        /// Opened once per page.
+        static OPEN: RefCell<Option<Rc<Database>>> = const { RefCell::new(None) };
+    }
+
+    async fn open() -> Option<Rc<Database>> {
+        if let Some(db) = OPEN.with(|open| open.borrow().clone()) {
+            return Some(db);
+        }
+        let mut request = Factory::new().ok()?.open(DB, Some(VERSION)).ok()?;
         request.on_upgrade_needed(|event| {
             if let Ok(db) = event.database() {
-                let _ = db.create_object_store(STORE, ObjectStoreParams::new());
+                let names = db.store_names();
+                if names.iter().any(|n| n == "compendium") {
+                    let _ = db.delete_object_store("compendium");
+                }
+                if !names.iter().any(|n| n == ENTRIES) {
+                    let _ = db.create_object_store(ENTRIES, ObjectStoreParams::new());
+                }
             }
         });
-        request.await.ok()
+        let db = Rc::new(request.await.ok()?);
+        OPEN.with(|open| *open.borrow_mut() = Some(db.clone()));
+        forget_expired(&db).await;
+        Some(db)
     }
 
-    pub async fn put(key: &str, entries: &[CompendiumEntry]) {
-        let Some(db) = open().await else { return };
-        let kept = Kept {
-            at: js_sys::Date::now(),
-            entries: entries.to_vec(),
+    fn fresh(kept: &Kept) -> bool {
+        js_sys::Date::now() - kept.at < super::COMPENDIUM_TTL_MS
+    }
+
+    /// Every kept record, with its key.
+    async fn all(db: &Database) -> Vec<(JsValue, Kept)> {
+        let Ok(tx) = db.transaction(&[ENTRIES], TransactionMode::ReadOnly) else {
+            return Vec::new();
         };
-        let Ok(raw) = serde_json::to_string(&kept) else {
+        let Ok(store) = tx.object_store(ENTRIES) else {
+            return Vec::new();
+        };
+        // Both come sorted by key: they pair up.
+        let keys = match store.get_all_keys(None, None) {
+            Ok(request) => request.await.unwrap_or_default(),
+            Err(_) => return Vec::new(),
+        };
+        let values = match store.get_all(None, None) {
+            Ok(request) => request.await.unwrap_or_default(),
+            Err(_) => return Vec::new(),
+        };
+        keys.into_iter()
+            .zip(values)
+            .filter_map(|(key, value)| {
+                let kept = serde_json::from_str::<Kept>(&value.as_string()?).ok()?;
+                Some((key, kept))
+            })
+            .collect()
+    }
+
+    async fn forget_expired(db: &Database) {
+        let expired: Vec<JsValue> = all(db)
+            .await
+            .into_iter()
+            .filter(|(_, kept)| !fresh(kept))
+            .map(|(key, _)| key)
+            .collect();
+        if expired.is_empty() {
+            return;
+        }
+        let Ok(tx) = db.transaction(&[ENTRIES], TransactionMode::ReadWrite) else {
             return;
         };
-        let Ok(tx) = db.transaction(&[STORE], TransactionMode::ReadWrite) else {
-            return;
-        };
-        if let Ok(store) = tx.object_store(STORE)
-            && let Ok(request) = store.put(&JsValue::from_str(&raw), Some(&JsValue::from_str(key)))
-        {
-            let _ = request.await;
+        if let Ok(store) = tx.object_store(ENTRIES) {
+            for key in expired {
+                if let Ok(request) = store.delete(key) {
+                    let _ = request.await;
+                }
+            }
         }
         if let Ok(done) = tx.commit() {
             let _ = done.await;
         }
     }
 
-    /// The kept answer for `key`, if younger than a week.
-    pub async fn get(key: &str) -> Option<Vec<CompendiumEntry>> {
-        let db = open().await?;
-        let tx = db.transaction(&[STORE], TransactionMode::ReadOnly).ok()?;
-        let store = tx.object_store(STORE).ok()?;
-        let value = store.get(JsValue::from_str(key)).ok()?.await.ok()??;
-        let kept: Kept = serde_json::from_str(&value.as_string()?).ok()?;
-        (js_sys::Date::now() - kept.at < super::COMPENDIUM_TTL_MS).then_some(kept.entries)
+    /// Keeps the entries of an answer (a newer copy replaces an older one).
+    pub async fn keep(entries: &[CompendiumEntry]) {
+        if entries.is_empty() {
+            return;
+        }
+        let Some(db) = open().await else { return };
+        let Ok(tx) = db.transaction(&[ENTRIES], TransactionMode::ReadWrite) else {
+            return;
+        };
+        if let Ok(store) = tx.object_store(ENTRIES) {
+            let at = js_sys::Date::now();
+            for entry in entries {
+                let kept = Kept {
+                    at,
+                    entry: entry.clone(),
+                };
+                let Ok(raw) = serde_json::to_string(&kept) else {
+                    continue;
+                };
+                if let Ok(request) = store.put(
+                    &JsValue::from_str(&raw),
+                    Some(&JsValue::from_str(&entry.ref_key)),
+                ) {
+                    let _ = request.await;
+                }
+            }
+        }
+        if let Ok(done) = tx.commit() {
+            let _ = done.await;
+        }
+    }
+
+    /// The kept entries younger than a week that match `query`, by name,
+    /// at most its limit.
+    pub async fn search(query: &CompendiumQuery) -> Vec<CompendiumEntry> {
+        let Some(db) = open().await else {
+            return Vec::new();
+        };
+        let mut found: Vec<CompendiumEntry> = all(&db)
+            .await
+            .into_iter()
+            .map(|(_, kept)| kept)
+            .filter(|kept| fresh(kept) && query.matches(&kept.entry))
+            .map(|kept| kept.entry)
+            .collect();
+        found.sort_by_cached_key(|entry| entry.name.to_lowercase());
+        found.truncate(query.effective_limit() as usize);
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_keys_follow_the_bindings() {
+        let mut keys = MapKeys::default();
+        assert_eq!(keys.action("ArrowLeft"), Some(MapKey::Pan(-1, 0)));
+        assert_eq!(keys.action("="), Some(MapKey::ZoomIn), "+ without Shift");
+        assert_eq!(keys.action("w"), None);
+        if let Some(up) = keys.binding_mut("Pan up") {
+            *up = "w".into();
+        }
+        assert_eq!(keys.action("W"), Some(MapKey::Pan(0, -1)), "either case");
+        assert_eq!(keys.action("ArrowUp"), None, "the old key is free");
+        assert_eq!(keys.binding_mut("Fly"), None);
+    }
+
+    #[test]
+    fn preferences_missing_fields_take_the_defaults() {
+        let old: Prefs = serde_json::from_str(r#"{"theme":"dark"}"#).unwrap();
+        assert_eq!(old.theme, "dark");
+        assert_eq!(old.keys, MapKeys::default());
+        assert!(old.gm_panel_open);
+        assert_eq!(old.side, Side::Right);
     }
 }

@@ -25,10 +25,30 @@ test('a move that needs the GM waits, is approved, and both see it', async ({ br
   await expect(queued).toHaveCount(1);
   await expect(queued).toContainText('move Aria to column 11, row 3');
   await table.gm.locator('[data-test="gm-panel"]').screenshot({ path: testInfo.outputPath('gm-panel.png') });
+  await expect(queued.locator('[data-test="queued-context"]')).toContainText('40 ft (speed 30 ft)');
   await queued.locator('[data-test="approve"]').click();
   await expect(queued).toHaveCount(0);
   await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 11, row 3/);
   await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 11, row 3/);
+  // The decision is told to the player who asked.
+  await expect(table.player.locator('[data-test="toast"]').last()).toContainText(
+    'Approved: move Aria to column 11, row 3',
+  );
+});
+
+test('the GM shortens a move before approving it, and the player is told', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  await drag(table.player, table.mine, 8);
+  const queued = table.gm.locator('[data-test="queued"]');
+  await expect(queued).toHaveCount(1);
+  await queued.locator('[data-test="modify-column"]').fill('6');
+  await queued.locator('[data-test="approve-changed"]').click();
+  await expect(queued).toHaveCount(0);
+  await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 6, row 3/);
+  await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 6, row 3/);
+  await expect(table.player.locator('[data-test="toast"]').last()).toContainText(
+    'The GM changed \u201cmove Aria to column 11, row 3\u201d before approving it',
+  );
 });
 
 test('a rejected move goes back where it was, with the reason', async ({ browser }) => {
@@ -37,14 +57,54 @@ test('a rejected move goes back where it was, with the reason', async ({ browser
   await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 12, row 3/);
   const queued = table.gm.locator('[data-test="queued"]');
   await expect(queued).toHaveCount(1);
+  // The GM saw the drag as a preview; with the move waiting, the token is
+  // drawn where it stands again (a preview nobody renews ends).
+  await expect(at(table.gm, table.mine)).toHaveAttribute('style', /translate\(100px, 100px\)/);
+  await queued.locator('[data-test="modify-column"]').fill('7');
   await queued.locator('[data-test="reject"]').click();
   await queued.locator('[data-test="reject-reason"]').fill('The river is in the way');
+  await queued.locator('[data-test="suggest"]').check();
   await queued.locator('[data-test="confirm-reject"]').click();
-  await expect(table.player.locator('[data-test="toast"]').last()).toContainText(
-    'Rejected: The river is in the way',
-  );
+  const toast = table.player.locator('[data-test="toast"]').last();
+  await expect(toast).toContainText('Rejected: The river is in the way');
+  await expect(toast).toContainText('the GM suggests: move Aria to column 7, row 3');
   await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 3, row 3/);
   await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 3, row 3/);
+});
+
+test('chat, server-rolled dice and hit points reach the other browser', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  const say = async (page: typeof table.gm, line: string) => {
+    await page.getByLabel('Say something, or /r 1d20 to roll').fill(line);
+    await page.getByRole('button', { name: 'Send' }).click();
+  };
+  await say(table.gm, 'Welcome to the crossroads');
+  await expect(table.player.locator('[data-test="log"] li')).toContainText(['Welcome to the crossroads']);
+  await say(table.player, '/r 1d20+2');
+  const roll = table.gm.locator('[data-test="log"] li.roll');
+  await expect(roll).toHaveCount(1);
+  await expect(roll).toContainText(/1d20 ?\+ ?2: \d+ → \d+/);
+  // The GM damages the goblin: the selected token's hit points follow.
+  await at(table.gm, table.goblin).focus();
+  const selected = table.gm.locator('[data-test="selected-token"]');
+  await expect(selected.locator('[data-test="hp"]')).toContainText('HP 10 / 10');
+  await selected.getByLabel('Amount').fill('3');
+  await selected.getByRole('button', { name: 'Damage' }).click();
+  await expect(selected.locator('[data-test="hp"]')).toContainText('HP 7 / 10');
+});
+
+test("initiative is rolled by the server, and the player's order leaves out the GM-only token", async ({ browser }) => {
+  const table = await setUpTable(browser);
+  await table.gm.locator('[data-test="roll-initiative"]').click();
+  const order = (page: typeof table.gm) => page.locator('.turn-order li');
+  await expect(order(table.gm)).toHaveCount(3);
+  await expect(order(table.player)).toHaveCount(2);
+  await expect(order(table.player).filter({ hasText: 'Ambusher' })).toHaveCount(0);
+  await expect(table.player.locator('#initiative-heading')).toContainText('round 1');
+  // Whoever acts first, the GM ends the turn and the next one acts.
+  const first = await table.gm.locator('.turn-order li[aria-current="true"]').textContent();
+  await table.gm.locator('[data-test="next-turn"]').click();
+  await expect(table.gm.locator('.turn-order li[aria-current="true"]')).not.toHaveText(first ?? '');
 });
 
 test("a GM-only token is never in the player's page nor on the player's socket", async ({ browser }) => {

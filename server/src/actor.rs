@@ -105,7 +105,8 @@ pub async fn list_visible(
     user: UserId,
     role: Role,
 ) -> Result<Vec<ActorRecord>> {
-    sqlx::query!(
+    sqlx::query_as!(
+        ActorRow,
         "select id, name, actor_type, compendium_ref, level, character_class, owner_user_id,
                 base_stats, current_stats
            from actors
@@ -119,21 +120,71 @@ pub async fn list_visible(
     .fetch_all(db)
     .await?
     .into_iter()
-    .map(|row| {
-        Ok(ActorRecord {
-            id: ActorId(row.id),
-            campaign,
-            name: row.name,
-            kind: row.actor_type.parse().map_err(Error::CorruptRow)?,
-            compendium_ref: row.compendium_ref,
-            level: row.level,
-            character_class: row.character_class,
-            owner: row.owner_user_id.map(UserId),
-            base_stats: row.base_stats,
-            current_stats: row.current_stats,
-        })
-    })
+    .map(|row| row.into_record(campaign))
     .collect()
+}
+
+/// One actor of `campaign`, if a member with `role` may see it (by the
+/// rule of [`list_visible`]); an actor they may not see is as unknown as
+/// one that does not exist.
+pub async fn get_visible(
+    db: &PgPool,
+    campaign: CampaignId,
+    actor: ActorId,
+    user: UserId,
+    role: Role,
+) -> Result<ActorRecord> {
+    sqlx::query_as!(
+        ActorRow,
+        "select id, name, actor_type, compendium_ref, level, character_class, owner_user_id,
+                base_stats, current_stats
+           from actors
+          where campaign_id = $1 and id = $4
+            and ($3 or owner_user_id = $2 or permissions ->> 'view' = 'all')",
+        campaign.0,
+        user.0,
+        role.is_gm(),
+        actor.0,
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| {
+        Error::Refused(shared::Error::UnknownEntity {
+            kind: shared::id::EntityKind::Actor,
+            id: actor.to_string(),
+        })
+    })?
+    .into_record(campaign)
+}
+
+/// An actor as its row holds it.
+struct ActorRow {
+    id: Uuid,
+    name: String,
+    actor_type: String,
+    compendium_ref: Option<String>,
+    level: Option<i32>,
+    character_class: Option<String>,
+    owner_user_id: Option<Uuid>,
+    base_stats: Value,
+    current_stats: Value,
+}
+
+impl ActorRow {
+    fn into_record(self, campaign: CampaignId) -> Result<ActorRecord> {
+        Ok(ActorRecord {
+            id: ActorId(self.id),
+            campaign,
+            name: self.name,
+            kind: self.actor_type.parse().map_err(Error::CorruptRow)?,
+            compendium_ref: self.compendium_ref,
+            level: self.level,
+            character_class: self.character_class,
+            owner: self.owner_user_id.map(UserId),
+            base_stats: self.base_stats,
+            current_stats: self.current_stats,
+        })
+    }
 }
 
 /// Whether a member with `role` may create an actor of `kind` owned by

@@ -36,9 +36,7 @@ pub async fn create(db: &PgPool, new: &NewEncounter) -> Result<EncounterId> {
     if name.is_empty() || name.chars().count() > 200 {
         return Err(refused("an encounter needs a name of 1 to 200 characters"));
     }
-    if !(new.settings.grid_size.is_finite() && new.settings.grid_size > 0.0) {
-        return Err(refused("the grid size must be a positive number of pixels"));
-    }
+    check_grid(&new.settings)?;
     if let Some(map) = new.map {
         let found = sqlx::query_scalar!(
             "select 1 as one from media_files where id = $1 and campaign_id = $2",
@@ -67,6 +65,63 @@ pub async fn create(db: &PgPool, new: &NewEncounter) -> Result<EncounterId> {
     Ok(EncounterId(id))
 }
 
+/// Changes an encounter's name and map (the grid, the image) between
+/// sessions: a session already running keeps the state it started from.
+/// The image must be a media file of the same campaign.
+pub async fn update(
+    db: &PgPool,
+    campaign: CampaignId,
+    encounter: EncounterId,
+    name: &str,
+    settings: &MapSettings,
+) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(refused("an encounter needs a name of 1 to 200 characters"));
+    }
+    check_grid(settings)?;
+    let image = settings.image;
+    // The image travels in its own column (`map_id`), as on creation.
+    let stored = serde_json::to_value(MapSettings {
+        image: None,
+        ..*settings
+    })
+    .map_err(|error| Error::Internal(format!("map settings: {error}")))?;
+    let row = sqlx::query!(
+        r#"with target as (select id from encounters where id = $1 and campaign_id = $2),
+                image as (select ($3::uuid is null
+                                  or exists (select 1 from media_files where id = $3 and campaign_id = $2)) as ok)
+           update encounters e
+              set name = $4, map_id = $3, map_settings = $5, updated_at = now()
+             from target, image
+            where e.id = target.id and image.ok
+        returning e.id"#,
+        encounter.0,
+        campaign.0,
+        image.map(|m| m.0),
+        name,
+        stored,
+    )
+    .fetch_optional(db)
+    .await?;
+    if row.is_some() {
+        return Ok(());
+    }
+    // Nothing changed: say which of the two checks refused it.
+    let (exists,): (bool,) = sqlx::query_as(
+        "select exists (select 1 from encounters where id = $1 and campaign_id = $2)",
+    )
+    .bind(encounter.0)
+    .bind(campaign.0)
+    .fetch_one(db)
+    .await?;
+    if exists {
+        Err(refused("the map must be a media file of this campaign"))
+    } else {
+        Err(unknown_encounter(encounter))
+    }
+}
+
 /// Places a token on an encounter of `campaign`; its actor must be of the
 /// same campaign.
 pub async fn place_token(
@@ -75,12 +130,7 @@ pub async fn place_token(
     encounter: EncounterId,
     token: &NewToken,
 ) -> Result<TokenId> {
-    if !(token.position.x.is_finite() && token.position.y.is_finite()) {
-        return Err(refused("a token's position must be finite"));
-    }
-    if !(token.scale.is_finite() && token.scale > 0.0 && token.scale <= 99.0) {
-        return Err(refused("a token's scale must be between 0 and 99 cells"));
-    }
+    check_token(token)?;
     let checks = sqlx::query!(
         r#"select exists (select 1 from encounters where id = $1 and campaign_id = $2) as "encounter!",
                   ($3::uuid is null or exists (select 1 from actors where id = $3 and campaign_id = $2)) as "actor!""#,
@@ -91,10 +141,7 @@ pub async fn place_token(
     .fetch_one(db)
     .await?;
     if !checks.encounter {
-        return Err(Error::Refused(shared::Error::UnknownEntity {
-            kind: shared::id::EntityKind::Encounter,
-            id: encounter.to_string(),
-        }));
+        return Err(unknown_encounter(encounter));
     }
     if !checks.actor {
         return Err(Error::Refused(shared::Error::UnknownEntity {
@@ -111,7 +158,7 @@ pub async fn place_token(
         id,
         encounter.0,
         token.actor.map(|a| a.0),
-        token.name,
+        token.name.trim(),
         position,
         token.scale,
         visibility_slug(token.visibility),
@@ -119,6 +166,73 @@ pub async fn place_token(
     .execute(db)
     .await?;
     Ok(TokenId(id))
+}
+
+/// Changes a placed token (label, actor, place, size, who sees it) on an
+/// encounter of `campaign`, by the same rules as placing it.
+pub async fn update_token(
+    db: &PgPool,
+    campaign: CampaignId,
+    encounter: EncounterId,
+    token: TokenId,
+    setup: &NewToken,
+) -> Result<()> {
+    check_token(setup)?;
+    let position = serde_json::to_value(setup.position)
+        .map_err(|error| Error::Internal(format!("token position: {error}")))?;
+    let row = sqlx::query!(
+        r#"update encounter_tokens t
+              set actor_id = $4, name = $5, position = $6, scale = $7::float8::numeric, visibility = $8,
+                  updated_at = now()
+            where t.id = $1 and t.encounter_id = $2
+              and exists (select 1 from encounters e where e.id = $2 and e.campaign_id = $3)
+              and ($4::uuid is null or exists (select 1 from actors a where a.id = $4 and a.campaign_id = $3))
+        returning t.id"#,
+        token.0,
+        encounter.0,
+        campaign.0,
+        setup.actor.map(|a| a.0),
+        setup.name.trim(),
+        position,
+        setup.scale,
+        visibility_slug(setup.visibility),
+    )
+    .fetch_optional(db)
+    .await?;
+    match row {
+        Some(_) => Ok(()),
+        None => Err(Error::Refused(shared::Error::UnknownEntity {
+            kind: shared::id::EntityKind::Token,
+            id: token.to_string(),
+        })),
+    }
+}
+
+/// Takes a token off an encounter of `campaign`.
+pub async fn remove_token(
+    db: &PgPool,
+    campaign: CampaignId,
+    encounter: EncounterId,
+    token: TokenId,
+) -> Result<()> {
+    let removed = sqlx::query!(
+        "delete from encounter_tokens t
+          where t.id = $1 and t.encounter_id = $2
+            and exists (select 1 from encounters e where e.id = $2 and e.campaign_id = $3)",
+        token.0,
+        encounter.0,
+        campaign.0,
+    )
+    .execute(db)
+    .await?;
+    if removed.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(Error::Refused(shared::Error::UnknownEntity {
+            kind: shared::id::EntityKind::Token,
+            id: token.to_string(),
+        }))
+    }
 }
 
 /// Loads an encounter of `campaign` and all its tokens, hidden ones
@@ -210,6 +324,43 @@ pub async fn list(db: &PgPool, campaign: CampaignId) -> Result<Vec<EncounterSumm
         })
     })
     .collect()
+}
+
+fn check_grid(settings: &MapSettings) -> Result<()> {
+    if !(settings.grid_size.is_finite()
+        && settings.grid_size >= 10.0
+        && settings.grid_size <= 400.0)
+    {
+        return Err(refused("the grid size must be 10 to 400 pixels"));
+    }
+    if !settings.offset.is_finite() {
+        return Err(refused("the grid offset must be finite"));
+    }
+    if settings.feet_per_cell == 0 || settings.feet_per_cell > 1000 {
+        return Err(refused("a cell stands for 1 to 1,000 feet"));
+    }
+    Ok(())
+}
+
+fn check_token(token: &NewToken) -> Result<()> {
+    if !(token.position.x.is_finite() && token.position.y.is_finite()) {
+        return Err(refused("a token's position must be finite"));
+    }
+    if !(token.scale.is_finite() && token.scale > 0.0 && token.scale <= 99.0) {
+        return Err(refused("a token's scale must be between 0 and 99 cells"));
+    }
+    let name = token.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(refused("a token needs a label of 1 to 100 characters"));
+    }
+    Ok(())
+}
+
+fn unknown_encounter(encounter: EncounterId) -> Error {
+    Error::Refused(shared::Error::UnknownEntity {
+        kind: shared::id::EntityKind::Encounter,
+        id: encounter.to_string(),
+    })
 }
 
 fn visibility_slug(visibility: Visibility) -> &'static str {

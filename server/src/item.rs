@@ -162,7 +162,8 @@ pub async fn list_visible(
     user: UserId,
     role: Role,
 ) -> Result<Vec<ItemRecord>> {
-    sqlx::query!(
+    sqlx::query_as!(
+        ItemRow,
         r#"with recursive visible_actors as (
                select id from actors
                 where campaign_id = $1 and ($3 or owner_user_id = $2 or permissions ->> 'view' = 'all')
@@ -185,23 +186,69 @@ pub async fn list_visible(
     .fetch_all(db)
     .await?
     .into_iter()
-    .map(|row| {
+    .map(|row| row.into_record(campaign))
+    .collect()
+}
+
+/// What an actor of `campaign` carries, directly or inside containers it
+/// carries. Whether the caller may see the actor is the caller's check.
+pub async fn carried_by(
+    db: &PgPool,
+    campaign: CampaignId,
+    actor: ActorId,
+) -> Result<Vec<ItemRecord>> {
+    sqlx::query_as!(
+        ItemRow,
+        r#"with recursive carried (id) as (
+               select i.id from campaign_items i where i.campaign_id = $1 and i.owner_actor_id = $2
+               union
+               select i.id from campaign_items i join carried c on i.container_item_id = c.id
+           )
+           select i.id, i.name, i.item_type, i.compendium_ref, i.owner_actor_id, i.container_item_id,
+                  i.quantity, i.base_properties, i.custom_properties
+             from campaign_items i
+            where i.id in (select id from carried)
+            order by lower(i.name), i.id"#,
+        campaign.0,
+        actor.0,
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| row.into_record(campaign))
+    .collect()
+}
+
+/// An item as its row holds it.
+struct ItemRow {
+    id: Uuid,
+    name: String,
+    item_type: String,
+    compendium_ref: Option<String>,
+    owner_actor_id: Option<Uuid>,
+    container_item_id: Option<Uuid>,
+    quantity: i32,
+    base_properties: Value,
+    custom_properties: Value,
+}
+
+impl ItemRow {
+    fn into_record(self, campaign: CampaignId) -> Result<ItemRecord> {
         Ok(ItemRecord {
-            id: ItemId(row.id),
+            id: ItemId(self.id),
             campaign,
-            name: row.name,
-            item_type: row.item_type,
-            compendium_ref: row.compendium_ref,
-            owner: row.owner_actor_id.map(ActorId),
-            container: row.container_item_id.map(ItemId),
-            quantity: u32::try_from(row.quantity).map_err(|_| {
+            name: self.name,
+            item_type: self.item_type,
+            compendium_ref: self.compendium_ref,
+            owner: self.owner_actor_id.map(ActorId),
+            container: self.container_item_id.map(ItemId),
+            quantity: u32::try_from(self.quantity).map_err(|_| {
                 Error::CorruptRow(shared::Error::InvalidAction("negative quantity".into()))
             })?,
-            base_properties: row.base_properties,
-            custom_properties: row.custom_properties,
+            base_properties: self.base_properties,
+            custom_properties: self.custom_properties,
         })
-    })
-    .collect()
+    }
 }
 
 fn unknown(id: &str) -> Error {

@@ -1,6 +1,6 @@
 //! The handles every request shares.
 
-use app::content::{NewActorRequest, NewItemRequest};
+use app::content::{ActorSheet, NewActorRequest, NewItemRequest};
 use app::{AppError, Backend};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -175,6 +175,21 @@ impl Backend for AppState {
         Ok(actor::list_visible(&self.db, campaign, user.id, role).await?)
     }
 
+    async fn actor_sheet(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        actor: ActorId,
+    ) -> Result<ActorSheet, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        let record = actor::get_visible(&self.db, campaign, actor, user.id, role).await?;
+        let items = item::carried_by(&self.db, campaign, actor).await?;
+        Ok(ActorSheet {
+            actor: record,
+            items,
+        })
+    }
+
     async fn create_actor(
         &self,
         user: &User,
@@ -342,6 +357,46 @@ impl Backend for AppState {
         self.require_gm(user, campaign, "only the GM places tokens")
             .await?;
         Ok(encounter::place_token(&self.db, campaign, encounter, &token).await?)
+    }
+
+    async fn update_encounter(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        name: String,
+        map: MapSettings,
+    ) -> Result<(), AppError> {
+        self.require_gm(user, campaign, "only the GM prepares encounters")
+            .await?;
+        encounter::update(&self.db, campaign, encounter, &name, &map).await?;
+        tracing::info!(%campaign, %encounter, "encounter changed");
+        Ok(())
+    }
+
+    async fn update_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: TokenId,
+        setup: NewToken,
+    ) -> Result<(), AppError> {
+        self.require_gm(user, campaign, "only the GM places tokens")
+            .await?;
+        Ok(encounter::update_token(&self.db, campaign, encounter, token, &setup).await?)
+    }
+
+    async fn remove_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: TokenId,
+    ) -> Result<(), AppError> {
+        self.require_gm(user, campaign, "only the GM places tokens")
+            .await?;
+        Ok(encounter::remove_token(&self.db, campaign, encounter, token).await?)
     }
 
     async fn list_sessions(

@@ -207,3 +207,142 @@ async fn nothing_crosses_campaigns_and_bad_shapes_are_refused(db: PgPool) {
         .unwrap();
     assert_eq!(encounters, 2);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: PgPool) {
+    let (gm, _) = support::signed_in(&db, "gamemaster").await;
+    let ours = campaign(&db, &gm, "Ours").await;
+    let theirs = campaign(&db, &gm, "Theirs").await;
+    let crypt = encounter::create(&db, &new_encounter(ours, "Crypt"))
+        .await
+        .unwrap();
+    let elsewhere = encounter::create(&db, &new_encounter(theirs, "Elsewhere"))
+        .await
+        .unwrap();
+    let rock = NewToken {
+        actor: None,
+        name: "Rock".into(),
+        position: Point { x: 0.0, y: 0.0 },
+        visibility: Visibility::Visible,
+        scale: 1.0,
+    };
+    let token = encounter::place_token(&db, ours, crypt, &rock)
+        .await
+        .unwrap();
+
+    let wider = MapSettings {
+        grid_size: 80.0,
+        offset: Point { x: 10.0, y: 5.0 },
+        feet_per_cell: 10,
+        image: None,
+    };
+    encounter::update(&db, ours, crypt, "Flooded crypt", &wider)
+        .await
+        .unwrap();
+    let moved = NewToken {
+        name: "Boulder".into(),
+        position: Point { x: 160.0, y: 80.0 },
+        visibility: Visibility::Hidden,
+        scale: 2.0,
+        ..rock.clone()
+    };
+    encounter::update_token(&db, ours, crypt, token, &moved)
+        .await
+        .unwrap();
+    let (loaded, tokens) = encounter::load(&db, ours, crypt).await.unwrap();
+    assert_eq!(loaded.name, "Flooded crypt");
+    assert_eq!(loaded.map, wider);
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(
+        (
+            tokens[0].name.as_str(),
+            tokens[0].position,
+            tokens[0].scale,
+            tokens[0].visibility
+        ),
+        (
+            "Boulder",
+            Point { x: 160.0, y: 80.0 },
+            2.0,
+            Visibility::Hidden
+        )
+    );
+
+    // Through another campaign, or onto a map of another campaign, or in
+    // a bad shape: refused, and nothing changes.
+    let foreign_image = MapSettings {
+        image: Some(MediaId(uuid::Uuid::new_v4())),
+        ..wider
+    };
+    assert!(
+        encounter::update(&db, ours, crypt, "X", &foreign_image)
+            .await
+            .is_err()
+    );
+    assert!(
+        encounter::update(&db, theirs, crypt, "X", &wider)
+            .await
+            .is_err()
+    );
+    assert!(
+        encounter::update(&db, ours, crypt, " ", &wider)
+            .await
+            .is_err()
+    );
+    let tiny = MapSettings {
+        grid_size: 2.0,
+        ..wider
+    };
+    assert!(
+        encounter::update(&db, ours, crypt, "X", &tiny)
+            .await
+            .is_err()
+    );
+    assert!(
+        encounter::update_token(&db, theirs, crypt, token, &rock)
+            .await
+            .is_err()
+    );
+    assert!(
+        encounter::update_token(&db, ours, elsewhere, token, &rock)
+            .await
+            .is_err()
+    );
+    let unnamed = NewToken {
+        name: "  ".into(),
+        ..rock.clone()
+    };
+    assert!(
+        encounter::update_token(&db, ours, crypt, token, &unnamed)
+            .await
+            .is_err()
+    );
+    assert!(
+        encounter::remove_token(&db, theirs, crypt, token)
+            .await
+            .is_err()
+    );
+    let (unchanged, tokens) = encounter::load(&db, ours, crypt).await.unwrap();
+    assert_eq!(
+        (unchanged.name.as_str(), unchanged.map),
+        ("Flooded crypt", wider)
+    );
+    assert_eq!(tokens[0].name, "Boulder");
+
+    encounter::remove_token(&db, ours, crypt, token)
+        .await
+        .unwrap();
+    assert!(
+        encounter::load(&db, ours, crypt)
+            .await
+            .unwrap()
+            .1
+            .is_empty()
+    );
+    assert!(
+        encounter::remove_token(&db, ours, crypt, token)
+            .await
+            .is_err(),
+        "gone already"
+    );
+}

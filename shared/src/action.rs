@@ -94,6 +94,19 @@ pub enum Action {
         /// Tokens in the order they act.
         order: Vec<TokenId>,
     },
+    /// Roll initiative and start combat (GM): each token rolls a d20 on
+    /// the server and adds its actor's initiative bonus; the order is by
+    /// total, highest first (ties: the higher bonus, then the order
+    /// asked).
+    RollInitiative {
+        /// The encounter.
+        encounter: EncounterId,
+        /// Who takes part.
+        tokens: Vec<TokenId>,
+        /// One d20 per token, in the same order, once the server rolled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rolls: Option<Vec<u32>>,
+    },
     /// End the current turn: the next token acts; after the last, a new
     /// round starts and effects count down.
     NextTurn {
@@ -162,7 +175,9 @@ impl Action {
             Action::ApplyEffect { .. } | Action::EndEffect { .. } => ActionKind::Effect,
             Action::SetVisibility { .. } => ActionKind::Visibility,
             Action::RevealFog { .. } | Action::HideFog { .. } => ActionKind::Fog,
-            Action::StartCombat { .. } | Action::NextTurn { .. } => ActionKind::Initiative,
+            Action::StartCombat { .. }
+            | Action::RollInitiative { .. }
+            | Action::NextTurn { .. } => ActionKind::Initiative,
             Action::Chat { .. } => ActionKind::Chat,
             Action::Roll { .. } => ActionKind::Roll,
             Action::Edit { .. } => ActionKind::Edit,
@@ -282,6 +297,25 @@ impl Action {
                     json!({"order": order, "turn": 0, "round": 1, "phase": Phase::Combat}),
                 )])
             }
+            Action::RollInitiative {
+                encounter,
+                tokens,
+                rolls,
+            } => {
+                let rolls = rolls
+                    .as_ref()
+                    .ok_or_else(|| Error::InvalidAction("the server has not rolled yet".into()))?;
+                if rolls.len() != tokens.len() || rolls.iter().any(|r| !(1..=20).contains(r)) {
+                    return Err(Error::InvalidAction(
+                        "initiative takes one d20 per token".into(),
+                    ));
+                }
+                let order = initiative_order(store, *encounter, tokens, rolls)?;
+                Ok(vec![Change::set(
+                    encounter_path(*encounter, &["initiative"]),
+                    json!({"order": order, "turn": 0, "round": 1, "phase": Phase::Combat}),
+                )])
+            }
             Action::NextTurn { encounter } => next_turn(store, *encounter),
             Action::Chat { encounter, text } => {
                 existing_encounter(store, *encounter)?;
@@ -313,15 +347,27 @@ impl Action {
         }
     }
 
+    /// Whether only the server can say what this action changes (it rolls
+    /// dice): a client shows it once committed, not before.
+    pub fn rolled_by_server(&self) -> bool {
+        matches!(self, Action::Roll { .. } | Action::RollInitiative { .. })
+    }
+
     /// Does what only the server may do before an action is decided on:
     /// rolls the dice of a [`Action::Roll`] (`face(sides)` throws one die),
     /// replacing any roll the client sent. Other actions are unchanged.
-    pub fn settle(&mut self, face: impl FnMut(u32) -> u32) {
-        if let Action::Roll { dice, roll, .. } = self {
-            *roll = dice
-                .parse::<DiceExpression>()
-                .ok()
-                .map(|expression| expression.roll(face));
+    pub fn settle(&mut self, mut face: impl FnMut(u32) -> u32) {
+        match self {
+            Action::Roll { dice, roll, .. } => {
+                *roll = dice
+                    .parse::<DiceExpression>()
+                    .ok()
+                    .map(|expression| expression.roll(face));
+            }
+            Action::RollInitiative { tokens, rolls, .. } => {
+                *rolls = Some(tokens.iter().map(|_| face(20)).collect());
+            }
+            _ => {}
         }
     }
 
@@ -338,6 +384,7 @@ impl Action {
                 .map(|e| e.targets.iter().copied().collect())
                 .unwrap_or_default(),
             Action::StartCombat { order, .. } => order.clone(),
+            Action::RollInitiative { tokens, .. } => tokens.clone(),
             _ => Vec::new(),
         }
     }
@@ -354,6 +401,35 @@ fn log_line(encounter: EncounterId, by: UserId, kind: LogKind, text: String) -> 
         encounter_path(encounter, &["log"]),
         to_value(&entry),
     )]
+}
+
+/// The turn order from one d20 per token: by total (the roll plus the
+/// actor's bonus), highest first; ties go to the higher bonus, then to
+/// the order the tokens were given in.
+fn initiative_order(
+    store: &Store,
+    encounter: EncounterId,
+    tokens: &[TokenId],
+    rolls: &[u32],
+) -> Result<Vec<TokenId>> {
+    existing_encounter(store, encounter)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rolled = Vec::with_capacity(tokens.len());
+    for (index, (token, roll)) in tokens.iter().zip(rolls).enumerate() {
+        let found = existing_token(store, *token)?;
+        if found.encounter != encounter || !seen.insert(*token) {
+            return Err(Error::InvalidAction(
+                "initiative is rolled once for each token of this encounter".into(),
+            ));
+        }
+        let bonus = found
+            .actor
+            .and_then(|actor| store.actor(actor))
+            .map_or(0, crate::actor::Actor::initiative_bonus);
+        rolled.push((i64::from(*roll) + bonus, bonus, index, *token));
+    }
+    rolled.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    Ok(rolled.into_iter().map(|(.., token)| token).collect())
 }
 
 fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {

@@ -33,6 +33,17 @@ pub struct Actor {
     pub stats: BTreeMap<String, i64>,
 }
 
+impl Actor {
+    /// What it adds to an initiative roll: its `initiative` stat when it
+    /// has one, otherwise its Dexterity modifier, otherwise nothing.
+    pub fn initiative_bonus(&self) -> i64 {
+        self.stats
+            .get("initiative")
+            .copied()
+            .unwrap_or_else(|| self.stats.get("dexterity").map_or(0, |dex| modifier(*dex)))
+    }
+}
+
 fn default_speed() -> u32 {
     30
 }
@@ -100,6 +111,157 @@ pub struct ActorRecord {
     pub current_stats: Value,
 }
 
+/// The six abilities: the name an actor's stats use, and the SRD
+/// statblock's (`ability_scores.dex`).
+pub const ABILITIES: [(&str, &str); 6] = [
+    ("strength", "str"),
+    ("dexterity", "dex"),
+    ("constitution", "con"),
+    ("intelligence", "int"),
+    ("wisdom", "wis"),
+    ("charisma", "cha"),
+];
+
+/// An ability score's modifier (10 and 11 give +0; rounded down).
+pub fn modifier(score: i64) -> i64 {
+    (score - 10).div_euclid(2)
+}
+
+/// What rules and sheets read from an actor's stored stats: the statblock
+/// (`base_stats`, an SRD entry or typed by hand) with the campaign's current
+/// values (`current_stats`: damage taken, a raised score, conditions) over
+/// it. The live session and the actor sheet read the same keys through it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Statblock {
+    /// Hit points (current from `hp`, maximum from `hp_max`, else the
+    /// statblock's `hit_points` or `hp`).
+    pub hp: Option<HitPoints>,
+    /// Armor class (`armor_class` or `ac`).
+    pub armor_class: Option<i64>,
+    /// Walking speed in feet (`speed` as a number, `{"walk": 40}` or
+    /// `"40 ft."`, or the SRD's `movement.walk`).
+    pub speed: Option<u32>,
+    /// Ability scores in the usual order, by their long names.
+    pub abilities: Vec<(&'static str, i64)>,
+    /// An initiative bonus set by hand.
+    pub initiative: Option<i64>,
+    /// Conditions it has now (`current_stats.conditions`).
+    pub conditions: Vec<String>,
+    /// Short facts for a sheet (challenge rating, size, type, alignment,
+    /// languages), as label and text.
+    pub facts: Vec<(&'static str, String)>,
+}
+
+impl Statblock {
+    /// Reads the statblock `base` with `current` over it.
+    pub fn read(base: &Value, current: &Value) -> Self {
+        let number = |keys: &[&str]| {
+            let find = |from: &Value| {
+                keys.iter()
+                    .find_map(|k| from.get(k).and_then(Value::as_i64))
+            };
+            find(current).or_else(|| find(base))
+        };
+        let hp = current
+            .get("hp_max")
+            .and_then(Value::as_i64)
+            .or_else(|| {
+                ["hit_points", "hp"]
+                    .iter()
+                    .find_map(|k| base.get(k).and_then(Value::as_i64))
+            })
+            .map(|max| HitPoints {
+                current: current.get("hp").and_then(Value::as_i64).unwrap_or(max),
+                max,
+                temp: current.get("hp_temp").and_then(Value::as_i64).unwrap_or(0),
+            });
+        let speed = current
+            .get("speed")
+            .and_then(feet)
+            .or_else(|| base.get("speed").and_then(feet))
+            .or_else(|| base.get("movement").and_then(feet));
+        let abilities = ABILITIES
+            .into_iter()
+            .filter_map(|(name, short)| {
+                let score = current
+                    .get(name)
+                    .and_then(Value::as_i64)
+                    .or_else(|| base.pointer(&format!("/ability_scores/{short}"))?.as_i64())
+                    .or_else(|| base.get(name).and_then(Value::as_i64))?;
+                Some((name, score))
+            })
+            .collect();
+        let conditions = current
+            .get("conditions")
+            .and_then(Value::as_array)
+            .map(|all| {
+                all.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let text = |v: &Value| match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.replace('_', " ")),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Array(items) => {
+                let words: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                (!words.is_empty()).then(|| words.join(", "))
+            }
+            _ => None,
+        };
+        let facts = [
+            ("Challenge", "cr"),
+            ("Size", "creature_size"),
+            ("Type", "creature_type"),
+            ("Alignment", "alignment"),
+            ("Languages", "languages"),
+        ]
+        .into_iter()
+        .filter_map(|(label, key)| Some((label, text(base.get(key)?)?)))
+        .collect();
+        Self {
+            hp,
+            armor_class: number(&["armor_class", "ac"]),
+            speed,
+            abilities,
+            initiative: number(&["initiative"]),
+            conditions,
+            facts,
+        }
+    }
+
+    /// The numbers the rules use, by name: the ability scores,
+    /// `armor_class` and `initiative` (see [`Actor::stats`]).
+    pub fn numbers(&self) -> BTreeMap<String, i64> {
+        let mut numbers: BTreeMap<String, i64> = self
+            .abilities
+            .iter()
+            .map(|(name, score)| ((*name).to_owned(), *score))
+            .collect();
+        numbers.extend(self.armor_class.map(|ac| ("armor_class".to_owned(), ac)));
+        numbers.extend(
+            self.initiative
+                .map(|bonus| ("initiative".to_owned(), bonus)),
+        );
+        numbers
+    }
+}
+
+/// Feet from a number, `{"walk": 40}` or `"40 ft."`.
+fn feet(value: &Value) -> Option<u32> {
+    let value = value.get("walk").unwrap_or(value);
+    let feet = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(text) => text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|part| !part.is_empty())
+            .and_then(|digits| digits.parse().ok()),
+        _ => None,
+    };
+    feet.and_then(|feet| u32::try_from(feet).ok())
+}
+
 /// Hit points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HitPoints {
@@ -110,4 +272,69 @@ pub struct HitPoints {
     /// Temporary hit points.
     #[serde(default)]
     pub temp: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_srd_statblock_reads_with_the_campaign_values_over_it() {
+        let base = json!({
+            "hp": 10, "ac": 15, "cr": 0.25, "creature_size": "small",
+            "ability_scores": {"dex": 15, "str": 8},
+            "movement": {"walk": 40, "fly": null}, "languages": ["Common", "Goblin"],
+        });
+        let current = json!({"hp": 4, "conditions": ["prone"], "strength": 12});
+        let block = Statblock::read(&base, &current);
+        assert_eq!(
+            block.hp,
+            Some(HitPoints {
+                current: 4,
+                max: 10,
+                temp: 0
+            }),
+            "damage taken over the statblock"
+        );
+        assert_eq!(block.armor_class, Some(15));
+        assert_eq!(block.speed, Some(40));
+        assert_eq!(
+            block.abilities,
+            vec![("strength", 12), ("dexterity", 15)],
+            "the raised score wins"
+        );
+        assert_eq!(block.conditions, vec!["prone".to_owned()]);
+        assert!(
+            block
+                .facts
+                .contains(&("Languages", "Common, Goblin".into()))
+        );
+        assert!(block.facts.contains(&("Challenge", "0.25".into())));
+        assert_eq!(
+            block.numbers(),
+            BTreeMap::from([
+                ("armor_class".to_owned(), 15),
+                ("dexterity".to_owned(), 15),
+                ("strength".to_owned(), 12),
+            ])
+        );
+    }
+
+    #[test]
+    fn speeds_read_in_every_shape_and_blanks_stay_blank() {
+        let speed = |base: Value| Statblock::read(&base, &json!({})).speed;
+        assert_eq!(speed(json!({"speed": "25 ft."})), Some(25));
+        assert_eq!(speed(json!({"speed": {"walk": 35}})), Some(35));
+        assert_eq!(speed(json!({"speed": 30})), Some(30));
+        assert_eq!(
+            Statblock::read(&json!({}), &json!({})),
+            Statblock::default()
+        );
+        assert_eq!(
+            (modifier(10), modifier(11), modifier(9), modifier(18)),
+            (0, 0, -1, 4)
+        );
+    }
 }

@@ -56,6 +56,16 @@ pub enum Notice {
         /// The request.
         action: ActionId,
     },
+    /// A request that waited for the GM was approved and committed.
+    Approved {
+        /// The request.
+        action: ActionId,
+        /// What was asked, when this client still holds it.
+        asked: Option<Action>,
+        /// Whether the GM changed it before approving (what was committed
+        /// differs from what was asked).
+        modified: bool,
+    },
     /// Waiting for the GM.
     Waiting {
         /// The request.
@@ -310,7 +320,7 @@ impl Client {
             .ok_or_else(|| Error::InvalidAction("the table has not loaded yet".into()))?;
         rules::authorize(&me, &action, state.view())?;
         let mut touched = Touched::default();
-        if !matches!(action, Action::Roll { .. }) {
+        if !action.rolled_by_server() {
             let changes = action.changes(state.view(), me.user)?;
             touched.add(&changes);
             state.propose(id, changes)?;
@@ -324,6 +334,41 @@ impl Client {
         self.outbox.push(request.clone());
         let send = (self.link == Link::Live).then_some(ClientMessage::Request(request));
         Ok((touched, send))
+    }
+
+    /// Takes back requests an earlier page of this browser tab asked and
+    /// the server may not have answered (kept across a reload): they join
+    /// the outbox (an id already there is skipped), go out with their ids
+    /// after the next welcome (the server applies each once), and show in
+    /// the view as soon as it loads. Returns what that touched.
+    pub fn adopt(&mut self, requests: Vec<ActionRequest>) -> Touched {
+        for request in requests {
+            if !self.outbox.iter().any(|r| r.id == request.id) {
+                self.outbox.push(request);
+            }
+        }
+        self.show_outbox()
+    }
+
+    /// Shows every request of the outbox that the view does not show yet
+    /// (adopted ones, once there is a view and I am known). One that no
+    /// longer applies stays unshown: the server answers it all the same.
+    fn show_outbox(&mut self) -> Touched {
+        let mut touched = Touched::default();
+        let (Some(me), Some(state)) = (self.me, self.state.as_mut()) else {
+            return touched;
+        };
+        for request in &self.outbox {
+            let shown = state.pending().iter().any(|p| p.id == request.id);
+            if shown || request.action.rolled_by_server() {
+                continue;
+            }
+            if let Ok(changes) = request.action.changes(state.view(), me.user) {
+                touched.add(&changes);
+                let _ = state.propose(request.id, changes);
+            }
+        }
+        touched
     }
 
     /// The GM decides on a waiting request: the message to send, or
@@ -376,7 +421,11 @@ impl Client {
                                 .notices
                                 .extend(disturbed.into_iter().map(notice_for));
                         }
-                        None => self.state = Some(Optimistic::new(store, version)),
+                        None => {
+                            self.state = Some(Optimistic::new(store, version));
+                            // Requests adopted before the table loaded.
+                            self.show_outbox();
+                        }
                     }
                     // Acknowledged from here on.
                     self.acked = self.acked.min(version);
@@ -391,6 +440,15 @@ impl Client {
                     return changed;
                 };
                 let before = state.version();
+                // Whether the commit differs from what I asked for (the
+                // GM modified it), known only while it is pending.
+                let modified = commit.action.and_then(|id| {
+                    state
+                        .pending()
+                        .iter()
+                        .find(|p| p.id == id)
+                        .map(|p| p.changes != commit.changes)
+                });
                 match state.commit(&commit) {
                     Ok(outcome) => {
                         if commit.version > before {
@@ -399,8 +457,14 @@ impl Client {
                                 changed.touched.add(&pending.changes);
                             }
                         }
-                        if let Some(confirmed) = outcome.confirmed {
-                            self.waiting.remove(&confirmed);
+                        if let Some(confirmed) = outcome.confirmed
+                            && self.waiting.remove(&confirmed).is_some()
+                        {
+                            changed.notices.push(Notice::Approved {
+                                action: confirmed,
+                                asked: self.asked(confirmed),
+                                modified: modified.unwrap_or(false),
+                            });
                         }
                         changed
                             .notices
@@ -418,8 +482,16 @@ impl Client {
             }
             ServerMessage::Received { action, status } => match status {
                 RequestStatus::Applied { version } => {
+                    // Approved while this copy was away (the commit came
+                    // in a snapshot): still a decision to tell.
+                    if self.waiting.remove(&action).is_some() {
+                        changed.notices.push(Notice::Approved {
+                            action,
+                            asked: self.asked(action),
+                            modified: false,
+                        });
+                    }
                     self.outbox.retain(|r| r.id != action);
-                    self.waiting.remove(&action);
                     // Applied while this copy was away: the snapshot since
                     // holds it, so it is no longer mine to show on top.
                     let held = self.state.as_ref().is_some_and(|state| {
@@ -482,6 +554,14 @@ impl Client {
             ServerMessage::Pong { .. } => {}
         }
         changed
+    }
+
+    /// What I asked for under `action`, while it is in the outbox.
+    fn asked(&self, action: ActionId) -> Option<Action> {
+        self.outbox
+            .iter()
+            .find(|r| r.id == action)
+            .map(|r| r.action.clone())
     }
 
     /// Drops a request the server will not apply: out of the outbox and

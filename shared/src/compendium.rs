@@ -49,6 +49,41 @@ impl CompendiumQuery {
     pub fn prefix_tsquery(&self) -> Option<String> {
         prefix_tsquery(self.text.as_deref().unwrap_or_default())
     }
+
+    /// Whether `entry` answers this query, judged from the entry alone
+    /// (the browser's offline search over the entries it kept): every word
+    /// of the text begins a word of the name, and every filter holds. The
+    /// server also searches the entries' text, so it finds more.
+    pub fn matches(&self, entry: &CompendiumEntry) -> bool {
+        let words = |text: &str| -> Vec<String> {
+            text.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect()
+        };
+        let name = words(&entry.name);
+        let text_ok = words(self.text.as_deref().unwrap_or_default())
+            .iter()
+            .all(|asked| name.iter().any(|word| word.starts_with(asked.as_str())));
+        let same = |wanted: &Option<String>, has: Option<&str>| {
+            wanted
+                .as_deref()
+                .is_none_or(|w| has.is_some_and(|h| h.eq_ignore_ascii_case(w)))
+        };
+        let within = |value: Option<f64>, low: Option<f64>, high: Option<f64>| {
+            (low.is_none() && high.is_none())
+                || value.is_some_and(|v| low.is_none_or(|l| v >= l) && high.is_none_or(|h| v <= h))
+        };
+        text_ok
+            && same(&self.item_type, Some(&entry.item_type))
+            && same(&self.school, entry.school.as_deref())
+            && within(
+                entry.level.map(f64::from),
+                self.min_level.map(f64::from),
+                self.max_level.map(f64::from),
+            )
+            && within(entry.challenge_rating, self.min_cr, self.max_cr)
+    }
 }
 
 /// The words of `text` as a PostgreSQL prefix query (`fire:* & bolt:*`), or
@@ -104,6 +139,50 @@ mod tests {
         assert_eq!(query("a' | !b:*"), Some("a:* & b:*".into()));
         assert_eq!(query("  -- "), None);
         assert_eq!(CompendiumQuery::default().prefix_tsquery(), None);
+    }
+
+    #[test]
+    fn an_entry_matches_by_name_prefixes_and_filters() {
+        let fireball = CompendiumEntry {
+            id: Uuid::nil(),
+            ref_key: "dnd5e:spells:fireball".into(),
+            name: "Fireball".into(),
+            item_type: "spell".into(),
+            category: Some("spell".into()),
+            level: Some(3),
+            school: Some("evocation".into()),
+            rarity: None,
+            challenge_rating: None,
+        };
+        let query = |text: &str| CompendiumQuery {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        assert!(query("fireb").matches(&fireball));
+        assert!(query("  FIRE ").matches(&fireball));
+        assert!(
+            !query("fire bolt").matches(&fireball),
+            "every word must match"
+        );
+        assert!(!query("ball").matches(&fireball), "prefixes of words only");
+        assert!(CompendiumQuery::default().matches(&fireball));
+        let spells_of = |min, max| CompendiumQuery {
+            item_type: Some("spell".into()),
+            school: Some("Evocation".into()),
+            min_level: min,
+            max_level: max,
+            ..Default::default()
+        };
+        assert!(spells_of(Some(3), Some(3)).matches(&fireball));
+        assert!(!spells_of(Some(4), None).matches(&fireball));
+        let monsters = CompendiumQuery {
+            min_cr: Some(1.0),
+            ..Default::default()
+        };
+        assert!(
+            !monsters.matches(&fireball),
+            "no challenge rating, no match"
+        );
     }
 
     #[test]

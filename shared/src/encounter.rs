@@ -79,6 +79,14 @@ impl MapSettings {
         )
     }
 
+    /// The top-left corner of a cell: where a token standing in it is.
+    pub fn cell_origin(&self, cell: Cell) -> Point {
+        Point::new(
+            self.offset.x + f64::from(cell.0) * self.grid_size,
+            self.offset.y + f64::from(cell.1) * self.grid_size,
+        )
+    }
+
     /// The cells an area overlaps: the first and the last (inclusive) by
     /// column and row. An area that only touches a cell's edge does not
     /// overlap it.
@@ -219,4 +227,23 @@ pub struct NewToken {
     pub visibility: Visibility,
     /// Size in grid cells per side.
     pub scale: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_origin_is_in_that_cell() {
+        let map = MapSettings {
+            grid_size: 50.0,
+            offset: Point::new(10.0, -5.0),
+            ..MapSettings::default()
+        };
+        for cell in [Cell(0, 0), Cell(3, 7), Cell(-2, 1)] {
+            let origin = map.cell_origin(cell);
+            assert_eq!(map.cell_at(origin), cell);
+        }
+        assert_eq!(map.cell_origin(Cell(2, 1)), Point::new(110.0, 45.0));
+    }
 }

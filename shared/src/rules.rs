@@ -114,6 +114,7 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         | Action::RevealFog { .. }
         | Action::HideFog { .. }
         | Action::StartCombat { .. }
+        | Action::RollInitiative { .. }
         | Action::Edit { .. } => Err(Error::Forbidden("only the GM can do that".into())),
     }
 }

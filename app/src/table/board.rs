@@ -39,42 +39,48 @@ pub struct Board {
 }
 
 /// Brings one keyed collection of the board in line with the view for the
-/// ids given (all of them when `ids` is `None`): an entry that changed is
-/// set through its key (only its readers wake), one that appeared or went
-/// away changes the collection (the lists that iterate it wake). Returns
-/// whether the collection's membership changed.
+/// ids given (all of them when `ids` is `None`). Changed entries are
+/// written in place without a notification, then each one's own readers
+/// are woken (not the collection's, not the other entries'); entries that
+/// appeared or went away change the collection, which wakes the lists
+/// iterating it. Returns whether the collection's membership changed.
 macro_rules! sync_keyed {
-    ($field:expr, $source:expr, $ids:expr) => {{
+    ($board:expr, $field:ident, $source:expr, $ids:expr) => {{
+        let board = $board;
         let source = $source;
-        let field = $field;
         let ids: Vec<_> = match $ids {
             Some(ids) => ids.iter().copied().collect(),
             None => {
                 let mut all: std::collections::BTreeSet<_> = source.keys().copied().collect();
-                all.extend(field.read_untracked().keys().copied());
+                all.extend(board.read_untracked().$field.keys().copied());
                 all.into_iter().collect()
             }
         };
         let mut added = Vec::new();
         let mut removed = Vec::new();
-        for id in ids {
-            let now = source.get(&id);
-            let had = field.read_untracked().contains_key(&id);
-            match (now, had) {
-                (Some(value), true) => {
-                    let entry = field.at_key(id);
-                    let same = entry.try_read_untracked().is_some_and(|v| *v == *value);
-                    if !same {
-                        entry.set(value.clone());
+        let mut changed = Vec::new();
+        {
+            let mut all = board.write_untracked();
+            for id in ids {
+                match (source.get(&id), all.$field.get_mut(&id)) {
+                    (Some(now), Some(held)) => {
+                        if *held != *now {
+                            *held = now.clone();
+                            changed.push(id);
+                        }
                     }
+                    (Some(now), None) => added.push((id, now.clone())),
+                    (None, Some(_)) => removed.push(id),
+                    (None, None) => {}
                 }
-                (Some(value), false) => added.push((id, value.clone())),
-                (None, true) => removed.push(id),
-                (None, false) => {}
             }
+        }
+        for id in changed {
+            board.$field().at_key(id).notify();
         }
         let membership = !added.is_empty() || !removed.is_empty();
         if membership {
+            let field = board.$field();
             let mut map = field.write();
             for id in removed {
                 map.remove(&id);
@@ -94,19 +100,21 @@ pub fn sync(board: Store<Board>, view: &View, touched: Option<&Touched>) -> bool
         Some(t) => !t.tokens.is_empty(),
         None => true,
     };
-    sync_keyed!(board.tokens(), &entities.tokens, touched.map(|t| &t.tokens));
-    sync_keyed!(board.actors(), &entities.actors, touched.map(|t| &t.actors));
+    sync_keyed!(board, tokens, &entities.tokens, touched.map(|t| &t.tokens));
+    sync_keyed!(board, actors, &entities.actors, touched.map(|t| &t.actors));
     sync_keyed!(
-        board.encounters(),
+        board,
+        encounters,
         &entities.encounters,
         touched.map(|t| &t.encounters)
     );
     sync_keyed!(
-        board.effects(),
+        board,
+        effects,
         &entities.effects,
         touched.map(|t| &t.effects)
     );
-    sync_keyed!(board.items(), &entities.items, touched.map(|t| &t.items));
+    sync_keyed!(board, items, &entities.items, touched.map(|t| &t.items));
     tokens_changed
 }
 

@@ -2,7 +2,8 @@
 
 use shared::{
     action::Action,
-    id::{ActorId, TokenId},
+    encounter::Phase,
+    id::{ActorId, EncounterId, TokenId},
     rules::Role,
     store::Store,
 };
@@ -77,9 +78,120 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
         Action::RevealFog { cells, .. } => format!("reveal {} cells", cells.len()),
         Action::HideFog { cells, .. } => format!("cover {} cells", cells.len()),
         Action::StartCombat { order, .. } => format!("start combat with {} tokens", order.len()),
+        Action::RollInitiative { tokens, .. } => {
+            format!("roll initiative for {} tokens", tokens.len())
+        }
         Action::NextTurn { .. } => "end the turn".into(),
         Action::Chat { text, .. } => format!("say \u{201c}{text}\u{201d}"),
         Action::Roll { dice, .. } => format!("roll {dice}"),
         Action::Edit { changes } => format!("edit {} things", changes.len()),
+    }
+}
+
+/// What the GM should know beside a request: how far a move goes against
+/// the token's speed, what hit points become, what the token already has,
+/// and where combat stands.
+pub fn context(action: &Action, view: Option<&Store>) -> Vec<String> {
+    let Some(view) = view else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    let mut encounter = None::<EncounterId>;
+    match action {
+        Action::MoveToken { token, to } => {
+            if let Some(t) = view.token(*token)
+                && let Some(e) = view.encounter(t.encounter)
+            {
+                encounter = Some(e.id);
+                let steps = e.map.cell_at(t.position).steps_to(e.map.cell_at(*to));
+                let feet = u64::from(steps) * u64::from(e.map.feet_per_cell);
+                let speed = t.actor.and_then(|a| view.actor(a)).map(|a| a.speed);
+                lines.push(match speed {
+                    Some(speed) => format!("{feet} ft (speed {speed} ft)"),
+                    None => format!("{feet} ft"),
+                });
+            }
+        }
+        Action::AdjustHp { actor, delta } => {
+            if let Some(a) = view.actor(*actor) {
+                lines.push(format!(
+                    "HP {} / {} \u{2192} {}",
+                    a.hp.current,
+                    a.hp.max,
+                    a.hp.current + delta
+                ));
+            }
+        }
+        Action::AddCondition { token, .. } | Action::RemoveCondition { token, .. } => {
+            if let Some(t) = view.token(*token) {
+                encounter = Some(t.encounter);
+                if !t.conditions.is_empty() {
+                    let now: Vec<&str> = t.conditions.iter().map(String::as_str).collect();
+                    lines.push(format!("now {}", now.join(", ")));
+                }
+            }
+        }
+        _ => {}
+    }
+    let combat = encounter
+        .or_else(|| view.entities().encounters.keys().next().copied())
+        .and_then(|id| view.encounter(id))
+        .map(|e| &e.initiative)
+        .filter(|i| i.phase == Phase::Combat);
+    if let Some(initiative) = combat {
+        let turn = initiative
+            .current()
+            .map(|t| format!(", {}\u{2019}s turn", token_name(Some(view), t)))
+            .unwrap_or_default();
+        lines.push(format!("round {}{turn}", initiative.round));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::{change::Change, geometry::Point, path::Path};
+
+    use super::*;
+
+    fn table() -> (Store, TokenId, ActorId) {
+        let encounter = EncounterId(uuid::Uuid::from_u128(1));
+        let token = TokenId(uuid::Uuid::from_u128(2));
+        let actor = ActorId(uuid::Uuid::from_u128(3));
+        let set = |path: String, value: serde_json::Value| {
+            Change::set(Path::parse(&path).unwrap(), value)
+        };
+        let mut store = Store::new();
+        store
+            .apply_all(&[
+                set(
+                    format!("encounters/{encounter}"),
+                    serde_json::json!({"id": encounter, "name": "Bridge", "map": {"grid_size": 50.0}}),
+                ),
+                set(
+                    format!("actors/{actor}"),
+                    serde_json::json!({"id": actor, "name": "Aria", "kind": "character", "hp": {"current": 12, "max": 20}, "speed": 30}),
+                ),
+                set(
+                    format!("tokens/{token}"),
+                    serde_json::json!({"id": token, "encounter": encounter, "actor": actor, "name": "Aria", "position": {"x": 0.0, "y": 0.0}}),
+                ),
+            ])
+            .unwrap();
+        (store, token, actor)
+    }
+
+    #[test]
+    fn the_queue_tells_the_gm_distance_against_speed_and_hit_points() {
+        let (store, token, actor) = table();
+        let far = Action::MoveToken {
+            token,
+            to: Point::new(400.0, 100.0),
+        };
+        assert_eq!(context(&far, Some(&store)), vec!["40 ft (speed 30 ft)"]);
+        assert_eq!(action(&far, Some(&store)), "move Aria to column 9, row 3");
+        let hurt = Action::AdjustHp { actor, delta: -5 };
+        assert_eq!(context(&hurt, Some(&store)), vec!["HP 12 / 20 \u{2192} 7"]);
+        assert!(context(&hurt, None).is_empty());
     }
 }

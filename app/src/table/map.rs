@@ -107,6 +107,8 @@ pub enum FogBrush {
 pub fn BattleMap() -> impl IntoView {
     let table = expect_context::<Table>();
     let camera = RwSignal::new(Camera::default());
+    let grid_settings = Memo::new(move |_| table.with_encounter(|e| e.map).unwrap_or_default());
+
     let size = RwSignal::new((1024.0, 768.0));
     let viewport = NodeRef::<html::Div>::new();
     let gesture = StoredValue::new(Gesture::Idle);
@@ -144,14 +146,21 @@ pub fn BattleMap() -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = (now, ticket, key);
     });
-    provide_context(MapState { dragging, brush });
+    provide_context(MapState {
+        camera,
+        size,
+        grid: grid_settings,
+        selected: Selector::new(move || table.selected.get()),
+        dragged: Selector::new(move || dragging.get().map(|(token, _)| token)),
+        dragging,
+        brush,
+    });
 
-    let encounter = move || table.encounter();
-    let settings = move || -> MapSettings {
-        encounter()
-            .and_then(|id| table.board.encounters().read().get(&id).map(|e| e.map))
-            .unwrap_or_default()
-    };
+    // Memos: the rest of the encounter (its log, its turn order) changes
+    // often and must not redraw the map.
+    let encounter_id = Memo::new(move |_| table.encounter());
+    let encounter = move || encounter_id.get();
+    let settings = move || grid_settings.get();
 
     // Measure the viewport once mounted and on every resize.
     let measure = move || {
@@ -166,21 +175,39 @@ pub fn BattleMap() -> impl IntoView {
 
     // Only the tokens in view are rendered; the spatial index answers in
     // time proportional to what it finds.
-    let visible = Memo::new(move |_| {
+    let rendered = StoredValue::new(None::<Rect>);
+    let drawn = Memo::new(move |_| {
         table.layout.track();
         let Some(encounter) = encounter() else {
-            return Vec::new();
+            return (Rect::default(), Vec::new());
         };
-        let grid = settings().grid_size;
-        let area = camera.get().visible(size.get(), grid * 2.0);
+        let seen = camera.get().visible(size.get(), 0.0);
+        // The tokens drawn cover more than the view: a quarter of it more
+        // on each side. While the view stays inside that area (and is not
+        // much smaller than it, after zooming in), the list stays as it is
+        // and panning or zooming is only a transform of the layer.
+        let area = match rendered.get_value() {
+            Some(area) if covers(&area, &seen) && extent(&area) <= 9.0 * extent(&seen) => area,
+            _ => {
+                let (w, h) = (seen.max.x - seen.min.x, seen.max.y - seen.min.y);
+                let area = Rect {
+                    min: Point::new(seen.min.x - w / 4.0, seen.min.y - h / 4.0),
+                    max: Point::new(seen.max.x + w / 4.0, seen.max.y + h / 4.0),
+                };
+                rendered.set_value(Some(area));
+                area
+            }
+        };
         let mut ids = table.with_client(|c| {
             c.view()
                 .map(|v| v.tokens_in_rect(encounter, &area))
                 .unwrap_or_default()
         });
         ids.sort_unstable();
-        ids
+        (area, ids)
     });
+    let visible = Memo::new(move |_| drawn.with(|(_, ids)| ids.clone()));
+    let drawn_area = Memo::new(move |_| drawn.with(|(area, _)| *area));
 
     let screen_point = move |x: i32, y: i32| -> Point {
         let origin = viewport
@@ -204,6 +231,9 @@ pub fn BattleMap() -> impl IntoView {
         }
         let count = pointers.with_value(HashMap::len);
         if count == 2 {
+            // A second finger turns whatever the first began into a pinch.
+            dragging.set(None);
+            painted.set(BTreeSet::new());
             let (distance, middle) = pinch_of(&pointers.get_value());
             gesture.set_value(Gesture::Pinch {
                 distance,
@@ -316,6 +346,17 @@ pub fn BattleMap() -> impl IntoView {
         }
     };
 
+    // The browser took the pointer away (a system gesture, a palm): the
+    // drag or the painting is dropped, nothing is asked.
+    let on_pointer_cancel = move |e: ev::PointerEvent| {
+        pointers.update_value(|p| {
+            p.remove(&e.pointer_id());
+        });
+        gesture.set_value(Gesture::Idle);
+        dragging.set(None);
+        painted.set(BTreeSet::new());
+    };
+
     let on_pointer_up = move |e: ev::PointerEvent| {
         pointers.update_value(|p| {
             p.remove(&e.pointer_id());
@@ -361,19 +402,24 @@ pub fn BattleMap() -> impl IntoView {
         camera.update(|c| *c = c.zoomed(factor, at));
     };
 
+    // The keys are the user's (preferences); the defaults are the arrows,
+    // plus and minus.
+    let prefs = crate::storage::use_prefs();
     let on_key = move |e: ev::KeyboardEvent| {
-        let grid = settings().grid_size;
-        let step = grid;
+        use crate::storage::MapKey;
+        let step = settings().grid_size;
         let (w, h) = size.get_untracked();
         let middle = Point::new(w / 2.0, h / 2.0);
-        match e.key().as_str() {
-            "ArrowLeft" => camera.update(|c| c.x -= step),
-            "ArrowRight" => camera.update(|c| c.x += step),
-            "ArrowUp" => camera.update(|c| c.y -= step),
-            "ArrowDown" => camera.update(|c| c.y += step),
-            "+" | "=" => camera.update(|c| *c = c.zoomed(1.25, middle)),
-            "-" => camera.update(|c| *c = c.zoomed(0.8, middle)),
-            _ => return,
+        let Some(action) = prefs.with_untracked(|p| p.keys.action(&e.key())) else {
+            return;
+        };
+        match action {
+            MapKey::Pan(dx, dy) => camera.update(|c| {
+                c.x += f64::from(dx) * step;
+                c.y += f64::from(dy) * step;
+            }),
+            MapKey::ZoomIn => camera.update(|c| *c = c.zoomed(1.25, middle)),
+            MapKey::ZoomOut => camera.update(|c| *c = c.zoomed(0.8, middle)),
         }
         e.prevent_default();
     };
@@ -389,10 +435,12 @@ pub fn BattleMap() -> impl IntoView {
     };
     // The grid covers what is in view, drawn by the browser as a repeating
     // background in map pixels.
+    // It covers the area the tokens are drawn for, so it changes only when
+    // that does, not at every frame of a pan.
     let grid_style = move || {
         let map = settings();
         let g = map.grid_size;
-        let area = camera.get().visible(size.get(), g);
+        let area = drawn_area.get();
         let left = ((area.min.x - map.offset.x) / g).floor() * g + map.offset.x;
         let top = ((area.min.y - map.offset.y) / g).floor() * g + map.offset.y;
         format!(
@@ -413,12 +461,18 @@ pub fn BattleMap() -> impl IntoView {
                 node_ref=viewport
                 tabindex="0"
                 role="application"
-                aria-label="Battle map: arrow keys pan, plus and minus zoom; tab to a token to select it"
+                aria-label=move || prefs.with(|p| {
+                    let k = &p.keys;
+                    format!(
+                        "Battle map: {}, {}, {} and {} pan, {} and {} zoom; tab to a token to select it, arrow keys move it",
+                        k.pan_left, k.pan_right, k.pan_up, k.pan_down, k.zoom_in, k.zoom_out
+                    )
+                })
                 aria-roledescription="map"
                 on:pointerdown=on_pointer_down
                 on:pointermove=on_pointer_move
                 on:pointerup=on_pointer_up
-                on:pointercancel=on_pointer_up
+                on:pointercancel=on_pointer_cancel
                 on:wheel=on_wheel
                 on:keydown=on_key
             >
@@ -439,7 +493,8 @@ pub fn BattleMap() -> impl IntoView {
                     "Waiting for the table…"
                 </p>
             </div>
-            <p class="map-status muted" aria-live="polite">
+            // Not a live region: it changes with every frame of a pan.
+            <p class="map-status muted">
                 {move || format!("{} tokens in view, zoom {:.0} %", visible.get().len(), camera.get().zoom * 100.0)}
             </p>
         </section>
@@ -447,9 +502,33 @@ pub fn BattleMap() -> impl IntoView {
     .into_any()
 }
 
+/// Whether `outer` contains `inner` whole.
+fn covers(outer: &Rect, inner: &Rect) -> bool {
+    outer.min.x <= inner.min.x
+        && outer.min.y <= inner.min.y
+        && outer.max.x >= inner.max.x
+        && outer.max.y >= inner.max.y
+}
+
+/// A rectangle's area.
+fn extent(rect: &Rect) -> f64 {
+    (rect.max.x - rect.min.x).max(0.0) * (rect.max.y - rect.min.y).max(0.0)
+}
+
 /// What tokens need from the map.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct MapState {
+    /// Where the map is looked at, and the viewport's size: a token moved
+    /// with the keyboard keeps the camera on it.
+    camera: RwSignal<Camera>,
+    size: RwSignal<(f64, f64)>,
+    /// The encounter's grid, told apart from the rest of the encounter
+    /// (a chat line must not redraw every token).
+    grid: Memo<MapSettings>,
+    /// Which token is selected, and which one I drag: each token wakes
+    /// only when it starts or stops being the one.
+    selected: Selector<Option<TokenId>>,
+    dragged: Selector<Option<TokenId>>,
     dragging: RwSignal<Option<(TokenId, Point)>>,
     #[allow(dead_code)]
     brush: RwSignal<FogBrush>,
@@ -500,38 +579,42 @@ fn js_now() -> f64 {
 #[component]
 fn TokenView(id: TokenId) -> impl IntoView {
     let table = expect_context::<Table>();
-    let map = expect_context::<MapState>();
+    let MapState {
+        camera,
+        size,
+        grid: map_grid,
+        selected,
+        dragged,
+        dragging,
+        ..
+    } = expect_context::<MapState>();
     let entry = table.board.tokens().at_key(id);
-    let token = move || entry.try_get();
-    let grid = move || {
-        token()
-            .and_then(|t| {
-                table
-                    .board
-                    .encounters()
-                    .read()
-                    .get(&t.encounter)
-                    .map(|e| e.map)
-            })
-            .unwrap_or_default()
+    // One read of the board entry for everything the token draws.
+    let held = Memo::new(move |_| entry.try_get());
+    let token = move || held.get();
+    let grid = move || map_grid.get();
+    let preview = table.preview(id);
+    let moving = {
+        let (preview, dragged) = (preview.clone(), dragged.clone());
+        move || dragged.selected(&Some(id)) || preview.with(Option::is_some)
     };
     // Where to draw it: my drag, someone's preview, or where it stands.
     let position = Memo::new(move |_| {
-        if let Some((dragged, at)) = map.dragging.get()
-            && dragged == id
+        if dragged.selected(&Some(id))
+            && let Some((_, at)) = dragging.get()
         {
             return Some(at);
         }
-        if let Some(at) = table.previews.with(|p| p.get(&id).copied()) {
+        if let Some(at) = preview.get() {
             return Some(at);
         }
-        token().map(|t| t.position)
+        held.with(|t| t.as_ref().map(|t| t.position))
     });
     let style = move || {
         let Some(at) = position.get() else {
             return String::new();
         };
-        let side = token().map(|t| t.scale).unwrap_or(1.0) * grid().grid_size;
+        let side = held.with(|t| t.as_ref().map_or(1.0, |t| t.scale)) * grid().grid_size;
         format!(
             "transform: translate({}px, {}px); width: {side}px; height: {side}px;",
             at.x, at.y
@@ -554,6 +637,7 @@ fn TokenView(id: TokenId) -> impl IntoView {
         }
         label
     };
+    let is_selected = selected.clone();
     let class = move || {
         let mut class = String::from("token");
         if let Some(t) = token() {
@@ -563,12 +647,10 @@ fn TokenView(id: TokenId) -> impl IntoView {
                 Visibility::Hidden => class.push_str(" hidden-token"),
             }
         }
-        if table.selected.get() == Some(id) {
+        if is_selected.selected(&Some(id)) {
             class.push_str(" selected");
         }
-        if map.dragging.with(|d| d.is_some_and(|(t, _)| t == id))
-            || table.previews.with(|p| p.contains_key(&id))
-        {
+        if moving() {
             class.push_str(" moving");
         }
         class
@@ -601,9 +683,23 @@ fn TokenView(id: TokenId) -> impl IntoView {
         let Some(t) = token() else { return };
         let g = grid().grid_size;
         table.selected.set(Some(id));
-        table.ask(Action::MoveToken {
-            token: id,
-            to: Point::new(t.position.x + dx * g, t.position.y + dy * g),
+        let to = Point::new(t.position.x + dx * g, t.position.y + dy * g);
+        table.ask(Action::MoveToken { token: id, to });
+        // Keep the token (and so its focus) in view: the camera follows it
+        // a cell at a time when it reaches an edge.
+        let seen = camera.get_untracked().visible(size.get_untracked(), -g);
+        let side = t.scale * g;
+        camera.update(|c| {
+            if to.x < seen.min.x {
+                c.x -= g;
+            } else if to.x + side > seen.max.x {
+                c.x += g;
+            }
+            if to.y < seen.min.y {
+                c.y -= g;
+            } else if to.y + side > seen.max.y {
+                c.y += g;
+            }
         });
     };
     view! {
@@ -613,7 +709,7 @@ fn TokenView(id: TokenId) -> impl IntoView {
             style=style
             data-token=id.to_string()
             aria-label=label
-            aria-pressed=move || (table.selected.get() == Some(id)).to_string()
+            aria-pressed=move || selected.selected(&Some(id)).to_string()
             on:keydown=on_key
             on:focus=move |_| table.selected.set(Some(id))
         >
@@ -648,19 +744,7 @@ fn PaintedCells(painted: RwSignal<BTreeSet<Cell>>, settings: Signal<MapSettings>
 #[component]
 fn FogTools(brush: RwSignal<FogBrush>) -> impl IntoView {
     let table = expect_context::<Table>();
-    let fog_on = move || {
-        table
-            .encounter()
-            .and_then(|id| {
-                table
-                    .board
-                    .encounters()
-                    .read()
-                    .get(&id)
-                    .map(|e| e.fog.enabled)
-            })
-            .unwrap_or(false)
-    };
+    let fog_on = move || table.with_encounter(|e| e.fog.enabled).unwrap_or(false);
     let toggle_fog = move |_| {
         let Some(encounter) = table.encounter() else {
             return;
@@ -706,23 +790,30 @@ fn FogLayer(
 ) -> impl IntoView {
     let table = expect_context::<Table>();
     let canvas = NodeRef::<html::Canvas>::new();
+    // Whether the canvas holds fog now (so a map without fog costs
+    // nothing per frame).
+    #[cfg(feature = "hydrate")]
+    let drawn = StoredValue::new(false);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::JsCast;
+        // The encounter signal first: the fog follows the encounter shown.
+        let _ = encounter.get();
+        let fog = table
+            .with_encounter(|e| (e.map, e.fog.clone()))
+            .filter(|(_, fog)| fog.enabled);
+        if fog.is_none() && !drawn.get_value() {
+            return;
+        }
         let c = camera.get();
         let (w, h) = size.get();
-        let fog = encounter.get().and_then(|id| {
-            table
-                .board
-                .encounters()
-                .read()
-                .get(&id)
-                .map(|e| (e.map, e.fog.clone()))
-        });
         let gm = table.is_gm();
         let Some(el) = canvas.get() else { return };
-        el.set_width(w as u32);
-        el.set_height(h as u32);
+        // Resizing clears and reallocates the canvas: only when it changed.
+        if el.width() != w as u32 || el.height() != h as u32 {
+            el.set_width(w as u32);
+            el.set_height(h as u32);
+        }
         let Ok(Some(context)) = el.get_context("2d") else {
             return;
         };
@@ -730,10 +821,8 @@ fn FogLayer(
             return;
         };
         context.clear_rect(0.0, 0.0, w, h);
+        drawn.set_value(fog.is_some());
         let Some((map, fog)) = fog else { return };
-        if !fog.enabled {
-            return;
-        }
         context.set_fill_style_str(if gm {
             "rgba(20, 20, 40, 0.35)"
         } else {

@@ -9,6 +9,7 @@
 //! - [`map`] draws the battle map, [`panel`] the GM's queue and rules,
 //!   [`sidebar`] initiative, the selected token and the log.
 
+pub mod bench;
 pub mod board;
 pub mod describe;
 pub mod map;
@@ -25,11 +26,14 @@ use leptos_router::hooks::use_params_map;
 use reactive_stores::Store;
 use shared::{
     action::Action,
+    actor::Actor,
     client::{Changed, Client, Link, Notice},
+    encounter::Encounter,
     geometry::Point,
-    id::{ActionId, EncounterId, SessionId, TokenId, UserId},
+    id::{ActionId, ActorId, EncounterId, SessionId, TokenId, UserId},
     protocol::{ClientMessage, GmDecision, QueuedRequest, RequestContext},
     rules::{ApprovalPolicy, Participant},
+    token::Token,
 };
 
 use board::{Board, BoardStoreFields};
@@ -90,10 +94,21 @@ pub struct Table {
     pub online: RwSignal<BTreeSet<UserId>>,
     /// Toasts on screen.
     pub toasts: RwSignal<Vec<Toast>>,
-    /// Tokens others are dragging, where they are now.
-    pub previews: RwSignal<HashMap<TokenId, Point>>,
+    /// Tokens others are dragging, where they are now: one signal per
+    /// token, so a drag redraws that token alone.
+    previews: StoredValue<HashMap<TokenId, ArcRwSignal<Option<Point>>>>,
+    /// The last preview heard for each token: a preview nobody renews
+    /// (the drop waits for the GM, was refused, or the dragger left) ends
+    /// on its own after [`PREVIEW_LINGERS`].
+    preview_heard: StoredValue<HashMap<TokenId, u64>>,
+    /// What my requests waiting for the GM asked, to name them when the GM
+    /// decides.
+    asked: StoredValue<HashMap<ActionId, String>>,
     /// Bumped when tokens appear, go away or move: the map culls again.
     pub layout: RwSignal<u64>,
+    /// Bumped whenever the view changed at all, for the few things that
+    /// describe the table as a whole (the GM's queue).
+    pub revision: RwSignal<u64>,
     /// The token selected on the map.
     pub selected: RwSignal<Option<TokenId>>,
     /// Display names of the campaign's members.
@@ -119,8 +134,11 @@ impl Table {
             unsent: RwSignal::new(0),
             online: RwSignal::new(BTreeSet::new()),
             toasts: RwSignal::new(Vec::new()),
-            previews: RwSignal::new(HashMap::new()),
+            previews: StoredValue::new(HashMap::new()),
+            preview_heard: StoredValue::new(HashMap::new()),
+            asked: StoredValue::new(HashMap::new()),
             layout: RwSignal::new(0),
+            revision: RwSignal::new(0),
             selected: RwSignal::new(None),
             names: RwSignal::new(HashMap::new()),
             rules: RwSignal::new(None),
@@ -140,8 +158,33 @@ impl Table {
     }
 
     /// The encounter on the table (a session plays one at a time).
+    /// Tracks which encounters exist, not what they hold.
     pub fn encounter(&self) -> Option<EncounterId> {
         self.board.encounters().read().keys().next().copied()
+    }
+
+    /// Reads the encounter on the table, waking the reader when that
+    /// encounter changes. (Reading the whole collection would not: the
+    /// board wakes each changed entry's readers, not the collection's.)
+    pub fn with_encounter<T>(&self, read: impl FnOnce(&Encounter) -> T) -> Option<T> {
+        let id = self.encounter()?;
+        self.board.encounters().at_key(id).try_with(read)
+    }
+
+    /// Reads one token, waking the reader when that token changes.
+    pub fn with_token<T>(&self, token: TokenId, read: impl FnOnce(&Token) -> T) -> Option<T> {
+        if !self.board.tokens().read().contains_key(&token) {
+            return None;
+        }
+        self.board.tokens().at_key(token).try_with(read)
+    }
+
+    /// Reads one actor, waking the reader when that actor changes.
+    pub fn with_actor<T>(&self, actor: ActorId, read: impl FnOnce(&Actor) -> T) -> Option<T> {
+        if !self.board.actors().read().contains_key(&actor) {
+            return None;
+        }
+        self.board.actors().at_key(actor).try_with(read)
     }
 
     /// Asks for an action: shown at once, sent now or when the socket is
@@ -153,23 +196,24 @@ impl Table {
             encounter: self.encounter(),
             ..RequestContext::default()
         };
+        let board = self.board;
         let outcome = self
             .client
             .try_update_value(|client| {
-                let asked = client.request(id, action, context);
-                asked.map(|(touched, send)| {
-                    let view = client.view().cloned();
-                    (touched, send, view)
-                })
+                let (touched, send) = client.request(id, action, context)?;
+                // Synced while the view is borrowed: no copy of the store.
+                let moved = client
+                    .view()
+                    .is_some_and(|view| board::sync(board, view, Some(&touched)));
+                Ok((moved, send))
             })
             .unwrap_or_else(|| Err(shared::Error::InvalidAction("the table is gone".into())));
         match outcome {
-            Ok((touched, send, view)) => {
-                if let Some(view) = view
-                    && board::sync(self.board, &view, Some(&touched))
-                {
+            Ok((moved, send)) => {
+                if moved {
                     self.layout.update(|n| *n += 1);
                 }
+                self.revision.update(|n| *n += 1);
                 self.send_all(send);
                 self.refresh_counts();
             }
@@ -210,6 +254,51 @@ impl Table {
         }
     }
 
+    /// Where someone else drags `token` now, if anyone does.
+    pub fn preview(&self, token: TokenId) -> ArcRwSignal<Option<Point>> {
+        if let Some(found) = self.previews.with_value(|p| p.get(&token).cloned()) {
+            return found;
+        }
+        let made = ArcRwSignal::new(None);
+        self.previews.update_value(|p| {
+            p.insert(token, made.clone());
+        });
+        made
+    }
+
+    /// Ends `token`'s preview [`PREVIEW_LINGERS`] from now, unless another
+    /// one comes first.
+    fn expire_preview(&self, token: TokenId) {
+        let mut ticket = 0;
+        self.preview_heard.update_value(|heard| {
+            let entry = heard.entry(token).or_default();
+            *entry += 1;
+            ticket = *entry;
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            let (heard, previews) = (self.preview_heard, self.previews);
+            set_timeout(
+                move || {
+                    let renewed = heard
+                        .try_with_value(|h| h.get(&token) != Some(&ticket))
+                        .unwrap_or(true);
+                    if renewed {
+                        return;
+                    }
+                    if let Some(Some(at)) = previews.try_with_value(|p| p.get(&token).cloned())
+                        && at.with_untracked(Option::is_some)
+                    {
+                        at.set(None);
+                    }
+                },
+                PREVIEW_LINGERS,
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ticket;
+    }
+
     /// Tells the others where a token I drag is now (not stored).
     pub fn drag_preview(&self, token: TokenId, position: Point) {
         if self.link.get_untracked() == Link::Live {
@@ -218,34 +307,34 @@ impl Table {
     }
 
     /// Takes in what a server message (or a connection event) changed.
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn apply(&self, changed: Changed) {
-        let view = self.client.with_value(|c| c.view().cloned());
-        if let Some(view) = &view {
+        if changed.everything || !changed.touched.is_empty() {
             let touched = (!changed.everything).then_some(&changed.touched);
-            if (changed.everything || !changed.touched.is_empty())
-                && board::sync(self.board, view, touched)
-            {
+            let board = self.board;
+            // Synced while the view is borrowed: no copy of the store.
+            let moved = self.client.with_value(|c| {
+                c.view()
+                    .is_some_and(|view| board::sync(board, view, touched))
+            });
+            if moved {
                 self.layout.update(|n| *n += 1);
             }
+            self.revision.update(|n| *n += 1);
         }
-        if changed.everything || !changed.touched.tokens.is_empty() {
-            // A commit for a dragged token ends its preview.
-            let moved = changed.touched.tokens.clone();
-            self.previews.update(|previews| {
-                if changed.everything {
-                    previews.clear();
-                } else {
-                    previews.retain(|token, _| !moved.contains(token));
+        // A commit for a dragged token ends its preview.
+        self.previews.with_value(|previews| {
+            for (token, at) in previews {
+                let ended = changed.everything || changed.touched.tokens.contains(token);
+                if ended && at.with_untracked(Option::is_some) {
+                    at.set(None);
                 }
-            });
-        }
+            }
+        });
         if let Some((token, position, by)) = changed.preview
             && Some(by) != self.me.get_untracked().map(|me| me.user)
         {
-            self.previews.update(|previews| {
-                previews.insert(token, position);
-            });
+            self.preview(token).set(Some(position));
+            self.expire_preview(token);
         }
         let (me, queue, waiting, online, link) = self.client.with_value(|c| {
             (
@@ -283,10 +372,25 @@ impl Table {
     }
 
     fn refresh_counts(&self) {
-        let unsent = self.client.with_value(|c| c.outbox().len());
+        let unsent = self.client.with_value(Client::unsent);
         if self.unsent.get_untracked() != unsent {
             self.unsent.set(unsent);
         }
+        self.keep_outbox();
+    }
+
+    /// Keeps the requests not settled yet in this tab's sessionStorage, so
+    /// that a reload (or a crash of the page) while offline loses none of
+    /// them: the next page adopts them and sends them with the same ids.
+    fn keep_outbox(&self) {
+        let key = outbox_key(self.session);
+        self.client.with_value(|c| {
+            if c.outbox().is_empty() {
+                crate::storage::session_remove(&key);
+            } else {
+                crate::storage::session_set(&key, &c.outbox());
+            }
+        });
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -302,17 +406,50 @@ impl Table {
                 .unwrap_or_else(|| "your request".into())
         };
         match notice {
-            // A commit speaks for itself; no toast for each move.
-            Notice::Applied { .. } => {}
-            Notice::Waiting { action, reason } => self.toast(
-                Tone::Info,
-                format!("{}: {reason}", capitalized(&describe(action))),
-            ),
+            // A commit speaks for itself; no toast for each move the
+            // rules let through.
+            Notice::Applied { action } => {
+                self.asked.update_value(|asked| {
+                    asked.remove(&action);
+                });
+            }
+            Notice::Approved {
+                action,
+                asked,
+                modified,
+            } => {
+                let kept = self
+                    .asked
+                    .try_update_value(|all| all.remove(&action))
+                    .flatten();
+                let what = asked
+                    .map(|a| self.client.with_value(|c| describe::action(&a, c.view())))
+                    .or(kept)
+                    .unwrap_or_else(|| "your request".into());
+                if modified {
+                    self.toast(
+                        Tone::Info,
+                        format!("The GM changed \u{201c}{what}\u{201d} before approving it"),
+                    )
+                } else {
+                    self.toast(Tone::Good, format!("Approved: {what}"))
+                }
+            }
+            Notice::Waiting { action, reason } => {
+                let what = describe(action);
+                self.asked.update_value(|asked| {
+                    asked.insert(action, what.clone());
+                });
+                self.toast(Tone::Info, format!("{}: {reason}", capitalized(&what)))
+            }
             Notice::Rejected {
+                action,
                 reason,
                 alternative,
-                ..
             } => {
+                self.asked.update_value(|asked| {
+                    asked.remove(&action);
+                });
                 let mut text = format!("Rejected: {reason}");
                 if let Some(alternative) = alternative {
                     let suggested = self
@@ -355,7 +492,8 @@ impl Table {
     }
 
     pub(crate) fn send_all(&self, messages: impl IntoIterator<Item = ClientMessage>) {
-        self.outgoing.with_value(|outgoing| {
+        // `try_`: a timer may still fire after the page is gone.
+        self.outgoing.try_with_value(|outgoing| {
             if let Some(outgoing) = outgoing {
                 for message in messages {
                     let _ = outgoing.unbounded_send(message);
@@ -372,6 +510,17 @@ fn capitalized(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// How long a drag preview nobody renews stays on screen. Previews come
+/// up to 30 times a second while a token moves; a pointer held still for
+/// this long shows the token where it stands until it moves again.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const PREVIEW_LINGERS: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Where a tab keeps a session's unsettled requests.
+fn outbox_key(session: SessionId) -> String {
+    format!("tabletop.outbox.{session}")
 }
 
 /// A fresh action id, from the browser's cryptographic random source
@@ -421,8 +570,21 @@ fn LiveTable(session: SessionId) -> impl IntoView {
     let table = Table::new(session);
     provide_context(table);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| socket::run(table));
+    Effect::new(move |_| {
+        // What this tab asked before a reload and the server may not have
+        // answered: shown again once the table loads, sent with the same
+        // ids (the server applies each once).
+        if let Some(kept) = crate::storage::session_get::<Vec<shared::protocol::ActionRequest>>(
+            &outbox_key(session),
+        ) {
+            table.client.update_value(|c| {
+                c.adopt(kept);
+            });
+        }
+        socket::run(table);
+    });
     load_names(table);
+    let prefs = crate::storage::use_prefs();
 
     view! {
         <Title text="Table" />
@@ -439,7 +601,10 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                     }}
                 </span>
             </header>
-            <div class="table-layout">
+            <div class=move || match prefs.with(|p| p.side) {
+                crate::storage::Side::Right => "table-layout",
+                crate::storage::Side::Left => "table-layout side-left",
+            }>
                 <map::BattleMap />
                 <aside class="table-side" aria-label="Table tools">
                     <Show when=move || table.is_gm()>
@@ -456,11 +621,26 @@ fn LiveTable(session: SessionId) -> impl IntoView {
     .into_any()
 }
 
-/// Fetches the members' display names once, for the queue and the log.
+/// The campaign's members, fetched once per table for the names in the
+/// queue and the log and the GM panel's list.
+#[derive(Clone, Copy)]
+pub struct Members(pub Resource<Result<Vec<shared::membership::Member>, crate::AppError>>);
+
+/// Fetches the members once (the query cache keeps them a few seconds
+/// across pages), shares them, and keeps the display names.
 fn load_names(table: Table) {
-    let campaign = Resource::new(move || table.session, crate::session::session_members);
+    use crate::storage::{QueryCache, Staleness};
+    let cache = QueryCache::get();
+    let session = table.session;
+    let members = cache.resource(
+        format!("session/{session}/members"),
+        Staleness::Session,
+        || 0,
+        move || crate::session::session_members(session),
+    );
+    provide_context(Members(members));
     Effect::new(move |_| {
-        if let Some(Ok(members)) = campaign.get() {
+        if let Some(Ok(members)) = members.get() {
             table.names.set(
                 members
                     .into_iter()
@@ -485,15 +665,25 @@ fn ConnectionIndicator() -> impl IntoView {
     let table = expect_context::<Table>();
     let text = move || {
         let unsent = table.unsent.get();
-        match (table.link.get(), unsent) {
+        let waiting = table.waiting.with(BTreeMap::len);
+        let mut text = match (table.link.get(), unsent) {
             (Link::Live, 0) => "Connected".to_owned(),
             (Link::Live, n) => format!("Connected, sending {n}"),
             (Link::Joining, _) => "Connecting…".to_owned(),
             (Link::Offline, 0) => "Offline: reconnecting".to_owned(),
-            (Link::Offline, n) => {
-                format!("Offline: {n} request(s) will be sent when the table is back")
+            (Link::Offline, 1) => {
+                "Offline: 1 request will be sent when the table is back".to_owned()
             }
+            (Link::Offline, n) => {
+                format!("Offline: {n} requests will be sent when the table is back")
+            }
+        };
+        match waiting {
+            0 => {}
+            1 => text.push_str(" · 1 request waits for the GM"),
+            n => text.push_str(&format!(" · {n} requests wait for the GM")),
         }
+        text
     };
     view! {
         <span

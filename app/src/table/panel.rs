@@ -7,23 +7,49 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use shared::{
     action::{Action, ActionKind},
-    id::{ActionId, UserId},
+    encounter::MapSettings,
+    id::{ActionId, TokenId, UserId},
     protocol::{ClientMessage, GmDecision, QueuedRequest, Verdict},
     rules::{ApprovalPolicy, AutoApprove, Role},
+    store::Store,
 };
 
-use super::board::BoardStoreFields;
 use super::{Table, describe};
 
 /// The panel, for the GM and assistant GMs.
 #[component]
 pub fn GmPanel() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let prefs = crate::storage::use_prefs();
+    // Open or folded as the GM left it last (preferences).
+    let toggled = move |e: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let open = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+            .map(|d| d.open());
+        if let Some(open) = open
+            && open != prefs.with_untracked(|p| p.gm_panel_open)
+        {
+            crate::storage::update_prefs(prefs, |p| p.gm_panel_open = open);
+        }
+    };
     view! {
         <section class="gm-panel card" aria-labelledby="gm-panel-heading" data-test="gm-panel">
-            <h2 id="gm-panel-heading">"GM panel"</h2>
-            <Queue />
-            <Rules />
-            <Participants />
+            <details prop:open=move || prefs.with(|p| p.gm_panel_open) on:toggle=toggled>
+                <summary>
+                    <h2 id="gm-panel-heading">
+                        "GM panel"
+                        <span class="muted">{move || match table.queue.with(Vec::len) {
+                            0 => String::new(),
+                            n => format!(" · {n} waiting"),
+                        }}</span>
+                    </h2>
+                </summary>
+                <Queue />
+                <Rules />
+                <Participants />
+            </details>
         </section>
     }
     .into_any()
@@ -88,7 +114,72 @@ fn Queue() -> impl IntoView {
     .into_any()
 }
 
-/// One waiting request: who, what, why it waits, and the three answers.
+/// What the GM may change in a request before approving it, or suggest
+/// instead of it: the amount of a hit-point change, the cell of a move.
+#[derive(Clone, Copy)]
+enum Editable {
+    Amount(RwSignal<String>),
+    Cell {
+        column: RwSignal<String>,
+        row: RwSignal<String>,
+    },
+}
+
+impl Editable {
+    /// The fields for `action`, filled with what it asks; `None` for
+    /// requests that are taken or left whole.
+    fn of(action: &Action, view: Option<&Store>) -> Option<Self> {
+        match action {
+            Action::AdjustHp { delta, .. } => Some(Self::Amount(RwSignal::new(delta.to_string()))),
+            Action::MoveToken { token, to } => {
+                let map = map_of(view?, *token)?;
+                let cell = map.cell_at(*to);
+                Some(Self::Cell {
+                    column: RwSignal::new((cell.0 + 1).to_string()),
+                    row: RwSignal::new((cell.1 + 1).to_string()),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `action` as the fields now say.
+    fn apply(self, action: &Action, view: Option<&Store>) -> Result<Action, String> {
+        match (action, self) {
+            (Action::AdjustHp { actor, .. }, Self::Amount(amount)) => amount
+                .get_untracked()
+                .trim()
+                .parse::<i64>()
+                .map(|delta| Action::AdjustHp {
+                    actor: *actor,
+                    delta,
+                })
+                .map_err(|_| "the amount must be a whole number".to_owned()),
+            (Action::MoveToken { token, .. }, Self::Cell { column, row }) => {
+                let cell =
+                    crate::session::typed_cell(&column.get_untracked(), &row.get_untracked())
+                        .ok_or_else(|| "columns and rows count from 1".to_owned())?;
+                let map = view
+                    .and_then(|v| map_of(v, *token))
+                    .ok_or_else(|| "the token is no longer on the map".to_owned())?;
+                Ok(Action::MoveToken {
+                    token: *token,
+                    to: map.cell_origin(cell),
+                })
+            }
+            _ => Err("this request cannot be changed".to_owned()),
+        }
+    }
+}
+
+fn map_of(view: &Store, token: TokenId) -> Option<MapSettings> {
+    let token = view.token(token)?;
+    view.encounter(token.encounter).map(|e| e.map)
+}
+
+/// One waiting request: who, what, the context, and the answers: approve,
+/// approve changed, reject with a reason (and the change as a
+/// suggestion).
 #[component]
 fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> impl IntoView {
     let table = expect_context::<Table>();
@@ -107,18 +198,31 @@ fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> im
     let what = {
         let action = queued.request.action.clone();
         move || {
-            table.board.tokens().track();
+            table.revision.track();
             table.with_client(|c| describe::action(&action, c.view()))
+        }
+    };
+    let context = {
+        let action = queued.request.action.clone();
+        move || {
+            table.revision.track();
+            table
+                .with_client(|c| describe::context(&action, c.view()))
+                .join(" · ")
         }
     };
     let note = queued.request.context.note.clone();
     let reason = RwSignal::new(String::new());
     let rejecting = RwSignal::new(false);
-    // A change of amount is the common modification (less damage, a
-    // shorter move is a reject with a suggestion).
-    let amount = match &queued.request.action {
-        Action::AdjustHp { delta, .. } => Some(RwSignal::new(delta.to_string())),
-        _ => None,
+    let suggest = RwSignal::new(false);
+    let editable = table.with_client(|c| Editable::of(&queued.request.action, c.view()));
+    // The request as the GM's fields now say, with what it changes.
+    let changed = {
+        let action = queued.request.action.clone();
+        move || -> Result<Action, String> {
+            let edit = editable.ok_or_else(|| "this request cannot be changed".to_owned())?;
+            table.with_client(|c| edit.apply(&action, c.view()))
+        }
     };
     let approve = move |_| {
         table.decide(GmDecision {
@@ -127,49 +231,55 @@ fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> im
         })
     };
     let modify = {
-        let action = queued.request.action.clone();
+        let changed = changed.clone();
         let requester = queued.from.user;
         move |_| {
-            let (Action::AdjustHp { actor, .. }, Some(amount)) = (&action, amount) else {
-                return;
-            };
-            let Ok(delta) = amount.get_untracked().trim().parse::<i64>() else {
-                table.toast(super::Tone::Bad, "the amount must be a whole number".into());
-                return;
-            };
-            let modified = Action::AdjustHp {
-                actor: *actor,
-                delta,
-            };
-            let changes = table.with_client(|c| {
-                c.view()
-                    .map(|view| modified.changes(view, requester))
-                    .unwrap_or_else(|| Err(shared::Error::InvalidAction("no table".into())))
+            let decided = changed().and_then(|modified| {
+                table.with_client(|c| {
+                    let view = c
+                        .view()
+                        .ok_or_else(|| "the table has not loaded".to_owned())?;
+                    let changes = modified
+                        .changes(view, requester)
+                        .map_err(|e| e.to_string())?;
+                    Ok((changes, describe::action(&modified, Some(view))))
+                })
             });
-            match changes {
-                Ok(changes) => table.decide(GmDecision {
+            match decided {
+                Ok((changes, said)) => table.decide(GmDecision {
                     action: id,
                     verdict: Verdict::Modify {
                         changes,
-                        note: Some(format!("the GM changed it to {delta}")),
+                        note: Some(format!("the GM changed it: {said}")),
                     },
                 }),
-                Err(error) => table.toast(super::Tone::Bad, error.to_string()),
+                Err(error) => table.toast(super::Tone::Bad, error),
             }
         }
     };
-    let reject = move |_| {
+    let reject = move |_: leptos::ev::MouseEvent| {
         let text = reason.get_untracked();
         let reason = if text.trim().is_empty() {
             "the GM said no".to_owned()
         } else {
             text.trim().to_owned()
         };
+        let alternative = if suggest.get_untracked() {
+            match changed() {
+                Ok(alternative) => Some(alternative),
+                Err(error) => {
+                    table.toast(super::Tone::Bad, error);
+                    return;
+                }
+            }
+        } else {
+            None
+        };
         table.decide(GmDecision {
             action: id,
             verdict: Verdict::Reject {
                 reason,
-                alternative: None,
+                alternative,
             },
         });
     };
@@ -181,6 +291,27 @@ fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> im
         })
     };
     let checkbox_id = format!("pick-{id}");
+    let fields = editable.map(|edit| match edit {
+        Editable::Amount(amount) => view! {
+            <label class="modify">
+                "Amount "
+                <input type="number" size="4" bind:value=amount aria-label="Changed amount" data-test="modify-amount" />
+            </label>
+        }
+        .into_any(),
+        Editable::Cell { column, row } => view! {
+            <label class="modify">
+                "Column "
+                <input type="number" min="1" size="3" bind:value=column aria-label="Changed column" data-test="modify-column" />
+            </label>
+            <label class="modify">
+                "Row "
+                <input type="number" min="1" size="3" bind:value=row aria-label="Changed row" data-test="modify-row" />
+            </label>
+        }
+        .into_any(),
+    });
+    let can_change = editable.is_some();
     view! {
         <li class="queued" data-test="queued">
             <div class="queued-head">
@@ -197,17 +328,15 @@ fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> im
                 </label>
             </div>
             {note.map(|note| view! { <p class="queued-note">{format!("\u{201c}{note}\u{201d}")}</p> })}
+            <p class="muted queued-context" data-test="queued-context">{context}</p>
             <p class="muted queued-reason">{queued.reason.clone()}</p>
             <div class="queued-actions">
                 <button type="button" class="approve" on:click=approve data-test="approve">
                     "Approve"
                 </button>
-                {amount.map(|amount| view! {
-                    <label class="modify">
-                        "Amount "
-                        <input type="number" size="4" bind:value=amount aria-label="Modified amount" />
-                    </label>
-                    <button type="button" on:click=modify.clone()>"Approve changed"</button>
+                {fields}
+                {can_change.then(|| view! {
+                    <button type="button" on:click=modify.clone() data-test="approve-changed">"Approve changed"</button>
                 })}
                 <button
                     type="button"
@@ -229,7 +358,13 @@ fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> im
                             data-test="reject-reason"
                         />
                     </label>
-                    <button type="button" on:click=reject data-test="confirm-reject">
+                    {can_change.then(|| view! {
+                        <label class="check">
+                            <input type="checkbox" bind:checked=suggest data-test="suggest" />
+                            " Suggest the changed request instead"
+                        </label>
+                    })}
+                    <button type="button" on:click=reject.clone() data-test="confirm-reject">
                         "Reject"
                     </button>
                 </div>
@@ -326,21 +461,34 @@ fn Rules() -> impl IntoView {
 #[component]
 fn Participants() -> impl IntoView {
     let table = expect_context::<Table>();
-    let members = Resource::new(move || table.session, crate::session::session_members);
+    let super::Members(members) = expect_context::<super::Members>();
     let i_am_gm = move || table.me.get().is_some_and(|me| me.role == Role::Gm);
     view! {
         <div class="participants">
             <h3>"At the table"</h3>
             <Suspense fallback=|| view! { <p class="muted">"Loading members…"</p> }>
                 {move || Suspend::new(async move {
-                    let members = members.await.unwrap_or_default();
-                    members
+                    let members = match members.await {
+                        Ok(members) => members,
+                        Err(error) => {
+                            return view! { <p role="alert" class="error">{error.to_string()}</p> }
+                                .into_any();
+                        }
+                    };
+                    let rows = members
                         .into_iter()
                         .map(|member| {
                             let user: UserId = member.user;
                             let online = move || table.online.get().contains(&user);
                             let role = RwSignal::new(member.role);
                             let delegate = move |assistant: bool| {
+                                if table.link.get_untracked() != shared::client::Link::Live {
+                                    table.toast(
+                                        super::Tone::Bad,
+                                        "not connected: the role was not changed".into(),
+                                    );
+                                    return;
+                                }
                                 let new = if assistant { Role::AssistantGm } else { Role::Player };
                                 table.send_all([ClientMessage::Delegate { user, role: new }]);
                                 role.set(new);
@@ -360,7 +508,8 @@ fn Participants() -> impl IntoView {
                                 </li>
                             }
                         })
-                        .collect_view()
+                        .collect_view();
+                    view! { <ul class="participant-list">{rows}</ul> }.into_any()
                 })}
             </Suspense>
         </div>

@@ -17,44 +17,54 @@ use super::{Table, Tone};
 #[component]
 pub fn Initiative() -> impl IntoView {
     let table = expect_context::<Table>();
-    let initiative = move || {
-        table.encounter().and_then(|id| {
-            table
-                .board
-                .encounters()
-                .read()
-                .get(&id)
-                .map(|e| e.initiative.clone())
-        })
-    };
+    let initiative = move || table.with_encounter(|e| e.initiative.clone());
     let name = move |token: TokenId| {
         table
-            .board
-            .tokens()
-            .read()
-            .get(&token)
-            .map(|t| t.name.clone())
+            .with_token(token, |t| t.name.clone())
             .unwrap_or_else(|| "Someone unseen".into())
     };
+    // The server rolls a d20 for every token that stands for an actor
+    // (scenery takes no turn) and orders them by total.
     let start = move |_| {
         let Some(encounter) = table.encounter() else {
             return;
         };
-        // Everyone on the map rolls a d20; ties keep the map's order.
-        let mut rolled: Vec<(u32, TokenId)> = table
+        let tokens: Vec<TokenId> = table
             .board
             .tokens()
             .read_untracked()
             .values()
-            .filter(|t| t.encounter == encounter)
-            .map(|t| (d20(), t.id))
+            .filter(|t| t.encounter == encounter && t.actor.is_some())
+            .map(|t| t.id)
             .collect();
-        rolled.sort_by_key(|(roll, _)| std::cmp::Reverse(*roll));
-        table.ask(Action::StartCombat {
+        if tokens.is_empty() {
+            table.toast(
+                Tone::Bad,
+                "no token on the map stands for an actor: nobody rolls".into(),
+            );
+            return;
+        }
+        table.ask(Action::RollInitiative {
             encounter,
-            order: rolled.into_iter().map(|(_, id)| id).collect(),
+            tokens,
+            rolls: None,
         });
     };
+    let end = move |_| {
+        let Some(encounter) = table.encounter() else {
+            return;
+        };
+        match shared::path::Path::parse(&format!("encounters/{encounter}/initiative/phase")) {
+            Ok(path) => table.ask(Action::Edit {
+                changes: vec![shared::change::Change::set(
+                    path,
+                    serde_json::json!(Phase::Exploration),
+                )],
+            }),
+            Err(error) => table.toast(Tone::Bad, error.to_string()),
+        }
+    };
+    let in_combat = move || initiative().is_some_and(|i| i.phase == Phase::Combat);
     let next = move |_| {
         if let Some(encounter) = table.encounter() {
             table.ask(Action::NextTurn { encounter });
@@ -97,26 +107,20 @@ pub fn Initiative() -> impl IntoView {
             }}
             <div class="initiative-actions">
                 <Show when=move || table.is_gm()>
-                    <button type="button" on:click=start>"Roll initiative"</button>
+                    <button type="button" on:click=start data-test="roll-initiative">
+                        {move || if in_combat() { "Roll again" } else { "Roll initiative" }}
+                    </button>
+                    <Show when=in_combat>
+                        <button type="button" on:click=end>"End combat"</button>
+                    </Show>
                 </Show>
-                <button type="button" on:click=next>"Next turn"</button>
+                <Show when=in_combat>
+                    <button type="button" on:click=next data-test="next-turn">"Next turn"</button>
+                </Show>
             </div>
         </section>
     }
     .into_any()
-}
-
-/// A d20 for initiative, from the browser (the GM's own roll; players'
-/// dice are rolled by the server).
-fn d20() -> u32 {
-    #[cfg(feature = "hydrate")]
-    {
-        (js_sys::Math::random() * 20.0).floor() as u32 + 1
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        10
-    }
 }
 
 /// The selected token: name, hit points, conditions, effects, and what I
@@ -126,11 +130,11 @@ pub fn SelectedToken() -> impl IntoView {
     let table = expect_context::<Table>();
     let token = move || {
         let id = table.selected.get()?;
-        table.board.tokens().read().get(&id).cloned()
+        table.with_token(id, Clone::clone)
     };
     let actor = move || {
         let actor = token()?.actor?;
-        table.board.actors().read().get(&actor).cloned()
+        table.with_actor(actor, Clone::clone)
     };
     let amount = RwSignal::new("1".to_owned());
     let condition = RwSignal::new(String::new());
@@ -185,13 +189,18 @@ pub fn SelectedToken() -> impl IntoView {
         let Some(id) = table.selected.get() else {
             return Vec::new();
         };
-        table
-            .board
-            .effects()
-            .read()
-            .values()
-            .filter(|e| e.targets.contains(&id))
-            .cloned()
+        // Which effects exist, then each one read through its own entry
+        // (so a round counting down wakes this list).
+        let ids: Vec<EffectId> = table.board.effects().read().keys().copied().collect();
+        ids.into_iter()
+            .filter_map(|effect| {
+                table
+                    .board
+                    .effects()
+                    .at_key(effect)
+                    .try_with(|e| e.targets.contains(&id).then(|| e.clone()))
+                    .flatten()
+            })
             .collect::<Vec<_>>()
     };
     let visibility = move |visibility: shared::token::Visibility| {
@@ -276,16 +285,17 @@ pub fn SelectedToken() -> impl IntoView {
 pub fn Log() -> impl IntoView {
     let table = expect_context::<Table>();
     let line = RwSignal::new(String::new());
+    // The last hundred lines, each with its place in the whole log.
     let entries = move || {
         table
-            .encounter()
-            .and_then(|id| {
-                table
-                    .board
-                    .encounters()
-                    .read()
-                    .get(&id)
-                    .map(|e| e.log.clone())
+            .with_encounter(|e| {
+                let skip = e.log.len().saturating_sub(100);
+                e.log
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .skip(skip)
+                    .collect::<Vec<_>>()
             })
             .unwrap_or_default()
     };
@@ -324,28 +334,31 @@ pub fn Log() -> impl IntoView {
     view! {
         <section class="log card" aria-labelledby="log-heading">
             <h2 id="log-heading">"Chat and dice"</h2>
-            <ol class="log-lines" aria-live="polite" data-test="log">
-                {move || {
-                    let all = entries();
-                    let skip = all.len().saturating_sub(100);
-                    all.into_iter()
-                        .skip(skip)
-                        .map(|entry| {
-                            let class = match entry.kind {
-                                LogKind::Chat => "chat",
-                                LogKind::Roll => "roll",
-                                LogKind::Event => "event",
-                            };
-                            view! {
-                                <li class=class>
-                                    <strong>{name(entry.by)}</strong>
-                                    ": "
-                                    {entry.text}
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                }}
+            // Keyed by place in the log: a new line adds one element (and
+            // one announcement), the others stay as they are.
+            <ol class="log-lines" role="log" aria-live="polite" data-test="log">
+                <For
+                    each=entries
+                    key=|(index, _)| *index
+                    let:line
+                >
+                    {
+                        let (_, entry) = line;
+                        let class = match entry.kind {
+                            LogKind::Chat => "chat",
+                            LogKind::Roll => "roll",
+                            LogKind::Event => "event",
+                        };
+                        let by = entry.by;
+                        view! {
+                            <li class=class>
+                                <strong>{move || name(by)}</strong>
+                                ": "
+                                {entry.text}
+                            </li>
+                        }
+                    }
+                </For>
             </ol>
             <form on:submit=send>
                 <label for="log-line" class="visually-hidden">"Say something, or /r 1d20 to roll"</label>

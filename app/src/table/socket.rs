@@ -2,9 +2,15 @@
 //! the [`Table`], writes what the table sends, and when the socket drops
 //! reconnects with backoff and resumes from the last version (the outbox
 //! goes out again after the welcome). Acknowledges applied commits a few
-//! times a second.
+//! times a second, pings a quiet socket and replaces one that stays
+//! silent, and closes when the page goes away.
 
-use std::time::Duration;
+use std::{
+    cell::Cell,
+    rc::Rc,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
 
 use futures::{
     SinkExt, StreamExt,
@@ -24,8 +30,15 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// How often applied commits are acknowledged.
 const ACK_EVERY: Duration = Duration::from_millis(500);
+/// How often the socket is pinged (the server answers with a pong).
+const PING_EVERY: Duration = Duration::from_secs(15);
+/// How long a socket may stay silent, pings unanswered, before it is
+/// given up for a new one.
+const SILENT_FOR: Duration = Duration::from_secs(40);
 
-/// Signals from the browser's network status to the connection loop.
+/// Signals from the page and the browser's network status to the
+/// connection loop. Not a reactive value: the page's cleanup uses it while
+/// its reactive values are being disposed.
 #[derive(Default)]
 struct Controls {
     /// Ends the current connection (the browser went offline: the socket
@@ -33,24 +46,66 @@ struct Controls {
     stop: Option<oneshot::Sender<()>>,
     /// Ends the wait before the next attempt (the browser is back online).
     wake: Option<oneshot::Sender<()>>,
+    /// The page is gone: the loop ends instead of reconnecting.
+    closed: bool,
 }
 
-/// Keeps the table connected for as long as the page lives.
+/// Shared by the loop, the listeners and the cleanup (a `Mutex` because
+/// cleanups must be `Send`; the page has one thread, so it never waits).
+type Shared = Arc<Mutex<Controls>>;
+
+fn lock(controls: &Shared) -> MutexGuard<'_, Controls> {
+    // Nothing panics while holding it; if something did, the controls
+    // are still plain options and flags.
+    controls.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Keeps the table connected for as long as the page lives, and closes
+/// the socket when the page goes away.
 pub fn run(table: Table) {
-    let controls = StoredValue::new_local(Controls::default());
-    let offline = window_event_listener(ev::offline, move |_| {
-        if let Some(stop) = controls.try_update_value(|c| c.stop.take()).flatten() {
-            let _ = stop.send(());
+    let controls: Shared = Arc::default();
+    let offline = window_event_listener(ev::offline, {
+        let controls = controls.clone();
+        move |_| {
+            if let Some(stop) = lock(&controls).stop.take() {
+                let _ = stop.send(());
+            }
         }
     });
-    let online = window_event_listener(ev::online, move |_| {
-        if let Some(wake) = controls.try_update_value(|c| c.wake.take()).flatten() {
-            let _ = wake.send(());
+    let online = window_event_listener(ev::online, {
+        let controls = controls.clone();
+        move |_| {
+            if let Some(wake) = lock(&controls).wake.take() {
+                let _ = wake.send(());
+            }
         }
     });
-    on_cleanup(move || {
-        offline.remove();
-        online.remove();
+    let acks = set_interval_with_handle(
+        move || {
+            if let Some(ack) = table.client.try_update_value(|c| c.acknowledge()).flatten() {
+                table.send_all([ack]);
+            }
+        },
+        ACK_EVERY,
+    )
+    .ok();
+    on_cleanup({
+        let controls = controls.clone();
+        move || {
+            offline.remove();
+            online.remove();
+            if let Some(acks) = acks {
+                acks.clear();
+            }
+            let mut controls = lock(&controls);
+            controls.closed = true;
+            if let Some(stop) = controls.stop.take() {
+                let _ = stop.send(());
+            }
+            if let Some(wake) = controls.wake.take() {
+                let _ = wake.send(());
+            }
+        }
     });
     leptos::task::spawn_local(async move {
         let mut backoff = FIRST_BACKOFF;
@@ -58,8 +113,11 @@ pub fn run(table: Table) {
             let started = js_sys::Date::now();
             if browser_online() {
                 let (stop, stopped) = oneshot::channel();
-                controls.update_value(|c| c.stop = Some(stop));
+                lock(&controls).stop = Some(stop);
                 serve(table, stopped).await;
+            }
+            if lock(&controls).closed {
+                return;
             }
             table.client.update_value(|c| c.disconnected());
             table.apply(Changed {
@@ -73,7 +131,7 @@ pub fn run(table: Table) {
             // Wait, unless the browser says the network is back; while it
             // says offline, wait for it.
             let (wake, woken) = oneshot::channel();
-            controls.update_value(|c| c.wake = Some(wake));
+            lock(&controls).wake = Some(wake);
             if browser_online() {
                 let timer = sleep(jittered(backoff));
                 futures::pin_mut!(timer);
@@ -81,19 +139,13 @@ pub fn run(table: Table) {
             } else {
                 let _ = woken.await;
                 backoff = FIRST_BACKOFF;
-                continue;
+            }
+            if lock(&controls).closed {
+                return;
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     });
-    set_interval(
-        move || {
-            if let Some(ack) = table.client.try_update_value(|c| c.acknowledge()).flatten() {
-                table.send_all([ack]);
-            }
-        },
-        ACK_EVERY,
-    );
 }
 
 /// Whether the browser believes it has a network.
@@ -131,8 +183,27 @@ async fn serve(table: Table, stop: oneshot::Receiver<()>) {
             }
         }
     };
+    // Heard from the server last (any frame): a socket silent for too long
+    // is half-open (a sleeping laptop, a dropped route) and is replaced.
+    let heard = Rc::new(Cell::new(js_sys::Date::now()));
+    let watchdog = {
+        let heard = heard.clone();
+        async move {
+            let mut nonce = 0u64;
+            loop {
+                sleep(PING_EVERY).await;
+                if js_sys::Date::now() - heard.get() > SILENT_FOR.as_millis() as f64 {
+                    leptos::logging::warn!("the table's socket went silent; reconnecting");
+                    return;
+                }
+                nonce += 1;
+                table.send_all([ClientMessage::Ping { nonce }]);
+            }
+        }
+    };
     let reader = async move {
         while let Some(Ok(frame)) = stream.next().await {
+            heard.set(js_sys::Date::now());
             let decoded = match frame {
                 Message::Text(text) => ServerMessage::decode(text.as_bytes()),
                 Message::Bytes(bytes) => ServerMessage::decode(&bytes),
@@ -148,12 +219,16 @@ async fn serve(table: Table, stop: oneshot::Receiver<()>) {
             }
         }
     };
-    futures::pin_mut!(writer, reader);
+    futures::pin_mut!(writer, reader, watchdog);
     let stopped = async move {
         let _ = stop.await;
     };
     futures::pin_mut!(stopped);
-    futures::future::select(futures::future::select(writer, reader), stopped).await;
+    futures::future::select(
+        futures::future::select(writer, reader),
+        futures::future::select(watchdog, stopped),
+    )
+    .await;
     table.outgoing.set_value(None);
 }
 

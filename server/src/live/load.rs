@@ -1,9 +1,8 @@
 //! The starting state of a new session: the campaign's actors and the
 //! session's encounter with its tokens, as the `shared` store holds them.
 
-use serde_json::Value;
 use shared::{
-    actor::{Actor, HitPoints},
+    actor::{Actor, HitPoints, Statblock},
     id::{ActorId, CampaignId, EncounterId, UserId},
     store::Entities,
 };
@@ -26,21 +25,21 @@ pub async fn starting_state(
     .fetch_all(db)
     .await?;
     for row in rows {
-        let max = number(&row.current_stats, &["hp_max"])
-            .or_else(|| number(&row.base_stats, &["hit_points", "hp"]))
-            .unwrap_or(10);
+        let block = Statblock::read(&row.base_stats, &row.current_stats);
         let actor = Actor {
             id: ActorId(row.id),
             name: row.name,
             kind: row.actor_type.parse().map_err(Error::CorruptRow)?,
             owner: row.owner_user_id.map(UserId),
-            hp: HitPoints {
-                current: number(&row.current_stats, &["hp"]).unwrap_or(max),
-                max,
+            // A statblock without hit points (a blank sheet) still takes
+            // damage in play.
+            hp: block.hp.unwrap_or(HitPoints {
+                current: 10,
+                max: 10,
                 temp: 0,
-            },
-            speed: speed(&row.base_stats),
-            stats: Default::default(),
+            }),
+            speed: block.speed.unwrap_or(30),
+            stats: block.numbers(),
         };
         entities.actors.insert(actor.id, actor);
     }
@@ -52,30 +51,4 @@ pub async fn starting_state(
             .extend(tokens.into_iter().map(|token| (token.id, token)));
     }
     Ok(entities)
-}
-
-/// The first of `keys` that holds a whole number.
-fn number(stats: &Value, keys: &[&str]) -> Option<i64> {
-    keys.iter()
-        .find_map(|key| stats.get(key).and_then(Value::as_i64))
-}
-
-/// Walking speed in feet: a number, `{"walk": 40}` or `"40 ft."`; 30 when
-/// the statblock says nothing usable.
-fn speed(stats: &Value) -> u32 {
-    let value = stats.get("speed");
-    let raw = value
-        .and_then(|speed| speed.get("walk"))
-        .or(value)
-        .cloned()
-        .unwrap_or(Value::Null);
-    let feet = match raw {
-        Value::Number(n) => n.as_u64(),
-        Value::String(text) => text
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|part| !part.is_empty())
-            .and_then(|digits| digits.parse().ok()),
-        _ => None,
-    };
-    feet.and_then(|feet| u32::try_from(feet).ok()).unwrap_or(30)
 }

@@ -1256,6 +1256,7 @@ fn kind_name(action: &Action) -> &'static str {
         Action::RevealFog { .. } => "reveal_fog",
         Action::HideFog { .. } => "hide_fog",
         Action::StartCombat { .. } => "start_combat",
+        Action::RollInitiative { .. } => "roll_initiative",
         Action::NextTurn { .. } => "next_turn",
         Action::Chat { .. } => "chat",
         Action::Roll { .. } => "roll",

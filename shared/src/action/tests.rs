@@ -177,6 +177,63 @@ fn store_initiative(store: &Store) -> crate::encounter::Initiative {
 }
 
 #[test]
+fn initiative_is_rolled_by_the_server_and_ordered_by_total() {
+    let mut store = table();
+    // Token 1 stands for a nimble actor (+3), token 2 for a monster with
+    // no scores (+0).
+    store
+        .apply(&set(
+            &format!("actors/{}/stats/dexterity", aid(1)),
+            json!(16),
+        ))
+        .unwrap();
+    let mut action = Action::RollInitiative {
+        encounter: eid(1),
+        tokens: vec![tid(2), tid(1)],
+        rolls: None,
+    };
+    assert!(action.rolled_by_server());
+    assert!(
+        matches!(apply(&mut store, &action), Err(Error::InvalidAction(_))),
+        "nothing without the server's dice"
+    );
+    // 12 + 0 against 9 + 3: a tie goes to the higher bonus.
+    let mut faces = [12, 9].into_iter();
+    action.settle(|sides| {
+        assert_eq!(sides, 20);
+        faces.next().unwrap()
+    });
+    apply(&mut store, &action).unwrap();
+    let initiative = store_initiative(&store);
+    assert_eq!(initiative.order, vec![tid(1), tid(2)]);
+    assert_eq!(
+        (initiative.phase, initiative.round, initiative.turn),
+        (Phase::Combat, 1, 0)
+    );
+    // A client's own dice are refused: out of range, or one short.
+    for rolls in [vec![21, 1], vec![5]] {
+        let forged = Action::RollInitiative {
+            encounter: eid(1),
+            tokens: vec![tid(2), tid(1)],
+            rolls: Some(rolls),
+        };
+        assert!(matches!(
+            apply(&mut store, &forged),
+            Err(Error::InvalidAction(_))
+        ));
+    }
+    let twice = Action::RollInitiative {
+        encounter: eid(1),
+        tokens: vec![tid(1), tid(1)],
+        rolls: Some(vec![3, 4]),
+    };
+    assert!(matches!(
+        apply(&mut store, &twice),
+        Err(Error::InvalidAction(_))
+    ));
+}
+
+#[test]
 fn combat_order_must_be_tokens_of_the_encounter() {
     let mut store = table();
     store

@@ -172,7 +172,10 @@ impl Server {
         let (request, from) = self.waiting.remove(at);
         let mut out = match decision.verdict {
             Verdict::Reject { reason, .. } => self.reject(from.user, request.id, &reason),
-            _ => match request.action.changes(self.authority.store(), from.user) {
+            Verdict::Modify { changes, .. } => {
+                self.commit(from.user, request.id, changes, everyone)
+            }
+            Verdict::Approve => match request.action.changes(self.authority.store(), from.user) {
                 Ok(changes) => self.commit(from.user, request.id, changes, everyone),
                 Err(refusal) => self.reject(from.user, request.id, &refusal.to_string()),
             },
@@ -437,6 +440,69 @@ fn a_rejected_request_is_taken_back_exactly_with_the_reason() {
 }
 
 #[test]
+fn the_requester_hears_of_an_approval_and_of_a_modification() {
+    let mut table = Table::new(&[gm(), me()]);
+    let heal = |delta| Action::AdjustHp {
+        actor: aid(1),
+        delta,
+    };
+    table.request(1, id(1), heal(5)).unwrap();
+    table.request(1, id(2), heal(5)).unwrap();
+    assert_eq!(table.client(0).queue().len(), 2);
+    let approve = table.people[0]
+        .1
+        .decide(GmDecision {
+            action: id(1),
+            verdict: Verdict::Approve,
+        })
+        .unwrap();
+    table.send(0, vec![approve]);
+    let modified = table.client(0).view().unwrap();
+    let changes = heal(2).changes(modified, testing::player()).unwrap();
+    let modify = table.people[0]
+        .1
+        .decide(GmDecision {
+            action: id(2),
+            verdict: Verdict::Modify {
+                changes,
+                note: None,
+            },
+        })
+        .unwrap();
+    table.send(0, vec![modify]);
+    let approvals: Vec<_> = table
+        .notices
+        .iter()
+        .filter_map(|(user, notice)| match notice {
+            Notice::Approved {
+                action,
+                asked,
+                modified,
+            } if *user == testing::player() => Some((*action, asked.clone(), *modified)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        approvals,
+        vec![(id(1), Some(heal(5)), false), (id(2), Some(heal(5)), true)],
+        "one notice per decision, the second one modified"
+    );
+    assert_eq!(
+        table
+            .client(1)
+            .view()
+            .unwrap()
+            .actor(aid(1))
+            .unwrap()
+            .hp
+            .current,
+        17,
+        "10 + 5 approved + 2 instead of 5"
+    );
+    table.assert_converged();
+}
+
+#[test]
 fn requests_made_offline_go_out_once_on_reconnect() {
     let mut table = Table::new(&[gm(), me()]);
     table.disconnect(1);
@@ -481,6 +547,58 @@ fn requests_made_offline_go_out_once_on_reconnect() {
             .x,
         100.0
     );
+}
+
+#[test]
+fn requests_kept_across_a_reload_are_shown_again_and_applied_once() {
+    let mut table = Table::new(&[gm(), me()]);
+    let heal = Action::AdjustHp {
+        actor: aid(1),
+        delta: 5,
+    };
+    // Asked while live: the heal waits for the GM.
+    table.request(1, id(1), heal).unwrap();
+    table.disconnect(1);
+    // Asked offline: the move waits in the outbox.
+    table.request(1, id(2), move_to(1, 50.0)).unwrap();
+    let kept = table.client(1).outbox().to_vec();
+    assert_eq!(kept.len(), 2);
+    // The page reloads: a new client takes them back before it connects
+    // (twice, as a page might: nothing doubles).
+    table.people[1].1 = Client::new(session());
+    table.people[1].1.adopt(kept.clone());
+    table.people[1].1.adopt(kept);
+    assert_eq!(table.client(1).outbox().len(), 2);
+    assert!(table.client(1).view().is_none(), "nothing to show yet");
+    table.connect(1);
+    let view = table.client(1).view().unwrap();
+    assert_eq!(view.token(tid(1)).unwrap().position.x, 50.0);
+    assert_eq!(view.actor(aid(1)).unwrap().hp.current, 15, "shown, pending");
+    assert_eq!(table.server.authority.version(), 1, "the move, once");
+    assert_eq!(table.client(0).queue().len(), 1, "the heal, once");
+    assert_eq!(table.client(1).waiting().len(), 1);
+    let approve = table.people[0]
+        .1
+        .decide(GmDecision {
+            action: id(1),
+            verdict: Verdict::Approve,
+        })
+        .unwrap();
+    table.send(0, vec![approve]);
+    assert_eq!(table.server.authority.version(), 2);
+    assert!(table.client(1).outbox().is_empty());
+    assert_eq!(
+        table
+            .client(1)
+            .view()
+            .unwrap()
+            .actor(aid(1))
+            .unwrap()
+            .hp
+            .current,
+        15
+    );
+    table.assert_converged();
 }
 
 #[test]

@@ -1,0 +1,100 @@
+import { expect, test } from '@playwright/test';
+import { openHydrated, signUp } from './support';
+import { call, form } from './table';
+
+// The campaign's pages: an actor's sheet and inventory, and the GM's
+// encounter editor, against a real server and the SRD compendium.
+
+async function newCampaign(page: import('@playwright/test').Page, name: string): Promise<string> {
+  const campaign = await form<{ id: string }>(page.request, 'campaigns/create', {
+    name: `${name} ${Date.now()}`,
+    game_system: 'dnd5e',
+  });
+  return campaign.id;
+}
+
+test("an actor's sheet shows its statblock, and what it carries can be handed on", async ({ page }, testInfo) => {
+  await signUp(page);
+  const campaign = await newCampaign(page, 'Sheets');
+  const actor = (compendium_ref: string | null, name: string | null) =>
+    call<string>(page.request, 'actors/create', {
+      campaign,
+      actor: { compendium_ref, name, kind: 'monster', level: null, character_class: null, owner: null },
+    });
+  const goblin = await actor('dnd5e:monsters:goblin-warrior', null);
+  const ogre = await actor(null, 'Ogre');
+  const item = (compendium_ref: string, owner: string | null, container: string | null, quantity: number) =>
+    call<{ id: string }>(page.request, 'items/create', {
+      campaign,
+      item: { compendium_ref, owner, container, quantity },
+    });
+  const pack = await item('dnd5e:items:backpack', goblin, null, 1);
+  await item('dnd5e:items:rope', null, pack.id, 2);
+
+  await openHydrated(page, `/campaigns/${campaign}/actors/${goblin}`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Goblin Warrior');
+  await expect(page.locator('[data-test="sheet-hp"]')).toContainText('10 / 10');
+  const sheet = page.locator('[data-test="sheet"]');
+  await expect(sheet.locator('dd').first()).toHaveText('15');
+  await expect(sheet.getByLabel('dexterity 15, modifier +2')).toBeVisible();
+  await expect(sheet).toContainText('Common, Goblin');
+  const carried = page.locator('[data-test="inventory"] li');
+  await expect(carried).toHaveCount(2);
+  await expect(carried.nth(0)).toContainText('Backpack × 1');
+  await expect(carried.nth(1)).toContainText('Rope × 2');
+  await page.screenshot({ path: testInfo.outputPath('sheet.png'), fullPage: true });
+
+  // The backpack goes to the ogre, with the rope inside it.
+  await carried.nth(0).locator('select').selectOption({ label: 'Ogre' });
+  await expect(page.getByText('Carries nothing.')).toBeVisible();
+  await openHydrated(page, `/campaigns/${campaign}/actors/${ogre}`);
+  await expect(page.locator('[data-test="inventory"] li')).toHaveCount(2);
+  await expect(page.locator('[data-test="sheet-hp"]')).toHaveCount(0);
+});
+
+test('the encounter editor places a token on the cell clicked, moves, hides and removes it', async ({ page }, testInfo) => {
+  await signUp(page);
+  const campaign = await newCampaign(page, 'Editor');
+  const encounter = await call<string>(page.request, 'encounters/create', {
+    campaign,
+    name: 'Ford',
+    map: { grid_size: 50 },
+    image: null,
+  });
+  await openHydrated(page, `/campaigns/${campaign}/encounters/${encounter}`);
+  // 50 px cells drawn at 0.72 (the preview fits 720 px): column 4, row 2.
+  await page.locator('[data-test="editor-preview"]').click({ position: { x: 3 * 36 + 18, y: 36 + 18 } });
+  await expect(page.locator('[data-test="place-column"]')).toHaveValue('4');
+  await expect(page.locator('[data-test="place-row"]')).toHaveValue('2');
+  await page.getByLabel('Label').fill('Rock');
+  await page.locator('[data-test="place"]').click();
+  const placed = page.locator('[data-test="placed-token"]');
+  await expect(placed).toHaveCount(1);
+  const tokens = () =>
+    call<{ name: string; position: { x: number; y: number }; visibility: string }[]>(
+      page.request,
+      'encounters/tokens',
+      { campaign, encounter },
+    );
+  expect(await tokens()).toEqual([expect.objectContaining({ name: 'Rock', position: { x: 150, y: 50 } })]);
+
+  await placed.getByLabel('Column').fill('6');
+  await placed.locator('[data-test="token-visibility"]').selectOption('hidden');
+  await placed.getByRole('button', { name: 'Save' }).click();
+  await expect.poll(tokens).toEqual([
+    expect.objectContaining({ name: 'Rock', position: { x: 250, y: 50 }, visibility: 'hidden' }),
+  ]);
+  await expect(page.locator('[data-test="token-visibility"]')).toHaveValue('hidden');
+
+  await page.locator('[data-test="encounter-name"]').fill('Flooded ford');
+  await page.locator('[data-test="grid-size"]').fill('60');
+  await page.getByRole('button', { name: 'Save the map' }).click();
+  await expect(page.locator('[data-test="map-saved"]')).toBeVisible();
+  const encounters = await call<{ name: string; map: { grid_size: number } }[]>(page.request, 'encounters/list', { campaign });
+  expect(encounters).toEqual([expect.objectContaining({ name: 'Flooded ford', map: expect.objectContaining({ grid_size: 60 }) })]);
+  await page.screenshot({ path: testInfo.outputPath('encounter-editor.png'), fullPage: true });
+
+  await page.locator('[data-test="remove-token"]').click();
+  await expect(placed).toHaveCount(0);
+  expect(await tokens()).toEqual([]);
+});
