@@ -75,6 +75,8 @@ test('a map of 10,000 tokens panned and zoomed for 5 s', async ({ page }) => {
     frame_ms_p95: quantile(result.frames, 0.95),
     frame_ms_p99: quantile(result.frames, 0.99),
     frame_ms_max: Math.max(...result.frames),
+    // Intervals longer than one and a half vsyncs: frames the page missed.
+    dropped_frames: result.frames.filter((ms) => ms > 25).length,
     pan_frame_ms_p95: quantile(result.panFrames, 0.95),
     zoom_frame_ms_p95: quantile(result.zoomFrames, 0.95),
     work_ms_p50: quantile(result.work, 0.5),
