@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { at, drag, setUpTable } from './table';
+import { at, call, drag, setUpTable } from './table';
 
 // Two browsers at one table: the GM and a player, over a real server,
 // PostgreSQL and Redis.
@@ -144,4 +144,23 @@ test('a player who goes offline, acts, and comes back converges with the GM', as
   await expect(table.player.locator('[data-test="connection"]')).toHaveText('Connected', { timeout: 20_000 });
   await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 4, row 3/);
   await expect(at(table.player, table.goblin)).toHaveAttribute('aria-label', /column 9, row 3/);
+});
+
+test('the GM ends the session: both are told, and the next one starts where it stopped', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  await drag(table.player, table.mine, 2);
+  await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
+  await table.gm.locator('[data-test="end-session"]').click();
+  await table.gm.locator('[data-test="confirm-end-session"]').click();
+  for (const page of [table.gm, table.player]) {
+    await expect(page.locator('[data-test="session-ended"]')).toBeVisible();
+    await expect(page.locator('[data-test="connection"]')).toHaveText('Session ended');
+  }
+  const next = await call<string>(table.gm.request, 'sessions/start', {
+    campaign: table.campaign,
+    encounter: table.encounter,
+  });
+  await table.player.goto(`/sessions/${next}`);
+  await expect(table.player.locator('[data-test="connection"]')).toHaveText('Connected');
+  await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
 });

@@ -225,6 +225,11 @@ async fn start_session(
     Json(start): Json<StartSession>,
 ) -> Result<Response, ApiError> {
     let user = user(&state, &headers).await?;
-    let session = crate::live::start(&state.db, campaign, start.encounter, user.id).await?;
-    Ok((StatusCode::CREATED, Json(session)).into_response())
+    let (session, new) = crate::live::start(&state.db, campaign, start.encounter, user.id).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(session)).into_response())
 }

@@ -154,12 +154,30 @@ pub async fn refuse(
     reason: &str,
     outcome: &Value,
 ) -> Result<()> {
+    let mut tx = db.begin().await?;
+    refuse_in(
+        &mut tx, session, action, refusal, decided_by, reason, outcome,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`refuse`] inside a transaction.
+async fn refuse_in(
+    tx: &mut sqlx::PgConnection,
+    session: SessionId,
+    action: ActionId,
+    refusal: Refusal,
+    decided_by: Option<UserId>,
+    reason: &str,
+    outcome: &Value,
+) -> Result<()> {
     let status = match refusal {
         Refusal::Rejected => "rejected",
         Refusal::Expired => "expired",
     };
-    let mut tx = db.begin().await?;
-    insert_outcome(&mut tx, session, action, outcome).await?;
+    insert_outcome(&mut *tx, session, action, outcome).await?;
     let updated = sqlx::query!(
         "update event_log set status = $3, decided_by = $4, reason = $5, decided_at = now()
           where session_id = $1 and action_id = $2 and status = 'pending'",
@@ -187,7 +205,46 @@ pub async fn refuse(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends a session in the transaction `tx`, under its owner's `epoch`:
+/// marks it ended and refuses, with `reason`, every request still waiting
+/// for the GM (`waiting`: each action id with the outcome a resend gets).
+/// Fails with [`Error::Fenced`] when another node owns the session or it
+/// has already ended; then nothing is written.
+pub async fn end_in(
+    tx: &mut sqlx::PgConnection,
+    session: SessionId,
+    epoch: i64,
+    ended_by: UserId,
+    waiting: &[(ActionId, Value)],
+    reason: &str,
+) -> Result<()> {
+    let ended = sqlx::query!(
+        "update play_sessions set ended_at = now()
+          where id = $1 and epoch = $2 and ended_at is null",
+        session.0,
+        epoch,
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if ended == 0 {
+        return Err(Error::Fenced { session });
+    }
+    for (action, outcome) in waiting {
+        refuse_in(
+            &mut *tx,
+            session,
+            *action,
+            Refusal::Rejected,
+            Some(ended_by),
+            reason,
+            outcome,
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -523,6 +580,19 @@ pub async fn outcome(db: &PgPool, session: SessionId, action: ActionId) -> Resul
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// The session running on an encounter (not ended), the newest if several
+/// were started before starting was made to join the running one.
+pub async fn running_on(db: &PgPool, encounter: EncounterId) -> Result<Option<SessionId>> {
+    Ok(sqlx::query_scalar!(
+        "select id from play_sessions where encounter_id = $1 and ended_at is null
+          order by started_at desc limit 1",
+        encounter.0
+    )
+    .fetch_optional(db)
+    .await?
+    .map(SessionId))
 }
 
 /// The sessions of a campaign not ended, newest first.

@@ -414,7 +414,8 @@ impl Backend for AppState {
         campaign: CampaignId,
         encounter: EncounterId,
     ) -> Result<SessionId, AppError> {
-        Ok(crate::live::start(&self.db, campaign, Some(encounter), user.id).await?)
+        let (session, _) = crate::live::start(&self.db, campaign, Some(encounter), user.id).await?;
+        Ok(session)
     }
 
     async fn session_members(

@@ -1158,6 +1158,26 @@ async fn only_gms_start_sessions_and_only_on_their_encounters(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(status(elsewhere), StatusCode::BAD_REQUEST);
+    // A session runs on the encounter already: starting again joins it.
+    let again = router
+        .clone()
+        .oneshot(start(&table.gm.1, json!({"encounter": table.encounter})))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(again.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<SessionId>(&body).unwrap(),
+        table.session
+    );
+    // Once it ended, a new one starts.
+    sqlx::query("update play_sessions set ended_at = now() where id = $1")
+        .bind(table.session.0)
+        .execute(&db)
+        .await
+        .unwrap();
     let started = router
         .clone()
         .oneshot(start(&table.gm.1, json!({"encounter": table.encounter})))
@@ -1933,4 +1953,149 @@ async fn a_lost_lease_moves_the_session_to_another_node(db: PgPool) {
     gm.follow(&mut gm_store, 1, 3).await;
     assert_eq!(gm_store.token(alice.3).map(|t| t.position.x), Some(140.0));
     assert_eq!(applied_versions(&db, table.session).await, [1, 2, 3]);
+}
+
+/// Ending a session writes what the table ended with back to the campaign
+/// (tokens, conditions, hit points, turn order), refuses what still waits
+/// for the GM, tells everyone, closes the sockets and takes nothing more;
+/// the next session on the encounter starts from there.
+#[sqlx::test(migrations = "../migrations")]
+async fn ending_a_session_keeps_the_table_in_the_campaign_and_takes_nothing_more(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, _) = join(&table, &table.gm.1).await;
+    let (mut alice, _) = join(&table, &table.players[0].1).await;
+    let (alice_actor, alice_token) = (table.players[0].2, table.players[0].3);
+    let applied = |status: Result<RequestStatus, String>| {
+        assert!(
+            matches!(status, Ok(RequestStatus::Applied { .. })),
+            "{status:?}"
+        )
+    };
+    let moved = alice.request(move_to(alice_token, 150.0)).await;
+    applied(alice.status(moved).await);
+    for action in [
+        Action::AdjustHp {
+            actor: alice_actor,
+            delta: -7,
+        },
+        Action::AddCondition {
+            token: alice_token,
+            condition: "prone".into(),
+        },
+        move_to(table.hidden, 700.0),
+        Action::RollInitiative {
+            encounter: table.encounter,
+            tokens: vec![alice_token, table.players[1].3],
+            rolls: None,
+        },
+    ] {
+        let asked = gm.request(action).await;
+        applied(gm.status(asked).await);
+    }
+    let waits = alice
+        .request(Action::AdjustHp {
+            actor: alice_actor,
+            delta: 3,
+        })
+        .await;
+    assert!(matches!(
+        alice.status(waits).await,
+        Ok(RequestStatus::WaitingForGm { .. })
+    ));
+
+    // A player may not end it.
+    alice.send(&ClientMessage::EndSession).await;
+    let refused = alice
+        .until(|m| match m {
+            ServerMessage::Error {
+                action: None,
+                error,
+            } => Some(error.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(
+        matches!(refused, shared::Error::Forbidden(_)),
+        "{refused:?}"
+    );
+
+    gm.send(&ClientMessage::EndSession).await;
+    assert_eq!(
+        alice.status(waits).await,
+        Err("the GM ended the session".into()),
+        "what waited is refused"
+    );
+    for client in [&mut alice, &mut gm] {
+        let by = client
+            .until(|m| match m {
+                ServerMessage::Ended { by } => Some(*by),
+                _ => None,
+            })
+            .await;
+        assert_eq!(by, table.gm.0.id);
+        closed(client).await;
+    }
+
+    let campaign: Uuid = sqlx::query_scalar("select campaign_id from play_sessions where id = $1")
+        .bind(table.session.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let campaign = CampaignId(campaign);
+    let (kept, tokens) = encounter::load(&db, campaign, table.encounter)
+        .await
+        .unwrap();
+    let token = |id: TokenId| tokens.iter().find(|t| t.id == id).unwrap();
+    assert_eq!(token(alice_token).position.x, 150.0);
+    assert!(token(alice_token).conditions.contains("prone"));
+    assert_eq!(token(table.hidden).position.x, 700.0);
+    assert_eq!(token(table.hidden).visibility, Visibility::Hidden);
+    assert_eq!(kept.initiative.round, 1);
+    assert_eq!(kept.initiative.order.len(), 2);
+    let stats: serde_json::Value =
+        sqlx::query_scalar("select current_stats from actors where id = $1")
+            .bind(alice_actor.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        stats["hp"],
+        json!(13),
+        "20 - 7; the refused heal is not in it"
+    );
+    assert_eq!(stats["conditions"], json!(["prone"]), "her only token's");
+    let ended: bool =
+        sqlx::query_scalar("select ended_at is not null from play_sessions where id = $1")
+            .bind(table.session.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(ended);
+
+    // Nothing more: no socket opens on it.
+    assert!(open(table.addr, table.session, &table.gm.1).await.is_err());
+    // The next session starts where this one stopped.
+    let next = event_log::start_session(
+        &db,
+        campaign,
+        Some(table.encounter),
+        table.gm.0.id,
+        &ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let (_, resumed) = join_at(table.addr, next, &table.players[0].1).await;
+    assert_eq!(resumed.token(alice_token).unwrap().position.x, 150.0);
+    assert!(
+        resumed
+            .token(alice_token)
+            .unwrap()
+            .conditions
+            .contains("prone")
+    );
+    assert_eq!(resumed.actor(alice_actor).unwrap().hp.current, 13);
+    assert!(
+        resumed.token(table.hidden).is_none(),
+        "still hidden from her"
+    );
 }

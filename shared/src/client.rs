@@ -46,6 +46,9 @@ pub enum Link {
     Joining,
     /// Welcomed: requests go out at once.
     Live,
+    /// The GM ended the session: nothing more is sent, and there is no
+    /// reconnecting.
+    Ended,
 }
 
 /// Something to tell the user about one of their requests, or the session.
@@ -136,6 +139,15 @@ impl Touched {
         }
     }
 
+    /// Adds what another set touched.
+    pub fn add_all(&mut self, other: Touched) {
+        self.tokens.extend(other.tokens);
+        self.actors.extend(other.actors);
+        self.items.extend(other.items);
+        self.encounters.extend(other.encounters);
+        self.effects.extend(other.effects);
+    }
+
     /// True when nothing was touched.
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty()
@@ -161,6 +173,8 @@ pub struct Changed {
     pub preview: Option<(TokenId, Point, UserId)>,
     /// The auto-approval rules changed.
     pub rules: bool,
+    /// The GM ended the session.
+    pub ended: bool,
     /// What to tell the user.
     pub notices: Vec<Notice>,
     /// What to send to the server now, in order.
@@ -287,6 +301,9 @@ impl Client {
     /// A socket opened: the hello to send, resuming from my version if I
     /// have a state.
     pub fn connected(&mut self) -> Vec<ClientMessage> {
+        if self.link == Link::Ended {
+            return Vec::new();
+        }
         self.link = Link::Joining;
         vec![ClientMessage::Hello {
             resume_from: self.version(),
@@ -295,8 +312,17 @@ impl Client {
 
     /// The socket closed: requests from now on wait in the outbox.
     pub fn disconnected(&mut self) {
-        self.link = Link::Offline;
+        if self.link != Link::Ended {
+            self.link = Link::Offline;
+        }
         self.online.clear();
+    }
+
+    /// For the GM: the message that ends the session, or `None` while not
+    /// live or not a GM.
+    pub fn end_session(&self) -> Option<ClientMessage> {
+        let gm = self.me.is_some_and(|me| me.role.is_gm());
+        (gm && self.link == Link::Live).then_some(ClientMessage::EndSession)
     }
 
     /// Asks for `action` under the id `id` (chosen by the caller, unique):
@@ -311,6 +337,9 @@ impl Client {
         action: Action,
         context: RequestContext,
     ) -> Result<(Touched, Option<ClientMessage>)> {
+        if self.link == Link::Ended {
+            return Err(Error::InvalidAction("the session has ended".into()));
+        }
         let me = self
             .me
             .ok_or_else(|| Error::InvalidAction("not joined to the session yet".into()))?;
@@ -550,6 +579,18 @@ impl Client {
             ServerMessage::Rules { policy } => {
                 self.rules = Some(policy);
                 changed.rules = true;
+            }
+            ServerMessage::Ended { .. } => {
+                // What was still unsettled will not be: the server refused
+                // what waited for the GM, and takes nothing more.
+                let unsettled: Vec<ActionId> = self.outbox.iter().map(|r| r.id).collect();
+                for action in unsettled {
+                    changed.touched.add_all(self.forget(action));
+                }
+                self.link = Link::Ended;
+                self.online.clear();
+                changed.ended = true;
+                changed.presence = true;
             }
             ServerMessage::Pong { .. } => {}
         }

@@ -254,6 +254,14 @@ impl Table {
         }
     }
 
+    /// The GM ends the session for everyone.
+    pub fn end_session(&self) {
+        match self.client.with_value(Client::end_session) {
+            Some(message) => self.send_all([message]),
+            None => self.toast(Tone::Bad, "not connected: the session was not ended".into()),
+        }
+    }
+
     /// Where someone else drags `token` now, if anyone does.
     pub fn preview(&self, token: TokenId) -> ArcRwSignal<Option<Point>> {
         if let Some(found) = self.previews.with_value(|p| p.get(&token).cloned()) {
@@ -367,6 +375,9 @@ impl Table {
         self.refresh_counts();
         for notice in changed.notices {
             self.announce(notice);
+        }
+        if changed.ended {
+            self.toast(Tone::Info, "The GM ended the session".into());
         }
         self.send_all(changed.send);
     }
@@ -600,7 +611,17 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                             .unwrap_or_default()
                     }}
                 </span>
+                <Show when=move || table.is_gm() && table.link.get() == Link::Live>
+                    <EndSession />
+                </Show>
             </header>
+            <Show when=move || table.link.get() == Link::Ended>
+                <div class="ended card" role="alert" data-test="session-ended">
+                    <strong>"The GM ended this session."</strong>
+                    " What the table did is kept in the campaign: where the tokens stand, the fog, the turn order and hit points. "
+                    <leptos_router::components::A href="/">"Back to your campaigns"</leptos_router::components::A>
+                </div>
+            </Show>
             <div class=move || match prefs.with(|p| p.side) {
                 crate::storage::Side::Right => "table-layout",
                 crate::storage::Side::Left => "table-layout side-left",
@@ -656,7 +677,36 @@ fn link_name(link: Link) -> &'static str {
         Link::Offline => "offline",
         Link::Joining => "joining",
         Link::Live => "live",
+        Link::Ended => "ended",
     }
+}
+
+/// The GM's "end the session" button, which asks once more.
+#[component]
+fn EndSession() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let asking = RwSignal::new(false);
+    view! {
+        <span class="end-session">
+            <Show
+                when=move || asking.get()
+                fallback=move || view! {
+                    <button type="button" class="small" on:click=move |_| asking.set(true) data-test="end-session">
+                        "End the session…"
+                    </button>
+                }
+            >
+                <span role="group" aria-label="End the session for everyone?">
+                    "End it for everyone? "
+                    <button type="button" class="small reject" on:click=move |_| table.end_session() data-test="confirm-end-session">
+                        "End the session"
+                    </button>
+                    <button type="button" class="small" on:click=move |_| asking.set(false)>"Keep playing"</button>
+                </span>
+            </Show>
+        </span>
+    }
+    .into_any()
 }
 
 /// Live, reconnecting, or offline with what waits to be sent.
@@ -670,6 +720,7 @@ fn ConnectionIndicator() -> impl IntoView {
             (Link::Live, 0) => "Connected".to_owned(),
             (Link::Live, n) => format!("Connected, sending {n}"),
             (Link::Joining, _) => "Connecting…".to_owned(),
+            (Link::Ended, _) => "Session ended".to_owned(),
             (Link::Offline, 0) => "Offline: reconnecting".to_owned(),
             (Link::Offline, 1) => {
                 "Offline: 1 request will be sent when the table is back".to_owned()

@@ -19,7 +19,7 @@ use futures::{
 use gloo_net::websocket::{Message, futures::WebSocket};
 use leptos::{ev, prelude::*};
 use shared::{
-    client::Changed,
+    client::{Changed, Link},
     protocol::{ClientMessage, ServerMessage},
 };
 
@@ -116,7 +116,7 @@ pub fn run(table: Table) {
                 lock(&controls).stop = Some(stop);
                 serve(table, stopped).await;
             }
-            if lock(&controls).closed {
+            if lock(&controls).closed || ended(table) {
                 return;
             }
             table.client.update_value(|c| c.disconnected());
@@ -146,6 +146,14 @@ pub fn run(table: Table) {
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     });
+}
+
+/// Whether the GM ended the session: nothing to reconnect to.
+fn ended(table: Table) -> bool {
+    table
+        .client
+        .try_with_value(|c| c.link() == Link::Ended)
+        .unwrap_or(true)
 }
 
 /// Whether the browser believes it has a network.
@@ -213,6 +221,9 @@ async fn serve(table: Table, stop: oneshot::Receiver<()>) {
                     let changed = table.client.try_update_value(|c| c.receive(message));
                     if let Some(changed) = changed {
                         table.apply(changed);
+                    }
+                    if ended(table) {
+                        break;
                     }
                 }
                 Err(error) => leptos::logging::warn!("a frame the table cannot read: {error}"),

@@ -281,13 +281,15 @@ pub(crate) async fn participant(
 }
 
 /// Starts a session of `campaign` on `encounter` for `by`, who must be its
-/// GM or an assistant GM; the encounter must be the campaign's.
+/// GM or an assistant GM; the encounter must be the campaign's. When a
+/// session is already running on the encounter, that one is returned
+/// instead: the flag says whether the session is new.
 pub async fn start(
     db: &PgPool,
     campaign: shared::id::CampaignId,
     encounter: Option<shared::id::EncounterId>,
     by: shared::id::UserId,
-) -> Result<SessionId> {
+) -> Result<(SessionId, bool)> {
     if !crate::campaign::role_of(db, campaign, by).await?.is_gm() {
         return Err(crate::Error::Refused(shared::Error::Forbidden(
             "only the GM and assistant GMs start sessions".into(),
@@ -296,6 +298,12 @@ pub async fn start(
     if let Some(encounter) = encounter {
         // Refuses an encounter of another campaign before anything is written.
         crate::encounter::load(db, campaign, encounter).await?;
+        // One table per encounter: the session already running on it is
+        // the one to join (two would each write the encounter back when
+        // they end).
+        if let Some(running) = event_log::running_on(db, encounter).await? {
+            return Ok((running, false));
+        }
     }
     let session = event_log::start_session(
         db,
@@ -306,5 +314,5 @@ pub async fn start(
     )
     .await?;
     tracing::info!(%session, %campaign, gm = %by, "session started");
-    Ok(session)
+    Ok((session, true))
 }

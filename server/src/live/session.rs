@@ -206,6 +206,8 @@ pub struct SessionActor {
     hot_copy: (Version, std::time::Instant),
     /// The Redis engine's lease on the session (none in-process).
     lease: Option<Lease>,
+    /// The GM ended the session: the actor stops after this command.
+    ended: bool,
 }
 
 /// A request queued for the GM, waiting for its batch to be written.
@@ -244,6 +246,11 @@ impl SessionActor {
         let info = event_log::session_info(&db, id)
             .await?
             .ok_or(Error::NotMember)?;
+        if info.ended {
+            return Err(Error::Refused(Refusal::InvalidAction(
+                "this session has ended".into(),
+            )));
+        }
         let epoch = event_log::take_ownership(&db, id).await?;
         let (store, version) = match event_log::latest_snapshot(&db, id).await? {
             Some((version, state)) => {
@@ -322,6 +329,7 @@ impl SessionActor {
             encounter: info.encounter,
             hot_copy: (u64::MAX, std::time::Instant::now()),
             lease: None,
+            ended: false,
         })
     }
 
@@ -413,7 +421,7 @@ impl SessionActor {
                 if outcome.is_ok() {
                     outcome = self.handle(command).await;
                 }
-                if self.stopped(outcome) {
+                if self.stopped(outcome) || self.ended {
                     return;
                 }
             }
@@ -441,7 +449,8 @@ impl SessionActor {
                 ClientMessage::Hello { .. }
                 | ClientMessage::Resume { .. }
                 | ClientMessage::Decide(_)
-                | ClientMessage::Delegate { .. } => true,
+                | ClientMessage::Delegate { .. }
+                | ClientMessage::EndSession => true,
             },
             Command::Leave { .. } => false,
             Command::Join { .. } | Command::StateSince { .. } => true,
@@ -711,6 +720,7 @@ impl SessionActor {
             ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
             ClientMessage::SetRules { policy } => self.set_rules(conn, who, policy).await?,
             ClientMessage::Delegate { user, role } => self.delegate(conn, who, user, role).await?,
+            ClientMessage::EndSession => self.end(conn, who).await?,
         }
         Ok(())
     }
@@ -970,6 +980,86 @@ impl SessionActor {
             }
         }
         self.send_queue();
+        Ok(())
+    }
+
+    /// The GM (or an assistant GM) ends the session. In one transaction,
+    /// under this node's epoch: the session is marked ended, the requests
+    /// still waiting are refused, and the state is written back to the
+    /// campaign (`encounter::write_back`). Then the requesters hear the
+    /// refusals, everyone hears that it ended, and the actor stops; a
+    /// session that has ended is never started again. The batch being
+    /// formed was written before this ran (`sees_the_batch`).
+    async fn end(&mut self, conn: ConnId, who: Participant) -> Result<()> {
+        if may_decide(&who).is_err() {
+            self.send(
+                conn,
+                &ServerMessage::Error {
+                    action: None,
+                    error: Refusal::Forbidden("only the GM ends the session".into()),
+                },
+            );
+            return Ok(());
+        }
+        let reason = "the GM ended the session";
+        let refusals = self
+            .waiting
+            .iter()
+            .map(|w| {
+                let message = ServerMessage::Rejected {
+                    action: w.request.id,
+                    reason: reason.into(),
+                    alternative: None,
+                };
+                let outcome = serde_json::to_value(&message).map_err(corrupt)?;
+                Ok((w.request.id, outcome, w.from.user, message))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let outcomes: Vec<(ActionId, serde_json::Value)> = refusals
+            .iter()
+            .map(|(action, outcome, ..)| (*action, outcome.clone()))
+            .collect();
+        match self.close(who.user, &outcomes, reason).await {
+            Ok(()) => {}
+            Err(error @ Error::Fenced { .. }) => return Err(error),
+            Err(error) => {
+                tracing::error!(session = %self.id, %error, "ending the session failed");
+                self.send(
+                    conn,
+                    &ServerMessage::Error {
+                        action: None,
+                        error: Refusal::InvalidAction(
+                            "the session could not be ended; try again".into(),
+                        ),
+                    },
+                );
+                return Ok(());
+            }
+        }
+        self.metrics.pending.dec_by(self.waiting.len() as i64);
+        self.waiting.clear();
+        for (action, _, requester, message) in refusals {
+            self.recorded.insert(action);
+            self.send_to_user(requester, &message);
+        }
+        self.push_where(&frame(&ServerMessage::Ended { by: who.user }), |_, _| true);
+        tracing::info!(session = %self.id, by = %who.user, version = self.authority.version(), "session ended; the table is written back to the campaign");
+        self.ended = true;
+        Ok(())
+    }
+
+    /// The transaction of [`Self::end`].
+    async fn close(
+        &self,
+        by: UserId,
+        refused: &[(ActionId, serde_json::Value)],
+        reason: &str,
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        event_log::end_in(&mut tx, self.id, self.epoch, by, refused, reason).await?;
+        crate::encounter::write_back(&mut tx, self.campaign, self.authority.store().entities())
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

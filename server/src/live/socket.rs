@@ -90,7 +90,7 @@ async fn serve_socket(
     let conn = Uuid::new_v4();
     let (mut sink, mut stream) = socket.split();
     let (out, mut queued) = mpsc::channel::<Bytes>(SEND_QUEUE);
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
         loop {
@@ -223,8 +223,16 @@ async fn serve_socket(
     }
     drop(out);
     drop(mailbox);
-    writer.abort();
+    // What the actor queued before letting the socket go (the end of the
+    // session, say) goes out first; a socket that cannot take it within a
+    // moment is cut.
+    if tokio::time::timeout(DRAIN, &mut writer).await.is_err() {
+        writer.abort();
+    }
 }
+
+/// How long a closing socket may take to write what was queued for it.
+const DRAIN: Duration = Duration::from_secs(1);
 
 fn refuse(out: &mpsc::Sender<Bytes>, error: shared::Error) {
     let frame = ServerMessage::Error {

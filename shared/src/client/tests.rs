@@ -602,6 +602,41 @@ fn requests_kept_across_a_reload_are_shown_again_and_applied_once() {
 }
 
 #[test]
+fn an_ended_session_takes_nothing_more_and_is_not_rejoined() {
+    let mut table = Table::new(&[gm(), me()]);
+    table.disconnect(1);
+    table.request(1, id(1), move_to(1, 50.0)).unwrap();
+    assert_eq!(
+        table.client(0).end_session(),
+        Some(ClientMessage::EndSession),
+        "the GM may end it"
+    );
+    assert_eq!(table.client(1).end_session(), None, "a player may not");
+    let client = &mut table.people[1].1;
+    let changed = client.receive(ServerMessage::Ended { by: gm().user });
+    assert!(changed.ended);
+    assert!(
+        changed.touched.tokens.contains(&tid(1)),
+        "the pending move is taken back"
+    );
+    assert_eq!(client.link(), Link::Ended);
+    assert!(client.outbox().is_empty());
+    assert_eq!(
+        client.view().unwrap().token(tid(1)).unwrap().position.x,
+        0.0
+    );
+    assert!(
+        client
+            .request(id(2), move_to(1, 70.0), RequestContext::default())
+            .is_err()
+    );
+    assert!(client.connected().is_empty(), "no hello: nothing to rejoin");
+    client.disconnected();
+    assert_eq!(client.link(), Link::Ended);
+    assert_eq!(client.end_session(), None);
+}
+
+#[test]
 fn a_gap_asks_for_what_was_missed_and_a_diverged_copy_for_a_snapshot() {
     let mut client = Client::new(session());
     client.connected();

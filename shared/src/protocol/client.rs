@@ -58,6 +58,12 @@ pub enum ClientMessage {
         /// [`Role::AssistantGm`] or [`Role::Player`].
         role: Role,
     },
+    /// The GM (or an assistant GM) ends the session: requests still
+    /// waiting are refused, what the table ended with is written to the
+    /// campaign (the encounter, its tokens, the actors' hit points), every
+    /// socket is told ([`super::ServerMessage::Ended`]) and nothing more
+    /// is accepted.
+    EndSession,
     /// Keep-alive; answered by a pong with the same nonce.
     Ping {
         /// Echoed back.

@@ -87,6 +87,12 @@ pub enum ServerMessage {
         /// The rules.
         policy: ApprovalPolicy,
     },
+    /// The GM ended the session: what the table did is kept in the
+    /// campaign, and this socket closes.
+    Ended {
+        /// Who ended it.
+        by: UserId,
+    },
     /// The answer to a ping.
     Pong {
         /// The ping's nonce.

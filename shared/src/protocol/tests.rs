@@ -57,6 +57,7 @@ fn every_client_message_round_trips() {
             token: tid(1),
             position: Point::new(1.5, 2.5),
         },
+        ClientMessage::EndSession,
         ClientMessage::Ping { nonce: 77 },
     ];
     for message in messages {
@@ -125,6 +126,7 @@ fn every_server_message_round_trips() {
             user: player(),
             connected: false,
         },
+        ServerMessage::Ended { by: player() },
         ServerMessage::Pong { nonce: 77 },
     ];
     for message in messages {
