@@ -72,6 +72,9 @@ pub fn CompendiumPage() -> impl IntoView {
     let max_level = RwSignal::new(String::new());
     let min_cr = RwSignal::new(String::new());
     let max_cr = RwSignal::new(String::new());
+    // Results asked for: 50 more each time the list is exhausted, up to
+    // the server's limit.
+    let limit = RwSignal::new(CompendiumQuery::DEFAULT_LIMIT);
     let query = Memo::new(move |_| {
         let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         CompendiumQuery {
@@ -82,7 +85,7 @@ pub fn CompendiumPage() -> impl IntoView {
             max_level: max_level.get().trim().parse().ok(),
             min_cr: min_cr.get().trim().parse().ok(),
             max_cr: max_cr.get().trim().parse().ok(),
-            limit: Some(50),
+            limit: Some(limit.get()),
         }
     });
     // Local: the search goes through the browser's IndexedDB.
@@ -193,7 +196,9 @@ pub fn CompendiumPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match results.await {
                     Ok(found) if found.entries.is_empty() => view! { <p class="muted">"Nothing matches."</p> }.into_any(),
-                    Ok(found) => view! {
+                    Ok(found) => {
+                        let shown = u32::try_from(found.entries.len()).unwrap_or(u32::MAX);
+                        view! {
                         {found.kept.then(|| view! {
                             <p class="muted" role="status" data-test="compendium-kept">
                                 "Offline: entries this browser kept from earlier searches (up to a week), matched by name."
@@ -228,7 +233,13 @@ pub fn CompendiumPage() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                    }.into_any(),
+                        {(shown == limit.get_untracked() && shown < CompendiumQuery::MAX_LIMIT).then(|| view! {
+                            <button type="button" data-test="more-results" on:click=move |_| {
+                                limit.update(|n| *n = (*n + 50).min(CompendiumQuery::MAX_LIMIT));
+                            }>"Show more"</button>
+                        })}
+                    }.into_any()
+                    }
                     Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
                 }
             })}

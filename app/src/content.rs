@@ -192,13 +192,22 @@ pub fn ActorsSection(campaign: CampaignId) -> impl IntoView {
 /// A campaign's items the caller may see, virtualized like the actors.
 #[component]
 pub fn ItemsSection(campaign: CampaignId) -> impl IntoView {
-    let cache = crate::storage::QueryCache::get();
+    use crate::storage::{QueryCache, Staleness};
+    let cache = QueryCache::get();
+    let moved = RwSignal::new(0u32);
     let items = cache.resource(
-        crate::storage::QueryCache::key(campaign, "items"),
-        crate::storage::Staleness::Campaign,
-        || 0,
+        QueryCache::key(campaign, "items"),
+        Staleness::Campaign,
+        move || moved.get(),
         move || list_items(campaign),
     );
+    let actors = cache.resource(
+        QueryCache::key(campaign, "actors"),
+        Staleness::Campaign,
+        || 0,
+        move || list_actors(campaign),
+    );
+    let given = Callback::new(move |()| moved.update(|n| *n += 1));
     view! {
         <section class="card items" aria-labelledby="items-heading">
             <h2 id="items-heading">"Items"</h2>
@@ -213,10 +222,13 @@ pub fn ItemsSection(campaign: CampaignId) -> impl IntoView {
                                     rows=Signal::stored(all)
                                     key=|item: &ItemRecord| item.id
                                     label="Items"
-                                    row=|item: ItemRecord| view! {
-                                        <span>
+                                    row=move |item: ItemRecord| view! {
+                                        <span class="item-row">
                                             <strong>{item.name.clone()}</strong>
-                                            <span class="muted">{format!(" {} × {}{}", item.item_type, item.quantity, if item.owner.is_none() { " · stash" } else { "" })}</span>
+                                            <span class="muted">{format!(" {} × {}{}", item.item_type, item.quantity, if item.owner.is_none() && item.container.is_none() { " · stash" } else { "" })}</span>
+                                            {item.container.is_none().then(|| view! {
+                                                <crate::sheet::GiveTo campaign item=item.id name=item.name.clone() holder=item.owner actors given />
+                                            })}
                                         </span>
                                     }
                                 />

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use shared::{
-    actor::{Statblock, modifier},
+    actor::{ActorRecord, Statblock, modifier},
     id::{ActorId, CampaignId, ItemId},
     item::ItemRecord,
 };
@@ -117,8 +117,7 @@ fn Sheet(sheet: ActorSheet, moved: RwSignal<u32>) -> impl IntoView {
 }
 
 /// What an actor carries, containers with their contents under them; each
-/// item can be handed to another actor or put in the stash (the server
-/// checks who may).
+/// item it holds itself can be handed to another actor or put in the stash.
 #[component]
 fn Inventory(
     campaign: CampaignId,
@@ -126,64 +125,31 @@ fn Inventory(
     items: Vec<ItemRecord>,
     moved: RwSignal<u32>,
 ) -> impl IntoView {
-    let cache = QueryCache::get();
-    let actors = cache.resource(
+    let actors = QueryCache::get().resource(
         QueryCache::key(campaign, "actors"),
         Staleness::Campaign,
         || 0,
         move || list_actors(campaign),
     );
-    let give = Action::new(move |(item, to): &(ItemId, Option<ActorId>)| {
-        let (item, to) = (*item, *to);
-        async move {
-            let done = move_item(campaign, item, to, None).await;
-            if done.is_ok() {
-                cache.invalidate(&QueryCache::key(campaign, "items"));
-                moved.update(|n| *n += 1);
-            }
-            done
-        }
-    });
+    let given = Callback::new(move |()| moved.update(|n| *n += 1));
     let rows = nested(&items);
     let empty = rows.is_empty();
     view! {
         <section class="card inventory" aria-labelledby="inventory-heading">
             <h2 id="inventory-heading">"Inventory"</h2>
-            {move || give.value().get().and_then(Result::err).map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
             {if empty {
                 view! { <p class="muted">"Carries nothing."</p> }.into_any()
             } else {
                 view! {
                     <ul class="inventory-list" data-test="inventory">
                         {rows.into_iter().map(|(depth, item)| {
-                            let id = item.id;
                             let direct = item.owner == Some(owner) && item.container.is_none();
                             view! {
                                 <li style=format!("margin-left: {}rem", f64::from(depth) * 1.25)>
                                     <span>{format!("{} × {}", item.name, item.quantity)}</span>
                                     <span class="muted">{format!(" {}", item.item_type.replace('_', " "))}</span>
                                     {direct.then(|| view! {
-                                        <label class="give">
-                                            <span class="visually-hidden">{format!("Give {} to", item.name)}</span>
-                                            <select on:change=move |e| {
-                                                let chosen = event_target_value(&e);
-                                                let to = chosen.parse::<uuid::Uuid>().ok().map(ActorId);
-                                                if chosen == "stash" || to.is_some() {
-                                                    give.dispatch((id, to));
-                                                }
-                                            }>
-                                                <option value="">"Give to…"</option>
-                                                <option value="stash">"The stash"</option>
-                                                <Suspense fallback=|| ()>
-                                                    {move || Suspend::new(async move {
-                                                        actors.await.unwrap_or_default().into_iter()
-                                                            .filter(|a| a.id != owner)
-                                                            .map(|a| view! { <option value=a.id.to_string()>{a.name}</option> })
-                                                            .collect_view()
-                                                    })}
-                                                </Suspense>
-                                            </select>
-                                        </label>
+                                        <GiveTo campaign item=item.id name=item.name.clone() holder=Some(owner) actors given />
                                     })}
                                 </li>
                             }
@@ -192,6 +158,60 @@ fn Inventory(
                 }.into_any()
             }}
         </section>
+    }
+    .into_any()
+}
+
+/// "Give to…": hands an item to another actor of the campaign, or (from an
+/// actor) to the stash. The server checks who may: the GM anything, a
+/// player between the actors they play.
+#[component]
+pub fn GiveTo(
+    campaign: CampaignId,
+    item: ItemId,
+    name: String,
+    /// Who holds it now (`None`: the stash).
+    holder: Option<ActorId>,
+    /// The campaign's actors, to choose from.
+    actors: Resource<Result<Vec<ActorRecord>, AppError>>,
+    /// Called once it moved.
+    given: Callback<()>,
+) -> impl IntoView {
+    let cache = QueryCache::get();
+    let give = Action::new(move |to: &Option<ActorId>| {
+        let to = *to;
+        async move {
+            let done = move_item(campaign, item, to, None).await;
+            if done.is_ok() {
+                cache.invalidate(&QueryCache::key(campaign, "items"));
+                given.run(());
+            }
+            done
+        }
+    });
+    view! {
+        <label class="give">
+            <span class="visually-hidden">{format!("Give {name} to")}</span>
+            <select on:change=move |e| {
+                let chosen = event_target_value(&e);
+                let to = chosen.parse::<uuid::Uuid>().ok().map(ActorId);
+                if chosen == "stash" || to.is_some() {
+                    give.dispatch(to);
+                }
+            }>
+                <option value="">"Give to…"</option>
+                {holder.is_some().then(|| view! { <option value="stash">"The stash"</option> })}
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        actors.await.unwrap_or_default().into_iter()
+                            .filter(|a| Some(a.id) != holder)
+                            .map(|a| view! { <option value=a.id.to_string()>{a.name}</option> })
+                            .collect_view()
+                    })}
+                </Suspense>
+            </select>
+        </label>
+        {move || give.value().get().and_then(Result::err).map(|e| view! { <span role="alert" class="error">{e.to_string()}</span> })}
     }
     .into_any()
 }

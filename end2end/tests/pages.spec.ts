@@ -30,6 +30,15 @@ test("an actor's sheet shows its statblock, and what it carries can be handed on
     });
   const pack = await item('dnd5e:items:backpack', goblin, null, 1);
   await item('dnd5e:items:rope', null, pack.id, 2);
+  await item('dnd5e:items:potion-of-healing', null, null, 1);
+
+  // From the campaign's item list, the potion in the stash goes to the goblin.
+  await openHydrated(page, `/campaigns/${campaign}`);
+  const potion = page.locator('.virtual-row', { hasText: 'Potion of Healing' });
+  const where = potion.locator('.muted').first();
+  await expect(where).toContainText('· stash');
+  await potion.locator('select').selectOption({ label: 'Goblin Warrior' });
+  await expect(where).not.toContainText('· stash');
 
   await openHydrated(page, `/campaigns/${campaign}/actors/${goblin}`);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Goblin Warrior');
@@ -39,14 +48,15 @@ test("an actor's sheet shows its statblock, and what it carries can be handed on
   await expect(sheet.getByLabel('dexterity 15, modifier +2')).toBeVisible();
   await expect(sheet).toContainText('Common, Goblin');
   const carried = page.locator('[data-test="inventory"] li');
-  await expect(carried).toHaveCount(2);
+  await expect(carried).toHaveCount(3);
   await expect(carried.nth(0)).toContainText('Backpack × 1');
   await expect(carried.nth(1)).toContainText('Rope × 2');
+  await expect(carried.nth(2)).toContainText('Potion of Healing × 1');
   await page.screenshot({ path: testInfo.outputPath('sheet.png'), fullPage: true });
 
   // The backpack goes to the ogre, with the rope inside it.
   await carried.nth(0).locator('select').selectOption({ label: 'Ogre' });
-  await expect(page.getByText('Carries nothing.')).toBeVisible();
+  await expect(carried).toHaveCount(1);
   await openHydrated(page, `/campaigns/${campaign}/actors/${ogre}`);
   await expect(page.locator('[data-test="inventory"] li')).toHaveCount(2);
   await expect(page.locator('[data-test="sheet-hp"]')).toHaveCount(0);
