@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { openHydrated, signUp } from './support';
-import { call, form } from './table';
+import { call, form, setUpTable } from './table';
 
 // The campaign's pages: an actor's sheet and inventory, and the GM's
 // encounter editor, against a real server and the SRD compendium.
@@ -107,4 +107,20 @@ test('the encounter editor places a token on the cell clicked, moves, hides and 
   await page.locator('[data-test="remove-token"]').click();
   await expect(placed).toHaveCount(0);
   expect(await tokens()).toEqual([]);
+});
+
+test('pages read at 200 % zoom: nothing runs off the side', async ({ browser }) => {
+  // A 1280 x 800 screen at 200 % zoom lays pages out in 640 x 400 CSS pixels.
+  const table = await setUpTable(browser);
+  const overflow = (page: import('@playwright/test').Page) =>
+    page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  for (const page of [table.gm, table.player]) {
+    await page.setViewportSize({ width: 640, height: 400 });
+    await expect(page.locator('[data-test="connection"]')).toHaveText('Connected');
+    expect(await overflow(page), 'the live table').toBeLessThanOrEqual(0);
+  }
+  for (const path of ['/', `/campaigns/${table.campaign}`, '/compendium', '/preferences', `/campaigns/${table.campaign}/encounters/${table.encounter}`]) {
+    await openHydrated(table.gm, path);
+    expect(await overflow(table.gm), path).toBeLessThanOrEqual(0);
+  }
 });
