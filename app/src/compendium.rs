@@ -49,23 +49,11 @@ pub fn CompendiumPage() -> impl IntoView {
     // What the search runs on: the text a moment after the last key, so
     // typing "fireball" is one search, not eight.
     let settled = RwSignal::new(String::new());
-    let typed_at = StoredValue::new(0u64);
-    Effect::new(move |_| {
-        let now = text.get();
-        typed_at.update_value(|n| *n += 1);
-        let ticket = typed_at.get_value();
-        #[cfg(feature = "hydrate")]
-        set_timeout(
-            move || {
-                if typed_at.try_get_value() == Some(ticket) {
-                    settled.set(now);
-                }
-            },
-            std::time::Duration::from_millis(200),
-        );
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (now, ticket);
-    });
+    crate::settle::when_settled(
+        move || text.get(),
+        std::time::Duration::from_millis(200),
+        move |now| settled.set(now),
+    );
     let item_type = RwSignal::new(String::new());
     let school = RwSignal::new(String::new());
     let min_level = RwSignal::new(String::new());

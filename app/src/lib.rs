@@ -16,6 +16,7 @@
 //! - [`storage`]: what the browser keeps: preferences, per-tab data, the
 //!   compendium in IndexedDB, and the query cache.
 //! - [`virtual_list`]: a list that renders only the rows in view.
+//! - [`settle`]: acting on a value once it stops changing.
 //! - [`media`]: the media list (uploads stream through the server's
 //!   `/api/campaigns/{id}/media` endpoint).
 //! - [`session`]: encounters, tokens and live sessions (server functions).
@@ -35,6 +36,7 @@ pub mod media;
 pub mod membership;
 pub mod preferences;
 pub mod session;
+pub mod settle;
 pub mod sheet;
 pub mod storage;
 pub mod table;

@@ -525,7 +525,7 @@ fn Editor(
             actor: actor_id,
             name,
             position,
-            visibility: parse_visibility(&visibility.get_untracked()),
+            visibility: chosen_visibility(visibility),
             scale: size.get_untracked().trim().parse().unwrap_or(1.0),
         });
     };
@@ -688,34 +688,24 @@ pub(crate) fn typed_cell(column: &str, row: &str) -> Option<shared::geometry::Ce
 /// choice shows before and after hydration alike).
 #[component]
 fn VisibilityOptions(chosen: RwSignal<String>) -> impl IntoView {
-    [
-        ("visible", "Everyone"),
-        ("gm_only", "The GM only"),
-        ("hidden", "Nobody yet (hidden)"),
-    ]
-    .into_iter()
-    .map(|(value, label)| {
-        view! { <option value=value selected=move || chosen.with(|c| c == value)>{label}</option> }
-    })
-    .collect_view()
+    use shared::token::Visibility;
+    Visibility::ALL
+        .into_iter()
+        .map(|visibility| {
+            let value = visibility.slug();
+            let label = match visibility {
+                Visibility::Visible => "Everyone",
+                Visibility::GmOnly => "The GM only",
+                Visibility::Hidden => "Nobody yet (hidden)",
+            };
+            view! { <option value=value selected=move || chosen.with(|c| c == value)>{label}</option> }
+        })
+        .collect_view()
 }
 
-fn parse_visibility(raw: &str) -> shared::token::Visibility {
-    use shared::token::Visibility;
-    match raw {
-        "gm_only" => Visibility::GmOnly,
-        "hidden" => Visibility::Hidden,
-        _ => Visibility::Visible,
-    }
-}
-
-fn visibility_value(visibility: shared::token::Visibility) -> &'static str {
-    use shared::token::Visibility;
-    match visibility {
-        Visibility::Visible => "visible",
-        Visibility::GmOnly => "gm_only",
-        Visibility::Hidden => "hidden",
-    }
+/// The visibility a select names (everyone, for anything else).
+fn chosen_visibility(field: RwSignal<String>) -> shared::token::Visibility {
+    field.with_untracked(|raw| raw.parse().unwrap_or_default())
 }
 
 /// One placed token: its cell, size and who sees it, saved together;
@@ -733,7 +723,7 @@ fn PlacedToken(
     let column = RwSignal::new((cell.0 + 1).to_string());
     let row = RwSignal::new((cell.1 + 1).to_string());
     let size = RwSignal::new(token.scale.to_string());
-    let visibility = RwSignal::new(visibility_value(token.visibility).to_owned());
+    let visibility = RwSignal::new(token.visibility.slug().to_owned());
     let (actor, name) = (token.actor, token.name.clone());
     let save = Action::new(move |setup: &NewToken| {
         let setup = setup.clone();
@@ -763,7 +753,7 @@ fn PlacedToken(
                 actor,
                 name: name.clone(),
                 position: map.cell_origin(cell),
-                visibility: parse_visibility(&visibility.get_untracked()),
+                visibility: chosen_visibility(visibility),
                 scale: size.get_untracked().trim().parse().unwrap_or(f64::NAN),
             });
         }

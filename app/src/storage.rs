@@ -116,30 +116,44 @@ impl MapKeys {
         }
     }
 
+    /// The names of the bindings, in the order the preferences list them
+    /// (and [`MapKeys::named`] and [`MapKeys::binding_mut`] use).
+    const NAMES: [&'static str; 6] = [
+        "Zoom in",
+        "Zoom out",
+        "Pan left",
+        "Pan right",
+        "Pan up",
+        "Pan down",
+    ];
+
     /// The bindings with a name each, in the order the preferences list
     /// them.
     pub fn named(&self) -> [(&'static str, &str); 6] {
-        [
-            ("Zoom in", &self.zoom_in),
-            ("Zoom out", &self.zoom_out),
-            ("Pan left", &self.pan_left),
-            ("Pan right", &self.pan_right),
-            ("Pan up", &self.pan_up),
-            ("Pan down", &self.pan_down),
-        ]
+        let keys = [
+            &self.zoom_in,
+            &self.zoom_out,
+            &self.pan_left,
+            &self.pan_right,
+            &self.pan_up,
+            &self.pan_down,
+        ];
+        std::array::from_fn(|i| (Self::NAMES[i], keys[i].as_str()))
     }
 
     /// The binding named `name` (as [`MapKeys::named`] names it).
     pub fn binding_mut(&mut self, name: &str) -> Option<&mut String> {
-        match name {
-            "Zoom in" => Some(&mut self.zoom_in),
-            "Zoom out" => Some(&mut self.zoom_out),
-            "Pan left" => Some(&mut self.pan_left),
-            "Pan right" => Some(&mut self.pan_right),
-            "Pan up" => Some(&mut self.pan_up),
-            "Pan down" => Some(&mut self.pan_down),
-            _ => None,
-        }
+        let at = Self::NAMES.iter().position(|n| *n == name)?;
+        [
+            &mut self.zoom_in,
+            &mut self.zoom_out,
+            &mut self.pan_left,
+            &mut self.pan_right,
+            &mut self.pan_up,
+            &mut self.pan_down,
+        ]
+        .into_iter()
+        .nth(at)
     }
 }
 

@@ -8,7 +8,7 @@ use shared::{
     encounter::{Encounter, EncounterSummary, MapSettings},
     id::{ActorId, CampaignId, EncounterId, MediaId, TokenId},
     store::Entities,
-    token::{Token, Visibility},
+    token::Token,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -162,7 +162,7 @@ pub async fn place_token(
         token.name.trim(),
         position,
         token.scale,
-        visibility_slug(token.visibility),
+        token.visibility.slug(),
     )
     .execute(db)
     .await?;
@@ -196,7 +196,7 @@ pub async fn update_token(
         setup.name.trim(),
         position,
         setup.scale,
-        visibility_slug(setup.visibility),
+        setup.visibility.slug(),
     )
     .fetch_optional(db)
     .await?;
@@ -281,7 +281,7 @@ pub async fn load(
             position: serde_json::from_value(token.position).map_err(corrupt)?,
             rotation: token.rotation,
             scale: token.scale,
-            visibility: parse_visibility(&token.visibility)?,
+            visibility: token.visibility.parse().map_err(Error::CorruptRow)?,
             conditions: token.conditions.into_iter().collect::<BTreeSet<_>>(),
             stats: serde_json::from_value::<BTreeMap<String, i64>>(token.temporary_stats)
                 .map_err(corrupt)?,
@@ -392,7 +392,7 @@ pub async fn write_back(
             positions.push(serde_json::to_value(token.position).map_err(internal)?);
             rotations.push(token.rotation);
             scales.push(token.scale);
-            visibilities.push(visibility_slug(token.visibility).to_owned());
+            visibilities.push(token.visibility.slug().to_owned());
             conditions.push(serde_json::to_value(&token.conditions).map_err(internal)?);
             stats.push(serde_json::to_value(&token.stats).map_err(internal)?);
         }
@@ -504,23 +504,6 @@ fn unknown_encounter(encounter: EncounterId) -> Error {
         kind: shared::id::EntityKind::Encounter,
         id: encounter.to_string(),
     })
-}
-
-fn visibility_slug(visibility: Visibility) -> &'static str {
-    match visibility {
-        Visibility::Visible => "visible",
-        Visibility::GmOnly => "gm_only",
-        Visibility::Hidden => "hidden",
-    }
-}
-
-fn parse_visibility(raw: &str) -> Result<Visibility> {
-    match raw {
-        "visible" => Ok(Visibility::Visible),
-        "gm_only" => Ok(Visibility::GmOnly),
-        "hidden" => Ok(Visibility::Hidden),
-        other => Err(corrupt(format!("unknown visibility {other:?}"))),
-    }
 }
 
 fn corrupt(error: impl std::fmt::Display) -> Error {

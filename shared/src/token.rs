@@ -67,8 +67,45 @@ pub enum Visibility {
 }
 
 impl Visibility {
+    /// Every visibility, in the order a GM chooses from.
+    pub const ALL: [Visibility; 3] = [Visibility::Visible, Visibility::GmOnly, Visibility::Hidden];
+
     /// True when players may see the token.
     pub fn players_see(self) -> bool {
         self == Visibility::Visible
+    }
+
+    /// The stored name (`encounter_tokens.visibility`), the same as on the
+    /// wire.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::GmOnly => "gm_only",
+            Visibility::Hidden => "hidden",
+        }
+    }
+}
+
+impl std::str::FromStr for Visibility {
+    type Err = crate::Error;
+    fn from_str(raw: &str) -> crate::Result<Self> {
+        Visibility::ALL
+            .into_iter()
+            .find(|visibility| visibility.slug() == raw)
+            .ok_or_else(|| crate::Error::InvalidAction(format!("unknown visibility {raw:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visibility_slugs_round_trip_and_match_the_wire_names() {
+        for visibility in Visibility::ALL {
+            assert_eq!(visibility.slug().parse::<Visibility>(), Ok(visibility));
+            assert_eq!(serde_json::to_value(visibility).unwrap(), visibility.slug());
+        }
+        assert!("invisible".parse::<Visibility>().is_err());
     }
 }

@@ -10,13 +10,13 @@ use shared::{
     action::Action,
     encounter::MapSettings,
     geometry::{Cell, Point, Rect},
-    id::{EncounterId, TokenId},
+    id::TokenId,
     rules::owns_token,
     token::Visibility,
 };
 
+use super::Table;
 use super::board::BoardStoreFields;
-use super::{Table, Tone};
 
 /// Where the map is looked at: the map point at the viewport's top-left,
 /// and map pixels per screen pixel.
@@ -128,24 +128,11 @@ pub fn BattleMap() -> impl IntoView {
             }
         }
     });
-    let save_at = StoredValue::new(0u64);
-    Effect::new(move |_| {
-        let now = camera.get();
-        save_at.update_value(|n| *n += 1);
-        let ticket = save_at.get_value();
-        let key = camera_key.clone();
-        #[cfg(feature = "hydrate")]
-        set_timeout(
-            move || {
-                if save_at.get_value() == ticket {
-                    crate::storage::session_set(&key, &now);
-                }
-            },
-            std::time::Duration::from_millis(300),
-        );
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (now, ticket, key);
-    });
+    crate::settle::when_settled(
+        move || camera.get(),
+        std::time::Duration::from_millis(300),
+        move |now| crate::storage::session_set(&camera_key, &now),
+    );
     provide_context(MapState {
         camera,
         size,
@@ -488,7 +475,7 @@ pub fn BattleMap() -> impl IntoView {
                     </For>
                     <PaintedCells painted settings=Signal::derive(settings) />
                 </div>
-                <FogLayer camera size encounter=Signal::derive(encounter) />
+                <FogLayer camera size />
                 <p class="map-empty muted" class:hidden=move || encounter().is_some()>
                     "Waiting for the table…"
                 </p>
@@ -745,21 +732,8 @@ fn PaintedCells(painted: RwSignal<BTreeSet<Cell>>, settings: Signal<MapSettings>
 fn FogTools(brush: RwSignal<FogBrush>) -> impl IntoView {
     let table = expect_context::<Table>();
     let fog_on = move || table.with_encounter(|e| e.fog.enabled).unwrap_or(false);
-    let toggle_fog = move |_| {
-        let Some(encounter) = table.encounter() else {
-            return;
-        };
-        let path = format!("encounters/{encounter}/fog/enabled");
-        match shared::path::Path::parse(&path) {
-            Ok(path) => table.ask(Action::Edit {
-                changes: vec![shared::change::Change::set(
-                    path,
-                    serde_json::json!(!fog_on()),
-                )],
-            }),
-            Err(error) => table.toast(Tone::Bad, error.to_string()),
-        }
-    };
+    let toggle_fog =
+        move |_| table.set_encounter_field("fog/enabled", serde_json::json!(!fog_on()));
     let pick = move |choice: FogBrush| move |_| brush.set(choice);
     view! {
         <div class="fog-tools" role="toolbar" aria-label="Fog of war">
@@ -783,11 +757,7 @@ fn FogTools(brush: RwSignal<FogBrush>) -> impl IntoView {
 /// The fog over the map: opaque for players, a tint for the GM, redrawn
 /// when the camera or the fog changes, only over the cells in view.
 #[component]
-fn FogLayer(
-    camera: RwSignal<Camera>,
-    size: RwSignal<(f64, f64)>,
-    encounter: Signal<Option<EncounterId>>,
-) -> impl IntoView {
+fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> impl IntoView {
     let table = expect_context::<Table>();
     let canvas = NodeRef::<html::Canvas>::new();
     // Whether the canvas holds fog now (so a map without fog costs
@@ -797,8 +767,6 @@ fn FogLayer(
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::JsCast;
-        // The encounter signal first: the fog follows the encounter shown.
-        let _ = encounter.get();
         let fog = table
             .with_encounter(|e| (e.map, e.fog.clone()))
             .filter(|(_, fog)| fog.enabled);
@@ -844,7 +812,7 @@ fn FogLayer(
         }
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (camera, size, encounter, table);
+    let _ = (camera, size, table);
     view! { <canvas class="fog-layer" node_ref=canvas aria-hidden="true"></canvas> }
 }
 

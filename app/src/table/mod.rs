@@ -96,14 +96,10 @@ pub struct Table {
     pub toasts: RwSignal<Vec<Toast>>,
     /// Tokens others are dragging, where they are now: one signal per
     /// token, so a drag redraws that token alone.
-    previews: StoredValue<HashMap<TokenId, ArcRwSignal<Option<Point>>>>,
-    /// The last preview heard for each token: a preview nobody renews
-    /// (the drop waits for the GM, was refused, or the dragger left) ends
-    /// on its own after [`PREVIEW_LINGERS`].
-    preview_heard: StoredValue<HashMap<TokenId, u64>>,
-    /// What my requests waiting for the GM asked, to name them when the GM
-    /// decides.
-    asked: StoredValue<HashMap<ActionId, String>>,
+    previews: StoredValue<HashMap<TokenId, Preview>>,
+    /// The ids of the requests last kept in sessionStorage (so the outbox
+    /// is written only when it changed, not after every message).
+    kept: StoredValue<Vec<ActionId>>,
     /// Bumped when tokens appear, go away or move: the map culls again.
     pub layout: RwSignal<u64>,
     /// Bumped whenever the view changed at all, for the few things that
@@ -135,8 +131,7 @@ impl Table {
             online: RwSignal::new(BTreeSet::new()),
             toasts: RwSignal::new(Vec::new()),
             previews: StoredValue::new(HashMap::new()),
-            preview_heard: StoredValue::new(HashMap::new()),
-            asked: StoredValue::new(HashMap::new()),
+            kept: StoredValue::new(Vec::new()),
             layout: RwSignal::new(0),
             revision: RwSignal::new(0),
             selected: RwSignal::new(None),
@@ -254,6 +249,20 @@ impl Table {
         }
     }
 
+    /// The GM sets one field of the encounter on the table
+    /// (`fog/enabled`, `initiative/phase`), as a raw edit.
+    pub fn set_encounter_field(&self, field: &str, value: serde_json::Value) {
+        let Some(encounter) = self.encounter() else {
+            return;
+        };
+        match shared::path::Path::parse(&format!("encounters/{encounter}/{field}")) {
+            Ok(path) => self.ask(Action::Edit {
+                changes: vec![shared::change::Change::set(path, value)],
+            }),
+            Err(error) => self.toast(Tone::Bad, error.to_string()),
+        }
+    }
+
     /// The GM ends the session for everyone.
     pub fn end_session(&self) {
         match self.client.with_value(Client::end_session) {
@@ -264,40 +273,42 @@ impl Table {
 
     /// Where someone else drags `token` now, if anyone does.
     pub fn preview(&self, token: TokenId) -> ArcRwSignal<Option<Point>> {
-        if let Some(found) = self.previews.with_value(|p| p.get(&token).cloned()) {
+        if let Some(found) = self
+            .previews
+            .with_value(|p| p.get(&token).map(|p| p.at.clone()))
+        {
             return found;
         }
-        let made = ArcRwSignal::new(None);
+        let preview = Preview::default();
+        let at = preview.at.clone();
         self.previews.update_value(|p| {
-            p.insert(token, made.clone());
+            p.insert(token, preview);
         });
-        made
+        at
     }
 
-    /// Ends `token`'s preview [`PREVIEW_LINGERS`] from now, unless another
-    /// one comes first.
-    fn expire_preview(&self, token: TokenId) {
-        let mut ticket = 0;
-        self.preview_heard.update_value(|heard| {
-            let entry = heard.entry(token).or_default();
-            *entry += 1;
-            ticket = *entry;
-        });
+    /// Shows someone's drag of `token` at `position`; it ends
+    /// [`PREVIEW_LINGERS`] from now unless another one comes first.
+    fn show_preview(&self, token: TokenId, position: Point) {
+        self.preview(token).set(Some(position));
+        let ticket = self
+            .previews
+            .try_update_value(|p| {
+                let heard = &mut p.entry(token).or_default().heard;
+                *heard += 1;
+                *heard
+            })
+            .unwrap_or_default();
         #[cfg(feature = "hydrate")]
         {
-            let (heard, previews) = (self.preview_heard, self.previews);
+            let previews = self.previews;
             set_timeout(
                 move || {
-                    let renewed = heard
-                        .try_with_value(|h| h.get(&token) != Some(&ticket))
-                        .unwrap_or(true);
-                    if renewed {
-                        return;
-                    }
-                    if let Some(Some(at)) = previews.try_with_value(|p| p.get(&token).cloned())
-                        && at.with_untracked(Option::is_some)
-                    {
-                        at.set(None);
+                    let ended = previews
+                        .try_with_value(|p| p.get(&token).filter(|p| p.heard == ticket).cloned())
+                        .flatten();
+                    if let Some(preview) = ended {
+                        preview.end();
                     }
                 },
                 PREVIEW_LINGERS,
@@ -329,20 +340,26 @@ impl Table {
             }
             self.revision.update(|n| *n += 1);
         }
-        // A commit for a dragged token ends its preview.
+        // A commit for a dragged token ends its preview (a snapshot ends
+        // them all).
         self.previews.with_value(|previews| {
-            for (token, at) in previews {
-                let ended = changed.everything || changed.touched.tokens.contains(token);
-                if ended && at.with_untracked(Option::is_some) {
-                    at.set(None);
+            if changed.everything {
+                previews.values().for_each(Preview::end);
+            } else {
+                for preview in changed
+                    .touched
+                    .tokens
+                    .iter()
+                    .filter_map(|t| previews.get(t))
+                {
+                    preview.end();
                 }
             }
         });
         if let Some((token, position, by)) = changed.preview
             && Some(by) != self.me.get_untracked().map(|me| me.user)
         {
-            self.preview(token).set(Some(position));
-            self.expire_preview(token);
+            self.show_preview(token, position);
         }
         let (me, queue, waiting, online, link) = self.client.with_value(|c| {
             (
@@ -394,13 +411,20 @@ impl Table {
     /// that a reload (or a crash of the page) while offline loses none of
     /// them: the next page adopts them and sends them with the same ids.
     fn keep_outbox(&self) {
-        let key = outbox_key(self.session);
+        let session = self.session;
+        let kept = self.kept;
         self.client.with_value(|c| {
-            if c.outbox().is_empty() {
+            let ids: Vec<ActionId> = c.outbox().iter().map(|r| r.id).collect();
+            if kept.with_value(|kept| *kept == ids) {
+                return;
+            }
+            let key = outbox_key(session);
+            if ids.is_empty() {
                 crate::storage::session_remove(&key);
             } else {
                 crate::storage::session_set(&key, &c.outbox());
             }
+            kept.set_value(ids);
         });
     }
 
@@ -419,23 +443,12 @@ impl Table {
         match notice {
             // A commit speaks for itself; no toast for each move the
             // rules let through.
-            Notice::Applied { action } => {
-                self.asked.update_value(|asked| {
-                    asked.remove(&action);
-                });
-            }
+            Notice::Applied { .. } => {}
             Notice::Approved {
-                action,
-                asked,
-                modified,
+                asked, modified, ..
             } => {
-                let kept = self
-                    .asked
-                    .try_update_value(|all| all.remove(&action))
-                    .flatten();
                 let what = asked
                     .map(|a| self.client.with_value(|c| describe::action(&a, c.view())))
-                    .or(kept)
                     .unwrap_or_else(|| "your request".into());
                 if modified {
                     self.toast(
@@ -446,21 +459,15 @@ impl Table {
                     self.toast(Tone::Good, format!("Approved: {what}"))
                 }
             }
-            Notice::Waiting { action, reason } => {
-                let what = describe(action);
-                self.asked.update_value(|asked| {
-                    asked.insert(action, what.clone());
-                });
-                self.toast(Tone::Info, format!("{}: {reason}", capitalized(&what)))
-            }
+            Notice::Waiting { action, reason } => self.toast(
+                Tone::Info,
+                format!("{}: {reason}", capitalized(&describe(action))),
+            ),
             Notice::Rejected {
-                action,
                 reason,
                 alternative,
+                ..
             } => {
-                self.asked.update_value(|asked| {
-                    asked.remove(&action);
-                });
                 let mut text = format!("Rejected: {reason}");
                 if let Some(alternative) = alternative {
                     let suggested = self
@@ -520,6 +527,24 @@ fn capitalized(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// Someone else's drag of a token, as the token draws it.
+#[derive(Clone, Default)]
+struct Preview {
+    /// Where it is dragged now; `None` when nobody drags it.
+    at: ArcRwSignal<Option<Point>>,
+    /// Counts the previews heard: a timer ends the preview only if none
+    /// came after the one that set it.
+    heard: u64,
+}
+
+impl Preview {
+    fn end(&self) {
+        if self.at.with_untracked(Option::is_some) {
+            self.at.set(None);
+        }
     }
 }
 

@@ -51,18 +51,7 @@ pub fn Initiative() -> impl IntoView {
         });
     };
     let end = move |_| {
-        let Some(encounter) = table.encounter() else {
-            return;
-        };
-        match shared::path::Path::parse(&format!("encounters/{encounter}/initiative/phase")) {
-            Ok(path) => table.ask(Action::Edit {
-                changes: vec![shared::change::Change::set(
-                    path,
-                    serde_json::json!(Phase::Exploration),
-                )],
-            }),
-            Err(error) => table.toast(Tone::Bad, error.to_string()),
-        }
+        table.set_encounter_field("initiative/phase", serde_json::json!(Phase::Exploration))
     };
     let in_combat = move || initiative().is_some_and(|i| i.phase == Phase::Combat);
     let next = move |_| {

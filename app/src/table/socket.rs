@@ -219,10 +219,11 @@ async fn serve(table: Table, stop: oneshot::Receiver<()>) {
             match decoded {
                 Ok(message) => {
                     let changed = table.client.try_update_value(|c| c.receive(message));
+                    let over = changed.as_ref().is_none_or(|c| c.ended);
                     if let Some(changed) = changed {
                         table.apply(changed);
                     }
-                    if ended(table) {
+                    if over {
                         break;
                     }
                 }

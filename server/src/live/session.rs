@@ -1002,23 +1002,19 @@ impl SessionActor {
             return Ok(());
         }
         let reason = "the GM ended the session";
-        let refusals = self
+        let refused = |action| ServerMessage::Rejected {
+            action,
+            reason: reason.into(),
+            alternative: None,
+        };
+        let outcomes = self
             .waiting
             .iter()
             .map(|w| {
-                let message = ServerMessage::Rejected {
-                    action: w.request.id,
-                    reason: reason.into(),
-                    alternative: None,
-                };
-                let outcome = serde_json::to_value(&message).map_err(corrupt)?;
-                Ok((w.request.id, outcome, w.from.user, message))
+                let outcome = serde_json::to_value(refused(w.request.id)).map_err(corrupt)?;
+                Ok((w.request.id, outcome))
             })
             .collect::<Result<Vec<_>>>()?;
-        let outcomes: Vec<(ActionId, serde_json::Value)> = refusals
-            .iter()
-            .map(|(action, outcome, ..)| (*action, outcome.clone()))
-            .collect();
         match self.close(who.user, &outcomes, reason).await {
             Ok(()) => {}
             Err(error @ Error::Fenced { .. }) => return Err(error),
@@ -1037,10 +1033,10 @@ impl SessionActor {
             }
         }
         self.metrics.pending.dec_by(self.waiting.len() as i64);
-        self.waiting.clear();
-        for (action, _, requester, message) in refusals {
+        for waiting in std::mem::take(&mut self.waiting) {
+            let action = waiting.request.id;
             self.recorded.insert(action);
-            self.send_to_user(requester, &message);
+            self.send_to_user(waiting.from.user, &refused(action));
         }
         self.push_where(&frame(&ServerMessage::Ended { by: who.user }), |_, _| true);
         tracing::info!(session = %self.id, by = %who.user, version = self.authority.version(), "session ended; the table is written back to the campaign");
