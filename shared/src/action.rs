@@ -343,7 +343,14 @@ impl Action {
                 expression.check(roll)?;
                 Ok(log_line(*encounter, by, LogKind::Roll, roll.describe()))
             }
-            Action::Edit { changes } => Ok(changes.clone()),
+            Action::Edit { changes } => {
+                crate::limits::count(
+                    "one edit (changes)",
+                    changes.len(),
+                    crate::limits::MAX_CHANGES_PER_REQUEST,
+                )?;
+                Ok(changes.clone())
+            }
         }
     }
 

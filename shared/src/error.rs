@@ -121,6 +121,31 @@ pub enum Error {
     #[error("cannot import the campaign: {0}")]
     InvalidExport(String),
 
+    /// Something past one of the limits in [`crate::limits`]; nothing
+    /// changed.
+    #[error("{what} can have at most {max}")]
+    OverLimit {
+        /// What is limited ("a token's name (characters)").
+        what: String,
+        /// The limit.
+        max: usize,
+    },
+    /// A number outside its range (or not finite); nothing changed.
+    #[error("{what} must be from {range}")]
+    OutOfRange {
+        /// What is limited.
+        what: String,
+        /// The range, as shown to people (`0.1 to 99`).
+        range: String,
+    },
+    /// Text holding U+0000, which the database cannot store; nothing
+    /// changed.
+    #[error("{what} contains a NUL character (U+0000), which cannot be stored")]
+    UnstorableText {
+        /// Where it was.
+        what: String,
+    },
+
     /// A message over the size limit; it was not parsed.
     #[error("message of {len} bytes exceeds the limit of {max}")]
     MessageTooLarge {

@@ -89,6 +89,7 @@
 //! - [`client`]: a browser's side of a live session without the socket:
 //!   the view, the outbox resent on reconnect, the GM's queue, and what
 //!   each server message changes.
+//! - [`limits`]: every bound on what a member can grow.
 //! - [`error`]: the crate's one error type.
 
 pub mod account;
@@ -108,6 +109,7 @@ pub mod error;
 pub mod geometry;
 pub mod id;
 pub mod item;
+pub mod limits;
 pub mod media;
 pub mod membership;
 pub mod optimistic;

@@ -155,9 +155,9 @@ impl ClientMessage {
         encode(self)
     }
 
-    /// Decodes a frame from a client, within [`MAX_CLIENT_FRAME`].
+    /// Decodes a JSON frame from a client, within [`MAX_CLIENT_FRAME`].
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        decode(bytes, MAX_CLIENT_FRAME)
+        Self::decode_with(bytes, Encoding::Json)
     }
 
     /// Encodes this message in `encoding`.
@@ -165,10 +165,35 @@ impl ClientMessage {
         encode_with(self, encoding)
     }
 
-    /// Decodes a frame from a client in `encoding`.
+    /// Decodes a frame from a client in `encoding`. Text holding U+0000,
+    /// which the database cannot store, is refused here, before anything
+    /// acts on it.
     pub fn decode_with(bytes: &[u8], encoding: Encoding) -> Result<Self> {
-        decode_with(bytes, MAX_CLIENT_FRAME, encoding)
+        let message: Self = decode_with(bytes, MAX_CLIENT_FRAME, encoding)?;
+        if may_hold_nul(bytes, encoding) && holds_nul(&message) {
+            return Err(Error::UnstorableText {
+                what: "the message".into(),
+            });
+        }
+        Ok(message)
     }
+}
+
+/// A cheap look at the raw frame: JSON can only carry U+0000 as the escape
+/// `\u0000` (a raw control character does not parse), so most frames are
+/// cleared without a second walk. MessagePack strings carry it raw.
+fn may_hold_nul(bytes: &[u8], encoding: Encoding) -> bool {
+    match encoding {
+        Encoding::Json => bytes
+            .windows(6)
+            .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(|b| *b == b'0')),
+        Encoding::MessagePack => bytes.contains(&0),
+    }
+}
+
+/// Whether any string or key of a decoded message holds U+0000.
+fn holds_nul<M: Serialize>(message: &M) -> bool {
+    serde_json::to_value(message).map_or(true, |value| crate::limits::json_has_nul(&value))
 }
 
 impl ServerMessage {

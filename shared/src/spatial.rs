@@ -5,10 +5,18 @@
 //! rectangle (or only the occupied buckets, when the rectangle covers more
 //! buckets than are occupied) plus the tokens it returns. A move touches the
 //! token's old and new buckets only.
+//!
+//! A token that would cover more than [`MAX_BUCKETS_PER_TOKEN`] buckets is
+//! kept in a short list of large tokens that every query checks instead, so
+//! no token costs more than a few buckets however large it is made.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::{geometry::Rect, id::TokenId};
+
+/// The most buckets one token is listed in; larger tokens go to the
+/// index's list of large tokens.
+pub const MAX_BUCKETS_PER_TOKEN: u64 = 16;
 
 /// A spatial index over token bounds.
 #[derive(Debug, Clone)]
@@ -16,6 +24,8 @@ pub struct SpatialIndex {
     bucket_size: f64,
     buckets: HashMap<(i32, i32), Vec<TokenId>>,
     bounds: HashMap<TokenId, Rect>,
+    /// Tokens too large to list in buckets; every query checks them.
+    large: BTreeSet<TokenId>,
 }
 
 /// Buckets covered by a rectangle: inclusive ranges of columns and rows.
@@ -55,6 +65,7 @@ impl SpatialIndex {
             },
             buckets: HashMap::new(),
             bounds: HashMap::new(),
+            large: BTreeSet::new(),
         }
     }
 
@@ -102,6 +113,10 @@ impl SpatialIndex {
             }
             self.unlist(id, old_span);
         }
+        if new_span.count() > MAX_BUCKETS_PER_TOKEN {
+            self.large.insert(id);
+            return;
+        }
         for bucket in new_span.buckets() {
             self.buckets.entry(bucket).or_default().push(id);
         }
@@ -116,6 +131,10 @@ impl SpatialIndex {
     }
 
     fn unlist(&mut self, id: TokenId, span: Span) {
+        if span.count() > MAX_BUCKETS_PER_TOKEN {
+            self.large.remove(&id);
+            return;
+        }
         for bucket in span.buckets() {
             if let Some(list) = self.buckets.get_mut(&bucket) {
                 if let Some(at) = list.iter().position(|t| *t == id) {
@@ -162,7 +181,17 @@ impl SpatialIndex {
                 }
             }
         }
+        found.extend(self.large.iter().filter(|id| {
+            self.bounds
+                .get(id)
+                .is_some_and(|bounds| bounds.intersects(rect))
+        }));
         found
+    }
+
+    /// Entries in the buckets: what the index costs, for tests.
+    pub fn listed(&self) -> usize {
+        self.buckets.values().map(Vec::len).sum()
     }
 
     /// The index in a canonical form, for comparing an incrementally
@@ -179,6 +208,7 @@ impl PartialEq for SpatialIndex {
     fn eq(&self, other: &Self) -> bool {
         self.bucket_size == other.bucket_size
             && self.bounds == other.bounds
+            && self.large == other.large
             && self.canonical() == other.canonical()
     }
 }
@@ -234,6 +264,23 @@ mod tests {
         index.remove(id(1));
         assert!(index.is_empty());
         assert!(index.canonical().is_empty());
+    }
+
+    #[test]
+    fn a_huge_token_costs_no_more_than_a_few_buckets_and_is_still_found() {
+        let mut index = SpatialIndex::new(100.0);
+        index.upsert(id(1), square(0.0, 0.0, 1e6));
+        assert_eq!(index.listed(), 0);
+        assert_eq!(index.query(&square(500_000.0, 3.0, 10.0)), vec![id(1)]);
+        assert_eq!(index.query(&square(-50.0, -50.0, 10.0)), vec![]);
+        // Shrunk, it is listed in its buckets again; removed, it is gone.
+        index.upsert(id(1), square(0.0, 0.0, 150.0));
+        assert_eq!(index.listed(), 4);
+        assert_eq!(index.query(&square(120.0, 120.0, 1.0)), vec![id(1)]);
+        index.upsert(id(1), square(0.0, 0.0, 1e6));
+        index.remove(id(1));
+        assert!(index.is_empty());
+        assert_eq!(index.query(&square(10.0, 10.0, 1.0)), vec![]);
     }
 
     #[test]

@@ -49,11 +49,29 @@ pub struct Entities {
 }
 
 /// Entities plus the indices over them.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Store {
     entities: Entities,
     indices: Indices,
     spatial: BTreeMap<EncounterId, SpatialIndex>,
+    /// Set for a store loaded from a session's snapshot: its encounters are
+    /// the session's, and no change may add or remove one, so a live edit
+    /// can never reach another encounter (or campaign) through a new one.
+    fixed_encounters: bool,
+    /// Set while loading a snapshot or undoing: what was stored or what
+    /// was there before is taken as it is, without the limits on writes
+    /// (a limit lowered later must not make a campaign unloadable).
+    trusted: bool,
+}
+
+/// Two stores are equal when they hold the same state; how each was made
+/// does not matter.
+impl PartialEq for Store {
+    fn eq(&self, other: &Self) -> bool {
+        self.entities == other.entities
+            && self.indices == other.indices
+            && self.spatial == other.spatial
+    }
 }
 
 impl Store {
@@ -62,10 +80,14 @@ impl Store {
         Self::default()
     }
 
-    /// A store over a snapshot, after checking what every write would
-    /// check (ids match their keys, tokens are on existing encounters).
+    /// A store over a session's snapshot, after checking what every write
+    /// would check (ids match their keys, tokens are on existing
+    /// encounters) but the limits. Its encounters are fixed from then on.
     pub fn from_entities(entities: Entities) -> Result<Self> {
-        let mut store = Store::new();
+        let mut store = Store {
+            trusted: true,
+            ..Store::new()
+        };
         // Encounters first: tokens refer to them.
         let Entities {
             actors,
@@ -103,6 +125,8 @@ impl Store {
                 value,
             ))?;
         }
+        store.trusted = false;
+        store.fixed_encounters = true;
         Ok(store)
     }
 
@@ -140,6 +164,7 @@ impl Store {
     /// Reverts what produced `undo`. The state must be as that apply left
     /// it; the optimistic layer and `apply_all` guarantee this.
     pub fn undo(&mut self, undo: Undo) {
+        let trusted = std::mem::replace(&mut self.trusted, true);
         for change in undo.0.into_iter().rev() {
             if let Err(error) = self.apply(&change) {
                 // An undo is derived from the exact state it reverts; failing
@@ -147,6 +172,7 @@ impl Store {
                 debug_assert!(false, "undo failed at {}: {error}", change.path);
             }
         }
+        self.trusted = trusted;
     }
 
     /// An actor.

@@ -247,3 +247,40 @@ fn a_borrowed_commit_encodes_as_its_message() {
         ServerMessage::Commit(commit)
     );
 }
+
+#[test]
+fn text_the_database_cannot_store_is_refused_when_parsed() {
+    let chat = |text: &str| {
+        ClientMessage::Request(ActionRequest {
+            action: Action::Chat {
+                encounter: eid(1),
+                text: text.into(),
+            },
+            ..request()
+        })
+    };
+    for encoding in [Encoding::Json, Encoding::MessagePack] {
+        let poisoned = chat("hi\u{0}there").encode_with(encoding);
+        assert_eq!(
+            ClientMessage::decode_with(&poisoned, encoding),
+            Err(Error::UnstorableText {
+                what: "the message".into()
+            }),
+            "{encoding:?}"
+        );
+        // An escaped backslash followed by u0000 is text, not a NUL.
+        let clean = chat("C:\\u0000 and 0 bytes").encode_with(encoding);
+        assert_eq!(
+            ClientMessage::decode_with(&clean, encoding).unwrap(),
+            chat("C:\\u0000 and 0 bytes")
+        );
+    }
+    // The raw JSON escape, as a hand-written frame would carry it.
+    let raw = String::from_utf8(chat("hi_there").encode())
+        .unwrap()
+        .replace("hi_there", "hi\\u0000there");
+    assert!(matches!(
+        ClientMessage::decode(raw.as_bytes()),
+        Err(Error::UnstorableText { .. })
+    ));
+}

@@ -45,10 +45,11 @@ use crate::{
     actor::{Actor, ActorKind},
     change::{Change, Op, Undo},
     effect::Effect,
-    encounter::Encounter,
+    encounter::{Encounter, LogEntry},
     geometry::{Cell, Point},
     id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
     item::Item,
+    limits::{self, MAX_NAME_CHARS},
     path::Path,
     store::Entities,
     token::Token,
@@ -84,6 +85,12 @@ trait Kind: Sized + Clone + Serialize + DeserializeOwned {
     fn keys(&self) -> Self::Keys;
     /// Rules on the whole entity that single fields cannot check alone.
     fn check(&self, store: &Store, path: &Path) -> Result<()>;
+    /// The bounds of [`crate::limits`] on the entity's fields, checked on
+    /// every write that is not a load or an undo.
+    fn limits(&self) -> Result<()>;
+    /// Whether the state has room for one more entity of this kind (the
+    /// entity about to be created).
+    fn room(&self, store: &Store, path: &Path) -> Result<()>;
     fn can_delete(&self, _store: &Store, _path: &Path) -> Result<()> {
         Ok(())
     }
@@ -119,6 +126,12 @@ fn entity<K: Kind>(
                 ));
             }
             new.check(store, path)?;
+            if !store.trusted {
+                new.limits()?;
+                if !K::table_ref(&store.entities).contains_key(&id) {
+                    new.room(store, path)?;
+                }
+            }
             let keys = new.keys();
             let old = K::table(&mut store.entities).insert(id, new);
             if let Some(old) = &old {
@@ -178,7 +191,14 @@ fn entity_field<K: Kind>(
     let after = K::table_ref(&store.entities)
         .get(&id)
         .ok_or_else(|| unknown(K::KIND, id))?;
-    if let Err(error) = after.check(store, path) {
+    let checked = after.check(store, path).and_then(|()| {
+        if store.trusted {
+            Ok(())
+        } else {
+            after.limits()
+        }
+    });
+    if let Err(error) = checked {
         for step in inverse.iter().rev() {
             // Reverting a write to one field of the entity cannot fail.
             let reverted = entity_field::<K>(store, id, field_of(step), step);
@@ -453,6 +473,17 @@ impl Kind for Actor {
     fn check(&self, _: &Store, path: &Path) -> Result<()> {
         not_blank(&self.name).map_err(|reason| invalid(path, reason))
     }
+    fn limits(&self) -> Result<()> {
+        limits::text("an actor's name (characters)", &self.name, MAX_NAME_CHARS)?;
+        stats_limits(&self.stats)
+    }
+    fn room(&self, store: &Store, _: &Path) -> Result<()> {
+        limits::count(
+            "a campaign's actors",
+            store.entities.actors.len() + 1,
+            limits::MAX_ACTORS,
+        )
+    }
     fn unindex(store: &mut Store, id: ActorId, kind: &ActorKind) {
         unlink(&mut store.indices.actors_by_kind, kind, &id);
     }
@@ -527,6 +558,17 @@ impl Kind for Item {
         }
         Ok(())
     }
+    fn limits(&self) -> Result<()> {
+        limits::text("an item's name (characters)", &self.name, MAX_NAME_CHARS)?;
+        limits::json("an item's data (bytes)", &self.data)
+    }
+    fn room(&self, store: &Store, _: &Path) -> Result<()> {
+        limits::count(
+            "a campaign's items",
+            store.entities.items.len() + 1,
+            limits::MAX_ITEMS,
+        )
+    }
     fn unindex(store: &mut Store, id: ItemId, owner: &Option<ActorId>) {
         if let Some(owner) = owner {
             unlink(&mut store.indices.items_by_owner, owner, &id);
@@ -577,7 +619,61 @@ impl Kind for Encounter {
         }
         Ok(())
     }
+    fn limits(&self) -> Result<()> {
+        limits::text(
+            "an encounter's name (characters)",
+            &self.name,
+            limits::MAX_ENCOUNTER_NAME_CHARS,
+        )?;
+        limits::between(
+            "the grid size (pixels)",
+            self.map.grid_size,
+            limits::MIN_GRID_SIZE,
+            limits::MAX_GRID_SIZE,
+        )?;
+        limits::between(
+            "feet per cell",
+            f64::from(self.map.feet_per_cell),
+            1.0,
+            f64::from(limits::MAX_FEET_PER_CELL),
+        )?;
+        coordinates("the grid offset", self.map.offset)?;
+        limits::count(
+            "a turn order (tokens)",
+            self.initiative.order.len(),
+            limits::MAX_INITIATIVE,
+        )?;
+        limits::count(
+            "an encounter's revealed fog (cells)",
+            self.fog.revealed.len(),
+            limits::MAX_FOG_CELLS,
+        )?;
+        limits::count(
+            "an encounter's log (lines)",
+            self.log.len(),
+            limits::MAX_LOG_LINES,
+        )
+    }
+    fn room(&self, store: &Store, path: &Path) -> Result<()> {
+        if store.fixed_encounters {
+            return Err(invalid(
+                path,
+                "a live session cannot add encounters; create one from the campaign page",
+            ));
+        }
+        limits::count(
+            "a campaign's encounters",
+            store.entities.encounters.len() + 1,
+            limits::MAX_ENCOUNTERS,
+        )
+    }
     fn can_delete(&self, store: &Store, path: &Path) -> Result<()> {
+        if store.fixed_encounters {
+            return Err(invalid(
+                path,
+                "a live session cannot delete its encounter; end the session first",
+            ));
+        }
         if store.indices.tokens_by_encounter.contains_key(&self.id) {
             return Err(invalid(
                 path,
@@ -623,7 +719,9 @@ impl Kind for Encounter {
                 },
             ),
             ("initiative", []) => leaf(&mut self.initiative, op, path, any),
-            ("fog", []) => leaf(&mut self.fog, op, path, any),
+            ("fog", []) => leaf(&mut self.fog, op, path, |fog: &crate::encounter::Fog| {
+                fog_cells(fog.revealed.iter())
+            }),
             ("map", [part]) => match part.as_str() {
                 "grid_size" => number(&mut self.map.grid_size, op, path, positive),
                 "feet_per_cell" => number(&mut self.map.feet_per_cell, op, path, any),
@@ -647,6 +745,7 @@ impl Kind for Encounter {
             ("fog", [part, cell @ ..]) if part == "revealed" => {
                 reveal(&mut self.fog.revealed, cell, op, path)
             }
+            ("log", []) => log(&mut self.log, op, path),
             ("log", index) => list_of(&mut self.log, index, op, path),
             _ => Err(bad_path(path, "no such field")),
         }
@@ -665,6 +764,12 @@ fn reveal(
     match (cell, op) {
         ([], Op::Append(value)) => {
             let cells: Vec<Cell> = decode(value, path)?;
+            fog_cells(cells.iter()).map_err(|reason| invalid(path, reason))?;
+            limits::count(
+                "an encounter's revealed fog (cells)",
+                revealed.len().saturating_add(cells.len()),
+                limits::MAX_FOG_CELLS,
+            )?;
             let mut inverse: Vec<Change> = Vec::new();
             for cell in cells {
                 if revealed.insert(cell) {
@@ -673,7 +778,9 @@ fn reveal(
             }
             Ok(inverse)
         }
-        ([], op) => leaf(revealed, op, path, any),
+        ([], op) => leaf(revealed, op, path, |cells: &BTreeSet<Cell>| {
+            fog_cells(cells.iter())
+        }),
         ([at], Op::Delete) => {
             let cell: Cell = at
                 .parse()
@@ -747,6 +854,47 @@ impl Kind for Token {
         }
         positive(&self.scale).map_err(|reason| invalid(path, reason))
     }
+    fn limits(&self) -> Result<()> {
+        limits::text("a token's name (characters)", &self.name, MAX_NAME_CHARS)?;
+        coordinates("a token's position", self.position)?;
+        limits::between(
+            "a token's rotation (degrees)",
+            self.rotation,
+            -limits::MAX_ROTATION,
+            limits::MAX_ROTATION,
+        )?;
+        limits::between(
+            "a token's scale (cells)",
+            self.scale,
+            limits::MIN_SCALE,
+            limits::MAX_SCALE,
+        )?;
+        limits::count(
+            "a token's conditions",
+            self.conditions.len(),
+            limits::MAX_CONDITIONS,
+        )?;
+        for condition in &self.conditions {
+            limits::text(
+                "a condition's name (characters)",
+                condition,
+                limits::MAX_CONDITION_CHARS,
+            )?;
+        }
+        stats_limits(&self.stats)
+    }
+    fn room(&self, store: &Store, _: &Path) -> Result<()> {
+        let on_map = store
+            .indices
+            .tokens_by_encounter
+            .get(&self.encounter)
+            .map_or(0, BTreeSet::len);
+        limits::count(
+            "an encounter's tokens",
+            on_map + 1,
+            limits::MAX_TOKENS_PER_ENCOUNTER,
+        )
+    }
     fn unindex(store: &mut Store, id: TokenId, keys: &TokenKeys) {
         unlink(&mut store.indices.tokens_by_encounter, &keys.encounter, &id);
         if let Some(actor) = &keys.actor {
@@ -818,6 +966,35 @@ impl Kind for Effect {
     fn check(&self, _: &Store, path: &Path) -> Result<()> {
         not_blank(&self.name).map_err(|reason| invalid(path, reason))
     }
+    fn limits(&self) -> Result<()> {
+        limits::text("an effect's name (characters)", &self.name, MAX_NAME_CHARS)?;
+        limits::count(
+            "an effect's targets",
+            self.targets.len(),
+            limits::MAX_EFFECT_TARGETS,
+        )?;
+        limits::count(
+            "an effect's properties",
+            self.properties.len(),
+            limits::MAX_STATS,
+        )?;
+        for (name, value) in &self.properties {
+            limits::text(
+                "a property's name (characters)",
+                name,
+                limits::MAX_STAT_NAME_CHARS,
+            )?;
+            limits::json("an effect's property (bytes)", value)?;
+        }
+        Ok(())
+    }
+    fn room(&self, store: &Store, _: &Path) -> Result<()> {
+        limits::count(
+            "a session's effects",
+            store.entities.effects.len() + 1,
+            limits::MAX_EFFECTS,
+        )
+    }
     fn unindex(store: &mut Store, id: EffectId, (targets, source): &Self::Keys) {
         for target in targets {
             unlink(&mut store.indices.effects_by_target, target, &id);
@@ -854,6 +1031,73 @@ impl Kind for Effect {
             ("targets", member) => set_of(&mut self.targets, member, op, path),
             _ => Err(bad_path(path, "no such field")),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Limits shared by several kinds.
+
+fn stats_limits(stats: &BTreeMap<String, i64>) -> Result<()> {
+    limits::count("stats", stats.len(), limits::MAX_STATS)?;
+    for name in stats.keys() {
+        limits::text(
+            "a stat's name (characters)",
+            name,
+            limits::MAX_STAT_NAME_CHARS,
+        )?;
+    }
+    Ok(())
+}
+
+fn coordinates(what: &'static str, point: Point) -> Result<()> {
+    let max = limits::MAX_COORDINATE;
+    limits::between(what, point.x, -max, max)?;
+    limits::between(what, point.y, -max, max)
+}
+
+fn fog_cells<'a>(mut cells: impl Iterator<Item = &'a Cell>) -> Result<(), &'static str> {
+    let range = -limits::MAX_FOG_CELL..=limits::MAX_FOG_CELL;
+    if cells.all(|Cell(x, y)| range.contains(x) && range.contains(y)) {
+        Ok(())
+    } else {
+        Err("a fog cell is out of range (at most 100000 cells from the origin)")
+    }
+}
+
+/// The encounter's log: `append` adds a line and, at
+/// [`limits::MAX_LOG_LINES`], drops the oldest (every line stays in the
+/// event log); `set` replaces it. Each line's text is bounded.
+fn log(lines: &mut Vec<LogEntry>, op: &Op, path: &Path) -> Result<Vec<Change>> {
+    let line_limits = |line: &LogEntry| {
+        limits::text(
+            "a log line (characters)",
+            &line.text,
+            limits::MAX_LOG_LINE_CHARS,
+        )
+    };
+    match op {
+        Op::Append(value) => {
+            let line: LogEntry = decode(value, path)?;
+            line_limits(&line)?;
+            if lines.len() < limits::MAX_LOG_LINES {
+                lines.push(line);
+                return Ok(vec![Change::delete(
+                    path.child((lines.len() - 1).to_string()),
+                )]);
+            }
+            let before = to_value(lines);
+            let excess = lines.len() + 1 - limits::MAX_LOG_LINES;
+            lines.drain(..excess);
+            lines.push(line);
+            Ok(vec![Change::set(path.clone(), before)])
+        }
+        Op::Set(value) => {
+            let new: Vec<LogEntry> = decode(value, path)?;
+            new.iter().try_for_each(line_limits)?;
+            let old = std::mem::replace(lines, new);
+            Ok(vec![Change::set(path.clone(), to_value(&old))])
+        }
+        op => Err(unsupported(op, path)),
     }
 }
 

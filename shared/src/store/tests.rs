@@ -3,7 +3,7 @@ use serde_json::json;
 
 use super::*;
 use crate::id::EntityKind;
-use crate::{geometry::Point, testing::*, token::Visibility};
+use crate::{geometry::Point, limits, testing::*, token::Visibility};
 
 #[track_caller]
 fn assert_refused(store: &mut Store, change: Change, check: impl Fn(&Error) -> bool) {
@@ -106,20 +106,14 @@ fn numbers_increment_and_refuse_overflow() {
         Change::increment(path(&format!("actors/{}/speed", aid(1))), -31),
         |e| matches!(e, Error::InvalidChange { .. }),
     );
-    // Floats stay finite.
-    store
-        .apply(&Change::increment(
-            path(&format!("tokens/{}/position/x", tid(1))),
-            serde_json::Number::from_f64(f64::MAX).unwrap(),
-        ))
-        .unwrap();
+    // Floats stay finite, and within the map's bounds.
     assert_refused(
         &mut store,
         Change::increment(
             path(&format!("tokens/{}/position/x", tid(1))),
             serde_json::Number::from_f64(f64::MAX).unwrap(),
         ),
-        |e| matches!(e, Error::InvalidChange { .. }),
+        |e| matches!(e, Error::OutOfRange { .. }),
     );
 }
 
@@ -513,4 +507,171 @@ proptest! {
         }
         prop_assert!(store.indices_are_consistent());
     }
+}
+
+/// A store as a live session holds it: loaded from a snapshot.
+fn live() -> Store {
+    Store::from_entities(sample().entities().clone()).unwrap()
+}
+
+#[test]
+fn a_live_store_keeps_its_encounters() {
+    let mut store = live();
+    // Another encounter (of this campaign or any other) cannot be made or
+    // named, so no token can be put on one.
+    assert_refused(
+        &mut store,
+        set(&format!("encounters/{}", eid(9)), encounter_json(9)),
+        |e| matches!(e, Error::InvalidChange { reason, .. } if reason.contains("cannot add encounters")),
+    );
+    assert_refused(
+        &mut store,
+        set(&format!("tokens/{}", tid(9)), token_json(9, 9, 0.0, 0.0)),
+        |e| matches!(e, Error::InvalidChange { reason, .. } if reason.contains("encounter does not exist")),
+    );
+    let tokens: Vec<TokenId> = store.tokens_in(eid(1)).map(|t| t.id).collect();
+    for token in tokens {
+        store
+            .apply(&Change::delete(path(&format!("tokens/{token}"))))
+            .unwrap();
+    }
+    assert_refused(
+        &mut store,
+        Change::delete(path(&format!("encounters/{}", eid(1)))),
+        |e| matches!(e, Error::InvalidChange { reason, .. } if reason.contains("cannot delete")),
+    );
+    // A store built change by change (the editor's) may still add them.
+    let mut built = sample();
+    built
+        .apply(&set(&format!("encounters/{}", eid(9)), encounter_json(9)))
+        .unwrap();
+}
+
+#[test]
+fn live_edits_obey_the_field_limits_at_the_limit_and_past_it() {
+    let mut store = live();
+    let token = |field: &str| format!("tokens/{}/{field}", tid(1));
+    // At each limit: accepted.
+    for (field, value) in [
+        ("scale", json!(limits::MAX_SCALE)),
+        ("scale", json!(limits::MIN_SCALE)),
+        ("rotation", json!(-limits::MAX_ROTATION)),
+        ("name", json!("n".repeat(limits::MAX_NAME_CHARS))),
+        (
+            "position",
+            json!({"x": limits::MAX_COORDINATE, "y": -limits::MAX_COORDINATE}),
+        ),
+    ] {
+        store.apply(&set(&token(field), value)).unwrap();
+    }
+    // One past: refused, naming the limit, and nothing changes.
+    for (field, value) in [
+        ("scale", json!(2000.0)),
+        ("scale", json!(0.05)),
+        ("rotation", json!(limits::MAX_ROTATION + 1.0)),
+        (
+            "position",
+            json!({"x": limits::MAX_COORDINATE + 1.0, "y": 0.0}),
+        ),
+    ] {
+        assert_refused(&mut store, set(&token(field), value), |e| {
+            matches!(e, Error::OutOfRange { .. })
+        });
+    }
+    assert_refused(
+        &mut store,
+        set(
+            &token("name"),
+            json!("n".repeat(limits::MAX_NAME_CHARS + 1)),
+        ),
+        |e| e.to_string() == "a token's name (characters) can have at most 100",
+    );
+    assert_refused(
+        &mut store,
+        Change::increment(path(&token("scale")), 99),
+        |e| matches!(e, Error::OutOfRange { .. }),
+    );
+    assert_refused(
+        &mut store,
+        set(
+            &format!("actors/{}/name", aid(1)),
+            json!("x".repeat(1_500_000)),
+        ),
+        |e| matches!(e, Error::OverLimit { .. }),
+    );
+    assert_refused(
+        &mut store,
+        set(&format!("actors/{}/name", aid(1)), json!("a\u{0}b")),
+        |e| matches!(e, Error::UnstorableText { .. }),
+    );
+    for n in 0..limits::MAX_CONDITIONS {
+        store
+            .apply(&Change::append(
+                path(&token("conditions")),
+                json!(format!("c{n}")),
+            ))
+            .unwrap();
+    }
+    assert_refused(
+        &mut store,
+        Change::append(path(&token("conditions")), json!("one too many")),
+        |e| matches!(e, Error::OverLimit { max, .. } if *max == limits::MAX_CONDITIONS),
+    );
+    assert!(store.indices_are_consistent());
+}
+
+#[test]
+fn an_encounters_tokens_are_counted() {
+    let mut store = live();
+    let on_map = store.tokens_in(eid(1)).count();
+    let mut n = 1_000u128;
+    for _ in on_map..limits::MAX_TOKENS_PER_ENCOUNTER {
+        store
+            .apply(&set(
+                &format!("tokens/{}", tid(n)),
+                token_json(n, 1, 0.0, 0.0),
+            ))
+            .unwrap();
+        n += 1;
+    }
+    assert_refused(
+        &mut store,
+        set(&format!("tokens/{}", tid(n)), token_json(n, 1, 0.0, 0.0)),
+        |e| matches!(e, Error::OverLimit { max, .. } if *max == limits::MAX_TOKENS_PER_ENCOUNTER),
+    );
+    // Replacing one that exists is not growth.
+    store
+        .apply(&set(
+            &format!("tokens/{}", tid(1000)),
+            token_json(1000, 1, 5.0, 5.0),
+        ))
+        .unwrap();
+}
+
+#[test]
+fn the_log_keeps_its_newest_lines_and_undo_restores_the_oldest() {
+    let mut store = live();
+    let log = path(&format!("encounters/{}/log", eid(1)));
+    let line = |n: usize| json!({"kind": "chat", "text": format!("line {n}")});
+    for n in 0..limits::MAX_LOG_LINES {
+        store.apply(&Change::append(log.clone(), line(n))).unwrap();
+    }
+    let full = store.clone();
+    let undo = store
+        .apply(&Change::append(log.clone(), line(limits::MAX_LOG_LINES)))
+        .unwrap();
+    let lines = &store.encounter(eid(1)).unwrap().log;
+    assert_eq!(lines.len(), limits::MAX_LOG_LINES);
+    assert_eq!(lines[0].text, "line 1");
+    assert_eq!(lines[limits::MAX_LOG_LINES - 1].text, "line 200");
+    store.undo(undo);
+    assert_eq!(store, full);
+    assert_refused(
+        &mut store,
+        Change::append(
+            log.clone(),
+            json!({"kind": "chat", "text": "x".repeat(limits::MAX_LOG_LINE_CHARS + 1)}),
+        ),
+        |e| matches!(e, Error::OverLimit { .. }),
+    );
 }

@@ -383,7 +383,9 @@ fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
     let viewers = [me(), as_player(other_player()), observer(), gm()];
     let mut commits = 0;
     for seed in 0..400u64 {
-        let mut authority = Authority::new(table(), 0);
+        // As in a session: the encounters are the snapshot's.
+        let start = Store::from_entities(table().entities().clone()).unwrap();
+        let mut authority = Authority::new(start, 0);
         let mut mirrors: Vec<Store> = viewers
             .iter()
             .map(|who| Store::from_entities(entities_for(who, authority.store())).unwrap())
