@@ -67,6 +67,33 @@ async fn insert(
     ref_key: Option<&str>,
     base: &Value,
 ) -> Result<ActorId> {
+    use shared::limits;
+    let refused = Error::Refused;
+    if name.trim().is_empty() {
+        return Err(refused(shared::Error::InvalidAction(
+            "an actor needs a name".into(),
+        )));
+    }
+    limits::text("an actor's name (characters)", name, limits::MAX_NAME_CHARS).map_err(refused)?;
+    if let Some(class) = &new.character_class {
+        limits::text("a character class (characters)", class, limits::MAX_NAME_CHARS)
+            .map_err(refused)?;
+    }
+    if limits::json_has_nul(base) {
+        return Err(refused(shared::Error::UnstorableText {
+            what: "an actor's stats".into(),
+        }));
+    }
+    let actors: i64 = sqlx::query_scalar("select count(*) from actors where campaign_id = $1")
+        .bind(new.campaign.0)
+        .fetch_one(db)
+        .await?;
+    limits::count(
+        "a campaign's actors",
+        usize::try_from(actors).unwrap_or(usize::MAX) + 1,
+        limits::MAX_ACTORS,
+    )
+    .map_err(refused)?;
     let id = Uuid::new_v4();
     sqlx::query(
         "insert into actors (id, campaign_id, name, actor_type, compendium_ref, level, character_class, base_stats,

@@ -13,6 +13,8 @@ use shared::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use shared::limits;
+
 use crate::{Error, Result};
 
 /// A new encounter. Authorization (GMs only) is the caller's.
@@ -33,11 +35,20 @@ pub use shared::encounter::NewToken;
 
 /// Creates an encounter; the map must belong to the same campaign.
 pub async fn create(db: &PgPool, new: &NewEncounter) -> Result<EncounterId> {
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(refused("an encounter needs a name of 1 to 200 characters"));
-    }
+    let name = check_name(&new.name)?;
     check_grid(&new.settings)?;
+    let encounters = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from encounters where campaign_id = $1"#,
+        new.campaign.0
+    )
+    .fetch_one(db)
+    .await?;
+    limits::count(
+        "a campaign's encounters",
+        usize::try_from(encounters).unwrap_or(usize::MAX) + 1,
+        limits::MAX_ENCOUNTERS,
+    )
+    .map_err(Error::Refused)?;
     if let Some(map) = new.map {
         let found = sqlx::query_scalar!(
             "select 1 as one from media_files where id = $1 and campaign_id = $2",
@@ -76,10 +87,7 @@ pub async fn update(
     name: &str,
     settings: &MapSettings,
 ) -> Result<()> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(refused("an encounter needs a name of 1 to 200 characters"));
-    }
+    let name = check_name(name)?;
     check_grid(settings)?;
     let image = settings.image;
     // The image travels in its own column (`map_id`), as on creation.
@@ -134,7 +142,8 @@ pub async fn place_token(
     check_token(token)?;
     let checks = sqlx::query!(
         r#"select exists (select 1 from encounters where id = $1 and campaign_id = $2) as "encounter!",
-                  ($3::uuid is null or exists (select 1 from actors where id = $3 and campaign_id = $2)) as "actor!""#,
+                  ($3::uuid is null or exists (select 1 from actors where id = $3 and campaign_id = $2)) as "actor!",
+                  (select count(*) from encounter_tokens where encounter_id = $1) as "tokens!""#,
         encounter.0,
         campaign.0,
         token.actor.map(|a| a.0),
@@ -144,6 +153,12 @@ pub async fn place_token(
     if !checks.encounter {
         return Err(unknown_encounter(encounter));
     }
+    limits::count(
+        "an encounter's tokens",
+        usize::try_from(checks.tokens).unwrap_or(usize::MAX) + 1,
+        limits::MAX_TOKENS_PER_ENCOUNTER,
+    )
+    .map_err(Error::Refused)?;
     if !checks.actor {
         return Err(Error::Refused(shared::Error::UnknownEntity {
             kind: shared::id::EntityKind::Actor,
@@ -299,14 +314,22 @@ pub async fn load(
     Ok((encounter, tokens))
 }
 
-/// The encounters of a campaign, newest first, with their token counts.
-pub async fn list(db: &PgPool, campaign: CampaignId) -> Result<Vec<EncounterSummary>> {
+/// The encounters of a campaign, newest first, with their token counts as
+/// the viewer may know them: every token for a GM, the visible ones for
+/// anyone else (a hidden token's existence is the GM's secret).
+pub async fn list(
+    db: &PgPool,
+    campaign: CampaignId,
+    sees_hidden: bool,
+) -> Result<Vec<EncounterSummary>> {
     sqlx::query!(
         r#"select e.id, e.name, e.map_id, e.map_settings,
-                  (select count(*) from encounter_tokens t where t.encounter_id = e.id) as "tokens!"
+                  (select count(*) from encounter_tokens t
+                    where t.encounter_id = e.id and ($2 or t.visibility = 'visible')) as "tokens!"
              from encounters e where e.campaign_id = $1
             order by e.created_at desc, e.id"#,
-        campaign.0
+        campaign.0,
+        sees_hidden,
     )
     .fetch_all(db)
     .await?
@@ -347,12 +370,17 @@ fn stored_or_default<T: serde::de::DeserializeOwned + Default>(value: Value) -> 
 pub async fn write_back(
     tx: &mut sqlx::PgConnection,
     campaign: CampaignId,
+    encounter: Option<EncounterId>,
     entities: &Entities,
 ) -> Result<()> {
-    for encounter in entities.encounters.values() {
+    // Only the session's own encounter is written, whatever the state
+    // holds, and every statement names the campaign: the last guard if a
+    // live change ever named a row of another campaign.
+    let on_table = encounter.and_then(|id| entities.encounters.get(&id));
+    if let Some(encounter) = on_table {
         let initiative = serde_json::to_value(&encounter.initiative).map_err(internal)?;
         let fog = serde_json::to_value(&encounter.fog).map_err(internal)?;
-        sqlx::query!(
+        let updated = sqlx::query!(
             "update encounters
                 set initiative_data = $3, round_number = $4, current_turn = $5, fog = $6, updated_at = now()
               where id = $1 and campaign_id = $2",
@@ -365,40 +393,64 @@ pub async fn write_back(
         )
         .execute(&mut *tx)
         .await?;
-        let tokens: Vec<&Token> = entities
-            .tokens
-            .values()
-            .filter(|t| t.encounter == encounter.id)
-            .collect();
-        let ids: Vec<Uuid> = tokens.iter().map(|t| t.id.0).collect();
-        sqlx::query!(
-            "delete from encounter_tokens where encounter_id = $1 and id <> all($2)",
-            encounter.id.0,
-            &ids,
-        )
-        .execute(&mut *tx)
-        .await?;
-        let mut actors = Vec::with_capacity(tokens.len());
-        let mut names = Vec::with_capacity(tokens.len());
-        let mut positions = Vec::with_capacity(tokens.len());
-        let mut rotations = Vec::with_capacity(tokens.len());
-        let mut scales = Vec::with_capacity(tokens.len());
-        let mut visibilities = Vec::with_capacity(tokens.len());
-        let mut conditions = Vec::with_capacity(tokens.len());
-        let mut stats = Vec::with_capacity(tokens.len());
-        for token in &tokens {
-            actors.push(token.actor.map(|a| a.0));
-            names.push(token.name.clone());
-            positions.push(serde_json::to_value(token.position).map_err(internal)?);
-            rotations.push(token.rotation);
-            scales.push(token.scale);
-            visibilities.push(token.visibility.slug().to_owned());
-            conditions.push(serde_json::to_value(&token.conditions).map_err(internal)?);
-            stats.push(serde_json::to_value(&token.stats).map_err(internal)?);
+        if updated.rows_affected() == 0 {
+            // Deleted since the session started, or not this campaign's:
+            // its tokens are not written anywhere.
+            tracing::warn!(encounter = %encounter.id, %campaign, "the session's encounter is gone; its tokens are not written back");
+        } else {
+            write_tokens(tx, campaign, encounter, entities).await?;
         }
-        // An actor deleted from the campaign since leaves its token as
-        // scenery; sizes and angles are kept within their columns.
-        sqlx::query!(
+    }
+    write_actors(tx, campaign, entities).await
+}
+
+/// The tokens of the session's encounter: those gone from the table are
+/// deleted, the others written. A token id that is another encounter's is
+/// neither moved nor overwritten.
+async fn write_tokens(
+    tx: &mut sqlx::PgConnection,
+    campaign: CampaignId,
+    encounter: &shared::encounter::Encounter,
+    entities: &Entities,
+) -> Result<()> {
+    let tokens: Vec<&Token> = entities
+        .tokens
+        .values()
+        .filter(|t| t.encounter == encounter.id)
+        .collect();
+    let ids: Vec<Uuid> = tokens.iter().map(|t| t.id.0).collect();
+    sqlx::query!(
+        "delete from encounter_tokens t
+               using encounters e
+              where t.encounter_id = $1 and e.id = t.encounter_id and e.campaign_id = $3
+                and t.id <> all($2)",
+        encounter.id.0,
+        &ids,
+        campaign.0,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut actors = Vec::with_capacity(tokens.len());
+    let mut names = Vec::with_capacity(tokens.len());
+    let mut positions = Vec::with_capacity(tokens.len());
+    let mut rotations = Vec::with_capacity(tokens.len());
+    let mut scales = Vec::with_capacity(tokens.len());
+    let mut visibilities = Vec::with_capacity(tokens.len());
+    let mut conditions = Vec::with_capacity(tokens.len());
+    let mut stats = Vec::with_capacity(tokens.len());
+    for token in &tokens {
+        actors.push(token.actor.map(|a| a.0));
+        names.push(token.name.clone());
+        positions.push(serde_json::to_value(token.position).map_err(internal)?);
+        rotations.push(token.rotation);
+        scales.push(token.scale);
+        visibilities.push(token.visibility.slug().to_owned());
+        conditions.push(serde_json::to_value(&token.conditions).map_err(internal)?);
+        stats.push(serde_json::to_value(&token.stats).map_err(internal)?);
+    }
+    // An actor deleted from the campaign since leaves its token as
+    // scenery; sizes and angles are kept within their columns.
+    sqlx::query!(
             r#"insert into encounter_tokens
                    (id, encounter_id, actor_id, name, position, rotation, scale, visibility, conditions, temporary_stats)
                select t.id, $1, a.id, t.name, t.position,
@@ -410,12 +462,14 @@ pub async fn write_back(
                  from unnest($2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[],
                              $8::text[], $9::jsonb[], $10::jsonb[])
                       as t(id, actor_id, name, position, rotation, scale, visibility, conditions, stats)
+                 join encounters e on e.id = $1 and e.campaign_id = $11
                  left join actors a on a.id = t.actor_id and a.campaign_id = $11
                on conflict (id) do update set
                    actor_id = excluded.actor_id, name = excluded.name, position = excluded.position,
                    rotation = excluded.rotation, scale = excluded.scale, visibility = excluded.visibility,
                    conditions = excluded.conditions, temporary_stats = excluded.temporary_stats,
-                   updated_at = now()"#,
+                   updated_at = now()
+                 where encounter_tokens.encounter_id = $1"#,
             encounter.id.0,
             &ids,
             &actors as &[Option<Uuid>],
@@ -430,8 +484,15 @@ pub async fn write_back(
         )
         .execute(&mut *tx)
         .await?;
-    }
-    // Hit points for every actor; conditions for those one token plays.
+    Ok(())
+}
+
+/// Hit points for every actor; conditions for those one token plays.
+async fn write_actors(
+    tx: &mut sqlx::PgConnection,
+    campaign: CampaignId,
+    entities: &Entities,
+) -> Result<()> {
     let mut tokens_of: BTreeMap<ActorId, Vec<&Token>> = BTreeMap::new();
     for token in entities.tokens.values() {
         if let Some(actor) = token.actor {
@@ -469,34 +530,63 @@ fn internal(error: impl std::fmt::Display) -> Error {
     Error::Internal(format!("writing the table back: {error}"))
 }
 
+// The same limits as a live edit of the same fields (`shared::limits`).
+
+fn check_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(refused("an encounter needs a name"));
+    }
+    limits::text(
+        "an encounter's name (characters)",
+        name,
+        limits::MAX_ENCOUNTER_NAME_CHARS,
+    )
+    .map_err(Error::Refused)?;
+    Ok(name)
+}
+
 fn check_grid(settings: &MapSettings) -> Result<()> {
-    if !(settings.grid_size.is_finite()
-        && settings.grid_size >= 10.0
-        && settings.grid_size <= 400.0)
-    {
-        return Err(refused("the grid size must be 10 to 400 pixels"));
-    }
-    if !settings.offset.is_finite() {
-        return Err(refused("the grid offset must be finite"));
-    }
-    if settings.feet_per_cell == 0 || settings.feet_per_cell > 1000 {
-        return Err(refused("a cell stands for 1 to 1,000 feet"));
-    }
-    Ok(())
+    limits::between(
+        "the grid size (pixels)",
+        settings.grid_size,
+        limits::MIN_GRID_SIZE,
+        limits::MAX_GRID_SIZE,
+    )
+    .and_then(|()| {
+        limits::between(
+            "feet per cell",
+            f64::from(settings.feet_per_cell),
+            1.0,
+            f64::from(limits::MAX_FEET_PER_CELL),
+        )
+    })
+    .and_then(|()| within_map("the grid offset", settings.offset))
+    .map_err(Error::Refused)
 }
 
 fn check_token(token: &NewToken) -> Result<()> {
-    if !(token.position.x.is_finite() && token.position.y.is_finite()) {
-        return Err(refused("a token's position must be finite"));
-    }
-    if !(token.scale.is_finite() && token.scale > 0.0 && token.scale <= 99.0) {
-        return Err(refused("a token's scale must be between 0 and 99 cells"));
-    }
     let name = token.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(refused("a token needs a label of 1 to 100 characters"));
+    if name.is_empty() {
+        return Err(refused("a token needs a label"));
     }
-    Ok(())
+    limits::text("a token's name (characters)", name, limits::MAX_NAME_CHARS)
+        .and_then(|()| within_map("a token's position", token.position))
+        .and_then(|()| {
+            limits::between(
+                "a token's scale (cells)",
+                token.scale,
+                limits::MIN_SCALE,
+                limits::MAX_SCALE,
+            )
+        })
+        .map_err(Error::Refused)
+}
+
+fn within_map(what: &'static str, point: shared::geometry::Point) -> shared::Result<()> {
+    let max = limits::MAX_COORDINATE;
+    limits::between(what, point.x, -max, max)?;
+    limits::between(what, point.y, -max, max)
 }
 
 fn unknown_encounter(encounter: EncounterId) -> Error {

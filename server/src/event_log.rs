@@ -46,6 +46,57 @@ pub async fn start_session(
     Ok(SessionId(id))
 }
 
+/// Starts a session on `encounter`, or finds the one already running on
+/// it: the schema allows one running session per encounter, so two starts
+/// at once cannot both insert. The flag says whether the session is new.
+pub async fn start_or_join(
+    db: &PgPool,
+    campaign: CampaignId,
+    encounter: EncounterId,
+    started_by: UserId,
+    policy: &ApprovalPolicy,
+) -> Result<(SessionId, bool)> {
+    let policy = serde_json::to_value(policy)
+        .map_err(|error| Error::Internal(format!("approval policy: {error}")))?;
+    // A running session can end between the insert and the look-up: try
+    // again then (a few times; each round is a real change of state).
+    for _ in 0..3 {
+        let inserted = sqlx::query_scalar!(
+            "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by)
+             values ($1, $2, $3, $4, $5)
+             on conflict (encounter_id) where ended_at is null do nothing
+             returning id",
+            Uuid::new_v4(),
+            campaign.0,
+            encounter.0,
+            policy,
+            started_by.0,
+        )
+        .fetch_optional(db)
+        .await?;
+        if let Some(id) = inserted {
+            return Ok((SessionId(id), true));
+        }
+        if let Some(running) = running_on(db, encounter).await? {
+            return Ok((running, false));
+        }
+    }
+    Err(Error::Refused(shared::Error::InvalidAction(
+        "a session on this encounter is starting or ending; try again".into(),
+    )))
+}
+
+/// Sessions running in a campaign.
+pub async fn running_in(db: &PgPool, campaign: CampaignId) -> Result<usize> {
+    let count = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from play_sessions where campaign_id = $1 and ended_at is null"#,
+        campaign.0
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
 /// Takes ownership of a session: bumps and returns its fencing epoch. Every
 /// commit names the epoch it was made under; the previous owner's commits
 /// fail from now on.
@@ -490,8 +541,8 @@ async fn commit_rows<'c>(
                  from input join bumped on bumped.id = input.s
            ),
            recorded as (
-               insert into session_actions (session_id, action_id, version, outcome)
-               select x.s, x.a, x.v, x.o::jsonb from x
+               insert into session_actions (session_id, action_id, version, outcome, user_id)
+               select x.s, x.a, x.v, x.o::jsonb, x.i from x
            ),
            approved as (
                update event_log set status = 'approved', decided_by = x.d, auto_approved = x.au, decided_at = now()
@@ -559,7 +610,11 @@ async fn insert_outcome(
     outcome: &Value,
 ) -> Result<()> {
     sqlx::query!(
-        "insert into session_actions (session_id, action_id, outcome) values ($1, $2, $3)",
+        "insert into session_actions (session_id, action_id, outcome, user_id)
+         values ($1, $2, $3,
+                 (select initiated_by from event_log
+                   where session_id = $1 and action_id = $2 and initiated_by is not null
+                   limit 1))",
         session.0,
         action.0,
         outcome,
@@ -570,16 +625,22 @@ async fn insert_outcome(
     Ok(())
 }
 
-/// The recorded outcome of an action id, if it was processed: a resend is
-/// answered with it and never applied twice.
-pub async fn outcome(db: &PgPool, session: SessionId, action: ActionId) -> Result<Option<Value>> {
-    Ok(sqlx::query_scalar!(
-        "select outcome from session_actions where session_id = $1 and action_id = $2",
+/// The recorded outcome of an action id, if it was processed, and who sent
+/// the action (when known): a resend is answered with it and never applied
+/// twice.
+pub async fn outcome(
+    db: &PgPool,
+    session: SessionId,
+    action: ActionId,
+) -> Result<Option<(Value, Option<UserId>)>> {
+    Ok(sqlx::query!(
+        "select outcome, user_id from session_actions where session_id = $1 and action_id = $2",
         session.0,
         action.0
     )
     .fetch_optional(db)
-    .await?)
+    .await?
+    .map(|row| (row.outcome, row.user_id.map(UserId))))
 }
 
 /// The session running on an encounter (not ended), the newest if several

@@ -40,6 +40,16 @@ pub async fn create_from_compendium(
     .ok_or_else(|| unknown(ref_key))?;
     let mut tx = db.begin().await?;
     check_placement(&mut tx, campaign, None, placement).await?;
+    let items: i64 = sqlx::query_scalar("select count(*) from campaign_items where campaign_id = $1")
+        .bind(campaign.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    shared::limits::count(
+        "a campaign's items",
+        usize::try_from(items).unwrap_or(usize::MAX) + 1,
+        shared::limits::MAX_ITEMS,
+    )
+    .map_err(Error::Refused)?;
     let id = Uuid::new_v4();
     sqlx::query!(
         "insert into campaign_items (id, campaign_id, name, item_type, compendium_ref, base_properties,

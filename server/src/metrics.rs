@@ -50,6 +50,8 @@ pub struct Metrics {
     pub commit_seconds: Histogram,
     /// Commits written.
     pub commits: Counter,
+    /// Requests written alone after their batch failed (one bad row).
+    pub written_alone: Counter,
     /// Frames queued for the slowest socket at the last fan-out.
     pub send_queue_depth: Gauge<i64, AtomicI64>,
     /// Requests by outcome.
@@ -71,6 +73,7 @@ impl Default for Metrics {
         // 100 µs to about 3.3 s.
         let commit_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let commits = Counter::default();
+        let written_alone = Counter::default();
         let send_queue_depth = Gauge::default();
         let requests = Family::default();
         let mut registry = Registry::with_prefix("tabletop");
@@ -101,6 +104,11 @@ impl Default for Metrics {
             commits.clone(),
         );
         registry.register(
+            "written_alone",
+            "Requests written alone after their batch could not be written",
+            written_alone.clone(),
+        );
+        registry.register(
             "send_queue_depth",
             "Frames queued for the slowest socket at the last fan-out",
             send_queue_depth.clone(),
@@ -114,6 +122,7 @@ impl Default for Metrics {
             pending,
             commit_seconds,
             commits,
+            written_alone,
             send_queue_depth,
             requests,
         }

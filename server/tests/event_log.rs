@@ -115,7 +115,10 @@ async fn an_action_is_committed_once_and_its_outcome_remembered(db: PgPool) {
     assert!(matches!(again, Err(server::Error::Refused(_))), "{again:?}");
     assert_eq!(event_log::position(&db, session).await.unwrap().0, 1);
     assert_eq!(
-        event_log::outcome(&db, session, once.action).await.unwrap(),
+        event_log::outcome(&db, session, once.action)
+            .await
+            .unwrap()
+            .map(|(outcome, _)| outcome),
         Some(json!({"applied": 1}))
     );
     assert_eq!(
@@ -215,7 +218,7 @@ async fn pending_requests_wait_for_the_gm_then_are_approved_or_rejected(db: PgPo
     );
     assert_eq!(
         event_log::outcome(&db, session, reject_me).await.unwrap(),
-        Some(json!({"rejected": "too far"}))
+        Some((json!({"rejected": "too far"}), Some(player.id)))
     );
     // Refusing twice is refused: the first outcome stands.
     assert!(

@@ -6,6 +6,10 @@
 
 mod support;
 
+use support::table::{
+    Table, actor, http_get, http_get_as, join, place, spawn_node, spawn_server, spawn_server_with,
+    table,
+};
 use support::ws::{Client, closed, join_at, move_to, open, request, resume};
 
 use std::time::Duration;
@@ -34,187 +38,6 @@ use sqlx::PgPool;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message};
 use uuid::Uuid;
-
-/// A table: a GM, two players with a character and a token each, a monster
-/// with a hidden token, an encounter, a session.
-struct Table {
-    addr: std::net::SocketAddr,
-    session: SessionId,
-    encounter: EncounterId,
-    gm: (User, String),
-    players: Vec<(User, String, ActorId, TokenId)>,
-    hidden: TokenId,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Table {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-async fn table(db: PgPool) -> Table {
-    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
-    let campaign =
-        server::campaign::create(&db, gm.id, &NewCampaign::parse("Live", "dnd5e").unwrap())
-            .await
-            .unwrap()
-            .id;
-    let encounter = encounter::create(
-        &db,
-        &NewEncounter {
-            campaign,
-            name: "Crossroads".into(),
-            map: None,
-            settings: MapSettings {
-                grid_size: 50.0,
-                ..MapSettings::default()
-            },
-        },
-    )
-    .await
-    .unwrap();
-    let mut players = Vec::new();
-    for (n, login) in ["alice", "bruno"].into_iter().enumerate() {
-        let (user, cookie) = support::signed_in(&db, login).await;
-        let invitation = server::membership::invite(&db, campaign, gm.id, Role::Player)
-            .await
-            .unwrap();
-        server::membership::accept(&db, user.id, &invitation.token)
-            .await
-            .unwrap();
-        let actor = actor(
-            &db,
-            campaign,
-            &gm,
-            login,
-            ActorKind::Character,
-            Some(user.id),
-        )
-        .await;
-        let token = place(
-            &db,
-            campaign,
-            encounter,
-            Some(actor),
-            100.0 * (n as f64 + 1.0),
-            Visibility::Visible,
-        )
-        .await;
-        players.push((user, cookie, actor, token));
-    }
-    let monster = actor(&db, campaign, &gm, "Lurker", ActorKind::Monster, None).await;
-    let hidden = place(
-        &db,
-        campaign,
-        encounter,
-        Some(monster),
-        900.0,
-        Visibility::Hidden,
-    )
-    .await;
-    let session = event_log::start_session(
-        &db,
-        campaign,
-        Some(encounter),
-        gm.id,
-        &ApprovalPolicy::default(),
-    )
-    .await
-    .unwrap();
-    let (addr, server) = spawn_server(db.clone()).await;
-    Table {
-        addr,
-        session,
-        encounter,
-        gm: (gm, gm_cookie),
-        players,
-        hidden,
-        server,
-    }
-}
-
-/// A server process of its own (its own hub, so its own session actors)
-/// over the same database, on a free port. On the in-process engine,
-/// unless `LIVE_ENGINE=redis` asks for the whole suite to run on the Redis
-/// engine (the test command runs it both ways).
-async fn spawn_server(db: PgPool) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    if std::env::var("LIVE_ENGINE").is_ok_and(|engine| engine == "redis") {
-        let (addr, server, _) = spawn_node(db, Duration::from_secs(5)).await;
-        return (addr, server);
-    }
-    spawn_server_with(support::state(db)).await
-}
-
-async fn spawn_server_with(
-    state: server::AppState,
-) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        server::serve(listener, state, std::future::pending())
-            .await
-            .unwrap();
-    });
-    (addr, server)
-}
-
-async fn actor(
-    db: &PgPool,
-    campaign: CampaignId,
-    gm: &User,
-    name: &str,
-    kind: ActorKind,
-    owner: Option<shared::id::UserId>,
-) -> ActorId {
-    server::actor::create_custom(
-        db,
-        &server::actor::NewActor {
-            campaign,
-            name: None,
-            actor_type: kind.slug().into(),
-            level: Some(3),
-            character_class: None,
-            owner,
-            created_by: gm.id,
-        },
-        name,
-        &json!({"hit_points": 20, "speed": {"walk": 30}}),
-    )
-    .await
-    .unwrap()
-}
-
-async fn place(
-    db: &PgPool,
-    campaign: CampaignId,
-    encounter: EncounterId,
-    actor: Option<ActorId>,
-    x: f64,
-    visibility: Visibility,
-) -> TokenId {
-    encounter::place_token(
-        db,
-        campaign,
-        encounter,
-        &NewToken {
-            actor,
-            name: "T".into(),
-            position: Point { x, y: 100.0 },
-            visibility,
-            scale: 1.0,
-        },
-    )
-    .await
-    .unwrap()
-}
-
-/// Connects and says hello; returns the client and the state it was sent
-/// (a snapshot, or the commits after `resume_from`), at the welcome's
-/// version.
-async fn join(table: &Table, cookie: &str) -> (Client, Store) {
-    join_at(table.addr, table.session, cookie).await
-}
 
 async fn applied_events(db: &PgPool, session: SessionId) -> i64 {
     sqlx::query_scalar(
@@ -1347,32 +1170,6 @@ async fn state_since_a_version_over_http(db: PgPool) {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-/// A plain HTTP GET over a socket (the test server speaks HTTP/1.1).
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    http_get_as(addr, path, "").await
-}
-
-/// The same, sending a login cookie (if not empty).
-async fn http_get_as(addr: std::net::SocketAddr, path: &str, cookie: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let cookie = if cookie.is_empty() {
-        String::new()
-    } else {
-        format!("Cookie: {cookie}\r\n")
-    };
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Connection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn metrics_count_sockets_sessions_commits_and_waiting_requests(db: PgPool) {
     let table = table(db.clone()).await;
@@ -1758,30 +1555,6 @@ async fn idle_sessions_stop_and_come_back(db: PgPool) {
 }
 
 // The Redis engine: several nodes, one session.
-
-/// A node on the Redis engine, sharing the database and the Redis with
-/// every other node a test starts.
-async fn spawn_node(
-    db: PgPool,
-    lease: Duration,
-) -> (
-    std::net::SocketAddr,
-    tokio::task::JoinHandle<()>,
-    server::live::Hub,
-) {
-    let info =
-        redis::IntoConnectionInfo::into_connection_info(support::redis_url().as_str()).unwrap();
-    let redis = server::cache::connect(&info).await.unwrap();
-    let mut state = support::state(db.clone());
-    state.redis = Some(redis.clone());
-    state.hub = server::live::Hub::new(db, Some(redis), state.metrics.clone())
-        .clustered(&info, lease)
-        .await
-        .unwrap();
-    let hub = state.hub.clone();
-    let (addr, server) = spawn_server_with(state).await;
-    (addr, server, hub)
-}
 
 async fn applied_versions(db: &PgPool, session: SessionId) -> Vec<i64> {
     sqlx::query_scalar(

@@ -21,8 +21,12 @@ use crate::{
 pub struct Authority {
     store: Store,
     version: Version,
-    recent: VecDeque<Commit>,
+    recent: VecDeque<(Commit, usize)>,
     history: usize,
+    /// Roughly how many bytes `recent` holds: bounded by
+    /// [`crate::limits::MAX_HISTORY_BYTES`], so large commits cannot make
+    /// the history grow without end.
+    recent_bytes: usize,
 }
 
 impl Authority {
@@ -42,6 +46,7 @@ impl Authority {
             version,
             recent: VecDeque::new(),
             history: history.max(1),
+            recent_bytes: 0,
         }
     }
 
@@ -60,8 +65,16 @@ impl Authority {
         if version > self.version {
             return None;
         }
-        let oldest = self.recent.front().map_or(self.version + 1, |c| c.version);
-        (version + 1 >= oldest).then(|| self.recent.iter().filter(move |c| c.version > version))
+        let oldest = self
+            .recent
+            .front()
+            .map_or(self.version + 1, |(c, _)| c.version);
+        (version + 1 >= oldest).then(|| {
+            self.recent
+                .iter()
+                .map(|(c, _)| c)
+                .filter(move |c| c.version > version)
+        })
     }
 
     /// Transforms changes proposed against `base` over every commit since.
@@ -89,25 +102,38 @@ impl Authority {
             action,
             changes,
         };
-        self.recent.push_back(commit.clone());
-        if self.recent.len() > self.history {
-            self.recent.pop_front();
+        let bytes = commit.changes.iter().map(Change::approx_bytes).sum();
+        self.recent.push_back((commit.clone(), bytes));
+        self.recent_bytes += bytes;
+        // The newest commit always stays: a request based on the version
+        // before it can still be rebased.
+        while self.recent.len() > 1
+            && (self.recent.len() > self.history
+                || self.recent_bytes > crate::limits::MAX_HISTORY_BYTES)
+        {
+            if let Some((_, dropped)) = self.recent.pop_front() {
+                self.recent_bytes -= dropped;
+            }
         }
         Ok((commit, undo))
     }
 
     /// Takes back the latest commit (its persistence failed).
     pub fn revert(&mut self, commit: &Commit, undo: Undo) -> Result<()> {
-        if commit.version != self.version
-            || self.recent.back().map(|c| c.version) != Some(commit.version)
-        {
+        if commit.version != self.version {
             return Err(Error::VersionGap {
                 expected: self.version,
                 got: commit.version,
             });
         }
         self.store.undo(undo);
-        self.recent.pop_back();
+        // It may have left the history already (a batch of large commits);
+        // the state is what matters.
+        if self.recent.back().map(|(c, _)| c.version) == Some(commit.version)
+            && let Some((_, bytes)) = self.recent.pop_back()
+        {
+            self.recent_bytes -= bytes;
+        }
         self.version -= 1;
         Ok(())
     }
@@ -140,6 +166,31 @@ mod tests {
         assert_eq!(authority.version(), 8);
         assert_eq!(authority.store().token(tid(1)).unwrap().name, "A");
         assert!(authority.revert(&second, Undo::default()).is_err());
+    }
+
+    #[test]
+    fn the_history_is_bounded_in_bytes_and_a_batch_still_reverts() {
+        let mut authority = Authority::new(sample(), 0);
+        let line = json!({"kind": "chat", "text": "x".repeat(crate::limits::MAX_LOG_LINE_CHARS)});
+        let log = path(&format!("encounters/{}/log", eid(1)));
+        let big = || vec![Change::append(log.clone(), line.clone()); 30];
+        let mut batch = Vec::new();
+        for _ in 0..60 {
+            batch.push(authority.commit(None, big()).unwrap());
+        }
+        assert!(authority.recent_bytes <= crate::limits::MAX_HISTORY_BYTES);
+        assert!(authority.recent.len() < 60, "nothing was dropped");
+        assert!(authority.commits_since(0).is_none());
+        assert!(authority.commits_since(59).is_some());
+        // A failed batch write reverts every commit of it, even those that
+        // left the history.
+        let before = sample();
+        for (commit, undo) in batch.into_iter().rev() {
+            authority.revert(&commit, undo).unwrap();
+        }
+        assert_eq!(authority.version(), 0);
+        assert_eq!(*authority.store(), before);
+        assert_eq!(authority.recent_bytes, 0);
     }
 
     #[test]

@@ -87,6 +87,31 @@ impl Change {
             op: Op::Increment(by.into()),
         }
     }
+
+    /// Roughly the bytes this change holds in memory, without encoding it:
+    /// what the history counts against its bound.
+    pub fn approx_bytes(&self) -> usize {
+        let path: usize = self.path.segments().iter().map(|s| s.len() + 8).sum();
+        path + match &self.op {
+            Op::Set(value) | Op::Merge(value) | Op::Append(value) => value_bytes(value),
+            Op::Delete | Op::Increment(_) => 8,
+        }
+    }
+}
+
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 8,
+        Value::String(s) => s.len() + 8,
+        Value::Array(items) => items.iter().map(value_bytes).sum::<usize>() + 8,
+        Value::Object(fields) => {
+            fields
+                .iter()
+                .map(|(key, value)| key.len() + value_bytes(value))
+                .sum::<usize>()
+                + 8
+        }
+    }
 }
 
 /// What restores the state to before a change (or a batch of changes):

@@ -563,6 +563,15 @@ impl Client {
                 self.queue = pending;
                 changed.queue = true;
             }
+            ServerMessage::Queued { pending } => {
+                self.queue.retain(|q| q.request.id != pending.request.id);
+                self.queue.push(pending);
+                changed.queue = true;
+            }
+            ServerMessage::Dequeued { action } => {
+                self.queue.retain(|q| q.request.id != action);
+                changed.queue = true;
+            }
             ServerMessage::DragPreview {
                 token,
                 position,

@@ -64,10 +64,14 @@ pub const MAX_INITIATIVE: usize = 1_000;
 pub const MAX_LOG_LINES: usize = 200;
 /// Characters in one log line (a chat message or a described roll).
 pub const MAX_LOG_LINE_CHARS: usize = 8_000;
+/// Characters in the note a player adds to a request.
+pub const MAX_NOTE_CHARS: usize = 500;
 /// Bytes of JSON in an item's data or an effect's property.
 pub const MAX_JSON_BYTES: usize = 16 * 1024;
 /// Changes in one request.
 pub const MAX_CHANGES_PER_REQUEST: usize = 1_000;
+/// Bytes of recent commits a session keeps for rebasing late requests.
+pub const MAX_HISTORY_BYTES: usize = 8 * 1024 * 1024;
 /// Requests of one member waiting for the GM.
 pub const MAX_QUEUED_PER_MEMBER: usize = 20;
 /// Requests waiting for the GM in one session.
@@ -76,6 +80,8 @@ pub const MAX_QUEUED_PER_SESSION: usize = 200;
 pub const MAX_SOCKETS_PER_MEMBER: usize = 8;
 /// Open sockets in one session.
 pub const MAX_SOCKETS_PER_SESSION: usize = 256;
+/// Open sockets of one user on one server node, across sessions.
+pub const MAX_SOCKETS_PER_USER: usize = 32;
 /// Sessions running at once in one campaign.
 pub const MAX_RUNNING_SESSIONS: usize = 20;
 

@@ -175,6 +175,21 @@ impl ClientMessage {
                 what: "the message".into(),
             });
         }
+        if let ClientMessage::Request(request) = &message {
+            let context = &request.context;
+            if let Some(note) = &context.note {
+                crate::limits::text(
+                    "a request's note (characters)",
+                    note,
+                    crate::limits::MAX_NOTE_CHARS,
+                )?;
+            }
+            crate::limits::count(
+                "a request's targets",
+                context.targets.len(),
+                crate::limits::MAX_EFFECT_TARGETS,
+            )?;
+        }
         Ok(message)
     }
 }

@@ -492,7 +492,14 @@ async fn connect(
                         }
                     }
                 }
-                ServerMessage::Queue { pending } if is_gm => {
+                message @ (ServerMessage::Queue { .. } | ServerMessage::Queued { .. })
+                    if is_gm =>
+                {
+                    let pending = match message {
+                        ServerMessage::Queue { pending } => pending,
+                        ServerMessage::Queued { pending } => vec![pending],
+                        _ => Vec::new(),
+                    };
                     for queued in pending {
                         if decided.insert(queued.request.id) {
                             let approve = ClientMessage::Decide(GmDecision {

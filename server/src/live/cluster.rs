@@ -72,6 +72,12 @@ enum Envelope {
         conn: ConnId,
         message: Box<ClientMessage>,
     },
+    /// To the owner: a socket's user has another role now.
+    Rejoin {
+        session: SessionId,
+        conn: ConnId,
+        who: Participant,
+    },
     /// To the owner: a socket closed.
     Leave { session: SessionId, conn: ConnId },
     /// To the owner: differential sync over HTTP, answered with `Reply`.
@@ -244,6 +250,16 @@ impl Cluster {
                 };
                 let mut messages = pubsub.into_on_message();
                 while let Some(message) = messages.next().await {
+                    if message.get_channel_name() == super::recheck::CHANNEL {
+                        match std::str::from_utf8(message.get_payload_bytes())
+                            .ok()
+                            .and_then(|user| user.parse::<uuid::Uuid>().ok())
+                        {
+                            Some(user) => hub.sockets().recheck(shared::id::UserId(user)),
+                            None => tracing::error!("undecodable recheck message dropped"),
+                        }
+                        continue;
+                    }
                     match rmp_serde::from_slice::<Envelope>(message.get_payload_bytes()) {
                         Ok(envelope) => cluster.dispatch(&hub, envelope).await,
                         Err(error) => tracing::error!(%error, "undecodable node message dropped"),
@@ -305,6 +321,7 @@ impl Cluster {
             Envelope::Join { session, .. }
             | Envelope::Message { session, .. }
             | Envelope::Leave { session, .. }
+            | Envelope::Rejoin { session, .. }
             | Envelope::StateSince { session, .. } => {
                 self.to_owner(hub, session, envelope).await;
             }
@@ -398,6 +415,11 @@ impl Cluster {
             Envelope::Leave { conn, .. } => {
                 if let Some(actor) = actor {
                     let _ = actor.send(Command::Leave { conn }).await;
+                }
+            }
+            Envelope::Rejoin { conn, who, .. } => {
+                if let Some(actor) = actor {
+                    let _ = actor.send(Command::Rejoin { conn, who }).await;
                 }
             }
             Envelope::StateSince {
@@ -551,6 +573,7 @@ impl Cluster {
                     conns.remove(&conn);
                     Envelope::Leave { session, conn }
                 }
+                Command::Rejoin { conn, who } => Envelope::Rejoin { session, conn, who },
                 Command::StateSince { who, since, reply } => {
                     let id = Uuid::new_v4();
                     locked(&self.inner.replies).insert(id, reply);
@@ -593,5 +616,6 @@ impl Cluster {
 async fn subscribe(client: &redis::Client, node: Uuid) -> Result<redis::aio::PubSub> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel(node)).await?;
+    pubsub.subscribe(super::recheck::CHANNEL).await?;
     Ok(pubsub)
 }

@@ -36,8 +36,12 @@ struct Job {
     epoch: i64,
     commits: Vec<NewCommit>,
     pending: Vec<NewPending>,
-    reply: oneshot::Sender<Result<Vec<u64>>>,
+    reply: oneshot::Sender<Written>,
 }
+
+/// A batch's versions, or why it failed; with its commits handed back, so
+/// a failed batch can be written again request by request.
+pub type Written = (Result<Vec<u64>>, Vec<NewCommit>);
 
 impl Job {
     fn batch(&self) -> SessionBatch<'_> {
@@ -66,14 +70,14 @@ impl Committer {
 
     /// A session's changes and the requests it queued for the GM
     /// ([`event_log::commit_many`]), written together with whatever other
-    /// sessions have waiting; the changes' versions.
+    /// sessions have waiting; the changes' versions, and the commits back.
     pub async fn commit(
         &self,
         session: SessionId,
         epoch: i64,
         commits: Vec<NewCommit>,
         pending: Vec<NewPending>,
-    ) -> Result<Vec<u64>> {
+    ) -> Written {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
             session,
@@ -83,8 +87,11 @@ impl Committer {
             reply,
         };
         let stopped = || Error::Internal("the event-log writer stopped".into());
-        self.jobs.send(job).await.map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())?
+        if let Err(mpsc::error::SendError(job)) = self.jobs.send(job).await {
+            return (Err(stopped()), job.commits);
+        }
+        // Dropped unanswered only if the writer task died.
+        outcome.await.unwrap_or_else(|_| (Err(stopped()), Vec::new()))
     }
 }
 
@@ -139,6 +146,6 @@ async fn alone(db: &PgPool, job: &Job) -> Result<Vec<u64>> {
 fn answer(jobs: Vec<Job>, outcomes: Vec<Result<Vec<u64>>>) {
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         // The actor may be gone (its session stopped); nothing to tell.
-        let _ = job.reply.send(outcome);
+        let _ = job.reply.send((outcome, job.commits));
     }
 }

@@ -20,6 +20,7 @@ pub mod committer;
 pub mod lease;
 pub mod load;
 pub mod mirror;
+pub mod recheck;
 pub mod session;
 pub mod socket;
 pub mod sync;
@@ -59,6 +60,8 @@ pub struct Hub {
     /// The event-log writer the session actors share (started with the
     /// first session, on the runtime that serves it).
     committer: Arc<std::sync::OnceLock<committer::Committer>>,
+    /// The open sockets of this node, by user, and how to recheck them.
+    rechecker: recheck::Rechecker,
 }
 
 /// How this node serves a session, once asked to.
@@ -102,7 +105,20 @@ impl Hub {
             cluster: None,
             owned: Arc::default(),
             committer: Arc::default(),
+            rechecker: recheck::Rechecker::default(),
         }
+    }
+
+    /// The open sockets of this node.
+    pub fn sockets(&self) -> &recheck::Sockets {
+        self.rechecker.sockets()
+    }
+
+    /// Makes every open socket of `user`, on every node, check the user's
+    /// login and role again (see [`recheck`]). Call it after anything that
+    /// changes what the user may do or see.
+    pub async fn recheck(&self, user: shared::id::UserId) {
+        self.rechecker.user(user).await;
     }
 
     /// The same hub on the Redis engine: sessions are shared with every
@@ -114,8 +130,9 @@ impl Hub {
             .redis
             .clone()
             .ok_or_else(|| crate::Error::Config("the Redis engine needs REDIS_URL".into()))?;
-        let cluster = cluster::Cluster::new(redis, lease_ttl, self.metrics.clone());
+        let cluster = cluster::Cluster::new(redis.clone(), lease_ttl, self.metrics.clone());
         self.cluster = Some(cluster.clone());
+        self.rechecker = recheck::Rechecker::new(self.rechecker.sockets().clone(), Some(redis));
         cluster.listen(info, self.clone()).await?;
         tracing::info!(node = %cluster.node(), "live sessions on the Redis engine");
         Ok(self)
@@ -188,7 +205,9 @@ impl Hub {
         )
         .await;
         let actor = match recovered {
-            Ok(actor) => actor.with_lease(lease),
+            Ok(actor) => actor
+                .with_lease(lease)
+                .with_rechecker(self.rechecker.clone()),
             Err(error) => {
                 if let Some(lease) = lease {
                     lease.release().await;
@@ -298,21 +317,28 @@ pub async fn start(
     if let Some(encounter) = encounter {
         // Refuses an encounter of another campaign before anything is written.
         crate::encounter::load(db, campaign, encounter).await?;
+    }
+    shared::limits::count(
+        "a campaign's running sessions",
+        event_log::running_in(db, campaign).await? + 1,
+        shared::limits::MAX_RUNNING_SESSIONS,
+    )
+    .map_err(crate::Error::Refused)?;
+    let policy = shared::rules::ApprovalPolicy::default();
+    let session = match encounter {
         // One table per encounter: the session already running on it is
         // the one to join (two would each write the encounter back when
-        // they end).
-        if let Some(running) = event_log::running_on(db, encounter).await? {
-            return Ok((running, false));
+        // they end). The schema holds this, not a check before the insert.
+        Some(encounter) => {
+            let (session, new) =
+                event_log::start_or_join(db, campaign, encounter, by, &policy).await?;
+            if !new {
+                return Ok((session, false));
+            }
+            session
         }
-    }
-    let session = event_log::start_session(
-        db,
-        campaign,
-        encounter,
-        by,
-        &shared::rules::ApprovalPolicy::default(),
-    )
-    .await?;
+        None => event_log::start_session(db, campaign, None, by, &policy).await?,
+    };
     tracing::info!(%session, %campaign, gm = %by, "session started");
     Ok((session, true))
 }

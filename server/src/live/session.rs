@@ -102,6 +102,14 @@ pub enum Command {
         /// Dropped when the actor drops the socket, which closes it.
         kick: Option<oneshot::Sender<()>>,
     },
+    /// A socket's user has another role now (see [`super::recheck`]): it
+    /// is welcomed again with what the new role may see.
+    Rejoin {
+        /// The socket.
+        conn: ConnId,
+        /// Who it is now.
+        who: Participant,
+    },
     /// A socket closed.
     Leave {
         /// The socket.
@@ -208,6 +216,8 @@ pub struct SessionActor {
     lease: Option<Lease>,
     /// The GM ended the session: the actor stops after this command.
     ended: bool,
+    /// Asks the sockets of a user whose role changed here to check again.
+    rechecker: super::recheck::Rechecker,
 }
 
 /// A request queued for the GM, waiting for its batch to be written.
@@ -330,7 +340,14 @@ impl SessionActor {
             hot_copy: (u64::MAX, std::time::Instant::now()),
             lease: None,
             ended: false,
+            rechecker: super::recheck::Rechecker::default(),
         })
+    }
+
+    /// The same actor, asking `rechecker` to recheck users whose role it
+    /// changes.
+    pub fn with_rechecker(self, rechecker: super::recheck::Rechecker) -> Self {
+        Self { rechecker, ..self }
     }
 
     /// The same actor, holding the session under `lease` (Redis engine):
@@ -453,7 +470,7 @@ impl SessionActor {
                 | ClientMessage::EndSession => true,
             },
             Command::Leave { .. } => false,
-            Command::Join { .. } | Command::StateSince { .. } => true,
+            Command::Join { .. } | Command::Rejoin { .. } | Command::StateSince { .. } => true,
         }
     }
 
@@ -482,6 +499,27 @@ impl SessionActor {
                 out,
                 kick,
             } => {
+                let theirs = self.conns.values().filter(|c| c.who.user == who.user).count();
+                let full = shared::limits::count(
+                    "one member's sockets in a session",
+                    theirs + 1,
+                    shared::limits::MAX_SOCKETS_PER_MEMBER,
+                )
+                .and_then(|()| {
+                    shared::limits::count(
+                        "a session's sockets",
+                        self.conns.len() + 1,
+                        shared::limits::MAX_SOCKETS_PER_SESSION,
+                    )
+                });
+                if let Err(error) = full {
+                    // Told why, then closed: dropping `kick` ends the socket.
+                    let _ = out.try_send(frame(&ServerMessage::Error {
+                        action: None,
+                        error,
+                    }));
+                    return Ok(());
+                }
                 self.conns.insert(
                     conn,
                     Conn {
@@ -494,6 +532,10 @@ impl SessionActor {
                     },
                 );
                 self.join(conn, who, resume_from);
+                Ok(())
+            }
+            Command::Rejoin { conn, who } => {
+                self.rejoin(conn, who);
                 Ok(())
             }
             Command::Leave { conn } => {
@@ -652,6 +694,9 @@ impl SessionActor {
             return Ok(());
         }
         self.metrics.pending.dec_by(expired.len() as i64);
+        for waiting in &expired {
+            self.dequeued(waiting.request.id);
+        }
         for waiting in expired {
             let action = waiting.request.id;
             let reason = "the GM did not answer in time; ask again";
@@ -675,7 +720,6 @@ impl SessionActor {
             self.metrics.request("expired");
             self.send_to_user(waiting.from.user, &message);
         }
-        self.send_queue();
         Ok(())
     }
 
@@ -733,6 +777,20 @@ impl SessionActor {
     ) -> Result<()> {
         let action = request.id;
         // A resend: the first outcome, never a second application.
+        if let Some(waiting) = self.waiting.iter().find(|w| w.request.id == action)
+            && waiting.from.user != who.user
+        {
+            self.send(
+                conn,
+                &ServerMessage::Error {
+                    action: Some(action),
+                    error: Refusal::InvalidAction(
+                        "this action id is taken; send the request with a new one".into(),
+                    ),
+                },
+            );
+            return Ok(());
+        }
         if self.waiting.iter().any(|w| w.request.id == action) {
             self.send(
                 conn,
@@ -755,7 +813,22 @@ impl SessionActor {
         } else {
             None
         };
-        if let Some(outcome) = recorded {
+        if let Some((outcome, sender)) = recorded {
+            if sender.is_some_and(|sender| sender != who.user) {
+                // Another member's action id (ids travel in commits): its
+                // outcome is theirs, and this request is not processed.
+                self.metrics.request("refused");
+                self.send(
+                    conn,
+                    &ServerMessage::Error {
+                        action: Some(action),
+                        error: Refusal::InvalidAction(
+                            "this action id is taken; send the request with a new one".into(),
+                        ),
+                    },
+                );
+                return Ok(());
+            }
             self.metrics.request("repeated");
             let message: ServerMessage = serde_json::from_value(outcome).map_err(corrupt)?;
             self.send(conn, &message);
@@ -783,12 +856,39 @@ impl SessionActor {
                 self.commit(who, None, true, &request, changes).await?;
             }
             Approval::Gm { reason } => {
+                let theirs = self.waiting.iter().filter(|w| w.from.user == who.user).count();
+                let room = shared::limits::count(
+                    "your requests waiting for the GM",
+                    theirs + 1,
+                    shared::limits::MAX_QUEUED_PER_MEMBER,
+                )
+                .and_then(|()| {
+                    shared::limits::count(
+                        "requests waiting for the GM in this session",
+                        self.waiting.len() + 1,
+                        shared::limits::MAX_QUEUED_PER_SESSION,
+                    )
+                });
+                if let Err(error) = room {
+                    // Not recorded: the same request may be sent again once
+                    // the GM has caught up.
+                    self.metrics.request("refused");
+                    self.send(
+                        conn,
+                        &ServerMessage::Error {
+                            action: Some(action),
+                            error,
+                        },
+                    );
+                    return Ok(());
+                }
                 let record = NewPending {
                     action,
                     initiated_by: who.user,
                     event_type: kind_name(&request.action).into(),
                     event_data: event_log::json(&request)?,
-                    encounter: request.context.encounter,
+                    // The session's encounter, never one a client names.
+                    encounter: self.encounter,
                 };
                 // The player should know whether anyone is there to answer.
                 let shown = if self.conns.values().any(|c| c.who.role.is_gm()) {
@@ -875,32 +975,31 @@ impl SessionActor {
             }
             Err(error) => return Err(error),
         }
-        let theirs: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.who.user == user)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in theirs {
-            if let Some(c) = self.conns.get_mut(&id) {
-                c.who.role = role;
-            }
-            let you = Participant { user, role };
-            self.send(
-                id,
-                &ServerMessage::Welcome {
-                    session: self.id,
-                    you,
-                    version: self.authority.version(),
-                },
-            );
-            // What the new role may see, from scratch.
-            self.catch_up(id, None);
-            if role.is_gm() {
-                self.send(id, &self.queue());
-            }
-        }
+        // Every socket of the member, in every session and on every node,
+        // reads the role again and is welcomed under it.
+        self.rechecker.user(user).await;
         Ok(())
+    }
+
+    /// Welcomes a socket again under its user's new role, with what that
+    /// role may see from scratch.
+    fn rejoin(&mut self, conn: ConnId, you: Participant) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.who = you;
+        self.send(
+            conn,
+            &ServerMessage::Welcome {
+                session: self.id,
+                you,
+                version: self.authority.version(),
+            },
+        );
+        self.catch_up(conn, None);
+        if you.role.is_gm() {
+            self.send(conn, &self.queue());
+        }
     }
 
     async fn decide(&mut self, conn: ConnId, who: Participant, decision: GmDecision) -> Result<()> {
@@ -930,7 +1029,27 @@ impl SessionActor {
         };
         let waiting = self.waiting.remove(index);
         self.metrics.pending.dec();
-        let requester = waiting.from;
+        self.dequeued(waiting.request.id);
+        // Authority is checked when it is used: the requester's role now,
+        // not when they asked (they may have been demoted or removed since).
+        let requester = match role_of(&self.db, self.campaign, waiting.from.user).await {
+            Ok(role) => Participant {
+                user: waiting.from.user,
+                role,
+            },
+            Err(Error::NotMember) => {
+                self.reject(
+                    waiting.from.user,
+                    waiting.request.id,
+                    Some(who.user),
+                    "the requester is no longer a member of this campaign",
+                    None,
+                )
+                .await?;
+                return Ok(());
+            }
+            Err(error) => return Err(error),
+        };
         match decision.verdict {
             Verdict::Reject {
                 reason,
@@ -948,10 +1067,19 @@ impl SessionActor {
             verdict => {
                 let changes = match verdict {
                     Verdict::Modify { changes, .. } => Ok(changes),
-                    _ => waiting
-                        .request
-                        .action
-                        .changes(self.authority.store(), requester.user),
+                    // Re-derived and re-authorized against the state as it
+                    // is now, which may differ from when the player asked.
+                    _ => shared::rules::authorize(
+                        &requester,
+                        &waiting.request.action,
+                        self.authority.store(),
+                    )
+                    .and_then(|()| {
+                        waiting
+                            .request
+                            .action
+                            .changes(self.authority.store(), requester.user)
+                    }),
                 };
                 let committed = match changes {
                     Ok(changes) => {
@@ -979,7 +1107,6 @@ impl SessionActor {
                 }
             }
         }
-        self.send_queue();
         Ok(())
     }
 
@@ -1053,8 +1180,13 @@ impl SessionActor {
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         event_log::end_in(&mut tx, self.id, self.epoch, by, refused, reason).await?;
-        crate::encounter::write_back(&mut tx, self.campaign, self.authority.store().entities())
-            .await?;
+        crate::encounter::write_back(
+            &mut tx,
+            self.campaign,
+            self.encounter,
+            self.authority.store().entities(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1098,13 +1230,13 @@ impl SessionActor {
             event_type: kind_name(&request.action).into(),
             event_data: event_log::json(request)?,
             state_changes: event_log::json(&commit)?,
-            encounter: request.context.encounter,
+            encounter: self.encounter,
             outcome: event_log::json(&applied)?,
         };
         self.batch.push(Staged {
             requester,
             action: request.id,
-            encounter: request.context.encounter,
+            encounter: self.encounter,
             commit,
             undo,
             before,
@@ -1130,7 +1262,7 @@ impl SessionActor {
         let records: Vec<NewCommit> = batch.iter_mut().filter_map(|s| s.record.take()).collect();
         let pending: Vec<NewPending> = queued.iter().map(|q| q.record.clone()).collect();
         let started = std::time::Instant::now();
-        let written = self
+        let (written, records) = self
             .committer
             .commit(self.id, self.epoch, records, pending)
             .await;
@@ -1138,6 +1270,22 @@ impl SessionActor {
             self.metrics
                 .commit_seconds
                 .observe(started.elapsed().as_secs_f64());
+        }
+        if let Err(error) = &written
+            && batch.len() + queued.len() > 1
+            && records.len() == batch.len()
+            && !matches!(error, Error::Fenced { .. })
+        {
+            // One bad row fails the whole statement: write each request
+            // alone, so that only a bad one's requester hears of it.
+            tracing::warn!(session = %self.id, %error, requests = batch.len() + queued.len(), "a batch could not be written; writing each request alone");
+            for staged in batch.iter().rev() {
+                if let Err(revert) = self.authority.revert(&staged.commit, staged.undo.clone()) {
+                    tracing::error!(session = %self.id, %revert, "cannot revert an unsaved commit");
+                    return written.map(drop);
+                }
+            }
+            return self.isolate(batch, records, queued).await;
         }
         if written.is_err() {
             for unsaved in &queued {
@@ -1153,13 +1301,23 @@ impl SessionActor {
                     },
                 );
             }
-        } else if !queued.is_empty() {
+        } else {
             for saved in &queued {
                 self.send(saved.conn, &saved.received);
                 self.metrics.request("queued");
                 self.metrics.pending.inc();
+                let action = saved.record.action;
+                if let Some(waiting) = self.waiting.iter().find(|w| w.request.id == action) {
+                    let queued = ServerMessage::Queued {
+                        pending: QueuedRequest {
+                            request: waiting.request.clone(),
+                            from: waiting.from,
+                            reason: waiting.reason.clone(),
+                        },
+                    };
+                    self.push_where(&frame(&queued), |_, c| c.who.role.is_gm());
+                }
             }
-            self.send_queue();
         }
         if batch.is_empty() {
             return written.map(drop);
@@ -1232,6 +1390,49 @@ impl SessionActor {
         Ok(())
     }
 
+    /// Writes a failed batch again one request at a time, in the order they
+    /// came: each commit is applied again to the state as it now stands
+    /// (an earlier one may have failed) and written alone.
+    async fn isolate(
+        &mut self,
+        batch: Vec<Staged>,
+        records: Vec<NewCommit>,
+        queued: Vec<Queued>,
+    ) -> Result<()> {
+        for one in queued {
+            self.queued.push(one);
+            self.flush_alone().await?;
+        }
+        for (staged, record) in batch.into_iter().zip(records) {
+            let request: ActionRequest =
+                serde_json::from_value(record.event_data).map_err(corrupt)?;
+            self.commit(
+                staged.requester,
+                record.decided_by,
+                record.auto_approved,
+                &request,
+                staged.commit.changes,
+            )
+            .await?;
+            self.flush_alone().await?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::flush`] of a single request: its failure was told to its
+    /// requester alone and stops nothing else, unless the session was lost.
+    async fn flush_alone(&mut self) -> Result<()> {
+        self.metrics.written_alone.inc();
+        match Box::pin(self.flush()).await {
+            Err(error @ Error::Fenced { .. }) => Err(error),
+            Err(error) => {
+                tracing::warn!(session = %self.id, %error, "a request could not be saved; only its requester was told");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
     async fn reject(
         &mut self,
         requester: UserId,
@@ -1276,8 +1477,11 @@ impl SessionActor {
         }
     }
 
-    fn send_queue(&mut self) {
-        self.push_where(&frame(&self.queue()), |_, c| c.who.role.is_gm());
+    /// Tells the GMs that a request no longer waits.
+    fn dequeued(&mut self, action: ActionId) {
+        self.push_where(&frame(&ServerMessage::Dequeued { action }), |_, c| {
+            c.who.role.is_gm()
+        });
     }
 
     fn send(&mut self, conn: ConnId, message: &ServerMessage) {

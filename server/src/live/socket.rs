@@ -6,6 +6,11 @@
 //! frames (size-limited, rate-limited) and forwards them to the session
 //! actor, and a send task writes what the actor queued for this socket.
 //! A malformed frame gets an error and the socket stays usable.
+//!
+//! Who is asking is settled again whenever it may have changed (see
+//! [`super::recheck`]): a socket whose user lost access is told why and
+//! closed; one whose role changed is welcomed again under the new role,
+//! with what it may see.
 
 use std::time::Duration;
 
@@ -14,7 +19,7 @@ use axum::{
         Path, Query, State, WebSocketUpgrade,
         ws::{Message, Utf8Bytes, WebSocket},
     },
-    http::HeaderMap,
+    http::{HeaderMap, header},
     response::Response,
 };
 use bytes::Bytes;
@@ -30,7 +35,7 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use super::Command;
+use super::{Command, recheck::Registration};
 use crate::{AppState, Error, api::ApiError};
 
 /// Frames queued for one socket before it counts as too slow.
@@ -62,33 +67,82 @@ pub async fn connect(
         ))
         .into());
     }
+    let registration = state
+        .hub
+        .sockets()
+        .register(who.user, shared::limits::MAX_SOCKETS_PER_USER)
+        .ok_or_else(|| {
+            Error::Refused(shared::Error::OverLimit {
+                what: "one user's open tables (sockets)".into(),
+                max: shared::limits::MAX_SOCKETS_PER_USER,
+            })
+        })?;
+    // Only the login cookie is kept, to check the user again later.
+    let mut login = HeaderMap::new();
+    if let Some(cookie) = headers.get(header::COOKIE) {
+        login.insert(header::COOKIE, cookie.clone());
+    }
+    let socket = Socket {
+        session,
+        who,
+        login,
+        encoding: options.encoding,
+        registration,
+    };
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| serve(state, session, who, options.encoding, socket)))
+        .on_upgrade(move |ws| serve(state, socket, ws)))
 }
 
-async fn serve(
-    state: AppState,
+/// What a socket knows of itself.
+struct Socket {
     session: SessionId,
     who: Participant,
+    /// The request's login cookie, for rechecks.
+    login: HeaderMap,
     encoding: Encoding,
-    socket: WebSocket,
-) {
+    registration: Registration,
+}
+
+/// What a recheck found.
+enum Recheck {
+    /// Who the socket serves, as it was or with a new role.
+    Member(Participant),
+    /// Why the socket must close.
+    Gone(shared::Error),
+}
+
+impl Socket {
+    /// Reads the login and the role again.
+    async fn recheck(&self, state: &AppState) -> Recheck {
+        match super::participant(state, &self.login, self.session).await {
+            Ok((now, _)) => Recheck::Member(now),
+            Err(_) => {
+                tracing::info!(session = %self.session, user = %self.who.user, "no longer signed in or a member; closing the socket");
+                Recheck::Gone(shared::Error::Forbidden(
+                    "you are no longer signed in, or no longer a member of this campaign".into(),
+                ))
+            }
+        }
+    }
+}
+
+async fn serve(state: AppState, socket: Socket, ws: WebSocket) {
     state.metrics.sockets.inc();
-    serve_socket(&state, session, who, encoding, socket).await;
+    serve_socket(&state, &socket, ws).await;
     state.metrics.sockets.dec();
 }
 
-async fn serve_socket(
-    state: &AppState,
-    session: SessionId,
-    who: Participant,
-    encoding: Encoding,
-    socket: WebSocket,
-) {
+async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
+    let Socket {
+        session,
+        mut who,
+        encoding,
+        ..
+    } = *socket;
     let conn = Uuid::new_v4();
-    let (mut sink, mut stream) = socket.split();
+    let (mut sink, mut stream) = ws.split();
     let (out, mut queued) = mpsc::channel::<Bytes>(SEND_QUEUE);
     let mut writer = tokio::spawn(async move {
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -154,10 +208,36 @@ async fn serve_socket(
     // Resolves when the actor drops this socket (too slow to keep up).
     let (kick, mut kicked) = oneshot::channel::<()>();
     let mut kick = Some(kick);
+    let mut every = tokio::time::interval(super::recheck::RECHECK_EVERY);
+    every.tick().await;
     loop {
         let next = tokio::select! {
             _ = &mut kicked, if kick.is_none() => break,
-            next = tokio::time::timeout(IDLE, stream.next()) => next,
+            () = socket.registration.wake.notified() => None,
+            _ = every.tick() => None,
+            next = tokio::time::timeout(IDLE, stream.next()) => Some(next),
+        };
+        let Some(next) = next else {
+            let now = match socket.recheck(state).await {
+                Recheck::Member(now) => now,
+                Recheck::Gone(reason) => {
+                    refuse(&out, reason);
+                    break;
+                }
+            };
+            if now == who {
+                continue;
+            }
+            tracing::info!(%session, user = %now.user, role = ?now.role, "role changed; welcoming the socket again");
+            who = now;
+            if !joined {
+                continue;
+            }
+            let command = Command::Rejoin { conn, who };
+            if mailbox.send(command).await.is_err() {
+                break;
+            }
+            continue;
         };
         let next = match next {
             Ok(Some(Ok(message))) => message,

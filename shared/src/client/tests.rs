@@ -155,7 +155,15 @@ impl Server {
                         status: RequestStatus::WaitingForGm { reason },
                     },
                 )];
-                out.extend(self.to_gms(everyone));
+                // As the server does: one request more, not the queue again.
+                let queued = ServerMessage::Queued {
+                    pending: QueuedRequest {
+                        request: request.clone(),
+                        from: who,
+                        reason: "waiting".into(),
+                    },
+                };
+                out.extend(to_gms(everyone, &queued));
                 out
             }
         }
@@ -170,7 +178,13 @@ impl Server {
             return Vec::new();
         };
         let (request, from) = self.waiting.remove(at);
-        let mut out = match decision.verdict {
+        let mut out = to_gms(
+            everyone,
+            &ServerMessage::Dequeued {
+                action: request.id,
+            },
+        );
+        out.extend(match decision.verdict {
             Verdict::Reject { reason, .. } => self.reject(from.user, request.id, &reason),
             Verdict::Modify { changes, .. } => {
                 self.commit(from.user, request.id, changes, everyone)
@@ -179,17 +193,8 @@ impl Server {
                 Ok(changes) => self.commit(from.user, request.id, changes, everyone),
                 Err(refusal) => self.reject(from.user, request.id, &refusal.to_string()),
             },
-        };
-        out.extend(self.to_gms(everyone));
+        });
         out
-    }
-
-    fn to_gms(&self, everyone: &[Participant]) -> Outbox {
-        everyone
-            .iter()
-            .filter(|p| p.role.is_gm())
-            .map(|p| (p.user, self.queue()))
-            .collect()
     }
 
     fn reject(&mut self, user: UserId, action: ActionId, reason: &str) -> Outbox {
@@ -782,4 +787,13 @@ fn any_history_of_requests_and_dropped_sockets_converges() {
         }
         table.assert_converged();
     }
+}
+
+/// The same message for every GM of `everyone`.
+fn to_gms(everyone: &[Participant], message: &ServerMessage) -> Outbox {
+    everyone
+        .iter()
+        .filter(|p| p.role.is_gm())
+        .map(|p| (p.user, message.clone()))
+        .collect()
 }

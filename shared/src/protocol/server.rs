@@ -60,10 +60,23 @@ pub enum ServerMessage {
         /// What went wrong.
         error: Error,
     },
-    /// For the GM: every request waiting for a decision, oldest first.
+    /// For the GM, when joining: every request waiting for a decision,
+    /// oldest first. Later changes come one by one ([`Self::Queued`],
+    /// [`Self::Dequeued`]), so a long queue is not sent again and again.
     Queue {
         /// The requests.
         pending: Vec<QueuedRequest>,
+    },
+    /// For the GM: one more request waits, after the others.
+    Queued {
+        /// The request.
+        pending: QueuedRequest,
+    },
+    /// For the GM: a request no longer waits (decided, expired or
+    /// withdrawn).
+    Dequeued {
+        /// Its action id.
+        action: ActionId,
     },
     /// Someone is dragging a token.
     DragPreview {
