@@ -10,7 +10,7 @@ cargo leptos build --release
 recreate_database tabletop_bench_browser
 port=39250
 DATABASE_URL="${DATABASE_URL%/*}/tabletop_bench_browser" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-  LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_ENV=PROD RUST_LOG=warn \
+  LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_ENV=PROD RUST_LOG=warn SIGN_UPS_PER_ADDRESS=0 METRICS_ADDR= \
   "$CARGO_TARGET_DIR/release/server" >"$CARGO_TARGET_DIR/bench-browser-server.log" 2>&1 &
 SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT

@@ -42,7 +42,7 @@ for n in $(seq 1 "$NODES"); do
     engine=memory redis_url=${KEEP_REDIS:+$REDIS_URL}
   fi
   log "node $n: $engine engine at 127.0.0.1:$port"
-  RUST_LOG=warn DATABASE_URL=$LOAD_URL LIVE_ENGINE=$engine REDIS_URL=$redis_url \
+  RUST_LOG=warn DATABASE_URL=$LOAD_URL LIVE_ENGINE=$engine REDIS_URL=$redis_url METRICS_ADDR= \
     LEPTOS_SITE_ADDR=127.0.0.1:$port MEDIA_DIR="$CARGO_TARGET_DIR/bench-media" \
     "$BIN/server" >"$CARGO_TARGET_DIR/bench-node$n.log" 2>&1 &
   PIDS+=($!)

@@ -63,7 +63,7 @@ browser_tests() {
   [ -f "$site/pkg/tabletop.wasm" ] || { echo "no release wasm under $site/pkg"; return 1; }
   note "starting the release server at $url"
   DATABASE_URL="${DATABASE_URL%/*}/$db" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$site" \
-    LEPTOS_ENV=PROD RUST_LOG=info,tower_http=warn \
+    LEPTOS_ENV=PROD RUST_LOG=info,tower_http=warn SIGN_UPS_PER_ADDRESS=0 METRICS_ADDR= \
     "$CARGO_TARGET_DIR/release/server" >"$LOGS/e2e-server.log" 2>&1 &
   SERVER_PID=$!
   local i
@@ -147,7 +147,7 @@ count_cargo_tests "$LOGS/unit_and_integration_tests.log"
 # Both engines pass the same live-session suite. The same packages as
 # above, so features unify the same way and nothing is rebuilt.
 stage "live sessions on the Redis engine" \
-  env LIVE_ENGINE=redis cargo test --release --locked -p shared -p app -p server --test live
+  env LIVE_ENGINE=redis cargo test --release --locked -p shared -p app -p server --test live --test hostile
 count_cargo_tests "$LOGS/live_sessions_on_the_Redis_engine.log"
 stage "release build (cargo leptos)" cargo leptos build --release
 if [[ " ${FAILED_STAGES[*]} " == *"release build"* ]]; then

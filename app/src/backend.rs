@@ -94,6 +94,15 @@ pub trait Backend: Send + Sync + 'static {
         role: Role,
     ) -> Result<(), AppError>;
 
+    /// Removes a member (the GM), or lets a member leave; their open
+    /// tables of the campaign close.
+    async fn remove_member(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        member: UserId,
+    ) -> Result<(), AppError>;
+
     /// The actors of a campaign that `user` may see.
     async fn list_actors(
         &self,
@@ -142,12 +151,21 @@ pub trait Backend: Send + Sync + 'static {
         container: Option<ItemId>,
     ) -> Result<(), AppError>;
 
-    /// The media files of a campaign, newest first.
+    /// The media files of a campaign that `user` may see, newest first.
     async fn list_media(
         &self,
         user: &User,
         campaign: CampaignId,
     ) -> Result<Vec<MediaFile>, AppError>;
+
+    /// Shows a media file to the campaign's players, or hides it (GMs).
+    async fn show_media(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        file: MediaId,
+        shown: bool,
+    ) -> Result<(), AppError>;
 
     /// A campaign and `user`'s role in it.
     async fn campaign_overview(
@@ -260,6 +278,12 @@ pub(crate) async fn answer<T>(
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
     {
         response.set_status(error.status());
+        if let AppError::TooManyAttempts { retry_after } = error {
+            response.insert_header(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(*retry_after),
+            );
+        }
     }
     result
 }

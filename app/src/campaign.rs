@@ -241,7 +241,7 @@ pub fn CampaignPage() -> impl IntoView {
                                 <crate::session::EncountersSection campaign=id gm />
                                 <crate::content::ActorsSection campaign=id />
                                 <crate::content::ItemsSection campaign=id />
-                                <crate::media::MediaSection campaign=id />
+                                <crate::media::MediaSection campaign=id gm />
                                 <crate::membership::MembersSection campaign=id role=overview.role />
                             </div>
                         }

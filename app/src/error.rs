@@ -28,6 +28,18 @@ pub enum AppError {
     /// A fault on the server, logged there.
     #[error("something went wrong on the server; it has been logged")]
     Internal,
+    /// Too many failed log-ins (or sign-ups) for this account or from this
+    /// address: nothing was checked, and the next try may come after
+    /// `retry_after` seconds.
+    #[error("too many attempts; try again in {retry_after} s")]
+    TooManyAttempts {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// The server is at capacity for this kind of work (password checks);
+    /// retrying in a moment can succeed.
+    #[error("the server is busy; try again in a moment")]
+    Busy,
     /// The call itself failed: network, encoding, an unknown endpoint.
     #[error("{0}")]
     Transport(ServerFnErrorErr),
@@ -54,6 +66,8 @@ impl AppError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Transport(ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)) => {
                 StatusCode::BAD_REQUEST
             }

@@ -5,7 +5,10 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use shared::{id::CampaignId, media::MediaFile};
+use shared::{
+    id::{CampaignId, MediaId},
+    media::MediaFile,
+};
 
 use crate::AppError;
 
@@ -19,10 +22,22 @@ pub async fn list_media(campaign: CampaignId) -> Result<Vec<MediaFile>, AppError
     .await
 }
 
+/// Shows a media file to the campaign's players and observers, or hides it
+/// again; for the GM and assistant GMs.
+#[server(endpoint = "media/show", input = Json)]
+pub async fn show_media(campaign: CampaignId, file: MediaId, shown: bool) -> Result<(), AppError> {
+    crate::backend::answer(async move {
+        let (backend, user) = crate::account::session::require_user().await?;
+        backend.show_media(&user, campaign, file, shown).await
+    })
+    .await
+}
+
 /// The campaign's media library: upload with a progress bar (a file whose
-/// bytes are already stored says so), and the files.
+/// bytes the campaign already holds says so), and the files. The GM sees
+/// every file and shows or hides each; players see the shown ones.
 #[component]
-pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
+pub fn MediaSection(campaign: shared::id::CampaignId, gm: bool) -> impl IntoView {
     use crate::storage::{QueryCache, Staleness};
     use shared::media::MediaKind;
     let cache = QueryCache::get();
@@ -37,6 +52,20 @@ pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<shared::media::UploadReceipt, String>>);
     let kind = RwSignal::new(MediaKind::Map.slug().to_owned());
     let input = NodeRef::<leptos::html::Input>::new();
+    let toggle_failed = RwSignal::new(None::<String>);
+    let toggle = Action::new(move |(file, shown): &(MediaId, bool)| {
+        let (file, shown) = (*file, *shown);
+        async move {
+            match show_media(campaign, file, shown).await {
+                Ok(()) => {
+                    toggle_failed.set(None);
+                    cache.invalidate(&QueryCache::key(campaign, "media"));
+                    uploaded.update(|n| *n += 1);
+                }
+                Err(error) => toggle_failed.set(Some(error.to_string())),
+            }
+        }
+    });
     let start = move |_| {
         #[cfg(feature = "hydrate")]
         {
@@ -93,7 +122,7 @@ pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
             {move || outcome.get().map(|done| match done {
                 Ok(receipt) if receipt.deduplicated => view! {
                     <p class="muted" role="status" data-test="upload-outcome">
-                        {format!("{}: already stored, no new copy was made", receipt.file.name.as_str())}
+                        {format!("{}: this campaign already holds these bytes; no new copy was made", receipt.file.name.as_str())}
                     </p>
                 }.into_any(),
                 Ok(receipt) => view! {
@@ -103,17 +132,38 @@ pub fn MediaSection(campaign: shared::id::CampaignId) -> impl IntoView {
                 }.into_any(),
                 Err(error) => view! { <p role="alert" class="error" data-test="upload-outcome">{error}</p> }.into_any(),
             })}
+            {move || toggle_failed.get().map(|error| view! { <p role="alert" class="error">{error}</p> })}
+            {(!gm).then(|| view! {
+                <p class="muted">"Files appear here when the GM shows them."</p>
+            })}
             <Transition fallback=|| view! { <p class="muted">"Loading media…"</p> }>
                 {move || Suspend::new(async move {
                     match files.await {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No media yet."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="media-list">
-                                {list.into_iter().map(|file| view! {
-                                    <li data-test="media-file">
-                                        <a href=format!("/media/{}", file.id) target="_blank">{file.name.as_str().to_owned()}</a>
-                                        <span class="muted">{format!(" {} · {} bytes", file.kind.slug(), file.size)}</span>
-                                    </li>
+                                {list.into_iter().map(|file| {
+                                    let (id, shown) = (file.id, file.shown);
+                                    view! {
+                                        <li data-test="media-file" data-shown=shown.to_string()>
+                                            <a href=format!("/media/{}", file.id) target="_blank">{file.name.as_str().to_owned()}</a>
+                                            <span class="muted">{format!(" {} · {} bytes", file.kind.slug(), file.size)}</span>
+                                            {gm.then(|| view! {
+                                                <span class="badge" data-test="media-visibility">
+                                                    {if shown { "shown to players" } else { "GM only" }}
+                                                </span>
+                                                <button
+                                                    type="button"
+                                                    class="link"
+                                                    data-test="media-toggle"
+                                                    disabled=move || toggle.pending().get()
+                                                    on:click=move |_| { toggle.dispatch((id, !shown)); }
+                                                >
+                                                    {if shown { "Hide from players" } else { "Show to players" }}
+                                                </button>
+                                            })}
+                                        </li>
+                                    }
                                 }).collect_view()}
                             </ul>
                         }.into_any(),

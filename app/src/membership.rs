@@ -51,6 +51,17 @@ pub async fn set_role(campaign: CampaignId, member: UserId, role: Role) -> Resul
     .await
 }
 
+/// Removes a member from the campaign (the GM), or leaves it (anyone else,
+/// naming themselves). Their open tables of the campaign close.
+#[server(endpoint = "campaigns/remove_member", input = Json)]
+pub async fn remove_member(campaign: CampaignId, member: UserId) -> Result<(), AppError> {
+    crate::backend::answer(async move {
+        let (backend, user) = crate::account::session::require_user().await?;
+        backend.remove_member(&user, campaign, member).await
+    })
+    .await
+}
+
 /// The campaign's members, their roles, and (for the GM and assistants)
 /// invitation links.
 #[component]
@@ -76,6 +87,26 @@ pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
             done
         }
     });
+    let remove_action = Action::new(move |member: &UserId| {
+        let member = *member;
+        async move {
+            let done = remove_member(campaign, member).await;
+            if done.is_ok() {
+                cache.invalidate(&QueryCache::key(campaign, "members"));
+                changed.update(|n| *n += 1);
+            }
+            done
+        }
+    });
+    let removal_failed = move || {
+        remove_action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| {
+                view! { <p role="alert" class="error">{error.to_string()}</p> }
+            })
+    };
     let link = move || {
         invite_action.value().get().map(|made| match made {
             Ok(invitation) => view! {
@@ -103,6 +134,7 @@ pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
                                     let can_delegate = role == Role::Gm
                                         && matches!(member.role, Role::Player | Role::AssistantGm);
                                     let next = if member.role == Role::Player { Role::AssistantGm } else { Role::Player };
+                                    let name = member.display_name.clone();
                                     view! {
                                         <li>
                                             <strong>{member.display_name}</strong>
@@ -111,6 +143,31 @@ pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
                                                 <button type="button" class="small" on:click=move |_| { set_role_action.dispatch((user, next)); }>
                                                     {if next == Role::AssistantGm { "Make assistant GM" } else { "Make player" }}
                                                 </button>
+                                            })}
+                                            {(role == Role::Gm && member.role != Role::Gm).then(|| {
+                                                view! {
+                                                    <button
+                                                        type="button"
+                                                        class="small danger"
+                                                        data-test="remove-member"
+                                                        on:click=move |_| {
+                                                            #[cfg(feature = "hydrate")]
+                                                            {
+                                                                let asked = web_sys::window().and_then(|w| {
+                                                                    w.confirm_with_message(&format!("Remove {name} from the campaign?")).ok()
+                                                                });
+                                                                if asked != Some(true) {
+                                                                    return;
+                                                                }
+                                                            }
+                                                            #[cfg(not(feature = "hydrate"))]
+                                                            let _ = &name;
+                                                            remove_action.dispatch(user);
+                                                        }
+                                                    >
+                                                        "Remove"
+                                                    </button>
+                                                }
                                             })}
                                         </li>
                                     }
@@ -121,6 +178,7 @@ pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
                     }
                 })}
             </Transition>
+            {removal_failed}
             <Show when=move || role.is_gm()>
                 <div class="invite">
                     <button type="button" on:click=move |_| { invite_action.dispatch(Role::Player); }>"Invite a player"</button>

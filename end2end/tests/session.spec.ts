@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { at, call, drag, setUpTable } from './table';
+import { openHydrated } from './support';
 
 // Two browsers at one table: the GM and a player, over a real server,
 // PostgreSQL and Redis.
@@ -163,4 +164,18 @@ test('the GM ends the session: both are told, and the next one starts where it s
   await table.player.goto(`/sessions/${next}`);
   await expect(table.player.locator('[data-test="connection"]')).toHaveText('Connected');
   await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
+});
+
+test('the GM removes a player from the campaign page, and their open table closes at once', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  await openHydrated(table.gm, `/campaigns/${table.campaign}`);
+  const members = table.gm.locator('.member-list li');
+  await expect(members).toHaveCount(2);
+  table.gm.once('dialog', (dialog) => dialog.accept());
+  await table.gm.locator('[data-test="remove-member"]').click();
+  await expect(members).toHaveCount(1);
+  // The player's socket was closed by the server, and it cannot come back.
+  await expect(table.player.locator('[data-test="connection"]')).not.toHaveText('Connected', { timeout: 5_000 });
+  await table.player.waitForTimeout(1_500);
+  await expect(table.player.locator('[data-test="connection"]')).not.toHaveText('Connected');
 });

@@ -76,8 +76,12 @@ async fn insert(
     }
     limits::text("an actor's name (characters)", name, limits::MAX_NAME_CHARS).map_err(refused)?;
     if let Some(class) = &new.character_class {
-        limits::text("a character class (characters)", class, limits::MAX_NAME_CHARS)
-            .map_err(refused)?;
+        limits::text(
+            "a character class (characters)",
+            class,
+            limits::MAX_NAME_CHARS,
+        )
+        .map_err(refused)?;
     }
     if limits::json_has_nul(base) {
         return Err(refused(shared::Error::UnstorableText {

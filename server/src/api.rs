@@ -127,20 +127,23 @@ async fn upload(
         uploaded_by: user.id,
         name: DisplayFileName::sanitize(&query.name),
         kind,
+        shown: !role.is_gm(),
     };
     let receipt = media::upload(&state.db, &state.media, &new, body.into_data_stream()).await?;
     Ok((StatusCode::CREATED, Json(receipt)).into_response())
 }
 
-/// `GET /media/{id}`: the bytes, streamed, to members of its campaign.
+/// `GET /media/{id}`: the bytes, streamed, to members of its campaign who
+/// may see the file (the GM always; others once it is shown).
 async fn download(
     State(state): State<AppState>,
     Path(id): Path<MediaId>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let user = user(&state, &headers).await?;
-    let content = media::open(&state.db, &state.media, id).await?;
-    role_of(&state.db, content.campaign, user.id).await?;
+    // Membership and visibility are checked in the query that finds the
+    // bytes: nothing is read from storage for a reader who may not see it.
+    let content = media::open(&state.db, &state.media, id, user.id).await?;
     let etag = format!("\"{}\"", content.checksum);
     if headers
         .get(header::IF_NONE_MATCH)

@@ -14,6 +14,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::{
     Error, Result,
+    http::AllowedOrigins,
     media::{MediaLimits, S3Settings},
 };
 
@@ -64,6 +65,45 @@ pub struct Config {
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
 
+    /// Sign-ups one client address may make in an hour before each further
+    /// one waits (doubling, up to 15 minutes); 0: no limit per address
+    /// (behind a reverse proxy every client has the proxy's address).
+    #[arg(long, env = "SIGN_UPS_PER_ADDRESS", default_value_t = 5)]
+    pub sign_ups_per_address: u32,
+
+    /// Failed log-ins one client address may make in an hour before each
+    /// further attempt waits; 0: no limit per address. An account's own
+    /// limit (5 failures) holds either way.
+    #[arg(long, env = "LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub login_failures_per_address: u32,
+
+    /// Milliseconds a client has to send a request's headers, from the
+    /// connection's opening (or, on a kept-alive connection, from the
+    /// previous response). Silent and slow connections are closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub header_read_timeout_ms: u64,
+
+    /// Most connections open at once, WebSockets included; more are closed
+    /// as soon as they are accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Most connections open at once from one client address (an IPv6 /64
+    /// counts as one); 0: no limit per address.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 1_000)]
+    pub max_connections_per_address: u32,
+
+    /// Origins besides the site's own that may send writes and open live
+    /// sessions, comma-separated (e.g. https://play.example.com), for a
+    /// site reached under several names. Empty: the site's own only.
+    #[arg(long, env = "ALLOWED_ORIGINS", default_value = "", value_parser = AllowedOrigins::parse, hide_default_value = true)]
+    pub allowed_origins: AllowedOrigins,
+
+    /// Where `GET /metrics` (Prometheus) is served; empty: nowhere. It is
+    /// not authenticated: keep it on loopback or a private network.
+    #[arg(long, env = "METRICS_ADDR", default_value = DEFAULT_METRICS_ADDR, value_parser = parse_metrics_addr)]
+    metrics_addr: MetricsAddr,
+
     /// Where uploaded media is kept on disk (created if missing): the
     /// filesystem tier and the spool that uploads stream into.
     #[arg(long, env = "MEDIA_DIR", default_value = "data/media")]
@@ -80,6 +120,10 @@ pub struct Config {
     /// Files from this size (bytes) go to S3 when S3_BUCKET is set.
     #[arg(long, env = "MEDIA_S3_MIN_BYTES", default_value_t = MediaLimits::default().s3_min)]
     pub media_s3_min_bytes: u64,
+
+    /// The most bytes of media one campaign may hold.
+    #[arg(long, env = "MEDIA_CAMPAIGN_QUOTA_BYTES", default_value_t = MediaLimits::default().campaign_quota)]
+    pub media_campaign_quota_bytes: u64,
 
     /// S3 bucket for large media. Unset: large files stay on the filesystem.
     #[arg(long, env = "S3_BUCKET")]
@@ -106,6 +150,14 @@ pub struct Config {
     )]
     pub s3_secret_access_key: String,
 }
+
+/// Where `/metrics` is served unless `METRICS_ADDR` says otherwise:
+/// loopback, so only the machine itself (its Prometheus agent) reads it.
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
+
+/// `METRICS_ADDR` as given: an address, or empty for "no metrics".
+#[derive(Debug, Clone)]
+struct MetricsAddr(Option<SocketAddr>);
 
 /// The live-session engine (`LIVE_ENGINE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -155,6 +207,31 @@ impl Config {
         })
     }
 
+    /// The serve loop's limits and the allowed origins.
+    pub fn http(&self) -> crate::http::Settings {
+        crate::http::Settings {
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
+            max_connections: self.max_connections as usize,
+            max_connections_per_address: self.max_connections_per_address as usize,
+            allowed_origins: self.allowed_origins.clone(),
+        }
+    }
+
+    /// The log-in and sign-up throttle's limits.
+    pub fn gate(&self) -> crate::account::GatePolicy {
+        let per_address = |limit: u32| if limit == 0 { u32::MAX } else { limit };
+        crate::account::GatePolicy {
+            address_free_sign_ups: per_address(self.sign_ups_per_address),
+            address_free_failures: per_address(self.login_failures_per_address),
+            ..crate::account::GatePolicy::default()
+        }
+    }
+
+    /// Where to serve `/metrics`, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr.0
+    }
+
     /// How long a session lease lasts (Redis engine).
     pub fn session_lease(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.session_lease_ms)
@@ -166,6 +243,7 @@ impl Config {
             max_upload: self.media_max_upload_bytes,
             inline_max: self.media_inline_max_bytes,
             s3_min: self.media_s3_min_bytes,
+            campaign_quota: self.media_campaign_quota_bytes,
         }
     }
 
@@ -223,6 +301,17 @@ fn parse_redis_url(raw: &str) -> Result<RedisSetting, String> {
     raw.into_connection_info()
         .map(|info| RedisSetting(Some(info)))
         .map_err(|error| format!("not a Redis URL ({error}); use the form redis://host:6379"))
+}
+
+fn parse_metrics_addr(raw: &str) -> Result<MetricsAddr, String> {
+    if raw.trim().is_empty() {
+        return Ok(MetricsAddr(None));
+    }
+    SocketAddr::from_str(raw.trim())
+        .map(|addr| MetricsAddr(Some(addr)))
+        .map_err(|_| {
+            format!("not an address; use the form {DEFAULT_METRICS_ADDR}, or empty for no metrics")
+        })
 }
 
 fn first_line(text: &str) -> String {
@@ -305,6 +394,73 @@ mod tests {
             panic!("a malformed URL must be refused");
         };
         assert!(message.contains("REDIS_URL"), "{message}");
+    }
+
+    #[test]
+    fn http_settings_have_their_defaults_and_can_be_set() {
+        let config = parse(&[]).unwrap();
+        let http = config.http();
+        assert_eq!(http.header_read_timeout.as_millis(), 10_000);
+        assert_eq!(http.max_connections, 20_000);
+        assert_eq!(http.max_connections_per_address, 1_000);
+        assert!(http.allowed_origins.as_slice().is_empty());
+        assert_eq!(
+            config.metrics_addr(),
+            Some(DEFAULT_METRICS_ADDR.parse().unwrap())
+        );
+
+        let config = parse(&[
+            "--header-read-timeout-ms",
+            "500",
+            "--max-connections-per-address",
+            "0",
+            "--allowed-origins",
+            "https://play.example.com,http://localhost:3000",
+            "--metrics-addr",
+            "",
+        ])
+        .unwrap();
+        assert_eq!(config.http().header_read_timeout.as_millis(), 500);
+        assert_eq!(config.http().max_connections_per_address, 0);
+        assert_eq!(
+            config.http().allowed_origins.as_slice(),
+            ["https://play.example.com", "http://localhost:3000"]
+        );
+        assert_eq!(config.metrics_addr(), None);
+    }
+
+    #[test]
+    fn per_address_throttles_default_on_and_zero_lifts_them() {
+        let policy = parse(&[]).unwrap().gate();
+        assert_eq!(policy.address_free_sign_ups, 5);
+        assert_eq!(policy.address_free_failures, 20);
+        let policy = parse(&[
+            "--sign-ups-per-address",
+            "0",
+            "--login-failures-per-address",
+            "0",
+        ])
+        .unwrap()
+        .gate();
+        assert_eq!(policy.address_free_sign_ups, u32::MAX);
+        assert_eq!(policy.address_free_failures, u32::MAX);
+        // The account's own limit is not an address limit.
+        assert_eq!(policy.account_free_failures, 5);
+    }
+
+    #[test]
+    fn malformed_http_settings_name_the_variable() {
+        for (flag, value, variable) in [
+            ("--allowed-origins", "play.example.com", "ALLOWED_ORIGINS"),
+            ("--metrics-addr", "localhost", "METRICS_ADDR"),
+            ("--max-connections", "0", "MAX_CONNECTIONS"),
+            ("--header-read-timeout-ms", "5", "HEADER_READ_TIMEOUT_MS"),
+        ] {
+            let Err(Error::Config(message)) = parse(&[flag, value]) else {
+                panic!("{flag} {value} must be refused");
+            };
+            assert!(message.contains(variable), "{message}");
+        }
     }
 
     #[test]

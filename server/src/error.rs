@@ -36,11 +36,14 @@ pub enum Error {
         /// What the client reported.
         reason: String,
     },
-    /// The listening socket could not be opened.
+    /// A listening socket could not be opened.
     #[error(
-        "cannot listen on {addr} (from LEPTOS_SITE_ADDR): {source}. Stop what uses that port or choose another address"
+        "cannot listen on {addr} (from {setting}): {source}. Stop what uses that port or choose another address"
     )]
     Bind {
+        /// The setting that names the address (`LEPTOS_SITE_ADDR`,
+        /// `METRICS_ADDR`).
+        setting: &'static str,
         /// The address asked for.
         addr: std::net::SocketAddr,
         /// What the OS reported.
@@ -76,6 +79,16 @@ pub enum Error {
     /// A fault with no better category (the OS, a worker thread).
     #[error("internal error: {0}")]
     Internal(String),
+    /// Too many failed log-ins (or sign-ups) for an account or from an
+    /// address: refused before any password work.
+    #[error("too many attempts; retry in {retry_after:?}")]
+    TooManyAttempts {
+        /// How long until the next attempt may run.
+        retry_after: std::time::Duration,
+    },
+    /// Every password hasher stayed taken for the whole wait.
+    #[error("every password hasher is busy")]
+    Busy,
     /// A row in the database breaks a domain rule (a corrupt or foreign row).
     #[error("a stored row is invalid: {0}")]
     CorruptRow(shared::Error),
@@ -108,6 +121,17 @@ impl From<Error> for AppError {
         }
         if let Error::NotMember = error {
             return AppError::Forbidden;
+        }
+        if let Error::TooManyAttempts { retry_after } = error {
+            // Whole seconds, rounded up: never "try again in 0 s".
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            return AppError::TooManyAttempts {
+                retry_after: seconds.max(1),
+            };
+        }
+        if let Error::Busy = error {
+            tracing::warn!("request refused: every password hasher is busy");
+            return AppError::Busy;
         }
         if error.is_transient() {
             tracing::warn!(%error, "request failed: storage unavailable");

@@ -141,7 +141,7 @@ pub async fn export(db: &PgPool, campaign: CampaignId, by: UserId) -> Result<Cam
 ///
 /// Refused: another format or version, counts that differ from the rows,
 /// rows that reference something outside the document, media whose bytes
-/// this server does not hold, and a campaign id already on this server.
+/// the importer cannot already read here, and a campaign id already on this server.
 pub async fn import(db: &PgPool, document: &CampaignDocument, by: UserId) -> Result<CampaignId> {
     validate(document)?;
     let campaign = CampaignId(uuid_field(&document.campaign, "id", "campaign")?);
@@ -155,7 +155,7 @@ pub async fn import(db: &PgPool, document: &CampaignDocument, by: UserId) -> Res
             "campaign {campaign} is already on this server; delete it first or import it elsewhere"
         )));
     }
-    check_media_present(&mut tx, document).await?;
+    check_media_readable(&mut tx, document, by).await?;
     let written = write(&mut tx, document, by).await?;
     if written != document.counts {
         return Err(invalid(format!(
@@ -232,7 +232,18 @@ fn validate(document: &CampaignDocument) -> Result<()> {
     Ok(())
 }
 
-async fn check_media_present(tx: &mut PgConnection, document: &CampaignDocument) -> Result<()> {
+/// A media row names its bytes by checksum, and a checksum is not a key:
+/// the importer may name only bytes they can already read here (a file of
+/// one of their campaigns that they may see) or have uploaded themselves
+/// (a GM restoring a campaign they deleted), so that a document cannot
+/// claim another campaign's private file by copying its checksum. The
+/// answer is the same whether the bytes are elsewhere on the server or
+/// nowhere: it tells nothing about other campaigns.
+async fn check_media_readable(
+    tx: &mut PgConnection,
+    document: &CampaignDocument,
+    by: UserId,
+) -> Result<()> {
     let checksums: Vec<String> = document
         .media
         .iter()
@@ -244,16 +255,23 @@ async fn check_media_present(tx: &mut PgConnection, document: &CampaignDocument)
         })
         .collect::<Result<_>>()?;
     let missing: Vec<String> = sqlx::query_scalar(
-        "select c from unnest($1::text[]) as c where not exists (select 1 from media_blobs b where b.checksum = c)",
+        "select c from unnest($1::text[]) as c
+          where not exists (
+                select 1 from media_files m
+                  join campaign_members cm on cm.campaign_id = m.campaign_id and cm.user_id = $2
+                 where m.checksum = c and (cm.role in ('gm', 'assistant_gm') or m.shown))
+            and not exists (select 1 from media_uploaders u where u.checksum = c and u.user_id = $2)",
     )
     .bind(&checksums)
+    .bind(by.0)
     .fetch_all(&mut *tx)
     .await?;
     if missing.is_empty() {
         Ok(())
     } else {
         Err(invalid(format!(
-            "this server does not hold the bytes of {} media file(s) (first: {}); upload them first",
+            "the document names {} media file(s) you have not uploaded and cannot read here \
+             (first: {}); upload them to one of your campaigns first",
             missing.len(),
             missing[0]
         )))
@@ -310,10 +328,11 @@ async fn write(tx: &mut PgConnection, document: &CampaignDocument, gm: UserId) -
             format!(
                 "insert into media_files (id, campaign_id, filename, original_name, mime_type, file_size, checksum,
                                           media_type, usage_context, grid_size, grid_offset, dimensions, metadata,
-                                          permissions, tags, folder_path, created_by, created_at, updated_at)
+                                          permissions, tags, folder_path, created_by, created_at, updated_at, shown)
                  select r.id, r.campaign_id, r.filename, r.original_name, r.mime_type, r.file_size, r.checksum,
                         r.media_type, r.usage_context, r.grid_size, r.grid_offset, r.dimensions, r.metadata,
-                        r.permissions, r.tags, r.folder_path, {}, r.created_at, r.updated_at
+                        r.permissions, r.tags, r.folder_path, {}, r.created_at, r.updated_at,
+                        coalesce(r.shown, false)
                    from jsonb_populate_recordset(null::media_files, $1) r",
                 user("created_by")
             ),

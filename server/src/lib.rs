@@ -10,7 +10,8 @@
 //! - [`state`]: [`AppState`], the shared handles every request uses, and its
 //!   implementation of the app's `Backend` port.
 //! - [`db`] and [`cache`]: connecting to PostgreSQL (and migrating) and Redis.
-//! - [`account`]: accounts, password hashing and login sessions.
+//! - [`account`]: accounts, password hashing and login sessions; the gate
+//!   that throttles log-ins and bounds hashing.
 //! - [`campaign`]: the campaign repository, scoped to members.
 //! - [`compendium`]: rules content; the SRD importer.
 //! - [`actor`]: the actor repository (create from a compendium entry).
@@ -26,10 +27,11 @@
 //! - [`export`]: a campaign as one JSON document, and back.
 //! - [`maintenance`]: event-log partitions and statistics on a timer.
 //! - [`health`]: `GET /healthz`.
-//! - [`metrics`]: `GET /metrics` (Prometheus).
+//! - [`metrics`]: `GET /metrics` (Prometheus), served on its own address.
 //! - [`api`]: the streaming endpoints: media upload and download, campaign
 //!   export and import.
-//! - [`http`]: the router and the serve loop with graceful shutdown.
+//! - [`http`]: the router, its origin and body checks, and the serve loop
+//!   (header timeout, connection limits, graceful shutdown).
 //! - [`telemetry`]: `tracing` set-up.
 //! - [`error`]: the crate's one error type.
 

@@ -46,7 +46,32 @@ async fn run() -> server::Result<()> {
     let upkeep = server::maintenance::spawn(state.db.clone());
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|source| Error::Bind { addr, source })?;
+        .map_err(|source| Error::Bind {
+            setting: "LEPTOS_SITE_ADDR",
+            addr,
+            source,
+        })?;
+    // Metrics on their own address (loopback by default), never on the
+    // public one; they stop with the process.
+    let metrics = match config.metrics_addr() {
+        Some(metrics_addr) => {
+            let metrics_listener =
+                TcpListener::bind(metrics_addr)
+                    .await
+                    .map_err(|source| Error::Bind {
+                        setting: "METRICS_ADDR",
+                        addr: metrics_addr,
+                        source,
+                    })?;
+            tracing::info!("metrics at http://{metrics_addr}/metrics");
+            Some(tokio::spawn(server::http::serve_metrics(
+                metrics_listener,
+                state.clone(),
+                std::future::pending(),
+            )))
+        }
+        None => None,
+    };
     tracing::info!(
         redis = if state.redis.is_some() {
             "connected"
@@ -57,5 +82,8 @@ async fn run() -> server::Result<()> {
     );
     let served = server::serve(listener, state, shutdown_signal()).await;
     upkeep.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     served
 }

@@ -44,6 +44,10 @@ pub struct MediaLimits {
     pub inline_max: u64,
     /// Files from this size go to S3 when it is configured.
     pub s3_min: u64,
+    /// The most bytes of media one campaign may hold (the sum of its
+    /// files' sizes, deduplicated or not: what it costs is the server's
+    /// business, what it may grow to is the campaign's).
+    pub campaign_quota: u64,
 }
 
 impl Default for MediaLimits {
@@ -52,6 +56,7 @@ impl Default for MediaLimits {
             max_upload: 100 * 1024 * 1024,
             inline_max: 256 * 1024,
             s3_min: 16 * 1024 * 1024,
+            campaign_quota: 2 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -212,6 +217,9 @@ pub struct NewUpload {
     pub name: DisplayFileName,
     /// What it is for.
     pub kind: MediaKind,
+    /// Whether players see it at once: a player's own upload is shown (it
+    /// is theirs to use), a GM's is the GM's alone until shown.
+    pub shown: bool,
 }
 
 /// An upload received in full on the spool, hashed and sniffed.
@@ -317,15 +325,45 @@ where
     )
     .fetch_one(db)
     .await?;
-    let mut stored_now = false;
     if !already_stored {
-        stored_now = store_blob(db, store, &spooled).await?;
+        store_blob(db, store, &spooled).await?;
+    }
+    let mut tx = db.begin().await?;
+    // The campaign's row is the quota's lock: two uploads at once cannot
+    // both fit in the room that is left for one.
+    sqlx::query!(
+        "select id from campaigns where id = $1 for update",
+        new.campaign.0
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotMember)?;
+    let (used, in_campaign) = sqlx::query!(
+        r#"select coalesce(sum(file_size), 0)::bigint as "used!",
+                  coalesce(bool_or(checksum = $2), false) as "in_campaign!"
+             from media_files where campaign_id = $1"#,
+        new.campaign.0,
+        spooled.checksum,
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map(|row| (row.used, row.in_campaign))?;
+    let quota = store.limits().campaign_quota;
+    if u64::try_from(used)
+        .unwrap_or(u64::MAX)
+        .saturating_add(spooled.size)
+        > quota
+    {
+        return Err(Error::Refused(shared::Error::OverLimit {
+            what: "a campaign's media, in bytes (MEDIA_CAMPAIGN_QUOTA_BYTES),".into(),
+            max: usize::try_from(quota).unwrap_or(usize::MAX),
+        }));
     }
     let id = Uuid::new_v4();
     let created_at: OffsetDateTime = sqlx::query_scalar!(
         "insert into media_files (id, campaign_id, filename, original_name, mime_type, file_size, checksum,
-                                  media_type, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                  media_type, created_by, shown)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          returning created_at",
         id,
         new.campaign.0,
@@ -336,15 +374,25 @@ where
         spooled.checksum,
         new.kind.slug(),
         new.uploaded_by.0,
+        new.shown,
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await?;
+    sqlx::query!(
+        "insert into media_uploaders (checksum, user_id) values ($1, $2) on conflict do nothing",
+        spooled.checksum,
+        new.uploaded_by.0,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    // A checksum names content on the whole server: logged only at DEBUG,
+    // and the uploader hears only whether their own campaign held it.
+    tracing::debug!(media = %id, checksum = %spooled.checksum, "media stored");
     tracing::info!(
         media = %id,
         campaign = %new.campaign,
         bytes = spooled.size,
-        checksum = %spooled.checksum,
-        deduplicated = !stored_now,
         "media uploaded"
     );
     Ok(UploadReceipt {
@@ -356,9 +404,10 @@ where
             mime_type: spooled.mime_type.to_owned(),
             size: spooled.size,
             checksum: spooled.checksum.clone(),
+            shown: new.shown,
             created_at,
         },
-        deduplicated: !stored_now,
+        deduplicated: in_campaign,
     })
 }
 
@@ -443,14 +492,28 @@ pub struct MediaContent {
     pub body: BoxStream<'static, std::io::Result<Bytes>>,
 }
 
-/// Opens a media file for reading. An unknown id is [`Error::NotMember`],
-/// like a file of another campaign: ids reveal nothing.
-pub async fn open(db: &PgPool, store: &MediaStore, id: MediaId) -> Result<MediaContent> {
+/// Opens a media file for `reader` to read. An unknown id, a file of a
+/// campaign the reader is not in and a file the reader may not see are
+/// all [`Error::NotMember`]: ids reveal nothing.
+pub async fn open(
+    db: &PgPool,
+    store: &MediaStore,
+    id: MediaId,
+    reader: UserId,
+) -> Result<MediaContent> {
     let row = sqlx::query!(
         "select m.campaign_id, b.mime_type, b.byte_size, b.checksum, b.tier, b.data, b.location
-           from media_files m join media_blobs b on b.checksum = m.checksum
-          where m.id = $1",
+           from media_files m
+           join media_blobs b on b.checksum = m.checksum
+           join campaign_members cm on cm.campaign_id = m.campaign_id and cm.user_id = $2
+          where m.id = $1
+            -- Readable (the same test as `list`): GMs always; others when
+            -- shown, or when it is the map of an encounter being played.
+            and (cm.role in ('gm', 'assistant_gm') or m.shown
+                or exists (select 1 from encounters e join play_sessions s on s.encounter_id = e.id
+                            where e.map_id = m.id and e.campaign_id = m.campaign_id and s.ended_at is null))",
         id.0,
+        reader.0,
     )
     .fetch_optional(db)
     .await?
@@ -484,14 +547,22 @@ pub async fn open(db: &PgPool, store: &MediaStore, id: MediaId) -> Result<MediaC
     })
 }
 
-/// The media files of a campaign, newest first. Authorization is the
-/// caller's.
-pub async fn list(db: &PgPool, campaign: CampaignId) -> Result<Vec<MediaFile>> {
+/// The media files of a campaign that `reader` may see, newest first;
+/// [`Error::NotMember`] for a non-member.
+pub async fn list(db: &PgPool, campaign: CampaignId, reader: UserId) -> Result<Vec<MediaFile>> {
+    let role = crate::campaign::role_of(db, campaign, reader).await?;
     sqlx::query!(
-        "select id, original_name, media_type, mime_type, file_size, checksum, created_at
-           from media_files where campaign_id = $1
-          order by created_at desc, id",
+        "select m.id, m.original_name, m.media_type, m.mime_type, m.file_size, m.checksum, m.shown,
+                m.created_at
+           from media_files m
+          where m.campaign_id = $1
+            -- Readable (the same test as `open`).
+            and ($2 in ('gm', 'assistant_gm') or m.shown
+                or exists (select 1 from encounters e join play_sessions s on s.encounter_id = e.id
+                            where e.map_id = m.id and e.campaign_id = m.campaign_id and s.ended_at is null))
+          order by m.created_at desc, m.id",
         campaign.0,
+        role.slug(),
     )
     .fetch_all(db)
     .await?
@@ -505,10 +576,43 @@ pub async fn list(db: &PgPool, campaign: CampaignId) -> Result<Vec<MediaFile>> {
             mime_type: row.mime_type,
             size: u64::try_from(row.file_size).unwrap_or_default(),
             checksum: row.checksum,
+            shown: row.shown,
             created_at: row.created_at,
         })
     })
     .collect()
+}
+
+/// Shows a file to the campaign's players and observers, or hides it
+/// again; for the GM and assistant GMs. A file of another campaign is
+/// [`Error::NotMember`], like an unknown one.
+pub async fn show(
+    db: &PgPool,
+    campaign: CampaignId,
+    file: MediaId,
+    by: UserId,
+    shown: bool,
+) -> Result<()> {
+    let role = crate::campaign::role_of(db, campaign, by).await?;
+    if !role.is_gm() {
+        return Err(Error::Refused(shared::Error::Forbidden(
+            "only the GM shows or hides media".into(),
+        )));
+    }
+    let updated = sqlx::query!(
+        "update media_files set shown = $3 where id = $1 and campaign_id = $2",
+        file.0,
+        campaign.0,
+        shown,
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(Error::NotMember);
+    }
+    tracing::info!(media = %file, %campaign, shown, by = %by, "media visibility changed");
+    Ok(())
 }
 
 /// Which tier holds the bytes of `checksum`, if stored.

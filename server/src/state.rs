@@ -49,6 +49,10 @@ pub struct AppState {
     pub hub: Hub,
     /// What `/metrics` reports.
     pub metrics: Metrics,
+    /// The serve loop's limits and the allowed origins.
+    pub http: crate::http::Settings,
+    /// Log-in and sign-up throttling, and the bound on password hashing.
+    pub gate: account::Gate,
 }
 
 impl AppState {
@@ -82,6 +86,8 @@ impl AppState {
             media,
             hub,
             metrics,
+            http: config.http(),
+            gate: account::Gate::new(config.gate()),
         })
     }
 }
@@ -94,20 +100,28 @@ impl Backend for AppState {
         display_name: DisplayName,
         password: Password,
     ) -> Result<(User, String), AppError> {
-        let user = account::sign_up(&self.db, &login, &display_name, &password).await?;
+        self.gate.sign_up_attempt(client_ip())?;
+        let user = account::sign_up(&self.db, &self.gate, &login, &display_name, &password).await?;
         let token = account::start_session(&self.db, user.id).await?;
         tracing::info!(user = %user.id, "account created");
         Ok((user, token.as_str().to_owned()))
     }
 
     async fn log_in(&self, login: String, password: String) -> Result<(User, String), AppError> {
-        let user = account::authenticate(&self.db, &login, &password).await?;
+        let user = account::log_in(&self.db, &self.gate, &login, &password, client_ip()).await?;
         let token = account::start_session(&self.db, user.id).await?;
         Ok((user, token.as_str().to_owned()))
     }
 
     async fn log_out(&self, token: String) -> Result<(), AppError> {
-        Ok(account::end_session(&self.db, &SessionToken::from_cookie(&token)).await?)
+        let token = SessionToken::from_cookie(&token);
+        let user = account::user_for(&self.db, &token).await?;
+        account::end_session(&self.db, &token).await?;
+        // A table opened with this login closes now, not when it next asks.
+        if let Some(user) = user {
+            self.hub.recheck(user.id).await;
+        }
+        Ok(())
     }
 
     async fn user(&self, token: String) -> Result<Option<User>, AppError> {
@@ -163,7 +177,22 @@ impl Backend for AppState {
         member: UserId,
         role: Role,
     ) -> Result<(), AppError> {
-        Ok(membership::change_role(&self.db, campaign, user.id, member, role).await?)
+        membership::change_role(&self.db, campaign, user.id, member, role).await?;
+        // The member's open tables take the new role now.
+        self.hub.recheck(member).await;
+        Ok(())
+    }
+
+    async fn remove_member(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        member: UserId,
+    ) -> Result<(), AppError> {
+        membership::remove(&self.db, campaign, user.id, member).await?;
+        // The former member's open tables close now.
+        self.hub.recheck(member).await;
+        Ok(())
     }
 
     async fn list_actors(
@@ -293,8 +322,17 @@ impl Backend for AppState {
         user: &User,
         campaign: CampaignId,
     ) -> Result<Vec<MediaFile>, AppError> {
-        campaign::role_of(&self.db, campaign, user.id).await?;
-        Ok(media::list(&self.db, campaign).await?)
+        Ok(media::list(&self.db, campaign, user.id).await?)
+    }
+
+    async fn show_media(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        file: MediaId,
+        shown: bool,
+    ) -> Result<(), AppError> {
+        Ok(media::show(&self.db, campaign, file, user.id, shown).await?)
     }
 
     async fn campaign_overview(
@@ -310,8 +348,8 @@ impl Backend for AppState {
         user: &User,
         campaign: CampaignId,
     ) -> Result<Vec<EncounterSummary>, AppError> {
-        campaign::role_of(&self.db, campaign, user.id).await?;
-        Ok(encounter::list(&self.db, campaign).await?)
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(encounter::list(&self.db, campaign, role.is_gm()).await?)
     }
 
     async fn create_encounter(
@@ -428,6 +466,19 @@ impl Backend for AppState {
             .ok_or(Error::NotMember)?;
         Ok(membership::members(&self.db, info.campaign, user.id).await?)
     }
+}
+
+/// The address of the client whose server-function call is being answered.
+///
+/// The serve loop puts `ConnectInfo` in every request, and server functions
+/// run with the request's parts in their context. `None` for calls made in
+/// process (tests calling the router directly, rendering).
+fn client_ip() -> Option<std::net::IpAddr> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
 }
 
 impl AppState {

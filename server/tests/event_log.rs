@@ -394,7 +394,7 @@ async fn the_shared_writer_gives_each_session_its_own_outcome(db: PgPool) {
         } else {
             vec![change(1), change(2)]
         };
-        writes.spawn(async move { (n, writer.commit(session, epoch, batch, Vec::new()).await) });
+        writes.spawn(async move { (n, writer.commit(session, epoch, batch, Vec::new()).await.0) });
     }
     while let Some(joined) = writes.join_next().await {
         let (n, outcome) = joined.unwrap();

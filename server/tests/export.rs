@@ -67,22 +67,7 @@ async fn furnished_campaign(db: &PgPool, gm: &User) -> CampaignId {
     .execute(db)
     .await
     .unwrap();
-    let (store, _dir) = support::media_store(None, Default::default());
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend(std::iter::repeat_n(7u8, 5000));
-    let map = server::media::upload(
-        db,
-        &store,
-        &server::media::NewUpload {
-            campaign,
-            uploaded_by: gm.id,
-            name: DisplayFileName::sanitize("crypt.png"),
-            kind: MediaKind::Map,
-        },
-        futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(png))]),
-    )
-    .await
-    .unwrap();
+    let map = upload_map(db, campaign, gm).await;
     let encounter = Uuid::new_v4();
     sqlx::query(
         "insert into encounters (id, campaign_id, name, map_id, map_settings) values ($1, $2, 'Crypt', $3, '{\"grid\": 70}')",
@@ -106,6 +91,28 @@ async fn furnished_campaign(db: &PgPool, gm: &User) -> CampaignId {
     .await
     .unwrap();
     campaign
+}
+
+/// The fixture's map (the same bytes every time), uploaded to `campaign`
+/// by `by`.
+async fn upload_map(db: &PgPool, campaign: CampaignId, by: &User) -> shared::media::UploadReceipt {
+    let (store, _dir) = support::media_store(None, Default::default());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(std::iter::repeat_n(7u8, 5000));
+    server::media::upload(
+        db,
+        &store,
+        &server::media::NewUpload {
+            campaign,
+            uploaded_by: by.id,
+            name: DisplayFileName::sanitize("crypt.png"),
+            kind: MediaKind::Map,
+            shown: false,
+        },
+        futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(png))]),
+    )
+    .await
+    .unwrap()
 }
 
 async fn row_count(db: &PgPool, table: &str) -> i64 {
@@ -277,6 +284,21 @@ async fn only_the_gm_exports_and_import_makes_the_caller_gm(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // The document names the GM's map by its checksum: the mover holds no
+    // such file, so the import is refused until they bring the bytes.
+    let response = router
+        .clone()
+        .oneshot(import(document.to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(row_count(&db, "campaigns").await, 0);
+    let own =
+        server::campaign::create(&db, mover.id, &NewCampaign::parse("Mine", "dnd5e").unwrap())
+            .await
+            .unwrap()
+            .id;
+    upload_map(&db, own, &mover).await;
     let response = router
         .clone()
         .oneshot(import(document.to_vec()))
@@ -298,4 +320,87 @@ async fn only_the_gm_exports_and_import_makes_the_caller_gm(db: PgPool) {
             .is_err(),
         "accounts do not travel"
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_checksum_copied_from_another_campaign_opens_nothing(db: PgPool) {
+    let (gm, _) = support::signed_in(&db, "gamemaster").await;
+    let (outsider, _) = support::signed_in(&db, "outsider").await;
+    let victim = furnished_campaign(&db, &gm).await;
+    let private = export::export(&db, victim, gm.id).await.unwrap();
+    let secret = private.media[0]["checksum"].clone();
+
+    // The outsider's own campaign, exported, with its media row now naming
+    // the victim's private map by checksum (which any former member saw).
+    let own = server::campaign::create(
+        &db,
+        outsider.id,
+        &NewCampaign::parse("Heist", "dnd5e").unwrap(),
+    )
+    .await
+    .unwrap()
+    .id;
+    // Every id renumbered, so that nothing but the media could refuse it.
+    let mut forged = private.clone();
+    let mut renumbered = std::collections::HashMap::new();
+    for row in std::iter::once(&forged.campaign)
+        .chain(&forged.actors)
+        .chain(&forged.items)
+        .chain(&forged.media)
+        .chain(&forged.encounters)
+        .chain(&forged.tokens)
+    {
+        renumbered.insert(
+            row["id"].as_str().unwrap().to_owned(),
+            Uuid::new_v4().to_string(),
+        );
+    }
+    fn renumber(value: &mut Value, ids: &std::collections::HashMap<String, String>) {
+        match value {
+            Value::String(text) => {
+                if let Some(new) = ids.get(text.as_str()) {
+                    *text = new.clone();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| renumber(item, ids)),
+            Value::Object(fields) => fields.values_mut().for_each(|field| renumber(field, ids)),
+            _ => {}
+        }
+    }
+    renumber(&mut forged.campaign, &renumbered);
+    for rows in [
+        &mut forged.actors,
+        &mut forged.items,
+        &mut forged.media,
+        &mut forged.encounters,
+        &mut forged.tokens,
+    ] {
+        rows.iter_mut().for_each(|row| renumber(row, &renumbered));
+    }
+    let fresh = uuid_field(&forged.campaign);
+    let refused = export::import(&db, &forged, outsider.id).await;
+    let Err(server::Error::Refused(shared::Error::InvalidExport(stolen))) = refused else {
+        panic!("a copied checksum was accepted: {refused:?}");
+    };
+    // Bytes stored elsewhere and bytes stored nowhere get the same answer.
+    forged.media[0]["checksum"] = json!("e".repeat(64));
+    let Err(server::Error::Refused(shared::Error::InvalidExport(nowhere))) =
+        export::import(&db, &forged, outsider.id).await
+    else {
+        panic!("unknown bytes were accepted");
+    };
+    assert_eq!(
+        stolen.replace(secret.as_str().unwrap(), "X"),
+        nowhere.replace(&"e".repeat(64), "X")
+    );
+    assert_eq!(row_count(&db, "campaigns").await, 2, "{own}");
+    assert!(
+        server::campaign::role_of(&db, CampaignId(fresh), outsider.id)
+            .await
+            .is_err()
+    );
+}
+
+fn uuid_field(row: &Value) -> Uuid {
+    row["id"].as_str().unwrap().parse().unwrap()
 }

@@ -46,11 +46,14 @@ struct Stranger {
 
 async fn stranger(db: &PgPool, login: &str) -> Stranger {
     let gm = support::signed_in(db, login).await;
-    let campaign =
-        server::campaign::create(db, gm.0.id, &NewCampaign::parse("Elsewhere", "dnd5e").unwrap())
-            .await
-            .unwrap()
-            .id;
+    let campaign = server::campaign::create(
+        db,
+        gm.0.id,
+        &NewCampaign::parse("Elsewhere", "dnd5e").unwrap(),
+    )
+    .await
+    .unwrap()
+    .id;
     let encounter = encounter::create(
         db,
         &NewEncounter {
@@ -156,9 +159,7 @@ async fn a_live_edit_reaches_no_row_of_another_campaign(db: PgPool) {
     let (mut gm, _) = join_at(victim.addr, mallory.session, &mallory.gm.1).await;
 
     let hidden = victim.hidden;
-    let token_on = |id: TokenId, encounter: EncounterId, name: &str| {
-        json!({"id": id, "encounter": encounter, "name": name, "position": {"x": 5.0, "y": 5.0}})
-    };
+    let token_on = |id: TokenId, encounter: EncounterId, name: &str| json!({"id": id, "encounter": encounter, "name": name, "position": {"x": 5.0, "y": 5.0}});
     let refused = [
         // A token onto the victim's encounter.
         vec![Change::set(
@@ -203,13 +204,12 @@ async fn a_live_edit_reaches_no_row_of_another_campaign(db: PgPool) {
         .await;
 
     assert_eq!(digest(&db, victim.campaign).await, before);
-    let hidden_row: (Uuid, String, String) = sqlx::query_as(
-        "select encounter_id, name, visibility from encounter_tokens where id = $1",
-    )
-    .bind(hidden.0)
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let hidden_row: (Uuid, String, String) =
+        sqlx::query_as("select encounter_id, name, visibility from encounter_tokens where id = $1")
+            .bind(hidden.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
     assert_eq!(
         hidden_row,
         (victim.encounter.0, "T".to_owned(), "hidden".to_owned())
@@ -240,9 +240,12 @@ async fn a_demoted_assistant_gm_loses_gm_sight_and_powers_at_once(db: PgPool) {
             _ => None,
         }
     };
-    tokio::time::timeout(Duration::from_secs(1), assistant.until(welcomed(Role::AssistantGm)))
-        .await
-        .expect("promoted within a second");
+    tokio::time::timeout(
+        Duration::from_secs(1),
+        assistant.until(welcomed(Role::AssistantGm)),
+    )
+    .await
+    .expect("promoted within a second");
     let snapshot = assistant
         .until(|m| match m {
             ServerMessage::Snapshot { entities, .. } => Some(entities.clone()),
@@ -256,9 +259,12 @@ async fn a_demoted_assistant_gm_loses_gm_sight_and_powers_at_once(db: PgPool) {
         .set_role(&table.gm.0, table.campaign, alice.id, Role::Player)
         .await
         .unwrap();
-    tokio::time::timeout(Duration::from_secs(1), assistant.until(welcomed(Role::Player)))
-        .await
-        .expect("demoted within a second");
+    tokio::time::timeout(
+        Duration::from_secs(1),
+        assistant.until(welcomed(Role::Player)),
+    )
+    .await
+    .expect("demoted within a second");
     let snapshot = assistant
         .until(|m| match m {
             ServerMessage::Snapshot { entities, .. } => Some(entities.clone()),
@@ -282,6 +288,22 @@ async fn a_demoted_assistant_gm_loses_gm_sight_and_powers_at_once(db: PgPool) {
     );
 }
 
+/// The socket is told why within a second (an error naming `why`), then
+/// closed.
+async fn told_and_closed(player: &mut Client, why: &str) {
+    let told = tokio::time::timeout(
+        Duration::from_secs(1),
+        player.until(|m| match m {
+            ServerMessage::Error { error, .. } => Some(error.to_string()),
+            _ => None,
+        }),
+    )
+    .await
+    .expect("told within a second");
+    assert!(told.contains(why), "{told}");
+    closed(player).await;
+}
+
 /// Class 2: a socket opened with a login stops acting when that login
 /// ends (log-out), told why.
 #[sqlx::test(migrations = "../migrations")]
@@ -292,18 +314,26 @@ async fn logging_out_closes_the_sockets_of_that_login(db: PgPool) {
     let (mut player, _) = join_at(addr, table.session, &cookie).await;
     let token = cookie.split_once('=').unwrap().1.to_owned();
     state.log_out(token).await.unwrap();
-    let told = tokio::time::timeout(
-        Duration::from_secs(1),
-        player.until(|m| match m {
-            ServerMessage::Error { error, .. } => Some(error.to_string()),
-            _ => None,
-        }),
-    )
-    .await
-    .expect("told within a second");
-    assert!(told.contains("no longer signed in"), "{told}");
-    closed(&mut player).await;
+    told_and_closed(&mut player, "no longer signed in").await;
     // And it cannot come back with the same cookie.
+    assert!(open(addr, table.session, &cookie).await.is_err());
+}
+
+/// Class 2: a member removed from the campaign (by the GM, from the
+/// members list's server function) is told and closed at once, and cannot
+/// come back.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_removed_member_is_closed_at_once(db: PgPool) {
+    use app::Backend;
+    let table = table(db.clone()).await;
+    let (state, addr, _server) = serve(&db).await;
+    let (alice, cookie, _, _) = table.players[0].clone();
+    let (mut player, _) = join_at(addr, table.session, &cookie).await;
+    state
+        .remove_member(&table.gm.0, table.campaign, alice.id)
+        .await
+        .unwrap();
+    told_and_closed(&mut player, "no longer a member").await;
     assert!(open(addr, table.session, &cookie).await.is_err());
 }
 
@@ -315,7 +345,12 @@ async fn members_cannot_grow_the_table_without_bound(db: PgPool) {
     let table = table(db.clone()).await;
     let (mut gm, _) = join_at(table.addr, table.session, &table.gm.1).await;
     let token = table.players[0].3;
-    let scale = |value: f64| edit(vec![Change::set(path(&format!("tokens/{token}/scale")), value)]);
+    let scale = |value: f64| {
+        edit(vec![Change::set(
+            path(&format!("tokens/{token}/scale")),
+            value,
+        )])
+    };
     let id = gm.request(scale(shared::limits::MAX_SCALE)).await;
     assert!(matches!(
         outcome(&mut gm, id).await,
@@ -356,8 +391,10 @@ async fn members_cannot_grow_the_table_without_bound(db: PgPool) {
             .await;
     }
     assert!(
-        !gm.raw.iter().any(|frame| frame.contains("\"type\":\"queue\"")
-            && frame.matches("\"from\"").count() > 1),
+        !gm.raw
+            .iter()
+            .any(|frame| frame.contains("\"type\":\"queue\"")
+                && frame.matches("\"from\"").count() > 1),
         "the whole queue was sent again"
     );
 
@@ -444,16 +481,25 @@ async fn a_poisoned_request_fails_alone(db: PgPool) {
     ));
     let mut failed = Vec::new();
     for (who, id) in sent {
-        let client = [&mut gm, &mut alice, &mut bruno][who];
+        let client = match who {
+            0 => &mut gm,
+            1 => &mut alice,
+            _ => &mut bruno,
+        };
         if outcome(client, id).await.is_err() {
             failed.push(who);
         }
     }
-    assert_eq!(failed, vec![2], "only the poisoned request's sender hears of it");
+    assert_eq!(
+        failed,
+        vec![2],
+        "only the poisoned request's sender hears of it"
+    );
     let written_alone = state.metrics.render().unwrap();
     assert!(
-        written_alone.lines().any(|line| line.starts_with("tabletop_written_alone_total ")
-            && !line.ends_with(" 0")),
+        written_alone
+            .lines()
+            .any(|line| line.starts_with("tabletop_written_alone_total ") && !line.ends_with(" 0")),
         "the batch was never written request by request:\n{written_alone}"
     );
 }
@@ -618,7 +664,8 @@ async fn a_hostile_gm_changes_nothing_of_another_campaign(db: PgPool) {
                 victim_ids[rng.below(victim_ids.len())]
             }
         };
-        let message = hostile_message(&mut rng, id(&mut rng), id(&mut rng), victim.encounter);
+        let (a, b) = (id(&mut rng), id(&mut rng));
+        let message = hostile_message(&mut rng, a, b, victim.encounter);
         match message {
             Hostile::Raw(text) => gm.send_text(text).await,
             Hostile::Message(message) => gm.send(&message).await,
@@ -629,8 +676,10 @@ async fn a_hostile_gm_changes_nothing_of_another_campaign(db: PgPool) {
         if step % 10 == 9 {
             let ping = ClientMessage::Ping { nonce: step };
             gm.send(&ping).await;
-            gm.until(|m| matches!(m, ServerMessage::Pong { nonce } if *nonce == step).then_some(()))
-                .await;
+            gm.until(|m| {
+                matches!(m, ServerMessage::Pong { nonce } if *nonce == step).then_some(())
+            })
+            .await;
             assert_eq!(
                 digest(&db, victim.campaign).await,
                 before,
@@ -655,7 +704,7 @@ async fn a_hostile_gm_changes_nothing_of_another_campaign(db: PgPool) {
 
 enum Hostile {
     Raw(String),
-    Message(ClientMessage),
+    Message(Box<ClientMessage>),
 }
 
 fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterId) -> Hostile {
@@ -671,7 +720,16 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
         json!([[1, 2], [3, 4]]),
         Value::Null,
     ];
-    let fields = ["", "/name", "/scale", "/encounter", "/position", "/log", "/fog/revealed", "/hp/current"];
+    let fields = [
+        "",
+        "/name",
+        "/scale",
+        "/encounter",
+        "/position",
+        "/log",
+        "/fog/revealed",
+        "/hp/current",
+    ];
     let change = |rng: &mut Rng| {
         let path = format!(
             "{}/{a}{}",
@@ -719,12 +777,15 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
         _ => {
             return Hostile::Raw(match rng.below(3) {
                 0 => "{\"v\":1,\"msg\":{\"type\":\"request\"".into(),
-                1 => format!("{{\"v\":1,\"msg\":{{\"type\":\"resume\",\"from\":{}}}}}", u64::MAX),
+                1 => format!(
+                    "{{\"v\":1,\"msg\":{{\"type\":\"resume\",\"from\":{}}}}}",
+                    u64::MAX
+                ),
                 _ => "\u{0}".into(),
             });
         }
     };
-    Hostile::Message(message)
+    Hostile::Message(Box::new(message))
 }
 
 /// xorshift: enough randomness for a walk, and replayable from its seed.

@@ -7,8 +7,7 @@
 mod support;
 
 use support::table::{
-    Table, actor, http_get, http_get_as, join, place, spawn_node, spawn_server, spawn_server_with,
-    table,
+    http_get, http_get_as, join, spawn_node, spawn_server, spawn_server_with, table,
 };
 use support::ws::{Client, closed, join_at, move_to, open, request, resume};
 
@@ -16,26 +15,18 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use server::{
-    encounter::{self, NewEncounter, NewToken},
-    event_log,
-};
+use server::{encounter, event_log};
 use shared::{
-    account::User,
     action::Action,
-    actor::ActorKind,
-    campaign::NewCampaign,
     change::Version,
-    encounter::MapSettings,
     geometry::Point,
-    id::{ActionId, ActorId, CampaignId, EncounterId, SessionId, TokenId},
+    id::{ActionId, CampaignId, EncounterId, SessionId, TokenId},
     protocol::{ClientMessage, GmDecision, RequestStatus, ServerMessage, Verdict},
     rules::{ApprovalPolicy, Role},
     store::Store,
     token::Visibility,
 };
 use sqlx::PgPool;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message};
 use uuid::Uuid;
 
@@ -793,7 +784,9 @@ async fn the_gm_rejects_with_a_reason_and_nothing_changes(db: PgPool) {
     }
     let queued = gm
         .until(|m| match m {
-            ServerMessage::Queue { pending } if !pending.is_empty() => Some(pending[0].request.id),
+            // The GM joined first: the request arrives on its own, not
+            // with the whole queue.
+            ServerMessage::Queued { pending } => Some(pending.request.id),
             _ => None,
         })
         .await;
@@ -1189,8 +1182,11 @@ async fn metrics_count_sockets_sessions_commits_and_waiting_requests(db: PgPool)
         alice.status(asked).await,
         Ok(RequestStatus::WaitingForGm { .. })
     ));
-    let text = http_get(table.addr, "/metrics").await;
-    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    // Metrics are not served on the public address (tests/http.rs serves
+    // them on their own).
+    let public = http_get(table.addr, "/metrics").await;
+    assert!(public.starts_with("HTTP/1.1 404"), "{public}");
+    let text = table.metrics.render().unwrap();
     for line in [
         "tabletop_sockets 1",
         "tabletop_live_sessions 1",
@@ -1352,7 +1348,7 @@ async fn requests_arriving_together_share_one_write(db: PgPool) {
     assert_eq!(versions, (1..=50).collect::<Vec<_>>());
     alice.follow(&mut store, 0, 50).await;
     assert_eq!(store.token(token).unwrap().position.x, 110.0);
-    let text = http_get(table.addr, "/metrics").await;
+    let text = table.metrics.render().unwrap();
     let writes: u64 = text
         .lines()
         .find_map(|l| l.strip_prefix("tabletop_commit_seconds_count "))
@@ -1523,7 +1519,7 @@ where
 /// A session nobody is connected to stops (freeing its memory) and starts
 /// again, from the log, for the next socket.
 #[sqlx::test(migrations = "../migrations")]
-async fn idle_sessions_stop_and_come_back(db: PgPool) {
+async fn idle_sessions_stop_are_forgotten_and_come_back(db: PgPool) {
     let table = table(db.clone()).await;
     let mut state = support::state(db.clone());
     state.hub = state.hub.with_tuning(server::live::Tuning {
@@ -1540,18 +1536,27 @@ async fn idle_sessions_stop_and_come_back(db: PgPool) {
     ));
     assert_eq!(hub.running().await, 1);
     drop(alice);
-    let mut stopped = false;
-    for _ in 0..50 {
-        if hub.running().await == 0 {
-            stopped = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let stopped = eventually(|| async { hub.running().await == 0 }).await;
     assert!(stopped, "the idle session never stopped");
+    // The hub keeps nothing for a stopped session: its maps hold only the
+    // sessions in play, however many have come and gone.
+    let forgotten = eventually(|| async { hub.tracked().await == 0 }).await;
+    assert!(forgotten, "the hub still tracks a stopped session");
     let (_, store) = join_at(addr, table.session, &table.players[0].1).await;
     assert_eq!(store.token(table.players[0].3).unwrap().position.x, 160.0);
     assert_eq!(hub.running().await, 1);
+    assert_eq!(hub.tracked().await, 1);
+}
+
+/// Whether `holds` comes true within five seconds (asked every 50 ms).
+async fn eventually<F: Future<Output = bool>>(holds: impl Fn() -> F) -> bool {
+    for _ in 0..100 {
+        if holds().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
 }
 
 // The Redis engine: several nodes, one session.

@@ -24,6 +24,7 @@ const LIMITS: MediaLimits = MediaLimits {
     max_upload: 256 * 1024,
     inline_max: 1024,
     s3_min: 64 * 1024,
+    campaign_quota: 1024 * 1024,
 };
 
 /// A PNG of `size` bytes: the signature the sniffer looks for, then bytes
@@ -136,13 +137,20 @@ async fn the_same_bytes_twice_are_stored_once_with_two_records(db: PgPool) {
 
     let first = upload(&router, first_campaign, &cookie, bytes.clone()).await;
     let second = upload(&router, second_campaign, &cookie, bytes.clone()).await;
+    let third = upload(&router, second_campaign, &cookie, bytes.clone()).await;
 
+    // Stored once on the server, but the answer only ever tells about the
+    // uploader's own campaign: nothing says the bytes existed elsewhere.
     assert!(!first.deduplicated);
-    assert!(second.deduplicated);
+    assert!(
+        !second.deduplicated,
+        "deduplication across campaigns showed"
+    );
+    assert!(third.deduplicated);
     assert_eq!(first.file.checksum, second.file.checksum);
     assert_ne!(first.file.id, second.file.id);
     assert_eq!(count(&db, "media_blobs").await, 1);
-    assert_eq!(count(&db, "media_files").await, 2);
+    assert_eq!(count(&db, "media_files").await, 3);
     assert_eq!(files_under(&dir.join("objects")).len(), 1);
     for receipt in [&first, &second] {
         let (status, body) = download(&router, receipt.file.id, &cookie).await;
@@ -303,7 +311,7 @@ async fn the_client_name_is_only_a_label(db: PgPool) {
             "{file:?} escaped the media directory"
         );
     }
-    let listed = server::media::list(&db, campaign).await.unwrap();
+    let listed = server::media::list(&db, campaign, gm.id).await.unwrap();
     assert_eq!(listed, vec![receipt.file]);
 }
 
@@ -331,6 +339,12 @@ async fn only_members_read_and_only_non_observers_write(db: PgPool) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = download(&router, receipt.file.id, "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The GM's upload is the GM's alone until shown.
+    let (status, _) = download(&router, receipt.file.id, &watcher_cookie).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    server::media::show(&db, campaign, receipt.file.id, gm.id, true)
+        .await
+        .unwrap();
     let (status, body) = download(&router, receipt.file.id, &watcher_cookie).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body.len(), 2048);
@@ -385,4 +399,154 @@ async fn downloads_are_typed_cached_and_never_sniffed(db: PgPool) {
     .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_file_is_the_gms_until_shown_and_a_running_map_is_everyones(db: PgPool) {
+    let (store, _dir) = support::media_store(None, LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (player, player_cookie) = support::signed_in(&db, "player").await;
+    let (outsider, _) = support::signed_in(&db, "outsider").await;
+    let campaign = campaign(&db, &gm, "Secrets").await;
+    let invitation = server::membership::invite(&db, campaign, gm.id, shared::rules::Role::Player)
+        .await
+        .unwrap();
+    server::membership::accept(&db, player.id, &invitation.token)
+        .await
+        .unwrap();
+    let secret = upload(&router, campaign, &gm_cookie, png(2048, 1)).await;
+    let map = upload(&router, campaign, &gm_cookie, png(2048, 2)).await;
+    assert!(!secret.file.shown && !map.file.shown);
+    // A player's own upload is theirs to use at once.
+    let own = upload(&router, campaign, &player_cookie, png(2048, 3)).await;
+    assert!(own.file.shown);
+
+    let ids =
+        |files: Vec<shared::media::MediaFile>| files.into_iter().map(|f| f.id).collect::<Vec<_>>();
+    let seen = ids(server::media::list(&db, campaign, player.id).await.unwrap());
+    assert_eq!(seen, vec![own.file.id]);
+    assert_eq!(
+        server::media::list(&db, campaign, gm.id)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    for hidden in [secret.file.id, map.file.id] {
+        let (status, _) = download(&router, hidden, &player_cookie).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    // The map of an encounter being played is readable while it runs.
+    let encounter = uuid::Uuid::new_v4();
+    sqlx::query(
+        "insert into encounters (id, campaign_id, name, map_id) values ($1, $2, 'Crypt', $3)",
+    )
+    .bind(encounter)
+    .bind(campaign.0)
+    .bind(map.file.id.0)
+    .execute(&db)
+    .await
+    .unwrap();
+    let session = uuid::Uuid::new_v4();
+    sqlx::query("insert into play_sessions (id, campaign_id, encounter_id) values ($1, $2, $3)")
+        .bind(session)
+        .bind(campaign.0)
+        .bind(encounter)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (status, _) = download(&router, map.file.id, &player_cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        ids(server::media::list(&db, campaign, player.id).await.unwrap()).contains(&map.file.id)
+    );
+    sqlx::query("update play_sessions set ended_at = now() where id = $1")
+        .bind(session)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (status, _) = download(&router, map.file.id, &player_cookie).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the map stayed readable after the session"
+    );
+
+    // Shown, then hidden again.
+    server::media::show(&db, campaign, secret.file.id, gm.id, true)
+        .await
+        .unwrap();
+    let (status, _) = download(&router, secret.file.id, &player_cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    server::media::show(&db, campaign, secret.file.id, gm.id, false)
+        .await
+        .unwrap();
+    let (status, _) = download(&router, secret.file.id, &player_cookie).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Only the campaign's GM shows, and only the campaign's files.
+    assert!(matches!(
+        server::media::show(&db, campaign, secret.file.id, player.id, true).await,
+        Err(server::Error::Refused(shared::Error::Forbidden(_)))
+    ));
+    assert!(matches!(
+        server::media::show(&db, campaign, secret.file.id, outsider.id, true).await,
+        Err(server::Error::NotMember)
+    ));
+    let elsewhere = self::campaign(&db, &gm, "Elsewhere").await;
+    assert!(matches!(
+        server::media::show(&db, elsewhere, secret.file.id, gm.id, true).await,
+        Err(server::Error::NotMember)
+    ));
+    let shown: bool = sqlx::query_scalar("select shown from media_files where id = $1")
+        .bind(secret.file.id.0)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(!shown);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_campaign_holds_up_to_its_quota_and_not_a_byte_more(db: PgPool) {
+    let (store, _dir) = support::media_store(None, LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, cookie) = support::signed_in(&db, "gamemaster").await;
+    let campaign = campaign(&db, &gm, "Hoard").await;
+    let other = self::campaign(&db, &gm, "Other").await;
+    // Four files of a quarter of the quota each fill it exactly.
+    let quarter = (LIMITS.campaign_quota / 4) as usize;
+    for seed in 0..4 {
+        upload(&router, campaign, &cookie, png(quarter, seed)).await;
+    }
+    // The same bytes again still count: the quota is what the campaign
+    // holds, not what the server stores.
+    let (status, body) = send(
+        &router,
+        upload_request(
+            campaign,
+            "name=more.png",
+            &cookie,
+            Body::from(png(quarter, 0)),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let message = String::from_utf8_lossy(&body);
+    assert!(message.contains("MEDIA_CAMPAIGN_QUOTA_BYTES"), "{message}");
+    let (status, _) = send(
+        &router,
+        upload_request(campaign, "name=one.png", &cookie, Body::from(png(16, 9))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(count(&db, "media_files").await, 4);
+    // Another campaign has its own quota.
+    upload(&router, other, &cookie, png(quarter, 5)).await;
 }

@@ -23,6 +23,9 @@ fn server_command(vars: &[(&str, &str)]) -> Command {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
+        // Several servers run at once here: none takes the default metrics
+        // port unless a test gives it one.
+        .env("METRICS_ADDR", "")
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -156,6 +159,8 @@ fn malformed_settings_are_one_clear_error_naming_the_variable() {
         ("DATABASE_URL", "not a url"),
         ("REDIS_URL", "ftp://x"),
         ("LEPTOS_SITE_ADDR", "localhost"),
+        ("METRICS_ADDR", "localhost"),
+        ("ALLOWED_ORIGINS", "evil.example"),
     ] {
         let output = run_to_exit(&[(key, value)]);
         assert_one_clear_error(&output, &[key]);
@@ -176,11 +181,14 @@ async fn serves_health_then_shuts_down_cleanly_on_sigterm() {
     let db = TempDatabase::create().await;
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let redis = support::redis_url();
     let child = server_command(&[
         ("DATABASE_URL", &db.url),
         ("REDIS_URL", &redis),
         ("LEPTOS_SITE_ADDR", &addr),
+        ("METRICS_ADDR", &metrics_addr),
     ])
     .spawn()
     .unwrap();
@@ -201,6 +209,12 @@ async fn serves_health_then_shuts_down_cleanly_on_sigterm() {
         "{response}"
     );
     assert!(response.contains(r#""redis":{"status":"ok""#), "{response}");
+    // Metrics on their own address only.
+    let metrics = http_get(metrics_port, "/metrics").await.unwrap();
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(metrics.contains("tabletop_sockets"), "{metrics}");
+    let public = http_get(port, "/metrics").await.unwrap();
+    assert!(public.starts_with("HTTP/1.1 404"), "{public}");
 
     let pid = child.id().to_string();
     assert!(

@@ -149,6 +149,10 @@ pub struct MediaFile {
     pub size: u64,
     /// SHA-256 of its bytes, lowercase hex.
     pub checksum: String,
+    /// Whether the campaign's players and observers may see it. Files are
+    /// the GM's alone until shown; the map of an encounter being played is
+    /// readable by every member while its session runs, whatever this says.
+    pub shown: bool,
     /// When it was uploaded.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -492,9 +492,7 @@ async fn connect(
                         }
                     }
                 }
-                message @ (ServerMessage::Queue { .. } | ServerMessage::Queued { .. })
-                    if is_gm =>
-                {
+                message @ (ServerMessage::Queue { .. } | ServerMessage::Queued { .. }) if is_gm => {
                     let pending = match message {
                         ServerMessage::Queue { pending } => pending,
                         ServerMessage::Queued { pending } => vec![pending],
@@ -528,11 +526,12 @@ async fn connect(
 async fn fixture(db: &PgPool, n: usize, players: usize) -> Result<Fixture, String> {
     let err = |e: server::Error| e.to_string();
     let run = Uuid::new_v4().simple().to_string();
+    let gate = server::account::Gate::default();
     let account = async |name: String| -> Result<(shared::account::User, String), String> {
         let login = LoginName::parse(&name).map_err(|e| e.to_string())?;
         let display = DisplayName::parse(&name).map_err(|e| e.to_string())?;
         let password = Password::parse("load generator password").map_err(|e| e.to_string())?;
-        let user = server::account::sign_up(db, &login, &display, &password)
+        let user = server::account::sign_up(db, &gate, &login, &display, &password)
             .await
             .map_err(err)?;
         let token = server::account::start_session(db, user.id)

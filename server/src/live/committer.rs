@@ -91,7 +91,9 @@ impl Committer {
             return (Err(stopped()), job.commits);
         }
         // Dropped unanswered only if the writer task died.
-        outcome.await.unwrap_or_else(|_| (Err(stopped()), Vec::new()))
+        outcome
+            .await
+            .unwrap_or_else(|_| (Err(stopped()), Vec::new()))
     }
 }
 

@@ -152,8 +152,17 @@ impl Hub {
     /// else (Redis engine) the actor started here if no node owns the
     /// session, else a proxy to the node that does.
     pub async fn session(&self, id: SessionId) -> Result<mpsc::Sender<Command>> {
-        let slot = self.sessions.lock().await.entry(id).or_default().clone();
-        let mut slot = slot.lock().await;
+        let mut slot = loop {
+            let slot = self.sessions.lock().await.entry(id).or_default().clone();
+            let guard = slot.clone().lock_owned().await;
+            // `forget` may have dropped the slot from the map while this
+            // waited for it: starting the session in a slot nobody else can
+            // find would let a second actor start beside it.
+            let current = self.sessions.lock().await.get(&id).cloned();
+            if current.is_some_and(|current| Arc::ptr_eq(&current, &slot)) {
+                break guard;
+            }
+        };
         if let Some(route) = slot.as_ref()
             && !route.mailbox().is_closed()
         {
@@ -181,7 +190,12 @@ impl Hub {
                 lease::Claim::Theirs(owner) => {
                     let (mailbox, inbox) = mpsc::channel(MAILBOX);
                     let stop = Arc::new(tokio::sync::Notify::new());
-                    tokio::spawn(cluster.clone().proxy(id, owner, inbox, stop.clone()));
+                    let proxy = cluster.clone().proxy(id, owner, inbox, stop.clone());
+                    let (hub, ended) = (self.clone(), mailbox.clone());
+                    tokio::spawn(async move {
+                        proxy.await;
+                        hub.forget(id, &ended).await;
+                    });
                     *slot = Some(Route::Proxy {
                         mailbox: mailbox.clone(),
                         owner,
@@ -212,17 +226,63 @@ impl Hub {
                 if let Some(lease) = lease {
                     lease.release().await;
                 }
+                // Nothing runs for this id: its slot goes (we hold it, so
+                // nobody else is starting the session meanwhile).
+                self.sessions.lock().await.remove(&id);
                 return Err(error);
             }
         };
         let (mailbox, inbox) = mpsc::channel(MAILBOX);
-        tokio::spawn(actor.run(inbox));
+        let (hub, ended) = (self.clone(), mailbox.clone());
+        tokio::spawn(async move {
+            actor.run(inbox).await;
+            hub.forget(id, &ended).await;
+        });
         self.owned
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(id, mailbox.clone());
         *slot = Some(Route::Owner(mailbox.clone()));
         Ok(mailbox)
+    }
+
+    /// Drops what the hub keeps for a session whose actor or proxy (the one
+    /// behind `ended`) has stopped, so that the maps hold only sessions in
+    /// play, however many have come and gone. A newer route for the same
+    /// session (started since) stays.
+    async fn forget(&self, id: SessionId, ended: &mpsc::Sender<Command>) {
+        {
+            let mut owned = self.owned.write().unwrap_or_else(PoisonError::into_inner);
+            if owned
+                .get(&id)
+                .is_some_and(|mailbox| mailbox.same_channel(ended))
+            {
+                owned.remove(&id);
+            }
+        }
+        let slot = self.sessions.lock().await.get(&id).cloned();
+        let Some(slot) = slot else { return };
+        // The slot's lock first, then the map's: the order `session` never
+        // inverts (it holds the map's lock only to find the slot).
+        let route = slot.lock().await;
+        let stale = route
+            .as_ref()
+            .is_none_or(|route| route.mailbox().same_channel(ended));
+        if stale {
+            let mut sessions = self.sessions.lock().await;
+            if sessions
+                .get(&id)
+                .is_some_and(|current| Arc::ptr_eq(current, &slot))
+            {
+                sessions.remove(&id);
+            }
+        }
+    }
+
+    /// How many sessions the hub keeps anything for (running, proxied or
+    /// being started).
+    pub async fn tracked(&self) -> usize {
+        self.sessions.lock().await.len()
     }
 
     /// The mailbox of the session's actor if it runs here. Never waits for

@@ -184,14 +184,19 @@ mod tests {
         assert_eq!(sockets.count(alice), 1);
         drop(second);
         assert_eq!(sockets.count(alice), 0);
-        assert!(sockets.locked().get(&alice).is_none(), "emptied users are pruned");
+        assert!(
+            sockets.locked().get(&alice).is_none(),
+            "emptied users are pruned"
+        );
     }
 
     #[test]
     fn a_user_has_at_most_max_sockets() {
         let sockets = Sockets::default();
         let alice = UserId(uuid::Uuid::from_u128(1));
-        let open: Vec<_> = (0..3).map(|_| sockets.register(alice, 3).unwrap()).collect();
+        let open: Vec<_> = (0..3)
+            .map(|_| sockets.register(alice, 3).unwrap())
+            .collect();
         assert!(sockets.register(alice, 3).is_none());
         drop(open);
         assert!(sockets.register(alice, 3).is_some());

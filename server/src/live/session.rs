@@ -499,7 +499,11 @@ impl SessionActor {
                 out,
                 kick,
             } => {
-                let theirs = self.conns.values().filter(|c| c.who.user == who.user).count();
+                let theirs = self
+                    .conns
+                    .values()
+                    .filter(|c| c.who.user == who.user)
+                    .count();
                 let full = shared::limits::count(
                     "one member's sockets in a session",
                     theirs + 1,
@@ -856,7 +860,11 @@ impl SessionActor {
                 self.commit(who, None, true, &request, changes).await?;
             }
             Approval::Gm { reason } => {
-                let theirs = self.waiting.iter().filter(|w| w.from.user == who.user).count();
+                let theirs = self
+                    .waiting
+                    .iter()
+                    .filter(|w| w.from.user == who.user)
+                    .count();
                 let room = shared::limits::count(
                     "your requests waiting for the GM",
                     theirs + 1,
@@ -1405,7 +1413,7 @@ impl SessionActor {
         }
         for (staged, record) in batch.into_iter().zip(records) {
             let request: ActionRequest =
-                serde_json::from_value(record.event_data).map_err(corrupt)?;
+                serde_json::from_str(record.event_data.get()).map_err(corrupt)?;
             self.commit(
                 staged.requester,
                 record.decided_by,

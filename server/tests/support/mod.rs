@@ -38,6 +38,8 @@ pub fn state_with_media(db: PgPool, media: MediaStore) -> AppState {
         media,
         hub: server::live::Hub::new(db, None, metrics.clone()),
         metrics,
+        http: server::http::Settings::default(),
+        gate: server::account::Gate::default(),
     }
 }
 
@@ -57,6 +59,7 @@ pub async fn signed_in(db: &PgPool, login: &str) -> (shared::account::User, Stri
     use shared::account::{DisplayName, LoginName, Password};
     let user = server::account::sign_up(
         db,
+        &server::account::Gate::default(),
         &LoginName::parse(login).unwrap(),
         &DisplayName::parse(login).unwrap(),
         &Password::parse("correct horse battery").unwrap(),

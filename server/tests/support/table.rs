@@ -34,6 +34,8 @@ pub struct Table {
     pub players: Vec<(User, String, ActorId, TokenId)>,
     pub hidden: TokenId,
     pub server: tokio::task::JoinHandle<()>,
+    /// The server's metrics (served on their own address, not `addr`).
+    pub metrics: server::metrics::Metrics,
 }
 
 impl Drop for Table {
@@ -111,7 +113,7 @@ pub async fn table(db: PgPool) -> Table {
     )
     .await
     .unwrap();
-    let (addr, server) = spawn_server(db.clone()).await;
+    let (addr, server, metrics) = spawn_server_metered(db.clone()).await;
     Table {
         campaign,
         addr,
@@ -121,6 +123,7 @@ pub async fn table(db: PgPool) -> Table {
         players,
         hidden,
         server,
+        metrics,
     }
 }
 
@@ -129,11 +132,26 @@ pub async fn table(db: PgPool) -> Table {
 /// unless `LIVE_ENGINE=redis` asks for the whole suite to run on the Redis
 /// engine (the test command runs it both ways).
 pub async fn spawn_server(db: PgPool) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    if std::env::var("LIVE_ENGINE").is_ok_and(|engine| engine == "redis") {
-        let (addr, server, _) = spawn_node(db, Duration::from_secs(5)).await;
-        return (addr, server);
-    }
-    spawn_server_with(super::state(db)).await
+    let (addr, server, _) = spawn_server_metered(db).await;
+    (addr, server)
+}
+
+/// The same, with the server's metrics.
+pub async fn spawn_server_metered(
+    db: PgPool,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<()>,
+    server::metrics::Metrics,
+) {
+    let state = if std::env::var("LIVE_ENGINE").is_ok_and(|engine| engine == "redis") {
+        node_state(db, Duration::from_secs(5)).await
+    } else {
+        super::state(db)
+    };
+    let metrics = state.metrics.clone();
+    let (addr, server) = spawn_server_with(state).await;
+    (addr, server, metrics)
 }
 
 pub async fn spawn_server_with(
@@ -216,6 +234,14 @@ pub async fn spawn_node(
     tokio::task::JoinHandle<()>,
     server::live::Hub,
 ) {
+    let state = node_state(db, lease).await;
+    let hub = state.hub.clone();
+    let (addr, server) = spawn_server_with(state).await;
+    (addr, server, hub)
+}
+
+/// The state of a node on the Redis engine.
+async fn node_state(db: PgPool, lease: Duration) -> server::AppState {
     let info =
         redis::IntoConnectionInfo::into_connection_info(super::redis_url().as_str()).unwrap();
     let redis = server::cache::connect(&info).await.unwrap();
@@ -225,11 +251,8 @@ pub async fn spawn_node(
         .clustered(&info, lease)
         .await
         .unwrap();
-    let hub = state.hub.clone();
-    let (addr, server) = spawn_server_with(state).await;
-    (addr, server, hub)
+    state
 }
-
 
 /// A plain HTTP GET over a socket (the test server speaks HTTP/1.1).
 pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {

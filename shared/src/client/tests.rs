@@ -178,12 +178,7 @@ impl Server {
             return Vec::new();
         };
         let (request, from) = self.waiting.remove(at);
-        let mut out = to_gms(
-            everyone,
-            &ServerMessage::Dequeued {
-                action: request.id,
-            },
-        );
+        let mut out = to_gms(everyone, &ServerMessage::Dequeued { action: request.id });
         out.extend(match decision.verdict {
             Verdict::Reject { reason, .. } => self.reject(from.user, request.id, &reason),
             Verdict::Modify { changes, .. } => {
