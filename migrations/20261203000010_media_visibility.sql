@@ -10,6 +10,19 @@ alter table media_files add column shown boolean not null default true;
 alter table media_files alter column shown set default false;
 
 
+-- Whether a member with `member_role` may read `file`: the one statement of
+-- the rule, for listing, downloading and importing alike.
+create function media_readable(file media_files, member_role text) returns boolean
+language sql stable as $$
+    select member_role in ('gm', 'assistant_gm')
+        or file.shown
+        or exists (
+            select 1
+              from encounters e
+              join play_sessions s on s.encounter_id = e.id
+             where e.map_id = file.id and e.campaign_id = file.campaign_id and s.ended_at is null)
+$$;
+
 -- Who has brought which bytes to this server. A media row names its bytes
 -- by checksum, and a checksum is not a key: an import may name bytes only
 -- if the importer can read a file with them, or has uploaded them once

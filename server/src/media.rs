@@ -507,11 +507,7 @@ pub async fn open(
            join media_blobs b on b.checksum = m.checksum
            join campaign_members cm on cm.campaign_id = m.campaign_id and cm.user_id = $2
           where m.id = $1
-            -- Readable (the same test as `list`): GMs always; others when
-            -- shown, or when it is the map of an encounter being played.
-            and (cm.role in ('gm', 'assistant_gm') or m.shown
-                or exists (select 1 from encounters e join play_sessions s on s.encounter_id = e.id
-                            where e.map_id = m.id and e.campaign_id = m.campaign_id and s.ended_at is null))",
+            and media_readable(m, cm.role)",
         id.0,
         reader.0,
     )
@@ -556,10 +552,7 @@ pub async fn list(db: &PgPool, campaign: CampaignId, reader: UserId) -> Result<V
                 m.created_at
            from media_files m
           where m.campaign_id = $1
-            -- Readable (the same test as `open`).
-            and ($2 in ('gm', 'assistant_gm') or m.shown
-                or exists (select 1 from encounters e join play_sessions s on s.encounter_id = e.id
-                            where e.map_id = m.id and e.campaign_id = m.campaign_id and s.ended_at is null))
+            and media_readable(m, $2)
           order by m.created_at desc, m.id",
         campaign.0,
         role.slug(),
