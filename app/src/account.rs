@@ -63,6 +63,29 @@ pub async fn log_out() -> Result<(), AppError> {
     .await
 }
 
+/// Changes the password of the account logged in here; every other login
+/// of the account ends (and its open tables close). Returns how many did.
+#[server(endpoint = "account/change_password")]
+pub async fn change_password(
+    #[server(default)] current: String,
+    #[server(default)] new_password: String,
+    #[server(default)] confirm: String,
+) -> Result<u64, AppError> {
+    crate::backend::answer(async move {
+        let new = Password::parse(&new_password)?;
+        if new_password != confirm {
+            return Err(shared::Error::InvalidLogin(
+                "the new password and its confirmation differ".into(),
+            )
+            .into());
+        }
+        let backend = crate::backend::backend()?;
+        let token = session::token().ok_or(AppError::Unauthorized)?;
+        backend.change_password(token, current, new).await
+    })
+    .await
+}
+
 /// Who is logged in, if anyone.
 #[server(endpoint = "account/me")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
@@ -203,6 +226,63 @@ pub fn SignupPage() -> impl IntoView {
     }
 }
 
+/// The account page: who is logged in, and a new password.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let me = Resource::new(|| (), |()| current_user());
+    let action = ServerAction::<ChangePassword>::new();
+    let done = move || match action.value().get() {
+        Some(Ok(0)) => Some("Password changed.".to_owned()),
+        Some(Ok(1)) => {
+            Some("Password changed. One other login of this account was signed out.".to_owned())
+        }
+        Some(Ok(ended)) => Some(format!(
+            "Password changed. {ended} other logins of this account were signed out."
+        )),
+        _ => None,
+    };
+    view! {
+        <Title text="Account" />
+        <h1>"Account"</h1>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(user)) => view! {
+                        <p class="muted">
+                            "Logged in as " <strong>{user.display_name}</strong>
+                            " (login name " <code>{user.login}</code> ")."
+                        </p>
+                        <h2>"Change password"</h2>
+                        <ActionForm action attr:class="card account-form">
+                            <div class="field">
+                                <label for="current">"Current password"</label>
+                                <input id="current" name="current" type="password" autocomplete="current-password" required />
+                            </div>
+                            <div class="field">
+                                <label for="new-password">"New password"</label>
+                                <input id="new-password" name="new_password" type="password" autocomplete="new-password" required minlength="8" />
+                                <small class="muted">"At least 8 characters. Every other browser logged in to this account is signed out."</small>
+                            </div>
+                            <div class="field">
+                                <label for="confirm">"New password again"</label>
+                                <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="8" />
+                            </div>
+                            <button type="submit">"Change password"</button>
+                            {move || done().map(|text| view! { <p role="status" class="notice">{text}</p> })}
+                            <Problem error=Signal::derive(move || action.value().get().and_then(Result::err)) />
+                        </ActionForm>
+                    }
+                    .into_any(),
+                    _ => view! {
+                        <p>"You are not logged in. " <A href="/login">"Log in"</A></p>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
 /// Empties the query cache once an account form is sent: whatever it holds
 /// was fetched as the account that is leaving.
 fn forget_cached_on(submitted: RwSignal<usize>) {
@@ -240,7 +320,9 @@ pub fn AccountMenu() -> impl IntoView {
                 match me.await {
                     Ok(Some(user)) => view! {
                         <span class="account">
-                            <span data-test="signed-in-as">{user.display_name}</span>
+                            <A href="/account" attr:title="Your account">
+                                <span data-test="signed-in-as">{user.display_name}</span>
+                            </A>
                             <ActionForm action=log_out attr:class="inline">
                                 <button type="submit" class="link">"Log out"</button>
                             </ActionForm>

@@ -48,6 +48,16 @@ pub trait Backend: Send + Sync + 'static {
     /// The user of a live session token.
     async fn user(&self, token: String) -> Result<Option<User>, AppError>;
 
+    /// Changes the password of the account logged in with `token`, once
+    /// `current` is checked, and ends the account's other logins (their
+    /// open tables close). Returns how many other logins ended.
+    async fn change_password(
+        &self,
+        token: String,
+        current: String,
+        new: Password,
+    ) -> Result<u64, AppError>;
+
     /// Whether session cookies must be `Secure` (served over HTTPS).
     fn secure_cookies(&self) -> bool;
 

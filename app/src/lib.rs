@@ -114,6 +114,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=campaign::CampaignsPage />
                     <Route path=StaticSegment("login") view=account::LoginPage />
                     <Route path=StaticSegment("signup") view=account::SignupPage />
+                    <Route path=StaticSegment("account") view=account::AccountPage />
                     <Route path=path!("/sessions/:id") view=table::SessionPage />
                     <Route path=path!("/campaigns/:id") view=campaign::CampaignPage />
                     <Route path=path!("/campaigns/:id/actors/:actor") view=sheet::ActorSheetPage />

@@ -88,6 +88,57 @@ test('log out, then log in again', async ({ page }) => {
   await expect(page.locator('[data-test="signed-in-as"]')).toHaveText(`Player ${login}`);
 });
 
+test('a new password signs out the account everywhere else', async ({ browser }) => {
+  const here = await browser.newContext();
+  const elsewhere = await browser.newContext();
+  const page = await here.newPage();
+  const other = await elsewhere.newPage();
+  const login = await signUp(page);
+  await other.goto('/login');
+  await expect(other.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await other.getByLabel('Login name').fill(login);
+  await other.getByLabel('Password').fill('a long enough password');
+  await other.getByRole('button', { name: 'Log in' }).click();
+  await expect(other.locator('[data-test="signed-in-as"]')).toHaveText(`Player ${login}`);
+
+  // A wrong current password is refused with a 400, which the browser logs.
+  const problems = await openHydrated(page, '/', { expectedStatuses: [400] });
+  await page.locator('[data-test="signed-in-as"]').click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole('heading', { name: 'Change password' })).toBeVisible();
+  await page.getByLabel('Current password').fill('not my password');
+  await page.getByLabel('New password', { exact: true }).fill('an even longer password');
+  await page.getByLabel('New password again').fill('an even longer password');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('alert')).toHaveText('the current password is not right');
+
+  await page.getByLabel('Current password').fill('a long enough password');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('status')).toHaveText(
+    'Password changed. One other login of this account was signed out.',
+  );
+  await page.screenshot({ path: test.info().outputPath('account.png'), fullPage: true });
+
+  // The other browser is signed out; this one is not.
+  await other.goto('/');
+  await expect(other.locator('[data-test="log-in-prompt"]')).toBeVisible();
+  await page.goto('/');
+  await expect(page.locator('[data-test="signed-in-as"]')).toHaveText(`Player ${login}`);
+
+  // The old password no longer opens the account; the new one does.
+  await other.goto('/login');
+  await expect(other.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await other.getByLabel('Login name').fill(login);
+  await other.getByLabel('Password').fill('a long enough password');
+  await other.getByRole('button', { name: 'Log in' }).click();
+  await expect(other.getByRole('alert')).toHaveText('wrong login name or password');
+  await other.getByLabel('Password').fill('an even longer password');
+  await other.getByRole('button', { name: 'Log in' }).click();
+  await expect(other.locator('[data-test="signed-in-as"]')).toHaveText(`Player ${login}`);
+  expect(problems).toEqual([]);
+  await Promise.all([here.close(), elsewhere.close()]);
+});
+
 test('the list is in the server-rendered HTML, before any script runs', async ({ request }) => {
   const signedUp = await request.post('/api/account/sign_up', {
     form: { login: uniqueLogin('ssr'), display_name: 'SSR', password: 'a long enough password' },

@@ -173,6 +173,51 @@ pub async fn authenticate(db: &PgPool, gate: &Gate, login: &str, password: &str)
     }
 }
 
+/// Changes `user`'s password, logged in as `token`, once the current one
+/// is checked. A wrong current password counts as a failed log-in of the
+/// account (a stolen cookie guesses no faster than the log-in form), and is
+/// told apart from the other errors. Every other login of the account ends
+/// in the same transaction, so a browser someone else signed in with is
+/// signed out; the caller rechecks the user's open tables. Returns how many
+/// other logins ended.
+pub async fn change_password(
+    db: &PgPool,
+    gate: &Gate,
+    user: &User,
+    token: &SessionToken,
+    current: &str,
+    new: &Password,
+    client: Option<IpAddr>,
+) -> Result<u64> {
+    let attempt = gate.log_in_attempt(&user.login, client)?;
+    match authenticate(db, gate, &user.login, current).await {
+        Ok(checked) if checked.id == user.id => attempt.succeeded(),
+        Ok(_) | Err(Error::Refused(shared::Error::WrongCredentials)) => {
+            return Err(Error::Refused(shared::Error::WrongPassword));
+        }
+        Err(error) => {
+            attempt.not_judged();
+            return Err(error);
+        }
+    }
+    let hash = hash_password(gate, new.clone()).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(user.id.0)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    let ended = sqlx::query("delete from login_sessions where user_id = $1 and token_hash <> $2")
+        .bind(user.id.0)
+        .bind(token.hash())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    tracing::info!(user = %user.id, ended, "password changed; the account's other logins ended");
+    Ok(ended)
+}
+
 /// Starts a login session and returns its token.
 pub async fn start_session(db: &PgPool, user: UserId) -> Result<SessionToken> {
     let token = SessionToken::generate()?;

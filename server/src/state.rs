@@ -128,6 +128,31 @@ impl Backend for AppState {
         Ok(account::user_for(&self.db, &SessionToken::from_cookie(&token)).await?)
     }
 
+    async fn change_password(
+        &self,
+        token: String,
+        current: String,
+        new: Password,
+    ) -> Result<u64, AppError> {
+        let token = SessionToken::from_cookie(&token);
+        let user = account::user_for(&self.db, &token)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let ended = account::change_password(
+            &self.db,
+            &self.gate,
+            &user,
+            &token,
+            &current,
+            &new,
+            client_ip(),
+        )
+        .await?;
+        // Tables opened with the logins that just ended close now.
+        self.hub.recheck(user.id).await;
+        Ok(ended)
+    }
+
     fn secure_cookies(&self) -> bool {
         self.secure_cookies
     }

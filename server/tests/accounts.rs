@@ -214,3 +214,59 @@ async fn a_cancelled_check_keeps_its_hasher_until_the_hash_is_done(db: PgPool) {
         .await
         .unwrap();
 }
+
+/// A password change checks the current password (a wrong one changes
+/// nothing and counts as a failed log-in), and ends every other login of
+/// the account, not the one that asked.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_password_change_checks_the_current_one_and_ends_the_other_logins(db: PgPool) {
+    let (user, here) = support::signed_in(&db, "rotate").await;
+    let elsewhere = account::start_session(&db, user.id).await.unwrap();
+    let here = SessionToken::from_cookie(here.split_once('=').unwrap().1);
+    let (old, new) = ("correct horse battery", "a much newer phrase");
+    let new_password = shared::account::Password::parse(new).unwrap();
+    let gate = Gate::new(GatePolicy {
+        account_free_failures: 2,
+        ..GatePolicy::default()
+    });
+
+    let wrong =
+        account::change_password(&db, &gate, &user, &here, "guess", &new_password, None).await;
+    assert!(
+        matches!(wrong, Err(Error::Refused(shared::Error::WrongPassword))),
+        "{wrong:?}"
+    );
+    account::authenticate(&db, &gate, "rotate", old)
+        .await
+        .unwrap();
+    assert!(account::user_for(&db, &elsewhere).await.unwrap().is_some());
+
+    let ended = account::change_password(&db, &gate, &user, &here, old, &new_password, None)
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    assert_eq!(account::user_for(&db, &here).await.unwrap(), Some(user));
+    assert_eq!(account::user_for(&db, &elsewhere).await.unwrap(), None);
+    account::authenticate(&db, &gate, "rotate", new)
+        .await
+        .unwrap();
+    assert!(
+        account::authenticate(&db, &gate, "rotate", old)
+            .await
+            .is_err()
+    );
+
+    // Guesses through the change form are log-in failures of the account.
+    let user = account::user_for(&db, &here).await.unwrap().unwrap();
+    for _ in 0..2 {
+        let outcome =
+            account::change_password(&db, &gate, &user, &here, "guess", &new_password, None).await;
+        assert!(matches!(outcome, Err(Error::Refused(_))), "{outcome:?}");
+    }
+    let held_back =
+        account::change_password(&db, &gate, &user, &here, new, &new_password, None).await;
+    assert!(
+        matches!(held_back, Err(Error::TooManyAttempts { .. })),
+        "{held_back:?}"
+    );
+}

@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::table::{Table, spawn_server_with, table};
+use support::table::{Table, spawn_node, spawn_server_with, table};
 use support::ws::{Client, closed, join_at, move_to, open, request};
 
 use std::time::Duration;
@@ -319,6 +319,40 @@ async fn logging_out_closes_the_sockets_of_that_login(db: PgPool) {
     assert!(open(addr, table.session, &cookie).await.is_err());
 }
 
+/// Class 2: a password change signs out the account's other logins, and
+/// the tables opened with them are told and closed at once; the table of
+/// the login that changed it plays on.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_password_change_closes_the_tables_of_the_other_logins(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (state, addr, _server) = serve(&db).await;
+    let (alice, here, _, _) = table.players[0].clone();
+    let elsewhere = server::account::start_session(&db, alice.id).await.unwrap();
+    let elsewhere = format!("{}={}", app::account::SESSION_COOKIE, elsewhere.as_str());
+    let (mut kept, _) = join_at(addr, table.session, &here).await;
+    let (mut stolen, _) = join_at(addr, table.session, &elsewhere).await;
+
+    let token = here.split_once('=').unwrap().1.to_owned();
+    let new = shared::account::Password::parse("a much newer phrase").unwrap();
+    let ended = state
+        .change_password(token, "correct horse battery".into(), new)
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    told_and_closed(&mut stolen, "no longer signed in").await;
+    assert!(open(addr, table.session, &elsewhere).await.is_err());
+    let chat = kept
+        .request(Action::Chat {
+            encounter: table.encounter,
+            text: "still here".into(),
+        })
+        .await;
+    assert!(matches!(
+        outcome(&mut kept, chat).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+}
+
 /// Class 2: a member removed from the campaign (by the GM, from the
 /// members list's server function) is told and closed at once, and cannot
 /// come back.
@@ -501,6 +535,121 @@ async fn a_poisoned_request_fails_alone(db: PgPool) {
             .lines()
             .any(|line| line.starts_with("tabletop_written_alone_total ") && !line.ends_with(" 0")),
         "the batch was never written request by request:\n{written_alone}"
+    );
+}
+
+/// Makes the commit of a chat saying STALL take a second; sends one from
+/// `client`, then a hundred more while the actor waits on it. Returns the
+/// ids: the stalled chat's and the flood's.
+async fn flood_a_stalled_session(
+    db: &PgPool,
+    client: &mut Client,
+    encounter: EncounterId,
+) -> (ActionId, Vec<ActionId>) {
+    sqlx::raw_sql(
+        "create function stall() returns trigger language plpgsql as $$
+         begin
+           if new.event_data::text like '%STALL%' then perform pg_sleep(1); end if;
+           return new;
+         end $$;
+         create trigger stall before insert on event_log for each row execute function stall();",
+    )
+    .execute(db)
+    .await
+    .unwrap();
+    let chat = |text: String| Action::Chat { encounter, text };
+    let stall = client.request(chat("STALL".into())).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut flood = Vec::new();
+    for n in 0..100 {
+        flood.push(client.request(chat(format!("flood {n}"))).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    (stall, flood)
+}
+
+/// Class 7: a member who floods a session while it waits on a slow commit
+/// holds up nobody else. The GM's request, sent after a hundred of the
+/// player's, is written before all of them (the GM's lane is read first);
+/// another player's waits at most for the flooder's room in the mailbox
+/// (`mailbox::IN_FLIGHT`), not for the whole flood.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_flooding_member_holds_up_nobody_else(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (_state, addr, _server) = serve(&db).await;
+    let (mut gm, _) = join_at(addr, table.session, &table.gm.1).await;
+    let (mut alice, _) = join_at(addr, table.session, &table.players[0].1).await;
+    let (mut bruno, _) = join_at(addr, table.session, &table.players[1].1).await;
+    let chat = |text: &str| Action::Chat {
+        encounter: table.encounter,
+        text: text.into(),
+    };
+    let (stall, flood) = flood_a_stalled_session(&db, &mut alice, table.encounter).await;
+    let from_gm = gm.request(chat("the GM")).await;
+    let from_bruno = bruno.request(chat("bruno")).await;
+
+    let applied = |status: Result<RequestStatus, String>| match status {
+        Ok(RequestStatus::Applied { version }) => version,
+        other => panic!("a chat is applied at once, got {other:?}"),
+    };
+    let stalled = applied(outcome(&mut alice, stall).await);
+    let gm_version = applied(outcome(&mut gm, from_gm).await);
+    let bruno_version = applied(outcome(&mut bruno, from_bruno).await);
+    let mut flooded = Vec::new();
+    for id in flood {
+        flooded.push(applied(outcome(&mut alice, id).await));
+    }
+    assert!(stalled < gm_version);
+    let ahead_of_gm = flooded.iter().filter(|v| **v < gm_version).count();
+    assert_eq!(ahead_of_gm, 0, "the GM waited for the flood");
+    let ahead_of_bruno = flooded.iter().filter(|v| **v < bruno_version).count();
+    assert!(
+        ahead_of_bruno <= server::live::mailbox::IN_FLIGHT && ahead_of_bruno < flooded.len(),
+        "another player waited for {ahead_of_bruno} of the flood"
+    );
+}
+
+/// Class 7, across nodes: the owner's delivery serves every session, so it
+/// never waits for a flooder's room; a socket on another node that outruns
+/// it is closed (and resumes, as a slow one does), and the GM's request
+/// on the owner is written before the flood all the same.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_flood_through_another_node_closes_only_the_flooder(db: PgPool) {
+    let table = table(db.clone()).await;
+    let lease = Duration::from_secs(2);
+    let (a, _a_server, _hub_a) = spawn_node(db.clone(), lease).await;
+    let (b, _b_server, _hub_b) = spawn_node(db.clone(), lease).await;
+    let (mut gm, _) = join_at(a, table.session, &table.gm.1).await;
+    let (mut alice, _) = join_at(b, table.session, &table.players[0].1).await;
+    let chat = |text: &str| Action::Chat {
+        encounter: table.encounter,
+        text: text.into(),
+    };
+    flood_a_stalled_session(&db, &mut alice, table.encounter).await;
+    let from_gm = gm.request(chat("the GM")).await;
+    closed(&mut alice).await;
+    let Ok(RequestStatus::Applied { version }) = outcome(&mut gm, from_gm).await else {
+        panic!("the GM's chat is applied");
+    };
+    let first: i64 = sqlx::query_scalar(
+        "select min(version) from event_log where session_id = $1 and event_data::text like '%STALL%'",
+    )
+    .bind(table.session.0)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(version, first as u64 + 1, "the GM waited for the flood");
+    // What was let in before the socket was closed is written, in order.
+    let flooded: i64 = sqlx::query_scalar(
+        "select count(*) from event_log where session_id = $1 and event_data::text like '%flood %'",
+    )
+    .bind(table.session.0)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(
+        (1..100).contains(&flooded),
+        "{flooded} of the flood were let in"
     );
 }
 

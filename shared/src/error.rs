@@ -42,6 +42,9 @@ pub enum Error {
     /// said).
     #[error("wrong login name or password")]
     WrongCredentials,
+    /// A password change whose current password is not the account's.
+    #[error("the current password is not right")]
+    WrongPassword,
 
     /// A path that is not well formed, or names no field.
     #[error("bad path {path:?}: {reason}")]

@@ -37,8 +37,9 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{
-    Command, ConnId, Hub,
+    Budget, Command, ConnId, Hub, Lane, Mailbox,
     lease::{self, Claim},
+    mailbox::{Inbox, Letter, Refused, WeakMailbox},
 };
 use crate::{Error, Result, metrics::Metrics};
 
@@ -135,6 +136,11 @@ struct Inner {
     replies: Mutex<HashMap<Uuid, oneshot::Sender<Vec<Bytes>>>>,
     /// What other nodes sent for sessions this node is starting, in order.
     held: Mutex<HashMap<SessionId, Vec<Envelope>>>,
+    /// The room in this node's session mailboxes of each socket on another
+    /// node (see [`super::mailbox`]). Delivery never waits for it: it
+    /// serves every session, so a socket that outruns it is closed and
+    /// resumes, as a socket too slow to read is.
+    budgets: Mutex<HashMap<ConnId, Budget>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -165,6 +171,7 @@ impl Cluster {
                 remote: Mutex::default(),
                 replies: Mutex::default(),
                 held: Mutex::default(),
+                budgets: Mutex::default(),
             }),
         }
     }
@@ -369,7 +376,7 @@ impl Cluster {
 
     /// Delivers to the session's actor, or, with none here, tells the
     /// sender that this node does not serve the session.
-    async fn deliver(&self, actor: Option<&mpsc::Sender<Command>>, envelope: Envelope) {
+    async fn deliver(&self, actor: Option<&Mailbox>, envelope: Envelope) {
         match envelope {
             Envelope::Join {
                 session,
@@ -386,40 +393,62 @@ impl Cluster {
                     out,
                     kick: None,
                 };
+                let budget = Budget::new(Lane::of(who.role));
                 match actor {
-                    Some(actor) if actor.send(join).await.is_ok() => {
-                        let weak = actor.downgrade();
-                        tokio::spawn(self.clone().forward(session, from, conn, frames, weak));
+                    Some(actor) if actor.try_send(join, &budget).is_ok() => {
+                        let (weak, lane) = (actor.downgrade(), budget.lane());
+                        locked(&self.inner.budgets).insert(conn, budget);
+                        tokio::spawn(
+                            self.clone()
+                                .forward(session, from, conn, frames, weak, lane),
+                        );
                     }
                     _ => self.kick(from, conn).await,
                 }
             }
             Envelope::Message {
+                session,
                 from,
                 conn,
                 message,
-                ..
             } => {
                 let message = Command::Message {
                     conn,
                     message: *message,
                 };
-                let delivered = match actor {
-                    Some(actor) => actor.send(message).await.is_ok(),
-                    None => false,
+                let budget = locked(&self.inner.budgets).get(&conn).cloned();
+                let kick = match (actor, budget) {
+                    (Some(actor), Some(budget)) => match actor.try_send(message, &budget) {
+                        Ok(()) => false,
+                        Err(Refused::Full) => {
+                            tracing::warn!(%session, %conn, "a socket on another node outran its room in the mailbox; closing it");
+                            // What it sends until the kick lands is dropped
+                            // (it has no budget now), and the actor lets it go.
+                            locked(&self.inner.budgets).remove(&conn);
+                            let _ = actor.post(Command::Leave { conn }, budget.lane());
+                            true
+                        }
+                        Err(Refused::Closed) => true,
+                    },
+                    // Closed here already: its kick is on its way.
+                    (Some(_), None) => false,
+                    (None, _) => true,
                 };
-                if !delivered {
+                if kick {
                     self.kick(from, conn).await;
                 }
             }
             Envelope::Leave { conn, .. } => {
+                let budget = locked(&self.inner.budgets).remove(&conn);
                 if let Some(actor) = actor {
-                    let _ = actor.send(Command::Leave { conn }).await;
+                    let lane = budget.map_or(Lane::Table, |budget| budget.lane());
+                    let _ = actor.post(Command::Leave { conn }, lane);
                 }
             }
             Envelope::Rejoin { conn, who, .. } => {
-                if let Some(actor) = actor {
-                    let _ = actor.send(Command::Rejoin { conn, who }).await;
+                let budget = locked(&self.inner.budgets).get(&conn).cloned();
+                if let (Some(actor), Some(budget)) = (actor, budget) {
+                    let _ = actor.post(Command::Rejoin { conn, who }, budget.lane());
                 }
             }
             Envelope::StateSince {
@@ -436,12 +465,13 @@ impl Cluster {
                     let mut frames = None;
                     if let Some(actor) = actor {
                         let (answer, answered) = oneshot::channel();
+                        let budget = Budget::new(Lane::of(who.role));
                         let asked = Command::StateSince {
                             who,
                             since,
                             reply: answer,
                         };
-                        if actor.send(asked).await.is_ok() {
+                        if actor.send(asked, &budget).await.is_ok() {
                             frames = answered.await.ok();
                         }
                     }
@@ -469,7 +499,8 @@ impl Cluster {
         node: Uuid,
         conn: ConnId,
         mut frames: mpsc::Receiver<Bytes>,
-        actor: mpsc::WeakSender<Command>,
+        actor: WeakMailbox,
+        lane: Lane,
     ) {
         while let Some(first) = frames.recv().await {
             let mut batch = vec![first];
@@ -498,13 +529,15 @@ impl Cluster {
                 }
             };
             if gone {
+                locked(&self.inner.budgets).remove(&conn);
                 if let Some(actor) = actor.upgrade() {
-                    let _ = actor.send(Command::Leave { conn }).await;
+                    let _ = actor.post(Command::Leave { conn }, lane);
                 }
                 return;
             }
         }
         // The actor dropped the socket: too slow, or the session stopped.
+        locked(&self.inner.budgets).remove(&conn);
         self.kick(node, conn).await;
     }
 
@@ -519,7 +552,7 @@ impl Cluster {
         self,
         session: SessionId,
         owner: Uuid,
-        mut inbox: mpsc::Receiver<Command>,
+        mut inbox: Inbox,
         stop: Arc<tokio::sync::Notify>,
     ) {
         tracing::debug!(%session, %owner, "serving a session owned by another node");
@@ -543,7 +576,14 @@ impl Cluster {
                     continue;
                 }
             };
-            let Some(command) = command else { break };
+            // The socket's room here is given back once it is forwarded.
+            let Some(Letter {
+                command,
+                held: _held,
+            }) = command
+            else {
+                break;
+            };
             let envelope = match command {
                 Command::Join {
                     conn,

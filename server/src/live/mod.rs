@@ -13,12 +13,14 @@
 //! lease in Redis ([`lease`]) names each session's owner, and a node asked
 //! for a session it does not own serves it through a proxy that forwards
 //! to the owner ([`cluster`]). Sockets and HTTP handlers cannot tell the
-//! difference: both get a mailbox that takes [`Command`]s.
+//! difference: both get a [`Mailbox`] that takes [`Command`]s, each sender
+//! within its own budget (see [`mailbox`]).
 
 pub mod cluster;
 pub mod committer;
 pub mod lease;
 pub mod load;
+pub mod mailbox;
 pub mod mirror;
 pub mod recheck;
 pub mod session;
@@ -34,13 +36,11 @@ use std::{
 use redis::{ConnectionInfo, aio::ConnectionManager};
 use shared::id::SessionId;
 use sqlx::PgPool;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::Mutex;
 
 use crate::{Result, event_log, metrics::Metrics};
+pub use mailbox::{Budget, Lane, Mailbox};
 pub use session::{Command, ConnId, Tuning};
-
-/// How many commands wait for a session actor before senders wait.
-const MAILBOX: usize = 4096;
 
 /// The session actors running on this node. Cloning is cheap.
 #[derive(Clone)]
@@ -56,7 +56,7 @@ pub struct Hub {
     cluster: Option<cluster::Cluster>,
     /// The mailboxes of the actors started here, for the cluster's
     /// messages (which must not wait behind a session that is starting).
-    owned: Arc<std::sync::RwLock<HashMap<SessionId, mpsc::Sender<Command>>>>,
+    owned: Arc<std::sync::RwLock<HashMap<SessionId, Mailbox>>>,
     /// The event-log writer the session actors share (started with the
     /// first session, on the runtime that serves it).
     committer: Arc<std::sync::OnceLock<committer::Committer>>,
@@ -67,10 +67,10 @@ pub struct Hub {
 /// How this node serves a session, once asked to.
 enum Route {
     /// Its actor runs here.
-    Owner(mpsc::Sender<Command>),
+    Owner(Mailbox),
     /// Another node owns it; a proxy forwards there.
     Proxy {
-        mailbox: mpsc::Sender<Command>,
+        mailbox: Mailbox,
         owner: uuid::Uuid,
         /// Ends the proxy (and closes its sockets).
         stop: Arc<tokio::sync::Notify>,
@@ -78,7 +78,7 @@ enum Route {
 }
 
 impl Route {
-    fn mailbox(&self) -> &mpsc::Sender<Command> {
+    fn mailbox(&self) -> &Mailbox {
         match self {
             Self::Owner(mailbox) | Self::Proxy { mailbox, .. } => mailbox,
         }
@@ -151,7 +151,7 @@ impl Hub {
     /// Where to send a session's commands: its actor if it runs here,
     /// else (Redis engine) the actor started here if no node owns the
     /// session, else a proxy to the node that does.
-    pub async fn session(&self, id: SessionId) -> Result<mpsc::Sender<Command>> {
+    pub async fn session(&self, id: SessionId) -> Result<Mailbox> {
         let mut slot = loop {
             let slot = self.sessions.lock().await.entry(id).or_default().clone();
             let guard = slot.clone().lock_owned().await;
@@ -188,7 +188,7 @@ impl Hub {
             Some(cluster) => match cluster.claim(id).await? {
                 lease::Claim::Ours(lease) => Some(lease),
                 lease::Claim::Theirs(owner) => {
-                    let (mailbox, inbox) = mpsc::channel(MAILBOX);
+                    let (mailbox, inbox) = mailbox::channel();
                     let stop = Arc::new(tokio::sync::Notify::new());
                     let proxy = cluster.clone().proxy(id, owner, inbox, stop.clone());
                     let (hub, ended) = (self.clone(), mailbox.clone());
@@ -232,7 +232,7 @@ impl Hub {
                 return Err(error);
             }
         };
-        let (mailbox, inbox) = mpsc::channel(MAILBOX);
+        let (mailbox, inbox) = mailbox::channel();
         let (hub, ended) = (self.clone(), mailbox.clone());
         tokio::spawn(async move {
             actor.run(inbox).await;
@@ -250,7 +250,7 @@ impl Hub {
     /// behind `ended`) has stopped, so that the maps hold only sessions in
     /// play, however many have come and gone. A newer route for the same
     /// session (started since) stays.
-    async fn forget(&self, id: SessionId, ended: &mpsc::Sender<Command>) {
+    async fn forget(&self, id: SessionId, ended: &Mailbox) {
         {
             let mut owned = self.owned.write().unwrap_or_else(PoisonError::into_inner);
             if owned
@@ -289,7 +289,7 @@ impl Hub {
     /// a session being started (that may take a while, and the cluster's
     /// messages for every session pass here): not running yet counts as
     /// not running, and the asking node's client retries.
-    fn owned(&self, id: SessionId) -> Option<mpsc::Sender<Command>> {
+    fn owned(&self, id: SessionId) -> Option<Mailbox> {
         let owned = self.owned.read().unwrap_or_else(PoisonError::into_inner);
         owned
             .get(&id)
@@ -313,7 +313,7 @@ impl Hub {
 
     /// Waits until nobody is starting the session here; then its actor's
     /// mailbox, if it runs here.
-    async fn started(&self, id: SessionId) -> Option<mpsc::Sender<Command>> {
+    async fn started(&self, id: SessionId) -> Option<Mailbox> {
         let slot = self.sessions.lock().await.get(&id).cloned();
         if let Some(slot) = slot {
             drop(slot.lock().await);

@@ -43,7 +43,13 @@ use crate::{
     metrics::Metrics,
 };
 
-use super::{committer::Committer, lease::Lease, load, mirror::Mirror};
+use super::{
+    committer::Committer,
+    lease::Lease,
+    load,
+    mailbox::{Inbox, Letter},
+    mirror::Mirror,
+};
 
 /// Identifies one socket.
 pub type ConnId = Uuid;
@@ -358,7 +364,7 @@ impl SessionActor {
 
     /// Processes commands until every sender is gone or the session is
     /// lost to another node.
-    pub async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
+    pub async fn run(mut self, mut inbox: Inbox) {
         self.metrics.sessions.inc();
         self.metrics.pending.inc_by(self.waiting.len() as i64);
         let lost = self.lease.as_mut().and_then(Lease::lost);
@@ -374,11 +380,7 @@ impl SessionActor {
         }
     }
 
-    async fn serve(
-        &mut self,
-        inbox: &mut mpsc::Receiver<Command>,
-        lost: Option<oneshot::Receiver<()>>,
-    ) {
+    async fn serve(&mut self, inbox: &mut Inbox, lost: Option<oneshot::Receiver<()>>) {
         let mut sweep = tokio::time::interval(EXPIRY_SWEEP);
         let lost = async move {
             match lost {
@@ -425,11 +427,16 @@ impl SessionActor {
             let mut round = vec![first];
             while round.len() < MAX_BATCH {
                 match inbox.try_recv() {
-                    Ok(next) => round.push(next),
-                    Err(_) => break,
+                    Some(next) => round.push(next),
+                    None => break,
                 }
             }
-            for command in round {
+            // A command keeps its sender's room until it has been handled.
+            for Letter {
+                command,
+                held: _held,
+            } in round
+            {
                 let mut outcome = if self.sees_the_batch(&command) {
                     self.flush().await
                 } else {

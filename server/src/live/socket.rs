@@ -35,7 +35,7 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use super::{Command, recheck::Registration};
+use super::{Budget, Command, Lane, recheck::Registration};
 use crate::{AppState, Error, api::ApiError};
 
 /// Frames queued for one socket before it counts as too slow.
@@ -202,6 +202,9 @@ async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
         }
     };
 
+    // This socket's own room in the session's mailbox: when it is spent,
+    // only this socket waits (and reads no more frames meanwhile).
+    let budget = Budget::new(Lane::of(who.role));
     let mut joined = false;
     let mut allowance = RATE_BURST;
     let mut last = Instant::now();
@@ -234,7 +237,7 @@ async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
                 continue;
             }
             let command = Command::Rejoin { conn, who };
-            if mailbox.send(command).await.is_err() {
+            if mailbox.send(command, &budget).await.is_err() {
                 break;
             }
             continue;
@@ -290,16 +293,16 @@ async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
             }
             (true, message) => Command::Message { conn, message },
         };
-        if let Err(mpsc::error::SendError(command)) = mailbox.send(command).await {
+        if let Err(command) = mailbox.send(command, &budget).await {
             // The session stopped (idle, or taken over); start it again once.
             match state.hub.session(session).await {
-                Ok(fresh) if fresh.send(command).await.is_ok() => mailbox = fresh,
+                Ok(fresh) if fresh.send(*command, &budget).await.is_ok() => mailbox = fresh,
                 _ => break,
             }
         }
     }
     if joined {
-        let _ = mailbox.send(Command::Leave { conn }).await;
+        let _ = mailbox.post(Command::Leave { conn }, budget.lane());
     }
     drop(out);
     drop(mailbox);

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use shared::{change::Version, id::SessionId};
 use tokio::sync::oneshot;
 
-use super::Command;
+use super::{Budget, Command, Lane};
 use crate::{AppState, Error, api::ApiError};
 
 /// The query: the caller's version, if any.
@@ -41,7 +41,11 @@ pub async fn state_since(
         reply,
     };
     let unavailable = || Error::Internal("the session stopped while answering".into());
-    mailbox.send(asked).await.map_err(|_| unavailable())?;
+    let budget = Budget::new(Lane::of(who.role));
+    mailbox
+        .send(asked, &budget)
+        .await
+        .map_err(|_| unavailable())?;
     let frames = answer.await.map_err(|_| unavailable())?;
     if frames.is_empty() {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
