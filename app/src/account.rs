@@ -231,6 +231,19 @@ pub fn SignupPage() -> impl IntoView {
 pub fn AccountPage() -> impl IntoView {
     let me = Resource::new(|| (), |()| current_user());
     let action = ServerAction::<ChangePassword>::new();
+    let (current, new_password, confirm) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    // Passwords do not stay on the page once changed.
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            for field in [current, new_password, confirm] {
+                field.set(String::new());
+            }
+        }
+    });
     let done = move || match action.value().get() {
         Some(Ok(0)) => Some("Password changed.".to_owned()),
         Some(Ok(1)) => {
@@ -256,16 +269,16 @@ pub fn AccountPage() -> impl IntoView {
                         <ActionForm action attr:class="card account-form">
                             <div class="field">
                                 <label for="current">"Current password"</label>
-                                <input id="current" name="current" type="password" autocomplete="current-password" required />
+                                <input id="current" name="current" type="password" autocomplete="current-password" required bind:value=current />
                             </div>
                             <div class="field">
                                 <label for="new-password">"New password"</label>
-                                <input id="new-password" name="new_password" type="password" autocomplete="new-password" required minlength="8" />
+                                <input id="new-password" name="new_password" type="password" autocomplete="new-password" required minlength="8" bind:value=new_password />
                                 <small class="muted">"At least 8 characters. Every other browser logged in to this account is signed out."</small>
                             </div>
                             <div class="field">
                                 <label for="confirm">"New password again"</label>
-                                <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="8" />
+                                <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="8" bind:value=confirm />
                             </div>
                             <button type="submit">"Change password"</button>
                             {move || done().map(|text| view! { <p role="status" class="notice">{text}</p> })}

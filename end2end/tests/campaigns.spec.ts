@@ -117,6 +117,8 @@ test('a new password signs out the account everywhere else', async ({ browser })
   await expect(page.getByRole('status')).toHaveText(
     'Password changed. One other login of this account was signed out.',
   );
+  await expect(page.getByLabel('Current password')).toHaveValue('');
+  await expect(page.getByLabel('New password again')).toHaveValue('');
   await page.screenshot({ path: test.info().outputPath('account.png'), fullPage: true });
 
   // The other browser is signed out; this one is not.
