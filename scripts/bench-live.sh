@@ -20,7 +20,7 @@ shift 3
 prepare
 if [ -z "${BIN:-}" ]; then
   log "building the server and the load generator (release)"
-  cargo build --release --locked -p server --bins
+  cargo build --release --locked -p server -p loadgen --bins
   BIN="$CARGO_TARGET_DIR/release"
 fi
 

@@ -139,7 +139,7 @@ mkdir -p "$LOGS"
 rm -f end2end/playwright-report/results.json
 
 stage "format" cargo fmt --all --check
-stage "clippy (native)" cargo clippy --release --locked -p shared -p app -p server --all-targets -- -D warnings
+stage "clippy (native)" cargo clippy --release --locked -p shared -p app -p server -p loadgen --all-targets -- -D warnings
 stage "clippy (wasm32: shared and the client)" \
   cargo clippy --release --locked -p shared -p frontend --target wasm32-unknown-unknown -- -D warnings
 stage "unit and integration tests" cargo test --release --locked -p shared -p app -p server

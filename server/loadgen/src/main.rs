@@ -13,7 +13,7 @@
 //! commit.
 //!
 //! Run against a started release server:
-//! `cargo run --release -p server --bin loadgen -- --url http://127.0.0.1:3000 --sessions 100 --players 5 --rate 500 --seconds 20`
+//! `cargo run --release -p loadgen -- --url http://127.0.0.1:3000 --sessions 100 --players 5 --rate 500 --seconds 20`
 
 use std::{
     collections::HashMap,
