@@ -98,12 +98,11 @@ pub async fn sign_up(
     .bind(hash)
     .execute(db)
     .await
-    .map_err(
-        |error| match error.as_database_error().and_then(|e| e.constraint()) {
-            Some("users_login_key") => Error::Refused(shared::Error::LoginTaken),
-            _ => Error::Database(error),
-        },
-    )?;
+    .map_err(|error| {
+        Error::on_constraint(error, |constraint| {
+            (constraint == "users_login_key").then_some(shared::Error::LoginTaken)
+        })
+    })?;
     Ok(User {
         id: UserId(id),
         login: login.as_str().to_owned(),

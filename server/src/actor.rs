@@ -116,12 +116,15 @@ async fn insert(
     .bind(new.created_by.0)
     .execute(db)
     .await
-    .map_err(|error| match error.as_database_error().and_then(|e| e.constraint()) {
-        Some("actors_type_known") => Error::Refused(shared::Error::InvalidAction(format!(
-            "unknown actor type {:?}; use character, npc or monster",
-            new.actor_type
-        ))),
-        _ => Error::Database(error),
+    .map_err(|error| {
+        Error::on_constraint(error, |constraint| {
+            (constraint == "actors_type_known").then(|| {
+                shared::Error::InvalidAction(format!(
+                    "unknown actor type {:?}; use character, npc or monster",
+                    new.actor_type
+                ))
+            })
+        })
     })?;
     Ok(ActorId(id))
 }

@@ -98,6 +98,24 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A failed statement as the caller should hear of it: the refusal
+    /// `refusal` gives for the constraint it broke (a taken login, an
+    /// action already processed), else the database error itself. The one
+    /// place where constraint names become refusals.
+    pub fn on_constraint(
+        error: sqlx::Error,
+        refusal: impl FnOnce(&str) -> Option<shared::Error>,
+    ) -> Self {
+        let refused = error
+            .as_database_error()
+            .and_then(|e| e.constraint())
+            .and_then(refusal);
+        match refused {
+            Some(refused) => Error::Refused(refused),
+            None => Error::Database(error),
+        }
+    }
+
     /// True when retrying later can succeed: the database is down or
     /// overloaded rather than the request being wrong.
     fn is_transient(&self) -> bool {

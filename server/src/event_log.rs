@@ -594,12 +594,10 @@ async fn commit_rows<'c>(
 
 /// A second outcome for one action id: the action was processed before.
 fn already_processed(error: sqlx::Error) -> Error {
-    match error.as_database_error().and_then(|e| e.constraint()) {
-        Some("session_actions_pkey") => Error::Refused(shared::Error::InvalidAction(
-            "this action was already processed".into(),
-        )),
-        _ => Error::Database(error),
-    }
+    Error::on_constraint(error, |constraint| {
+        (constraint == "session_actions_pkey")
+            .then(|| shared::Error::InvalidAction("this action was already processed".into()))
+    })
 }
 
 /// Records the outcome of an action that was not applied (no version).
