@@ -393,7 +393,7 @@ impl Cluster {
                     out,
                     kick: None,
                 };
-                let budget = Budget::new(Lane::of(who.role));
+                let budget = Budget::for_role(who.role);
                 match actor {
                     Some(actor) if actor.try_send(join, &budget).is_ok() => {
                         let (weak, lane) = (actor.downgrade(), budget.lane());
@@ -465,7 +465,7 @@ impl Cluster {
                     let mut frames = None;
                     if let Some(actor) = actor {
                         let (answer, answered) = oneshot::channel();
-                        let budget = Budget::new(Lane::of(who.role));
+                        let budget = Budget::for_role(who.role);
                         let asked = Command::StateSince {
                             who,
                             since,

@@ -76,6 +76,11 @@ impl Budget {
         }
     }
 
+    /// A full budget in the lane of someone with `role`.
+    pub fn for_role(role: Role) -> Self {
+        Self::new(Lane::of(role))
+    }
+
     /// The lane this sender's commands join.
     pub fn lane(&self) -> Lane {
         self.lane

@@ -35,7 +35,7 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use super::{Budget, Command, Lane, recheck::Registration};
+use super::{Budget, Command, recheck::Registration};
 use crate::{AppState, Error, api::ApiError};
 
 /// Frames queued for one socket before it counts as too slow.
@@ -204,7 +204,7 @@ async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
 
     // This socket's own room in the session's mailbox: when it is spent,
     // only this socket waits (and reads no more frames meanwhile).
-    let budget = Budget::new(Lane::of(who.role));
+    let budget = Budget::for_role(who.role);
     let mut joined = false;
     let mut allowance = RATE_BURST;
     let mut last = Instant::now();
@@ -237,7 +237,7 @@ async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
                 continue;
             }
             let command = Command::Rejoin { conn, who };
-            if mailbox.send(command, &budget).await.is_err() {
+            if mailbox.post(command, budget.lane()).is_err() {
                 break;
             }
             continue;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use shared::{change::Version, id::SessionId};
 use tokio::sync::oneshot;
 
-use super::{Budget, Command, Lane};
+use super::{Budget, Command};
 use crate::{AppState, Error, api::ApiError};
 
 /// The query: the caller's version, if any.
@@ -41,7 +41,7 @@ pub async fn state_since(
         reply,
     };
     let unavailable = || Error::Internal("the session stopped while answering".into());
-    let budget = Budget::new(Lane::of(who.role));
+    let budget = Budget::for_role(who.role);
     mailbox
         .send(asked, &budget)
         .await
