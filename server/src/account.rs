@@ -63,8 +63,7 @@ impl SessionToken {
 /// 256 random bits, URL-safe: session tokens and invitation links.
 pub(crate) fn random_token() -> Result<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|error| Error::Internal(format!("no randomness: {error}")))?;
+    getrandom::fill(&mut bytes).map_err(Error::failed("drawing random bytes"))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -89,13 +88,13 @@ pub async fn sign_up(
 ) -> Result<User> {
     let hash = hash_password(gate, password.clone()).await?;
     let id = Uuid::new_v4();
-    sqlx::query(
+    sqlx::query!(
         "insert into users (id, login, display_name, password_hash) values ($1, $2, $3, $4)",
+        id,
+        login.as_str(),
+        display_name.as_str(),
+        hash,
     )
-    .bind(id)
-    .bind(login.as_str())
-    .bind(display_name.as_str())
-    .bind(hash)
     .execute(db)
     .await
     .map_err(|error| {
@@ -139,19 +138,19 @@ pub async fn log_in(
 /// Checks a login name and password. Unknown names and wrong passwords get
 /// the same error, after the same work. No throttling: see [`log_in`].
 pub async fn authenticate(db: &PgPool, gate: &Gate, login: &str, password: &str) -> Result<User> {
-    let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
+    let row = sqlx::query!(
         "select id, login, display_name, password_hash from users where lower(login) = lower($1)",
+        login.trim(),
     )
-    .bind(login.trim())
     .fetch_optional(db)
     .await?;
     let (stored, user) = match row {
-        Some((id, login, display_name, hash)) => (
-            hash,
+        Some(row) => (
+            row.password_hash,
             Some(User {
-                id: UserId(id),
-                login,
-                display_name,
+                id: UserId(row.id),
+                login: row.login,
+                display_name: row.display_name,
             }),
         ),
         None => (dummy_hash(gate).await?, None),
@@ -201,17 +200,21 @@ pub async fn change_password(
     }
     let hash = hash_password(gate, new.clone()).await?;
     let mut tx = db.begin().await?;
-    sqlx::query("update users set password_hash = $2 where id = $1")
-        .bind(user.id.0)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
-    let ended = sqlx::query("delete from login_sessions where user_id = $1 and token_hash <> $2")
-        .bind(user.id.0)
-        .bind(token.hash())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    sqlx::query!(
+        "update users set password_hash = $2 where id = $1",
+        user.id.0,
+        hash,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let ended = sqlx::query!(
+        "delete from login_sessions where user_id = $1 and token_hash <> $2",
+        user.id.0,
+        token.hash(),
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     tx.commit().await?;
     tracing::info!(user = %user.id, ended, "password changed; the account's other logins ended");
     Ok(ended)
@@ -220,12 +223,12 @@ pub async fn change_password(
 /// Starts a login session and returns its token.
 pub async fn start_session(db: &PgPool, user: UserId) -> Result<SessionToken> {
     let token = SessionToken::generate()?;
-    sqlx::query(
+    sqlx::query!(
         "insert into login_sessions (token_hash, user_id, expires_at) values ($1, $2, now() + make_interval(secs => $3))",
+        token.hash(),
+        user.0,
+        SESSION_LIFETIME.as_secs_f64(),
     )
-    .bind(token.hash())
-    .bind(user.0)
-    .bind(SESSION_LIFETIME.as_secs_f64())
     .execute(db)
     .await?;
     Ok(token)
@@ -234,30 +237,32 @@ pub async fn start_session(db: &PgPool, user: UserId) -> Result<SessionToken> {
 /// The user a token belongs to, if the session is alive; using it extends
 /// it.
 pub async fn user_for(db: &PgPool, token: &SessionToken) -> Result<Option<User>> {
-    let row: Option<(Uuid, String, String)> = sqlx::query_as(
+    let row = sqlx::query!(
         "update login_sessions s
             set last_seen_at = now(), expires_at = now() + make_interval(secs => $2)
            from users u
           where s.token_hash = $1 and s.user_id = u.id and s.expires_at > now()
       returning u.id, u.login, u.display_name",
+        token.hash(),
+        SESSION_LIFETIME.as_secs_f64(),
     )
-    .bind(token.hash())
-    .bind(SESSION_LIFETIME.as_secs_f64())
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(id, login, display_name)| User {
-        id: UserId(id),
-        login,
-        display_name,
+    Ok(row.map(|row| User {
+        id: UserId(row.id),
+        login: row.login,
+        display_name: row.display_name,
     }))
 }
 
 /// Ends a login session.
 pub async fn end_session(db: &PgPool, token: &SessionToken) -> Result<()> {
-    sqlx::query("delete from login_sessions where token_hash = $1")
-        .bind(token.hash())
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "delete from login_sessions where token_hash = $1",
+        token.hash()
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -266,7 +271,7 @@ async fn hash_password(gate: &Gate, password: Password) -> Result<String> {
         Argon2::default()
             .hash_password(password.expose().as_bytes())
             .map(|hash| hash.to_string())
-            .map_err(|error| Error::Internal(format!("password hashing failed: {error}")))
+            .map_err(Error::failed("hashing a password"))
     })
     .await?
 }
@@ -473,7 +478,7 @@ impl Gate {
         .await
         {
             Ok(Ok(permit)) => permit,
-            Ok(Err(closed)) => return Err(Error::Internal(format!("password hashers: {closed}"))),
+            Ok(Err(closed)) => return Err(Error::failed("waiting for a password hasher")(closed)),
             Err(_) => return Err(Error::Busy),
         };
         let hashing = self.hashing.clone();
@@ -486,7 +491,7 @@ impl Gate {
             work()
         })
         .await
-        .map_err(|error| Error::Internal(format!("password work failed: {error}")))
+        .map_err(Error::failed("running password work"))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Records> {

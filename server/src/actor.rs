@@ -35,11 +35,13 @@ pub struct NewActor {
 /// running campaign) and the reference kept for comparison. Overrides go to
 /// `current_stats`, apart from the base.
 pub async fn create_from_compendium(db: &PgPool, new: &NewActor, ref_key: &str) -> Result<ActorId> {
-    let entry: Option<(String, Value)> =
-        sqlx::query_as("select name, data from compendium_items where ref_key = $1 limit 1")
-            .bind(ref_key)
-            .fetch_optional(db)
-            .await?;
+    let entry = sqlx::query!(
+        "select name, data from compendium_items where ref_key = $1 limit 1",
+        ref_key
+    )
+    .fetch_optional(db)
+    .await?
+    .map(|row| (row.name, row.data));
     let (entry_name, data) = entry.ok_or_else(|| {
         Error::Refused(shared::Error::UnknownEntity {
             kind: shared::id::EntityKind::Actor,
@@ -88,10 +90,12 @@ async fn insert(
             what: "an actor's stats".into(),
         }));
     }
-    let actors: i64 = sqlx::query_scalar("select count(*) from actors where campaign_id = $1")
-        .bind(new.campaign.0)
-        .fetch_one(db)
-        .await?;
+    let actors = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from actors where campaign_id = $1"#,
+        new.campaign.0
+    )
+    .fetch_one(db)
+    .await?;
     limits::count(
         "a campaign's actors",
         usize::try_from(actors).unwrap_or(usize::MAX) + 1,
@@ -99,21 +103,21 @@ async fn insert(
     )
     .map_err(refused)?;
     let id = Uuid::new_v4();
-    sqlx::query(
+    sqlx::query!(
         "insert into actors (id, campaign_id, name, actor_type, compendium_ref, level, character_class, base_stats,
                              owner_user_id, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        id,
+        new.campaign.0,
+        name,
+        new.actor_type,
+        ref_key,
+        new.level,
+        new.character_class,
+        base,
+        new.owner.map(|u| u.0),
+        new.created_by.0,
     )
-    .bind(id)
-    .bind(new.campaign.0)
-    .bind(name)
-    .bind(&new.actor_type)
-    .bind(ref_key)
-    .bind(new.level)
-    .bind(&new.character_class)
-    .bind(base)
-    .bind(new.owner.map(|u| u.0))
-    .bind(new.created_by.0)
     .execute(db)
     .await
     .map_err(|error| {

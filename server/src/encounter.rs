@@ -62,8 +62,8 @@ pub async fn create(db: &PgPool, new: &NewEncounter) -> Result<EncounterId> {
         }
     }
     let id = Uuid::new_v4();
-    let settings = serde_json::to_value(new.settings)
-        .map_err(|error| Error::Internal(format!("map settings: {error}")))?;
+    let settings =
+        serde_json::to_value(new.settings).map_err(Error::failed("serializing map settings"))?;
     sqlx::query!(
         "insert into encounters (id, campaign_id, name, map_id, map_settings) values ($1, $2, $3, $4, $5)",
         id,
@@ -95,7 +95,7 @@ pub async fn update(
         image: None,
         ..*settings
     })
-    .map_err(|error| Error::Internal(format!("map settings: {error}")))?;
+    .map_err(Error::failed("serializing map settings"))?;
     let row = sqlx::query!(
         r#"with target as (select id from encounters where id = $1 and campaign_id = $2),
                 image as (select ($3::uuid is null
@@ -117,11 +117,11 @@ pub async fn update(
         return Ok(());
     }
     // Nothing changed: say which of the two checks refused it.
-    let (exists,): (bool,) = sqlx::query_as(
-        "select exists (select 1 from encounters where id = $1 and campaign_id = $2)",
+    let exists = sqlx::query_scalar!(
+        r#"select exists (select 1 from encounters where id = $1 and campaign_id = $2) as "exists!""#,
+        encounter.0,
+        campaign.0,
     )
-    .bind(encounter.0)
-    .bind(campaign.0)
     .fetch_one(db)
     .await?;
     if exists {
@@ -167,7 +167,7 @@ pub async fn place_token(
     }
     let id = Uuid::new_v4();
     let position = serde_json::to_value(token.position)
-        .map_err(|error| Error::Internal(format!("token position: {error}")))?;
+        .map_err(Error::failed("serializing a token position"))?;
     sqlx::query!(
         "insert into encounter_tokens (id, encounter_id, actor_id, name, position, scale, visibility)
          values ($1, $2, $3, $4, $5, $6::float8::numeric, $7)",
@@ -195,7 +195,7 @@ pub async fn update_token(
 ) -> Result<()> {
     check_token(setup)?;
     let position = serde_json::to_value(setup.position)
-        .map_err(|error| Error::Internal(format!("token position: {error}")))?;
+        .map_err(Error::failed("serializing a token position"))?;
     let row = sqlx::query!(
         r#"update encounter_tokens t
               set actor_id = $4, name = $5, position = $6, scale = $7::float8::numeric, visibility = $8,
@@ -526,8 +526,8 @@ async fn write_actors(
     Ok(())
 }
 
-fn internal(error: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("writing the table back: {error}"))
+fn internal(error: serde_json::Error) -> Error {
+    Error::failed("serializing the table to write it back")(error)
 }
 
 // The same limits as a live edit of the same fields (`shared::limits`).

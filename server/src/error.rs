@@ -76,9 +76,20 @@ pub enum Error {
     /// A Redis command failed (the Redis engine's leases and messages).
     #[error("Redis error: {0}")]
     Redis(#[from] redis::RedisError),
-    /// A fault with no better category (the OS, a worker thread).
+    /// A fault with no better category and no cause underneath (an
+    /// impossible value, a task that went away).
     #[error("internal error: {0}")]
     Internal(String),
+    /// A fault with no better category, and what caused it: kept as the
+    /// error's source, so the whole chain is there for whoever reads it.
+    #[error("{doing}: {source}")]
+    Failed {
+        /// What was being done, in a few words.
+        doing: &'static str,
+        /// What failed underneath.
+        #[source]
+        source: BoxError,
+    },
     /// Too many failed log-ins (or sign-ups) for an account or from an
     /// address: refused before any password work.
     #[error("too many attempts; retry in {retry_after:?}")]
@@ -97,7 +108,19 @@ pub enum Error {
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Any error, as the cause of an [`Error::Failed`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl Error {
+    /// Wraps the cause of a fault, saying what was being done:
+    /// `.map_err(Error::failed("serializing the rules"))`.
+    pub fn failed<E: Into<BoxError>>(doing: &'static str) -> impl FnOnce(E) -> Self + Copy {
+        move |source| Error::Failed {
+            doing,
+            source: source.into(),
+        }
+    }
+
     /// A failed statement as the caller should hear of it: the refusal
     /// `refusal` gives for the constraint it broke (a taken login, an
     /// action already processed), else the database error itself. The one

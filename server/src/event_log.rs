@@ -30,8 +30,8 @@ pub async fn start_session(
     policy: &ApprovalPolicy,
 ) -> Result<SessionId> {
     let id = Uuid::new_v4();
-    let policy = serde_json::to_value(policy)
-        .map_err(|error| Error::Internal(format!("approval policy: {error}")))?;
+    let policy =
+        serde_json::to_value(policy).map_err(Error::failed("serializing the approval rules"))?;
     sqlx::query!(
         "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by)
          values ($1, $2, $3, $4, $5)",
@@ -56,8 +56,8 @@ pub async fn start_or_join(
     started_by: UserId,
     policy: &ApprovalPolicy,
 ) -> Result<(SessionId, bool)> {
-    let policy = serde_json::to_value(policy)
-        .map_err(|error| Error::Internal(format!("approval policy: {error}")))?;
+    let policy =
+        serde_json::to_value(policy).map_err(Error::failed("serializing the approval rules"))?;
     // A running session can end between the insert and the look-up: try
     // again then (a few times; each round is a real change of state).
     for _ in 0..3 {
@@ -194,6 +194,21 @@ pub enum Refusal {
     Expired,
 }
 
+/// A request ended without being applied ([`refuse`], batched).
+#[derive(Debug, Clone)]
+pub struct NewRefusal {
+    /// The request's action id.
+    pub action: ActionId,
+    /// Rejected or expired.
+    pub ending: Refusal,
+    /// Who rejected it (`None` for a rule or an expiry).
+    pub decided_by: Option<UserId>,
+    /// Why, as the requester is told.
+    pub reason: String,
+    /// The outcome a resend of the same action id gets.
+    pub outcome: Value,
+}
+
 /// Ends a request without applying it: marks it rejected or expired, with
 /// the reason, and records its outcome so a resend gets the same answer.
 pub async fn refuse(
@@ -328,8 +343,7 @@ pub type Json = Box<serde_json::value::RawValue>;
 
 /// Serializes `value` for the log.
 pub fn json(value: &impl serde::Serialize) -> Result<Json> {
-    serde_json::value::to_raw_value(value)
-        .map_err(|error| Error::Internal(format!("cannot serialize for the event log: {error}")))
+    serde_json::value::to_raw_value(value).map_err(Error::failed("serializing for the event log"))
 }
 
 /// Commits a batch in one transaction: bumps the session's version under
@@ -345,13 +359,7 @@ pub async fn commit(
     epoch: i64,
     commits: &[NewCommit],
 ) -> Result<Vec<u64>> {
-    let batch = SessionBatch {
-        session,
-        epoch,
-        commits,
-        pending: &[],
-    };
-    commit_many(db, &[batch])
+    commit_many(db, &[SessionBatch::commits(session, epoch, commits)])
         .await?
         .pop()
         .unwrap_or_else(|| Err(Error::Internal("a batch without an outcome".into())))
@@ -369,6 +377,31 @@ pub struct SessionBatch<'a> {
     /// Requests it queued for the GM, in order (written before the
     /// changes, in the same transaction).
     pub pending: &'a [NewPending],
+    /// Requests it refused or let expire (written before the changes, in
+    /// the same transaction).
+    pub refusals: &'a [NewRefusal],
+    /// New auto-approval rules (written in the same transaction).
+    pub policy: Option<&'a Value>,
+}
+
+impl<'a> SessionBatch<'a> {
+    /// A batch of changes alone.
+    pub fn commits(session: SessionId, epoch: i64, commits: &'a [NewCommit]) -> Self {
+        Self {
+            session,
+            epoch,
+            commits,
+            pending: &[],
+            refusals: &[],
+            policy: None,
+        }
+    }
+
+    /// Whether it writes anything besides changes (then the statement
+    /// runs in a transaction with the other writes).
+    fn writes_more(&self) -> bool {
+        !self.pending.is_empty() || !self.refusals.is_empty() || self.policy.is_some()
+    }
 }
 
 /// A request to queue for the GM ([`record_pending`], batched).
@@ -394,24 +427,44 @@ pub struct NewPending {
 /// fails the whole statement: the caller retries the batches one by one
 /// to find out whose it was. Each session appears at most once.
 ///
-/// Requests queued for the GM go in the same transaction, first: a second
-/// statement, only when there are any.
+/// Requests queued for the GM, refusals and new rules go in the same
+/// transaction, first, for the sessions whose epoch still matches (locked
+/// against a takeover until it ends): more statements, only when there are
+/// any.
 pub async fn commit_many(
     db: &PgPool,
     batches: &[SessionBatch<'_>],
 ) -> Result<Vec<Result<Vec<u64>>>> {
-    if batches.iter().all(|b| b.pending.is_empty()) {
+    if !batches.iter().any(SessionBatch::writes_more) {
         return commit_rows(db, batches).await;
     }
     let mut tx = db.begin().await?;
-    let queued = queue_many(&mut tx, batches).await?;
+    let owned = own_many(&mut tx, batches).await?;
+    queue_many(&mut tx, batches).await?;
+    for batch in batches.iter().filter(|b| owned.contains(&b.session.0)) {
+        for refusal in batch.refusals {
+            refuse_in(
+                &mut tx,
+                batch.session,
+                refusal.action,
+                refusal.ending,
+                refusal.decided_by,
+                &refusal.reason,
+                &refusal.outcome,
+            )
+            .await?;
+        }
+        if let Some(policy) = batch.policy {
+            set_policy_in(&mut tx, batch.session, policy).await?;
+        }
+    }
     let outcomes = commit_rows(&mut *tx, batches).await?;
     tx.commit().await?;
     Ok(batches
         .iter()
         .zip(outcomes)
         .map(|(batch, outcome)| {
-            if batch.pending.is_empty() || queued.contains(&batch.session.0) {
+            if !batch.writes_more() || owned.contains(&batch.session.0) {
                 outcome
             } else {
                 Err(Error::Fenced {
@@ -422,13 +475,33 @@ pub async fn commit_many(
         .collect())
 }
 
-/// Inserts the batches' queued requests, for the sessions whose epoch
-/// still matches (locked against a takeover until the transaction ends);
-/// returns those sessions.
-async fn queue_many(
+/// The sessions of `batches` whose epoch still matches, locked against a
+/// takeover until the transaction ends.
+async fn own_many(
     tx: &mut sqlx::PgConnection,
     batches: &[SessionBatch<'_>],
 ) -> Result<HashSet<Uuid>> {
+    let (sessions, epochs): (Vec<Uuid>, Vec<i64>) = batches
+        .iter()
+        .filter(|b| b.writes_more())
+        .map(|b| (b.session.0, b.epoch))
+        .unzip();
+    Ok(sqlx::query_scalar!(
+        "select p.id from play_sessions p
+          where (p.id, p.epoch) in (select * from unnest($1::uuid[], $2::int8[]))
+            for share",
+        &sessions,
+        &epochs,
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// Inserts the batches' queued requests, for the sessions whose epoch
+/// still matches (locked against a takeover until the transaction ends).
+async fn queue_many(tx: &mut sqlx::PgConnection, batches: &[SessionBatch<'_>]) -> Result<()> {
     let rows = batches
         .iter()
         .flat_map(|b| b.pending.iter().map(move |p| (b, p)));
@@ -448,7 +521,7 @@ async fn queue_many(
         data.push(pending.event_data.get().to_owned());
         encounters.push(pending.encounter.map(|e| e.0));
     }
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"with input as (
                select * from unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::uuid[], $6::text[],
                                     $7::uuid[])
@@ -473,9 +546,8 @@ async fn queue_many(
         &encounters as &[Option<Uuid>],
     )
     .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .collect())
+    .await?;
+    Ok(())
 }
 
 /// The applied changes of [`commit_many`], in one statement.
@@ -679,16 +751,19 @@ pub async fn sessions_of(
     .collect()
 }
 
-/// Keeps the session's auto-approval rules.
-pub async fn set_policy(db: &PgPool, session: SessionId, policy: &ApprovalPolicy) -> Result<()> {
-    let policy = serde_json::to_value(policy)
-        .map_err(|error| Error::Internal(format!("cannot serialize the rules: {error}")))?;
+/// Keeps the session's auto-approval rules (a serialized
+/// [`ApprovalPolicy`]), in a batch's transaction.
+async fn set_policy_in(
+    tx: &mut sqlx::PgConnection,
+    session: SessionId,
+    policy: &Value,
+) -> Result<()> {
     sqlx::query!(
         "update play_sessions set approval_policy = $2 where id = $1",
         session.0,
         policy,
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

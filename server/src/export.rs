@@ -108,7 +108,7 @@ pub async fn export(db: &PgPool, campaign: CampaignId, by: UserId) -> Result<Cam
             .bind(campaign.0)
             .fetch_one(&mut *tx)
             .await?;
-        serde_json::from_value(array).map_err(|error| Error::Internal(format!("export: {error}")))
+        serde_json::from_value(array).map_err(Error::failed("reading the export back"))
     };
     let actors = fetch(rows("actors", "campaign_id = $1")).await?;
     let items = fetch(rows("campaign_items", "campaign_id = $1")).await?;

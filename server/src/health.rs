@@ -66,7 +66,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
 
 async fn check_database(state: &AppState) -> Check {
     timed(async {
-        sqlx::query_scalar::<_, i32>("select 1")
+        sqlx::query_scalar!("select 1 as one")
             .fetch_one(&state.db)
             .await
             .map(drop)

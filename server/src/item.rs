@@ -40,11 +40,12 @@ pub async fn create_from_compendium(
     .ok_or_else(|| unknown(ref_key))?;
     let mut tx = db.begin().await?;
     check_placement(&mut tx, campaign, None, placement).await?;
-    let items: i64 =
-        sqlx::query_scalar("select count(*) from campaign_items where campaign_id = $1")
-            .bind(campaign.0)
-            .fetch_one(&mut *tx)
-            .await?;
+    let items = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from campaign_items where campaign_id = $1"#,
+        campaign.0
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     shared::limits::count(
         "a campaign's items",
         usize::try_from(items).unwrap_or(usize::MAX) + 1,

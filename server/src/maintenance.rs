@@ -16,17 +16,19 @@ pub const INTERVAL: Duration = Duration::from_secs(10 * 60);
 /// Creates missing event-log partitions; returns how many. Start-up runs
 /// this before serving, so the first write finds its month.
 pub async fn ensure_partitions(db: &PgPool) -> Result<i32> {
-    Ok(sqlx::query_scalar("select ensure_event_log_partitions($1)")
-        .bind(PARTITIONS_AHEAD)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        r#"select ensure_event_log_partitions($1) as "created!""#,
+        PARTITIONS_AHEAD
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// One round of upkeep: missing partitions (returns how many created), then
 /// the statistics, refreshed without blocking readers.
 pub async fn run_once(db: &PgPool) -> Result<i32> {
     let created = ensure_partitions(db).await?;
-    sqlx::query("refresh materialized view concurrently campaign_stats")
+    sqlx::query!("refresh materialized view concurrently campaign_stats")
         .execute(db)
         .await?;
     Ok(created)

@@ -247,11 +247,6 @@ impl std::ops::Deref for SpoolFile {
     }
 }
 
-/// An IO failure on the spool, saying what was being done.
-fn spool_error(doing: &'static str) -> impl Fn(std::io::Error) -> Error {
-    move |error| Error::Internal(format!("cannot {doing} a spool file: {error}"))
-}
-
 /// How many leading bytes the type sniffer sees.
 const SNIFF_BYTES: usize = 8 * 1024;
 
@@ -265,7 +260,7 @@ where
     let path = SpoolFile(store.spool.join(Uuid::new_v4().simple().to_string()));
     let mut file = tokio::fs::File::create(&*path)
         .await
-        .map_err(spool_error("create"))?;
+        .map_err(Error::failed("creating a spool file"))?;
     let mut hasher = Sha256::new();
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     let mut size = 0u64;
@@ -286,9 +281,13 @@ where
             head.extend_from_slice(&chunk[..take]);
         }
         hasher.update(&chunk);
-        file.write_all(&chunk).await.map_err(spool_error("write"))?;
+        file.write_all(&chunk)
+            .await
+            .map_err(Error::failed("writing a spool file"))?;
     }
-    file.flush().await.map_err(spool_error("write"))?;
+    file.flush()
+        .await
+        .map_err(Error::failed("writing a spool file"))?;
     let mime_type =
         check_type(infer::get(&head).map(|kind| kind.mime_type())).map_err(Error::Refused)?;
     Ok(Spooled {
@@ -420,7 +419,7 @@ async fn store_blob(db: &PgPool, store: &MediaStore, spooled: &Spooled) -> Resul
         Tier::Database => {
             let bytes = tokio::fs::read(&*spooled.path)
                 .await
-                .map_err(spool_error("read"))?;
+                .map_err(Error::failed("reading a spool file"))?;
             (Some(bytes), None, None)
         }
         Tier::Filesystem | Tier::S3 => {
@@ -459,15 +458,18 @@ async fn copy_to_object_store(
     from: &FsPath,
 ) -> Result<()> {
     const PART: usize = 8 * 1024 * 1024;
-    let storage = |error: object_store::Error| Error::Internal(format!("media storage: {error}"));
+    let storage = Error::failed::<object_store::Error>("writing to media storage");
     let mut file = tokio::fs::File::open(from)
         .await
-        .map_err(spool_error("read"))?;
+        .map_err(Error::failed("reading a spool file"))?;
     let upload = store.put_multipart(path).await.map_err(storage)?;
     let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
     let mut buffer = vec![0u8; 256 * 1024];
     loop {
-        let read = file.read(&mut buffer).await.map_err(spool_error("read"))?;
+        let read = file
+            .read(&mut buffer)
+            .await
+            .map_err(Error::failed("reading a spool file"))?;
         if read == 0 {
             break;
         }
@@ -523,7 +525,7 @@ pub async fn open(
             .object_store(tier)?
             .get(&Path::from(location))
             .await
-            .map_err(|error| Error::Internal(format!("media storage: {error}")))?
+            .map_err(Error::failed("reading from media storage"))?
             .into_stream()
             .map_err(std::io::Error::other)
             .boxed(),

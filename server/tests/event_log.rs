@@ -300,18 +300,24 @@ async fn several_sessions_commit_in_one_statement_and_fencing_stays_per_session(
                 epoch: epoch_a,
                 commits: &for_a,
                 pending: &[],
+                refusals: &[],
+                policy: None,
             },
             SessionBatch {
                 session: b,
                 epoch: epoch_b,
                 commits: &for_b,
                 pending: &[queued(&gm, 1), queued(&gm, 2)],
+                refusals: &[],
+                policy: None,
             },
             SessionBatch {
                 session: c,
                 epoch: stale_c,
                 commits: &for_c,
                 pending: &[queued(&gm, 3)],
+                refusals: &[],
+                policy: None,
             },
             // A session that only queues.
             SessionBatch {
@@ -319,6 +325,8 @@ async fn several_sessions_commit_in_one_statement_and_fencing_stays_per_session(
                 epoch: epoch_d,
                 commits: &[],
                 pending: &[queued(&gm, 4)],
+                refusals: &[],
+                policy: None,
             },
         ],
     )
@@ -389,12 +397,16 @@ async fn the_shared_writer_gives_each_session_its_own_outcome(db: PgPool) {
     let mut writes = tokio::task::JoinSet::new();
     for (n, (session, epoch)) in sessions.iter().copied().zip(epochs).enumerate() {
         let writer = writer.clone();
-        let batch = if n == 7 {
+        let commits = if n == 7 {
             vec![change(2), resent.clone()]
         } else {
             vec![change(1), change(2)]
         };
-        writes.spawn(async move { (n, writer.commit(session, epoch, batch, Vec::new()).await.0) });
+        let batch = server::live::committer::Batch {
+            commits,
+            ..Default::default()
+        };
+        writes.spawn(async move { (n, writer.commit(session, epoch, batch).await.0) });
     }
     while let Some(joined) = writes.join_next().await {
         let (n, outcome) = joined.unwrap();
@@ -415,4 +427,105 @@ async fn the_shared_writer_gives_each_session_its_own_outcome(db: PgPool) {
             expected
         );
     }
+}
+
+/// Rejections, expiries and new rules are written in a session's batch,
+/// in the same transaction as its commits, and fenced like them: a session
+/// taken over since writes none of them.
+#[sqlx::test(migrations = "../migrations")]
+async fn refusals_and_rules_go_in_the_batch_and_are_fenced_with_it(db: PgPool) {
+    use event_log::{NewRefusal, SessionBatch};
+    let (a, gm) = session(&db).await;
+    let b = sibling(&db, a, &gm).await;
+    let epoch_a = event_log::take_ownership(&db, a).await.unwrap();
+    let stale_b = event_log::take_ownership(&db, b).await.unwrap();
+    event_log::take_ownership(&db, b).await.unwrap();
+    // A request waiting for the GM, in a batch of its own.
+    let waiting = queued(&gm, 1);
+    let first = event_log::commit_many(
+        &db,
+        &[SessionBatch {
+            pending: std::slice::from_ref(&waiting),
+            ..SessionBatch::commits(a, epoch_a, &[])
+        }],
+    )
+    .await
+    .unwrap();
+    assert!(first[0].is_ok());
+
+    let refusal = |action, ending, reason: &str| NewRefusal {
+        action,
+        ending,
+        decided_by: Some(gm.id),
+        reason: reason.into(),
+        outcome: json!({ "rejected": reason }),
+    };
+    let rejected = refusal(waiting.action, Refusal::Rejected, "too far");
+    let at_once = refusal(ActionId(Uuid::new_v4()), Refusal::Rejected, "not yours");
+    let fenced = refusal(ActionId(Uuid::new_v4()), Refusal::Expired, "late");
+    let strict = json!({ "rules": {} });
+    let (commits, for_a, for_b) = (
+        [change(1)],
+        [rejected.clone(), at_once.clone()],
+        [fenced.clone()],
+    );
+    let outcomes = event_log::commit_many(
+        &db,
+        &[
+            SessionBatch {
+                refusals: &for_a,
+                policy: Some(&strict),
+                ..SessionBatch::commits(a, epoch_a, &commits)
+            },
+            SessionBatch {
+                refusals: &for_b,
+                policy: Some(&strict),
+                ..SessionBatch::commits(b, stale_b, &[])
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap(), &[1]);
+    assert!(matches!(outcomes[1], Err(server::Error::Fenced { .. })));
+
+    assert!(event_log::pending(&db, a).await.unwrap().is_empty());
+    for refused in [&rejected, &at_once] {
+        assert_eq!(
+            event_log::outcome(&db, a, refused.action)
+                .await
+                .unwrap()
+                .map(|(o, _)| o),
+            Some(refused.outcome.clone())
+        );
+    }
+    let info = |session| {
+        let db = db.clone();
+        async move {
+            event_log::session_info(&db, session)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert!(info(a).await.policy.rules.is_empty());
+    assert_eq!(info(b).await.policy, ApprovalPolicy::default());
+    assert_eq!(
+        event_log::outcome(&db, b, fenced.action).await.unwrap(),
+        None
+    );
+    let statuses: Vec<(Uuid, String)> = sqlx::query_as(
+        "select action_id, status from event_log where session_id = $1 and status <> 'applied' order by id",
+    )
+    .bind(a.0)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        statuses,
+        [
+            (rejected.action.0, "rejected".into()),
+            (at_once.action.0, "rejected".into())
+        ]
+    );
 }

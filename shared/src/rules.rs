@@ -86,7 +86,7 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
     }
     match action {
         Action::MoveToken { token, .. } => {
-            if owns_token(store, who.user, *token) {
+            if may_move_token(who, store, *token) {
                 Ok(())
             } else {
                 Err(Error::Forbidden("you can only move your own tokens".into()))
@@ -126,6 +126,13 @@ pub fn may_decide(who: &Participant) -> Result<()> {
     } else {
         Err(Error::Forbidden("only the GM decides on requests".into()))
     }
+}
+
+/// Whether `who` may move `token`: a GM any token, a player a token of an
+/// actor they own that players see; an observer none. The one rule behind
+/// the map's grab, the drag preview others watch, and a move request.
+pub fn may_move_token(who: &Participant, store: &Store, token: TokenId) -> bool {
+    who.role.is_gm() || (who.role != Role::Observer && owns_token(store, who.user, token))
 }
 
 /// True when the token exists, is visible to players, and stands for an

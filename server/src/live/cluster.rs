@@ -107,8 +107,7 @@ enum Envelope {
 
 impl Envelope {
     fn encode(&self) -> Result<Vec<u8>> {
-        rmp_serde::to_vec_named(self)
-            .map_err(|error| Error::Internal(format!("cannot encode a node message: {error}")))
+        rmp_serde::to_vec_named(self).map_err(Error::failed("encoding a node message"))
     }
 }
 

@@ -18,7 +18,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::{
     Error, Result,
-    event_log::{self, NewCommit, NewPending, SessionBatch},
+    event_log::{self, NewCommit, NewPending, NewRefusal, SessionBatch},
 };
 
 /// Statements in flight at once.
@@ -30,12 +30,25 @@ const MAX_SESSIONS: usize = 64;
 /// Batches waiting for a writer before actors wait to hand theirs over.
 const QUEUE: usize = 4096;
 
+/// What one session writes at once: everything a round of its mailbox
+/// decided.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Its changes, in order.
+    pub commits: Vec<NewCommit>,
+    /// Requests it queued for the GM.
+    pub pending: Vec<NewPending>,
+    /// Requests it rejected or let expire.
+    pub refusals: Vec<NewRefusal>,
+    /// New auto-approval rules (a serialized `ApprovalPolicy`).
+    pub policy: Option<serde_json::Value>,
+}
+
 /// One session's batch and where its outcome goes.
 struct Job {
     session: SessionId,
     epoch: i64,
-    commits: Vec<NewCommit>,
-    pending: Vec<NewPending>,
+    batch: Batch,
     reply: oneshot::Sender<Written>,
 }
 
@@ -48,8 +61,10 @@ impl Job {
         SessionBatch {
             session: self.session,
             epoch: self.epoch,
-            commits: &self.commits,
-            pending: &self.pending,
+            commits: &self.batch.commits,
+            pending: &self.batch.pending,
+            refusals: &self.batch.refusals,
+            policy: self.batch.policy.as_ref(),
         }
     }
 }
@@ -68,27 +83,20 @@ impl Committer {
         Self { jobs }
     }
 
-    /// A session's changes and the requests it queued for the GM
-    /// ([`event_log::commit_many`]), written together with whatever other
-    /// sessions have waiting; the changes' versions, and the commits back.
-    pub async fn commit(
-        &self,
-        session: SessionId,
-        epoch: i64,
-        commits: Vec<NewCommit>,
-        pending: Vec<NewPending>,
-    ) -> Written {
+    /// A session's batch ([`event_log::commit_many`]), written together
+    /// with whatever other sessions have waiting; the changes' versions,
+    /// and the commits back.
+    pub async fn commit(&self, session: SessionId, epoch: i64, batch: Batch) -> Written {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
             session,
             epoch,
-            commits,
-            pending,
+            batch,
             reply,
         };
         let stopped = || Error::Internal("the event-log writer stopped".into());
         if let Err(mpsc::error::SendError(job)) = self.jobs.send(job).await {
-            return (Err(stopped()), job.commits);
+            return (Err(stopped()), job.batch.commits);
         }
         // Dropped unanswered only if the writer task died.
         outcome
@@ -148,6 +156,6 @@ async fn alone(db: &PgPool, job: &Job) -> Result<Vec<u64>> {
 fn answer(jobs: Vec<Job>, outcomes: Vec<Result<Vec<u64>>>) {
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         // The actor may be gone (its session stopped); nothing to tell.
-        let _ = job.reply.send((outcome, job.commits));
+        let _ = job.reply.send((outcome, job.batch.commits));
     }
 }

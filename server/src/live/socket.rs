@@ -23,7 +23,7 @@ use axum::{
     response::Response,
 };
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use shared::{
     id::SessionId,
     protocol::{ClientMessage, Encoding, MAX_CLIENT_FRAME, ServerMessage},
@@ -67,28 +67,7 @@ pub async fn connect(
         ))
         .into());
     }
-    let registration = state
-        .hub
-        .sockets()
-        .register(who.user, shared::limits::MAX_SOCKETS_PER_USER)
-        .ok_or_else(|| {
-            Error::Refused(shared::Error::OverLimit {
-                what: "one user's open tables (sockets)".into(),
-                max: shared::limits::MAX_SOCKETS_PER_USER,
-            })
-        })?;
-    // Only the login cookie is kept, to check the user again later.
-    let mut login = HeaderMap::new();
-    if let Some(cookie) = headers.get(header::COOKIE) {
-        login.insert(header::COOKIE, cookie.clone());
-    }
-    let socket = Socket {
-        session,
-        who,
-        login,
-        encoding: options.encoding,
-        registration,
-    };
+    let socket = Socket::open(&state, session, who, &headers, options.encoding)?;
     Ok(upgrade
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
@@ -96,7 +75,7 @@ pub async fn connect(
 }
 
 /// What a socket knows of itself.
-struct Socket {
+pub struct Socket {
     session: SessionId,
     who: Participant,
     /// The request's login cookie, for rechecks.
@@ -114,6 +93,40 @@ enum Recheck {
 }
 
 impl Socket {
+    /// A socket of `who` (already checked against the login in `headers`
+    /// and the session's campaign) on `session`, within the limit on one
+    /// user's sockets.
+    pub fn open(
+        state: &AppState,
+        session: SessionId,
+        who: Participant,
+        headers: &HeaderMap,
+        encoding: Encoding,
+    ) -> Result<Self, Error> {
+        let registration = state
+            .hub
+            .sockets()
+            .register(who.user, shared::limits::MAX_SOCKETS_PER_USER)
+            .ok_or_else(|| {
+                Error::Refused(shared::Error::OverLimit {
+                    what: "one user's open tables (sockets)".into(),
+                    max: shared::limits::MAX_SOCKETS_PER_USER,
+                })
+            })?;
+        // Only the login cookie is kept, to check the user again later.
+        let mut login = HeaderMap::new();
+        if let Some(cookie) = headers.get(header::COOKIE) {
+            login.insert(header::COOKIE, cookie.clone());
+        }
+        Ok(Self {
+            session,
+            who,
+            login,
+            encoding,
+            registration,
+        })
+    }
+
     /// Reads the login and the role again.
     async fn recheck(&self, state: &AppState) -> Recheck {
         match super::participant(state, &self.login, self.session).await {
@@ -129,12 +142,31 @@ impl Socket {
 }
 
 async fn serve(state: AppState, socket: Socket, ws: WebSocket) {
+    let (sink, stream) = ws.split();
+    play(&state, &socket, sink, stream).await;
+}
+
+/// A socket's whole life at the table over any transport: `sink` takes
+/// what the session sends it, `stream` yields what the client sent. The
+/// WebSocket is one transport; tests drive the same loop over in-memory
+/// channels (the shape of axum's testing-websockets example).
+pub async fn play<W, R, E>(state: &AppState, socket: &Socket, sink: W, stream: R)
+where
+    W: Sink<Message> + Unpin + Send + 'static,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+    E: std::fmt::Display,
+{
     state.metrics.sockets.inc();
-    serve_socket(&state, &socket, ws).await;
+    serve_socket(state, socket, sink, stream).await;
     state.metrics.sockets.dec();
 }
 
-async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
+async fn serve_socket<W, R, E>(state: &AppState, socket: &Socket, mut sink: W, mut stream: R)
+where
+    W: Sink<Message> + Unpin + Send + 'static,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let Socket {
         session,
         mut who,
@@ -142,7 +174,6 @@ async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
         ..
     } = *socket;
     let conn = Uuid::new_v4();
-    let (mut sink, mut stream) = ws.split();
     let (out, mut queued) = mpsc::channel::<Bytes>(SEND_QUEUE);
     let mut writer = tokio::spawn(async move {
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -160,14 +191,14 @@ async fn serve_socket(state: &AppState, socket: &Socket, ws: WebSocket) {
                             Err(_) => break,
                         }
                     }
-                    let mut written = Ok(());
+                    let mut written = true;
                     for message in frames.into_iter().filter_map(|f| outgoing(f, encoding)) {
-                        written = sink.feed(message).await;
-                        if written.is_err() {
+                        written = sink.feed(message).await.is_ok();
+                        if !written {
                             break;
                         }
                     }
-                    if written.is_err() || sink.flush().await.is_err() {
+                    if !written || sink.flush().await.is_err() {
                         break;
                     }
                 }

@@ -1,0 +1,134 @@
+//! Fog of war on the map: the GM's brush and its toolbar, the cells being
+//! painted, and the fog drawn over the map on a canvas.
+
+use std::collections::BTreeSet;
+
+use leptos::{html, prelude::*};
+use shared::{encounter::MapSettings, geometry::Cell};
+
+use super::camera::Camera;
+use crate::table::Table;
+
+/// The GM's fog brush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FogBrush {
+    /// Pointer pans and drags.
+    Off,
+    /// Dragging reveals cells.
+    Reveal,
+    /// Dragging covers cells.
+    Hide,
+}
+
+/// The cells the GM is painting, before the request goes out.
+#[component]
+pub(super) fn PaintedCells(
+    painted: RwSignal<BTreeSet<Cell>>,
+    settings: Signal<MapSettings>,
+) -> impl IntoView {
+    move || {
+        let map = settings.get();
+        let g = map.grid_size;
+        painted
+            .get()
+            .into_iter()
+            .map(|cell| {
+                let style = format!(
+                    "transform: translate({}px, {}px); width: {g}px; height: {g}px;",
+                    f64::from(cell.0) * g + map.offset.x,
+                    f64::from(cell.1) * g + map.offset.y
+                );
+                view! { <div class="painted-cell" style=style></div> }
+            })
+            .collect_view()
+    }
+}
+
+/// The GM's fog brush.
+#[component]
+pub(super) fn FogTools(brush: RwSignal<FogBrush>) -> impl IntoView {
+    let table = expect_context::<Table>();
+    let fog_on = move || table.with_encounter(|e| e.fog.enabled).unwrap_or(false);
+    let toggle_fog =
+        move |_| table.set_encounter_field("fog/enabled", serde_json::json!(!fog_on()));
+    let pick = move |choice: FogBrush| move |_| brush.set(choice);
+    view! {
+        <div class="fog-tools" role="toolbar" aria-label="Fog of war">
+            <button type="button" on:click=toggle_fog aria-pressed=move || fog_on().to_string()>
+                {move || if fog_on() { "Fog on" } else { "Fog off" }}
+            </button>
+            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Off).to_string() on:click=pick(FogBrush::Off)>
+                "Move"
+            </button>
+            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Reveal).to_string() on:click=pick(FogBrush::Reveal)>
+                "Reveal"
+            </button>
+            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Hide).to_string() on:click=pick(FogBrush::Hide)>
+                "Cover"
+            </button>
+        </div>
+    }
+    .into_any()
+}
+
+/// The fog over the map: opaque for players, a tint for the GM, redrawn
+/// when the camera or the fog changes, only over the cells in view.
+#[component]
+pub(super) fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> impl IntoView {
+    let table = expect_context::<Table>();
+    let canvas = NodeRef::<html::Canvas>::new();
+    // Whether the canvas holds fog now (so a map without fog costs
+    // nothing per frame).
+    #[cfg(feature = "hydrate")]
+    let drawn = StoredValue::new(false);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        let fog = table
+            .with_encounter(|e| (e.map, e.fog.clone()))
+            .filter(|(_, fog)| fog.enabled);
+        if fog.is_none() && !drawn.get_value() {
+            return;
+        }
+        let c = camera.get();
+        let (w, h) = size.get();
+        let gm = table.is_gm();
+        let Some(el) = canvas.get() else { return };
+        // Resizing clears and reallocates the canvas: only when it changed.
+        if el.width() != w as u32 || el.height() != h as u32 {
+            el.set_width(w as u32);
+            el.set_height(h as u32);
+        }
+        let Ok(Some(context)) = el.get_context("2d") else {
+            return;
+        };
+        let Ok(context) = context.dyn_into::<web_sys::CanvasRenderingContext2d>() else {
+            return;
+        };
+        context.clear_rect(0.0, 0.0, w, h);
+        drawn.set_value(fog.is_some());
+        let Some((map, fog)) = fog else { return };
+        context.set_fill_style_str(if gm {
+            "rgba(20, 20, 40, 0.35)"
+        } else {
+            "rgb(12, 12, 20)"
+        });
+        context.fill_rect(0.0, 0.0, w, h);
+        let g = map.grid_size;
+        let area = c.visible((w, h), g);
+        let (first, last) = map.cells_under(&area);
+        for column in first.0..=last.0 {
+            for cell in fog
+                .revealed
+                .range(Cell(column, first.1)..=Cell(column, last.1))
+            {
+                let x = (f64::from(cell.0) * g + map.offset.x - c.x) * c.zoom;
+                let y = (f64::from(cell.1) * g + map.offset.y - c.y) * c.zoom;
+                context.clear_rect(x, y, g * c.zoom + 0.5, g * c.zoom + 0.5);
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (camera, size, table);
+    view! { <canvas class="fog-layer" node_ref=canvas aria-hidden="true"></canvas> }
+}

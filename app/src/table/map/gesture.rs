@@ -1,0 +1,289 @@
+//! What the pointers do on the map: pan, pinch, drag a token (with a live
+//! preview for everyone else, then a move request at the drop), or paint
+//! fog. One [`Pointers`] value holds the map's signals; each browser event
+//! is one of its methods.
+
+use std::collections::{BTreeSet, HashMap};
+
+use leptos::{ev, html, prelude::*};
+use shared::{
+    action::Action,
+    encounter::MapSettings,
+    geometry::{Cell, Point},
+    id::{EncounterId, TokenId},
+    rules::may_move_token,
+};
+
+use super::{
+    camera::{Camera, snap},
+    fog::FogBrush,
+};
+use crate::table::{Table, board::BoardStoreFields};
+
+/// What the pointer is doing.
+#[derive(Debug, Clone, Default)]
+pub(super) enum Gesture {
+    #[default]
+    Idle,
+    /// Moving the camera.
+    Pan { from: Point, camera: Camera },
+    /// Moving a token: where the pointer grabbed it.
+    Drag { token: TokenId, grab: Point },
+    /// Two fingers: zoom and pan together.
+    Pinch {
+        distance: f64,
+        middle: Point,
+        camera: Camera,
+    },
+    /// The GM painting fog.
+    Paint { reveal: bool, cells: BTreeSet<Cell> },
+}
+
+/// The map's pointer handling: the signals the gestures read and move.
+#[derive(Clone, Copy)]
+pub(super) struct Pointers {
+    pub(super) table: Table,
+    pub(super) camera: RwSignal<Camera>,
+    pub(super) viewport: NodeRef<html::Div>,
+    pub(super) grid: Memo<MapSettings>,
+    pub(super) encounter: Memo<Option<EncounterId>>,
+    pub(super) gesture: StoredValue<Gesture>,
+    /// Every pointer down on the map, where it is now.
+    pub(super) pointers: StoredValue<HashMap<i32, Point>>,
+    /// The token I drag and where it is now.
+    pub(super) dragging: RwSignal<Option<(TokenId, Point)>>,
+    pub(super) brush: RwSignal<FogBrush>,
+    /// The cells painted so far, before the request goes out.
+    pub(super) painted: RwSignal<BTreeSet<Cell>>,
+    /// When the last drag preview went out (ms).
+    pub(super) last_preview: StoredValue<f64>,
+}
+
+impl Pointers {
+    /// A viewport point from a client point.
+    pub(super) fn screen_point(self, x: i32, y: i32) -> Point {
+        let origin = self
+            .viewport
+            .get_untracked()
+            .map(|el| {
+                let rect = el.get_bounding_client_rect();
+                (rect.left(), rect.top())
+            })
+            .unwrap_or_default();
+        Point::new(f64::from(x) - origin.0, f64::from(y) - origin.1)
+    }
+
+    fn cell_at(self, map: Point) -> Cell {
+        self.grid.get_untracked().cell_at(map)
+    }
+
+    pub(super) fn down(self, e: ev::PointerEvent) {
+        let at = self.screen_point(e.client_x(), e.client_y());
+        self.pointers.update_value(|p| {
+            p.insert(e.pointer_id(), at);
+        });
+        if let Some(el) = self.viewport.get_untracked() {
+            let _ = el.set_pointer_capture(e.pointer_id());
+        }
+        let camera = self.camera.get_untracked();
+        if self.pointers.with_value(HashMap::len) == 2 {
+            // A second finger turns whatever the first began into a pinch.
+            self.dragging.set(None);
+            self.painted.set(BTreeSet::new());
+            let (distance, middle) = pinch_of(&self.pointers.get_value());
+            self.gesture.set_value(Gesture::Pinch {
+                distance,
+                middle,
+                camera,
+            });
+            return;
+        }
+        match (token_under(&e), self.brush.get_untracked()) {
+            (Some(token), _) => self.grab(token, camera.to_map(at)),
+            (None, FogBrush::Reveal | FogBrush::Hide) => {
+                let cell = self.cell_at(camera.to_map(at));
+                self.painted.set(BTreeSet::from([cell]));
+                self.gesture.set_value(Gesture::Paint {
+                    reveal: self.brush.get_untracked() == FogBrush::Reveal,
+                    cells: BTreeSet::from([cell]),
+                });
+            }
+            (None, FogBrush::Off) => self.gesture.set_value(Gesture::Pan { from: at, camera }),
+        }
+    }
+
+    /// A token under the pointer: selected, and dragged if I may move it.
+    fn grab(self, token: TokenId, map: Point) {
+        let table = self.table;
+        let may_move = table.with_client(|c| match (c.me(), c.view()) {
+            (Some(me), Some(view)) => may_move_token(&me, view, token),
+            _ => false,
+        });
+        table.selected.set(Some(token));
+        if may_move {
+            let position = table
+                .board
+                .tokens()
+                .read_untracked()
+                .get(&token)
+                .map(|t| t.position)
+                .unwrap_or_default();
+            self.gesture.set_value(Gesture::Drag {
+                token,
+                grab: Point::new(map.x - position.x, map.y - position.y),
+            });
+        }
+    }
+
+    pub(super) fn moved(self, e: ev::PointerEvent) {
+        let at = self.screen_point(e.client_x(), e.client_y());
+        let known = self.pointers.try_update_value(|p| {
+            p.get_mut(&e.pointer_id())
+                .map(|point| *point = at)
+                .is_some()
+        });
+        if known != Some(true) {
+            return;
+        }
+        match self.gesture.get_value() {
+            Gesture::Idle => {}
+            Gesture::Pan {
+                from,
+                camera: start,
+            } => {
+                self.camera.set(Camera {
+                    x: start.x - (at.x - from.x) / start.zoom,
+                    y: start.y - (at.y - from.y) / start.zoom,
+                    ..start
+                });
+            }
+            Gesture::Drag { token, grab } => {
+                let map = self.camera.get_untracked().to_map(at);
+                let position = Point::new(map.x - grab.x, map.y - grab.y);
+                self.dragging.set(Some((token, position)));
+                // Others see the drag at up to 30 frames a second.
+                let now = js_now();
+                if now - self.last_preview.get_value() >= 33.0 {
+                    self.last_preview.set_value(now);
+                    self.table.drag_preview(token, position);
+                }
+            }
+            Gesture::Pinch {
+                distance,
+                middle,
+                camera: start,
+            } => {
+                let (now_distance, now_middle) = pinch_of(&self.pointers.get_value());
+                if distance > 0.0 {
+                    let zoomed = start.zoomed(now_distance / distance, middle);
+                    self.camera.set(Camera {
+                        x: zoomed.x - (now_middle.x - middle.x) / zoomed.zoom,
+                        y: zoomed.y - (now_middle.y - middle.y) / zoomed.zoom,
+                        ..zoomed
+                    });
+                }
+            }
+            Gesture::Paint { reveal, mut cells } => {
+                let cell = self.cell_at(self.camera.get_untracked().to_map(at));
+                if cells.insert(cell) {
+                    self.painted.update(|p| {
+                        p.insert(cell);
+                    });
+                    self.gesture.set_value(Gesture::Paint { reveal, cells });
+                }
+            }
+        }
+    }
+
+    /// The browser took the pointer away (a system gesture, a palm): the
+    /// drag or the painting is dropped, nothing is asked.
+    pub(super) fn cancel(self, e: ev::PointerEvent) {
+        self.pointers.update_value(|p| {
+            p.remove(&e.pointer_id());
+        });
+        self.gesture.set_value(Gesture::Idle);
+        self.dragging.set(None);
+        self.painted.set(BTreeSet::new());
+    }
+
+    /// The end of a gesture: a dropped token asks to move (snapped to the
+    /// grid), painted fog asks to be revealed or covered.
+    pub(super) fn up(self, e: ev::PointerEvent) {
+        self.pointers.update_value(|p| {
+            p.remove(&e.pointer_id());
+        });
+        let ended = self.gesture.get_value();
+        self.gesture.set_value(Gesture::Idle);
+        let table = self.table;
+        match ended {
+            Gesture::Drag { token, .. } => {
+                let Some((_, position)) = self.dragging.get_untracked() else {
+                    return;
+                };
+                self.dragging.set(None);
+                let to = snap(&self.grid.get_untracked(), position);
+                let from = table
+                    .board
+                    .tokens()
+                    .read_untracked()
+                    .get(&token)
+                    .map(|t| t.position);
+                if from != Some(to) {
+                    table.ask(Action::MoveToken { token, to });
+                }
+            }
+            Gesture::Paint { reveal, cells } => {
+                self.painted.set(BTreeSet::new());
+                if let Some(encounter) = self.encounter.get_untracked() {
+                    let cells = cells.into_iter().collect();
+                    table.ask(if reveal {
+                        Action::RevealFog { encounter, cells }
+                    } else {
+                        Action::HideFog { encounter, cells }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The wheel zooms around the pointer.
+    pub(super) fn wheel(self, e: ev::WheelEvent) {
+        e.prevent_default();
+        let at = self.screen_point(e.client_x(), e.client_y());
+        let factor = (-e.delta_y() * 0.0015).exp();
+        self.camera.update(|c| *c = c.zoomed(factor, at));
+    }
+}
+
+/// The token a pointer event started on, from its `data-token` attribute.
+fn token_under(e: &ev::PointerEvent) -> Option<TokenId> {
+    use wasm_bindgen::JsCast;
+    let target = e.target()?.dyn_into::<web_sys::Element>().ok()?;
+    let token = target.closest("[data-token]").ok()??;
+    token.get_attribute("data-token")?.parse().ok()
+}
+
+/// The distance between two pointers and their middle.
+fn pinch_of(pointers: &HashMap<i32, Point>) -> (f64, Point) {
+    let mut points = pointers.values();
+    match (points.next(), points.next()) {
+        (Some(a), Some(b)) => (
+            ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt(),
+            Point::new((a.x + b.x) / 2.0, (a.y + b.y) / 2.0),
+        ),
+        _ => (0.0, Point::default()),
+    }
+}
+
+/// Milliseconds since the epoch (0 on the server, where nobody drags).
+fn js_now() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}

@@ -1,0 +1,263 @@
+//! The battle map: pan and zoom (mouse, wheel, touch, keyboard), the grid,
+//! the tokens inside the viewport only (the spatial index of
+//! `shared::store`), dragging with a live preview for everyone else, and
+//! for the GM, fog of war painted cell by cell.
+
+mod camera;
+mod fog;
+mod gesture;
+mod token;
+
+use std::collections::{BTreeSet, HashMap};
+
+use leptos::{ev, html, prelude::*};
+use shared::{
+    encounter::MapSettings,
+    geometry::{Cell, Point, Rect},
+    id::TokenId,
+};
+
+pub use camera::{Camera, snap};
+pub use fog::FogBrush;
+use fog::{FogLayer, FogTools, PaintedCells};
+use gesture::{Gesture, Pointers};
+use token::TokenView;
+
+use super::Table;
+
+/// The map of the session's encounter.
+#[component]
+pub fn BattleMap() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let camera = RwSignal::new(Camera::default());
+    let grid_settings = Memo::new(move |_| table.with_encounter(|e| e.map).unwrap_or_default());
+
+    let size = RwSignal::new((1024.0, 768.0));
+    let viewport = NodeRef::<html::Div>::new();
+    let dragging = RwSignal::new(None::<(TokenId, Point)>);
+    let brush = RwSignal::new(FogBrush::Off);
+    let painted = RwSignal::new(BTreeSet::<Cell>::new());
+    // Where this tab last looked at this session's map (sessionStorage),
+    // kept a moment after the camera stops moving.
+    let camera_key = format!("tabletop.camera.{}", table.session);
+    Effect::new({
+        let key = camera_key.clone();
+        move |_| {
+            if let Some(saved) = crate::storage::session_get::<Camera>(&key) {
+                camera.set(saved);
+            }
+        }
+    });
+    crate::settle::when_settled(
+        move || camera.get(),
+        std::time::Duration::from_millis(300),
+        move |now| crate::storage::session_set(&camera_key, &now),
+    );
+    provide_context(MapState {
+        camera,
+        size,
+        grid: grid_settings,
+        selected: Selector::new(move || table.selected.get()),
+        dragged: Selector::new(move || dragging.get().map(|(token, _)| token)),
+        dragging,
+        brush,
+    });
+
+    // Memos: the rest of the encounter (its log, its turn order) changes
+    // often and must not redraw the map.
+    let encounter_id = Memo::new(move |_| table.encounter());
+    let encounter = move || encounter_id.get();
+    let settings = move || grid_settings.get();
+
+    // Measure the viewport once mounted and on every resize.
+    let measure = move || {
+        if let Some(el) = viewport.get_untracked() {
+            let rect = el.get_bounding_client_rect();
+            size.set((rect.width().max(1.0), rect.height().max(1.0)));
+        }
+    };
+    viewport.on_load(move |_| measure());
+    let resize = window_event_listener(ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+
+    // Only the tokens in view are rendered; the spatial index answers in
+    // time proportional to what it finds.
+    let rendered = StoredValue::new(None::<Rect>);
+    let drawn = Memo::new(move |_| {
+        table.layout.track();
+        let Some(encounter) = encounter() else {
+            return (Rect::default(), Vec::new());
+        };
+        let seen = camera.get().visible(size.get(), 0.0);
+        // The tokens drawn cover more than the view: a quarter of it more
+        // on each side. While the view stays inside that area (and is not
+        // much smaller than it, after zooming in), the list stays as it is
+        // and panning or zooming is only a transform of the layer.
+        let area = match rendered.get_value() {
+            Some(area) if covers(&area, &seen) && extent(&area) <= 9.0 * extent(&seen) => area,
+            _ => {
+                let (w, h) = (seen.max.x - seen.min.x, seen.max.y - seen.min.y);
+                let area = Rect {
+                    min: Point::new(seen.min.x - w / 4.0, seen.min.y - h / 4.0),
+                    max: Point::new(seen.max.x + w / 4.0, seen.max.y + h / 4.0),
+                };
+                rendered.set_value(Some(area));
+                area
+            }
+        };
+        let mut ids = table.with_client(|c| {
+            c.view()
+                .map(|v| v.tokens_in_rect(encounter, &area))
+                .unwrap_or_default()
+        });
+        ids.sort_unstable();
+        (area, ids)
+    });
+    let visible = Memo::new(move |_| drawn.with(|(_, ids)| ids.clone()));
+    let drawn_area = Memo::new(move |_| drawn.with(|(area, _)| *area));
+
+    let pointers = Pointers {
+        table,
+        camera,
+        viewport,
+        grid: grid_settings,
+        encounter: encounter_id,
+        gesture: StoredValue::new(Gesture::Idle),
+        pointers: StoredValue::new(HashMap::new()),
+        dragging,
+        brush,
+        painted,
+        last_preview: StoredValue::new(0.0),
+    };
+
+    // The keys are the user's (preferences); the defaults are the arrows,
+    // plus and minus.
+    let prefs = crate::storage::use_prefs();
+    let on_key = move |e: ev::KeyboardEvent| {
+        use crate::storage::MapKey;
+        let step = settings().grid_size;
+        let (w, h) = size.get_untracked();
+        let middle = Point::new(w / 2.0, h / 2.0);
+        let Some(action) = prefs.with_untracked(|p| p.keys.action(&e.key())) else {
+            return;
+        };
+        match action {
+            MapKey::Pan(dx, dy) => camera.update(|c| {
+                c.x += f64::from(dx) * step;
+                c.y += f64::from(dy) * step;
+            }),
+            MapKey::ZoomIn => camera.update(|c| *c = c.zoomed(1.25, middle)),
+            MapKey::ZoomOut => camera.update(|c| *c = c.zoomed(0.8, middle)),
+        }
+        e.prevent_default();
+    };
+
+    let layer_style = move || {
+        let c = camera.get();
+        format!(
+            "transform: translate({}px, {}px) scale({});",
+            -c.x * c.zoom,
+            -c.y * c.zoom,
+            c.zoom
+        )
+    };
+    // The grid covers what is in view, drawn by the browser as a repeating
+    // background in map pixels.
+    // It covers the area the tokens are drawn for, so it changes only when
+    // that does, not at every frame of a pan.
+    let grid_style = move || {
+        let map = settings();
+        let g = map.grid_size;
+        let area = drawn_area.get();
+        let left = ((area.min.x - map.offset.x) / g).floor() * g + map.offset.x;
+        let top = ((area.min.y - map.offset.y) / g).floor() * g + map.offset.y;
+        format!(
+            "left: {left}px; top: {top}px; width: {}px; height: {}px; background-size: {g}px {g}px;",
+            area.max.x - left + g,
+            area.max.y - top + g
+        )
+    };
+
+    view! {
+        <section class="battle-map" aria-label="Battle map">
+            <Show when=move || table.is_gm()>
+                <FogTools brush />
+            </Show>
+            <div
+                class="map-viewport"
+                class:painting=move || brush.get() != FogBrush::Off
+                node_ref=viewport
+                tabindex="0"
+                role="application"
+                aria-label=move || prefs.with(|p| {
+                    let k = &p.keys;
+                    format!(
+                        "Battle map: {}, {}, {} and {} pan, {} and {} zoom; tab to a token to select it, arrow keys move it",
+                        k.pan_left, k.pan_right, k.pan_up, k.pan_down, k.zoom_in, k.zoom_out
+                    )
+                })
+                aria-roledescription="map"
+                on:pointerdown=move |e| pointers.down(e)
+                on:pointermove=move |e| pointers.moved(e)
+                on:pointerup=move |e| pointers.up(e)
+                on:pointercancel=move |e| pointers.cancel(e)
+                on:wheel=move |e| pointers.wheel(e)
+                on:keydown=on_key
+            >
+                <div class="map-layer" style=layer_style>
+                    {move || {
+                        settings()
+                            .image
+                            .map(|id| view! { <img class="map-image" src=format!("/media/{id}") alt="" draggable="false" /> })
+                    }}
+                    <div class="map-grid" style=grid_style></div>
+                    <For each=move || visible.get() key=|id| *id let:id>
+                        <TokenView id />
+                    </For>
+                    <PaintedCells painted settings=Signal::derive(settings) />
+                </div>
+                <FogLayer camera size />
+                <p class="map-empty muted" class:hidden=move || encounter().is_some()>
+                    "Waiting for the table…"
+                </p>
+            </div>
+            // Not a live region: it changes with every frame of a pan.
+            <p class="map-status muted">
+                {move || format!("{} tokens in view, zoom {:.0} %", visible.get().len(), camera.get().zoom * 100.0)}
+            </p>
+        </section>
+    }
+    .into_any()
+}
+
+/// Whether `outer` contains `inner` whole.
+fn covers(outer: &Rect, inner: &Rect) -> bool {
+    outer.min.x <= inner.min.x
+        && outer.min.y <= inner.min.y
+        && outer.max.x >= inner.max.x
+        && outer.max.y >= inner.max.y
+}
+
+/// A rectangle's area.
+fn extent(rect: &Rect) -> f64 {
+    (rect.max.x - rect.min.x).max(0.0) * (rect.max.y - rect.min.y).max(0.0)
+}
+
+/// What tokens need from the map.
+#[derive(Clone)]
+struct MapState {
+    /// Where the map is looked at, and the viewport's size: a token moved
+    /// with the keyboard keeps the camera on it.
+    camera: RwSignal<Camera>,
+    size: RwSignal<(f64, f64)>,
+    /// The encounter's grid, told apart from the rest of the encounter
+    /// (a chat line must not redraw every token).
+    grid: Memo<MapSettings>,
+    /// Which token is selected, and which one I drag: each token wakes
+    /// only when it starts or stops being the one.
+    selected: Selector<Option<TokenId>>,
+    dragged: Selector<Option<TokenId>>,
+    dragging: RwSignal<Option<(TokenId, Point)>>,
+    #[allow(dead_code)]
+    brush: RwSignal<FogBrush>,
+}

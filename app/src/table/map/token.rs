@@ -1,0 +1,153 @@
+//! One token on the map: drawn where it stands, where I drag it, or where
+//! someone else's drag preview puts it; a button, so it is reachable and
+//! movable with the keyboard.
+
+use leptos::{ev, prelude::*};
+use shared::{action::Action, geometry::Point, id::TokenId, token::Visibility};
+
+use super::MapState;
+use crate::table::{Table, board::BoardStoreFields};
+
+/// One token: a button, so it is reachable and movable with the keyboard.
+#[component]
+pub(super) fn TokenView(id: TokenId) -> impl IntoView {
+    let table = expect_context::<Table>();
+    let MapState {
+        camera,
+        size,
+        grid: map_grid,
+        selected,
+        dragged,
+        dragging,
+        ..
+    } = expect_context::<MapState>();
+    let entry = table.board.tokens().at_key(id);
+    // One read of the board entry for everything the token draws.
+    let held = Memo::new(move |_| entry.try_get());
+    let token = move || held.get();
+    let grid = move || map_grid.get();
+    let preview = table.preview(id);
+    let moving = {
+        let (preview, dragged) = (preview.clone(), dragged.clone());
+        move || dragged.selected(&Some(id)) || preview.with(Option::is_some)
+    };
+    // Where to draw it: my drag, someone's preview, or where it stands.
+    let position = Memo::new(move |_| {
+        if dragged.selected(&Some(id))
+            && let Some((_, at)) = dragging.get()
+        {
+            return Some(at);
+        }
+        if let Some(at) = preview.get() {
+            return Some(at);
+        }
+        held.with(|t| t.as_ref().map(|t| t.position))
+    });
+    let style = move || {
+        let Some(at) = position.get() else {
+            return String::new();
+        };
+        let side = held.with(|t| t.as_ref().map_or(1.0, |t| t.scale)) * grid().grid_size;
+        format!(
+            "transform: translate({}px, {}px); width: {side}px; height: {side}px;",
+            at.x, at.y
+        )
+    };
+    let label = move || {
+        let Some(t) = token() else {
+            return String::new();
+        };
+        let cell = grid().cell_at(t.position);
+        let mut label = format!("{}, column {}, row {}", t.name, cell.0 + 1, cell.1 + 1);
+        if !t.conditions.is_empty() {
+            let conditions: Vec<&str> = t.conditions.iter().map(String::as_str).collect();
+            label.push_str(&format!(", {}", conditions.join(", ")));
+        }
+        match t.visibility {
+            Visibility::Visible => {}
+            Visibility::GmOnly => label.push_str(", GM only"),
+            Visibility::Hidden => label.push_str(", hidden"),
+        }
+        label
+    };
+    let is_selected = selected.clone();
+    let class = move || {
+        let mut class = String::from("token");
+        if let Some(t) = token() {
+            match t.visibility {
+                Visibility::Visible => {}
+                Visibility::GmOnly => class.push_str(" gm-only"),
+                Visibility::Hidden => class.push_str(" hidden-token"),
+            }
+        }
+        if is_selected.selected(&Some(id)) {
+            class.push_str(" selected");
+        }
+        if moving() {
+            class.push_str(" moving");
+        }
+        class
+    };
+    let initials = move || {
+        token()
+            .map(|t| t.name.chars().take(2).collect::<String>())
+            .unwrap_or_default()
+    };
+    // Arrow keys move the selected token one cell (a request like a drop).
+    let on_key = move |e: ev::KeyboardEvent| {
+        let (dx, dy) = match e.key().as_str() {
+            "ArrowLeft" => (-1.0, 0.0),
+            "ArrowRight" => (1.0, 0.0),
+            "ArrowUp" => (0.0, -1.0),
+            "ArrowDown" => (0.0, 1.0),
+            "Escape" => {
+                table.selected.set(None);
+                return;
+            }
+            "Enter" | " " => {
+                table.selected.set(Some(id));
+                e.prevent_default();
+                return;
+            }
+            _ => return,
+        };
+        e.prevent_default();
+        e.stop_propagation();
+        let Some(t) = token() else { return };
+        let g = grid().grid_size;
+        table.selected.set(Some(id));
+        let to = Point::new(t.position.x + dx * g, t.position.y + dy * g);
+        table.ask(Action::MoveToken { token: id, to });
+        // Keep the token (and so its focus) in view: the camera follows it
+        // a cell at a time when it reaches an edge.
+        let seen = camera.get_untracked().visible(size.get_untracked(), -g);
+        let side = t.scale * g;
+        camera.update(|c| {
+            if to.x < seen.min.x {
+                c.x -= g;
+            } else if to.x + side > seen.max.x {
+                c.x += g;
+            }
+            if to.y < seen.min.y {
+                c.y -= g;
+            } else if to.y + side > seen.max.y {
+                c.y += g;
+            }
+        });
+    };
+    view! {
+        <button
+            type="button"
+            class=class
+            style=style
+            data-token=id.to_string()
+            aria-label=label
+            aria-pressed=move || selected.selected(&Some(id)).to_string()
+            on:keydown=on_key
+            on:focus=move |_| table.selected.set(Some(id))
+        >
+            <span class="token-initials" aria-hidden="true">{initials}</span>
+        </button>
+    }
+    .into_any()
+}

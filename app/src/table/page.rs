@@ -1,0 +1,206 @@
+//! The session page: the route, the table's layout (map, GM panel,
+//! sidebar), the connection indicator and the end-of-session control.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use shared::{client::Link, id::SessionId};
+
+use super::{Table, describe, map, panel, sidebar, toast::Toasts};
+
+/// `/sessions/:id`: the live table.
+#[component]
+pub fn SessionPage() -> impl IntoView {
+    let params = use_params_map();
+    let session = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<uuid::Uuid>().ok())
+            .map(SessionId)
+    };
+    move || match session() {
+        Some(session) => view! { <LiveTable session /> }.into_any(),
+        None => view! {
+            <Title text="No such session" />
+            <p role="alert" class="error">"That is not a session link."</p>
+        }
+        .into_any(),
+    }
+}
+
+/// The table of one session: connects once hydrated.
+#[component]
+fn LiveTable(session: SessionId) -> impl IntoView {
+    let table = Table::new(session);
+    provide_context(table);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        // What this tab asked before a reload and the server may not have
+        // answered: shown again once the table loads, sent with the same
+        // ids (the server applies each once).
+        if let Some(kept) = crate::storage::session_get::<Vec<shared::protocol::ActionRequest>>(
+            &super::outbox_key(session),
+        ) {
+            table.client.update_value(|c| {
+                c.adopt(kept);
+            });
+        }
+        super::socket::run(table);
+    });
+    load_names(table);
+    let prefs = crate::storage::use_prefs();
+
+    view! {
+        <Title text="Table" />
+        <div class="table-page" data-link=move || link_name(table.link.get())>
+            <header class="table-bar">
+                <ConnectionIndicator />
+                <span class="you">
+                    {move || {
+                        table
+                            .me
+                            .get()
+                            .map(|me| format!("You are {}", describe::role(me.role)))
+                            .unwrap_or_default()
+                    }}
+                </span>
+                <Show when=move || table.is_gm() && table.link.get() == Link::Live>
+                    <EndSession />
+                </Show>
+            </header>
+            <Show when=move || table.link.get() == Link::Ended>
+                <div class="ended card" role="alert" data-test="session-ended">
+                    <strong>"The GM ended this session."</strong>
+                    " What the table did is kept in the campaign: where the tokens stand, the fog, the turn order and hit points. "
+                    <leptos_router::components::A href="/">"Back to your campaigns"</leptos_router::components::A>
+                </div>
+            </Show>
+            <div class=move || match prefs.with(|p| p.side) {
+                crate::storage::Side::Right => "table-layout",
+                crate::storage::Side::Left => "table-layout side-left",
+            }>
+                <map::BattleMap />
+                <aside class="table-side" aria-label="Table tools">
+                    <Show when=move || table.is_gm()>
+                        <panel::GmPanel />
+                    </Show>
+                    <sidebar::Initiative />
+                    <sidebar::SelectedToken />
+                    <sidebar::Log />
+                </aside>
+            </div>
+            <Toasts />
+        </div>
+    }
+    .into_any()
+}
+
+/// The campaign's members, fetched once per table for the names in the
+/// queue and the log and the GM panel's list.
+#[derive(Clone, Copy)]
+pub struct Members(pub Resource<Result<Vec<shared::membership::Member>, crate::AppError>>);
+
+/// Fetches the members once (the query cache keeps them a few seconds
+/// across pages), shares them, and keeps the display names.
+fn load_names(table: Table) {
+    use crate::storage::{QueryCache, Staleness};
+    let cache = QueryCache::get();
+    let session = table.session;
+    let members = cache.resource(
+        format!("session/{session}/members"),
+        Staleness::Session,
+        || 0,
+        move || crate::session::session_members(session),
+    );
+    provide_context(Members(members));
+    Effect::new(move |_| {
+        if let Some(Ok(members)) = members.get() {
+            table.names.set(
+                members
+                    .into_iter()
+                    .map(|m| (m.user, m.display_name))
+                    .collect(),
+            );
+        }
+    });
+}
+
+fn link_name(link: Link) -> &'static str {
+    match link {
+        Link::Offline => "offline",
+        Link::Joining => "joining",
+        Link::Live => "live",
+        Link::Ended => "ended",
+    }
+}
+
+/// The GM's "end the session" button, which asks once more.
+#[component]
+fn EndSession() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let asking = RwSignal::new(false);
+    view! {
+        <span class="end-session">
+            <Show
+                when=move || asking.get()
+                fallback=move || view! {
+                    <button type="button" class="small" on:click=move |_| asking.set(true) data-test="end-session">
+                        "End the session…"
+                    </button>
+                }
+            >
+                <span role="group" aria-label="End the session for everyone?">
+                    "End it for everyone? "
+                    <button type="button" class="small reject" on:click=move |_| table.end_session() data-test="confirm-end-session">
+                        "End the session"
+                    </button>
+                    <button type="button" class="small" on:click=move |_| asking.set(false)>"Keep playing"</button>
+                </span>
+            </Show>
+        </span>
+    }
+    .into_any()
+}
+
+/// Live, reconnecting, or offline with what waits to be sent.
+#[component]
+fn ConnectionIndicator() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let text = move || {
+        let unsent = table.unsent.get();
+        let waiting = table.waiting.with(BTreeMap::len);
+        let mut text = match (table.link.get(), unsent) {
+            (Link::Live, 0) => "Connected".to_owned(),
+            (Link::Live, n) => format!("Connected, sending {n}"),
+            (Link::Joining, _) => "Connecting…".to_owned(),
+            (Link::Ended, _) => "Session ended".to_owned(),
+            (Link::Offline, 0) => "Offline: reconnecting".to_owned(),
+            (Link::Offline, 1) => {
+                "Offline: 1 request will be sent when the table is back".to_owned()
+            }
+            (Link::Offline, n) => {
+                format!("Offline: {n} requests will be sent when the table is back")
+            }
+        };
+        match waiting {
+            0 => {}
+            1 => text.push_str(" · 1 request waits for the GM"),
+            n => text.push_str(&format!(" · {n} requests wait for the GM")),
+        }
+        text
+    };
+    view! {
+        <span
+            class=move || format!("link link-{}", link_name(table.link.get()))
+            role="status"
+            aria-live="polite"
+            data-test="connection"
+        >
+            {text}
+        </span>
+    }
+    .into_any()
+}

@@ -1,0 +1,310 @@
+//! The session's sockets: who joins and leaves, how far each may fall
+//! behind (flow control), and how frames reach them. Every frame goes
+//! through [`SessionActor::push`], which drops a socket that cannot keep
+//! up rather than buffering for it without bound.
+
+use bytes::Bytes;
+use shared::{
+    change::Version,
+    geometry::Point,
+    id::{TokenId, UserId},
+    protocol::ServerMessage,
+    rules::{Participant, may_move_token},
+    view::{entities_for, preview_seen},
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{ConnId, SessionActor};
+
+/// A socket that joined.
+pub(super) struct Conn {
+    pub(super) who: Participant,
+    pub(super) out: mpsc::Sender<Bytes>,
+    /// The newest version queued for it (commit or snapshot).
+    sent: Version,
+    /// Where its window of unacknowledged commits starts: the newest
+    /// version it acknowledged, or its last catch-up. `None` until its
+    /// first acknowledgement (a client that never acknowledges is bounded
+    /// by its send queue alone).
+    acked: Option<Version>,
+    /// More than the window behind: commits are held back until it
+    /// acknowledges what it was sent; then it catches up in one go.
+    pub(super) held: bool,
+    /// Held only to be dropped with the connection.
+    _kick: Option<oneshot::Sender<()>>,
+}
+
+impl Conn {
+    /// Whether a commit should go to this socket now; holds it back when
+    /// it falls `window` commits behind what it acknowledged.
+    pub(super) fn takes(&mut self, version: Version, window: u64) -> bool {
+        if self.held {
+            return false;
+        }
+        if self
+            .acked
+            .is_some_and(|acked| version.saturating_sub(acked) > window)
+        {
+            self.held = true;
+            return false;
+        }
+        self.sent = version;
+        true
+    }
+}
+
+impl SessionActor {
+    /// A socket said hello: within the limits on sockets, it joins and is
+    /// brought to the current version.
+    pub(super) fn open(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        resume_from: Option<Version>,
+        out: mpsc::Sender<Bytes>,
+        kick: Option<oneshot::Sender<()>>,
+    ) {
+        let theirs = self
+            .conns
+            .values()
+            .filter(|c| c.who.user == who.user)
+            .count();
+        let full = shared::limits::count(
+            "one member's sockets in a session",
+            theirs + 1,
+            shared::limits::MAX_SOCKETS_PER_MEMBER,
+        )
+        .and_then(|()| {
+            shared::limits::count(
+                "a session's sockets",
+                self.conns.len() + 1,
+                shared::limits::MAX_SOCKETS_PER_SESSION,
+            )
+        });
+        if let Err(error) = full {
+            // Told why, then closed: dropping `kick` ends the socket.
+            let _ = out.try_send(frame(&ServerMessage::Error {
+                action: None,
+                error,
+            }));
+            return;
+        }
+        self.conns.insert(
+            conn,
+            Conn {
+                who,
+                out,
+                sent: 0,
+                acked: None,
+                held: false,
+                _kick: kick,
+            },
+        );
+        self.join(conn, who, resume_from);
+    }
+
+    fn join(&mut self, conn: ConnId, who: Participant, resume_from: Option<Version>) {
+        self.send(
+            conn,
+            &ServerMessage::Welcome {
+                session: self.id,
+                you: who,
+                version: self.authority.version(),
+            },
+        );
+        self.catch_up(conn, resume_from);
+        if who.role.is_gm() {
+            self.send(conn, &self.queue());
+        }
+        self.send(
+            conn,
+            &ServerMessage::Rules {
+                policy: self.policy.clone(),
+            },
+        );
+        self.mirror.presence(who, true);
+        let first = self
+            .conns
+            .values()
+            .filter(|c| c.who.user == who.user)
+            .count()
+            == 1;
+        if first {
+            self.broadcast_except(
+                conn,
+                &ServerMessage::Presence {
+                    user: who.user,
+                    connected: true,
+                },
+            );
+        }
+    }
+
+    pub(super) fn leave(&mut self, conn: ConnId) {
+        if let Some(gone) = self.conns.remove(&conn)
+            && !self.conns.values().any(|c| c.who.user == gone.who.user)
+        {
+            self.mirror.presence(gone.who, false);
+            self.broadcast_except(
+                conn,
+                &ServerMessage::Presence {
+                    user: gone.who.user,
+                    connected: false,
+                },
+            );
+        }
+    }
+
+    /// Welcomes a socket again under its user's new role, with what that
+    /// role may see from scratch.
+    pub(super) fn rejoin(&mut self, conn: ConnId, you: Participant) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.who = you;
+        self.send(
+            conn,
+            &ServerMessage::Welcome {
+                session: self.id,
+                you,
+                version: self.authority.version(),
+            },
+        );
+        self.catch_up(conn, None);
+        if you.role.is_gm() {
+            self.send(conn, &self.queue());
+        }
+    }
+
+    /// Brings a socket to the current version.
+    pub(super) fn catch_up(&mut self, conn: ConnId, from: Option<Version>) {
+        let version = self.authority.version();
+        let Some(target) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        target.sent = version;
+        target.held = false;
+        // The window starts afresh from what it is sent now.
+        if let Some(acked) = &mut target.acked {
+            *acked = version;
+        }
+        let who = target.who;
+        for bytes in self.since(who, from) {
+            self.push(conn, bytes);
+        }
+    }
+
+    /// A socket applied everything up to `version`. One that was held back
+    /// and has now applied all it was sent catches up in one go.
+    pub(super) fn acknowledged(&mut self, conn: ConnId, version: Version) {
+        let Some(target) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        // Nobody can have applied what was never sent.
+        let version = version.min(target.sent);
+        let acked = target.acked.map_or(version, |acked| acked.max(version));
+        target.acked = Some(acked);
+        if target.held && acked >= target.sent {
+            self.metrics.request("caught_up");
+            self.catch_up(conn, Some(acked));
+        }
+    }
+
+    /// What brings `who` from `from` to the current version: nothing when
+    /// current; the commits missed when they may be sent unfiltered (the
+    /// GM) and are still in memory; else a snapshot of what `who` may see.
+    pub(super) fn since(&self, who: Participant, from: Option<Version>) -> Vec<Bytes> {
+        if from == Some(self.authority.version()) {
+            return Vec::new();
+        }
+        let missed = from.filter(|_| who.role.is_gm()).and_then(|from| {
+            self.authority.commits_since(from).map(|missed| {
+                missed
+                    .map(|c| frame(&ServerMessage::Commit(c.clone())))
+                    .collect()
+            })
+        });
+        missed.unwrap_or_else(|| {
+            vec![frame(&ServerMessage::Snapshot {
+                version: self.authority.version(),
+                entities: entities_for(&who, self.authority.store()),
+            })]
+        })
+    }
+
+    /// A token dragged and not yet dropped: shown to whoever would see it
+    /// at the drop (never logged, never committed).
+    pub(super) fn drag_preview(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        token: TokenId,
+        position: Point,
+    ) {
+        let store = self.authority.store();
+        if !may_move_token(&who, store, token) {
+            return;
+        }
+        let bytes = frame(&ServerMessage::DragPreview {
+            token,
+            position,
+            by: who.user,
+        });
+        // Players watch only what they would see at the drop.
+        let watchers: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| {
+                **id != conn
+                    && (c.who.role.is_gm() || preview_seen(store, c.who.user, token, position))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for watcher in watchers {
+            self.push(watcher, bytes.clone());
+        }
+    }
+
+    pub(super) fn send(&mut self, conn: ConnId, message: &ServerMessage) {
+        self.push(conn, frame(message));
+    }
+
+    pub(super) fn send_to_user(&mut self, user: UserId, message: &ServerMessage) {
+        self.push_where(&frame(message), |_, c| c.who.user == user);
+    }
+
+    fn broadcast_except(&mut self, except: ConnId, message: &ServerMessage) {
+        self.push_where(&frame(message), |id, _| id != except);
+    }
+
+    /// Queues the same frame for every socket `pick` chooses.
+    pub(super) fn push_where(&mut self, bytes: &Bytes, pick: impl Fn(ConnId, &Conn) -> bool) {
+        let targets: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| pick(**id, c))
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in targets {
+            self.push(conn, bytes.clone());
+        }
+    }
+
+    /// Queues a frame for a socket. A socket whose queue is full cannot
+    /// keep up: it is dropped (its socket closes) rather than buffered
+    /// without bound, and it resumes from its last version on reconnect.
+    pub(super) fn push(&mut self, conn: ConnId, bytes: Bytes) {
+        let Some(target) = self.conns.get(&conn) else {
+            return;
+        };
+        if target.out.try_send(bytes).is_err() {
+            tracing::warn!(session = %self.id, %conn, "socket too slow or gone; dropping it");
+            self.conns.remove(&conn);
+        }
+    }
+}
+
+/// A message as every socket is sent it (JSON, encoded once).
+pub(super) fn frame(message: &ServerMessage) -> Bytes {
+    Bytes::from(message.encode())
+}
