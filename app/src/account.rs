@@ -25,7 +25,7 @@ pub async fn sign_up(
         let password = Password::parse(&password)?;
         let backend = crate::backend::backend()?;
         let (user, token) = backend.sign_up(login, display_name, password).await?;
-        session::set_cookie(&token, backend.secure_cookies());
+        login::set_cookie(&token, backend.secure_cookies());
         leptos_axum::redirect("/");
         Ok(user)
     })
@@ -41,7 +41,7 @@ pub async fn log_in(
     crate::backend::answer(async move {
         let backend = crate::backend::backend()?;
         let (user, token) = backend.log_in(login, password).await?;
-        session::set_cookie(&token, backend.secure_cookies());
+        login::set_cookie(&token, backend.secure_cookies());
         leptos_axum::redirect("/");
         Ok(user)
     })
@@ -53,10 +53,10 @@ pub async fn log_in(
 pub async fn log_out() -> Result<(), AppError> {
     crate::backend::answer(async move {
         let backend = crate::backend::backend()?;
-        if let Some(token) = session::token() {
+        if let Some(token) = login::token() {
             backend.log_out(token).await?;
         }
-        session::clear_cookie(backend.secure_cookies());
+        login::clear_cookie(backend.secure_cookies());
         leptos_axum::redirect("/login");
         Ok(())
     })
@@ -80,7 +80,7 @@ pub async fn change_password(
             .into());
         }
         let backend = crate::backend::backend()?;
-        let token = session::token().ok_or(AppError::Unauthorized)?;
+        let token = login::token().ok_or(AppError::Unauthorized)?;
         backend.change_password(token, current, new).await
     })
     .await
@@ -91,7 +91,7 @@ pub async fn change_password(
 pub async fn current_user() -> Result<Option<User>, AppError> {
     crate::backend::answer(async move {
         let backend = crate::backend::backend()?;
-        match session::token() {
+        match login::token() {
             Some(token) => backend.user(token).await,
             None => Ok(None),
         }
@@ -101,7 +101,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 
 /// The session cookie, read and written on the server.
 #[cfg(feature = "ssr")]
-pub mod session {
+pub mod login {
     use std::sync::Arc;
 
     use cookie::{Cookie, SameSite};

@@ -14,7 +14,7 @@ use crate::AppError;
 #[server(endpoint = "campaigns/list")]
 pub async fn list_campaigns() -> Result<Vec<Campaign>, AppError> {
     crate::backend::answer(async {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.list_campaigns(&user).await
     })
     .await
@@ -32,7 +32,7 @@ pub async fn create_campaign(
     #[server(default)] game_system: String,
 ) -> Result<Campaign, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         let campaign = NewCampaign::parse(&name, &game_system)?;
         backend.create_campaign(&user, campaign).await
     })
@@ -229,7 +229,7 @@ pub fn CampaignPage() -> impl IntoView {
                 match overview.await {
                     Ok(overview) => {
                         let id = overview.campaign.id;
-                        let gm = overview.role.is_gm();
+                        let gm = overview.role.is_gm_or_assistant();
                         view! {
                             <Title text=overview.campaign.name.to_string() />
                             <h1>{overview.campaign.name.to_string()}</h1>

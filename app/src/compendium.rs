@@ -11,7 +11,7 @@ use crate::AppError;
 #[server(endpoint = "compendium/search", input = Json)]
 pub async fn search_compendium(query: CompendiumQuery) -> Result<Vec<CompendiumEntry>, AppError> {
     crate::backend::answer(async move {
-        let (backend, _user) = crate::account::session::require_user().await?;
+        let (backend, _user) = crate::account::login::require_user().await?;
         backend.search_compendium(query).await
     })
     .await
@@ -49,7 +49,7 @@ pub fn CompendiumPage() -> impl IntoView {
     // What the search runs on: the text a moment after the last key, so
     // typing "fireball" is one search, not eight.
     let settled = RwSignal::new(String::new());
-    crate::settle::when_settled(
+    crate::debounce::when_still(
         move || text.get(),
         std::time::Duration::from_millis(200),
         move |now| settled.set(now),

@@ -56,7 +56,7 @@ pub struct NewItemRequest {
 #[server(endpoint = "actors/list", input = Json)]
 pub async fn list_actors(campaign: CampaignId) -> Result<Vec<ActorRecord>, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.list_actors(&user, campaign).await
     })
     .await
@@ -69,7 +69,7 @@ pub async fn load_actor_sheet(
     actor: ActorId,
 ) -> Result<ActorSheet, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.actor_sheet(&user, campaign, actor).await
     })
     .await
@@ -82,7 +82,7 @@ pub async fn create_actor(
     actor: NewActorRequest,
 ) -> Result<ActorId, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.create_actor(&user, campaign, actor).await
     })
     .await
@@ -92,7 +92,7 @@ pub async fn create_actor(
 #[server(endpoint = "items/list", input = Json)]
 pub async fn list_items(campaign: CampaignId) -> Result<Vec<ItemRecord>, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.list_items(&user, campaign).await
     })
     .await
@@ -105,7 +105,7 @@ pub async fn create_item(
     item: NewItemRequest,
 ) -> Result<ItemRecord, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.create_item(&user, campaign, item).await
     })
     .await
@@ -121,7 +121,7 @@ pub async fn move_item(
     container: Option<ItemId>,
 ) -> Result<(), AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend
             .move_item(&user, campaign, item, owner, container)
             .await

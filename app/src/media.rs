@@ -16,7 +16,7 @@ use crate::AppError;
 #[server(endpoint = "media/list", input = Json)]
 pub async fn list_media(campaign: CampaignId) -> Result<Vec<MediaFile>, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.list_media(&user, campaign).await
     })
     .await
@@ -27,7 +27,7 @@ pub async fn list_media(campaign: CampaignId) -> Result<Vec<MediaFile>, AppError
 #[server(endpoint = "media/show", input = Json)]
 pub async fn show_media(campaign: CampaignId, file: MediaId, shown: bool) -> Result<(), AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.show_media(&user, campaign, file, shown).await
     })
     .await

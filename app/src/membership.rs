@@ -14,7 +14,7 @@ use crate::AppError;
 #[server(endpoint = "campaigns/members", input = Json)]
 pub async fn list_members(campaign: CampaignId) -> Result<Vec<Member>, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.list_members(&user, campaign).await
     })
     .await
@@ -25,7 +25,7 @@ pub async fn list_members(campaign: CampaignId) -> Result<Vec<Member>, AppError>
 #[server(endpoint = "campaigns/invite", input = Json)]
 pub async fn invite(campaign: CampaignId, role: Role) -> Result<Invitation, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.invite(&user, campaign, role).await
     })
     .await
@@ -35,7 +35,7 @@ pub async fn invite(campaign: CampaignId, role: Role) -> Result<Invitation, AppE
 #[server(endpoint = "campaigns/join", input = Json)]
 pub async fn join(token: String) -> Result<(CampaignId, Role), AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.join(&user, token).await
     })
     .await
@@ -45,7 +45,7 @@ pub async fn join(token: String) -> Result<(CampaignId, Role), AppError> {
 #[server(endpoint = "campaigns/set_role", input = Json)]
 pub async fn set_role(campaign: CampaignId, member: UserId, role: Role) -> Result<(), AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.set_role(&user, campaign, member, role).await
     })
     .await
@@ -56,7 +56,7 @@ pub async fn set_role(campaign: CampaignId, member: UserId, role: Role) -> Resul
 #[server(endpoint = "campaigns/remove_member", input = Json)]
 pub async fn remove_member(campaign: CampaignId, member: UserId) -> Result<(), AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.remove_member(&user, campaign, member).await
     })
     .await
@@ -179,7 +179,7 @@ pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
                 })}
             </Transition>
             {removal_failed}
-            <Show when=move || role.is_gm()>
+            <Show when=move || role.is_gm_or_assistant()>
                 <div class="invite">
                     <button type="button" on:click=move |_| { invite_action.dispatch(Role::Player); }>"Invite a player"</button>
                     <button type="button" on:click=move |_| { invite_action.dispatch(Role::Observer); }>"Invite an observer"</button>

@@ -20,7 +20,7 @@ pub async fn campaign_overview(
     campaign: CampaignId,
 ) -> Result<shared::campaign::CampaignOverview, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.campaign_overview(&user, campaign).await
     })
     .await
@@ -30,7 +30,7 @@ pub async fn campaign_overview(
 #[server(endpoint = "encounters/list", input = Json)]
 pub async fn list_encounters(campaign: CampaignId) -> Result<Vec<EncounterSummary>, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.list_encounters(&user, campaign).await
     })
     .await
@@ -45,7 +45,7 @@ pub async fn create_encounter(
     image: Option<MediaId>,
 ) -> Result<EncounterId, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend
             .create_encounter(&user, campaign, name, map, image)
             .await
@@ -60,7 +60,7 @@ pub async fn encounter_tokens(
     encounter: EncounterId,
 ) -> Result<Vec<Token>, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.encounter_tokens(&user, campaign, encounter).await
     })
     .await
@@ -74,7 +74,7 @@ pub async fn place_token(
     token: NewToken,
 ) -> Result<TokenId, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.place_token(&user, campaign, encounter, token).await
     })
     .await
@@ -90,7 +90,7 @@ pub async fn update_encounter(
     map: MapSettings,
 ) -> Result<(), AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend
             .update_encounter(&user, campaign, encounter, name, map)
             .await
@@ -108,7 +108,7 @@ pub async fn update_token(
     setup: NewToken,
 ) -> Result<(), AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend
             .update_token(&user, campaign, encounter, token, setup)
             .await
@@ -124,7 +124,7 @@ pub async fn remove_token(
     token: TokenId,
 ) -> Result<(), AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend
             .remove_token(&user, campaign, encounter, token)
             .await
@@ -136,7 +136,7 @@ pub async fn remove_token(
 #[server(endpoint = "sessions/list", input = Json)]
 pub async fn list_sessions(campaign: CampaignId) -> Result<Vec<SessionSummary>, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.list_sessions(&user, campaign).await
     })
     .await
@@ -149,7 +149,7 @@ pub async fn start_session(
     encounter: EncounterId,
 ) -> Result<SessionId, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.start_session(&user, campaign, encounter).await
     })
     .await
@@ -159,7 +159,7 @@ pub async fn start_session(
 #[server(endpoint = "sessions/members", input = Json)]
 pub async fn session_members(session: SessionId) -> Result<Vec<Member>, AppError> {
     crate::backend::answer(async move {
-        let (backend, user) = crate::account::session::require_user().await?;
+        let (backend, user) = crate::account::login::require_user().await?;
         backend.session_members(&user, session).await
     })
     .await

@@ -38,9 +38,9 @@ pub const SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// A login session's secret: the cookie value.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SessionToken(String);
+pub struct LoginToken(String);
 
-impl SessionToken {
+impl LoginToken {
     /// Wraps a cookie value.
     pub fn from_cookie(value: &str) -> Self {
         Self(value.to_owned())
@@ -72,9 +72,9 @@ pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-impl std::fmt::Debug for SessionToken {
+impl std::fmt::Debug for LoginToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionToken(..)")
+        f.write_str("LoginToken(..)")
     }
 }
 
@@ -182,7 +182,7 @@ pub async fn change_password(
     db: &PgPool,
     gate: &Gate,
     user: &User,
-    token: &SessionToken,
+    token: &LoginToken,
     current: &str,
     new: &Password,
     client: Option<IpAddr>,
@@ -221,8 +221,8 @@ pub async fn change_password(
 }
 
 /// Starts a login session and returns its token.
-pub async fn start_session(db: &PgPool, user: UserId) -> Result<SessionToken> {
-    let token = SessionToken::generate()?;
+pub async fn start_login(db: &PgPool, user: UserId) -> Result<LoginToken> {
+    let token = LoginToken::generate()?;
     sqlx::query!(
         "insert into login_sessions (token_hash, user_id, expires_at) values ($1, $2, now() + make_interval(secs => $3))",
         token.hash(),
@@ -236,7 +236,7 @@ pub async fn start_session(db: &PgPool, user: UserId) -> Result<SessionToken> {
 
 /// The user a token belongs to, if the session is alive; using it extends
 /// it.
-pub async fn user_for(db: &PgPool, token: &SessionToken) -> Result<Option<User>> {
+pub async fn user_for(db: &PgPool, token: &LoginToken) -> Result<Option<User>> {
     let row = sqlx::query!(
         "update login_sessions s
             set last_seen_at = now(), expires_at = now() + make_interval(secs => $2)
@@ -256,7 +256,7 @@ pub async fn user_for(db: &PgPool, token: &SessionToken) -> Result<Option<User>>
 }
 
 /// Ends a login session.
-pub async fn end_session(db: &PgPool, token: &SessionToken) -> Result<()> {
+pub async fn end_login(db: &PgPool, token: &LoginToken) -> Result<()> {
     sqlx::query!(
         "delete from login_sessions where token_hash = $1",
         token.hash()
@@ -283,7 +283,7 @@ async fn dummy_hash(gate: &Gate) -> Result<String> {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     DUMMY
         .get_or_try_init(|| async {
-            let secret = SessionToken::generate()?;
+            let secret = LoginToken::generate()?;
             let password = Password::parse(secret.as_str()).map_err(Error::Refused)?;
             hash_password(gate, password).await
         })

@@ -153,7 +153,7 @@ pub async fn list_visible(
           order by lower(name), id",
         campaign.0,
         user.0,
-        role.is_gm(),
+        role.is_gm_or_assistant(),
     )
     .fetch_all(db)
     .await?
@@ -181,7 +181,7 @@ pub async fn get_visible(
             and ($3 or owner_user_id = $2 or permissions ->> 'view' = 'all')",
         campaign.0,
         user.0,
-        role.is_gm(),
+        role.is_gm_or_assistant(),
         actor.0,
     )
     .fetch_optional(db)

@@ -5,7 +5,7 @@
 //! answer errors as the same JSON [`AppError`] with the same statuses, and
 //! sit behind the same cross-site write check (see [`crate::http`]).
 
-use app::{AppError, account::session};
+use app::{AppError, account::login};
 use axum::{
     Json, Router,
     body::Body,
@@ -24,7 +24,7 @@ use shared::{
 
 use crate::{
     AppState, Error,
-    account::{self, SessionToken},
+    account::{self, LoginToken},
     campaign::role_of,
     export::{self, CampaignDocument},
     media::{self, NewUpload},
@@ -74,8 +74,8 @@ impl IntoResponse for ApiError {
 
 /// The logged-in user of a request, or 401.
 pub(crate) async fn user(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
-    let token = session::token_in(headers).ok_or(AppError::Unauthorized)?;
-    account::user_for(&state.db, &SessionToken::from_cookie(&token))
+    let token = login::token_in(headers).ok_or(AppError::Unauthorized)?;
+    account::user_for(&state.db, &LoginToken::from_cookie(&token))
         .await?
         .ok_or(ApiError(AppError::Unauthorized))
 }
@@ -127,7 +127,7 @@ async fn upload(
         uploaded_by: user.id,
         name: DisplayFileName::sanitize(&query.name),
         kind,
-        shown: !role.is_gm(),
+        shown: !role.is_gm_or_assistant(),
     };
     let receipt = media::upload(&state.db, &state.media, &new, body.into_data_stream()).await?;
     Ok((StatusCode::CREATED, Json(receipt)).into_response())

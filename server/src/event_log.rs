@@ -187,7 +187,7 @@ pub async fn pending(db: &PgPool, session: SessionId) -> Result<Vec<PendingReque
 
 /// How a request ended without being applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub enum Ending {
     /// The GM (or a rule) rejected it.
     Rejected,
     /// Nobody decided in time.
@@ -200,7 +200,7 @@ pub struct NewRefusal {
     /// The request's action id.
     pub action: ActionId,
     /// Rejected or expired.
-    pub ending: Refusal,
+    pub ending: Ending,
     /// Who rejected it (`None` for a rule or an expiry).
     pub decided_by: Option<UserId>,
     /// Why, as the requester is told.
@@ -215,7 +215,7 @@ pub async fn refuse(
     db: &PgPool,
     session: SessionId,
     action: ActionId,
-    refusal: Refusal,
+    refusal: Ending,
     decided_by: Option<UserId>,
     reason: &str,
     outcome: &Value,
@@ -234,14 +234,14 @@ async fn refuse_in(
     tx: &mut sqlx::PgConnection,
     session: SessionId,
     action: ActionId,
-    refusal: Refusal,
+    refusal: Ending,
     decided_by: Option<UserId>,
     reason: &str,
     outcome: &Value,
 ) -> Result<()> {
     let status = match refusal {
-        Refusal::Rejected => "rejected",
-        Refusal::Expired => "expired",
+        Ending::Rejected => "rejected",
+        Ending::Expired => "expired",
     };
     insert_outcome(&mut *tx, session, action, outcome).await?;
     let updated = sqlx::query!(
@@ -304,7 +304,7 @@ pub async fn end_in(
             &mut *tx,
             session,
             *action,
-            Refusal::Rejected,
+            Ending::Rejected,
             Some(ended_by),
             reason,
             outcome,

@@ -82,7 +82,7 @@ impl CampaignDocument {
 /// Exports a campaign; only its GM may (the document holds everything the
 /// GM hides from players).
 pub async fn export(db: &PgPool, campaign: CampaignId, by: UserId) -> Result<CampaignDocument> {
-    if !role_of(db, campaign, by).await?.is_gm() {
+    if !role_of(db, campaign, by).await?.is_gm_or_assistant() {
         return Err(Error::Refused(shared::Error::Forbidden(
             "only the GM and assistant GMs can export a campaign".into(),
         )));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
 
-use crate::{AppState, cache};
+use crate::{AppState, redis_conn};
 
 /// How long one dependency may take before it counts as down.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -85,7 +85,7 @@ async fn check_redis(state: &AppState) -> Check {
     };
     let mut manager = manager.clone();
     timed(async move {
-        cache::ping(&mut manager)
+        redis_conn::ping(&mut manager)
             .await
             .map_err(|error| tracing::warn!(%error, "health check: redis"))
     })

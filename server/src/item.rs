@@ -193,7 +193,7 @@ pub async fn list_visible(
             order by lower(i.name), i.id"#,
         campaign.0,
         user.0,
-        role.is_gm(),
+        role.is_gm_or_assistant(),
     )
     .fetch_all(db)
     .await?

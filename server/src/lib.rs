@@ -9,7 +9,7 @@
 //! - [`config`]: the one configuration struct, read from the environment.
 //! - [`state`]: [`AppState`], the shared handles every request uses, and its
 //!   implementation of the app's `Backend` port.
-//! - [`db`] and [`cache`]: connecting to PostgreSQL (and migrating) and Redis.
+//! - [`db`] and [`redis_conn`]: connecting to PostgreSQL (and migrating) and Redis.
 //! - [`account`]: accounts, password hashing and login sessions; the gate
 //!   that throttles log-ins and bounds hashing.
 //! - [`campaign`]: the campaign repository, scoped to members.
@@ -38,7 +38,6 @@
 pub mod account;
 pub mod actor;
 pub mod api;
-pub mod cache;
 pub mod campaign;
 pub mod compendium;
 pub mod config;
@@ -55,6 +54,7 @@ pub mod maintenance;
 pub mod media;
 pub mod membership;
 pub mod metrics;
+pub mod redis_conn;
 pub mod report;
 pub mod state;
 pub mod telemetry;

@@ -589,7 +589,7 @@ pub async fn show(
     shown: bool,
 ) -> Result<()> {
     let role = crate::campaign::role_of(db, campaign, by).await?;
-    if !role.is_gm() {
+    if !role.is_gm_or_assistant() {
         return Err(Error::Refused(shared::Error::Forbidden(
             "only the GM shows or hides media".into(),
         )));

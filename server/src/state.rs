@@ -22,14 +22,15 @@ use sqlx::PgPool;
 
 use crate::{
     Config, Error, Result,
-    account::{self, SessionToken},
-    actor, cache, campaign, compendium,
+    account::{self, LoginToken},
+    actor, campaign, compendium,
     config::Engine,
     db, encounter, event_log, item,
     live::Hub,
     media::{self, MediaStore},
     membership,
     metrics::Metrics,
+    redis_conn,
 };
 
 /// Shared by every request; cloning is cheap (every field is a handle).
@@ -62,7 +63,7 @@ impl AppState {
         let db = db::connect(config).await?;
         db::migrate(&db).await?;
         let redis = match config.redis() {
-            Some(info) => Some(cache::connect(info).await?),
+            Some(info) => Some(redis_conn::connect(info).await?),
             None => None,
         };
         let media = MediaStore::open(
@@ -102,21 +103,21 @@ impl Backend for AppState {
     ) -> Result<(User, String), AppError> {
         self.gate.sign_up_attempt(client_ip())?;
         let user = account::sign_up(&self.db, &self.gate, &login, &display_name, &password).await?;
-        let token = account::start_session(&self.db, user.id).await?;
+        let token = account::start_login(&self.db, user.id).await?;
         tracing::info!(user = %user.id, "account created");
         Ok((user, token.as_str().to_owned()))
     }
 
     async fn log_in(&self, login: String, password: String) -> Result<(User, String), AppError> {
         let user = account::log_in(&self.db, &self.gate, &login, &password, client_ip()).await?;
-        let token = account::start_session(&self.db, user.id).await?;
+        let token = account::start_login(&self.db, user.id).await?;
         Ok((user, token.as_str().to_owned()))
     }
 
     async fn log_out(&self, token: String) -> Result<(), AppError> {
-        let token = SessionToken::from_cookie(&token);
+        let token = LoginToken::from_cookie(&token);
         let user = account::user_for(&self.db, &token).await?;
-        account::end_session(&self.db, &token).await?;
+        account::end_login(&self.db, &token).await?;
         // A table opened with this login closes now, not when it next asks.
         if let Some(user) = user {
             self.hub.recheck(user.id).await;
@@ -125,7 +126,7 @@ impl Backend for AppState {
     }
 
     async fn user(&self, token: String) -> Result<Option<User>, AppError> {
-        Ok(account::user_for(&self.db, &SessionToken::from_cookie(&token)).await?)
+        Ok(account::user_for(&self.db, &LoginToken::from_cookie(&token)).await?)
     }
 
     async fn change_password(
@@ -134,7 +135,7 @@ impl Backend for AppState {
         current: String,
         new: Password,
     ) -> Result<u64, AppError> {
-        let token = SessionToken::from_cookie(&token);
+        let token = LoginToken::from_cookie(&token);
         let user = account::user_for(&self.db, &token)
             .await?
             .ok_or(AppError::Unauthorized)?;
@@ -305,7 +306,7 @@ impl Backend for AppState {
     ) -> Result<ItemRecord, AppError> {
         if !campaign::role_of(&self.db, campaign, user.id)
             .await?
-            .is_gm()
+            .is_gm_or_assistant()
         {
             return Err(Error::Refused(shared::Error::Forbidden(
                 "only the GM and assistant GMs create items".into(),
@@ -336,7 +337,7 @@ impl Backend for AppState {
     ) -> Result<(), AppError> {
         let role = campaign::role_of(&self.db, campaign, user.id).await?;
         let placement = item::Placement { owner, container };
-        if !role.is_gm() {
+        if !role.is_gm_or_assistant() {
             item::check_player_move(&self.db, campaign, user.id, role, item_id, placement).await?;
         }
         Ok(item::place(&self.db, campaign, item_id, placement).await?)
@@ -374,7 +375,7 @@ impl Backend for AppState {
         campaign: CampaignId,
     ) -> Result<Vec<EncounterSummary>, AppError> {
         let role = campaign::role_of(&self.db, campaign, user.id).await?;
-        Ok(encounter::list(&self.db, campaign, role.is_gm()).await?)
+        Ok(encounter::list(&self.db, campaign, role.is_gm_or_assistant()).await?)
     }
 
     async fn create_encounter(
@@ -511,7 +512,7 @@ impl AppState {
     async fn require_gm(&self, user: &User, campaign: CampaignId, why: &str) -> Result<()> {
         if campaign::role_of(&self.db, campaign, user.id)
             .await?
-            .is_gm()
+            .is_gm_or_assistant()
         {
             Ok(())
         } else {

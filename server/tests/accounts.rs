@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use server::{
     Error,
-    account::{self, Gate, GatePolicy, SessionToken},
+    account::{self, Gate, GatePolicy, LoginToken},
 };
 use sqlx::PgPool;
 
@@ -36,7 +36,7 @@ async fn passwords_are_stored_as_argon2id_hashes(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn only_a_hash_of_the_token_is_stored_and_expired_sessions_are_dead(db: PgPool) {
     let (user, cookie) = support::signed_in(&db, "sessions").await;
-    let token = SessionToken::from_cookie(cookie.split_once('=').unwrap().1);
+    let token = LoginToken::from_cookie(cookie.split_once('=').unwrap().1);
     assert_eq!(account::user_for(&db, &token).await.unwrap(), Some(user));
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("select token_hash from login_sessions")
         .fetch_all(&db)
@@ -52,7 +52,7 @@ async fn only_a_hash_of_the_token_is_stored_and_expired_sessions_are_dead(db: Pg
         .unwrap();
     assert_eq!(account::user_for(&db, &token).await.unwrap(), None);
     assert_eq!(
-        account::user_for(&db, &SessionToken::from_cookie("garbage"))
+        account::user_for(&db, &LoginToken::from_cookie("garbage"))
             .await
             .unwrap(),
         None
@@ -221,8 +221,8 @@ async fn a_cancelled_check_keeps_its_hasher_until_the_hash_is_done(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_password_change_checks_the_current_one_and_ends_the_other_logins(db: PgPool) {
     let (user, here) = support::signed_in(&db, "rotate").await;
-    let elsewhere = account::start_session(&db, user.id).await.unwrap();
-    let here = SessionToken::from_cookie(here.split_once('=').unwrap().1);
+    let elsewhere = account::start_login(&db, user.id).await.unwrap();
+    let here = LoginToken::from_cookie(here.split_once('=').unwrap().1);
     let (old, new) = ("correct horse battery", "a much newer phrase");
     let new_password = shared::account::Password::parse(new).unwrap();
     let gate = Gate::new(GatePolicy {

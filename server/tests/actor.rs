@@ -92,16 +92,16 @@ fn cookie(cookie: &str) -> HeaderMap {
 async fn a_socket_plays_over_channels_with_no_network(db: PgPool) {
     let table = table(db.clone()).await;
     let state = support::state(db.clone());
-    let (alice, alice_cookie, _, alice_token) = &table.players[0];
+    let alice = &table.alice;
     let who = Participant {
-        user: alice.id,
+        user: alice.user.id,
         role: Role::Player,
     };
     let socket = socket::Socket::open(
         &state,
         table.session,
         who,
-        &cookie(alice_cookie),
+        &cookie(&alice.cookie),
         Encoding::Json,
     )
     .unwrap();
@@ -133,7 +133,7 @@ async fn a_socket_plays_over_channels_with_no_network(db: PgPool) {
     ));
     let id = ActionId(Uuid::new_v4());
     let moved = Action::MoveToken {
-        token: *alice_token,
+        token: alice.token,
         to: shared::geometry::Point { x: 150.0, y: 100.0 },
     };
     client
@@ -227,11 +227,11 @@ async fn the_actor_answers_commands_through_its_mailbox(db: PgPool) {
     let table = table(db.clone()).await;
     let state = support::state(db.clone());
     let gm = Participant {
-        user: table.gm.0.id,
+        user: table.gm.user.id,
         role: Role::Gm,
     };
     let alice = Participant {
-        user: table.players[0].0.id,
+        user: table.alice.user.id,
         role: Role::Player,
     };
     let mut gm_seat = Seat::join(&state, table.session, gm).await;
@@ -239,7 +239,7 @@ async fn the_actor_answers_commands_through_its_mailbox(db: PgPool) {
 
     let id = ActionId(Uuid::new_v4());
     let hurt = Action::AdjustHp {
-        actor: table.players[0].2,
+        actor: table.alice.actor,
         delta: -3,
     };
     alice_seat
@@ -284,7 +284,7 @@ async fn the_actor_answers_commands_through_its_mailbox(db: PgPool) {
         .say(ClientMessage::Request(request(
             id,
             Action::AdjustHp {
-                actor: table.players[0].2,
+                actor: table.alice.actor,
                 delta: -3,
             },
         )))

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::json;
-use server::event_log::{self, NewCommit, Refusal};
+use server::event_log::{self, Ending, NewCommit};
 use shared::{
     campaign::NewCampaign,
     id::{ActionId, SessionId},
@@ -172,7 +172,7 @@ async fn pending_requests_wait_for_the_gm_then_are_approved_or_rejected(db: PgPo
         &db,
         session,
         reject_me,
-        Refusal::Rejected,
+        Ending::Rejected,
         Some(gm.id),
         "too far",
         &json!({"rejected": "too far"}),
@@ -226,7 +226,7 @@ async fn pending_requests_wait_for_the_gm_then_are_approved_or_rejected(db: PgPo
             &db,
             session,
             reject_me,
-            Refusal::Expired,
+            Ending::Expired,
             None,
             "late",
             &json!({})
@@ -460,9 +460,9 @@ async fn refusals_and_rules_go_in_the_batch_and_are_fenced_with_it(db: PgPool) {
         reason: reason.into(),
         outcome: json!({ "rejected": reason }),
     };
-    let rejected = refusal(waiting.action, Refusal::Rejected, "too far");
-    let at_once = refusal(ActionId(Uuid::new_v4()), Refusal::Rejected, "not yours");
-    let fenced = refusal(ActionId(Uuid::new_v4()), Refusal::Expired, "late");
+    let rejected = refusal(waiting.action, Ending::Rejected, "too far");
+    let at_once = refusal(ActionId(Uuid::new_v4()), Ending::Rejected, "not yours");
+    let fenced = refusal(ActionId(Uuid::new_v4()), Ending::Expired, "late");
     let strict = json!({ "rules": {} });
     let (commits, for_a, for_b) = (
         [change(1)],

@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::table::{Table, spawn_node, spawn_server_with, table};
+use support::table::{Gm, Player, Table, spawn_node, spawn_server_with, table};
 use support::ws::{Client, closed, join_at, move_to, open, request};
 
 use std::time::Duration;
@@ -21,7 +21,6 @@ use server::{
     event_log,
 };
 use shared::{
-    account::User,
     action::Action,
     campaign::NewCampaign,
     change::Change,
@@ -39,16 +38,17 @@ use uuid::Uuid;
 /// A GM of another campaign, with an encounter, a token and a session of
 /// their own: the strongest stranger there is.
 struct Stranger {
-    gm: (User, String),
+    gm: Gm,
     encounter: EncounterId,
     session: SessionId,
 }
 
 async fn stranger(db: &PgPool, login: &str) -> Stranger {
-    let gm = support::signed_in(db, login).await;
+    let (user, cookie) = support::signed_in(db, login).await;
+    let gm = Gm { user, cookie };
     let campaign = server::campaign::create(
         db,
-        gm.0.id,
+        gm.user.id,
         &NewCampaign::parse("Elsewhere", "dnd5e").unwrap(),
     )
     .await
@@ -83,7 +83,7 @@ async fn stranger(db: &PgPool, login: &str) -> Stranger {
         db,
         campaign,
         Some(encounter),
-        gm.0.id,
+        gm.user.id,
         &ApprovalPolicy::default(),
     )
     .await
@@ -156,7 +156,7 @@ async fn a_live_edit_reaches_no_row_of_another_campaign(db: PgPool) {
     let victim = table(db.clone()).await;
     let mallory = stranger(&db, "mallory").await;
     let before = digest(&db, victim.campaign).await;
-    let (mut gm, _) = join_at(victim.addr, mallory.session, &mallory.gm.1).await;
+    let (mut gm, _) = join_at(victim.addr, mallory.session, &mallory.gm.cookie).await;
 
     let hidden = victim.hidden;
     let token_on = |id: TokenId, encounter: EncounterId, name: &str| json!({"id": id, "encounter": encounter, "name": name, "position": {"x": 5.0, "y": 5.0}});
@@ -184,7 +184,7 @@ async fn a_live_edit_reaches_no_row_of_another_campaign(db: PgPool) {
     }
     // The victim's token id, re-created on Mallory's own map: the store
     // cannot know the id is taken elsewhere; the database write must.
-    for victim_token in [hidden, victim.players[0].3] {
+    for victim_token in [hidden, victim.alice.token] {
         let id = gm
             .request(edit(vec![Change::set(
                 path(&format!("tokens/{victim_token}")),
@@ -224,8 +224,12 @@ async fn a_live_edit_reaches_no_row_of_another_campaign(db: PgPool) {
 async fn a_demoted_assistant_gm_loses_gm_sight_and_powers_at_once(db: PgPool) {
     let table = table(db.clone()).await;
     let (state, addr, _server) = serve(&db).await;
-    let (alice, alice_cookie, _, _) = table.players[0].clone();
-    let (mut gm, _) = join_at(addr, table.session, &table.gm.1).await;
+    let Player {
+        user: alice,
+        cookie: alice_cookie,
+        ..
+    } = table.alice.clone();
+    let (mut gm, _) = join_at(addr, table.session, &table.gm.cookie).await;
     let (mut assistant, seen) = join_at(addr, table.session, &alice_cookie).await;
     assert!(seen.token(table.hidden).is_none());
 
@@ -256,7 +260,7 @@ async fn a_demoted_assistant_gm_loses_gm_sight_and_powers_at_once(db: PgPool) {
 
     // Demoted over HTTP, as from the members page.
     state
-        .set_role(&table.gm.0, table.campaign, alice.id, Role::Player)
+        .set_role(&table.gm.user, table.campaign, alice.id, Role::Player)
         .await
         .unwrap();
     tokio::time::timeout(
@@ -310,7 +314,7 @@ async fn told_and_closed(player: &mut Client, why: &str) {
 async fn logging_out_closes_the_sockets_of_that_login(db: PgPool) {
     let table = table(db.clone()).await;
     let (state, addr, _server) = serve(&db).await;
-    let cookie = table.players[0].1.clone();
+    let cookie = table.alice.cookie.clone();
     let (mut player, _) = join_at(addr, table.session, &cookie).await;
     let token = cookie.split_once('=').unwrap().1.to_owned();
     state.log_out(token).await.unwrap();
@@ -326,8 +330,12 @@ async fn logging_out_closes_the_sockets_of_that_login(db: PgPool) {
 async fn a_password_change_closes_the_tables_of_the_other_logins(db: PgPool) {
     let table = table(db.clone()).await;
     let (state, addr, _server) = serve(&db).await;
-    let (alice, here, _, _) = table.players[0].clone();
-    let elsewhere = server::account::start_session(&db, alice.id).await.unwrap();
+    let Player {
+        user: alice,
+        cookie: here,
+        ..
+    } = table.alice.clone();
+    let elsewhere = server::account::start_login(&db, alice.id).await.unwrap();
     let elsewhere = format!("{}={}", app::account::SESSION_COOKIE, elsewhere.as_str());
     let (mut kept, _) = join_at(addr, table.session, &here).await;
     let (mut stolen, _) = join_at(addr, table.session, &elsewhere).await;
@@ -361,10 +369,14 @@ async fn a_removed_member_is_closed_at_once(db: PgPool) {
     use app::Backend;
     let table = table(db.clone()).await;
     let (state, addr, _server) = serve(&db).await;
-    let (alice, cookie, _, _) = table.players[0].clone();
+    let Player {
+        user: alice,
+        cookie,
+        ..
+    } = table.alice.clone();
     let (mut player, _) = join_at(addr, table.session, &cookie).await;
     state
-        .remove_member(&table.gm.0, table.campaign, alice.id)
+        .remove_member(&table.gm.user, table.campaign, alice.id)
         .await
         .unwrap();
     told_and_closed(&mut player, "no longer a member").await;
@@ -377,8 +389,8 @@ async fn a_removed_member_is_closed_at_once(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn members_cannot_grow_the_table_without_bound(db: PgPool) {
     let table = table(db.clone()).await;
-    let (mut gm, _) = join_at(table.addr, table.session, &table.gm.1).await;
-    let token = table.players[0].3;
+    let (mut gm, _) = join_at(table.addr, table.session, &table.gm.cookie).await;
+    let token = table.alice.token;
     let scale = |value: f64| {
         edit(vec![Change::set(
             path(&format!("tokens/{token}/scale")),
@@ -403,8 +415,12 @@ async fn members_cannot_grow_the_table_without_bound(db: PgPool) {
     assert!(refused.contains("at most 100"), "{refused}");
 
     // The queue: a player's far moves wait for the GM, up to the cap.
-    let (mut gm, _) = join_at(table.addr, table.session, &table.gm.1).await;
-    let (_, alice_cookie, _, alice_token) = table.players[0].clone();
+    let (mut gm, _) = join_at(table.addr, table.session, &table.gm.cookie).await;
+    let Player {
+        cookie: alice_cookie,
+        token: alice_token,
+        ..
+    } = table.alice.clone();
     let (mut alice, _) = join_at(table.addr, table.session, &alice_cookie).await;
     let max = shared::limits::MAX_QUEUED_PER_MEMBER;
     for n in 0..max {
@@ -433,7 +449,7 @@ async fn members_cannot_grow_the_table_without_bound(db: PgPool) {
     );
 
     // Sockets: one member's sockets in one session are capped.
-    let bruno = table.players[1].1.clone();
+    let bruno = table.bruno.cookie.clone();
     let mut open_sockets = Vec::new();
     for _ in 0..shared::limits::MAX_SOCKETS_PER_MEMBER {
         open_sockets.push(join_at(table.addr, table.session, &bruno).await.0);
@@ -460,9 +476,9 @@ async fn members_cannot_grow_the_table_without_bound(db: PgPool) {
 async fn a_poisoned_request_fails_alone(db: PgPool) {
     let table = table(db.clone()).await;
     let (state, addr, _server) = serve(&db).await;
-    let (mut gm, _) = join_at(addr, table.session, &table.gm.1).await;
-    let (mut alice, _) = join_at(addr, table.session, &table.players[0].1).await;
-    let (mut bruno, _) = join_at(addr, table.session, &table.players[1].1).await;
+    let (mut gm, _) = join_at(addr, table.session, &table.gm.cookie).await;
+    let (mut alice, _) = join_at(addr, table.session, &table.alice.cookie).await;
+    let (mut bruno, _) = join_at(addr, table.session, &table.bruno.cookie).await;
 
     // U+0000, as JSON carries it: refused at once, naming why.
     let chat = |text: &str| Action::Chat {
@@ -577,9 +593,9 @@ async fn flood_a_stalled_session(
 async fn a_flooding_member_holds_up_nobody_else(db: PgPool) {
     let table = table(db.clone()).await;
     let (_state, addr, _server) = serve(&db).await;
-    let (mut gm, _) = join_at(addr, table.session, &table.gm.1).await;
-    let (mut alice, _) = join_at(addr, table.session, &table.players[0].1).await;
-    let (mut bruno, _) = join_at(addr, table.session, &table.players[1].1).await;
+    let (mut gm, _) = join_at(addr, table.session, &table.gm.cookie).await;
+    let (mut alice, _) = join_at(addr, table.session, &table.alice.cookie).await;
+    let (mut bruno, _) = join_at(addr, table.session, &table.bruno.cookie).await;
     let chat = |text: &str| Action::Chat {
         encounter: table.encounter,
         text: text.into(),
@@ -619,8 +635,8 @@ async fn a_flood_through_another_node_closes_only_the_flooder(db: PgPool) {
     let lease = Duration::from_secs(2);
     let (a, _a_server, _hub_a) = spawn_node(db.clone(), lease).await;
     let (b, _b_server, _hub_b) = spawn_node(db.clone(), lease).await;
-    let (mut gm, _) = join_at(a, table.session, &table.gm.1).await;
-    let (mut alice, _) = join_at(b, table.session, &table.players[0].1).await;
+    let (mut gm, _) = join_at(a, table.session, &table.gm.cookie).await;
+    let (mut alice, _) = join_at(b, table.session, &table.alice.cookie).await;
     let chat = |text: &str| Action::Chat {
         encounter: table.encounter,
         text: text.into(),
@@ -669,7 +685,7 @@ async fn two_starts_at_once_give_one_session(db: PgPool) {
     )
     .await
     .unwrap();
-    let gm = table.gm.0.id;
+    let gm = table.gm.user.id;
     for _ in 0..5 {
         let (a, b) = tokio::join!(
             server::live::start(&db, table.campaign, Some(fresh), gm),
@@ -713,11 +729,11 @@ async fn encounter_counts_are_per_viewer(db: PgPool) {
             .tokens
     };
     let gm = state
-        .list_encounters(&table.gm.0, table.campaign)
+        .list_encounters(&table.gm.user, table.campaign)
         .await
         .unwrap();
     let player = state
-        .list_encounters(&table.players[0].0, table.campaign)
+        .list_encounters(&table.alice.user, table.campaign)
         .await
         .unwrap();
     assert_eq!((count(gm), count(player)), (3, 2));
@@ -729,10 +745,15 @@ async fn encounter_counts_are_per_viewer(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn action_ids_and_approvals_are_checked_as_they_are_now(db: PgPool) {
     let table = table(db.clone()).await;
-    let (mut gm, _) = join_at(table.addr, table.session, &table.gm.1).await;
-    let (alice, alice_cookie, _, alice_token) = table.players[0].clone();
+    let (mut gm, _) = join_at(table.addr, table.session, &table.gm.cookie).await;
+    let Player {
+        user: alice,
+        cookie: alice_cookie,
+        token: alice_token,
+        ..
+    } = table.alice.clone();
     let (mut alice_socket, _) = join_at(table.addr, table.session, &alice_cookie).await;
-    let (mut bruno, _) = join_at(table.addr, table.session, &table.players[1].1).await;
+    let (mut bruno, _) = join_at(table.addr, table.session, &table.bruno.cookie).await;
 
     let near = alice_socket.request(move_to(alice_token, 110.0)).await;
     assert!(matches!(
@@ -763,7 +784,7 @@ async fn action_ids_and_approvals_are_checked_as_they_are_now(db: PgPool) {
 
     // Alice leaves the campaign before the GM approves: the approval is
     // refused, and her token stays where it was.
-    server::membership::remove(&db, table.campaign, table.gm.0.id, alice.id)
+    server::membership::remove(&db, table.campaign, table.gm.user.id, alice.id)
         .await
         .unwrap();
     gm.send(&ClientMessage::Decide(GmDecision {
@@ -798,11 +819,16 @@ async fn a_hostile_gm_changes_nothing_of_another_campaign(db: PgPool) {
         .unwrap_or_else(rand_seed);
     eprintln!("TABLETOP_SEED={seed}");
     let mut rng = Rng(seed | 1);
-    let (mut gm, _) = join_at(victim.addr, mallory.session, &mallory.gm.1).await;
+    let (mut gm, _) = join_at(victim.addr, mallory.session, &mallory.gm.cookie).await;
     let memory_before = resident_bytes();
     let victim_ids: Vec<Uuid> = [victim.encounter.0, victim.hidden.0]
         .into_iter()
-        .chain(victim.players.iter().flat_map(|p| [p.2.0, p.3.0, p.0.id.0]))
+        .chain(
+            victim
+                .players()
+                .into_iter()
+                .flat_map(|p| [p.actor.0, p.token.0, p.user.id.0]),
+        )
         .collect();
     let own = [mallory.encounter.0, Uuid::new_v4()];
     for step in 0..200u64 {

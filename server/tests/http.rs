@@ -75,7 +75,7 @@ async fn healthz_reports_the_database_and_disabled_redis(db: PgPool) {
 async fn healthz_reports_a_real_redis(db: PgPool) {
     let info = redis::IntoConnectionInfo::into_connection_info(support::redis_url()).unwrap();
     let mut state = support::state(db);
-    state.redis = Some(server::cache::connect(&info).await.unwrap());
+    state.redis = Some(server::redis_conn::connect(&info).await.unwrap());
     let (status, body) = send(&server::router(state), get("/healthz")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let health: Value = serde_json::from_str(&body).unwrap();
@@ -585,8 +585,10 @@ async fn a_websocket_keeps_its_place_until_it_closes(db: PgPool) {
     state.http.max_connections_per_address = 2;
     let addr = serve(state).await;
 
-    let gm = open_socket(addr, &table, &table.gm.1, None).await.unwrap();
-    let player = open_socket(addr, &table, &table.players[0].1, None)
+    let gm = open_socket(addr, &table, &table.gm.cookie, None)
+        .await
+        .unwrap();
+    let player = open_socket(addr, &table, &table.alice.cookie, None)
         .await
         .unwrap();
     // Both handshakes are over: hyper has handed the sockets to the
@@ -607,7 +609,7 @@ async fn a_websocket_from_another_origin_is_refused_before_the_upgrade(db: PgPoo
     state.http.allowed_origins =
         server::http::AllowedOrigins::parse("https://play.example.com").unwrap();
     let addr = serve(state.clone()).await;
-    let gm = &table.gm.1;
+    let gm = &table.gm.cookie;
 
     assert_eq!(
         open_socket(addr, &table, gm, Some("http://evil.example"))

@@ -363,7 +363,7 @@ impl Action {
     /// Does what only the server may do before an action is decided on:
     /// rolls the dice of a [`Action::Roll`] (`face(sides)` throws one die),
     /// replacing any roll the client sent. Other actions are unchanged.
-    pub fn settle(&mut self, mut face: impl FnMut(u32) -> u32) {
+    pub fn roll_dice(&mut self, mut face: impl FnMut(u32) -> u32) {
         match self {
             Action::Roll { dice, roll, .. } => {
                 *roll = dice

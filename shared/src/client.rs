@@ -284,7 +284,7 @@ impl Client {
     /// For the GM: new auto-approval rules to send, or `None` while not
     /// live or not a GM.
     pub fn set_rules(&mut self, policy: ApprovalPolicy) -> Option<ClientMessage> {
-        let gm = self.me.is_some_and(|me| me.role.is_gm());
+        let gm = self.me.is_some_and(|me| me.role.is_gm_or_assistant());
         (gm && self.link == Link::Live).then_some(ClientMessage::SetRules { policy })
     }
 
@@ -321,7 +321,7 @@ impl Client {
     /// For the GM: the message that ends the session, or `None` while not
     /// live or not a GM.
     pub fn end_session(&self) -> Option<ClientMessage> {
-        let gm = self.me.is_some_and(|me| me.role.is_gm());
+        let gm = self.me.is_some_and(|me| me.role.is_gm_or_assistant());
         (gm && self.link == Link::Live).then_some(ClientMessage::EndSession)
     }
 

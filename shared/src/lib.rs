@@ -84,7 +84,7 @@
 //!   requests made against older versions.
 //! - [`protocol`]: the messages between browser and server, with a
 //!   version and a size limit on decode.
-//! - [`view`]: what each participant may see of the state and of each
+//! - [`sight`]: what each participant may see of the state and of each
 //!   commit.
 //! - [`client`]: a browser's side of a live session without the socket:
 //!   the view, the outbox resent on reconnect, the GM's queue, and what
@@ -117,10 +117,10 @@ pub mod ot;
 pub mod path;
 pub mod protocol;
 pub mod rules;
+pub mod sight;
 pub mod spatial;
 pub mod store;
 pub mod token;
-pub mod view;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -33,7 +33,7 @@ pub enum Role {
 
 impl Role {
     /// True for the GM and assistant GMs.
-    pub fn is_gm(self) -> bool {
+    pub fn is_gm_or_assistant(self) -> bool {
         matches!(self, Role::Gm | Role::AssistantGm)
     }
 
@@ -69,7 +69,7 @@ pub struct Participant {
 
 /// Whether `who` may request `action` against `store`.
 pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()> {
-    if who.role.is_gm() {
+    if who.role.is_gm_or_assistant() {
         return Ok(());
     }
     if who.role == Role::Observer {
@@ -121,7 +121,7 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
 
 /// Whether `who` may approve, modify or reject requests.
 pub fn may_decide(who: &Participant) -> Result<()> {
-    if who.role.is_gm() {
+    if who.role.is_gm_or_assistant() {
         Ok(())
     } else {
         Err(Error::Forbidden("only the GM decides on requests".into()))
@@ -132,7 +132,8 @@ pub fn may_decide(who: &Participant) -> Result<()> {
 /// actor they own that players see; an observer none. The one rule behind
 /// the map's grab, the drag preview others watch, and a move request.
 pub fn may_move_token(who: &Participant, store: &Store, token: TokenId) -> bool {
-    who.role.is_gm() || (who.role != Role::Observer && owns_token(store, who.user, token))
+    who.role.is_gm_or_assistant()
+        || (who.role != Role::Observer && owns_token(store, who.user, token))
 }
 
 /// True when the token exists, is visible to players, and stands for an
@@ -149,7 +150,7 @@ pub fn owns_token(store: &Store, user: UserId, token: TokenId) -> bool {
 /// A player may name a token they see (not hidden, not under fog unless
 /// it is their own).
 fn visible_token(store: &Store, user: UserId, token: TokenId) -> Result<()> {
-    if crate::view::token_seen(store, user, token) {
+    if crate::sight::token_seen(store, user, token) {
         Ok(())
     } else {
         // Same error as a token that does not exist.
@@ -162,7 +163,7 @@ fn visible_token(store: &Store, user: UserId, token: TokenId) -> Result<()> {
 
 /// A player may name an actor they own or one with a token they see.
 fn visible_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
-    if crate::view::actor_seen(store, user, actor) {
+    if crate::sight::actor_seen(store, user, actor) {
         Ok(())
     } else {
         Err(Error::UnknownEntity {
@@ -228,7 +229,7 @@ pub enum Approval {
 impl ApprovalPolicy {
     /// Decides an authorized request.
     pub fn decide(&self, who: &Participant, action: &Action, store: &Store) -> Approval {
-        if who.role.is_gm() {
+        if who.role.is_gm_or_assistant() {
             return Approval::Auto;
         }
         let gm = |reason: &str| Approval::Gm {

@@ -121,8 +121,8 @@ impl Table {
     }
 
     /// Whether I am the GM or an assistant GM.
-    pub fn is_gm(&self) -> bool {
-        self.me.get().is_some_and(|me| me.role.is_gm())
+    pub fn is_gm_or_assistant(&self) -> bool {
+        self.me.get().is_some_and(|me| me.role.is_gm_or_assistant())
     }
 
     /// The encounter on the table (a session plays one at a time).

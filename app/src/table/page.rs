@@ -67,7 +67,7 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                             .unwrap_or_default()
                     }}
                 </span>
-                <Show when=move || table.is_gm() && table.link.get() == Link::Live>
+                <Show when=move || table.is_gm_or_assistant() && table.link.get() == Link::Live>
                     <EndSession />
                 </Show>
             </header>
@@ -84,7 +84,7 @@ fn LiveTable(session: SessionId) -> impl IntoView {
             }>
                 <map::BattleMap />
                 <aside class="table-side" aria-label="Table tools">
-                    <Show when=move || table.is_gm()>
+                    <Show when=move || table.is_gm_or_assistant()>
                         <panel::GmPanel />
                     </Show>
                     <sidebar::Initiative />

@@ -95,7 +95,7 @@ pub fn Initiative() -> impl IntoView {
                 .into_any()
             }}
             <div class="initiative-actions">
-                <Show when=move || table.is_gm()>
+                <Show when=move || table.is_gm_or_assistant()>
                     <button type="button" on:click=start data-test="roll-initiative">
                         {move || if in_combat() { "Roll again" } else { "Roll initiative" }}
                     </button>
@@ -255,7 +255,7 @@ pub fn SelectedToken() -> impl IntoView {
                     <label>"Rounds " <input type="number" min="1" size="3" bind:value=effect_rounds /></label>
                     <button type="button" on:click=add_effect>"Add effect"</button>
                 </div>
-                <Show when=move || table.is_gm()>
+                <Show when=move || table.is_gm_or_assistant()>
                     <div class="visibility" role="group" aria-label="Who sees this token">
                         <button type="button" on:click=move |_| visibility(shared::token::Visibility::Visible)>"Visible"</button>
                         <button type="button" on:click=move |_| visibility(shared::token::Visibility::GmOnly)>"GM only"</button>

@@ -534,7 +534,7 @@ async fn fixture(db: &PgPool, n: usize, players: usize) -> Result<Fixture, Strin
         let user = server::account::sign_up(db, &gate, &login, &display, &password)
             .await
             .map_err(err)?;
-        let token = server::account::start_session(db, user.id)
+        let token = server::account::start_login(db, user.id)
             .await
             .map_err(err)?;
         Ok((

@@ -369,7 +369,10 @@ pub async fn start(
     encounter: Option<shared::id::EncounterId>,
     by: shared::id::UserId,
 ) -> Result<(SessionId, bool)> {
-    if !crate::campaign::role_of(db, campaign, by).await?.is_gm() {
+    if !crate::campaign::role_of(db, campaign, by)
+        .await?
+        .is_gm_or_assistant()
+    {
         return Err(crate::Error::Refused(shared::Error::Forbidden(
             "only the GM and assistant GMs start sessions".into(),
         )));

@@ -66,7 +66,7 @@ pub async fn signed_in(db: &PgPool, login: &str) -> (shared::account::User, Stri
     )
     .await
     .unwrap();
-    let token = server::account::start_session(db, user.id).await.unwrap();
+    let token = server::account::start_login(db, user.id).await.unwrap();
     (
         user,
         format!("{}={}", app::account::SESSION_COOKIE, token.as_str()),

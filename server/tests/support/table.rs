@@ -30,12 +30,39 @@ pub struct Table {
     pub addr: std::net::SocketAddr,
     pub session: SessionId,
     pub encounter: EncounterId,
-    pub gm: (User, String),
-    pub players: Vec<(User, String, ActorId, TokenId)>,
+    pub gm: Gm,
+    /// The first player, with a character and its token at x = 100.
+    pub alice: Player,
+    /// The second player, with a character and its token at x = 200.
+    pub bruno: Player,
     pub hidden: TokenId,
     pub server: tokio::task::JoinHandle<()>,
     /// The server's metrics (served on their own address, not `addr`).
     pub metrics: server::metrics::Metrics,
+}
+
+/// The table's GM: the account and its login cookie.
+#[derive(Clone)]
+pub struct Gm {
+    pub user: User,
+    pub cookie: String,
+}
+
+/// A player at the table: the account, its login cookie, its character
+/// and the character's token.
+#[derive(Clone)]
+pub struct Player {
+    pub user: User,
+    pub cookie: String,
+    pub actor: ActorId,
+    pub token: TokenId,
+}
+
+impl Table {
+    /// Both players, Alice first.
+    pub fn players(&self) -> [&Player; 2] {
+        [&self.alice, &self.bruno]
+    }
 }
 
 impl Drop for Table {
@@ -92,7 +119,12 @@ pub async fn table(db: PgPool) -> Table {
             Visibility::Visible,
         )
         .await;
-        players.push((user, cookie, actor, token));
+        players.push(Player {
+            user,
+            cookie,
+            actor,
+            token,
+        });
     }
     let monster = actor(&db, campaign, &gm, "Lurker", ActorKind::Monster, None).await;
     let hidden = place(
@@ -114,13 +146,20 @@ pub async fn table(db: PgPool) -> Table {
     .await
     .unwrap();
     let (addr, server, metrics) = spawn_server_metered(db.clone()).await;
+    let [alice, bruno]: [Player; 2] = players
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("two players were seated"));
     Table {
         campaign,
         addr,
         session,
         encounter,
-        gm: (gm, gm_cookie),
-        players,
+        gm: Gm {
+            user: gm,
+            cookie: gm_cookie,
+        },
+        alice,
+        bruno,
         hidden,
         server,
         metrics,
@@ -244,7 +283,7 @@ pub async fn spawn_node(
 async fn node_state(db: PgPool, lease: Duration) -> server::AppState {
     let info =
         redis::IntoConnectionInfo::into_connection_info(super::redis_url().as_str()).unwrap();
-    let redis = server::cache::connect(&info).await.unwrap();
+    let redis = server::redis_conn::connect(&info).await.unwrap();
     let mut state = super::state(db.clone());
     state.redis = Some(redis.clone());
     state.hub = server::live::Hub::new(db, Some(redis), state.metrics.clone())

@@ -199,7 +199,7 @@ fn initiative_is_rolled_by_the_server_and_ordered_by_total() {
     );
     // 12 + 0 against 9 + 3: a tie goes to the higher bonus.
     let mut faces = [12, 9].into_iter();
-    action.settle(|sides| {
+    action.roll_dice(|sides| {
         assert_eq!(sides, 20);
         faces.next().unwrap()
     });
@@ -341,7 +341,7 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
         apply(&mut store, &roll).is_err(),
         "not rolled yet: nothing to log"
     );
-    roll.settle(|sides| sides);
+    roll.roll_dice(|sides| sides);
     apply(&mut store, &roll).unwrap();
     let entry = store.encounter(eid(1)).unwrap().log.last().unwrap().clone();
     assert_eq!(
@@ -359,7 +359,7 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
     };
     rolled.total = 99;
     assert!(apply(&mut store, &roll).is_err());
-    roll.settle(|_| 1);
+    roll.roll_dice(|_| 1);
     assert!(matches!(
         &roll,
         Action::Roll { roll: Some(r), .. } if r.total == 5
@@ -369,7 +369,7 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
         dice: "2d".into(),
         roll: None,
     };
-    nonsense.settle(|sides| sides);
+    nonsense.roll_dice(|sides| sides);
     assert!(apply(&mut store, &nonsense).is_err());
 }
 

@@ -8,8 +8,8 @@ use crate::{
     authority::Authority,
     protocol::Verdict,
     rules::{Approval, ApprovalPolicy, Role},
+    sight::{CommitView, SeenBefore, entities_for},
     testing::{self, *},
-    view::{CommitView, SeenBefore, entities_for},
 };
 
 fn session() -> SessionId {
@@ -77,7 +77,7 @@ impl Server {
                 entities: entities_for(&who, self.authority.store()),
             });
         }
-        if who.role.is_gm() {
+        if who.role.is_gm_or_assistant() {
             out.push(self.queue());
         }
         out
@@ -788,7 +788,7 @@ fn any_history_of_requests_and_dropped_sockets_converges() {
 fn to_gms(everyone: &[Participant], message: &ServerMessage) -> Outbox {
     everyone
         .iter()
-        .filter(|p| p.role.is_gm())
+        .filter(|p| p.role.is_gm_or_assistant())
         .map(|p| (p.user, message.clone()))
         .collect()
 }

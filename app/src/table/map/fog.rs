@@ -92,7 +92,7 @@ pub(super) fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> 
         }
         let c = camera.get();
         let (w, h) = size.get();
-        let gm = table.is_gm();
+        let gm = table.is_gm_or_assistant();
         let Some(el) = canvas.get() else { return };
         // Resizing clears and reallocates the canvas: only when it changed.
         if el.width() != w as u32 || el.height() != h as u32 {

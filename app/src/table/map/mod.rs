@@ -48,7 +48,7 @@ pub fn BattleMap() -> impl IntoView {
             }
         }
     });
-    crate::settle::when_settled(
+    crate::debounce::when_still(
         move || camera.get(),
         std::time::Duration::from_millis(300),
         move |now| crate::storage::session_set(&camera_key, &now),
@@ -180,7 +180,7 @@ pub fn BattleMap() -> impl IntoView {
 
     view! {
         <section class="battle-map" aria-label="Battle map">
-            <Show when=move || table.is_gm()>
+            <Show when=move || table.is_gm_or_assistant()>
                 <FogTools brush />
             </Show>
             <div

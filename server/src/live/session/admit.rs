@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Result,
-    event_log::{self, NewPending, Refusal as Ending},
+    event_log::{self, Ending, NewPending},
 };
 
 use super::{ConnId, SessionActor, batch::Queued, gm::Waiting, recover::corrupt};
@@ -35,7 +35,7 @@ impl SessionActor {
         // the request first arrives, so a GM decides on what was rolled.
         request
             .action
-            .settle(|sides| rand::rng().random_range(1..=sides.max(1)));
+            .roll_dice(|sides| rand::rng().random_range(1..=sides.max(1)));
         let store = self.authority.store();
         let checked = shared::rules::authorize(&who, &request.action, store)
             .and_then(|()| request.action.changes(store, who.user));
@@ -161,7 +161,7 @@ impl SessionActor {
             encounter: self.encounter,
         };
         // The player should know whether anyone is there to answer.
-        let shown = if self.conns.values().any(|c| c.who.role.is_gm()) {
+        let shown = if self.conns.values().any(|c| c.who.role.is_gm_or_assistant()) {
             reason.clone()
         } else {
             format!("{reason}; no GM is connected, so it waits until one returns")

@@ -15,12 +15,12 @@ use shared::{
     id::{ActionId, EncounterId, UserId},
     protocol::{ActionRequest, QueuedRequest, RequestStatus, ServerMessage},
     rules::{ApprovalPolicy, Participant},
-    view::SeenBefore,
+    sight::SeenBefore,
 };
 
 use crate::{
     Error, Result,
-    event_log::{self, NewCommit, NewPending, NewRefusal, Refusal as Ending},
+    event_log::{self, Ending, NewCommit, NewPending, NewRefusal},
     live::committer::Batch,
 };
 
@@ -258,7 +258,7 @@ impl SessionActor {
                         reason: waiting.reason.clone(),
                     },
                 };
-                self.push_where(&frame(&queued), |_, c| c.who.role.is_gm());
+                self.push_where(&frame(&queued), |_, c| c.who.role.is_gm_or_assistant());
             }
         }
     }

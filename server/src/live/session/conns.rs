@@ -10,7 +10,7 @@ use shared::{
     id::{TokenId, UserId},
     protocol::ServerMessage,
     rules::{Participant, may_move_token},
-    view::{entities_for, preview_seen},
+    sight::{entities_for, preview_seen},
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -113,7 +113,7 @@ impl SessionActor {
             },
         );
         self.catch_up(conn, resume_from);
-        if who.role.is_gm() {
+        if who.role.is_gm_or_assistant() {
             self.send(conn, &self.queue());
         }
         self.send(
@@ -171,7 +171,7 @@ impl SessionActor {
             },
         );
         self.catch_up(conn, None);
-        if you.role.is_gm() {
+        if you.role.is_gm_or_assistant() {
             self.send(conn, &self.queue());
         }
     }
@@ -217,13 +217,15 @@ impl SessionActor {
         if from == Some(self.authority.version()) {
             return Vec::new();
         }
-        let missed = from.filter(|_| who.role.is_gm()).and_then(|from| {
-            self.authority.commits_since(from).map(|missed| {
-                missed
-                    .map(|c| frame(&ServerMessage::Commit(c.clone())))
-                    .collect()
-            })
-        });
+        let missed = from
+            .filter(|_| who.role.is_gm_or_assistant())
+            .and_then(|from| {
+                self.authority.commits_since(from).map(|missed| {
+                    missed
+                        .map(|c| frame(&ServerMessage::Commit(c.clone())))
+                        .collect()
+                })
+            });
         missed.unwrap_or_else(|| {
             vec![frame(&ServerMessage::Snapshot {
                 version: self.authority.version(),
@@ -256,7 +258,8 @@ impl SessionActor {
             .iter()
             .filter(|(id, c)| {
                 **id != conn
-                    && (c.who.role.is_gm() || preview_seen(store, c.who.user, token, position))
+                    && (c.who.role.is_gm_or_assistant()
+                        || preview_seen(store, c.who.user, token, position))
             })
             .map(|(id, _)| *id)
             .collect();

@@ -1,12 +1,12 @@
 //! A written batch reaches the table: each commit filtered per recipient
-//! (`shared::view`), encoded once per distinct view, queued for every
+//! (`shared::sight`), encoded once per distinct view, queued for every
 //! socket in version order with the requester's answer; then the snapshot
 //! every [`SNAPSHOT_EVERY`] commits and the Redis hot copy.
 
 use std::{borrow::Cow, time::Duration};
 
 use bytes::Bytes;
-use shared::{change::Commit, view::CommitView};
+use shared::{change::Commit, sight::CommitView};
 
 use crate::{Result, event_log};
 

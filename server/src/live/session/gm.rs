@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::{
     Error, Result,
     campaign::role_of,
-    event_log::{self, Refusal as Ending},
+    event_log::{self, Ending},
 };
 
 use super::{ConnId, SessionActor, batch::RulesChange, conns::frame, recover::corrupt};
@@ -134,7 +134,7 @@ impl SessionActor {
         who: Participant,
         policy: ApprovalPolicy,
     ) -> Result<()> {
-        if !who.role.is_gm() {
+        if !who.role.is_gm_or_assistant() {
             self.send(
                 conn,
                 &ServerMessage::Error {
@@ -321,7 +321,7 @@ impl SessionActor {
     /// Tells the GMs that a request no longer waits.
     fn dequeued(&mut self, action: shared::id::ActionId) {
         self.push_where(&frame(&ServerMessage::Dequeued { action }), |_, c| {
-            c.who.role.is_gm()
+            c.who.role.is_gm_or_assistant()
         });
     }
 }

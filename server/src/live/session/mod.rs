@@ -5,7 +5,7 @@
 //! first outcome; applies the approval policy; queues it for the GM
 //! (persisted as pending) or commits it. A commit is written to the event
 //! log (version bumped under the fencing epoch) before anyone hears of it,
-//! then sent to every connection filtered by `shared::view`. If writing
+//! then sent to every connection filtered by `shared::sight`. If writing
 //! fails the in-memory state is reverted, so nothing a client saw is
 //! missing from the log.
 //!

@@ -64,7 +64,7 @@ pub fn preview_seen(store: &Store, user: UserId, token: TokenId, at: Point) -> b
 /// The part of the state `who` may see.
 pub fn entities_for(who: &Participant, store: &Store) -> Entities {
     let entities = store.entities();
-    if who.role.is_gm() {
+    if who.role.is_gm_or_assistant() {
         return entities.clone();
     }
     let world = World::after(store);
@@ -125,30 +125,30 @@ impl SeenBefore {
     pub fn new(store: &Store, changes: &[Change]) -> Self {
         let mut seen = Self::default();
         for change in changes {
-            match Touched::of(&change.path) {
-                Some(Touched::Token(id)) => {
+            match Target::of(&change.path) {
+                Some(Target::Token(id)) => {
                     seen.tokens
                         .entry(id)
                         .or_insert_with(|| store.token(id).cloned());
                 }
-                Some(Touched::Actor(id)) => {
+                Some(Target::Actor(id)) => {
                     seen.actors
                         .entry(id)
                         .or_insert_with(|| store.actor(id).map(|a| a.owner));
                 }
-                Some(Touched::Item(id)) => {
+                Some(Target::Item(id)) => {
                     seen.items
                         .entry(id)
                         .or_insert_with(|| store.item(id).map(|i| i.owner));
                 }
-                Some(Touched::Effect(id)) => {
+                Some(Target::Effect(id)) => {
                     seen.effects.entry(id).or_insert_with(|| {
                         store
                             .effect(id)
                             .map(|e| e.targets.iter().chain(&e.source).copied().collect())
                     });
                 }
-                Some(Touched::Encounter(id, part)) => {
+                Some(Target::Encounter(id, part)) => {
                     if matches!(part, Part::Whole | Part::Sight) {
                         seen.encounters
                             .entry(id)
@@ -188,8 +188,8 @@ impl<'a> CommitView<'a> {
         let mut span = BTreeMap::new();
         let mut last_encounter = BTreeMap::new();
         for (index, change) in commit.changes.iter().enumerate() {
-            match Touched::of(&change.path) {
-                Some(Touched::Encounter(id, _)) => {
+            match Target::of(&change.path) {
+                Some(Target::Encounter(id, _)) => {
                     last_encounter.insert(id, index);
                 }
                 Some(touched) => {
@@ -219,7 +219,7 @@ impl<'a> CommitView<'a> {
     /// comes into or out of their sight), so recipients who see the same
     /// can share one encoding.
     pub fn for_participant(&self, who: &Participant) -> Cow<'a, Commit> {
-        if who.role.is_gm() {
+        if who.role.is_gm_or_assistant() {
             return Cow::Borrowed(self.commit);
         }
         let user = who.user;
@@ -246,8 +246,8 @@ impl<'a> CommitView<'a> {
         let mut whole_encounters: BTreeSet<EncounterId> = BTreeSet::new();
         let mut initiatives: BTreeSet<EncounterId> = BTreeSet::new();
         for (index, change) in self.commit.changes.iter().enumerate() {
-            match Touched::of(&change.path) {
-                Some(Touched::Encounter(id, part)) => {
+            match Target::of(&change.path) {
+                Some(Target::Encounter(id, part)) => {
                     if whole_encounters.contains(&id) {
                         // Already sent as it ends up.
                         continue;
@@ -354,8 +354,8 @@ impl<'a> CommitView<'a> {
         });
         let rewritten = self.commit.changes.iter().any(|change| {
             matches!(
-                Touched::of(&change.path),
-                Some(Touched::Encounter(_, Part::Whole | Part::Initiative))
+                Target::of(&change.path),
+                Some(Target::Encounter(_, Part::Whole | Part::Initiative))
             )
         });
         !changed_sight && !rewritten
@@ -433,7 +433,7 @@ fn entity_path(kind: &str, id: impl ToString) -> Path {
 
 /// What a change's path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Touched {
+enum Target {
     Token(TokenId),
     Actor(ActorId),
     Item(ItemId),
@@ -454,16 +454,16 @@ enum Part {
     Other,
 }
 
-impl Touched {
+impl Target {
     fn of(path: &Path) -> Option<Self> {
         let [kind, id, field @ ..] = path.segments() else {
             return None;
         };
         Some(match kind.as_str() {
-            "tokens" => Touched::Token(id.parse().ok()?),
-            "actors" => Touched::Actor(id.parse().ok()?),
-            "items" => Touched::Item(id.parse().ok()?),
-            "effects" => Touched::Effect(id.parse().ok()?),
+            "tokens" => Target::Token(id.parse().ok()?),
+            "actors" => Target::Actor(id.parse().ok()?),
+            "items" => Target::Item(id.parse().ok()?),
+            "effects" => Target::Effect(id.parse().ok()?),
             "encounters" => {
                 let part = match field.first().map(String::as_str) {
                     None => Part::Whole,
@@ -471,7 +471,7 @@ impl Touched {
                     Some("initiative") => Part::Initiative,
                     Some(_) => Part::Other,
                 };
-                Touched::Encounter(id.parse().ok()?, part)
+                Target::Encounter(id.parse().ok()?, part)
             }
             _ => return None,
         })
@@ -479,11 +479,11 @@ impl Touched {
 
     fn entity(self) -> Option<Entity> {
         match self {
-            Touched::Token(id) => Some(Entity::Token(id)),
-            Touched::Actor(id) => Some(Entity::Actor(id)),
-            Touched::Item(id) => Some(Entity::Item(id)),
-            Touched::Effect(id) => Some(Entity::Effect(id)),
-            Touched::Encounter(..) => None,
+            Target::Token(id) => Some(Entity::Token(id)),
+            Target::Actor(id) => Some(Entity::Actor(id)),
+            Target::Item(id) => Some(Entity::Item(id)),
+            Target::Effect(id) => Some(Entity::Effect(id)),
+            Target::Encounter(..) => None,
         }
     }
 }

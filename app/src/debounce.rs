@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 /// Calls `then` with what `source` reads, once it has not changed for
 /// `delay` (in the browser; on the server, never).
-pub fn when_settled<T: 'static>(
+pub fn when_still<T: 'static>(
     source: impl Fn() -> T + 'static,
     delay: Duration,
     then: impl Fn(T) + Clone + 'static,

@@ -1,0 +1,180 @@
+//! What a player's socket may carry: hidden tokens and fog of war, checked
+//! on the bytes.
+
+use super::*;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_players_socket_never_carries_a_hidden_token(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let hidden = table.hidden.to_string();
+
+    // The GM moves it, marks it, then moves a visible token.
+    let first = gm.request(move_to(table.hidden, 800.0)).await;
+    let second = gm
+        .request(Action::AddCondition {
+            token: table.hidden,
+            condition: "invisible".into(),
+        })
+        .await;
+    let third = gm.request(move_to(table.bruno.token, 300.0)).await;
+    for id in [first, second, third] {
+        assert!(matches!(
+            gm.status(id).await,
+            Ok(RequestStatus::Applied { .. })
+        ));
+    }
+    gm.follow(&mut gm_store, 0, 3).await;
+    alice.follow(&mut alice_store, 0, 3).await;
+    assert!(
+        gm.raw.iter().any(|frame| frame.contains(&hidden)),
+        "the GM sees it"
+    );
+    assert!(
+        alice.raw.iter().all(|frame| !frame.contains(&hidden)),
+        "not one byte of the hidden token reaches a player"
+    );
+    assert_eq!(
+        alice_store.token(table.bruno.token).unwrap().position.x,
+        300.0
+    );
+
+    // A player naming it is refused exactly as for a token that does not exist.
+    let probe = alice.request(move_to(table.hidden, 0.0)).await;
+    let nowhere = TokenId(Uuid::new_v4());
+    let unknown = alice.request(move_to(nowhere, 0.0)).await;
+    let refused_hidden = alice.status(probe).await.unwrap_err();
+    let refused_unknown = alice.status(unknown).await.unwrap_err();
+    assert!(refused_hidden.starts_with("no token"), "{refused_hidden}");
+    assert_eq!(
+        refused_hidden.replace(&hidden, "?"),
+        refused_unknown.replace(&nowhere.to_string(), "?")
+    );
+
+    // Revealed, it arrives whole.
+    let reveal = gm
+        .request(Action::SetVisibility {
+            token: table.hidden,
+            visibility: Visibility::Visible,
+        })
+        .await;
+    assert!(matches!(
+        gm.status(reveal).await,
+        Ok(RequestStatus::Applied { version: 4 })
+    ));
+    alice.follow(&mut alice_store, 3, 4).await;
+    assert_eq!(alice_store.token(table.hidden).unwrap().position.x, 800.0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn fog_of_war_keeps_what_it_covers_off_a_players_socket(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let (mut bruno, mut bruno_store) = join(&table, &table.bruno.cookie).await;
+    let bruno_token = table.bruno.token;
+    let alice_token = table.alice.token;
+    let fog = |field: &str| {
+        shared::path::Path::parse(&format!("encounters/{}/fog/{field}", table.encounter)).unwrap()
+    };
+    // Fog over the map; alice's cell (2, 2) is lit, bruno's (4, 2) is not.
+    let dark = gm
+        .request(Action::Edit {
+            changes: vec![
+                shared::change::Change::set(fog("enabled"), json!(true)),
+                shared::change::Change::append(fog("revealed"), json!([[2, 2]])),
+            ],
+        })
+        .await;
+    assert!(matches!(
+        gm.status(dark).await,
+        Ok(RequestStatus::Applied { version: 1 })
+    ));
+    for (client, store) in [
+        (&mut gm, &mut gm_store),
+        (&mut alice, &mut alice_store),
+        (&mut bruno, &mut bruno_store),
+    ] {
+        client.follow(store, 0, 1).await;
+    }
+    assert!(
+        alice_store.token(bruno_token).is_none(),
+        "bruno is in the dark"
+    );
+    assert!(
+        bruno_store.token(bruno_token).is_some(),
+        "bruno knows where he is"
+    );
+    assert!(
+        bruno_store.token(alice_token).is_some(),
+        "alice stands in the light"
+    );
+
+    // Bruno walks in the dark: alice hears nothing of where to, not even
+    // the drag.
+    alice.raw.clear();
+    bruno
+        .send(&ClientMessage::DragPreview {
+            token: bruno_token,
+            position: Point {
+                x: 311.75,
+                y: 100.0,
+            },
+        })
+        .await;
+    let walk = bruno.request(move_to(bruno_token, 357.25)).await;
+    assert!(matches!(
+        bruno.status(walk).await,
+        Ok(RequestStatus::Applied { version: 2 })
+    ));
+    gm.until(|m| matches!(m, ServerMessage::DragPreview { .. }).then_some(()))
+        .await;
+    alice.follow(&mut alice_store, 1, 2).await;
+    assert!(
+        alice
+            .raw
+            .iter()
+            .all(|frame| !frame.contains("357.25") && !frame.contains("311.75")),
+        "no position from the dark: {:?}",
+        alice.raw
+    );
+    // A player naming it is told it does not exist.
+    let probe = alice
+        .request(Action::AddCondition {
+            token: bruno_token,
+            condition: "prone".into(),
+        })
+        .await;
+    assert!(
+        alice
+            .status(probe)
+            .await
+            .unwrap_err()
+            .starts_with("no token")
+    );
+    // A fresh snapshot of alice's has no trace of it.
+    let (_, fresh) = join(&table, &table.alice.cookie).await;
+    assert!(fresh.token(bruno_token).is_none());
+    assert!(fresh.actor(table.bruno.actor).is_none(), "nor of his sheet");
+
+    // The GM lights his cell: he arrives whole, where he is.
+    let light = gm
+        .request(Action::RevealFog {
+            encounter: table.encounter,
+            cells: vec![shared::geometry::Cell(7, 2)],
+        })
+        .await;
+    assert!(matches!(
+        gm.status(light).await,
+        Ok(RequestStatus::Applied { version: 3 })
+    ));
+    alice.follow(&mut alice_store, 2, 3).await;
+    assert_eq!(alice_store.token(bruno_token).unwrap().position.x, 357.25);
+    assert_eq!(
+        alice_store
+            .actor(table.bruno.actor)
+            .map(|a| a.name.as_str()),
+        Some("bruno")
+    );
+}
