@@ -216,7 +216,7 @@ pub fn CampaignPage() -> impl IntoView {
                     .fetch(
                         crate::storage::QueryCache::key(campaign, "overview"),
                         crate::storage::Staleness::Campaign,
-                        crate::session::campaign_overview(campaign),
+                        crate::play::campaign_overview(campaign),
                     )
                     .await
             }
@@ -237,8 +237,8 @@ pub fn CampaignPage() -> impl IntoView {
                                 {format!("{} · you are {}", overview.campaign.game_system.label(), crate::table::describe::role(overview.role))}
                             </p>
                             <div class="campaign-sections">
-                                <crate::session::PlaySection campaign=id gm />
-                                <crate::session::EncountersSection campaign=id gm />
+                                <crate::play::PlaySection campaign=id gm />
+                                <crate::encounter::EncountersSection campaign=id gm />
                                 <crate::content::ActorsSection campaign=id />
                                 <crate::content::ItemsSection campaign=id />
                                 <crate::media::MediaSection campaign=id gm />

@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - [`account`]: sign-up, log-in and log-out pages, their server
-//!   functions, and the session cookie.
+//!   functions, and the login cookie.
 //! - [`campaign`]: the campaign list page and its server functions.
 //! - [`compendium`]: compendium search.
 //! - [`membership`]: members, invitations and roles.
@@ -19,7 +19,8 @@
 //! - [`settle`]: acting on a value once it stops changing.
 //! - [`media`]: the media list (uploads stream through the server's
 //!   `/api/campaigns/{id}/media` endpoint).
-//! - [`session`]: encounters, tokens and live sessions (server functions).
+//! - [`encounter`]: encounters and their tokens, the GM's encounter editor.
+//! - [`play`]: a campaign's sessions: join the table, start one.
 //! - [`table`]: the live session page: battle map, GM panel, initiative,
 //!   chat and dice, over the session's WebSocket.
 //! - [`error`]: [`AppError`], the one error type that crosses to the browser.
@@ -32,11 +33,12 @@ pub mod campaign;
 pub mod compendium;
 pub mod content;
 pub mod debounce;
+pub mod encounter;
 pub mod error;
 pub mod media;
 pub mod membership;
+pub mod play;
 pub mod preferences;
-pub mod session;
 pub mod sheet;
 pub mod storage;
 pub mod table;
@@ -118,7 +120,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sessions/:id") view=table::SessionPage />
                     <Route path=path!("/campaigns/:id") view=campaign::CampaignPage />
                     <Route path=path!("/campaigns/:id/actors/:actor") view=sheet::ActorSheetPage />
-                    <Route path=path!("/campaigns/:id/encounters/:encounter") view=session::EncounterEditorPage />
+                    <Route path=path!("/campaigns/:id/encounters/:encounter") view=encounter::EncounterEditorPage />
                     <Route path=path!("/compendium") view=compendium::CompendiumPage />
                     <Route path=path!("/join/:token") view=membership::JoinPage />
                     <Route path=StaticSegment("preferences") view=preferences::PreferencesPage />

@@ -1,6 +1,9 @@
 //! The event-log repository against a real PostgreSQL: pending requests
 //! that wait for the GM, batched commits with gap-free versions, fencing,
 //! idempotency, refusals, replay and snapshots.
+//!
+//! Longer than 500 lines on purpose: every file under `tests/` is its own
+//! test binary linking the whole server, so one subject stays one file.
 
 mod support;
 

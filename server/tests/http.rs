@@ -1,5 +1,8 @@
 //! The router: health, server functions and server-side rendering, called
 //! in-process against a real PostgreSQL (and Redis where noted).
+//!
+//! Longer than 500 lines on purpose: every file under `tests/` is its own
+//! test binary linking the whole server, so one subject stays one file.
 
 mod support;
 

@@ -1,6 +1,9 @@
 //! Media storage through the HTTP endpoints, against a real PostgreSQL, the
 //! local filesystem and a real S3-compatible server (moto): deduplication,
 //! the three tiers, limits, sniffing, names, and who may read and write.
+//!
+//! Longer than 500 lines on purpose: every file under `tests/` is its own
+//! test binary linking the whole server, so one subject stays one file.
 
 mod support;
 

@@ -1,6 +1,9 @@
 //! Membership, invitations, roles, and the campaign-scoped server functions
 //! (members, actors, items, media list) called through the router: who may
 //! do what, and that outsiders get 403 and learn nothing.
+//!
+//! Longer than 500 lines on purpose: every file under `tests/` is its own
+//! test binary linking the whole server, so one subject stays one file.
 
 mod support;
 

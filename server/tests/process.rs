@@ -1,5 +1,8 @@
 //! The server binary as an operator runs it: start-up errors, health over a
 //! real socket, and graceful shutdown on SIGTERM.
+//!
+//! Longer than 500 lines on purpose: every file under `tests/` is its own
+//! test binary linking the whole server, so one subject stays one file.
 
 mod support;
 

@@ -113,7 +113,7 @@ fn load_names(table: Table) {
         format!("session/{session}/members"),
         Staleness::Session,
         || 0,
-        move || crate::session::session_members(session),
+        move || crate::play::session_members(session),
     );
     provide_context(Members(members));
     Effect::new(move |_| {

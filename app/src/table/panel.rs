@@ -157,7 +157,7 @@ impl Editable {
                 .map_err(|_| "the amount must be a whole number".to_owned()),
             (Action::MoveToken { token, .. }, Self::Cell { column, row }) => {
                 let cell =
-                    crate::session::typed_cell(&column.get_untracked(), &row.get_untracked())
+                    crate::encounter::typed_cell(&column.get_untracked(), &row.get_untracked())
                         .ok_or_else(|| "columns and rows count from 1".to_owned())?;
                 let map = view
                     .and_then(|v| map_of(v, *token))

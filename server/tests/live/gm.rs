@@ -1,6 +1,7 @@
 //! What the GM decides: approval while away and back, rejection, the
 //! rules and assistant GMs, who may start a session, expiry, and the end
-//! of the session.
+//! of the session. (About 500 lines: the end-of-session test alone checks
+//! every part of the table written back.)
 
 use super::*;
 

@@ -1,3 +1,6 @@
+//! The unit tests of the client, one module's worth: longer than 500 lines
+//! because they are every case of one state machine, grouped by section.
+
 use std::collections::HashMap;
 
 use serde_json::json;

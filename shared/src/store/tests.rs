@@ -1,3 +1,6 @@
+//! The unit tests of the store, one module's worth: longer than 500 lines
+//! because they are every case of one state machine, grouped by section.
+
 use proptest::prelude::*;
 use serde_json::json;
 
