@@ -1,0 +1,259 @@
+//! What each participant may see: the snapshot and every commit, filtered
+//! per recipient before it is sent.
+//!
+//! The GM and assistant GMs see everything. A player sees:
+//! - a token when it is visible to players and either stands where the
+//!   fog of war is lifted (fog off, or a cell under it revealed) or stands
+//!   for an actor the player owns (you always know where you are);
+//! - an actor they own, or one standing on the map as a token they see;
+//! - an item carried by an actor they see;
+//! - an effect whose targets and source they all see;
+//! - every encounter, with only the tokens they see in its turn order.
+//!
+//! Something a player does not see is absent, not marked: their socket
+//! never carries a `gm_only`, `hidden` or fogged token, nor a hint that it
+//! exists. When something comes into sight the player receives it whole;
+//! when it leaves, a deletion. Observers see what a player who owns nothing
+//! sees.
+//!
+//! Sight changes with the state, so a commit is filtered against the state
+//! before it ([`SeenBefore`], recorded by the server before applying) and
+//! after it (the store).
+
+mod commit;
+
+use commit::Entity;
+pub use commit::{CommitView, SeenBefore, commit_for};
+
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, BTreeSet},
+};
+
+use crate::{
+    change::{Change, Commit, Op},
+    encounter::{Encounter, Fog, Initiative, MapSettings},
+    geometry::Point,
+    id::{ActorId, EffectId, EncounterId, ItemId, TokenId, UserId},
+    path::Path,
+    rules::Participant,
+    store::{Entities, Store, to_value},
+    token::Token,
+};
+
+/// Whether `user`, a player, sees the token now.
+pub fn token_seen(store: &Store, user: UserId, token: TokenId) -> bool {
+    World::after(store).token_seen(user, token)
+}
+
+/// Whether `user`, a player, sees the actor now.
+pub fn actor_seen(store: &Store, user: UserId, actor: ActorId) -> bool {
+    World::after(store).actor_seen(user, actor)
+}
+
+/// Whether `user` may watch the token being dragged to `at`: they see the
+/// token, and see it there (the drag does not pull it out of the fog
+/// without the drop being decided).
+pub fn preview_seen(store: &Store, user: UserId, token: TokenId, at: Point) -> bool {
+    let world = World::after(store);
+    let Some(found) = store.token(token) else {
+        return false;
+    };
+    let moved = Token {
+        position: at,
+        ..found.clone()
+    };
+    world.token_seen(user, token) && world.sees(user, &moved)
+}
+
+/// The part of the state `who` may see.
+pub fn entities_for(who: &Participant, store: &Store) -> Entities {
+    let entities = store.entities();
+    if who.role.is_gm_or_assistant() {
+        return entities.clone();
+    }
+    let world = World::after(store);
+    let user = who.user;
+    Entities {
+        actors: entities
+            .actors
+            .iter()
+            .filter(|(id, _)| world.actor_seen(user, **id))
+            .map(|(id, actor)| (*id, actor.clone()))
+            .collect(),
+        items: entities
+            .items
+            .iter()
+            .filter(|(id, _)| world.item_seen(user, **id))
+            .map(|(id, item)| (*id, item.clone()))
+            .collect(),
+        encounters: entities
+            .encounters
+            .iter()
+            .map(|(id, encounter)| (*id, world.encounter_for(user, encounter)))
+            .collect(),
+        tokens: entities
+            .tokens
+            .iter()
+            .filter(|(_, token)| world.sees(user, token))
+            .map(|(id, token)| (*id, token.clone()))
+            .collect(),
+        effects: entities
+            .effects
+            .iter()
+            .filter(|(id, _)| world.effect_seen(user, **id))
+            .map(|(id, effect)| (*id, effect.clone()))
+            .collect(),
+    }
+}
+
+/// The state as sight reads it: the store after a commit, or, with what
+/// the commit touched put back, the state before it.
+#[derive(Clone, Copy)]
+struct World<'a> {
+    store: &'a Store,
+    before: Option<&'a SeenBefore>,
+}
+
+impl<'a> World<'a> {
+    fn after(store: &'a Store) -> Self {
+        Self {
+            store,
+            before: None,
+        }
+    }
+
+    fn token(&self, id: TokenId) -> Option<&'a Token> {
+        match self.before.and_then(|b| b.tokens.get(&id)) {
+            Some(was) => was.as_ref(),
+            None => self.store.token(id),
+        }
+    }
+
+    /// The actor's owner; `None` when there is no such actor.
+    fn actor_owner(&self, id: ActorId) -> Option<Option<UserId>> {
+        match self.before.and_then(|b| b.actors.get(&id)) {
+            Some(was) => *was,
+            None => self.store.actor(id).map(|a| a.owner),
+        }
+    }
+
+    fn item_owner(&self, id: ItemId) -> Option<Option<ActorId>> {
+        match self.before.and_then(|b| b.items.get(&id)) {
+            Some(was) => *was,
+            None => self.store.item(id).map(|i| i.owner),
+        }
+    }
+
+    fn grid_and_fog(&self, id: EncounterId) -> Option<(&'a MapSettings, &'a Fog)> {
+        match self.before.and_then(|b| b.encounters.get(&id)) {
+            Some(was) => was.as_ref().map(|(map, fog)| (map, fog)),
+            None => self.store.encounter(id).map(|e| (&e.map, &e.fog)),
+        }
+    }
+
+    /// The tokens standing for an actor.
+    fn tokens_of(&self, actor: ActorId) -> impl Iterator<Item = TokenId> + use<'a> {
+        let before = self.before;
+        let now = self
+            .store
+            .tokens_of(actor)
+            .map(|t| t.id)
+            .filter(move |id| before.is_none_or(|b| !b.tokens.contains_key(id)));
+        let was = before
+            .into_iter()
+            .flat_map(|b| b.tokens.values())
+            .flatten()
+            .filter(move |t| t.actor == Some(actor))
+            .map(|t| t.id);
+        now.chain(was)
+    }
+
+    /// Whether `user` sees `token` (as it stands in this world).
+    fn sees(&self, user: UserId, token: &Token) -> bool {
+        if !token.visibility.players_see() {
+            return false;
+        }
+        let owned = token
+            .actor
+            .and_then(|a| self.actor_owner(a))
+            .is_some_and(|owner| owner == Some(user));
+        owned
+            || self
+                .grid_and_fog(token.encounter)
+                .is_some_and(|(map, fog)| fog.shows(map, &token.bounds(map.grid_size)))
+    }
+
+    fn token_seen(&self, user: UserId, id: TokenId) -> bool {
+        self.token(id).is_some_and(|t| self.sees(user, t))
+    }
+
+    fn actor_seen(&self, user: UserId, id: ActorId) -> bool {
+        match self.actor_owner(id) {
+            None => false,
+            Some(owner) => {
+                owner == Some(user) || self.tokens_of(id).any(|t| self.token_seen(user, t))
+            }
+        }
+    }
+
+    fn item_seen(&self, user: UserId, id: ItemId) -> bool {
+        self.item_owner(id)
+            .flatten()
+            .is_some_and(|actor| self.actor_seen(user, actor))
+    }
+
+    fn effect_seen(&self, user: UserId, id: EffectId) -> bool {
+        match self.before.and_then(|b| b.effects.get(&id)) {
+            Some(was) => was
+                .as_ref()
+                .is_some_and(|tokens| tokens.iter().all(|t| self.token_seen(user, *t))),
+            None => self.store.effect(id).is_some_and(|e| {
+                e.targets
+                    .iter()
+                    .chain(&e.source)
+                    .all(|t| self.token_seen(user, *t))
+            }),
+        }
+    }
+
+    fn seen(&self, user: UserId, entity: Entity) -> bool {
+        match entity {
+            Entity::Token(id) => self.token_seen(user, id),
+            Entity::Actor(id) => self.actor_seen(user, id),
+            Entity::Item(id) => self.item_seen(user, id),
+            Entity::Effect(id) => self.effect_seen(user, id),
+        }
+    }
+
+    /// The turn order with only the tokens `user` sees. While an unseen
+    /// token acts, the turn points past the end: nobody they see is acting.
+    fn initiative_for(&self, user: UserId, initiative: &Initiative) -> Initiative {
+        let seen: Vec<TokenId> = initiative
+            .order
+            .iter()
+            .copied()
+            .filter(|token| self.token_seen(user, *token))
+            .collect();
+        let turn = initiative
+            .order
+            .get(initiative.turn as usize)
+            .and_then(|current| seen.iter().position(|t| t == current))
+            .unwrap_or(seen.len());
+        Initiative {
+            order: seen,
+            turn: u32::try_from(turn).unwrap_or(u32::MAX),
+            ..initiative.clone()
+        }
+    }
+
+    fn encounter_for(&self, user: UserId, encounter: &Encounter) -> Encounter {
+        Encounter {
+            initiative: self.initiative_for(user, &encounter.initiative),
+            ..encounter.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
