@@ -298,6 +298,23 @@ pub(crate) async fn answer<T>(
     result
 }
 
+/// A server function's body for the logged-in user: the backend and the
+/// user are resolved (else [`AppError::Unauthorized`]), then `body` runs,
+/// answered as [`answer`] answers. Every campaign server function is one
+/// call of this.
+pub(crate) async fn as_user<T, F>(
+    body: impl FnOnce(Arc<dyn Backend>, shared::account::User) -> F,
+) -> Result<T, AppError>
+where
+    F: Future<Output = Result<T, AppError>>,
+{
+    answer(async move {
+        let (backend, user) = crate::account::login::require_user().await?;
+        body(backend, user).await
+    })
+    .await
+}
+
 /// The backend of the current request.
 pub(crate) fn backend() -> Result<Arc<dyn Backend>, AppError> {
     use_context::<Arc<dyn Backend>>().ok_or_else(|| {

@@ -13,11 +13,8 @@ use crate::AppError;
 /// Lists every campaign, newest first.
 #[server(endpoint = "campaigns/list")]
 pub async fn list_campaigns() -> Result<Vec<Campaign>, AppError> {
-    crate::backend::answer(async {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.list_campaigns(&user).await
-    })
-    .await
+    crate::backend::as_user(|backend, user| async move { backend.list_campaigns(&user).await })
+        .await
 }
 
 /// Creates a campaign from the raw form fields.
@@ -31,8 +28,7 @@ pub async fn create_campaign(
     #[server(default)] name: String,
     #[server(default)] game_system: String,
 ) -> Result<Campaign, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         let campaign = NewCampaign::parse(&name, &game_system)?;
         backend.create_campaign(&user, campaign).await
     })

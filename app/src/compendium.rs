@@ -10,11 +10,8 @@ use crate::AppError;
 /// Searches the compendium with text and filters.
 #[server(endpoint = "compendium/search", input = Json)]
 pub async fn search_compendium(query: CompendiumQuery) -> Result<Vec<CompendiumEntry>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, _user) = crate::account::login::require_user().await?;
-        backend.search_compendium(query).await
-    })
-    .await
+    crate::backend::as_user(|backend, _user| async move { backend.search_compendium(query).await })
+        .await
 }
 
 /// The kinds of compendium entry, as filters.

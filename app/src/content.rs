@@ -55,10 +55,9 @@ pub struct NewItemRequest {
 /// The actors of a campaign the caller may see.
 #[server(endpoint = "actors/list", input = Json)]
 pub async fn list_actors(campaign: CampaignId) -> Result<Vec<ActorRecord>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.list_actors(&user, campaign).await
-    })
+    crate::backend::as_user(
+        |backend, user| async move { backend.list_actors(&user, campaign).await },
+    )
     .await
 }
 
@@ -68,8 +67,7 @@ pub async fn load_actor_sheet(
     campaign: CampaignId,
     actor: ActorId,
 ) -> Result<ActorSheet, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.actor_sheet(&user, campaign, actor).await
     })
     .await
@@ -81,8 +79,7 @@ pub async fn create_actor(
     campaign: CampaignId,
     actor: NewActorRequest,
 ) -> Result<ActorId, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.create_actor(&user, campaign, actor).await
     })
     .await
@@ -91,10 +88,9 @@ pub async fn create_actor(
 /// The items of a campaign the caller may see.
 #[server(endpoint = "items/list", input = Json)]
 pub async fn list_items(campaign: CampaignId) -> Result<Vec<ItemRecord>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.list_items(&user, campaign).await
-    })
+    crate::backend::as_user(
+        |backend, user| async move { backend.list_items(&user, campaign).await },
+    )
     .await
 }
 
@@ -104,8 +100,7 @@ pub async fn create_item(
     campaign: CampaignId,
     item: NewItemRequest,
 ) -> Result<ItemRecord, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.create_item(&user, campaign, item).await
     })
     .await
@@ -120,8 +115,7 @@ pub async fn move_item(
     owner: Option<ActorId>,
     container: Option<ItemId>,
 ) -> Result<(), AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend
             .move_item(&user, campaign, item, owner, container)
             .await

@@ -15,10 +15,9 @@ use crate::AppError;
 /// The media files of a campaign, newest first, for its members.
 #[server(endpoint = "media/list", input = Json)]
 pub async fn list_media(campaign: CampaignId) -> Result<Vec<MediaFile>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.list_media(&user, campaign).await
-    })
+    crate::backend::as_user(
+        |backend, user| async move { backend.list_media(&user, campaign).await },
+    )
     .await
 }
 
@@ -26,8 +25,7 @@ pub async fn list_media(campaign: CampaignId) -> Result<Vec<MediaFile>, AppError
 /// again; for the GM and assistant GMs.
 #[server(endpoint = "media/show", input = Json)]
 pub async fn show_media(campaign: CampaignId, file: MediaId, shown: bool) -> Result<(), AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.show_media(&user, campaign, file, shown).await
     })
     .await

@@ -13,10 +13,9 @@ use crate::AppError;
 /// The members of a campaign, for its members.
 #[server(endpoint = "campaigns/members", input = Json)]
 pub async fn list_members(campaign: CampaignId) -> Result<Vec<Member>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.list_members(&user, campaign).await
-    })
+    crate::backend::as_user(
+        |backend, user| async move { backend.list_members(&user, campaign).await },
+    )
     .await
 }
 
@@ -24,28 +23,22 @@ pub async fn list_members(campaign: CampaignId) -> Result<Vec<Member>, AppError>
 /// assistant GM: player or observer).
 #[server(endpoint = "campaigns/invite", input = Json)]
 pub async fn invite(campaign: CampaignId, role: Role) -> Result<Invitation, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.invite(&user, campaign, role).await
-    })
+    crate::backend::as_user(
+        |backend, user| async move { backend.invite(&user, campaign, role).await },
+    )
     .await
 }
 
 /// Joins a campaign with an invitation token.
 #[server(endpoint = "campaigns/join", input = Json)]
 pub async fn join(token: String) -> Result<(CampaignId, Role), AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.join(&user, token).await
-    })
-    .await
+    crate::backend::as_user(|backend, user| async move { backend.join(&user, token).await }).await
 }
 
 /// Changes a member's role; only the GM may (delegating assistant GM).
 #[server(endpoint = "campaigns/set_role", input = Json)]
 pub async fn set_role(campaign: CampaignId, member: UserId, role: Role) -> Result<(), AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.set_role(&user, campaign, member, role).await
     })
     .await
@@ -55,8 +48,7 @@ pub async fn set_role(campaign: CampaignId, member: UserId, role: Role) -> Resul
 /// naming themselves). Their open tables of the campaign close.
 #[server(endpoint = "campaigns/remove_member", input = Json)]
 pub async fn remove_member(campaign: CampaignId, member: UserId) -> Result<(), AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.remove_member(&user, campaign, member).await
     })
     .await

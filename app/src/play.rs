@@ -16,8 +16,7 @@ use crate::{AppError, encounter::list_encounters};
 pub async fn campaign_overview(
     campaign: CampaignId,
 ) -> Result<shared::campaign::CampaignOverview, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.campaign_overview(&user, campaign).await
     })
     .await
@@ -26,10 +25,9 @@ pub async fn campaign_overview(
 /// The sessions of a campaign still being played, newest first.
 #[server(endpoint = "sessions/list", input = Json)]
 pub async fn list_sessions(campaign: CampaignId) -> Result<Vec<SessionSummary>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.list_sessions(&user, campaign).await
-    })
+    crate::backend::as_user(
+        |backend, user| async move { backend.list_sessions(&user, campaign).await },
+    )
     .await
 }
 
@@ -39,8 +37,7 @@ pub async fn start_session(
     campaign: CampaignId,
     encounter: EncounterId,
 ) -> Result<SessionId, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.start_session(&user, campaign, encounter).await
     })
     .await
@@ -49,10 +46,9 @@ pub async fn start_session(
 /// The members of a session's campaign, for those at its table.
 #[server(endpoint = "sessions/members", input = Json)]
 pub async fn session_members(session: SessionId) -> Result<Vec<Member>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
-        backend.session_members(&user, session).await
-    })
+    crate::backend::as_user(
+        |backend, user| async move { backend.session_members(&user, session).await },
+    )
     .await
 }
 

@@ -1,11 +1,11 @@
 //! HTTP endpoints that are not server functions, because they stream:
 //! media upload and download, and campaign export and import.
 //!
-//! They authenticate from the same session cookie as the server functions,
+//! They authenticate from the same login cookie as the server functions,
 //! answer errors as the same JSON [`AppError`] with the same statuses, and
 //! sit behind the same cross-site write check (see [`crate::http`]).
 
-use app::{AppError, account::login};
+use app::AppError;
 use axum::{
     Json, Router,
     body::Body,
@@ -16,17 +16,16 @@ use axum::{
 };
 use serde::Deserialize;
 use shared::{
-    account::User,
-    id::{CampaignId, EncounterId, MediaId},
+    id::{CampaignId, MediaId},
     media::{DisplayFileName, MediaKind},
     rules::Role,
 };
 
 use crate::{
     AppState, Error,
-    account::{self, LoginToken},
     campaign::role_of,
     export::{self, CampaignDocument},
+    http::{ApiError, CurrentUser},
     media::{self, NewUpload},
 };
 
@@ -39,45 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/campaigns/{campaign}/media", post(upload))
         .route("/media/{media}", get(download))
         .route("/api/campaigns/{campaign}/export", get(export_campaign))
-        .route("/api/campaigns/{campaign}/sessions", post(start_session))
-        .route("/ws/sessions/{session}", get(crate::live::socket::connect))
-        .route(
-            "/api/sessions/{session}/state",
-            get(crate::live::sync::state_since),
-        )
         .route(
             "/api/campaigns/import",
             post(import_campaign).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
-}
-
-/// An [`AppError`] as an HTTP response: its status and itself as JSON.
-pub struct ApiError(AppError);
-
-impl From<Error> for ApiError {
-    fn from(error: Error) -> Self {
-        Self(error.into())
-    }
-}
-
-impl From<AppError> for ApiError {
-    fn from(error: AppError) -> Self {
-        Self(error)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0.status(), Json(self.0)).into_response()
-    }
-}
-
-/// The logged-in user of a request, or 401.
-pub(crate) async fn user(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
-    let token = login::token_in(headers).ok_or(AppError::Unauthorized)?;
-    account::user_for(&state.db, &LoginToken::from_cookie(&token))
-        .await?
-        .ok_or(ApiError(AppError::Unauthorized))
 }
 
 /// Query of an upload: the display name and what the file is for.
@@ -96,10 +60,10 @@ async fn upload(
     State(state): State<AppState>,
     Path(campaign): Path<CampaignId>,
     Query(query): Query<UploadQuery>,
+    CurrentUser(user): CurrentUser,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let user = user(&state, &headers).await?;
     let role = role_of(&state.db, campaign, user.id).await?;
     if role == Role::Observer {
         return Err(Error::Refused(shared::Error::Forbidden(
@@ -138,9 +102,9 @@ async fn upload(
 async fn download(
     State(state): State<AppState>,
     Path(id): Path<MediaId>,
+    CurrentUser(user): CurrentUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = user(&state, &headers).await?;
     // Membership and visibility are checked in the query that finds the
     // bytes: nothing is read from storage for a reader who may not see it.
     let content = media::open(&state.db, &state.media, id, user.id).await?;
@@ -179,9 +143,8 @@ async fn download(
 async fn export_campaign(
     State(state): State<AppState>,
     Path(campaign): Path<CampaignId>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
 ) -> Result<Response, ApiError> {
-    let user = user(&state, &headers).await?;
     let document = export::export(&state.db, campaign, user.id).await?;
     let disposition = format!("attachment; filename=\"campaign-{campaign}.json\"");
     Ok((
@@ -198,10 +161,9 @@ async fn export_campaign(
 /// becomes its GM. Answers 201 with the campaign id.
 async fn import_campaign(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let user = user(&state, &headers).await?;
     let document: CampaignDocument = serde_json::from_slice(&body).map_err(|error| {
         Error::Refused(shared::Error::InvalidExport(format!(
             "not a campaign document: {error}"
@@ -209,30 +171,4 @@ async fn import_campaign(
     })?;
     let campaign = export::import(&state.db, &document, user.id).await?;
     Ok((StatusCode::CREATED, Json(campaign)).into_response())
-}
-
-/// What starting a session needs.
-#[derive(Debug, Deserialize)]
-struct StartSession {
-    #[serde(default)]
-    encounter: Option<EncounterId>,
-}
-
-/// `POST /api/campaigns/{campaign}/sessions` with `{"encounter": id}`: the
-/// GM (or an assistant GM) starts a live session; answers 201 with its id,
-/// which players join at `/ws/sessions/{id}`.
-async fn start_session(
-    State(state): State<AppState>,
-    Path(campaign): Path<CampaignId>,
-    headers: HeaderMap,
-    Json(start): Json<StartSession>,
-) -> Result<Response, ApiError> {
-    let user = user(&state, &headers).await?;
-    let (session, new) = crate::live::start(&state.db, campaign, start.encounter, user.id).await?;
-    let status = if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(session)).into_response())
 }

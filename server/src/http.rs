@@ -7,6 +7,8 @@
 //!
 //! # Layout
 //! - [`origin`]: writes and WebSocket upgrades from other sites refused.
+//! - `auth`: who is asking ([`CurrentUser`]) and errors as JSON
+//!   ([`ApiError`]), for the routes that are not server functions.
 //! - `server_fn`: server-function bodies bounded and checked, decoding
 //!   failures answered 400.
 //! - `connection`: how many connections are open, in all and per client
@@ -38,12 +40,15 @@ use tokio::{net::TcpListener, sync::watch};
 use tower::ServiceExt;
 use tower_http::trace::TraceLayer;
 
-use crate::{AppState, Result, api, health, metrics};
+use crate::{AppState, Result, api, health, live, metrics};
 
+mod auth;
 mod connection;
 pub mod origin;
 mod server_fn;
 
+pub(crate) use auth::user;
+pub use auth::{ApiError, CurrentUser};
 pub use origin::AllowedOrigins;
 pub use server_fn::MAX_SERVER_FN_BODY;
 
@@ -90,7 +95,10 @@ pub fn router(state: AppState) -> Router {
     let origins = state.http.allowed_origins.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
+        // Every domain's routes that are not pages or server functions,
+        // merged here and nowhere else.
         .merge(api::routes())
+        .merge(live::routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {
             let options = state.leptos.clone();
             move || shell(options.clone())

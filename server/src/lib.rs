@@ -7,8 +7,9 @@
 //!
 //! # Layout
 //! - [`config`]: the one configuration struct, read from the environment.
-//! - [`state`]: [`AppState`], the shared handles every request uses, and its
-//!   implementation of the app's `Backend` port.
+//! - [`state`]: [`AppState`], the shared handles every request uses.
+//! - `backend`: the app's `Backend` port implemented over the repositories:
+//!   every server function's body and its checks.
 //! - [`db`] and [`redis_conn`]: connecting to PostgreSQL (and migrating) and Redis.
 //! - [`account`]: accounts, password hashing and login sessions; the gate
 //!   that throttles log-ins and bounds hashing.
@@ -38,6 +39,7 @@
 pub mod account;
 pub mod actor;
 pub mod api;
+mod backend;
 pub mod campaign;
 pub mod compendium;
 pub mod config;

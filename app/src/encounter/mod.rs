@@ -21,8 +21,7 @@ use crate::AppError;
 /// The encounters of a campaign, for its members.
 #[server(endpoint = "encounters/list", input = Json)]
 pub async fn list_encounters(campaign: CampaignId) -> Result<Vec<EncounterSummary>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.list_encounters(&user, campaign).await
     })
     .await
@@ -36,8 +35,7 @@ pub async fn create_encounter(
     map: MapSettings,
     image: Option<MediaId>,
 ) -> Result<EncounterId, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend
             .create_encounter(&user, campaign, name, map, image)
             .await
@@ -51,8 +49,7 @@ pub async fn encounter_tokens(
     campaign: CampaignId,
     encounter: EncounterId,
 ) -> Result<Vec<Token>, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.encounter_tokens(&user, campaign, encounter).await
     })
     .await
@@ -65,8 +62,7 @@ pub async fn place_token(
     encounter: EncounterId,
     token: NewToken,
 ) -> Result<TokenId, AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend.place_token(&user, campaign, encounter, token).await
     })
     .await
@@ -81,8 +77,7 @@ pub async fn update_encounter(
     name: String,
     map: MapSettings,
 ) -> Result<(), AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend
             .update_encounter(&user, campaign, encounter, name, map)
             .await
@@ -99,8 +94,7 @@ pub async fn update_token(
     token: TokenId,
     setup: NewToken,
 ) -> Result<(), AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend
             .update_token(&user, campaign, encounter, token, setup)
             .await
@@ -115,8 +109,7 @@ pub async fn remove_token(
     encounter: EncounterId,
     token: TokenId,
 ) -> Result<(), AppError> {
-    crate::backend::answer(async move {
-        let (backend, user) = crate::account::login::require_user().await?;
+    crate::backend::as_user(|backend, user| async move {
         backend
             .remove_token(&user, campaign, encounter, token)
             .await

@@ -23,6 +23,7 @@ pub mod load;
 pub mod mailbox;
 pub mod mirror;
 pub mod recheck;
+mod routes;
 pub mod session;
 pub mod socket;
 pub mod sync;
@@ -40,6 +41,8 @@ use tokio::sync::Mutex;
 
 use crate::{Result, event_log, metrics::Metrics};
 pub use mailbox::{Budget, Lane, Mailbox};
+pub(crate) use routes::participant;
+pub use routes::routes;
 pub use session::{Command, ConnId, Tuning};
 
 /// The session actors running on this node. Cloning is cheap.
@@ -334,29 +337,6 @@ impl Hub {
         }
         running
     }
-}
-
-/// Who is asking about a session: the logged-in user (else 401) as a
-/// member of the session's campaign (else 403, alike for a session that
-/// does not exist), and the session's record.
-pub(crate) async fn participant(
-    state: &crate::AppState,
-    headers: &axum::http::HeaderMap,
-    session: SessionId,
-) -> std::result::Result<(shared::rules::Participant, event_log::SessionInfo), crate::api::ApiError>
-{
-    let user = crate::api::user(state, headers).await?;
-    let info = event_log::session_info(&state.db, session)
-        .await?
-        .ok_or(crate::Error::NotMember)?;
-    let role = crate::campaign::role_of(&state.db, info.campaign, user.id).await?;
-    Ok((
-        shared::rules::Participant {
-            user: user.id,
-            role,
-        },
-        info,
-    ))
 }
 
 /// Starts a session of `campaign` on `encounter` for `by`, who must be its

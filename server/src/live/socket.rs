@@ -36,7 +36,7 @@ use tokio::{
 use uuid::Uuid;
 
 use super::{Budget, Command, recheck::Registration};
-use crate::{AppState, Error, api::ApiError};
+use crate::{AppState, Error, http::ApiError};
 
 /// Frames queued for one socket before it counts as too slow.
 const SEND_QUEUE: usize = 1024;

@@ -16,7 +16,7 @@ use shared::{change::Version, id::SessionId};
 use tokio::sync::oneshot;
 
 use super::{Budget, Command};
-use crate::{AppState, Error, api::ApiError};
+use crate::{AppState, Error, http::ApiError};
 
 /// The query: the caller's version, if any.
 #[derive(Debug, Deserialize)]

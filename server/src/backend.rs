@@ -1,0 +1,458 @@
+//! The server's side of the `app::Backend` port: the body of every server
+//! function, with the checks of who may do what, over the repositories.
+//! Kept apart from [`AppState`](crate::AppState), which only holds the
+//! handles.
+
+use app::content::{ActorSheet, NewActorRequest, NewItemRequest};
+use app::{AppError, Backend};
+use shared::{
+    account::{DisplayName, LoginName, Password, User},
+    actor::ActorRecord,
+    campaign::{Campaign, CampaignOverview, NewCampaign, SessionSummary},
+    compendium::{CompendiumEntry, CompendiumQuery},
+    encounter::{EncounterSummary, MapSettings, NewToken},
+    id::{ActorId, CampaignId, EncounterId, ItemId, MediaId, SessionId, TokenId, UserId},
+    item::ItemRecord,
+    media::MediaFile,
+    membership::{Invitation, Member},
+    rules::Role,
+    token::Token,
+};
+
+use crate::{
+    Error, Result,
+    account::{self, LoginToken},
+    actor, campaign, compendium, encounter, event_log, item,
+    media::{self},
+    membership,
+};
+
+use crate::AppState;
+
+#[async_trait::async_trait]
+impl Backend for AppState {
+    async fn sign_up(
+        &self,
+        login: LoginName,
+        display_name: DisplayName,
+        password: Password,
+    ) -> Result<(User, String), AppError> {
+        self.gate.sign_up_attempt(client_ip())?;
+        let user = account::sign_up(&self.db, &self.gate, &login, &display_name, &password).await?;
+        let token = account::start_login(&self.db, user.id).await?;
+        tracing::info!(user = %user.id, "account created");
+        Ok((user, token.as_str().to_owned()))
+    }
+
+    async fn log_in(&self, login: String, password: String) -> Result<(User, String), AppError> {
+        let user = account::log_in(&self.db, &self.gate, &login, &password, client_ip()).await?;
+        let token = account::start_login(&self.db, user.id).await?;
+        Ok((user, token.as_str().to_owned()))
+    }
+
+    async fn log_out(&self, token: String) -> Result<(), AppError> {
+        let token = LoginToken::from_cookie(&token);
+        let user = account::user_for(&self.db, &token).await?;
+        account::end_login(&self.db, &token).await?;
+        // A table opened with this login closes now, not when it next asks.
+        if let Some(user) = user {
+            self.hub.recheck(user.id).await;
+        }
+        Ok(())
+    }
+
+    async fn user(&self, token: String) -> Result<Option<User>, AppError> {
+        Ok(account::user_for(&self.db, &LoginToken::from_cookie(&token)).await?)
+    }
+
+    async fn change_password(
+        &self,
+        token: String,
+        current: String,
+        new: Password,
+    ) -> Result<u64, AppError> {
+        let token = LoginToken::from_cookie(&token);
+        let user = account::user_for(&self.db, &token)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let ended = account::change_password(
+            &self.db,
+            &self.gate,
+            &user,
+            &token,
+            &current,
+            &new,
+            client_ip(),
+        )
+        .await?;
+        // Tables opened with the logins that just ended close now.
+        self.hub.recheck(user.id).await;
+        Ok(ended)
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
+    async fn search_compendium(
+        &self,
+        query: CompendiumQuery,
+    ) -> Result<Vec<CompendiumEntry>, AppError> {
+        Ok(compendium::search(&self.db, &query).await?)
+    }
+
+    async fn list_campaigns(&self, user: &User) -> Result<Vec<Campaign>, AppError> {
+        Ok(campaign::list_for(&self.db, user.id).await?)
+    }
+
+    async fn create_campaign(&self, user: &User, new: NewCampaign) -> Result<Campaign, AppError> {
+        let created = campaign::create(&self.db, user.id, &new).await?;
+        tracing::info!(campaign = %created.id, gm = %user.id, "campaign created");
+        Ok(created)
+    }
+
+    async fn list_members(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<Member>, AppError> {
+        Ok(membership::members(&self.db, campaign, user.id).await?)
+    }
+
+    async fn invite(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        role: Role,
+    ) -> Result<Invitation, AppError> {
+        Ok(membership::invite(&self.db, campaign, user.id, role).await?)
+    }
+
+    async fn join(&self, user: &User, token: String) -> Result<(CampaignId, Role), AppError> {
+        Ok(membership::accept(&self.db, user.id, &token).await?)
+    }
+
+    async fn set_role(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        member: UserId,
+        role: Role,
+    ) -> Result<(), AppError> {
+        membership::change_role(&self.db, campaign, user.id, member, role).await?;
+        // The member's open tables take the new role now.
+        self.hub.recheck(member).await;
+        Ok(())
+    }
+
+    async fn remove_member(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        member: UserId,
+    ) -> Result<(), AppError> {
+        membership::remove(&self.db, campaign, user.id, member).await?;
+        // The former member's open tables close now.
+        self.hub.recheck(member).await;
+        Ok(())
+    }
+
+    async fn list_actors(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<ActorRecord>, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(actor::list_visible(&self.db, campaign, user.id, role).await?)
+    }
+
+    async fn actor_sheet(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        actor: ActorId,
+    ) -> Result<ActorSheet, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        let record = actor::get_visible(&self.db, campaign, actor, user.id, role).await?;
+        let items = item::carried_by(&self.db, campaign, actor).await?;
+        Ok(ActorSheet {
+            actor: record,
+            items,
+        })
+    }
+
+    async fn create_actor(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        request: NewActorRequest,
+    ) -> Result<ActorId, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        actor::may_create(user.id, role, request.kind, request.owner)?;
+        if let Some(owner) = request.owner {
+            // An owner must be able to see their actor: a member.
+            campaign::role_of(&self.db, campaign, owner)
+                .await
+                .map_err(|_| {
+                    Error::Refused(shared::Error::InvalidAction(
+                        "an actor's owner must be a member of the campaign".into(),
+                    ))
+                })?;
+        }
+        let new = actor::NewActor {
+            campaign,
+            name: request.name.clone(),
+            actor_type: request.kind.slug().to_owned(),
+            level: request.level,
+            character_class: request.character_class.clone(),
+            owner: request.owner,
+            created_by: user.id,
+        };
+        let id = match &request.compendium_ref {
+            Some(ref_key) => actor::create_from_compendium(&self.db, &new, ref_key).await?,
+            None => {
+                let name = request
+                    .name
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty());
+                let name = name.ok_or(Error::Refused(shared::Error::InvalidAction(
+                    "an actor needs a name".into(),
+                )))?;
+                actor::create_custom(&self.db, &new, name, &serde_json::json!({})).await?
+            }
+        };
+        Ok(id)
+    }
+
+    async fn list_items(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<ItemRecord>, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(item::list_visible(&self.db, campaign, user.id, role).await?)
+    }
+
+    async fn create_item(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        request: NewItemRequest,
+    ) -> Result<ItemRecord, AppError> {
+        if !campaign::role_of(&self.db, campaign, user.id)
+            .await?
+            .is_gm_or_assistant()
+        {
+            return Err(Error::Refused(shared::Error::Forbidden(
+                "only the GM and assistant GMs create items".into(),
+            ))
+            .into());
+        }
+        let placement = item::Placement {
+            owner: request.owner,
+            container: request.container,
+        };
+        Ok(item::create_from_compendium(
+            &self.db,
+            campaign,
+            &request.compendium_ref,
+            placement,
+            request.quantity,
+        )
+        .await?)
+    }
+
+    async fn move_item(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        item_id: ItemId,
+        owner: Option<ActorId>,
+        container: Option<ItemId>,
+    ) -> Result<(), AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        let placement = item::Placement { owner, container };
+        if !role.is_gm_or_assistant() {
+            item::check_player_move(&self.db, campaign, user.id, role, item_id, placement).await?;
+        }
+        Ok(item::place(&self.db, campaign, item_id, placement).await?)
+    }
+
+    async fn list_media(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<MediaFile>, AppError> {
+        Ok(media::list(&self.db, campaign, user.id).await?)
+    }
+
+    async fn show_media(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        file: MediaId,
+        shown: bool,
+    ) -> Result<(), AppError> {
+        Ok(media::show(&self.db, campaign, file, user.id, shown).await?)
+    }
+
+    async fn campaign_overview(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<CampaignOverview, AppError> {
+        Ok(campaign::overview(&self.db, campaign, user.id).await?)
+    }
+
+    async fn list_encounters(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<EncounterSummary>, AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(encounter::list(&self.db, campaign, role.is_gm_or_assistant()).await?)
+    }
+
+    async fn create_encounter(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        name: String,
+        map: MapSettings,
+        image: Option<MediaId>,
+    ) -> Result<EncounterId, AppError> {
+        self.require_gm(user, campaign, "only the GM prepares encounters")
+            .await?;
+        let settings = MapSettings { image: None, ..map };
+        let new = encounter::NewEncounter {
+            campaign,
+            name,
+            map: image,
+            settings,
+        };
+        let id = encounter::create(&self.db, &new).await?;
+        tracing::info!(%campaign, encounter = %id, "encounter created");
+        Ok(id)
+    }
+
+    async fn encounter_tokens(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+    ) -> Result<Vec<Token>, AppError> {
+        self.require_gm(user, campaign, "only the GM sees every token before play")
+            .await?;
+        Ok(encounter::load(&self.db, campaign, encounter).await?.1)
+    }
+
+    async fn place_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: NewToken,
+    ) -> Result<TokenId, AppError> {
+        self.require_gm(user, campaign, "only the GM places tokens")
+            .await?;
+        Ok(encounter::place_token(&self.db, campaign, encounter, &token).await?)
+    }
+
+    async fn update_encounter(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        name: String,
+        map: MapSettings,
+    ) -> Result<(), AppError> {
+        self.require_gm(user, campaign, "only the GM prepares encounters")
+            .await?;
+        encounter::update(&self.db, campaign, encounter, &name, &map).await?;
+        tracing::info!(%campaign, %encounter, "encounter changed");
+        Ok(())
+    }
+
+    async fn update_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: TokenId,
+        setup: NewToken,
+    ) -> Result<(), AppError> {
+        self.require_gm(user, campaign, "only the GM places tokens")
+            .await?;
+        Ok(encounter::update_token(&self.db, campaign, encounter, token, &setup).await?)
+    }
+
+    async fn remove_token(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+        token: TokenId,
+    ) -> Result<(), AppError> {
+        self.require_gm(user, campaign, "only the GM places tokens")
+            .await?;
+        Ok(encounter::remove_token(&self.db, campaign, encounter, token).await?)
+    }
+
+    async fn list_sessions(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<SessionSummary>, AppError> {
+        campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(event_log::sessions_of(&self.db, campaign).await?)
+    }
+
+    async fn start_session(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        encounter: EncounterId,
+    ) -> Result<SessionId, AppError> {
+        let (session, _) = crate::live::start(&self.db, campaign, Some(encounter), user.id).await?;
+        Ok(session)
+    }
+
+    async fn session_members(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<Vec<Member>, AppError> {
+        let info = event_log::session_info(&self.db, session)
+            .await?
+            .ok_or(Error::NotMember)?;
+        Ok(membership::members(&self.db, info.campaign, user.id).await?)
+    }
+}
+
+/// The address of the client whose server-function call is being answered.
+///
+/// The serve loop puts `ConnectInfo` in every request, and server functions
+/// run with the request's parts in their context. `None` for calls made in
+/// process (tests calling the router directly, rendering).
+fn client_ip() -> Option<std::net::IpAddr> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+impl AppState {
+    /// Refuses anyone but the GM and assistant GMs of `campaign`.
+    async fn require_gm(&self, user: &User, campaign: CampaignId, why: &str) -> Result<()> {
+        if campaign::role_of(&self.db, campaign, user.id)
+            .await?
+            .is_gm_or_assistant()
+        {
+            Ok(())
+        } else {
+            Err(Error::Refused(shared::Error::Forbidden(why.into())))
+        }
+    }
+}
