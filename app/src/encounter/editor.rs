@@ -25,12 +25,6 @@ pub(super) fn Editor(
         || 0,
         move || crate::content::list_actors(campaign),
     );
-    let media = cache.resource(
-        QueryCache::key(campaign, "media"),
-        Staleness::Campaign,
-        || 0,
-        move || crate::media::list_media(campaign),
-    );
     let reload = move || {
         cache.invalidate(&QueryCache::key(campaign, "encounters"));
         changed.update(|n| *n += 1);
@@ -175,13 +169,7 @@ pub(super) fn Editor(
             <label>"Map image "
                 <select bind:value=image data-test="map-image">
                     <option value="">"None"</option>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            media.await.unwrap_or_default().into_iter().filter(|m| m.mime_type.starts_with("image/")).map(|m| view! {
-                                <option value=m.id.to_string()>{m.name.as_str().to_owned()}</option>
-                            }).collect_view()
-                        })}
-                    </Suspense>
+                    <MapImageOptions campaign />
                 </select>
             </label>
             <button type="submit" disabled=move || save_map.pending().get()>"Save the map"</button>

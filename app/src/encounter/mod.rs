@@ -130,12 +130,6 @@ pub fn EncountersSection(campaign: CampaignId, gm: bool) -> impl IntoView {
         move || created.get(),
         move || list_encounters(campaign),
     );
-    let media = cache.resource(
-        QueryCache::key(campaign, "media"),
-        Staleness::Campaign,
-        || 0,
-        move || crate::media::list_media(campaign),
-    );
     let name = RwSignal::new(String::new());
     let grid = RwSignal::new("70".to_owned());
     let image = RwSignal::new(String::new());
@@ -199,13 +193,7 @@ pub fn EncountersSection(campaign: CampaignId, gm: bool) -> impl IntoView {
                     <label>"Map image "
                         <select bind:value=image>
                             <option value="">"None"</option>
-                            <Suspense fallback=|| ()>
-                                {move || Suspend::new(async move {
-                                    media.await.unwrap_or_default().into_iter().filter(|m| m.mime_type.starts_with("image/")).map(|m| view! {
-                                        <option value=m.id.to_string()>{m.name.as_str().to_owned()}</option>
-                                    }).collect_view()
-                                })}
-                            </Suspense>
+                            <MapImageOptions campaign />
                         </select>
                     </label>
                     <button type="submit" disabled=move || create.pending().get()>"Create encounter"</button>
@@ -276,4 +264,25 @@ pub fn EncounterEditorPage() -> impl IntoView {
         </Suspense>
     }
     .into_any()
+}
+
+/// The campaign's images as the options of a map-image select (after its
+/// "None"), for the encounter form and the editor alike.
+#[component]
+fn MapImageOptions(campaign: CampaignId) -> impl IntoView {
+    let media = crate::storage::QueryCache::get().resource(
+        crate::storage::QueryCache::key(campaign, "media"),
+        crate::storage::Staleness::Campaign,
+        || 0,
+        move || crate::media::list_media(campaign),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                media.await.unwrap_or_default().into_iter().filter(|m| m.mime_type.starts_with("image/")).map(|m| view! {
+                    <option value=m.id.to_string()>{m.name.as_str().to_owned()}</option>
+                }).collect_view()
+            })}
+        </Suspense>
+    }
 }
