@@ -106,6 +106,27 @@ test("initiative is rolled by the server, and the player's order leaves out the 
   const first = await table.gm.locator('.turn-order li[aria-current="true"]').textContent();
   await table.gm.locator('[data-test="next-turn"]').click();
   await expect(table.gm.locator('.turn-order li[aria-current="true"]')).not.toHaveText(first ?? '');
+  // The GM ends combat: both tables are back to exploration.
+  await table.gm.getByRole('button', { name: 'End combat' }).click();
+  await expect(table.player.locator('#initiative-heading')).toHaveText('Initiative');
+  await expect(table.gm.locator('.turn-order li')).toHaveCount(0);
+});
+
+test('the GM turns the fog on and off, and the player sees only what is revealed', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  await expect(at(table.player, table.goblin)).toBeVisible();
+  const toggle = table.gm.getByRole('toolbar', { name: 'Fog of war' }).getByRole('button', { name: /^Fog o/ });
+  await expect(toggle).toHaveText('Fog off');
+  await toggle.click();
+  await expect(toggle).toHaveText('Fog on');
+  // Nothing is revealed yet: the goblin is under the fog for the player,
+  // while the player's own token stays theirs to see.
+  await expect(table.player.locator(`[data-token="${table.goblin}"]`)).toHaveCount(0);
+  await expect(at(table.player, table.mine)).toBeVisible();
+  await expect(at(table.gm, table.goblin)).toBeVisible();
+  await toggle.click();
+  await expect(toggle).toHaveText('Fog off');
+  await expect(at(table.player, table.goblin)).toBeVisible();
 });
 
 test("a GM-only token is never in the player's page nor on the player's socket", async ({ browser }) => {

@@ -16,7 +16,7 @@ use crate::{
     encounter::{LogEntry, LogKind, Phase},
     geometry::{Cell, Point},
     id::{ActorId, EffectId, EncounterId, TokenId, UserId},
-    path::Path,
+    path::Entity,
     store::{Store, to_value},
     token::Visibility,
 };
@@ -87,6 +87,13 @@ pub enum Action {
         /// The cells.
         cells: Vec<Cell>,
     },
+    /// Turn the encounter's fog of war on or off (GM).
+    SetFog {
+        /// The encounter.
+        encounter: EncounterId,
+        /// Whether players see only the revealed cells.
+        enabled: bool,
+    },
     /// Set the turn order and start combat (GM).
     StartCombat {
         /// The encounter.
@@ -110,6 +117,12 @@ pub enum Action {
     /// End the current turn: the next token acts; after the last, a new
     /// round starts and effects count down.
     NextTurn {
+        /// The encounter.
+        encounter: EncounterId,
+    },
+    /// End combat (GM): the encounter goes back to exploration; the order
+    /// is kept for the next fight.
+    EndCombat {
         /// The encounter.
         encounter: EncounterId,
     },
@@ -153,9 +166,10 @@ pub enum ActionKind {
     Effect,
     /// [`Action::SetVisibility`].
     Visibility,
-    /// [`Action::RevealFog`] and [`Action::HideFog`].
+    /// [`Action::RevealFog`], [`Action::HideFog`] and [`Action::SetFog`].
     Fog,
-    /// [`Action::StartCombat`] and [`Action::NextTurn`].
+    /// [`Action::StartCombat`], [`Action::RollInitiative`],
+    /// [`Action::NextTurn`] and [`Action::EndCombat`].
     Initiative,
     /// [`Action::Chat`].
     Chat,
@@ -174,10 +188,13 @@ impl Action {
             Action::AddCondition { .. } | Action::RemoveCondition { .. } => ActionKind::Condition,
             Action::ApplyEffect { .. } | Action::EndEffect { .. } => ActionKind::Effect,
             Action::SetVisibility { .. } => ActionKind::Visibility,
-            Action::RevealFog { .. } | Action::HideFog { .. } => ActionKind::Fog,
+            Action::RevealFog { .. } | Action::HideFog { .. } | Action::SetFog { .. } => {
+                ActionKind::Fog
+            }
             Action::StartCombat { .. }
             | Action::RollInitiative { .. }
-            | Action::NextTurn { .. } => ActionKind::Initiative,
+            | Action::NextTurn { .. }
+            | Action::EndCombat { .. } => ActionKind::Initiative,
             Action::Chat { .. } => ActionKind::Chat,
             Action::Roll { .. } => ActionKind::Roll,
             Action::Edit { .. } => ActionKind::Edit,
@@ -197,7 +214,7 @@ impl Action {
                     ));
                 }
                 Ok(vec![Change::set(
-                    token_path(*token, "position"),
+                    Entity::Token(*token).at(&["position"]),
                     to_value(to),
                 )])
             }
@@ -206,12 +223,7 @@ impl Action {
                     .actor(*actor)
                     .ok_or_else(|| unknown(EntityKind::Actor, actor))?;
                 Ok(vec![Change::increment(
-                    Path::from_segments([
-                        "actors".to_owned(),
-                        actor.to_string(),
-                        "hp".into(),
-                        "current".into(),
-                    ]),
+                    Entity::Actor(*actor).at(&["hp", "current"]),
                     *delta,
                 )])
             }
@@ -219,7 +231,7 @@ impl Action {
                 existing_token(store, *token)?;
                 let condition = condition_name(condition)?;
                 Ok(vec![Change::append(
-                    token_path(*token, "conditions"),
+                    Entity::Token(*token).at(&["conditions"]),
                     condition,
                 )])
             }
@@ -232,7 +244,7 @@ impl Action {
                     )));
                 }
                 Ok(vec![Change::delete(
-                    token_path(*token, "conditions").child(condition),
+                    Entity::Token(*token).at(&["conditions"]).child(condition),
                 )])
             }
             Action::ApplyEffect { effect } => {
@@ -245,7 +257,7 @@ impl Action {
                     existing_token(store, *target)?;
                 }
                 Ok(vec![Change::set(
-                    Path::from_segments(["effects".to_owned(), effect.id.to_string()]),
+                    Entity::Effect(effect.id).path(),
                     to_value(effect),
                 )])
             }
@@ -253,34 +265,38 @@ impl Action {
                 store
                     .effect(*effect)
                     .ok_or_else(|| unknown(EntityKind::Effect, effect))?;
-                Ok(vec![Change::delete(Path::from_segments([
-                    "effects".to_owned(),
-                    effect.to_string(),
-                ]))])
+                Ok(vec![Change::delete(Entity::Effect(*effect).path())])
             }
             Action::SetVisibility { token, visibility } => {
                 existing_token(store, *token)?;
                 Ok(vec![Change::set(
-                    token_path(*token, "visibility"),
+                    Entity::Token(*token).at(&["visibility"]),
                     to_value(visibility),
                 )])
             }
             Action::RevealFog { encounter, cells } => {
                 existing_encounter(store, *encounter)?;
                 Ok(vec![Change::append(
-                    encounter_path(*encounter, &["fog", "revealed"]),
+                    Entity::Encounter(*encounter).at(&["fog", "revealed"]),
                     to_value(cells),
                 )])
             }
             Action::HideFog { encounter, cells } => {
                 let revealed = &existing_encounter(store, *encounter)?.fog.revealed;
-                let path = encounter_path(*encounter, &["fog", "revealed"]);
+                let path = Entity::Encounter(*encounter).at(&["fog", "revealed"]);
                 let mut seen = std::collections::BTreeSet::new();
                 Ok(cells
                     .iter()
                     .filter(|cell| revealed.contains(cell) && seen.insert(**cell))
                     .map(|cell| Change::delete(path.child(cell.to_string())))
                     .collect())
+            }
+            Action::SetFog { encounter, enabled } => {
+                existing_encounter(store, *encounter)?;
+                Ok(vec![Change::set(
+                    Entity::Encounter(*encounter).at(&["fog", "enabled"]),
+                    *enabled,
+                )])
             }
             Action::StartCombat { encounter, order } => {
                 existing_encounter(store, *encounter)?;
@@ -293,7 +309,7 @@ impl Action {
                     }
                 }
                 Ok(vec![Change::set(
-                    encounter_path(*encounter, &["initiative"]),
+                    Entity::Encounter(*encounter).at(&["initiative"]),
                     json!({"order": order, "turn": 0, "round": 1, "phase": Phase::Combat}),
                 )])
             }
@@ -312,11 +328,22 @@ impl Action {
                 }
                 let order = initiative_order(store, *encounter, tokens, rolls)?;
                 Ok(vec![Change::set(
-                    encounter_path(*encounter, &["initiative"]),
+                    Entity::Encounter(*encounter).at(&["initiative"]),
                     json!({"order": order, "turn": 0, "round": 1, "phase": Phase::Combat}),
                 )])
             }
             Action::NextTurn { encounter } => next_turn(store, *encounter),
+            Action::EndCombat { encounter } => {
+                if existing_encounter(store, *encounter)?.initiative.phase != Phase::Combat {
+                    return Err(Error::InvalidAction(
+                        "the encounter is not in combat".into(),
+                    ));
+                }
+                Ok(vec![Change::set(
+                    Entity::Encounter(*encounter).at(&["initiative", "phase"]),
+                    to_value(&Phase::Exploration),
+                )])
+            }
             Action::Chat { encounter, text } => {
                 existing_encounter(store, *encounter)?;
                 let text = text.trim();
@@ -405,7 +432,7 @@ fn log_line(encounter: EncounterId, by: UserId, kind: LogKind, text: String) -> 
         text,
     };
     vec![Change::append(
-        encounter_path(encounter, &["log"]),
+        Entity::Encounter(encounter).at(&["log"]),
         to_value(&entry),
     )]
 }
@@ -449,15 +476,15 @@ fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {
     let next = initiative.turn + 1;
     if (next as usize) < initiative.order.len() {
         return Ok(vec![Change::set(
-            encounter_path(encounter, &["initiative", "turn"]),
+            Entity::Encounter(encounter).at(&["initiative", "turn"]),
             next,
         )]);
     }
     // A new round: back to the top, and effects on this encounter's tokens
     // count down, ending at zero.
     let mut changes = vec![
-        Change::set(encounter_path(encounter, &["initiative", "turn"]), 0),
-        Change::increment(encounter_path(encounter, &["initiative", "round"]), 1),
+        Change::set(Entity::Encounter(encounter).at(&["initiative", "turn"]), 0),
+        Change::increment(Entity::Encounter(encounter).at(&["initiative", "round"]), 1),
     ];
     let mut effects: Vec<&Effect> = store
         .tokens_in(encounter)
@@ -467,7 +494,7 @@ fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {
     effects.sort_by_key(|effect| effect.id);
     effects.dedup_by_key(|effect| effect.id);
     for effect in effects {
-        let path = Path::from_segments(["effects".to_owned(), effect.id.to_string()]);
+        let path = Entity::Effect(effect.id).path();
         changes.push(match effect.remaining_rounds {
             Some(0 | 1) => Change::delete(path),
             _ => Change::increment(path.child("remaining_rounds"), -1),
@@ -503,18 +530,6 @@ fn condition_name(raw: &str) -> Result<String> {
         ));
     }
     Ok(name)
-}
-
-fn token_path(token: TokenId, field: &str) -> Path {
-    Path::from_segments(["tokens".to_owned(), token.to_string(), field.to_owned()])
-}
-
-fn encounter_path(encounter: EncounterId, fields: &[&str]) -> Path {
-    Path::from_segments(
-        ["encounters".to_owned(), encounter.to_string()]
-            .into_iter()
-            .chain(fields.iter().map(|f| (*f).to_owned())),
-    )
 }
 
 #[cfg(test)]

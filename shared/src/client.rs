@@ -29,6 +29,7 @@ use crate::{
     geometry::Point,
     id::{ActionId, ActorId, EffectId, EncounterId, ItemId, SessionId, TokenId, UserId},
     optimistic::{Optimistic, PendingStatus},
+    path::Entity,
     protocol::{
         ActionRequest, ClientMessage, GmDecision, QueuedRequest, RequestContext, RequestStatus,
         ServerMessage,
@@ -125,17 +126,16 @@ impl Touched {
     /// Adds what the changes' paths name.
     pub fn add(&mut self, changes: &[Change]) {
         for change in changes {
-            let [kind, id, ..] = change.path.segments() else {
+            let Some(entity) = change.path.entity() else {
                 continue;
             };
-            match kind.as_str() {
-                "tokens" => self.tokens.extend(id.parse::<TokenId>().ok()),
-                "actors" => self.actors.extend(id.parse::<ActorId>().ok()),
-                "items" => self.items.extend(id.parse::<ItemId>().ok()),
-                "encounters" => self.encounters.extend(id.parse::<EncounterId>().ok()),
-                "effects" => self.effects.extend(id.parse::<EffectId>().ok()),
-                _ => {}
-            }
+            match entity {
+                Entity::Token(id) => self.tokens.insert(id),
+                Entity::Actor(id) => self.actors.insert(id),
+                Entity::Item(id) => self.items.insert(id),
+                Entity::Encounter(id) => self.encounters.insert(id),
+                Entity::Effect(id) => self.effects.insert(id),
+            };
         }
     }
 

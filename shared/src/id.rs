@@ -97,6 +97,29 @@ pub enum EntityKind {
     Effect,
 }
 
+impl EntityKind {
+    /// Every kind, in the order a state is loaded (what others refer to
+    /// first).
+    pub const ALL: [EntityKind; 5] = [
+        EntityKind::Encounter,
+        EntityKind::Actor,
+        EntityKind::Item,
+        EntityKind::Token,
+        EntityKind::Effect,
+    ];
+
+    /// The collection its paths start with (`tokens`).
+    pub fn collection(self) -> &'static str {
+        match self {
+            EntityKind::Actor => "actors",
+            EntityKind::Item => "items",
+            EntityKind::Encounter => "encounters",
+            EntityKind::Token => "tokens",
+            EntityKind::Effect => "effects",
+        }
+    }
+}
+
 impl std::fmt::Display for EntityKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

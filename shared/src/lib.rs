@@ -13,20 +13,20 @@
 //!     authority::Authority,
 //!     change::Change,
 //!     geometry::Point,
-//!     id::{ActionId, TokenId, UserId},
+//!     id::{ActionId, EncounterId, TokenId, UserId},
 //!     optimistic::Optimistic,
-//!     path::Path,
+//!     path::Entity,
 //!     protocol::{ActionRequest, ClientMessage, ServerMessage},
 //!     store::Store,
 //! };
 //!
-//! let encounter = "6c2f3b9e-0000-4000-8000-000000000001";
+//! let encounter: EncounterId = "6c2f3b9e-0000-4000-8000-000000000001".parse().unwrap();
 //! let token: TokenId = "6c2f3b9e-0000-4000-8000-000000000002".parse().unwrap();
 //! let mut start = Store::new();
 //! start.apply_all(&[
-//!     Change::set(Path::parse(&format!("encounters/{encounter}"))?, json!({"id": encounter, "name": "Cave"})),
+//!     Change::set(Entity::Encounter(encounter).path(), json!({"id": encounter, "name": "Cave"})),
 //!     Change::set(
-//!         Path::parse(&format!("tokens/{token}"))?,
+//!         Entity::Token(token).path(),
 //!         json!({"id": token, "encounter": encounter, "name": "Ranger", "position": {"x": 0.0, "y": 0.0}}),
 //!     ),
 //! ])?;

@@ -3,12 +3,82 @@
 //! A path is a list of segments. Two paths conflict only when one is a
 //! segment-wise prefix of the other: `tokens/a` and `tokens/ab` do not
 //! (the original design compared strings and said they did).
+//!
+//! Only the wire sees a path as text. Code that asks what a path names
+//! calls [`Path::target`] once and matches on the typed [`Entity`]; code
+//! that builds one starts from an [`Entity`] ([`Entity::path`],
+//! [`Entity::at`]). A new kind of entity is one arm of [`Entity`], and
+//! the compiler then lists every place that must learn about it.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Error, Result};
+use crate::{
+    Error, Result,
+    id::{ActorId, EffectId, EncounterId, EntityKind, ItemId, TokenId},
+};
+
+/// One entity of the live state, by its typed id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Entity {
+    /// `actors/<id>`.
+    Actor(ActorId),
+    /// `items/<id>`.
+    Item(ItemId),
+    /// `encounters/<id>`.
+    Encounter(EncounterId),
+    /// `tokens/<id>`.
+    Token(TokenId),
+    /// `effects/<id>`.
+    Effect(EffectId),
+}
+
+impl Entity {
+    /// Its kind.
+    pub fn kind(self) -> EntityKind {
+        match self {
+            Entity::Actor(_) => EntityKind::Actor,
+            Entity::Item(_) => EntityKind::Item,
+            Entity::Encounter(_) => EntityKind::Encounter,
+            Entity::Token(_) => EntityKind::Token,
+            Entity::Effect(_) => EntityKind::Effect,
+        }
+    }
+
+    /// The path of the whole entity: `tokens/<id>`.
+    pub fn path(self) -> Path {
+        self.at(&[])
+    }
+
+    /// The path of one of its fields: `at(&["position", "x"])` is
+    /// `tokens/<id>/position/x`. Field names are the code's own constants,
+    /// never input.
+    pub fn at(self, field: &[&str]) -> Path {
+        let id = match self {
+            Entity::Actor(id) => id.0,
+            Entity::Item(id) => id.0,
+            Entity::Encounter(id) => id.0,
+            Entity::Token(id) => id.0,
+            Entity::Effect(id) => id.0,
+        };
+        Path::from_segments(
+            [self.kind().collection().to_owned(), id.to_string()]
+                .into_iter()
+                .chain(field.iter().map(|segment| (*segment).to_owned())),
+        )
+    }
+}
+
+/// What a path names: an entity, and the field below it (no segments for
+/// the whole entity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target<'p> {
+    /// The entity.
+    pub entity: Entity,
+    /// The field's segments, after `<collection>/<id>`.
+    pub field: &'p [String],
+}
 
 /// A location in the state, as segments. Cloning is cheap (shared), which
 /// matters because every undo step carries its path.
@@ -63,6 +133,42 @@ impl Path {
     /// The segments.
     pub fn segments(&self) -> &[String] {
         &self.0
+    }
+
+    /// What the path names, parsed once: a path that starts with anything
+    /// but `<collection>/<uuid>` is refused with [`Error::BadPath`].
+    pub fn target(&self) -> Result<Target<'_>> {
+        let bad = |reason: &str| Error::BadPath {
+            path: self.to_string(),
+            reason: reason.to_owned(),
+        };
+        let [collection, id, field @ ..] = self.segments() else {
+            return Err(bad("a path starts with <collection>/<id>"));
+        };
+        let kind = EntityKind::ALL
+            .into_iter()
+            .find(|kind| kind.collection() == collection)
+            .ok_or_else(|| bad("unknown collection"))?;
+        let id = uuid::Uuid::parse_str(id).map_err(|_| bad("the id is not a UUID"))?;
+        let entity = match kind {
+            EntityKind::Actor => Entity::Actor(id.into()),
+            EntityKind::Item => Entity::Item(id.into()),
+            EntityKind::Encounter => Entity::Encounter(id.into()),
+            EntityKind::Token => Entity::Token(id.into()),
+            EntityKind::Effect => Entity::Effect(id.into()),
+        };
+        Ok(Target { entity, field })
+    }
+
+    /// The entity the path names, if it names one.
+    pub fn entity(&self) -> Option<Entity> {
+        self.target().ok().map(|target| target.entity)
+    }
+
+    /// The path one segment up (itself for a single segment).
+    pub fn parent(&self) -> Path {
+        let segments = self.segments();
+        Self(segments[..segments.len().saturating_sub(1).max(1)].into())
     }
 
     /// True when `self` is `other` or one of its ancestors.
@@ -138,6 +244,47 @@ mod tests {
         assert_eq!(json, "\"actors/x/hp/current\"");
         assert_eq!(serde_json::from_str::<Path>(&json).unwrap(), path);
         assert!(serde_json::from_str::<Path>("\"a//b\"").is_err());
+    }
+
+    #[test]
+    fn a_path_is_parsed_once_into_a_typed_target() {
+        let id = TokenId(uuid::Uuid::from_u128(7));
+        let path = Entity::Token(id).at(&["position", "x"]);
+        assert_eq!(path, p(&format!("tokens/{id}/position/x")));
+        let target = path.target().unwrap();
+        assert_eq!(target.entity, Entity::Token(id));
+        assert_eq!(target.field, ["position", "x"]);
+        assert_eq!(Entity::Token(id).path().target().unwrap().field.len(), 0);
+        for kind in EntityKind::ALL {
+            let text = format!("{}/{}", kind.collection(), uuid::Uuid::from_u128(1));
+            assert_eq!(p(&text).entity().map(Entity::kind), Some(kind), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_path_that_names_no_entity_is_refused() {
+        for (bad, reason) in [
+            ("tokens", "a path starts with <collection>/<id>"),
+            (
+                "walls/67e55044-10b1-426f-9247-bb680e5fe0c8",
+                "unknown collection",
+            ),
+            ("tokens/not-a-uuid/name", "the id is not a UUID"),
+        ] {
+            match p(bad).target() {
+                Err(Error::BadPath { reason: got, .. }) => assert_eq!(got, reason, "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_parent_is_one_segment_up() {
+        assert_eq!(
+            p("tokens/a/conditions/prone").parent(),
+            p("tokens/a/conditions")
+        );
+        assert_eq!(p("tokens").parent(), p("tokens"));
     }
 
     #[test]

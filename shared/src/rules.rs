@@ -113,8 +113,10 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         Action::SetVisibility { .. }
         | Action::RevealFog { .. }
         | Action::HideFog { .. }
+        | Action::SetFog { .. }
         | Action::StartCombat { .. }
         | Action::RollInitiative { .. }
+        | Action::EndCombat { .. }
         | Action::Edit { .. } => Err(Error::Forbidden("only the GM can do that".into())),
     }
 }

@@ -24,6 +24,7 @@ use crate::{
     geometry::Rect,
     id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
     item::Item,
+    path::Entity,
     spatial::SpatialIndex,
     token::Token,
 };
@@ -98,32 +99,29 @@ impl Store {
         } = entities;
         let writes = encounters
             .into_iter()
-            .map(|(id, e)| ("encounters", id.to_string(), to_value(&e)))
+            .map(|(id, e)| (Entity::Encounter(id), to_value(&e)))
             .chain(
                 actors
                     .into_iter()
-                    .map(|(id, e)| ("actors", id.to_string(), to_value(&e))),
+                    .map(|(id, e)| (Entity::Actor(id), to_value(&e))),
             )
             .chain(
                 items
                     .into_iter()
-                    .map(|(id, e)| ("items", id.to_string(), to_value(&e))),
+                    .map(|(id, e)| (Entity::Item(id), to_value(&e))),
             )
             .chain(
                 tokens
                     .into_iter()
-                    .map(|(id, e)| ("tokens", id.to_string(), to_value(&e))),
+                    .map(|(id, e)| (Entity::Token(id), to_value(&e))),
             )
             .chain(
                 effects
                     .into_iter()
-                    .map(|(id, e)| ("effects", id.to_string(), to_value(&e))),
+                    .map(|(id, e)| (Entity::Effect(id), to_value(&e))),
             );
-        for (kind, id, value) in writes {
-            store.apply(&Change::set(
-                crate::path::Path::from_segments([kind.to_owned(), id]),
-                value,
-            ))?;
+        for (entity, value) in writes {
+            store.apply(&Change::set(entity.path(), value))?;
         }
         store.trusted = false;
         store.fixed_encounters = true;

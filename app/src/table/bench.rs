@@ -9,7 +9,7 @@ use shared::{
     change::{Change, Commit},
     client::Changed,
     id::{ActorId, EncounterId, SessionId, TokenId, UserId},
-    path::Path,
+    path::Entity,
     protocol::ServerMessage,
     rules::{Participant, Role},
     store::Entities,
@@ -90,10 +90,9 @@ pub fn MapBenchPage() -> impl IntoView {
         let next = version.get_value() + 1;
         version.set_value(next);
         let changes: Vec<Change> = (0..1000usize.min(count))
-            .filter_map(|n| {
+            .map(|n| {
                 let id = TokenId(uuid::Uuid::from_u128(0x1000 + n as u128));
-                let path = Path::parse(&format!("tokens/{id}/position/x")).ok()?;
-                Some(Change::increment(path, 70))
+                Change::increment(Entity::Token(id).at(&["position", "x"]), 70)
             })
             .collect();
         let frame = ServerMessage::Commit(Commit {

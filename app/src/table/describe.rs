@@ -77,11 +77,14 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
         }
         Action::RevealFog { cells, .. } => format!("reveal {} cells", cells.len()),
         Action::HideFog { cells, .. } => format!("cover {} cells", cells.len()),
+        Action::SetFog { enabled: true, .. } => "turn the fog of war on".into(),
+        Action::SetFog { enabled: false, .. } => "turn the fog of war off".into(),
         Action::StartCombat { order, .. } => format!("start combat with {} tokens", order.len()),
         Action::RollInitiative { tokens, .. } => {
             format!("roll initiative for {} tokens", tokens.len())
         }
         Action::NextTurn { .. } => "end the turn".into(),
+        Action::EndCombat { .. } => "end combat".into(),
         Action::Chat { text, .. } => format!("say \u{201c}{text}\u{201d}"),
         Action::Roll { dice, .. } => format!("roll {dice}"),
         Action::Edit { changes } => format!("edit {} things", changes.len()),

@@ -222,20 +222,6 @@ impl Table {
         }
     }
 
-    /// The GM sets one field of the encounter on the table
-    /// (`fog/enabled`, `initiative/phase`), as a raw edit.
-    pub fn set_encounter_field(&self, field: &str, value: serde_json::Value) {
-        let Some(encounter) = self.encounter() else {
-            return;
-        };
-        match shared::path::Path::parse(&format!("encounters/{encounter}/{field}")) {
-            Ok(path) => self.ask(Action::Edit {
-                changes: vec![shared::change::Change::set(path, value)],
-            }),
-            Err(error) => self.toast(Tone::Bad, error.to_string()),
-        }
-    }
-
     /// The GM ends the session for everyone.
     pub fn end_session(&self) {
         match self.client.with_value(Client::end_session) {

@@ -51,7 +51,9 @@ pub fn Initiative() -> impl IntoView {
         });
     };
     let end = move |_| {
-        table.set_encounter_field("initiative/phase", serde_json::json!(Phase::Exploration))
+        if let Some(encounter) = table.encounter() {
+            table.ask(Action::EndCombat { encounter });
+        }
     };
     let in_combat = move || initiative().is_some_and(|i| i.phase == Phase::Combat);
     let next = move |_| {

@@ -291,6 +291,54 @@ fn fog_reveals_and_hides() {
 }
 
 #[test]
+fn fog_turns_on_and_off() {
+    let mut store = table();
+    for enabled in [true, false, true] {
+        apply(
+            &mut store,
+            &Action::SetFog {
+                encounter: eid(1),
+                enabled,
+            },
+        )
+        .unwrap();
+        assert_eq!(store.encounter(eid(1)).unwrap().fog.enabled, enabled);
+    }
+    assert!(matches!(
+        apply(
+            &mut store,
+            &Action::SetFog {
+                encounter: eid(9),
+                enabled: false,
+            },
+        ),
+        Err(Error::UnknownEntity { .. })
+    ));
+}
+
+#[test]
+fn combat_ends_back_in_exploration_and_keeps_the_order() {
+    let mut store = table();
+    let end = Action::EndCombat { encounter: eid(1) };
+    assert!(
+        matches!(apply(&mut store, &end), Err(Error::InvalidAction(_))),
+        "no combat to end"
+    );
+    apply(
+        &mut store,
+        &Action::StartCombat {
+            encounter: eid(1),
+            order: vec![tid(2), tid(1)],
+        },
+    )
+    .unwrap();
+    apply(&mut store, &end).unwrap();
+    let initiative = store_initiative(&store);
+    assert_eq!(initiative.phase, Phase::Exploration);
+    assert_eq!(initiative.order, vec![tid(2), tid(1)]);
+}
+
+#[test]
 fn chat_is_logged_with_its_author() {
     let mut store = table();
     apply(

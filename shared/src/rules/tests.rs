@@ -183,10 +183,15 @@ fn gm_tools_are_the_gms() {
             encounter: eid(1),
             cells: vec![],
         },
+        Action::SetFog {
+            encounter: eid(1),
+            enabled: false,
+        },
         Action::StartCombat {
             encounter: eid(1),
             order: vec![],
         },
+        Action::EndCombat { encounter: eid(1) },
         Action::Edit { changes: vec![] },
     ] {
         assert!(forbidden(authorize(&me(), &action, &store)), "{action:?}");

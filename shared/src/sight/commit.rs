@@ -3,6 +3,7 @@
 //! deletion, and what not at all.
 
 use super::*;
+use crate::path;
 
 /// What sight depends on, as it was before a commit, for every entity the
 /// commit touches: together with the state after the commit, the state
@@ -27,30 +28,30 @@ impl SeenBefore {
     pub fn new(store: &Store, changes: &[Change]) -> Self {
         let mut seen = Self::default();
         for change in changes {
-            match Target::of(&change.path) {
-                Some(Target::Token(id)) => {
+            match Named::of(&change.path) {
+                Some(Named::Token(id)) => {
                     seen.tokens
                         .entry(id)
                         .or_insert_with(|| store.token(id).cloned());
                 }
-                Some(Target::Actor(id)) => {
+                Some(Named::Actor(id)) => {
                     seen.actors
                         .entry(id)
                         .or_insert_with(|| store.actor(id).map(|a| a.owner));
                 }
-                Some(Target::Item(id)) => {
+                Some(Named::Item(id)) => {
                     seen.items
                         .entry(id)
                         .or_insert_with(|| store.item(id).map(|i| i.owner));
                 }
-                Some(Target::Effect(id)) => {
+                Some(Named::Effect(id)) => {
                     seen.effects.entry(id).or_insert_with(|| {
                         store
                             .effect(id)
                             .map(|e| e.targets.iter().chain(&e.source).copied().collect())
                     });
                 }
-                Some(Target::Encounter(id, part)) => {
+                Some(Named::Encounter(id, part)) => {
                     if matches!(part, Part::Whole | Part::Sight) {
                         seen.encounters
                             .entry(id)
@@ -73,7 +74,7 @@ pub struct CommitView<'a> {
     /// Entities whose sight the commit may change.
     affected: Affected,
     /// The indices of the first and the last change touching each entity.
-    span: BTreeMap<Entity, (usize, usize)>,
+    span: BTreeMap<Followed, (usize, usize)>,
     /// The index of the last change touching each encounter.
     last_encounter: BTreeMap<EncounterId, usize>,
 }
@@ -90,8 +91,8 @@ impl<'a> CommitView<'a> {
         let mut span = BTreeMap::new();
         let mut last_encounter = BTreeMap::new();
         for (index, change) in commit.changes.iter().enumerate() {
-            match Target::of(&change.path) {
-                Some(Target::Encounter(id, _)) => {
+            match Named::of(&change.path) {
+                Some(Named::Encounter(id, _)) => {
                     last_encounter.insert(id, index);
                 }
                 Some(touched) => {
@@ -125,7 +126,7 @@ impl<'a> CommitView<'a> {
             return Cow::Borrowed(self.commit);
         }
         let user = who.user;
-        let flips: BTreeMap<Entity, Flip> = self
+        let flips: BTreeMap<Followed, Flip> = self
             .affected
             .entities()
             .map(|entity| {
@@ -148,8 +149,8 @@ impl<'a> CommitView<'a> {
         let mut whole_encounters: BTreeSet<EncounterId> = BTreeSet::new();
         let mut initiatives: BTreeSet<EncounterId> = BTreeSet::new();
         for (index, change) in self.commit.changes.iter().enumerate() {
-            match Target::of(&change.path) {
-                Some(Target::Encounter(id, part)) => {
+            match Named::of(&change.path) {
+                Some(Named::Encounter(id, part)) => {
                     if whole_encounters.contains(&id) {
                         // Already sent as it ends up.
                         continue;
@@ -159,14 +160,14 @@ impl<'a> CommitView<'a> {
                             // Gone by the end: one deletion, if they had it.
                             let last = self.last_encounter.get(&id) == Some(&index);
                             if last && self.before.grid_and_fog(id).is_some() {
-                                out.push(Change::delete(entity_path("encounters", id)));
+                                out.push(Change::delete(path::Entity::Encounter(id).path()));
                             }
                         }
                         Some(encounter) => {
                             if part == Part::Whole && !matches!(change.op, Op::Delete) {
                                 whole_encounters.insert(id);
                                 out.push(Change::set(
-                                    entity_path("encounters", id),
+                                    path::Entity::Encounter(id).path(),
                                     to_value(&self.after.encounter_for(user, encounter)),
                                 ));
                             } else if part == Part::Initiative {
@@ -202,7 +203,7 @@ impl<'a> CommitView<'a> {
         }
         // What came into or out of sight without being named: tokens under
         // lifted fog, the actor of a token revealed, its items and effects.
-        let untouched = |entity: &Entity| !self.span.contains_key(entity);
+        let untouched = |entity: &Followed| !self.span.contains_key(entity);
         for (entity, flip) in flips.iter().filter(|(e, _)| untouched(e)) {
             if *flip == Flip::Appears {
                 out.extend(self.flip(*entity, *flip));
@@ -216,7 +217,7 @@ impl<'a> CommitView<'a> {
         // A token in the turn order coming into or out of sight changes
         // the order the player sees.
         for (entity, flip) in &flips {
-            if let (Entity::Token(token), Flip::Appears | Flip::Leaves) = (entity, flip) {
+            if let (Followed::Token(token), Flip::Appears | Flip::Leaves) = (entity, flip) {
                 let in_order = [self.after.token(*token), self.before.token(*token)]
                     .into_iter()
                     .flatten()
@@ -233,7 +234,7 @@ impl<'a> CommitView<'a> {
         for id in initiatives.difference(&whole_encounters) {
             if let Some(encounter) = self.after.store.encounter(*id) {
                 out.push(Change::set(
-                    entity_path("encounters", *id).child("initiative"),
+                    path::Entity::Encounter(*id).at(&["initiative"]),
                     to_value(&self.after.initiative_for(user, &encounter.initiative)),
                 ));
             }
@@ -248,7 +249,7 @@ impl<'a> CommitView<'a> {
     /// True when a recipient with these flips receives the commit as it
     /// is: nothing comes into or out of their sight, nothing they do not
     /// see is named, and no turn order or whole encounter is rewritten.
-    fn passes_whole(&self, flips: &BTreeMap<Entity, Flip>) -> bool {
+    fn passes_whole(&self, flips: &BTreeMap<Followed, Flip>) -> bool {
         let changed_sight = flips.iter().any(|(entity, flip)| match flip {
             Flip::Stays => false,
             Flip::Appears | Flip::Leaves => true,
@@ -256,8 +257,8 @@ impl<'a> CommitView<'a> {
         });
         let rewritten = self.commit.changes.iter().any(|change| {
             matches!(
-                Target::of(&change.path),
-                Some(Target::Encounter(_, Part::Whole | Part::Initiative))
+                Named::of(&change.path),
+                Some(Named::Encounter(_, Part::Whole | Part::Initiative))
             )
         });
         !changed_sight && !rewritten
@@ -265,16 +266,16 @@ impl<'a> CommitView<'a> {
 
     /// The change that brings an entity into sight (whole, as it is now) or
     /// takes it out (a deletion).
-    fn flip(&self, entity: Entity, flip: Flip) -> Option<Change> {
+    fn flip(&self, entity: Followed, flip: Flip) -> Option<Change> {
         let store = self.after.store;
         if flip == Flip::Leaves {
             return Some(Change::delete(entity.path()));
         }
         let value = match entity {
-            Entity::Token(id) => to_value(store.token(id)?),
-            Entity::Actor(id) => to_value(store.actor(id)?),
-            Entity::Item(id) => to_value(store.item(id)?),
-            Entity::Effect(id) => to_value(store.effect(id)?),
+            Followed::Token(id) => to_value(store.token(id)?),
+            Followed::Actor(id) => to_value(store.actor(id)?),
+            Followed::Item(id) => to_value(store.item(id)?),
+            Followed::Effect(id) => to_value(store.effect(id)?),
         };
         Some(Change::set(entity.path(), value))
     }
@@ -311,31 +312,28 @@ enum Flip {
 /// order, what others refer to comes first (actors before the tokens
 /// standing for them); deletions go in reverse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Entity {
+pub(super) enum Followed {
     Actor(ActorId),
     Item(ItemId),
     Token(TokenId),
     Effect(EffectId),
 }
 
-impl Entity {
+impl Followed {
     fn path(self) -> Path {
         match self {
-            Entity::Actor(id) => entity_path("actors", id),
-            Entity::Item(id) => entity_path("items", id),
-            Entity::Token(id) => entity_path("tokens", id),
-            Entity::Effect(id) => entity_path("effects", id),
+            Followed::Actor(id) => path::Entity::Actor(id),
+            Followed::Item(id) => path::Entity::Item(id),
+            Followed::Token(id) => path::Entity::Token(id),
+            Followed::Effect(id) => path::Entity::Effect(id),
         }
+        .path()
     }
 }
 
-fn entity_path(kind: &str, id: impl ToString) -> Path {
-    Path::from_segments([kind.to_owned(), id.to_string()])
-}
-
-/// What a change's path names.
+/// What a change's path names, as sight sorts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+enum Named {
     Token(TokenId),
     Actor(ActorId),
     Item(ItemId),
@@ -356,36 +354,33 @@ enum Part {
     Other,
 }
 
-impl Target {
+impl Named {
     fn of(path: &Path) -> Option<Self> {
-        let [kind, id, field @ ..] = path.segments() else {
-            return None;
-        };
-        Some(match kind.as_str() {
-            "tokens" => Target::Token(id.parse().ok()?),
-            "actors" => Target::Actor(id.parse().ok()?),
-            "items" => Target::Item(id.parse().ok()?),
-            "effects" => Target::Effect(id.parse().ok()?),
-            "encounters" => {
+        let path::Target { entity, field } = path.target().ok()?;
+        Some(match entity {
+            path::Entity::Token(id) => Named::Token(id),
+            path::Entity::Actor(id) => Named::Actor(id),
+            path::Entity::Item(id) => Named::Item(id),
+            path::Entity::Effect(id) => Named::Effect(id),
+            path::Entity::Encounter(id) => {
                 let part = match field.first().map(String::as_str) {
                     None => Part::Whole,
                     Some("map" | "fog") => Part::Sight,
                     Some("initiative") => Part::Initiative,
                     Some(_) => Part::Other,
                 };
-                Target::Encounter(id.parse().ok()?, part)
+                Named::Encounter(id, part)
             }
-            _ => return None,
         })
     }
 
-    fn entity(self) -> Option<Entity> {
+    fn entity(self) -> Option<Followed> {
         match self {
-            Target::Token(id) => Some(Entity::Token(id)),
-            Target::Actor(id) => Some(Entity::Actor(id)),
-            Target::Item(id) => Some(Entity::Item(id)),
-            Target::Effect(id) => Some(Entity::Effect(id)),
-            Target::Encounter(..) => None,
+            Named::Token(id) => Some(Followed::Token(id)),
+            Named::Actor(id) => Some(Followed::Actor(id)),
+            Named::Item(id) => Some(Followed::Item(id)),
+            Named::Effect(id) => Some(Followed::Effect(id)),
+            Named::Encounter(..) => None,
         }
     }
 }
@@ -441,12 +436,12 @@ impl Affected {
         affected
     }
 
-    fn entities(&self) -> impl Iterator<Item = Entity> + '_ {
+    fn entities(&self) -> impl Iterator<Item = Followed> + '_ {
         self.actors
             .iter()
-            .map(|id| Entity::Actor(*id))
-            .chain(self.items.iter().map(|id| Entity::Item(*id)))
-            .chain(self.tokens.iter().map(|id| Entity::Token(*id)))
-            .chain(self.effects.iter().map(|id| Entity::Effect(*id)))
+            .map(|id| Followed::Actor(*id))
+            .chain(self.items.iter().map(|id| Followed::Item(*id)))
+            .chain(self.tokens.iter().map(|id| Followed::Token(*id)))
+            .chain(self.effects.iter().map(|id| Followed::Effect(*id)))
     }
 }

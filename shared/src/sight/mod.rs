@@ -22,7 +22,7 @@
 
 mod commit;
 
-use commit::Entity;
+use commit::Followed;
 pub use commit::{CommitView, SeenBefore, commit_for};
 
 use std::{
@@ -217,12 +217,12 @@ impl<'a> World<'a> {
         }
     }
 
-    fn seen(&self, user: UserId, entity: Entity) -> bool {
+    fn seen(&self, user: UserId, entity: Followed) -> bool {
         match entity {
-            Entity::Token(id) => self.token_seen(user, id),
-            Entity::Actor(id) => self.actor_seen(user, id),
-            Entity::Item(id) => self.item_seen(user, id),
-            Entity::Effect(id) => self.effect_seen(user, id),
+            Followed::Token(id) => self.token_seen(user, id),
+            Followed::Actor(id) => self.actor_seen(user, id),
+            Followed::Item(id) => self.item_seen(user, id),
+            Followed::Effect(id) => self.effect_seen(user, id),
         }
     }
 

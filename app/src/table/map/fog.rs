@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use leptos::{html, prelude::*};
-use shared::{encounter::MapSettings, geometry::Cell};
+use shared::{action::Action, encounter::MapSettings, geometry::Cell};
 
 use super::camera::Camera;
 use crate::table::Table;
@@ -49,8 +49,14 @@ pub(super) fn PaintedCells(
 pub(super) fn FogTools(brush: RwSignal<FogBrush>) -> impl IntoView {
     let table = expect_context::<Table>();
     let fog_on = move || table.with_encounter(|e| e.fog.enabled).unwrap_or(false);
-    let toggle_fog =
-        move |_| table.set_encounter_field("fog/enabled", serde_json::json!(!fog_on()));
+    let toggle_fog = move |_| {
+        if let Some(encounter) = table.encounter() {
+            table.ask(Action::SetFog {
+                encounter,
+                enabled: !fog_on(),
+            });
+        }
+    };
     let pick = move |choice: FogBrush| move |_| brush.set(choice);
     view! {
         <div class="fog-tools" role="toolbar" aria-label="Fog of war">

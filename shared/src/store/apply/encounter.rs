@@ -197,7 +197,7 @@ fn reveal(
             if !revealed.remove(&cell) {
                 return Err(invalid(path, "that cell is not revealed"));
             }
-            Ok(vec![Change::append(path_parent(path), to_value(&[cell]))])
+            Ok(vec![Change::append(path.parent(), to_value(&[cell]))])
         }
         ([_], op) => Err(unsupported(op, path)),
         _ => Err(bad_path(path, "too many segments")),

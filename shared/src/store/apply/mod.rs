@@ -56,23 +56,22 @@ use crate::{
     id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
     item::Item,
     limits::{self, MAX_NAME_CHARS},
-    path::Path,
+    path::{self, Path, Target},
     store::Entities,
     token::Token,
 };
 
 pub(super) fn apply(store: &mut Store, change: &Change) -> Result<Undo> {
-    let path = &change.path;
-    let [collection, id, field @ ..] = path.segments() else {
-        return Err(bad_path(path, "a path starts with <collection>/<id>"));
-    };
-    let inverse = match collection.as_str() {
-        "actors" => entity::<Actor>(store, parse_id(id, path)?, field, change)?,
-        "items" => entity::<Item>(store, parse_id(id, path)?, field, change)?,
-        "encounters" => entity::<Encounter>(store, parse_id(id, path)?, field, change)?,
-        "tokens" => entity::<Token>(store, parse_id(id, path)?, field, change)?,
-        "effects" => entity::<Effect>(store, parse_id(id, path)?, field, change)?,
-        _ => return Err(bad_path(path, "unknown collection")),
+    let Target {
+        entity: named,
+        field,
+    } = change.path.target()?;
+    let inverse = match named {
+        path::Entity::Actor(id) => entity::<Actor>(store, id, field, change)?,
+        path::Entity::Item(id) => entity::<Item>(store, id, field, change)?,
+        path::Entity::Encounter(id) => entity::<Encounter>(store, id, field, change)?,
+        path::Entity::Token(id) => entity::<Token>(store, id, field, change)?,
+        path::Entity::Effect(id) => entity::<Effect>(store, id, field, change)?,
     };
     Ok(Undo(inverse))
 }
@@ -222,7 +221,11 @@ fn entity_field<K: Kind>(
 /// The field segments of an inverse change (after `<collection>/<id>`):
 /// the inverse of a member write may address the whole set, and vice versa.
 fn field_of(change: &Change) -> &[String] {
-    change.path.segments().get(2..).unwrap_or_default()
+    change
+        .path
+        .target()
+        .map(|target| target.field)
+        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------
@@ -387,7 +390,7 @@ where
             if !set.remove(&member) {
                 return Err(invalid(path, "not in the set"));
             }
-            Ok(vec![Change::append(path_parent(path), to_value(&member))])
+            Ok(vec![Change::append(path.parent(), to_value(&member))])
         }
         ([_], op) => Err(unsupported(op, path)),
         _ => Err(bad_path(path, "too many segments")),
@@ -415,7 +418,7 @@ where
             if at >= list.len() {
                 return Err(invalid(path, "no element at that index"));
             }
-            let parent = path_parent(path);
+            let parent = path.parent();
             // Removing the last element is undone by appending it; anything
             // else by restoring the list.
             let inverse = if at + 1 == list.len() {
@@ -441,11 +444,6 @@ fn to_key<T: Serialize>(value: &T) -> String {
             .join(","),
         other => other.to_string(),
     }
-}
-
-fn path_parent(path: &Path) -> Path {
-    let segments = path.segments();
-    Path::from_segments(segments[..segments.len() - 1].iter().cloned())
 }
 
 fn no_more(rest: &[String], path: &Path) -> Result<()> {
@@ -484,11 +482,6 @@ fn split(field: &[String]) -> (&str, &[String]) {
         [first, rest @ ..] => (first.as_str(), rest),
         [] => ("", &[]),
     }
-}
-
-fn parse_id<T: FromStr>(text: &str, path: &Path) -> Result<T> {
-    text.parse()
-        .map_err(|_| bad_path(path, "the id is not a UUID"))
 }
 
 fn bad_path(path: &Path, reason: &str) -> Error {
