@@ -437,72 +437,6 @@ fn log_line(encounter: EncounterId, by: UserId, kind: LogKind, text: String) -> 
     )]
 }
 
-/// The turn order from one d20 per token: by total (the roll plus the
-/// actor's bonus), highest first; ties go to the higher bonus, then to
-/// the order the tokens were given in.
-fn initiative_order(
-    store: &Store,
-    encounter: EncounterId,
-    tokens: &[TokenId],
-    rolls: &[u32],
-) -> Result<Vec<TokenId>> {
-    existing_encounter(store, encounter)?;
-    let mut seen = std::collections::BTreeSet::new();
-    let mut rolled = Vec::with_capacity(tokens.len());
-    for (index, (token, roll)) in tokens.iter().zip(rolls).enumerate() {
-        let found = existing_token(store, *token)?;
-        if found.encounter != encounter || !seen.insert(*token) {
-            return Err(Error::InvalidAction(
-                "initiative is rolled once for each token of this encounter".into(),
-            ));
-        }
-        let bonus = found
-            .actor
-            .and_then(|actor| store.actor(actor))
-            .map_or(0, crate::actor::Actor::initiative_bonus);
-        rolled.push((i64::from(*roll) + bonus, bonus, index, *token));
-    }
-    rolled.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    Ok(rolled.into_iter().map(|(.., token)| token).collect())
-}
-
-fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {
-    let initiative = &existing_encounter(store, encounter)?.initiative;
-    if initiative.phase != Phase::Combat || initiative.order.is_empty() {
-        return Err(Error::InvalidAction(
-            "the encounter is not in combat".into(),
-        ));
-    }
-    let next = initiative.turn + 1;
-    if (next as usize) < initiative.order.len() {
-        return Ok(vec![Change::set(
-            Entity::Encounter(encounter).at(&["initiative", "turn"]),
-            next,
-        )]);
-    }
-    // A new round: back to the top, and effects on this encounter's tokens
-    // count down, ending at zero.
-    let mut changes = vec![
-        Change::set(Entity::Encounter(encounter).at(&["initiative", "turn"]), 0),
-        Change::increment(Entity::Encounter(encounter).at(&["initiative", "round"]), 1),
-    ];
-    let mut effects: Vec<&Effect> = store
-        .tokens_in(encounter)
-        .flat_map(|token| store.effects_on(token.id))
-        .filter(|effect| effect.remaining_rounds.is_some())
-        .collect();
-    effects.sort_by_key(|effect| effect.id);
-    effects.dedup_by_key(|effect| effect.id);
-    for effect in effects {
-        let path = Entity::Effect(effect.id).path();
-        changes.push(match effect.remaining_rounds {
-            Some(0 | 1) => Change::delete(path),
-            _ => Change::increment(path.child("remaining_rounds"), -1),
-        });
-    }
-    Ok(changes)
-}
-
 fn existing_token(store: &Store, id: TokenId) -> Result<&crate::token::Token> {
     store
         .token(id)
@@ -531,6 +465,10 @@ fn condition_name(raw: &str) -> Result<String> {
     }
     Ok(name)
 }
+
+mod turns;
+
+use turns::{initiative_order, next_turn};
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,132 @@
+//! The database side of a run: each session's accounts and table, and the single-commit floor.
+
+use super::*;
+
+/// One session's accounts, campaign, encounter and tokens.
+pub(super) async fn fixture(db: &PgPool, n: usize, players: usize) -> Result<Fixture, String> {
+    let err = |e: server::Error| e.to_string();
+    let run = Uuid::new_v4().simple().to_string();
+    let gate = server::account::Gate::default();
+    let account = async |name: String| -> Result<(shared::account::User, String), String> {
+        let login = LoginName::parse(&name).map_err(|e| e.to_string())?;
+        let display = DisplayName::parse(&name).map_err(|e| e.to_string())?;
+        let password = Password::parse("load generator password").map_err(|e| e.to_string())?;
+        let user = server::account::sign_up(db, &gate, &login, &display, &password)
+            .await
+            .map_err(err)?;
+        let token = server::account::start_login(db, user.id)
+            .await
+            .map_err(err)?;
+        Ok((
+            user,
+            format!("{}={}", app::account::SESSION_COOKIE, token.as_str()),
+        ))
+    };
+    let (gm, gm_cookie) = account(format!("gm{n}-{}", &run[..8])).await?;
+    let campaign = server::campaign::create(
+        db,
+        gm.id,
+        &NewCampaign::parse(&format!("Load {n}"), "dnd5e").map_err(|e| e.to_string())?,
+    )
+    .await
+    .map_err(err)?
+    .id;
+    let encounter = server::encounter::create(
+        db,
+        &NewEncounter {
+            campaign,
+            name: "Arena".into(),
+            map: None,
+            settings: MapSettings::default(),
+        },
+    )
+    .await
+    .map_err(err)?;
+    let mut seats = Vec::new();
+    for p in 0..players {
+        let (user, cookie) = account(format!("p{n}x{p}-{}", &run[..8])).await?;
+        let invitation = server::membership::invite(db, campaign, gm.id, Role::Player)
+            .await
+            .map_err(err)?;
+        server::membership::accept(db, user.id, &invitation.token)
+            .await
+            .map_err(err)?;
+        let actor = server::actor::create_custom(
+            db,
+            &server::actor::NewActor {
+                campaign,
+                name: None,
+                actor_type: ActorKind::Character.slug().into(),
+                level: Some(1),
+                character_class: None,
+                owner: Some(user.id),
+                created_by: gm.id,
+            },
+            &format!("Hero {p}"),
+            &serde_json::json!({"hit_points": 1000}),
+        )
+        .await
+        .map_err(err)?;
+        let token = server::encounter::place_token(
+            db,
+            campaign,
+            encounter,
+            &NewToken {
+                actor: Some(actor),
+                name: format!("Hero {p}"),
+                position: Point { x: 100.0, y: 100.0 },
+                visibility: Visibility::Visible,
+                scale: 1.0,
+            },
+        )
+        .await
+        .map_err(err)?;
+        seats.push(Player {
+            cookie,
+            actor,
+            token,
+        });
+    }
+    let session = event_log::start_session(
+        db,
+        campaign,
+        Some(encounter),
+        gm.id,
+        &ApprovalPolicy::default(),
+    )
+    .await
+    .map_err(err)?;
+    Ok(Fixture {
+        session,
+        encounter,
+        gm_cookie,
+        players: seats,
+    })
+}
+
+/// The machine's floor: 500 durable single-row commits, one at a time, into
+/// a logged table (temporary tables skip the WAL and would flatter it).
+pub(super) async fn commit_floor(db: &PgPool) -> Result<Histogram<u64>, String> {
+    let e = |e: sqlx::Error| e.to_string();
+    sqlx::query("create table if not exists loadgen_floor (n bigint)")
+        .execute(db)
+        .await
+        .map_err(e)?;
+    let mut histogram = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    for n in 0..500i64 {
+        let started = Instant::now();
+        sqlx::query("insert into loadgen_floor values ($1)")
+            .bind(n)
+            .execute(db)
+            .await
+            .map_err(e)?;
+        histogram
+            .record((started.elapsed().as_micros() as u64).max(1))
+            .map_err(|e| e.to_string())?;
+    }
+    sqlx::query("drop table loadgen_floor")
+        .execute(db)
+        .await
+        .map_err(e)?;
+    Ok(histogram)
+}
