@@ -61,6 +61,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Whether session cookies must be `Secure` (served over HTTPS).
     fn secure_cookies(&self) -> bool;
 
+    /// The classes and species of the compendium, for the character form.
+    async fn character_options(&self) -> Result<shared::character::CharacterOptions, AppError>;
+
     /// Searches the compendium.
     async fn search_compendium(
         &self,

@@ -192,18 +192,23 @@ fn CampaignList(list: Vec<Campaign>) -> impl IntoView {
     .into_any()
 }
 
-/// `/campaigns/:id`: one campaign: play (sessions), encounters, actors,
-/// items, media and members.
-#[component]
-pub fn CampaignPage() -> impl IntoView {
+/// The campaign of a `/campaigns/:id/...` page, if its id is one.
+pub fn campaign_param() -> impl Fn() -> Option<shared::id::CampaignId> + Copy + Send + Sync {
     let params = leptos_router::hooks::use_params_map();
-    let campaign = move || {
+    move || {
         params
             .read()
             .get("id")
             .and_then(|id| id.parse::<uuid::Uuid>().ok())
             .map(shared::id::CampaignId)
-    };
+    }
+}
+
+/// `/campaigns/:id`: one campaign: play (sessions), encounters, actors,
+/// items, media and members.
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    let campaign = campaign_param();
     let cache = crate::storage::QueryCache::get();
     let overview = Resource::new(campaign, move |campaign| async move {
         match campaign {

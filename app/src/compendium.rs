@@ -107,6 +107,7 @@ pub fn CompendiumPage() -> impl IntoView {
                         level: None,
                         character_class: None,
                         owner: None,
+                        character: None,
                     },
                 )
                 .await

@@ -27,6 +27,10 @@ pub struct NewActorRequest {
     pub character_class: Option<String>,
     /// The player who plays it.
     pub owner: Option<UserId>,
+    /// A character built on the character form: its name, level, class
+    /// and statblock replace the fields above.
+    #[serde(default)]
+    pub character: Option<shared::character::CharacterDraft>,
 }
 
 /// An actor's sheet: the actor and everything it carries (in containers
@@ -85,6 +89,13 @@ pub async fn create_actor(
     .await
 }
 
+/// The classes and species the character form offers (from the enabled
+/// compendium sources), for any logged-in user.
+#[server(endpoint = "characters/options", input = Json)]
+pub async fn character_options() -> Result<shared::character::CharacterOptions, AppError> {
+    crate::backend::as_user(|backend, _user| async move { backend.character_options().await }).await
+}
+
 /// The items of a campaign the caller may see.
 #[server(endpoint = "items/list", input = Json)]
 pub async fn list_items(campaign: CampaignId) -> Result<Vec<ItemRecord>, AppError> {
@@ -138,6 +149,11 @@ pub fn ActorsSection(campaign: CampaignId) -> impl IntoView {
     view! {
         <section class="card actors" aria-labelledby="actors-heading">
             <h2 id="actors-heading">"Actors"</h2>
+            <p>
+                <leptos_router::components::A href=format!("/campaigns/{campaign}/characters/new") attr:data-test="new-character">
+                    "New character"
+                </leptos_router::components::A>
+            </p>
             <label for="actor-filter" class="visually-hidden">"Filter actors"</label>
             <input id="actor-filter" type="search" placeholder="Filter by name" bind:value=filter />
             <Transition fallback=|| view! { <p class="muted">"Loading actors…"</p> }>

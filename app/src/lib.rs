@@ -30,6 +30,7 @@
 
 pub mod account;
 pub mod campaign;
+pub mod character;
 pub mod compendium;
 pub mod content;
 pub mod debounce;
@@ -120,6 +121,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sessions/:id") view=table::SessionPage />
                     <Route path=path!("/campaigns/:id") view=campaign::CampaignPage />
                     <Route path=path!("/campaigns/:id/actors/:actor") view=sheet::ActorSheetPage />
+                    <Route path=path!("/campaigns/:id/characters/new") view=character::NewCharacterPage />
                     <Route path=path!("/campaigns/:id/encounters/:encounter") view=encounter::EncounterEditorPage />
                     <Route path=path!("/compendium") view=compendium::CompendiumPage />
                     <Route path=path!("/join/:token") view=membership::JoinPage />

@@ -232,3 +232,24 @@ mod upload {
         }
     }
 }
+
+/// The campaign's images as the options of an image select (after its
+/// "None"): a map in the encounter form and the editor, a portrait.
+#[component]
+pub fn ImageOptions(campaign: CampaignId) -> impl IntoView {
+    let media = crate::storage::QueryCache::get().resource(
+        crate::storage::QueryCache::key(campaign, "media"),
+        crate::storage::Staleness::Campaign,
+        || 0,
+        move || crate::media::list_media(campaign),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                media.await.unwrap_or_default().into_iter().filter(|m| m.mime_type.starts_with("image/")).map(|m| view! {
+                    <option value=m.id.to_string()>{m.name.as_str().to_owned()}</option>
+                }).collect_view()
+            })}
+        </Suspense>
+    }
+}

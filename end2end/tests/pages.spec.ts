@@ -124,3 +124,55 @@ test('pages read at 200 % zoom: nothing runs off the side', async ({ browser }) 
     expect(await overflow(table.gm), path).toBeLessThanOrEqual(0);
   }
 });
+
+test('a player builds a character on the form, sees what to fix, and lands on its sheet', async ({ browser }, testInfo) => {
+  const gm = await (await browser.newContext()).newPage();
+  const player = await (await browser.newContext()).newPage();
+  await signUp(gm, 'gm');
+  await signUp(player, 'pl');
+  const campaign = await newCampaign(gm, 'Heroes');
+  const invitation = await call<{ token: string }>(gm.request, 'campaigns/invite', { campaign, role: 'player' });
+  await openHydrated(player, `/join/${invitation.token}`);
+  await player.locator('[data-test="accept-invitation"]').click();
+  await player.getByRole('link', { name: 'Open the campaign' }).click();
+  await player.locator('[data-test="new-character"]').click();
+  await expect(player.getByRole('heading', { level: 1 })).toHaveText('New character');
+  const field = (name: string) => player.locator(`[data-test="${name}"]`);
+
+  // Nothing typed yet: the form says what is missing and creates nothing.
+  await field('create-character').click();
+  await expect(field('error-name')).toHaveText('A character needs a name.');
+  await expect(field('form-problems')).toBeVisible();
+
+  await field('name').fill('Brenna');
+  await field('species').fill('Dwarf');
+  await field('class').fill('Fighter');
+  // The SRD fighter's saving throws are ticked for her.
+  await expect(player.getByLabel('Strength', { exact: true })).toBeChecked();
+  await expect(player.getByLabel('Constitution', { exact: true })).toBeChecked();
+  await player.getByLabel('Point buy').check();
+  await expect(field('points-left')).toHaveText('27 of 27 points left');
+  await field('ability-strength').fill('15');
+  await field('ability-constitution').fill('15');
+  await field('ability-dexterity').fill('14');
+  await field('ability-wisdom').fill('11');
+  await expect(field('points-left')).toHaveText('-1 of 27 points left');
+  await expect(field('error-abilities')).toHaveText('That spends 28 points; point buy has 27.');
+  await field('ability-wisdom').fill('10');
+  await expect(field('error-abilities')).toHaveCount(0);
+  // A d10 and +2 constitution: 12 hit points at first level.
+  await field('use-suggested-hp').click();
+  await expect(field('hp')).toHaveValue('12');
+  await field('ac').fill('16');
+  await player.getByLabel('Athletics (str)').check();
+  await player.screenshot({ path: testInfo.outputPath('character-form.png'), fullPage: true });
+  await field('create-character').click();
+
+  await expect(player).toHaveURL(new RegExp(`/campaigns/${campaign}/actors/`));
+  await expect(player.getByRole('heading', { level: 1 })).toHaveText('Brenna');
+  await expect(player.locator('[data-test="sheet-hp"]')).toContainText('12 / 12');
+  await expect(player.locator('[data-test="sheet"]').getByLabel('strength 15, modifier +2')).toBeVisible();
+  // The GM sees her in the campaign's actors.
+  await openHydrated(gm, `/campaigns/${campaign}`);
+  await expect(gm.locator('.actors .virtual-row', { hasText: 'Brenna' })).toBeVisible();
+});

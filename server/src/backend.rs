@@ -94,6 +94,10 @@ impl Backend for AppState {
         self.secure_cookies
     }
 
+    async fn character_options(&self) -> Result<shared::character::CharacterOptions, AppError> {
+        Ok(compendium::character_options(&self.db).await?)
+    }
+
     async fn search_compendium(
         &self,
         query: CompendiumQuery,
@@ -198,6 +202,11 @@ impl Backend for AppState {
                         "an actor's owner must be a member of the campaign".into(),
                     ))
                 })?;
+        }
+        if let Some(draft) = &request.character {
+            return Ok(self
+                .create_character(user, campaign, &request, draft)
+                .await?);
         }
         let new = actor::NewActor {
             campaign,
@@ -444,6 +453,48 @@ fn client_ip() -> Option<std::net::IpAddr> {
 }
 
 impl AppState {
+    /// Creates a character from the character form, once `create_actor`
+    /// checked who may create it for whom: the draft is checked as the
+    /// form checks it, and its portrait must be an image of the campaign
+    /// the creator may see.
+    async fn create_character(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        request: &NewActorRequest,
+        draft: &shared::character::CharacterDraft,
+    ) -> Result<ActorId> {
+        let refused = |message: String| Error::Refused(shared::Error::InvalidAction(message));
+        if request.compendium_ref.is_some() {
+            return Err(refused(
+                "a character is built on the form or copied from the compendium, not both".into(),
+            ));
+        }
+        let problems = draft.problems();
+        if !problems.is_empty() {
+            let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(refused(messages.join(" ")));
+        }
+        if let Some(portrait) = draft.portrait
+            && !media::readable_image(&self.db, campaign, portrait, user.id).await?
+        {
+            return Err(refused(
+                "the portrait must be an image of this campaign".into(),
+            ));
+        }
+        let class = draft.class.trim();
+        let new = actor::NewActor {
+            campaign,
+            name: None,
+            actor_type: request.kind.slug().to_owned(),
+            level: i32::try_from(draft.level).ok(),
+            character_class: (!class.is_empty()).then(|| class.to_owned()),
+            owner: request.owner,
+            created_by: user.id,
+        };
+        actor::create_custom(&self.db, &new, draft.name.trim(), &draft.statblock()).await
+    }
+
     /// Refuses anyone but the GM and assistant GMs of `campaign`.
     async fn require_gm(&self, user: &User, campaign: CampaignId, why: &str) -> Result<()> {
         if campaign::role_of(&self.db, campaign, user.id)

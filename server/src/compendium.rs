@@ -2,7 +2,10 @@
 
 pub mod srd;
 
-use shared::compendium::{CompendiumEntry, CompendiumQuery};
+use shared::{
+    character::{CharacterOptions, ClassOption, SpeciesOption},
+    compendium::{CompendiumEntry, CompendiumQuery},
+};
 use sqlx::{PgPool, QueryBuilder, Row};
 
 use crate::Result;
@@ -14,6 +17,33 @@ use crate::Result;
 /// anyway. At 1,000 the planner also gave up index lookups for a scan of
 /// the whole table (p95 47 ms over 100,000 entries; 200: see BENCHMARKS.md).
 const CANDIDATES: i64 = 200;
+
+/// The classes and species of the enabled sources, for the character form,
+/// by name. A class without a usable hit die is left out.
+pub async fn character_options(db: &PgPool) -> Result<CharacterOptions> {
+    let rows = sqlx::query!(
+        "select i.name, i.item_type, i.data
+           from compendium_items i
+           join compendium_sources s on s.id = i.source_id and s.is_enabled
+          where i.item_type in ('class', 'species')
+          order by i.name
+          limit 500"
+    )
+    .fetch_all(db)
+    .await?;
+    let mut options = CharacterOptions::default();
+    for row in rows {
+        match row.item_type.as_str() {
+            "class" => options
+                .classes
+                .extend(ClassOption::from_srd(&row.name, &row.data)),
+            _ => options
+                .species
+                .push(SpeciesOption::from_srd(&row.name, &row.data)),
+        }
+    }
+    Ok(options)
+}
 
 /// Searches the enabled sources. With text, results are ranked (a match in
 /// the name outranks one in the description; a whole-word match outranks a

@@ -37,7 +37,7 @@ use crate::{Error, Result};
 
 mod serve;
 
-pub use serve::{MediaContent, list, open, show, tier_of};
+pub use serve::{MediaContent, list, open, readable_image, show, tier_of};
 
 /// Size thresholds of the tiers and the upload limit, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

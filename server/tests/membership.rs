@@ -514,3 +514,150 @@ async fn players_see_their_own_and_shared_actors_and_items_never_the_gms_secrets
             .unwrap();
     assert_eq!(container, None);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn characters_from_the_form_are_checked_as_the_form_checks_them(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (player, player_cookie) = support::signed_in(&db, "player").await;
+    let (watcher, watcher_cookie) = support::signed_in(&db, "watcher").await;
+    let (_, outsider_cookie) = support::signed_in(&db, "outsider").await;
+    let campaign = campaign(&db, &gm).await;
+    for (user, role) in [(&player, Role::Player), (&watcher, Role::Observer)] {
+        let invitation = server::membership::invite(&db, campaign, gm.id, role)
+            .await
+            .unwrap();
+        server::membership::accept(&db, user.id, &invitation.token)
+            .await
+            .unwrap();
+    }
+    // Point buy: 2 + 9 + 7 + 0 + 5 + 4 = 27 points.
+    let draft = json!({
+        "name": " Aria ", "species": "Elf", "class": "Ranger", "level": 3,
+        "method": "point_buy", "abilities": [10, 15, 14, 8, 13, 12],
+        "hp_max": 24, "armor_class": 15, "speed": 35,
+        "saves": ["dex", "str"], "skills": ["stealth", "survival"], "portrait": null,
+    });
+    let create = async |cookie: &str, draft: &Value, kind: &str, owner: Value| {
+        call(
+            &router,
+            "actors/create",
+            cookie,
+            json!({"campaign": campaign, "actor": {
+                "compendium_ref": null, "name": null, "kind": kind, "level": null,
+                "character_class": null, "owner": owner, "character": draft,
+            }}),
+        )
+        .await
+    };
+    let actors = async || -> i64 {
+        sqlx::query_scalar("select count(*) from actors")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+
+    let (status, id) = create(&player_cookie, &draft, "character", json!(player.id)).await;
+    assert_eq!(status, StatusCode::OK, "{id}");
+    let id: uuid::Uuid = serde_json::from_value(id).unwrap();
+    let (name, level, class, owner, stats): (
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<uuid::Uuid>,
+        Value,
+    ) = sqlx::query_as(
+        "select name, level, character_class, owner_user_id, base_stats from actors where id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (name.as_str(), level, class.as_deref(), owner),
+        ("Aria", Some(3), Some("Ranger"), Some(player.id.0))
+    );
+    assert_eq!(
+        (
+            &stats["dexterity"],
+            &stats["hp"],
+            &stats["speed"],
+            &stats["skills"]
+        ),
+        (
+            &json!(15),
+            &json!(24),
+            &json!(35),
+            &json!(["stealth", "survival"])
+        )
+    );
+
+    // What the form would flag, the server refuses, saying all of it.
+    let mut bad = draft.clone();
+    bad["abilities"] = json!([15, 15, 15, 15, 8, 8]);
+    bad["hp_max"] = json!(0);
+    let (status, answer) = create(&player_cookie, &bad, "character", json!(player.id)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let answer = answer.to_string();
+    assert!(
+        answer.contains("point buy has 27") && answer.contains("Hit points are from 1 to 999"),
+        "{answer}"
+    );
+    // A portrait that is not an image of this campaign.
+    let mut foreign = draft.clone();
+    foreign["portrait"] = json!(uuid::Uuid::new_v4());
+    let (status, answer) = create(&player_cookie, &foreign, "character", json!(player.id)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    // A player builds only their own characters; observers and outsiders none.
+    let (status, _) = create(&player_cookie, &draft, "character", json!(gm.id)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = create(&player_cookie, &draft, "npc", Value::Null).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = create(&watcher_cookie, &draft, "character", json!(watcher.id)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = create(&outsider_cookie, &draft, "character", Value::Null).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(actors().await, 1, "nothing refused was stored");
+
+    // The GM builds an NPC, and a character for the player.
+    let (status, _) = create(&gm_cookie, &draft, "npc", Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = create(&gm_cookie, &draft, "character", json!(player.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(actors().await, 3);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_character_form_offers_the_compendiums_classes_and_species(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let (_, cookie) = support::signed_in(&db, "player").await;
+    sqlx::query(
+        "insert into compendium_sources (id, name, version, game_system) values ($1, 'Test', '1', 'dnd5e')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        r#"insert into compendium_items (id, source_id, ref_key, name, item_type, data)
+           select gen_random_uuid(), id, k, n, t, d::jsonb from compendium_sources,
+                  (values ('fighter', 'Fighter', 'class', '{"hit_die": "d10", "saving_throws": ["str", "con"]}'),
+                          ('odd', 'Odd', 'class', '{}'),
+                          ('dwarf', 'Dwarf', 'species', '{"movement": {"walk": 25}}'),
+                          ('rope', 'Rope', 'item', '{}')) v (k, n, t, d)"#,
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let (status, options) = call(&router, "characters/options", &cookie, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    assert_eq!(
+        options,
+        json!({
+            "classes": [{"name": "Fighter", "hit_die": 10, "saves": ["str", "con"]}],
+            "species": [{"name": "Dwarf", "speed": 25}],
+        })
+    );
+    let (status, _) = call(&router, "characters/options", "", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

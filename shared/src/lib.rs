@@ -98,6 +98,7 @@ pub mod actor;
 pub mod authority;
 pub mod campaign;
 pub mod change;
+pub mod character;
 #[doc(hidden)]
 pub mod check;
 pub mod client;

@@ -169,7 +169,7 @@ pub(super) fn Editor(
             <label>"Map image "
                 <select bind:value=image data-test="map-image">
                     <option value="">"None"</option>
-                    <MapImageOptions campaign />
+                    <crate::media::ImageOptions campaign />
                 </select>
             </label>
             <button type="submit" disabled=move || save_map.pending().get()>"Save the map"</button>

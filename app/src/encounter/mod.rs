@@ -193,7 +193,7 @@ pub fn EncountersSection(campaign: CampaignId, gm: bool) -> impl IntoView {
                     <label>"Map image "
                         <select bind:value=image>
                             <option value="">"None"</option>
-                            <MapImageOptions campaign />
+                            <crate::media::ImageOptions campaign />
                         </select>
                     </label>
                     <button type="submit" disabled=move || create.pending().get()>"Create encounter"</button>
@@ -264,25 +264,4 @@ pub fn EncounterEditorPage() -> impl IntoView {
         </Suspense>
     }
     .into_any()
-}
-
-/// The campaign's images as the options of a map-image select (after its
-/// "None"), for the encounter form and the editor alike.
-#[component]
-fn MapImageOptions(campaign: CampaignId) -> impl IntoView {
-    let media = crate::storage::QueryCache::get().resource(
-        crate::storage::QueryCache::key(campaign, "media"),
-        crate::storage::Staleness::Campaign,
-        || 0,
-        move || crate::media::list_media(campaign),
-    );
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                media.await.unwrap_or_default().into_iter().filter(|m| m.mime_type.starts_with("image/")).map(|m| view! {
-                    <option value=m.id.to_string()>{m.name.as_str().to_owned()}</option>
-                }).collect_view()
-            })}
-        </Suspense>
-    }
 }

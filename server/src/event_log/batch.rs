@@ -131,7 +131,7 @@ pub async fn commit_many(
     }
     let mut tx = db.begin().await?;
     let owned = own_many(&mut tx, batches).await?;
-    queue_many(&mut tx, batches).await?;
+    queue_many(&mut tx, batches, &owned).await?;
     for batch in batches.iter().filter(|b| owned.contains(&b.session.0)) {
         for refusal in batch.refusals {
             refuse_in(
@@ -190,14 +190,18 @@ async fn own_many(
     .collect())
 }
 
-/// Inserts the batches' queued requests, for the sessions whose epoch
-/// still matches (locked against a takeover until the transaction ends).
-async fn queue_many(tx: &mut sqlx::PgConnection, batches: &[SessionBatch<'_>]) -> Result<()> {
+/// Inserts the batches' queued requests, for the sessions [`own_many`]
+/// found still theirs (and locked).
+async fn queue_many(
+    tx: &mut sqlx::PgConnection,
+    batches: &[SessionBatch<'_>],
+    owned: &HashSet<Uuid>,
+) -> Result<()> {
     let rows = batches
         .iter()
+        .filter(|b| owned.contains(&b.session.0))
         .flat_map(|b| b.pending.iter().map(move |p| (b, p)));
     let mut sessions = Vec::new();
-    let mut epochs = Vec::new();
     let mut actions = Vec::new();
     let mut types = Vec::new();
     let mut initiated = Vec::new();
@@ -205,38 +209,29 @@ async fn queue_many(tx: &mut sqlx::PgConnection, batches: &[SessionBatch<'_>]) -
     let mut encounters = Vec::new();
     for (batch, pending) in rows {
         sessions.push(batch.session.0);
-        epochs.push(batch.epoch);
         actions.push(pending.action.0);
         types.push(pending.event_type.clone());
         initiated.push(pending.initiated_by.0);
         data.push(pending.event_data.get().to_owned());
         encounters.push(pending.encounter.map(|e| e.0));
     }
-    sqlx::query_scalar!(
-        r#"with input as (
-               select * from unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::uuid[], $6::text[],
-                                    $7::uuid[])
-                      with ordinality as u (s, ep, a, t, i, ed, e, n)
-           ),
-           owned as (
-               select p.id from play_sessions p
-                where (p.id, p.epoch) in (select distinct s, ep from input)
-                  for share
-           )
-           insert into event_log (session_id, action_id, event_type, status, initiated_by, event_data, encounter_id)
-           select input.s, input.a, input.t, 'pending', input.i, input.ed::jsonb, input.e
-             from input join owned on owned.id = input.s
-            order by input.n
-           returning session_id"#,
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        r#"insert into event_log (session_id, action_id, event_type, status, initiated_by, event_data, encounter_id)
+           select s, a, t, 'pending', i, ed::jsonb, e
+             from unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::uuid[])
+                  with ordinality as u (s, a, t, i, ed, e, n)
+            order by n"#,
         &sessions,
-        &epochs,
         &actions,
         &types,
         &initiated,
         &data,
         &encounters as &[Option<Uuid>],
     )
-    .fetch_all(&mut *tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -132,6 +132,29 @@ pub async fn show(
     Ok(())
 }
 
+/// Whether `file` is an image of `campaign` that `reader` may see (a
+/// portrait or token art must be one).
+pub async fn readable_image(
+    db: &PgPool,
+    campaign: CampaignId,
+    file: MediaId,
+    reader: UserId,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists (
+             select 1 from media_files m
+               join media_blobs b on b.checksum = m.checksum
+               join campaign_members cm on cm.campaign_id = m.campaign_id and cm.user_id = $3
+              where m.id = $1 and m.campaign_id = $2 and b.mime_type like 'image/%'
+                and media_readable(m, cm.role)) as "readable!""#,
+        file.0,
+        campaign.0,
+        reader.0,
+    )
+    .fetch_one(db)
+    .await?)
+}
+
 /// Which tier holds the bytes of `checksum`, if stored.
 pub async fn tier_of(db: &PgPool, checksum: &str) -> Result<Option<Tier>> {
     sqlx::query_scalar!("select tier from media_blobs where checksum = $1", checksum)
