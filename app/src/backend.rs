@@ -61,6 +61,15 @@ pub trait Backend: Send + Sync + 'static {
     /// Whether session cookies must be `Secure` (served over HTTPS).
     fn secure_cookies(&self) -> bool;
 
+    /// Gives an actor to a member, or back to the GM (GMs only).
+    async fn set_actor_owner(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        actor: ActorId,
+        owner: Option<UserId>,
+    ) -> Result<(), AppError>;
+
     /// The classes and species of the compendium, for the character form.
     async fn character_options(&self) -> Result<shared::character::CharacterOptions, AppError>;
 

@@ -89,6 +89,20 @@ pub async fn create_actor(
     .await
 }
 
+/// Gives an actor to a player of the campaign, or back to the GM with
+/// `None` (GMs only). An open table sees the change from its next session.
+#[server(endpoint = "actors/set_owner", input = Json)]
+pub async fn set_actor_owner(
+    campaign: CampaignId,
+    actor: ActorId,
+    owner: Option<UserId>,
+) -> Result<(), AppError> {
+    crate::backend::as_user(|backend, user| async move {
+        backend.set_actor_owner(&user, campaign, actor, owner).await
+    })
+    .await
+}
+
 /// The classes and species the character form offers (from the enabled
 /// compendium sources), for any logged-in user.
 #[server(endpoint = "characters/options", input = Json)]

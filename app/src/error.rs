@@ -13,36 +13,52 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 pub enum AppError {
     /// The input was refused by the domain rules.
-    #[error("{0}")]
+    #[error("{}", sentence(&.0.to_string()))]
     Invalid(#[from] shared::Error),
     /// The request needs a logged-in user.
-    #[error("log in first")]
+    #[error("Log in first.")]
     Unauthorized,
     /// The user may not see or do this. Said the same way whether the thing
     /// exists or not.
-    #[error("you do not have access to that")]
+    #[error("You do not have access to that.")]
     Forbidden,
     /// A store the server needs is down; retrying later can succeed.
-    #[error("the server cannot reach its database right now; try again in a moment")]
+    #[error("The server cannot reach its database right now; try again in a moment.")]
     Unavailable,
     /// A fault on the server, logged there.
-    #[error("something went wrong on the server; it has been logged")]
+    #[error("Something went wrong on the server; it has been logged.")]
     Internal,
     /// Too many failed log-ins (or sign-ups) for this account or from this
     /// address: nothing was checked, and the next try may come after
     /// `retry_after` seconds.
-    #[error("too many attempts; try again in {retry_after} s")]
+    #[error("Too many attempts; try again in {retry_after} s.")]
     TooManyAttempts {
         /// Seconds to wait.
         retry_after: u64,
     },
     /// The server is at capacity for this kind of work (password checks);
     /// retrying in a moment can succeed.
-    #[error("the server is busy; try again in a moment")]
+    #[error("The server is busy; try again in a moment.")]
     Busy,
     /// The call itself failed: network, encoding, an unknown endpoint.
-    #[error("{0}")]
+    #[error("{}", sentence(&.0.to_string()))]
     Transport(ServerFnErrorErr),
+}
+
+/// A message as a sentence for the page: the domain's messages are
+/// lowercase fragments ("an actor needs a name"), fit for logs and for
+/// joining; shown alone they start with a capital and end with a stop.
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 impl FromServerFnError for AppError {

@@ -101,13 +101,28 @@ pub fn MembersSection(campaign: CampaignId, role: Role) -> impl IntoView {
     };
     let link = move || {
         invite_action.value().get().map(|made| match made {
-            Ok(invitation) => view! {
-                <p class="invite-link">
-                    "Send this link: "
-                    <code data-test="invite-link">{format!("/join/{}", invitation.token)}</code>
-                </p>
+            Ok(invitation) => {
+                let url = format!("{}/join/{}", origin(), invitation.token);
+                let copied = RwSignal::new(false);
+                let copy = {
+                    let url = url.clone();
+                    move |_| {
+                        copy_to_clipboard(&url);
+                        copied.set(true);
+                    }
+                };
+                view! {
+                    <p class="invite-link">
+                        "Send this link: "
+                        <code data-test="invite-link">{url}</code>
+                        " "
+                        <button type="button" class="secondary" data-test="copy-invite" on:click=copy>
+                            {move || if copied.get() { "Copied" } else { "Copy" }}
+                        </button>
+                    </p>
+                }
+                .into_any()
             }
-            .into_any(),
             Err(error) => {
                 view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any()
             }
@@ -222,4 +237,28 @@ pub fn JoinPage() -> impl IntoView {
             Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
         })}
     }
+}
+
+/// The site's origin (`https://table.example`), for links to paste
+/// elsewhere; empty while rendering on the server.
+fn origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        window().location().origin().unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
+/// Puts `text` on the clipboard; where the browser refuses (no secure
+/// context), the link stays on screen to copy by hand.
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
 }

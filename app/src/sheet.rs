@@ -9,13 +9,13 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use shared::{
     actor::{ActorRecord, Statblock, modifier},
-    id::{ActorId, CampaignId, ItemId},
+    id::{ActorId, CampaignId, ItemId, UserId},
     item::ItemRecord,
 };
 
 use crate::{
     AppError,
-    content::{ActorSheet, list_actors, load_actor_sheet, move_item},
+    content::{ActorSheet, list_actors, load_actor_sheet, move_item, set_actor_owner},
     storage::{QueryCache, Staleness},
 };
 
@@ -69,6 +69,7 @@ fn Sheet(sheet: ActorSheet, moved: RwSignal<u32>) -> impl IntoView {
         <p><A href=format!("/campaigns/{campaign}")>"← Campaign"</A></p>
         <h1>{actor.name.clone()}</h1>
         <p class="muted">{subtitle}</p>
+        <OwnerPicker campaign actor=actor.id owner=actor.owner />
         <section class="card sheet" aria-label="Statistics" data-test="sheet">
             {match stats.hp.map(|hp| (hp.current, hp.max)) {
                 Some((now, max)) => view! {
@@ -283,5 +284,67 @@ mod tests {
             .map(|(depth, i)| (depth, i.id.0.as_u128()))
             .collect();
         assert_eq!(order, vec![(0, 1), (1, 3), (0, 2), (0, 4)]);
+    }
+}
+
+/// For the GM: who plays the actor, changed in place. Nothing for others.
+#[component]
+fn OwnerPicker(campaign: CampaignId, actor: ActorId, owner: Option<UserId>) -> impl IntoView {
+    let cache = QueryCache::get();
+    let members = Resource::new(
+        || (),
+        move |()| async move {
+            let overview = cache
+                .fetch(
+                    QueryCache::key(campaign, "overview"),
+                    Staleness::Campaign,
+                    crate::play::campaign_overview(campaign),
+                )
+                .await?;
+            if !overview.role.is_gm_or_assistant() {
+                return Ok(None);
+            }
+            crate::membership::list_members(campaign).await.map(Some)
+        },
+    );
+    let give = Action::new(move |owner: &Option<UserId>| {
+        let owner = *owner;
+        async move {
+            let done = set_actor_owner(campaign, actor, owner).await;
+            if done.is_ok() {
+                cache.invalidate(&QueryCache::key(campaign, "actors"));
+            }
+            done
+        }
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(Some(members)) = members.await else {
+                    return ().into_any();
+                };
+                view! {
+                    <label class="field owner-picker">"Played by"
+                        <select data-test="owner" on:change=move |ev| {
+                            give.dispatch(event_target_value(&ev).parse::<uuid::Uuid>().ok().map(UserId));
+                        }>
+                            <option value="" selected=owner.is_none()>"Nobody (the GM's)"</option>
+                            {members
+                                .into_iter()
+                                .filter(|m| m.role != shared::rules::Role::Observer)
+                                .map(|m| view! {
+                                    <option value=m.user.to_string() selected=owner == Some(m.user)>{m.display_name}</option>
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    {move || give.value().get().map(|done| match done {
+                        Ok(()) => view! { <p role="status" class="muted" data-test="owner-saved">"Saved."</p> }.into_any(),
+                        Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+                    })}
+                }
+                .into_any()
+            })}
+        </Suspense>
     }
 }

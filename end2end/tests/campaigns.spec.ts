@@ -32,12 +32,12 @@ test('empty and over-long names get a clear message and create nothing', async (
 
   await nameField.fill('   ');
   await create.click();
-  await expect(error).toHaveText('a campaign needs a name');
+  await expect(error).toHaveText('A campaign needs a name.');
 
   await nameField.fill('x'.repeat(101));
   await expect(page.locator('#campaign-name-hint')).toHaveText('101 of 100 characters: too long');
   await create.click();
-  await expect(error).toHaveText('a campaign name can have at most 100 characters; this one has 101');
+  await expect(error).toHaveText('A campaign name can have at most 100 characters; this one has 101.');
 
   await expect(entries).toHaveCount(before);
   expect(await stillSameDocument(page)).toBe(true);
@@ -80,7 +80,7 @@ test('log out, then log in again', async ({ page }) => {
   await page.getByLabel('Login name').fill(login);
   await page.getByLabel('Password').fill('wrong password!');
   await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('alert')).toHaveText('wrong login name or password');
+  await expect(page.getByRole('alert')).toHaveText('Wrong login name or password.');
 
   await page.getByLabel('Password').fill('a long enough password');
   await page.getByRole('button', { name: 'Log in' }).click();
@@ -110,7 +110,7 @@ test('a new password signs out the account everywhere else', async ({ browser })
   await page.getByLabel('New password', { exact: true }).fill('an even longer password');
   await page.getByLabel('New password again').fill('an even longer password');
   await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByRole('alert')).toHaveText('the current password is not right');
+  await expect(page.getByRole('alert')).toHaveText('The current password is not right.');
 
   await page.getByLabel('Current password').fill('a long enough password');
   await page.getByRole('button', { name: 'Change password' }).click();
@@ -133,7 +133,7 @@ test('a new password signs out the account everywhere else', async ({ browser })
   await other.getByLabel('Login name').fill(login);
   await other.getByLabel('Password').fill('a long enough password');
   await other.getByRole('button', { name: 'Log in' }).click();
-  await expect(other.getByRole('alert')).toHaveText('wrong login name or password');
+  await expect(other.getByRole('alert')).toHaveText('Wrong login name or password.');
   await other.getByLabel('Password').fill('an even longer password');
   await other.getByRole('button', { name: 'Log in' }).click();
   await expect(other.locator('[data-test="signed-in-as"]')).toHaveText(`Player ${login}`);

@@ -131,8 +131,14 @@ test('a player builds a character on the form, sees what to fix, and lands on it
   await signUp(gm, 'gm');
   await signUp(player, 'pl');
   const campaign = await newCampaign(gm, 'Heroes');
-  const invitation = await call<{ token: string }>(gm.request, 'campaigns/invite', { campaign, role: 'player' });
-  await openHydrated(player, `/join/${invitation.token}`);
+  // The GM invites from the campaign page: a whole link, with a copy button.
+  await openHydrated(gm, `/campaigns/${campaign}`);
+  await gm.getByRole('button', { name: 'Invite a player' }).click();
+  const link = (await gm.locator('[data-test="invite-link"]').textContent()) ?? '';
+  expect(link).toMatch(/^http:\/\/[^/]+\/join\/[A-Za-z0-9_-]+$/);
+  await gm.locator('[data-test="copy-invite"]').click();
+  await expect(gm.locator('[data-test="copy-invite"]')).toHaveText('Copied');
+  await openHydrated(player, new URL(link).pathname);
   await player.locator('[data-test="accept-invitation"]').click();
   await player.getByRole('link', { name: 'Open the campaign' }).click();
   await player.locator('[data-test="new-character"]').click();
@@ -172,7 +178,15 @@ test('a player builds a character on the form, sees what to fix, and lands on it
   await expect(player.getByRole('heading', { level: 1 })).toHaveText('Brenna');
   await expect(player.locator('[data-test="sheet-hp"]')).toContainText('12 / 12');
   await expect(player.locator('[data-test="sheet"]').getByLabel('strength 15, modifier +2')).toBeVisible();
-  // The GM sees her in the campaign's actors.
+  // The GM sees her in the campaign's actors, and can take her back.
+  const sheet = new URL(player.url()).pathname;
   await openHydrated(gm, `/campaigns/${campaign}`);
   await expect(gm.locator('.actors .virtual-row', { hasText: 'Brenna' })).toBeVisible();
+  await openHydrated(gm, sheet);
+  const owner = gm.locator('[data-test="owner"]');
+  await expect(owner.locator('option:checked')).toHaveText(/^Player pl_/);
+  await owner.selectOption({ label: "Nobody (the GM's)" });
+  await expect(gm.locator('[data-test="owner-saved"]')).toBeVisible();
+  // The player has no such control.
+  await expect(player.locator('[data-test="owner"]')).toHaveCount(0);
 });

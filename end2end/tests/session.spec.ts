@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { at, call, drag, setUpTable } from './table';
-import { openHydrated } from './support';
+import { openHydrated, signUp } from './support';
 
 // Two browsers at one table: the GM and a player, over a real server,
 // PostgreSQL and Redis.
@@ -103,9 +103,15 @@ test("initiative is rolled by the server, and the player's order leaves out the 
   await expect(order(table.player).filter({ hasText: 'Ambusher' })).toHaveCount(0);
   await expect(table.player.locator('#initiative-heading')).toContainText('round 1');
   // Whoever acts first, the GM ends the turn and the next one acts.
-  const first = await table.gm.locator('.turn-order li[aria-current="true"]').textContent();
+  // Each token's total is shown; whoever acts first, the order is by it.
+  const totals = await table.gm.locator('[data-test="initiative-total"]').allTextContents();
+  expect(totals).toHaveLength(3);
+  expect(totals.map(Number)).toEqual([...totals.map(Number)].sort((a, b) => b - a));
+  const first = await table.gm.locator('.turn-order li[aria-current="true"] .name').textContent();
+  // The player is offered "Next turn" only on Aria's turn.
+  await expect(table.player.locator('[data-test="next-turn"]')).toHaveCount(first === 'Aria' ? 1 : 0);
   await table.gm.locator('[data-test="next-turn"]').click();
-  await expect(table.gm.locator('.turn-order li[aria-current="true"]')).not.toHaveText(first ?? '');
+  await expect(table.gm.locator('.turn-order li[aria-current="true"] .name')).not.toHaveText(first ?? '');
   // The GM ends combat: both tables are back to exploration.
   await table.gm.getByRole('button', { name: 'End combat' }).click();
   await expect(table.player.locator('#initiative-heading')).toHaveText('Initiative');
@@ -199,4 +205,23 @@ test('the GM removes a player from the campaign page, and their open table close
   await expect(table.player.locator('[data-test="connection"]')).not.toHaveText('Connected', { timeout: 5_000 });
   await table.player.waitForTimeout(1_500);
   await expect(table.player.locator('[data-test="connection"]')).not.toHaveText('Connected');
+});
+
+test('a logged-out visitor and an outsider opening a table link are told why, and no socket is opened', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  const visitor = await (await browser.newContext()).newPage();
+  const sockets: string[] = [];
+  visitor.on('websocket', (socket) => sockets.push(socket.url()));
+  const problems = await openHydrated(visitor, `/sessions/${table.session}`, { expectedStatuses: [401, 403] });
+  await expect(visitor.locator('[data-test="table-refused"]')).toContainText('Log in to sit at this table.');
+  await expect(visitor.locator('.table-page')).toBeHidden();
+
+  const outsider = await (await browser.newContext()).newPage();
+  outsider.on('websocket', (socket) => sockets.push(socket.url()));
+  await signUp(outsider, 'out');
+  const outsiderProblems = await openHydrated(outsider, `/sessions/${table.session}`, { expectedStatuses: [401, 403] });
+  await expect(outsider.locator('[data-test="table-refused"]')).toContainText('You are not at this table');
+  await expect(outsider.locator(`[data-token="${table.goblin}"]`)).toHaveCount(0);
+  expect(sockets).toEqual([]);
+  expect([...problems, ...outsiderProblems]).toEqual([]);
 });

@@ -133,6 +133,30 @@ async fn insert(
     Ok(ActorId(id))
 }
 
+/// Gives `actor` of `campaign` to `owner` (a member, checked by the
+/// caller), or back to the GM with `None`. An actor of another campaign is
+/// [`Error::NotMember`], like an unknown one.
+pub async fn set_owner(
+    db: &PgPool,
+    campaign: CampaignId,
+    actor: ActorId,
+    owner: Option<UserId>,
+) -> Result<()> {
+    let updated = sqlx::query!(
+        "update actors set owner_user_id = $3, updated_at = now() where id = $1 and campaign_id = $2",
+        actor.0,
+        campaign.0,
+        owner.map(|u| u.0),
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(Error::NotMember);
+    }
+    Ok(())
+}
+
 /// The actors of `campaign` that a member with `role` may see: the GM and
 /// assistant GMs see all; players and observers see the actors they own and
 /// those the GM made visible (`permissions.view = 'all'`). The GM's hidden

@@ -94,6 +94,21 @@ impl Backend for AppState {
         self.secure_cookies
     }
 
+    async fn set_actor_owner(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        actor: ActorId,
+        owner: Option<UserId>,
+    ) -> Result<(), AppError> {
+        self.require_gm(user, campaign, "only the GM gives actors to players")
+            .await?;
+        self.check_owner(campaign, owner).await?;
+        actor::set_owner(&self.db, campaign, actor, owner).await?;
+        tracing::info!(%campaign, %actor, ?owner, by = %user.id, "actor given");
+        Ok(())
+    }
+
     async fn character_options(&self) -> Result<shared::character::CharacterOptions, AppError> {
         Ok(compendium::character_options(&self.db).await?)
     }
@@ -193,16 +208,7 @@ impl Backend for AppState {
     ) -> Result<ActorId, AppError> {
         let role = campaign::role_of(&self.db, campaign, user.id).await?;
         actor::may_create(user.id, role, request.kind, request.owner)?;
-        if let Some(owner) = request.owner {
-            // An owner must be able to see their actor: a member.
-            campaign::role_of(&self.db, campaign, owner)
-                .await
-                .map_err(|_| {
-                    Error::Refused(shared::Error::InvalidAction(
-                        "an actor's owner must be a member of the campaign".into(),
-                    ))
-                })?;
-        }
+        self.check_owner(campaign, request.owner).await?;
         if let Some(draft) = &request.character {
             return Ok(self
                 .create_character(user, campaign, &request, draft)
@@ -493,6 +499,21 @@ impl AppState {
             created_by: user.id,
         };
         actor::create_custom(&self.db, &new, draft.name.trim(), &draft.statblock()).await
+    }
+
+    /// Refuses an actor's owner who is not a member of `campaign`: an
+    /// owner must be able to see their actor.
+    async fn check_owner(&self, campaign: CampaignId, owner: Option<UserId>) -> Result<()> {
+        if let Some(owner) = owner {
+            campaign::role_of(&self.db, campaign, owner)
+                .await
+                .map_err(|_| {
+                    Error::Refused(shared::Error::InvalidAction(
+                        "an actor's owner must be a member of the campaign".into(),
+                    ))
+                })?;
+        }
+        Ok(())
     }
 
     /// Refuses anyone but the GM and assistant GMs of `campaign`.

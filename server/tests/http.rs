@@ -300,27 +300,27 @@ async fn invalid_campaigns_get_a_clear_400_and_write_nothing(db: PgPool) {
     for (form, message) in [
         (
             "name=&game_system=dnd5e".to_owned(),
-            "a campaign needs a name",
+            "A campaign needs a name.",
         ),
         (
             "name=+++&game_system=dnd5e".to_owned(),
-            "a campaign needs a name",
+            "A campaign needs a name.",
         ),
         (
             format!("name={long}&game_system=dnd5e"),
-            "a campaign name can have at most 100 characters; this one has 101",
+            "A campaign name can have at most 100 characters; this one has 101.",
         ),
         (
             "name=Ok&game_system=gurps".to_owned(),
-            "unknown game system \"gurps\"",
+            "Unknown game system \"gurps\".",
         ),
-        ("game_system=dnd5e".to_owned(), "a campaign needs a name"),
-        ("name=Ok".to_owned(), "unknown game system \"\""),
+        ("game_system=dnd5e".to_owned(), "A campaign needs a name."),
+        ("name=Ok".to_owned(), "Unknown game system \"\"."),
     ] {
         let (status, body) = send(&router, call("campaigns/create", &form, Some(&anna))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{form}: {body}");
         // The body is the typed error the page decodes; its message is what
-        // the page shows.
+        // the page shows, as a sentence.
         let error: AppError = serde_json::from_str(&body).unwrap();
         assert!(error.to_string().contains(message), "{form}: {error}");
     }
@@ -836,7 +836,7 @@ async fn log_in_backs_off_per_account_with_a_typed_error_naming_the_wait(db: PgP
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let error: AppError = serde_json::from_slice(&body).unwrap();
     assert_eq!(error, AppError::TooManyAttempts { retry_after: 1 });
-    assert_eq!(error.to_string(), "too many attempts; try again in 1 s");
+    assert_eq!(error.to_string(), "Too many attempts; try again in 1 s.");
 
     // The right password is refused too while the account waits...
     let (status, _) = send(&router, log_in("correct+horse+battery", "192.0.2.100")).await;

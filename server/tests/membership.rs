@@ -46,6 +46,23 @@ async fn campaign(db: &PgPool, gm: &shared::account::User) -> CampaignId {
         .id
 }
 
+/// Invites each user with their role and has them accept.
+async fn add_members<'u>(
+    db: &PgPool,
+    campaign: CampaignId,
+    gm: &shared::account::User,
+    users: impl IntoIterator<Item = (&'u shared::account::User, Role)>,
+) {
+    for (user, role) in users {
+        let invitation = server::membership::invite(db, campaign, gm.id, role)
+            .await
+            .unwrap();
+        server::membership::accept(db, user.id, &invitation.token)
+            .await
+            .unwrap();
+    }
+}
+
 async fn member_count(db: &PgPool, campaign: CampaignId) -> i64 {
     sqlx::query_scalar("select count(*) from campaign_members where campaign_id = $1")
         .bind(campaign.0)
@@ -323,14 +340,13 @@ async fn players_see_their_own_and_shared_actors_and_items_never_the_gms_secrets
     let (player, player_cookie) = support::signed_in(&db, "player").await;
     let (watcher, watcher_cookie) = support::signed_in(&db, "watcher").await;
     let campaign = campaign(&db, &gm).await;
-    for (user, role) in [(&player, Role::Player), (&watcher, Role::Observer)] {
-        let invitation = server::membership::invite(&db, campaign, gm.id, role)
-            .await
-            .unwrap();
-        server::membership::accept(&db, user.id, &invitation.token)
-            .await
-            .unwrap();
-    }
+    add_members(
+        &db,
+        campaign,
+        &gm,
+        [(&player, Role::Player), (&watcher, Role::Observer)],
+    )
+    .await;
     sqlx::query(
         "insert into compendium_sources (id, name, version, game_system) values ($1, 'Test', '1', 'dnd5e')",
     )
@@ -523,14 +539,13 @@ async fn characters_from_the_form_are_checked_as_the_form_checks_them(db: PgPool
     let (watcher, watcher_cookie) = support::signed_in(&db, "watcher").await;
     let (_, outsider_cookie) = support::signed_in(&db, "outsider").await;
     let campaign = campaign(&db, &gm).await;
-    for (user, role) in [(&player, Role::Player), (&watcher, Role::Observer)] {
-        let invitation = server::membership::invite(&db, campaign, gm.id, role)
-            .await
-            .unwrap();
-        server::membership::accept(&db, user.id, &invitation.token)
-            .await
-            .unwrap();
-    }
+    add_members(
+        &db,
+        campaign,
+        &gm,
+        [(&player, Role::Player), (&watcher, Role::Observer)],
+    )
+    .await;
     // Point buy: 2 + 9 + 7 + 0 + 5 + 4 = 27 points.
     let draft = json!({
         "name": " Aria ", "species": "Elf", "class": "Ranger", "level": 3,
@@ -660,4 +675,97 @@ async fn the_character_form_offers_the_compendiums_classes_and_species(db: PgPoo
     );
     let (status, _) = call(&router, "characters/options", "", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_the_gm_gives_an_actor_to_a_member(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (player, player_cookie) = support::signed_in(&db, "player").await;
+    let (watcher, watcher_cookie) = support::signed_in(&db, "watcher").await;
+    let (outsider, outsider_cookie) = support::signed_in(&db, "outsider").await;
+    let campaign = campaign(&db, &gm).await;
+    let elsewhere = server::campaign::create(
+        &db,
+        outsider.id,
+        &NewCampaign::parse("Other", "dnd5e").unwrap(),
+    )
+    .await
+    .unwrap()
+    .id;
+    add_members(
+        &db,
+        campaign,
+        &gm,
+        [(&player, Role::Player), (&watcher, Role::Observer)],
+    )
+    .await;
+    let npc = |campaign: CampaignId, by: shared::id::UserId, name: &'static str| {
+        let db = db.clone();
+        async move {
+            let new = server::actor::NewActor {
+                campaign,
+                name: None,
+                actor_type: "npc".into(),
+                level: None,
+                character_class: None,
+                owner: None,
+                created_by: by,
+            };
+            server::actor::create_custom(&db, &new, name, &json!({}))
+                .await
+                .unwrap()
+        }
+    };
+    let guide = npc(campaign, gm.id, "Guide").await;
+    let foreign = npc(elsewhere, outsider.id, "Spy").await;
+    let give = async |cookie: &str, actor: shared::id::ActorId, owner: Value| {
+        call(
+            &router,
+            "actors/set_owner",
+            cookie,
+            json!({"campaign": campaign, "actor": actor, "owner": owner}),
+        )
+        .await
+        .0
+    };
+    let owner = async |actor: shared::id::ActorId| -> Option<uuid::Uuid> {
+        sqlx::query_scalar("select owner_user_id from actors where id = $1")
+            .bind(actor.0)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+
+    assert_eq!(
+        give(&player_cookie, guide, json!(player.id)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        give(&watcher_cookie, guide, json!(watcher.id)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        give(&outsider_cookie, guide, json!(outsider.id)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(owner(guide).await, None, "nobody else gave it");
+    assert_eq!(
+        give(&gm_cookie, guide, json!(outsider.id)).await,
+        StatusCode::BAD_REQUEST,
+        "an owner must be a member"
+    );
+    assert_eq!(
+        give(&gm_cookie, foreign, json!(player.id)).await,
+        StatusCode::FORBIDDEN,
+        "an actor of another campaign is not this GM's"
+    );
+    assert_eq!(owner(foreign).await, None);
+    assert_eq!(
+        give(&gm_cookie, guide, json!(player.id)).await,
+        StatusCode::OK
+    );
+    assert_eq!(owner(guide).await, Some(player.id.0));
+    assert_eq!(give(&gm_cookie, guide, Value::Null).await, StatusCode::OK);
+    assert_eq!(owner(guide).await, None);
 }

@@ -326,10 +326,12 @@ impl Action {
                         "initiative takes one d20 per token".into(),
                     ));
                 }
-                let order = initiative_order(store, *encounter, tokens, rolls)?;
+                let rolled = initiative_order(store, *encounter, tokens, rolls)?;
+                let order: Vec<TokenId> = rolled.iter().map(|(token, _)| *token).collect();
+                let totals: std::collections::BTreeMap<TokenId, i64> = rolled.into_iter().collect();
                 Ok(vec![Change::set(
                     Entity::Encounter(*encounter).at(&["initiative"]),
-                    json!({"order": order, "turn": 0, "round": 1, "phase": Phase::Combat}),
+                    json!({"order": order, "turn": 0, "round": 1, "phase": Phase::Combat, "totals": totals}),
                 )])
             }
             Action::NextTurn { encounter } => next_turn(store, *encounter),

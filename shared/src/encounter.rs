@@ -1,7 +1,7 @@
 //! Encounters: a map with its grid, initiative, fog of war and log.
 //! Tokens and effects are entities of their own (see [`crate::store`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +117,10 @@ pub struct Initiative {
     pub round: u32,
     /// What the table is doing.
     pub phase: Phase,
+    /// Each token's initiative total when the server rolled it (absent for
+    /// an order the GM set by hand).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub totals: BTreeMap<TokenId, i64>,
 }
 
 impl Initiative {

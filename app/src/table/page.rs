@@ -36,26 +36,63 @@ pub fn SessionPage() -> impl IntoView {
 fn LiveTable(session: SessionId) -> impl IntoView {
     let table = Table::new(session);
     provide_context(table);
-    #[cfg(feature = "hydrate")]
+    let members = load_names(table);
+    // A visitor who may not sit at this table (logged out, not a member,
+    // or the session is gone) is told so, and no socket is opened for them
+    // to retry forever. Effects run after hydration, so the server's HTML
+    // and the first client render agree.
+    let refused = RwSignal::new(None::<crate::AppError>);
     Effect::new(move |_| {
-        // What this tab asked before a reload and the server may not have
-        // answered: shown again once the table loads, sent with the same
-        // ids (the server applies each once).
-        if let Some(kept) = crate::storage::session_get::<Vec<shared::protocol::ActionRequest>>(
-            &super::outbox_key(session),
-        ) {
-            table.client.update_value(|c| {
-                c.adopt(kept);
-            });
+        if let Some(Err(error @ (crate::AppError::Unauthorized | crate::AppError::Forbidden))) =
+            members.get()
+        {
+            refused.set(Some(error));
         }
-        super::socket::run(table);
     });
-    load_names(table);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) {
+            return true;
+        }
+        match members.get() {
+            None | Some(Err(crate::AppError::Unauthorized | crate::AppError::Forbidden)) => false,
+            Some(_) => {
+                // What this tab asked before a reload and the server may
+                // not have answered: shown again once the table loads, sent
+                // with the same ids (the server applies each once).
+                if let Some(kept) = crate::storage::session_get::<
+                    Vec<shared::protocol::ActionRequest>,
+                >(&super::outbox_key(session))
+                {
+                    table.client.update_value(|c| {
+                        c.adopt(kept);
+                    });
+                }
+                super::socket::run(table);
+                true
+            }
+        }
+    });
     let prefs = crate::storage::use_prefs();
 
     view! {
         <Title text="Table" />
-        <div class="table-page" data-link=move || link_name(table.link.get())>
+        {move || refused.get().map(|error| {
+            let (what, login) = match error {
+                crate::AppError::Unauthorized => ("Log in to sit at this table.", true),
+                _ => ("You are not at this table: it is not a session of a campaign you are in, or it has ended.", false),
+            };
+            view! {
+                <div class="card refused" role="alert" data-test="table-refused">
+                    <p><strong>{what}</strong></p>
+                    <p>
+                        {login.then(|| view! { <leptos_router::components::A href="/login">"Log in"</leptos_router::components::A>" · " })}
+                        <leptos_router::components::A href="/">"Your campaigns"</leptos_router::components::A>
+                    </p>
+                </div>
+            }
+        })}
+        <div class="table-page" data-link=move || link_name(table.link.get()) hidden=move || refused.get().is_some()>
             <header class="table-bar">
                 <ConnectionIndicator />
                 <span class="you">
@@ -105,7 +142,7 @@ pub struct Members(pub Resource<Result<Vec<shared::membership::Member>, crate::A
 
 /// Fetches the members once (the query cache keeps them a few seconds
 /// across pages), shares them, and keeps the display names.
-fn load_names(table: Table) {
+fn load_names(table: Table) -> Resource<Result<Vec<shared::membership::Member>, crate::AppError>> {
     use crate::storage::{QueryCache, Staleness};
     let cache = QueryCache::get();
     let session = table.session;
@@ -126,6 +163,7 @@ fn load_names(table: Table) {
             );
         }
     });
+    members
 }
 
 fn link_name(link: Link) -> &'static str {

@@ -7,6 +7,7 @@ use shared::{
     effect::Effect,
     encounter::{LogKind, Phase},
     id::{EffectId, TokenId},
+    rules,
 };
 
 use super::board::BoardStoreFields;
@@ -56,6 +57,26 @@ pub fn Initiative() -> impl IntoView {
         }
     };
     let in_combat = move || initiative().is_some_and(|i| i.phase == Phase::Combat);
+    // "Next turn" is shown to whom the rules let end it: the GM, or the
+    // player whose turn it is. The reads first wake this when the turn or
+    // the current token's player changes; the answer is the rule's own.
+    let may_end_turn = move || {
+        let Some(encounter) = table.encounter() else {
+            return false;
+        };
+        if let Some(token) = initiative().and_then(|i| i.current())
+            && let Some(Some(actor)) = table.with_token(token, |t| t.actor)
+        {
+            table.with_actor(actor, |a| a.owner);
+        }
+        table.me.get().is_some_and(|me| {
+            table.with_client(|client| {
+                client.view().is_some_and(|view| {
+                    rules::authorize(&me, &Action::NextTurn { encounter }, view).is_ok()
+                })
+            })
+        })
+    };
     let next = move |_| {
         if let Some(encounter) = table.encounter() {
             table.ask(Action::NextTurn { encounter });
@@ -85,9 +106,11 @@ pub fn Initiative() -> impl IntoView {
                             .map(|token| {
                                 let token = *token;
                                 let now = current == Some(token);
+                                let total = initiative.totals.get(&token).copied();
                                 view! {
                                     <li class:current=now aria-current=now.then_some("true")>
-                                        {move || name(token)}
+                                        <span class="name">{move || name(token)}</span>
+                                        {total.map(|total| view! { <span class="total" data-test="initiative-total">{total}</span> })}
                                     </li>
                                 }
                             })
@@ -105,7 +128,7 @@ pub fn Initiative() -> impl IntoView {
                         <button type="button" on:click=end>"End combat"</button>
                     </Show>
                 </Show>
-                <Show when=in_combat>
+                <Show when=move || in_combat() && may_end_turn()>
                     <button type="button" on:click=next data-test="next-turn">"Next turn"</button>
                 </Show>
             </div>

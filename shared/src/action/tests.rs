@@ -207,6 +207,11 @@ fn initiative_is_rolled_by_the_server_and_ordered_by_total() {
     let initiative = store_initiative(&store);
     assert_eq!(initiative.order, vec![tid(1), tid(2)]);
     assert_eq!(
+        initiative.totals,
+        std::collections::BTreeMap::from([(tid(1), 12), (tid(2), 12)]),
+        "each token's total is kept for the tracker"
+    );
+    assert_eq!(
         (initiative.phase, initiative.round, initiative.turn),
         (Phase::Combat, 1, 0)
     );

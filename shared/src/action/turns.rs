@@ -10,7 +10,7 @@ pub(super) fn initiative_order(
     encounter: EncounterId,
     tokens: &[TokenId],
     rolls: &[u32],
-) -> Result<Vec<TokenId>> {
+) -> Result<Vec<(TokenId, i64)>> {
     existing_encounter(store, encounter)?;
     let mut seen = std::collections::BTreeSet::new();
     let mut rolled = Vec::with_capacity(tokens.len());
@@ -28,7 +28,10 @@ pub(super) fn initiative_order(
         rolled.push((i64::from(*roll) + bonus, bonus, index, *token));
     }
     rolled.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    Ok(rolled.into_iter().map(|(.., token)| token).collect())
+    Ok(rolled
+        .into_iter()
+        .map(|(total, _, _, token)| (token, total))
+        .collect())
 }
 
 pub(super) fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {

@@ -241,6 +241,12 @@ impl<'a> World<'a> {
             .and_then(|current| seen.iter().position(|t| t == current))
             .unwrap_or(seen.len());
         Initiative {
+            totals: initiative
+                .totals
+                .iter()
+                .filter(|(token, _)| seen.contains(token))
+                .map(|(token, total)| (*token, *total))
+                .collect(),
             order: seen,
             turn: u32::try_from(turn).unwrap_or(u32::MAX),
             ..initiative.clone()

@@ -237,6 +237,7 @@ fn the_turn_order_shows_players_only_the_tokens_they_see() {
         "turn": 0,
         "round": 1,
         "phase": "combat",
+        "totals": {tid(3).to_string(): 19, tid(1).to_string(): 14, tid(2).to_string(): 7},
     });
     let received = commit_as(
         &mut authority,
@@ -252,8 +253,18 @@ fn the_turn_order_shows_players_only_the_tokens_they_see() {
         other => panic!("expected one set, got {other:?}"),
     })
     .unwrap();
-    // The hidden token 3 acts: nobody the player sees is acting.
+    // The hidden token 3 acts: nobody the player sees is acting, and its
+    // total is not sent either.
     assert_eq!(initiative.order, [tid(1), tid(2)]);
+    assert_eq!(
+        initiative.totals,
+        std::collections::BTreeMap::from([(tid(1), 14), (tid(2), 7)])
+    );
+    assert!(
+        !serde_json::to_string(&received)
+            .unwrap()
+            .contains(&tid(3).to_string())
+    );
     assert_eq!(initiative.current(), None);
     let next = commit_as(
         &mut authority,

@@ -53,6 +53,11 @@ impl Kind for Encounter {
             limits::MAX_INITIATIVE,
         )?;
         limits::count(
+            "a turn order's totals",
+            self.initiative.totals.len(),
+            limits::MAX_INITIATIVE,
+        )?;
+        limits::count(
             "an encounter's revealed fog (cells)",
             self.fog.revealed.len(),
             limits::MAX_FOG_CELLS,
