@@ -288,25 +288,31 @@ mod tests {
 }
 
 /// For the GM: who plays the actor, changed in place. Nothing for others.
+/// Drawn only in the browser, once hydrated (the members are fetched by an
+/// effect, which the server never runs), so the server's HTML and the
+/// hydrating page agree whatever the caller's role.
 #[component]
 fn OwnerPicker(campaign: CampaignId, actor: ActorId, owner: Option<UserId>) -> impl IntoView {
     let cache = QueryCache::get();
-    let members = Resource::new(
-        || (),
-        move |()| async move {
-            let overview = cache
+    let members = RwSignal::new(None::<Vec<shared::membership::Member>>);
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            let gm = cache
                 .fetch(
                     QueryCache::key(campaign, "overview"),
                     Staleness::Campaign,
                     crate::play::campaign_overview(campaign),
                 )
-                .await?;
-            if !overview.role.is_gm_or_assistant() {
-                return Ok(None);
+                .await
+                .is_ok_and(|overview| overview.role.is_gm_or_assistant());
+            if !gm {
+                return;
             }
-            crate::membership::list_members(campaign).await.map(Some)
-        },
-    );
+            if let Ok(list) = crate::membership::list_members(campaign).await {
+                members.set(Some(list));
+            }
+        });
+    });
     let give = Action::new(move |owner: &Option<UserId>| {
         let owner = *owner;
         async move {
@@ -317,34 +323,28 @@ fn OwnerPicker(campaign: CampaignId, actor: ActorId, owner: Option<UserId>) -> i
             done
         }
     });
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let Ok(Some(members)) = members.await else {
-                    return ().into_any();
-                };
-                view! {
-                    <label class="field owner-picker">"Played by"
-                        <select data-test="owner" on:change=move |ev| {
-                            give.dispatch(event_target_value(&ev).parse::<uuid::Uuid>().ok().map(UserId));
-                        }>
-                            <option value="" selected=owner.is_none()>"Nobody (the GM's)"</option>
-                            {members
-                                .into_iter()
-                                .filter(|m| m.role != shared::rules::Role::Observer)
-                                .map(|m| view! {
-                                    <option value=m.user.to_string() selected=owner == Some(m.user)>{m.display_name}</option>
-                                })
-                                .collect_view()}
-                        </select>
-                    </label>
-                    {move || give.value().get().map(|done| match done {
-                        Ok(()) => view! { <p role="status" class="muted" data-test="owner-saved">"Saved."</p> }.into_any(),
-                        Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
-                    })}
-                }
-                .into_any()
-            })}
-        </Suspense>
+    move || {
+        members.get().map(|members| {
+            view! {
+                <label class="field owner-picker">"Played by"
+                    <select data-test="owner" on:change=move |ev| {
+                        give.dispatch(event_target_value(&ev).parse::<uuid::Uuid>().ok().map(UserId));
+                    }>
+                        <option value="" selected=owner.is_none()>"Nobody (the GM's)"</option>
+                        {members
+                            .into_iter()
+                            .filter(|m| m.role != shared::rules::Role::Observer)
+                            .map(|m| view! {
+                                <option value=m.user.to_string() selected=owner == Some(m.user)>{m.display_name}</option>
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                {move || give.value().get().map(|done| match done {
+                    Ok(()) => view! { <p role="status" class="muted" data-test="owner-saved">"Saved."</p> }.into_any(),
+                    Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+                })}
+            }
+        })
     }
 }

@@ -2,6 +2,10 @@
 //! function, with the checks of who may do what, over the repositories.
 //! Kept apart from [`AppState`](crate::AppState), which only holds the
 //! handles.
+//!
+//! Over 500 lines on purpose: one short method per server function, each
+//! the same shape (who is asking, then one repository call); split by
+//! domain, the `impl Backend` would have to be split across files too.
 
 use app::content::{ActorSheet, NewActorRequest, NewItemRequest};
 use app::{AppError, Backend};
