@@ -364,7 +364,7 @@ fn CharacterForm(setup: Setup) -> impl IntoView {
                 <legend>"Saving throw proficiencies"</legend>
                 <div class="checks">
                     {ABILITIES.iter().map(|(long, short)| view! {
-                        <Check draft label=capitalized(long) value=*short pick=|d| &mut d.saves />
+                        <Check draft label=capitalized(long) value=*short read=|d| &d.saves pick=|d| &mut d.saves />
                     }).collect_view()}
                 </div>
                 {problem("saves")}
@@ -373,7 +373,7 @@ fn CharacterForm(setup: Setup) -> impl IntoView {
                 <legend>{move || format!("Skill proficiencies (+{})", draft.with(CharacterDraft::proficiency_bonus))}</legend>
                 <div class="checks">
                     {SKILLS.iter().map(|(skill, ability)| view! {
-                        <Check draft label=format!("{} ({ability})", capitalized(skill)) value=*skill pick=|d| &mut d.skills />
+                        <Check draft label=format!("{} ({ability})", capitalized(skill)) value=*skill read=|d| &d.skills pick=|d| &mut d.skills />
                     }).collect_view()}
                 </div>
                 {problem("skills")}
@@ -423,14 +423,10 @@ fn Check(
     draft: RwSignal<CharacterDraft>,
     label: String,
     value: &'static str,
+    read: fn(&CharacterDraft) -> &Vec<String>,
     pick: fn(&mut CharacterDraft) -> &mut Vec<String>,
 ) -> impl IntoView {
-    let checked = move || {
-        draft.with(|d| {
-            let mut copy = d.clone();
-            pick(&mut copy).iter().any(|v| v == value)
-        })
-    };
+    let checked = move || draft.with(|d| read(d).iter().any(|v| v == value));
     let toggle = move |ev| {
         let on = event_target_checked(&ev);
         draft.update(|d| {

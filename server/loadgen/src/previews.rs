@@ -15,13 +15,7 @@ pub(super) async fn previews(db: &PgPool, args: &Args, watchers: usize) -> Resul
     ));
     let mut readers = Vec::new();
     for player in &fixture.players {
-        let mut socket = open(host, fixture.session, &player.cookie).await?;
-        let hello = String::from_utf8(ClientMessage::Hello { resume_from: None }.encode())
-            .map_err(|e| e.to_string())?;
-        socket
-            .send(Message::text(hello))
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut socket = joined(host, fixture.session, &player.cookie).await?;
         let (in_flight, histogram) = (in_flight.clone(), histogram.clone());
         readers.push(tokio::spawn(async move {
             while let Some(Ok(frame)) = socket.next().await {

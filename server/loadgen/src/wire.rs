@@ -47,11 +47,8 @@ pub(super) async fn open_with(
 }
 
 /// What a fresh client is sent now.
-pub(super) async fn snapshot(
-    host: &str,
-    session: SessionId,
-    cookie: &str,
-) -> Result<Entities, String> {
+/// A socket that said hello, asking for a snapshot.
+pub(super) async fn joined(host: &str, session: SessionId, cookie: &str) -> Result<Socket, String> {
     let mut socket = open(host, session, cookie).await?;
     let hello = String::from_utf8(ClientMessage::Hello { resume_from: None }.encode())
         .map_err(|e| e.to_string())?;
@@ -59,6 +56,15 @@ pub(super) async fn snapshot(
         .send(Message::text(hello))
         .await
         .map_err(|e| e.to_string())?;
+    Ok(socket)
+}
+
+pub(super) async fn snapshot(
+    host: &str,
+    session: SessionId,
+    cookie: &str,
+) -> Result<Entities, String> {
+    let mut socket = joined(host, session, cookie).await?;
     while let Some(frame) = socket.next().await {
         if let Ok(Message::Text(text)) = frame
             && let Ok(ServerMessage::Snapshot { entities, .. }) =

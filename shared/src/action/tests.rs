@@ -153,14 +153,7 @@ fn turns_advance_and_rounds_count_effects_down() {
         apply(&mut store, &Action::NextTurn { encounter: eid(1) }),
         Err(Error::InvalidAction(_))
     ));
-    apply(
-        &mut store,
-        &Action::StartCombat {
-            encounter: eid(1),
-            order: vec![tid(2), tid(1)],
-        },
-    )
-    .unwrap();
+    start_combat(&mut store);
     assert_eq!(store_initiative(&store).phase, Phase::Combat);
     assert_eq!(store_initiative(&store).current(), Some(tid(2)));
     apply(&mut store, &Action::NextTurn { encounter: eid(1) }).unwrap();
@@ -170,6 +163,18 @@ fn turns_advance_and_rounds_count_effects_down() {
     assert_eq!((initiative.turn, initiative.round), (0, 2));
     assert!(store.effect(fid(1)).is_none(), "a one-round effect ends");
     assert_eq!(store.effect(fid(2)).unwrap().remaining_rounds, Some(2));
+}
+
+/// Starts combat on encounter 1 with token 2 acting before token 1.
+fn start_combat(store: &mut Store) {
+    apply(
+        store,
+        &Action::StartCombat {
+            encounter: eid(1),
+            order: vec![tid(2), tid(1)],
+        },
+    )
+    .unwrap();
 }
 
 fn store_initiative(store: &Store) -> crate::encounter::Initiative {
@@ -329,14 +334,7 @@ fn combat_ends_back_in_exploration_and_keeps_the_order() {
         matches!(apply(&mut store, &end), Err(Error::InvalidAction(_))),
         "no combat to end"
     );
-    apply(
-        &mut store,
-        &Action::StartCombat {
-            encounter: eid(1),
-            order: vec![tid(2), tid(1)],
-        },
-    )
-    .unwrap();
+    start_combat(&mut store);
     apply(&mut store, &end).unwrap();
     let initiative = store_initiative(&store);
     assert_eq!(initiative.phase, Phase::Exploration);
