@@ -70,6 +70,16 @@ pub trait Backend: Send + Sync + 'static {
         owner: Option<UserId>,
     ) -> Result<(), AppError>;
 
+    /// Changes one thing on an actor's sheet between sessions (its player
+    /// or the GM).
+    async fn update_sheet(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        actor: ActorId,
+        change: shared::sheet::SheetChange,
+    ) -> Result<(), AppError>;
+
     /// The classes and species of the compendium, for the character form.
     async fn character_options(&self) -> Result<shared::character::CharacterOptions, AppError>;
 

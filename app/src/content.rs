@@ -41,6 +41,8 @@ pub struct ActorSheet {
     pub actor: ActorRecord,
     /// What it carries, containers and their contents included.
     pub items: Vec<ItemRecord>,
+    /// Whether the caller may change it (its player or the GM).
+    pub may_edit: bool,
 }
 
 /// What a GM asks for to create an item.
@@ -99,6 +101,21 @@ pub async fn set_actor_owner(
 ) -> Result<(), AppError> {
     crate::backend::as_user(|backend, user| async move {
         backend.set_actor_owner(&user, campaign, actor, owner).await
+    })
+    .await
+}
+
+/// Changes one thing on an actor's sheet between sessions: its player or
+/// the GM. Refused while a session of the campaign runs (the sheet is
+/// changed at the table then).
+#[server(endpoint = "actors/update_sheet", input = Json)]
+pub async fn update_sheet(
+    campaign: CampaignId,
+    actor: ActorId,
+    change: shared::sheet::SheetChange,
+) -> Result<(), AppError> {
+    crate::backend::as_user(|backend, user| async move {
+        backend.update_sheet(&user, campaign, actor, change).await
     })
     .await
 }

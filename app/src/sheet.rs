@@ -2,7 +2,10 @@
 //! speed, ability scores, conditions, the rest of its statblock (read by
 //! `shared::actor::Statblock`, as the live session reads it), and its
 //! inventory (containers and what they hold), with items handed to
-//! another actor or put away in the stash.
+//! another actor or put away in the stash. Its player and the GM change it
+//! between sessions ([`edit`]).
+
+mod edit;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -52,8 +55,13 @@ pub fn ActorSheetPage() -> impl IntoView {
 /// A loaded sheet.
 #[component]
 fn Sheet(sheet: ActorSheet, moved: RwSignal<u32>) -> impl IntoView {
-    let ActorSheet { actor, items } = sheet;
+    let ActorSheet {
+        actor,
+        items,
+        may_edit,
+    } = sheet;
     let stats = Statblock::read(&actor.base_stats, &actor.current_stats);
+    let editable = stats.clone();
     let campaign = actor.campaign;
     let subtitle = [
         Some(actor.kind.slug().to_owned()),
@@ -112,6 +120,7 @@ fn Sheet(sheet: ActorSheet, moved: RwSignal<u32>) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        {may_edit.then(|| view! { <edit::SheetEditor campaign actor=actor.id stats=editable moved /> })}
         <Inventory campaign owner=actor.id items moved />
     }
     .into_any()

@@ -178,6 +178,22 @@ test('a player builds a character on the form, sees what to fix, and lands on it
   await expect(player.getByRole('heading', { level: 1 })).toHaveText('Brenna');
   await expect(player.locator('[data-test="sheet-hp"]')).toContainText('12 / 12');
   await expect(player.locator('[data-test="sheet"]').getByLabel('strength 15, modifier +2')).toBeVisible();
+  // Between sessions she changes her own sheet: each field saves itself,
+  // and the sheet read again shows what was stored.
+  const editor = player.locator('[data-test="sheet-editor"]');
+  await editor.locator('[data-edit="dexterity"]').fill('16');
+  await editor.locator('[data-edit="dexterity"]').blur();
+  await expect(player.locator('[data-test="sheet"]').getByLabel('dexterity 16, modifier +3')).toBeVisible();
+  await player.locator('[data-test="sheet-editor"] [data-edit="skill:stealth"]').check();
+  await expect(player.locator('[data-test="sheet-editor"] [data-edit="skill:stealth"]')).toBeChecked();
+  await player.locator('[data-test="sheet-editor"] [data-edit="notes"]').fill('Owes the smith 5 gp');
+  await player.locator('[data-test="save-notes"]').click();
+  await expect(player.locator('[data-test="sheet-saved"]')).toBeVisible();
+  await player.reload();
+  await expect(player.locator('[data-test="sheet-editor"] [data-edit="notes"]')).toHaveValue('Owes the smith 5 gp');
+  await expect(player.locator('[data-test="sheet-editor"] [data-edit="skill:stealth"]')).toBeChecked();
+  await expect(player.locator('[data-test="sheet-editor"] [data-edit="skill:athletics"]')).toBeChecked();
+  await player.locator('[data-test="sheet-editor"]').screenshot({ path: testInfo.outputPath('sheet-editor.png') });
   // The GM sees her in the campaign's actors, and can take her back.
   const sheet = new URL(player.url()).pathname;
   await openHydrated(gm, `/campaigns/${campaign}`);

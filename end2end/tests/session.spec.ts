@@ -94,6 +94,35 @@ test('chat, server-rolled dice and hit points reach the other browser', async ({
   await expect(selected.locator('[data-test="hp"]')).toContainText('HP 7 / 10');
 });
 
+test("a player changes the sheet at the table through the GM, then rolls a skill the server adds up", async ({ browser }, testInfo) => {
+  const table = await setUpTable(browser);
+  const sheet = table.player.locator('[data-test="table-sheet"]');
+  await expect(sheet.locator('h2')).toHaveText('Aria: sheet');
+  const queued = table.gm.locator('[data-test="queued"]');
+  // A changed score waits for the GM (the "Sheets" rule's default).
+  const dexterity = sheet.getByLabel('Dexterity', { exact: true });
+  await dexterity.fill('14');
+  await dexterity.blur();
+  await expect(queued).toHaveCount(1);
+  await expect(queued).toContainText("set Aria's dexterity to 14");
+  await queued.locator('[data-test="approve"]').click();
+  await expect(queued).toHaveCount(0);
+  await sheet.getByLabel('Proficient in Stealth').click();
+  await expect(queued).toContainText('make Aria proficient in Stealth');
+  await queued.locator('[data-test="approve"]').click();
+  // Dexterity 14 (+2) and proficiency (+2 on a blank sheet).
+  const stealth = sheet.locator('[data-check="skill:stealth"]');
+  await expect(stealth).toHaveText('+4');
+  await expect(sheet.getByLabel('Proficient in Stealth')).toBeChecked();
+  await stealth.click();
+  const rolled = table.gm.locator('[data-test="log"] li.roll');
+  await expect(rolled).toHaveCount(1);
+  await expect(rolled).toContainText(/Aria: Stealth: \d+ \+ 4 → \d+/);
+  const [face, total] = ((await rolled.textContent()) ?? '').match(/Stealth: (\d+) \+ 4 → (\d+)/)!.slice(1).map(Number);
+  expect(total).toBe(face + 4);
+  await sheet.screenshot({ path: testInfo.outputPath('table-sheet.png') });
+});
+
 test("initiative is rolled by the server, and the player's order leaves out the GM-only token", async ({ browser }) => {
   const table = await setUpTable(browser);
   await table.gm.locator('[data-test="roll-initiative"]').click();

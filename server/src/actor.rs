@@ -219,6 +219,31 @@ pub async fn get_visible(
     .into_record(campaign)
 }
 
+/// Merges `patch` into an actor's current values, unless a session of the
+/// campaign is running: its table holds the actor then, changes it through
+/// actions and writes it back at the end, so a change made here would be
+/// overwritten. `false` when a session runs.
+pub async fn merge_current(
+    db: &PgPool,
+    campaign: CampaignId,
+    actor: ActorId,
+    patch: &Value,
+) -> Result<bool> {
+    let updated = sqlx::query!(
+        "update actors set current_stats = current_stats || $3, updated_at = now()
+          where id = $1 and campaign_id = $2
+            and not exists (select 1 from play_sessions
+                             where campaign_id = $2 and ended_at is null)",
+        actor.0,
+        campaign.0,
+        patch,
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(updated > 0)
+}
+
 /// An actor as its row holds it.
 struct ActorRow {
     id: Uuid,

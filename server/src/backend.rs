@@ -113,6 +113,35 @@ impl Backend for AppState {
         Ok(())
     }
 
+    async fn update_sheet(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        actor: ActorId,
+        change: shared::sheet::SheetChange,
+    ) -> Result<(), AppError> {
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        let record = actor::get_visible(&self.db, campaign, actor, user.id, role).await?;
+        if !may_edit_sheet(user, role, &record) {
+            return Err(Error::Refused(shared::Error::Forbidden(
+                "only its player or the GM can change this sheet".into(),
+            ))
+            .into());
+        }
+        let patch = change
+            .patch(&record.base_stats, &record.current_stats)
+            .map_err(Error::Refused)?;
+        if !actor::merge_current(&self.db, campaign, actor, &patch).await? {
+            return Err(Error::Refused(shared::Error::InvalidAction(
+                "the table is in session: change the sheet at the table, where the GM's rules apply"
+                    .into(),
+            ))
+            .into());
+        }
+        tracing::info!(%campaign, %actor, by = %user.id, "sheet changed");
+        Ok(())
+    }
+
     async fn character_options(&self) -> Result<shared::character::CharacterOptions, AppError> {
         Ok(compendium::character_options(&self.db).await?)
     }
@@ -199,6 +228,7 @@ impl Backend for AppState {
         let record = actor::get_visible(&self.db, campaign, actor, user.id, role).await?;
         let items = item::carried_by(&self.db, campaign, actor).await?;
         Ok(ActorSheet {
+            may_edit: may_edit_sheet(user, role, &record),
             actor: record,
             items,
         })
@@ -531,4 +561,10 @@ impl AppState {
             Err(Error::Refused(shared::Error::Forbidden(why.into())))
         }
     }
+}
+
+/// Who changes a sheet: the GM and assistant GMs any, a player the actors
+/// they play; an observer none.
+fn may_edit_sheet(user: &User, role: Role, actor: &ActorRecord) -> bool {
+    role.is_gm_or_assistant() || (role == Role::Player && actor.owner == Some(user.id))
 }

@@ -769,3 +769,118 @@ async fn only_the_gm_gives_an_actor_to_a_member(db: PgPool) {
     assert_eq!(give(&gm_cookie, guide, Value::Null).await, StatusCode::OK);
     assert_eq!(owner(guide).await, None);
 }
+
+/// Between sessions the sheet page changes an actor: its player and the GM
+/// may, nobody else; a value out of range changes nothing; while a session
+/// runs the table holds the actor, and the page is refused.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sheet_is_changed_between_sessions_by_its_player_and_the_gm_only(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (player, player_cookie) = support::signed_in(&db, "player").await;
+    let (other, other_cookie) = support::signed_in(&db, "other").await;
+    let (watcher, watcher_cookie) = support::signed_in(&db, "watcher").await;
+    let (_, outsider_cookie) = support::signed_in(&db, "outsider").await;
+    let campaign = campaign(&db, &gm).await;
+    add_members(
+        &db,
+        campaign,
+        &gm,
+        [
+            (&player, Role::Player),
+            (&other, Role::Player),
+            (&watcher, Role::Observer),
+        ],
+    )
+    .await;
+    let new = server::actor::NewActor {
+        campaign,
+        name: None,
+        actor_type: "character".into(),
+        level: Some(1),
+        character_class: None,
+        owner: Some(player.id),
+        created_by: gm.id,
+    };
+    let aria = server::actor::create_custom(
+        &db,
+        &new,
+        "Aria",
+        &json!({"dexterity": 12, "saves": ["dex"]}),
+    )
+    .await
+    .unwrap();
+    let change = async |cookie: &str, change: Value| {
+        call(
+            &router,
+            "actors/update_sheet",
+            cookie,
+            json!({"campaign": campaign, "actor": aria, "change": change}),
+        )
+        .await
+    };
+    let current = async || -> Value {
+        sqlx::query_scalar("select current_stats from actors where id = $1")
+            .bind(aria.0)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let raise = json!({"change": "stat", "stat": {"ability": "dexterity"}, "value": 16});
+
+    for (who, cookie) in [
+        ("another player", &other_cookie),
+        ("an observer", &watcher_cookie),
+        ("an outsider", &outsider_cookie),
+    ] {
+        let (status, _) = change(cookie, raise.clone()).await;
+        assert!(
+            status.is_client_error(),
+            "{who} changed the sheet: {status}"
+        );
+    }
+    assert_eq!(current().await, json!({}), "nobody else changed it");
+
+    assert_eq!(change(&player_cookie, raise).await.0, StatusCode::OK);
+    let learn = json!({"change": "proficiency", "check": "skill:stealth", "proficient": true});
+    assert_eq!(change(&gm_cookie, learn).await.0, StatusCode::OK);
+    let notes = json!({"change": "notes", "text": "Owes Bruno 5 gp"});
+    assert_eq!(change(&player_cookie, notes).await.0, StatusCode::OK);
+    let (status, body) = change(
+        &gm_cookie,
+        json!({"change": "stat", "stat": "armor_class", "value": 99}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.to_string().contains("Armor class is from 1 to 30"),
+        "{body}"
+    );
+    assert_eq!(
+        current().await,
+        json!({"dexterity": 16, "saves": ["dexterity"], "skills": ["stealth"], "notes": "Owes Bruno 5 gp"})
+    );
+
+    // A session: the table holds the actor now.
+    server::event_log::start_session(
+        &db,
+        campaign,
+        None,
+        gm.id,
+        &shared::rules::ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let before = current().await;
+    let (status, body) = change(
+        &player_cookie,
+        json!({"change": "stat", "stat": "speed", "value": 35}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.to_string().contains("change the sheet at the table"),
+        "{body}"
+    );
+    assert_eq!(current().await, before);
+}

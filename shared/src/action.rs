@@ -17,6 +17,7 @@ use crate::{
     geometry::{Cell, Point},
     id::{ActorId, EffectId, EncounterId, TokenId, UserId},
     path::Entity,
+    sheet::{Check, Edge, Stat},
     store::{Store, to_value},
     token::Visibility,
 };
@@ -145,6 +146,42 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         roll: Option<Roll>,
     },
+    /// Roll an ability check, save or skill check for an actor, from its
+    /// sheet (its owner or the GM): the server rolls the d20 and adds the
+    /// bonus the live actor has ([`Check::bonus`]).
+    RollCheck {
+        /// The encounter whose log shows it.
+        encounter: EncounterId,
+        /// Who rolls.
+        actor: ActorId,
+        /// What.
+        check: Check,
+        /// With advantage, disadvantage or neither.
+        #[serde(default)]
+        edge: Edge,
+        /// The d20 faces (two with an edge), once the server rolled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rolls: Option<Vec<u32>>,
+    },
+    /// Set a number on an actor's sheet (its owner or the GM).
+    SetStat {
+        /// The actor.
+        actor: ActorId,
+        /// Which number.
+        stat: Stat,
+        /// Its new value, within [`Stat::range`].
+        value: i64,
+    },
+    /// Make an actor proficient in a save or skill, or no longer (its owner
+    /// or the GM).
+    SetProficiency {
+        /// The actor.
+        actor: ActorId,
+        /// A save or a skill.
+        check: Check,
+        /// Proficient or not.
+        proficient: bool,
+    },
     /// Raw changes (GM tools).
     Edit {
         /// The changes.
@@ -173,8 +210,10 @@ pub enum ActionKind {
     Initiative,
     /// [`Action::Chat`].
     Chat,
-    /// [`Action::Roll`].
+    /// [`Action::Roll`] and [`Action::RollCheck`].
     Roll,
+    /// [`Action::SetStat`] and [`Action::SetProficiency`].
+    Sheet,
     /// [`Action::Edit`].
     Edit,
 }
@@ -196,7 +235,8 @@ impl Action {
             | Action::NextTurn { .. }
             | Action::EndCombat { .. } => ActionKind::Initiative,
             Action::Chat { .. } => ActionKind::Chat,
-            Action::Roll { .. } => ActionKind::Roll,
+            Action::Roll { .. } | Action::RollCheck { .. } => ActionKind::Roll,
+            Action::SetStat { .. } | Action::SetProficiency { .. } => ActionKind::Sheet,
             Action::Edit { .. } => ActionKind::Edit,
         }
     }
@@ -372,6 +412,58 @@ impl Action {
                 expression.check(roll)?;
                 Ok(log_line(*encounter, by, LogKind::Roll, roll.describe()))
             }
+            Action::RollCheck {
+                encounter,
+                actor,
+                check,
+                edge,
+                rolls,
+            } => {
+                existing_encounter(store, *encounter)?;
+                let found = existing_actor(store, *actor)?;
+                let rolls = rolls
+                    .as_ref()
+                    .ok_or_else(|| Error::InvalidAction("the server has not rolled yet".into()))?;
+                if rolls.len() != edge.dice() || rolls.iter().any(|r| !(1..=20).contains(r)) {
+                    return Err(Error::InvalidAction(
+                        "a check rolls one d20, or two with advantage or disadvantage".into(),
+                    ));
+                }
+                let text = crate::sheet::describe_check(found, *check, *edge, rolls)
+                    .ok_or_else(|| Error::InvalidAction("nothing was rolled".into()))?;
+                Ok(log_line(*encounter, by, LogKind::Roll, text))
+            }
+            Action::SetStat { actor, stat, value } => {
+                existing_actor(store, *actor)?;
+                let value = stat.check(*value)?;
+                let entity = Entity::Actor(*actor);
+                let path = match stat {
+                    Stat::Speed => entity.at(&["speed"]),
+                    Stat::HpMax => entity.at(&["hp", "max"]),
+                    Stat::HpTemp => entity.at(&["hp", "temp"]),
+                    other => entity.at(&["stats", other.key()]),
+                };
+                Ok(vec![Change::set(path, value)])
+            }
+            Action::SetProficiency {
+                actor,
+                check,
+                proficient,
+            } => {
+                let found = existing_actor(store, *actor)?;
+                if !check.takes_proficiency() {
+                    return Err(Error::InvalidAction(
+                        "proficiency applies to saves and skills".into(),
+                    ));
+                }
+                let path = Entity::Actor(*actor).at(&["proficiencies"]);
+                Ok(match (*proficient, found.proficiencies.contains(check)) {
+                    (true, false) => vec![Change::append(path, to_value(check))],
+                    (false, true) => vec![Change::delete(path.child(check.to_string()))],
+                    // Already so: nothing to change.
+                    _ => Vec::new(),
+                })
+            }
             Action::Edit { changes } => {
                 crate::limits::count(
                     "one edit (changes)",
@@ -386,7 +478,10 @@ impl Action {
     /// Whether only the server can say what this action changes (it rolls
     /// dice): a client shows it once committed, not before.
     pub fn rolled_by_server(&self) -> bool {
-        matches!(self, Action::Roll { .. } | Action::RollInitiative { .. })
+        matches!(
+            self,
+            Action::Roll { .. } | Action::RollInitiative { .. } | Action::RollCheck { .. }
+        )
     }
 
     /// Does what only the server may do before an action is decided on:
@@ -402,6 +497,9 @@ impl Action {
             }
             Action::RollInitiative { tokens, rolls, .. } => {
                 *rolls = Some(tokens.iter().map(|_| face(20)).collect());
+            }
+            Action::RollCheck { edge, rolls, .. } => {
+                *rolls = Some((0..edge.dice()).map(|_| face(20)).collect());
             }
             _ => {}
         }
@@ -443,6 +541,12 @@ fn existing_token(store: &Store, id: TokenId) -> Result<&crate::token::Token> {
     store
         .token(id)
         .ok_or_else(|| unknown(EntityKind::Token, id))
+}
+
+fn existing_actor(store: &Store, id: ActorId) -> Result<&crate::actor::Actor> {
+    store
+        .actor(id)
+        .ok_or_else(|| unknown(EntityKind::Actor, id))
 }
 
 fn existing_encounter(store: &Store, id: EncounterId) -> Result<&crate::encounter::Encounter> {

@@ -1,6 +1,6 @@
 //! Actors as the live state holds them: characters, NPCs and monsters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::{
     Error,
     id::{ActorId, CampaignId, UserId},
+    sheet::{Ability, Check, Skill, proficiency_for_challenge},
 };
 
 /// A character, NPC or monster.
@@ -31,6 +32,9 @@ pub struct Actor {
     /// Other numbers (ability scores, AC, ...), by name.
     #[serde(default)]
     pub stats: BTreeMap<String, i64>,
+    /// The saves and skills it adds its proficiency bonus to.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub proficiencies: BTreeSet<Check>,
 }
 
 impl Actor {
@@ -145,11 +149,19 @@ pub struct Statblock {
     pub abilities: Vec<(&'static str, i64)>,
     /// An initiative bonus set by hand.
     pub initiative: Option<i64>,
+    /// Its proficiency bonus (`proficiency_bonus`, else from a monster's
+    /// challenge rating).
+    pub proficiency_bonus: Option<i64>,
+    /// The saves and skills it is proficient in (`saves` and `skills`,
+    /// lists of names, or the SRD's maps of bonuses by name).
+    pub proficiencies: BTreeSet<Check>,
     /// Conditions it has now (`current_stats.conditions`).
     pub conditions: Vec<String>,
     /// Short facts for a sheet (challenge rating, size, type, alignment,
     /// languages), as label and text.
     pub facts: Vec<(&'static str, String)>,
+    /// The player's notes.
+    pub notes: String,
 }
 
 impl Statblock {
@@ -220,14 +232,54 @@ impl Statblock {
         .into_iter()
         .filter_map(|(label, key)| Some((label, text(base.get(key)?)?)))
         .collect();
+        let proficiency_bonus = number(&["proficiency_bonus"]).or_else(|| {
+            base.get("cr")
+                .and_then(Value::as_f64)
+                .map(proficiency_for_challenge)
+        });
+        // A list of names (a built character), or the SRD's map of
+        // bonuses by name where `null` means not proficient.
+        let names = |keys: &[&str]| -> Vec<String> {
+            let find = |from: &Value| keys.iter().find_map(|k| from.get(k).cloned());
+            match find(current).or_else(|| find(base)) {
+                Some(Value::Array(names)) => names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                Some(Value::Object(bonuses)) => bonuses
+                    .iter()
+                    .filter(|(_, bonus)| !bonus.is_null())
+                    .map(|(name, _)| name.replace('_', " "))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let proficiencies = names(&["saves", "saving_throws"])
+            .iter()
+            .filter_map(|name| Ability::named(name).map(Check::Save))
+            .chain(
+                names(&["skills"])
+                    .iter()
+                    .filter_map(|name| Skill::named(&name.to_lowercase()).map(Check::Skill)),
+            )
+            .collect();
         Self {
             hp,
             armor_class: number(&["armor_class", "ac"]),
             speed,
             abilities,
             initiative: number(&["initiative"]),
+            proficiency_bonus,
+            proficiencies,
             conditions,
             facts,
+            notes: current
+                .get("notes")
+                .or_else(|| base.get("notes"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 
@@ -243,6 +295,10 @@ impl Statblock {
         numbers.extend(
             self.initiative
                 .map(|bonus| ("initiative".to_owned(), bonus)),
+        );
+        numbers.extend(
+            self.proficiency_bonus
+                .map(|bonus| ("proficiency_bonus".to_owned(), bonus)),
         );
         numbers
     }
@@ -286,6 +342,8 @@ mod tests {
             "hp": 10, "ac": 15, "cr": 0.25, "creature_size": "small",
             "ability_scores": {"dex": 15, "str": 8},
             "movement": {"walk": 40, "fly": null}, "languages": ["Common", "Goblin"],
+            "skills": {"Stealth": 6, "sleight_of_hand": 4, "arcana": null},
+            "saving_throws": {"dex": 4, "con": null},
         });
         let current = json!({"hp": 4, "conditions": ["prone"], "strength": 12});
         let block = Statblock::read(&base, &current);
@@ -317,9 +375,21 @@ mod tests {
             BTreeMap::from([
                 ("armor_class".to_owned(), 15),
                 ("dexterity".to_owned(), 15),
+                ("proficiency_bonus".to_owned(), 2),
                 ("strength".to_owned(), 12),
             ])
         );
+        assert_eq!(
+            block
+                .proficiencies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            vec!["save:dexterity", "skill:sleight of hand", "skill:stealth"],
+            "the SRD's maps of bonuses, where null is not proficient"
+        );
+        let cleared = Statblock::read(&base, &json!({"saves": [], "skills": []}));
+        assert!(cleared.proficiencies.is_empty(), "the campaign's lists win");
     }
 
     #[test]

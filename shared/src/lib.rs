@@ -118,6 +118,7 @@ pub mod ot;
 pub mod path;
 pub mod protocol;
 pub mod rules;
+pub mod sheet;
 pub mod sight;
 pub mod spatial;
 pub mod store;

@@ -93,6 +93,9 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
             }
         }
         Action::AdjustHp { actor, .. } => visible_actor(store, who.user, *actor),
+        Action::RollCheck { actor, .. }
+        | Action::SetStat { actor, .. }
+        | Action::SetProficiency { actor, .. } => own_actor(store, who.user, *actor),
         Action::AddCondition { .. }
         | Action::RemoveCondition { .. }
         | Action::ApplyEffect { .. }
@@ -172,6 +175,19 @@ fn visible_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
             kind: EntityKind::Actor,
             id: actor.to_string(),
         })
+    }
+}
+
+/// A player rolls for and edits the sheets of the actors they play; one
+/// they cannot see does not exist for them.
+fn own_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
+    visible_actor(store, user, actor)?;
+    if store.actor(actor).is_some_and(|a| a.owner == Some(user)) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only its player or the GM can use this sheet".into(),
+        ))
     }
 }
 

@@ -87,6 +87,40 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
         Action::EndCombat { .. } => "end combat".into(),
         Action::Chat { text, .. } => format!("say \u{201c}{text}\u{201d}"),
         Action::Roll { dice, .. } => format!("roll {dice}"),
+        Action::RollCheck {
+            actor, check, edge, ..
+        } => format!(
+            "roll {} for {}{}",
+            check.label(),
+            actor_name(view, *actor),
+            edge.words()
+        ),
+        Action::SetStat { actor, stat, value } => {
+            let was = view
+                .and_then(|v| v.actor(*actor))
+                .and_then(|a| stat.value(a))
+                .map(|v| format!(" (was {v})"))
+                .unwrap_or_default();
+            format!(
+                "set {}'s {} to {value}{was}",
+                actor_name(view, *actor),
+                stat.label().to_lowercase()
+            )
+        }
+        Action::SetProficiency {
+            actor,
+            check,
+            proficient,
+        } => format!(
+            "make {} {} in {}",
+            actor_name(view, *actor),
+            if *proficient {
+                "proficient"
+            } else {
+                "no longer proficient"
+            },
+            check.label()
+        ),
         Action::Edit { changes } => format!("edit {} things", changes.len()),
     }
 }

@@ -7,13 +7,15 @@
 //! - `socket` (browser only) keeps the WebSocket up: reconnects with
 //!   backoff, resumes from the last version, acknowledges;
 //! - [`map`] draws the battle map, [`panel`] the GM's queue and rules,
-//!   [`sidebar`] initiative, the selected token and the log.
+//!   [`sidebar`] initiative, the selected token and the log; [`sheet`] the
+//!   sheet to roll from.
 
 pub mod bench;
 pub mod board;
 pub mod describe;
 pub mod map;
 pub mod panel;
+mod sheet;
 pub mod sidebar;
 #[cfg(feature = "hydrate")]
 mod socket;

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use shared::{client::Link, id::SessionId};
 
-use super::{Table, describe, map, panel, sidebar, toast::Toasts};
+use super::{Table, describe, map, panel, sheet, sidebar, toast::Toasts};
 
 /// `/sessions/:id`: the live table.
 #[component]
@@ -126,6 +126,7 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                     </Show>
                     <sidebar::Initiative />
                     <sidebar::SelectedToken />
+                    <sheet::TableSheet />
                     <sidebar::Log />
                 </aside>
             </div>

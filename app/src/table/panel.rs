@@ -379,7 +379,7 @@ fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> im
 }
 
 /// The kinds of request, in the order the rules are listed.
-const KINDS: [(ActionKind, &str); 10] = [
+const KINDS: [(ActionKind, &str); 11] = [
     (ActionKind::MoveToken, "Moves"),
     (ActionKind::AdjustHp, "Hit points"),
     (ActionKind::Condition, "Conditions"),
@@ -387,6 +387,7 @@ const KINDS: [(ActionKind, &str); 10] = [
     (ActionKind::Initiative, "Turns"),
     (ActionKind::Chat, "Chat"),
     (ActionKind::Roll, "Dice"),
+    (ActionKind::Sheet, "Sheets"),
     (ActionKind::Visibility, "Visibility"),
     (ActionKind::Fog, "Fog"),
     (ActionKind::Edit, "Edits"),

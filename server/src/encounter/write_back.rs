@@ -1,12 +1,25 @@
 //! Writing a play session's table back into the campaign when it ends.
 
 use super::*;
+use shared::{actor::Actor, sheet::Check};
+
+/// The names of the saves or skills (as `pick` tells) `actor` is
+/// proficient in.
+fn proficient(actor: &Actor, pick: impl Fn(Check) -> Option<&'static str>) -> Vec<&'static str> {
+    actor
+        .proficiencies
+        .iter()
+        .copied()
+        .filter_map(pick)
+        .collect()
+}
 
 /// Writes what a session's table ended with back to the campaign, in the
 /// transaction `tx` (the one that ends the session): each encounter's
 /// turn order and fog; its tokens as they stand (place, size, visibility,
 /// conditions; tokens removed in play are removed, tokens added are
-/// added); and each actor's hit points, and its conditions when a single
+/// added); and each actor's sheet as played (hit points, speed, stats,
+/// proficiencies), and its conditions when a single
 /// token stands for it (a character; a pack of wolves keeps its
 /// conditions on its tokens).
 pub async fn write_back(
@@ -148,7 +161,22 @@ async fn write_actors(
             "hp": actor.hp.current,
             "hp_max": actor.hp.max,
             "hp_temp": actor.hp.temp,
+            "speed": actor.speed,
+            "saves": proficient(actor, |check| match check {
+                Check::Save(ability) => Some(ability.name()),
+                _ => None,
+            }),
+            "skills": proficient(actor, |check| match check {
+                Check::Skill(skill) => Some(skill.name()),
+                _ => None,
+            }),
         });
+        // The numbers the sheet shows (ability scores, armor class, the
+        // bonuses), as changed in play; a key `Statblock::read` looks for
+        // in the current values before the statblock.
+        for (name, value) in &actor.stats {
+            values[name.as_str()] = serde_json::json!(value);
+        }
         if let Some([only]) = tokens_of.get(&actor.id).map(Vec::as_slice) {
             values["conditions"] = serde_json::to_value(&only.conditions).map_err(internal)?;
         }

@@ -40,6 +40,7 @@ pub async fn starting_state(
             }),
             speed: block.speed.unwrap_or(30),
             stats: block.numbers(),
+            proficiencies: block.proficiencies,
         };
         entities.actors.insert(actor.id, actor);
     }

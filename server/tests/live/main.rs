@@ -2,6 +2,7 @@
 //! and a real PostgreSQL, one concern per module: [`requests`] (identity,
 //! the action flow, idempotency, the audit trail), [`gm`] (approval,
 //! rules, expiry, the end), [`sight`] (what a player's bytes never hold),
+//! [`sheet`] (checks and sheet changes at the table),
 //! [`connection`] (bad frames, resume, flow control, encodings, idle
 //! sessions) and [`nodes`] (Redis, and several nodes sharing sessions).
 //! The whole suite runs again with `LIVE_ENGINE=redis` (the test command
@@ -14,6 +15,7 @@ mod connection;
 mod gm;
 mod nodes;
 mod requests;
+mod sheet;
 mod sight;
 
 use support::table::{

@@ -437,3 +437,96 @@ fn actions_serialize_with_a_kind_tag() {
     );
     assert_eq!(serde_json::from_value::<Action>(json).unwrap(), action);
 }
+
+#[test]
+fn a_check_from_the_sheet_adds_the_live_actors_bonus_and_is_logged() {
+    use crate::sheet::{Ability, Check, Edge, Stat};
+    let mut store = table();
+    for (stat, value) in [
+        (Stat::Ability(Ability::Dexterity), 16),
+        (Stat::ProficiencyBonus, 3),
+    ] {
+        let set = Action::SetStat {
+            actor: aid(1),
+            stat,
+            value,
+        };
+        apply(&mut store, &set).unwrap();
+    }
+    let learn = Action::SetProficiency {
+        actor: aid(1),
+        check: "skill:stealth".parse().unwrap(),
+        proficient: true,
+    };
+    apply(&mut store, &learn).unwrap();
+    assert!(
+        learn.changes(&store, player()).unwrap().is_empty(),
+        "already proficient: nothing changes"
+    );
+    let mut roll = Action::RollCheck {
+        encounter: eid(1),
+        actor: aid(1),
+        check: "skill:stealth".parse().unwrap(),
+        edge: Edge::Advantage,
+        rolls: Some(vec![20, 20, 20]),
+    };
+    assert!(apply(&mut store, &roll).is_err(), "three dice for one edge");
+    let mut faces = [4, 11].into_iter();
+    roll.roll_dice(|sides| {
+        assert_eq!(sides, 20);
+        faces.next().unwrap()
+    });
+    apply(&mut store, &roll).unwrap();
+    let entry = store.encounter(eid(1)).unwrap().log.last().unwrap().clone();
+    assert_eq!(
+        (entry.kind, entry.text.as_str()),
+        (
+            LogKind::Roll,
+            "Actor 1: Stealth with advantage: 4, 11 + 6 → 17"
+        )
+    );
+
+    // Out of range, a check that takes no proficiency, an unknown actor:
+    // refused, nothing changed.
+    let before = store.actor(aid(1)).unwrap().clone();
+    for bad in [
+        Action::SetStat {
+            actor: aid(1),
+            stat: Stat::ArmorClass,
+            value: 0,
+        },
+        Action::SetProficiency {
+            actor: aid(1),
+            check: Check::Ability(Ability::Strength),
+            proficient: true,
+        },
+        Action::SetStat {
+            actor: aid(99),
+            stat: Stat::Speed,
+            value: 30,
+        },
+    ] {
+        assert!(apply(&mut store, &bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(store.actor(aid(1)).unwrap(), &before);
+
+    // Speed and hit points have fields of their own.
+    for (stat, value) in [(Stat::Speed, 25), (Stat::HpMax, 12), (Stat::HpTemp, 5)] {
+        let set = Action::SetStat {
+            actor: aid(1),
+            stat,
+            value,
+        };
+        apply(&mut store, &set).unwrap();
+        assert_eq!(stat.value(store.actor(aid(1)).unwrap()), Some(value));
+    }
+    let forget = Action::SetProficiency {
+        actor: aid(1),
+        check: "skill:stealth".parse().unwrap(),
+        proficient: false,
+    };
+    apply(&mut store, &forget).unwrap();
+    assert!(store.actor(aid(1)).unwrap().proficiencies.is_empty());
+    let wire = serde_json::to_value(&forget).unwrap();
+    assert_eq!(wire["check"], json!("skill:stealth"));
+}

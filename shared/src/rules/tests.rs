@@ -327,3 +327,55 @@ fn role_slugs_round_trip_and_match_the_wire_names() {
     }
     assert!("admin".parse::<Role>().is_err());
 }
+
+#[test]
+fn a_sheet_is_played_by_its_player_and_the_gm_only() {
+    use crate::sheet::{Ability, Check, Edge, Stat};
+    let store = table();
+    let roll = |actor: u128| Action::RollCheck {
+        encounter: eid(1),
+        actor: aid(actor),
+        check: Check::Save(Ability::Dexterity),
+        edge: Edge::Normal,
+        rolls: None,
+    };
+    let set = |actor: u128| Action::SetStat {
+        actor: aid(actor),
+        stat: Stat::ArmorClass,
+        value: 15,
+    };
+    let learn = |actor: u128| Action::SetProficiency {
+        actor: aid(actor),
+        check: Check::Save(Ability::Dexterity),
+        proficient: true,
+    };
+    for action in [roll(1), set(1), learn(1)] {
+        assert_eq!(authorize(&me(), &action, &store), Ok(()), "{action:?}");
+        assert_eq!(authorize(&gm(), &action, &store), Ok(()), "{action:?}");
+        assert!(
+            forbidden(authorize(&observer(), &action, &store)),
+            "{action:?}"
+        );
+    }
+    // Another player's character, a monster the player sees: not theirs.
+    for action in [roll(5), set(5), learn(5), roll(2), set(2)] {
+        assert!(forbidden(authorize(&me(), &action, &store)), "{action:?}");
+        assert_eq!(authorize(&gm(), &action, &store), Ok(()));
+    }
+    // An actor that does not exist reads as one.
+    assert!(matches!(
+        authorize(&me(), &roll(99), &store),
+        Err(Error::UnknownEntity { .. })
+    ));
+    // Checks are dice: they apply at once; sheet changes wait for the GM
+    // unless the GM's rules say otherwise.
+    let policy = ApprovalPolicy::default();
+    assert_eq!(policy.decide(&me(), &roll(1), &store), Approval::Auto);
+    assert!(matches!(
+        policy.decide(&me(), &set(1), &store),
+        Approval::Gm { .. }
+    ));
+    let mut lenient = policy.clone();
+    lenient.rules.insert(ActionKind::Sheet, AutoApprove::Always);
+    assert_eq!(lenient.decide(&me(), &learn(1), &store), Approval::Auto);
+}

@@ -205,6 +205,9 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
         Action::EndCombat { .. } => "end_combat",
         Action::Chat { .. } => "chat",
         Action::Roll { .. } => "roll",
+        Action::RollCheck { .. } => "roll_check",
+        Action::SetStat { .. } => "set_stat",
+        Action::SetProficiency { .. } => "set_proficiency",
         Action::Edit { .. } => "edit",
     }
 }

@@ -1,4 +1,5 @@
-//! An actor's fields: name, kind, owner, speed, hit points, stats.
+//! An actor's fields: name, kind, owner, speed, hit points, stats,
+//! proficiencies.
 
 use super::*;
 
@@ -24,6 +25,16 @@ impl Kind for Actor {
     }
     fn limits(&self) -> Result<()> {
         limits::text("an actor's name (characters)", &self.name, MAX_NAME_CHARS)?;
+        limits::count(
+            "an actor's proficiencies",
+            self.proficiencies.len(),
+            crate::character::MAX_PROFICIENCIES,
+        )?;
+        if self.proficiencies.iter().any(|c| !c.takes_proficiency()) {
+            return Err(Error::InvalidAction(
+                "proficiency applies to saves and skills".into(),
+            ));
+        }
         stats_limits(&self.stats)
     }
     fn room(&self, store: &Store, _: &Path) -> Result<()> {
@@ -78,6 +89,7 @@ impl Kind for Actor {
                 _ => Err(bad_path(path, "no such field")),
             },
             "stats" => stat(&mut self.stats, rest, op, path),
+            "proficiencies" => set_of(&mut self.proficiencies, rest, op, path),
             _ => Err(bad_path(path, "no such field")),
         }
     }

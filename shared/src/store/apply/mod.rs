@@ -10,6 +10,7 @@
 //! | `actors/<id>/speed`, `hp/current`, `hp/max`, `hp/temp` | set, increment |
 //! | `actors/<id>/hp` | set, merge |
 //! | `actors/<id>/stats/<key>` (also on tokens) | set, delete; increment once set |
+//! | `actors/<id>/proficiencies` (a set of `save:<ability>`, `skill:<name>`) | set, append; `.../<check>` delete |
 //! | `items/<id>/name`, `owner`, `container`, `data` | set |
 //! | `items/<id>/quantity` | set, increment |
 //! | `encounters/<id>/name`, `map`, `map/offset`, `initiative`, `fog` | set |

@@ -1,0 +1,627 @@
+//! What a sheet rolls and what it lets its player change: ability checks,
+//! saving throws and skill checks with the bonus a 5e sheet adds (the
+//! ability's modifier, plus the proficiency bonus where the actor is
+//! proficient), and the numbers of a sheet with their ranges.
+//!
+//! The browser shows a bonus with these functions and the server rolls
+//! with the same ones, against the live actor: a client names the check,
+//! never the bonus.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use serde_json::{Value, json};
+
+use crate::{
+    Error, Result,
+    actor::{ABILITIES, Actor, Statblock, modifier},
+    character::{MAX_PROFICIENCIES, SKILLS},
+};
+
+/// The longest notes a sheet keeps, in characters.
+pub const MAX_NOTES_CHARS: usize = 10_000;
+
+/// The six abilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ability {
+    /// Strength.
+    Strength,
+    /// Dexterity.
+    Dexterity,
+    /// Constitution.
+    Constitution,
+    /// Intelligence.
+    Intelligence,
+    /// Wisdom.
+    Wisdom,
+    /// Charisma.
+    Charisma,
+}
+
+impl Ability {
+    /// All six, in the usual order (the order of [`ABILITIES`]).
+    pub const ALL: [Ability; 6] = [
+        Ability::Strength,
+        Ability::Dexterity,
+        Ability::Constitution,
+        Ability::Intelligence,
+        Ability::Wisdom,
+        Ability::Charisma,
+    ];
+
+    /// The name an actor's stats use (`dexterity`).
+    pub fn name(self) -> &'static str {
+        ABILITIES[self as usize].0
+    }
+
+    /// The three-letter name (`dex`).
+    pub fn short(self) -> &'static str {
+        ABILITIES[self as usize].1
+    }
+
+    /// The ability named `raw`, by its long or short name.
+    pub fn named(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name() == raw || a.short() == raw)
+    }
+
+    /// The name with a capital (`Dexterity`).
+    pub fn title(self) -> String {
+        capitalised(self.name())
+    }
+}
+
+/// One of the eighteen skills of [`SKILLS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Skill(&'static str);
+
+impl Skill {
+    /// Every skill, alphabetically.
+    pub fn all() -> impl Iterator<Item = Skill> {
+        SKILLS.iter().map(|(name, _)| Skill(name))
+    }
+
+    /// The skill named `raw` (`stealth`, `sleight of hand`).
+    pub fn named(raw: &str) -> Option<Self> {
+        SKILLS
+            .iter()
+            .find(|(name, _)| *name == raw)
+            .map(|(name, _)| Skill(name))
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// The ability it uses.
+    pub fn ability(self) -> Ability {
+        SKILLS
+            .iter()
+            .find(|(name, _)| *name == self.0)
+            .and_then(|(_, short)| Ability::named(short))
+            .unwrap_or(Ability::Strength)
+    }
+}
+
+/// Something a sheet rolls a d20 for. On the wire and in an actor's
+/// proficiencies it is a short string: `check:dexterity`, `save:wisdom`,
+/// `skill:sleight of hand`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Check {
+    /// An ability check (no proficiency applies).
+    Ability(Ability),
+    /// A saving throw.
+    Save(Ability),
+    /// A skill check.
+    Skill(Skill),
+}
+
+impl Check {
+    /// What the log calls it: `Dexterity check`, `Wisdom save`, `Stealth`.
+    pub fn label(self) -> String {
+        match self {
+            Check::Ability(ability) => format!("{} check", ability.title()),
+            Check::Save(ability) => format!("{} save", ability.title()),
+            Check::Skill(skill) => capitalised(skill.name()),
+        }
+    }
+
+    /// The ability whose modifier it adds.
+    pub fn ability(self) -> Ability {
+        match self {
+            Check::Ability(ability) | Check::Save(ability) => ability,
+            Check::Skill(skill) => skill.ability(),
+        }
+    }
+
+    /// Whether an actor can be proficient in it (saves and skills).
+    pub fn takes_proficiency(self) -> bool {
+        !matches!(self, Check::Ability(_))
+    }
+
+    /// What `actor` adds to the d20: the ability's modifier (a sheet
+    /// without the score counts 10), plus its proficiency bonus if it is
+    /// proficient.
+    pub fn bonus(self, actor: &Actor) -> i64 {
+        let score = actor
+            .stats
+            .get(self.ability().name())
+            .copied()
+            .unwrap_or(10);
+        let proficient = actor.proficiencies.contains(&self);
+        modifier(score)
+            + if proficient {
+                proficiency_bonus(actor)
+            } else {
+                0
+            }
+    }
+}
+
+/// An actor's proficiency bonus: its `proficiency_bonus` stat, +2 if it
+/// has none.
+pub fn proficiency_bonus(actor: &Actor) -> i64 {
+    actor
+        .stats
+        .get(Stat::ProficiencyBonus.key())
+        .copied()
+        .unwrap_or(2)
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Check::Ability(ability) => write!(f, "check:{}", ability.name()),
+            Check::Save(ability) => write!(f, "save:{}", ability.name()),
+            Check::Skill(skill) => write!(f, "skill:{}", skill.name()),
+        }
+    }
+}
+
+impl std::str::FromStr for Check {
+    type Err = Error;
+    fn from_str(raw: &str) -> Result<Self> {
+        let unknown = || Error::InvalidAction(format!("no such check: {raw:?}"));
+        let (kind, name) = raw.split_once(':').ok_or_else(unknown)?;
+        match kind {
+            "check" => Ability::named(name).map(Check::Ability),
+            "save" => Ability::named(name).map(Check::Save),
+            "skill" => Skill::named(name).map(Check::Skill),
+            _ => None,
+        }
+        .ok_or_else(unknown)
+    }
+}
+
+impl TryFrom<String> for Check {
+    type Error = Error;
+    fn try_from(raw: String) -> Result<Self> {
+        raw.parse()
+    }
+}
+
+impl From<Check> for String {
+    fn from(check: Check) -> Self {
+        check.to_string()
+    }
+}
+
+/// Rolling with advantage (two d20, the higher counts), disadvantage (the
+/// lower) or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Edge {
+    /// One d20.
+    #[default]
+    Normal,
+    /// Two d20, the higher counts.
+    Advantage,
+    /// Two d20, the lower counts.
+    Disadvantage,
+}
+
+impl Edge {
+    /// How many d20 it rolls.
+    pub fn dice(self) -> usize {
+        match self {
+            Edge::Normal => 1,
+            Edge::Advantage | Edge::Disadvantage => 2,
+        }
+    }
+
+    /// The face that counts.
+    pub fn pick(self, faces: &[u32]) -> Option<u32> {
+        match self {
+            Edge::Normal | Edge::Advantage => faces.iter().copied().max(),
+            Edge::Disadvantage => faces.iter().copied().min(),
+        }
+    }
+
+    /// How the log says it (` with advantage`), empty for neither.
+    pub fn words(self) -> &'static str {
+        match self {
+            Edge::Normal => "",
+            Edge::Advantage => " with advantage",
+            Edge::Disadvantage => " with disadvantage",
+        }
+    }
+}
+
+/// How a rolled check reads in the log: `Aria: Stealth with advantage:
+/// 14, 7 + 5 → 19`.
+pub fn describe_check(actor: &Actor, check: Check, edge: Edge, faces: &[u32]) -> Option<String> {
+    let kept = edge.pick(faces)?;
+    let bonus = check.bonus(actor);
+    let faces: Vec<String> = faces.iter().map(u32::to_string).collect();
+    let sign = if bonus < 0 { '-' } else { '+' };
+    Some(format!(
+        "{}: {}{}: {} {sign} {} → {}",
+        actor.name,
+        check.label(),
+        edge.words(),
+        faces.join(", "),
+        bonus.abs(),
+        i64::from(kept) + bonus,
+    ))
+}
+
+/// A number on a sheet that its player (or the GM) sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stat {
+    /// An ability score.
+    Ability(Ability),
+    /// Armor class.
+    ArmorClass,
+    /// Walking speed in feet.
+    Speed,
+    /// Maximum hit points.
+    HpMax,
+    /// Temporary hit points.
+    HpTemp,
+    /// The proficiency bonus.
+    ProficiencyBonus,
+    /// An initiative bonus that replaces the Dexterity modifier.
+    Initiative,
+}
+
+impl Stat {
+    /// The key in an actor's `stats` for the numbers kept there; speed and
+    /// hit points have fields of their own.
+    pub fn key(self) -> &'static str {
+        match self {
+            Stat::Ability(ability) => ability.name(),
+            Stat::ArmorClass => "armor_class",
+            Stat::Speed => "speed",
+            Stat::HpMax => "hp_max",
+            Stat::HpTemp => "hp_temp",
+            Stat::ProficiencyBonus => "proficiency_bonus",
+            Stat::Initiative => "initiative",
+        }
+    }
+
+    /// What the sheet calls it.
+    pub fn label(self) -> String {
+        match self {
+            Stat::Ability(ability) => ability.title(),
+            Stat::ArmorClass => "Armor class".into(),
+            Stat::Speed => "Speed".into(),
+            Stat::HpMax => "Maximum hit points".into(),
+            Stat::HpTemp => "Temporary hit points".into(),
+            Stat::ProficiencyBonus => "Proficiency bonus".into(),
+            Stat::Initiative => "Initiative bonus".into(),
+        }
+    }
+
+    /// The values it may take.
+    pub fn range(self) -> std::ops::RangeInclusive<i64> {
+        match self {
+            Stat::Ability(_) => 1..=30,
+            Stat::ArmorClass => 1..=30,
+            Stat::Speed => 0..=120,
+            Stat::HpMax => 1..=999,
+            Stat::HpTemp => 0..=999,
+            Stat::ProficiencyBonus => 0..=9,
+            Stat::Initiative => -10..=20,
+        }
+    }
+
+    /// `value`, if it is in range; otherwise a sentence that says the
+    /// range.
+    pub fn check(self, value: i64) -> Result<i64> {
+        let range = self.range();
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(Error::InvalidAction(format!(
+                "{} is from {} to {}",
+                self.label(),
+                range.start(),
+                range.end()
+            )))
+        }
+    }
+
+    /// Its value on `actor`, if it has one.
+    pub fn value(self, actor: &Actor) -> Option<i64> {
+        match self {
+            Stat::Speed => Some(i64::from(actor.speed)),
+            Stat::HpMax => Some(actor.hp.max),
+            Stat::HpTemp => Some(actor.hp.temp),
+            other => actor.stats.get(other.key()).copied(),
+        }
+    }
+}
+
+/// One change to a sheet between sessions, from the sheet page. (At the
+/// table the same changes are actions: [`crate::action::Action::SetStat`]
+/// and [`crate::action::Action::SetProficiency`].)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum SheetChange {
+    /// A number.
+    Stat {
+        /// Which.
+        stat: Stat,
+        /// Its new value, within [`Stat::range`].
+        value: i64,
+    },
+    /// Proficient in a save or skill, or no longer.
+    Proficiency {
+        /// A save or a skill.
+        check: Check,
+        /// Proficient or not.
+        proficient: bool,
+    },
+    /// The player's notes.
+    Notes {
+        /// The whole text.
+        text: String,
+    },
+}
+
+impl SheetChange {
+    /// What to merge into an actor's current values (`current_stats`) whose
+    /// statblock is `base`, in the keys [`Statblock::read`] reads first;
+    /// refused with a sentence when the change is out of bounds.
+    pub fn patch(&self, base: &Value, current: &Value) -> Result<Value> {
+        match self {
+            SheetChange::Stat { stat, value } => Ok(json!({ stat.key(): stat.check(*value)? })),
+            SheetChange::Proficiency { check, proficient } => {
+                if !check.takes_proficiency() {
+                    return Err(Error::InvalidAction(
+                        "proficiency applies to saves and skills".into(),
+                    ));
+                }
+                let mut all = Statblock::read(base, current).proficiencies;
+                if *proficient {
+                    all.insert(*check);
+                } else {
+                    all.remove(check);
+                }
+                if all.len() > MAX_PROFICIENCIES {
+                    return Err(Error::InvalidAction(format!(
+                        "a sheet has at most {MAX_PROFICIENCIES} proficiencies"
+                    )));
+                }
+                let (saves, skills): (Vec<Check>, Vec<Check>) =
+                    all.into_iter().partition(|c| matches!(c, Check::Save(_)));
+                let names = |checks: Vec<Check>| -> Vec<&'static str> {
+                    checks
+                        .into_iter()
+                        .map(|c| match c {
+                            Check::Skill(skill) => skill.name(),
+                            other => other.ability().name(),
+                        })
+                        .collect()
+                };
+                Ok(json!({"saves": names(saves), "skills": names(skills)}))
+            }
+            SheetChange::Notes { text } => {
+                if text.chars().count() > MAX_NOTES_CHARS {
+                    return Err(Error::InvalidAction(format!(
+                        "notes can have at most {MAX_NOTES_CHARS} characters"
+                    )));
+                }
+                if text.contains('\0') {
+                    return Err(Error::InvalidAction(
+                        "notes cannot contain a NUL character".into(),
+                    ));
+                }
+                Ok(json!({"notes": text}))
+            }
+        }
+    }
+}
+
+/// The proficiency bonus of a monster of challenge rating `cr` (+2 up to
+/// 4, +9 at 29 and 30).
+pub fn proficiency_for_challenge(cr: f64) -> i64 {
+    if !cr.is_finite() || cr < 5.0 {
+        return 2;
+    }
+    // Every four ratings from 5 add one; truncation is the table's own
+    // rounding.
+    #[allow(clippy::cast_possible_truncation)]
+    let steps = ((cr.min(30.0) - 1.0) / 4.0).floor() as i64;
+    2 + steps
+}
+
+fn capitalised(name: &str) -> String {
+    let mut letters = name.chars();
+    letters
+        .next()
+        .map(|first| first.to_uppercase().chain(letters).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::{
+        actor::{ActorKind, HitPoints},
+        id::ActorId,
+    };
+
+    fn rogue() -> Actor {
+        Actor {
+            id: ActorId(uuid::Uuid::from_u128(1)),
+            name: "Aria".into(),
+            kind: ActorKind::Character,
+            owner: None,
+            hp: HitPoints::default(),
+            speed: 30,
+            stats: BTreeMap::from([
+                ("dexterity".to_owned(), 16),
+                ("wisdom".to_owned(), 9),
+                ("proficiency_bonus".to_owned(), 3),
+            ]),
+            proficiencies: BTreeSet::from([
+                Check::Skill(Skill::named("stealth").unwrap()),
+                Check::Save(Ability::Dexterity),
+            ]),
+        }
+    }
+
+    #[test]
+    fn a_bonus_is_the_modifier_plus_proficiency_where_proficient() {
+        let aria = rogue();
+        let check = |raw: &str| raw.parse::<Check>().unwrap().bonus(&aria);
+        assert_eq!(check("check:dexterity"), 3, "no proficiency in checks");
+        assert_eq!(check("save:dexterity"), 6);
+        assert_eq!(check("skill:stealth"), 6);
+        assert_eq!(check("skill:acrobatics"), 3, "dexterity, not proficient");
+        assert_eq!(check("skill:perception"), -1, "wisdom 9");
+        assert_eq!(check("save:strength"), 0, "no score counts as 10");
+    }
+
+    #[test]
+    fn checks_read_back_as_written_and_unknown_ones_are_refused() {
+        for raw in [
+            "check:dexterity",
+            "save:charisma",
+            "skill:sleight of hand",
+            "skill:animal handling",
+        ] {
+            let check: Check = raw.parse().unwrap();
+            assert_eq!(check.to_string(), raw);
+            let wire = serde_json::to_string(&check).unwrap();
+            assert_eq!(serde_json::from_str::<Check>(&wire).unwrap(), check);
+        }
+        assert_eq!(
+            "save:dex".parse::<Check>().unwrap().to_string(),
+            "save:dexterity"
+        );
+        for bad in ["skill:flying", "save:luck", "stealth", "spell:fireball", ""] {
+            assert!(bad.parse::<Check>().is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<Check>(bad.into()).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            Skill::named("stealth").unwrap().ability(),
+            Ability::Dexterity
+        );
+        assert_eq!(Skill::all().count(), 18);
+    }
+
+    #[test]
+    fn a_check_reads_with_its_faces_and_total() {
+        let aria = rogue();
+        let stealth = Check::Skill(Skill::named("stealth").unwrap());
+        assert_eq!(
+            describe_check(&aria, stealth, Edge::Advantage, &[14, 7]).unwrap(),
+            "Aria: Stealth with advantage: 14, 7 + 6 → 20"
+        );
+        assert_eq!(
+            describe_check(
+                &aria,
+                Check::Save(Ability::Wisdom),
+                Edge::Disadvantage,
+                &[14, 7]
+            )
+            .unwrap(),
+            "Aria: Wisdom save with disadvantage: 14, 7 - 1 → 6"
+        );
+        assert_eq!(describe_check(&aria, stealth, Edge::Normal, &[]), None);
+    }
+
+    #[test]
+    fn a_change_from_the_sheet_page_patches_the_keys_the_sheet_reads() {
+        let base = json!({"dexterity": 12, "saves": ["dex"], "skills": ["stealth"]});
+        let current = json!({});
+        let patch = |change: SheetChange| change.patch(&base, &current);
+        let raised = patch(SheetChange::Stat {
+            stat: Stat::Ability(Ability::Dexterity),
+            value: 16,
+        })
+        .unwrap();
+        assert_eq!(raised, json!({"dexterity": 16}));
+        let block = Statblock::read(&base, &raised);
+        assert_eq!(block.abilities, vec![("dexterity", 16)]);
+        let learned = patch(SheetChange::Proficiency {
+            check: "skill:sleight of hand".parse().unwrap(),
+            proficient: true,
+        })
+        .unwrap();
+        assert_eq!(
+            learned,
+            json!({"saves": ["dexterity"], "skills": ["sleight of hand", "stealth"]})
+        );
+        let forgot = patch(SheetChange::Proficiency {
+            check: Check::Save(Ability::Dexterity),
+            proficient: false,
+        })
+        .unwrap();
+        assert_eq!(forgot, json!({"saves": [], "skills": ["stealth"]}));
+        assert!(Statblock::read(&base, &forgot).proficiencies.len() == 1);
+        for bad in [
+            SheetChange::Stat {
+                stat: Stat::HpMax,
+                value: 0,
+            },
+            SheetChange::Proficiency {
+                check: Check::Ability(Ability::Wisdom),
+                proficient: true,
+            },
+            SheetChange::Notes {
+                text: "x".repeat(MAX_NOTES_CHARS + 1),
+            },
+        ] {
+            assert!(patch(bad.clone()).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            patch(SheetChange::Notes {
+                text: "Owes Bruno 5 gp".into()
+            })
+            .unwrap(),
+            json!({"notes": "Owes Bruno 5 gp"})
+        );
+    }
+
+    #[test]
+    fn stats_keep_to_their_ranges_and_monsters_gain_proficiency_with_challenge() {
+        assert_eq!(Stat::ArmorClass.check(15).unwrap(), 15);
+        let error = Stat::Ability(Ability::Strength).check(31).unwrap_err();
+        assert!(
+            error.to_string().contains("Strength is from 1 to 30"),
+            "{error}"
+        );
+        assert!(Stat::HpTemp.check(-1).is_err());
+        assert_eq!(Stat::Speed.value(&rogue()), Some(30));
+        assert_eq!(Stat::ArmorClass.value(&rogue()), None);
+        let by_cr: Vec<i64> = [0.25, 4.0, 5.0, 8.0, 9.0, 17.0, 21.0, 30.0, f64::NAN]
+            .into_iter()
+            .map(proficiency_for_challenge)
+            .collect();
+        assert_eq!(by_cr, vec![2, 2, 3, 3, 4, 6, 7, 9, 2]);
+    }
+}
