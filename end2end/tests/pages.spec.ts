@@ -193,6 +193,10 @@ test('a player builds a character on the form, sees what to fix, and lands on it
   await expect(player.locator('[data-test="sheet-editor"] [data-edit="notes"]')).toHaveValue('Owes the smith 5 gp');
   await expect(player.locator('[data-test="sheet-editor"] [data-edit="skill:stealth"]')).toBeChecked();
   await expect(player.locator('[data-test="sheet-editor"] [data-edit="skill:athletics"]')).toBeChecked();
+  // A weapon from the compendium becomes an attack on the sheet.
+  const weapons = player.locator('[data-test="add-weapon"]');
+  await weapons.selectOption({ label: 'Longsword (1d8 slashing)' });
+  await expect(player.locator('[data-test="sheet-attacks"]')).toContainText('Longsword (1d8 slashing)');
   await player.locator('[data-test="sheet-editor"]').screenshot({ path: testInfo.outputPath('sheet-editor.png') });
   // The GM sees her in the campaign's actors, and can take her back.
   const sheet = new URL(player.url()).pathname;

@@ -5,6 +5,7 @@ pub mod srd;
 use shared::{
     character::{CharacterOptions, ClassOption, SpeciesOption},
     compendium::{CompendiumEntry, CompendiumQuery},
+    sheet::Attack,
 };
 use sqlx::{PgPool, QueryBuilder, Row};
 
@@ -19,15 +20,16 @@ use crate::Result;
 const CANDIDATES: i64 = 200;
 
 /// The classes and species of the enabled sources, for the character form,
-/// by name. A class without a usable hit die is left out.
+/// and their weapons as attacks for a sheet, by name. A class without a usable hit die is left out.
 pub async fn character_options(db: &PgPool) -> Result<CharacterOptions> {
     let rows = sqlx::query!(
         "select i.name, i.item_type, i.data
            from compendium_items i
            join compendium_sources s on s.id = i.source_id and s.is_enabled
           where i.item_type in ('class', 'species')
+             or (i.item_type = 'item' and i.category = 'weapon')
           order by i.name
-          limit 500"
+          limit 1000"
     )
     .fetch_all(db)
     .await?;
@@ -37,9 +39,12 @@ pub async fn character_options(db: &PgPool) -> Result<CharacterOptions> {
             "class" => options
                 .classes
                 .extend(ClassOption::from_srd(&row.name, &row.data)),
-            _ => options
+            "species" => options
                 .species
                 .push(SpeciesOption::from_srd(&row.name, &row.data)),
+            _ => options
+                .weapons
+                .extend(Attack::from_weapon(&row.name, &row.data)),
         }
     }
     Ok(options)

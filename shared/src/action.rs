@@ -163,6 +163,23 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rolls: Option<Vec<u32>>,
     },
+    /// Attack with one of an actor's attacks, from its sheet (its owner or
+    /// the GM): the server rolls to hit and damage (the damage dice twice
+    /// on a natural 20) with the live actor's bonuses.
+    RollAttack {
+        /// The encounter whose log shows it.
+        encounter: EncounterId,
+        /// Who attacks.
+        actor: ActorId,
+        /// Which of its attacks (its place in [`crate::actor::Actor::attacks`]).
+        attack: usize,
+        /// With advantage, disadvantage or neither.
+        #[serde(default)]
+        edge: Edge,
+        /// What came up, once the server rolled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rolls: Option<AttackRoll>,
+    },
     /// Set a number on an actor's sheet (its owner or the GM).
     SetStat {
         /// The actor.
@@ -189,6 +206,15 @@ pub enum Action {
     },
 }
 
+/// The dice of an attack: the d20 (two with an edge) and the damage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttackRoll {
+    /// The d20 faces.
+    pub d20: Vec<u32>,
+    /// The damage roll.
+    pub damage: Roll,
+}
+
 /// The kinds of action, for approval rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -210,7 +236,7 @@ pub enum ActionKind {
     Initiative,
     /// [`Action::Chat`].
     Chat,
-    /// [`Action::Roll`] and [`Action::RollCheck`].
+    /// [`Action::Roll`], [`Action::RollCheck`] and [`Action::RollAttack`].
     Roll,
     /// [`Action::SetStat`] and [`Action::SetProficiency`].
     Sheet,
@@ -235,7 +261,9 @@ impl Action {
             | Action::NextTurn { .. }
             | Action::EndCombat { .. } => ActionKind::Initiative,
             Action::Chat { .. } => ActionKind::Chat,
-            Action::Roll { .. } | Action::RollCheck { .. } => ActionKind::Roll,
+            Action::Roll { .. } | Action::RollCheck { .. } | Action::RollAttack { .. } => {
+                ActionKind::Roll
+            }
             Action::SetStat { .. } | Action::SetProficiency { .. } => ActionKind::Sheet,
             Action::Edit { .. } => ActionKind::Edit,
         }
@@ -433,6 +461,37 @@ impl Action {
                     .ok_or_else(|| Error::InvalidAction("nothing was rolled".into()))?;
                 Ok(log_line(*encounter, by, LogKind::Roll, text))
             }
+            Action::RollAttack {
+                encounter,
+                actor,
+                attack,
+                edge,
+                rolls,
+            } => {
+                existing_encounter(store, *encounter)?;
+                let found = existing_actor(store, *actor)?;
+                let weapon = found
+                    .attacks
+                    .get(*attack)
+                    .ok_or_else(|| Error::InvalidAction("the sheet has no such attack".into()))?;
+                let rolls = rolls
+                    .as_ref()
+                    .ok_or_else(|| Error::InvalidAction("the server has not rolled yet".into()))?;
+                if rolls.d20.len() != edge.dice() || rolls.d20.iter().any(|r| !(1..=20).contains(r))
+                {
+                    return Err(Error::InvalidAction(
+                        "an attack rolls one d20, or two with advantage or disadvantage".into(),
+                    ));
+                }
+                let critical = edge.pick(&rolls.d20) == Some(20);
+                weapon
+                    .damage_expression(found, critical)?
+                    .check(&rolls.damage)?;
+                let text =
+                    crate::sheet::describe_attack(found, weapon, *edge, &rolls.d20, &rolls.damage)
+                        .ok_or_else(|| Error::InvalidAction("nothing was rolled".into()))?;
+                Ok(log_line(*encounter, by, LogKind::Roll, text))
+            }
             Action::SetStat { actor, stat, value } => {
                 existing_actor(store, *actor)?;
                 let value = stat.check(*value)?;
@@ -480,14 +539,18 @@ impl Action {
     pub fn rolled_by_server(&self) -> bool {
         matches!(
             self,
-            Action::Roll { .. } | Action::RollInitiative { .. } | Action::RollCheck { .. }
+            Action::Roll { .. }
+                | Action::RollInitiative { .. }
+                | Action::RollCheck { .. }
+                | Action::RollAttack { .. }
         )
     }
 
     /// Does what only the server may do before an action is decided on:
     /// rolls the dice of a [`Action::Roll`] (`face(sides)` throws one die),
-    /// replacing any roll the client sent. Other actions are unchanged.
-    pub fn roll_dice(&mut self, mut face: impl FnMut(u32) -> u32) {
+    /// replacing any roll the client sent; an attack's damage dice are
+    /// those of the attack on `store`'s actor. Other actions are unchanged.
+    pub fn roll_dice(&mut self, store: &Store, mut face: impl FnMut(u32) -> u32) {
         match self {
             Action::Roll { dice, roll, .. } => {
                 *roll = dice
@@ -500,6 +563,29 @@ impl Action {
             }
             Action::RollCheck { edge, rolls, .. } => {
                 *rolls = Some((0..edge.dice()).map(|_| face(20)).collect());
+            }
+            Action::RollAttack {
+                actor,
+                attack,
+                edge,
+                rolls,
+                ..
+            } => {
+                let d20: Vec<u32> = (0..edge.dice()).map(|_| face(20)).collect();
+                let critical = edge.pick(&d20) == Some(20);
+                // An unknown actor or attack rolls nothing: the request is
+                // refused when its changes are asked for.
+                *rolls = store.actor(*actor).and_then(|found| {
+                    let expression = found
+                        .attacks
+                        .get(*attack)?
+                        .damage_expression(found, critical)
+                        .ok()?;
+                    Some(AttackRoll {
+                        d20,
+                        damage: expression.roll(&mut face),
+                    })
+                });
             }
             _ => {}
         }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::{
     Error,
     id::{ActorId, CampaignId, UserId},
-    sheet::{Ability, Check, Skill, proficiency_for_challenge},
+    sheet::{Ability, Attack, Check, Skill, proficiency_for_challenge},
 };
 
 /// A character, NPC or monster.
@@ -35,6 +35,9 @@ pub struct Actor {
     /// The saves and skills it adds its proficiency bonus to.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub proficiencies: BTreeSet<Check>,
+    /// The attacks its sheet rolls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attacks: Vec<Attack>,
 }
 
 impl Actor {
@@ -162,6 +165,9 @@ pub struct Statblock {
     pub facts: Vec<(&'static str, String)>,
     /// The player's notes.
     pub notes: String,
+    /// Its attacks (`attacks` as the sheet keeps them, else an SRD
+    /// monster's `actions`).
+    pub attacks: Vec<Attack>,
 }
 
 impl Statblock {
@@ -274,6 +280,7 @@ impl Statblock {
             proficiencies,
             conditions,
             facts,
+            attacks: read_attacks(base, current),
             notes: current
                 .get("notes")
                 .or_else(|| base.get("notes"))
@@ -302,6 +309,29 @@ impl Statblock {
         );
         numbers
     }
+}
+
+/// The attacks a sheet keeps (`attacks`, current over base), else those of
+/// an SRD monster's actions; entries that do not read are left out.
+fn read_attacks(base: &Value, current: &Value) -> Vec<Attack> {
+    if let Some(Value::Array(kept)) = current.get("attacks").or_else(|| base.get("attacks")) {
+        return kept
+            .iter()
+            .filter_map(|a| serde_json::from_value::<Attack>(a.clone()).ok())
+            .filter(|a| a.check().is_ok())
+            .take(crate::sheet::MAX_ATTACKS)
+            .collect();
+    }
+    base.get("actions")
+        .and_then(Value::as_array)
+        .map(|actions| {
+            actions
+                .iter()
+                .filter_map(Attack::from_action)
+                .take(crate::sheet::MAX_ATTACKS)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Feet from a number, `{"walk": 40}` or `"40 ft."`.

@@ -345,13 +345,17 @@ impl SpeciesOption {
     }
 }
 
-/// The classes and species the form offers.
+/// The classes and species the form offers, and the weapons a sheet can
+/// take its attacks from.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CharacterOptions {
     /// Classes, by name.
     pub classes: Vec<ClassOption>,
     /// Species, by name.
     pub species: Vec<SpeciesOption>,
+    /// The compendium's weapons as attacks, by name.
+    #[serde(default)]
+    pub weapons: Vec<crate::sheet::Attack>,
 }
 
 #[cfg(test)]

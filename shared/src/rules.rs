@@ -94,6 +94,7 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         }
         Action::AdjustHp { actor, .. } => visible_actor(store, who.user, *actor),
         Action::RollCheck { actor, .. }
+        | Action::RollAttack { actor, .. }
         | Action::SetStat { actor, .. }
         | Action::SetProficiency { actor, .. } => own_actor(store, who.user, *actor),
         Action::AddCondition { .. }

@@ -17,10 +17,13 @@ use crate::{
     Error, Result,
     actor::{ABILITIES, Actor, Statblock, modifier},
     character::{MAX_PROFICIENCIES, SKILLS},
+    dice::{DiceExpression, Roll},
 };
 
 /// The longest notes a sheet keeps, in characters.
 pub const MAX_NOTES_CHARS: usize = 10_000;
+/// The most attacks a sheet lists.
+pub const MAX_ATTACKS: usize = 16;
 
 /// The six abilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -358,6 +361,180 @@ impl Stat {
     }
 }
 
+/// An attack on a sheet: a weapon from the compendium, a monster's action,
+/// or one typed by hand. To hit: the ability's modifier, the proficiency
+/// bonus and a magic bonus; damage: the dice plus the modifier and bonus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attack {
+    /// What the log calls it (`Longsword`).
+    pub name: String,
+    /// The dice of its damage without the modifier (`1d8`).
+    pub damage: String,
+    /// The kind of damage (`slashing`).
+    #[serde(default)]
+    pub damage_type: String,
+    /// Uses the higher of Strength and Dexterity.
+    #[serde(default)]
+    pub finesse: bool,
+    /// A ranged attack: Dexterity.
+    #[serde(default)]
+    pub ranged: bool,
+    /// A magic weapon's bonus, to hit and to damage.
+    #[serde(default)]
+    pub bonus: i64,
+}
+
+impl Attack {
+    /// Whether it can be kept: a name, damage dice that parse, a short
+    /// damage type, a bonus from -10 to +10.
+    pub fn check(&self) -> Result<()> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > crate::limits::MAX_NAME_CHARS {
+            return Err(Error::InvalidAction(
+                "an attack needs a name of at most 100 characters".into(),
+            ));
+        }
+        self.damage.parse::<DiceExpression>()?;
+        if self.damage_type.chars().count() > 40 || !(-10..=10).contains(&self.bonus) {
+            return Err(Error::InvalidAction(
+                "an attack's damage type is a word and its bonus from -10 to +10".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The ability it uses for `actor`.
+    pub fn ability(&self, actor: &Actor) -> Ability {
+        let score = |a: Ability| actor.stats.get(a.name()).copied().unwrap_or(10);
+        if self.ranged || (self.finesse && score(Ability::Dexterity) > score(Ability::Strength)) {
+            Ability::Dexterity
+        } else {
+            Ability::Strength
+        }
+    }
+
+    fn modifier(&self, actor: &Actor) -> i64 {
+        let ability = self.ability(actor);
+        modifier(actor.stats.get(ability.name()).copied().unwrap_or(10)) + self.bonus
+    }
+
+    /// What `actor` adds to the d20 (proficient with every attack on its
+    /// sheet).
+    pub fn to_hit(&self, actor: &Actor) -> i64 {
+        self.modifier(actor) + proficiency_bonus(actor)
+    }
+
+    /// Its damage for `actor`: the dice (twice on a critical hit) plus the
+    /// modifier.
+    pub fn damage_expression(&self, actor: &Actor, critical: bool) -> Result<DiceExpression> {
+        let dice = if critical {
+            format!("{0} + {0}", self.damage)
+        } else {
+            self.damage.clone()
+        };
+        let bonus = self.modifier(actor);
+        let sign = if bonus < 0 { '-' } else { '+' };
+        format!("{dice} {sign} {}", bonus.abs()).parse()
+    }
+
+    /// The attack of an SRD weapon (`damage_parts`, `properties`,
+    /// `range.kind`, `magical_bonus`); `None` for an item that is not one.
+    pub fn from_weapon(name: &str, data: &Value) -> Option<Self> {
+        let part = data.get("damage_parts")?.as_array()?.first()?;
+        let has = |property: &str| {
+            data.get("properties")
+                .and_then(Value::as_array)
+                .is_some_and(|all| all.iter().any(|p| p.as_str() == Some(property)))
+        };
+        let attack = Self {
+            name: name.to_owned(),
+            damage: part.get("dice")?.as_str()?.to_owned(),
+            damage_type: text(part.get("damage_type")),
+            finesse: has("finesse"),
+            ranged: data.pointer("/range/kind").and_then(Value::as_str) == Some("ranged"),
+            bonus: data
+                .get("magical_bonus")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+        };
+        attack.check().ok().map(|()| attack)
+    }
+
+    /// The attack of an SRD monster's action: its first activity of kind
+    /// `attack`, whose first damage part gives the dice. A monster's melee
+    /// attack uses the higher of Strength and Dexterity (its statblock's
+    /// numbers, for the usual monster), a ranged one Dexterity.
+    pub fn from_action(action: &Value) -> Option<Self> {
+        let activity = action
+            .get("activities")?
+            .as_array()?
+            .iter()
+            .find(|a| a.get("kind").and_then(Value::as_str) == Some("attack"))?;
+        let part = activity.pointer("/damage/parts")?.as_array()?.first()?;
+        let (number, sides) = (
+            part.get("number")?.as_u64()?,
+            part.get("denomination")?.as_u64()?,
+        );
+        let ranged = activity
+            .pointer("/attack/type/value")
+            .and_then(Value::as_str)
+            == Some("ranged");
+        let attack = Self {
+            name: text(action.get("name")),
+            damage: format!("{number}d{sides}"),
+            damage_type: part
+                .get("types")
+                .and_then(Value::as_array)
+                .and_then(|types| types.first())
+                .map(|t| text(Some(t)))
+                .unwrap_or_default(),
+            finesse: !ranged,
+            ranged,
+            bonus: 0,
+        };
+        attack.check().ok().map(|()| attack)
+    }
+}
+
+fn text(value: Option<&Value>) -> String {
+    value
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// How a rolled attack reads in the log: `Brenna: Longsword: to hit 14 + 5
+/// → 19; damage 1d8 + 3: 6 → 9 slashing`.
+pub fn describe_attack(
+    actor: &Actor,
+    attack: &Attack,
+    edge: Edge,
+    d20: &[u32],
+    damage: &Roll,
+) -> Option<String> {
+    let kept = edge.pick(d20)?;
+    let to_hit = attack.to_hit(actor);
+    let faces: Vec<String> = d20.iter().map(u32::to_string).collect();
+    let sign = if to_hit < 0 { '-' } else { '+' };
+    let critical = if kept == 20 { " (critical hit)" } else { "" };
+    Some(
+        format!(
+            "{}: {}{}: to hit {} {sign} {} → {}{critical}; damage {} {}",
+            actor.name,
+            attack.name,
+            edge.words(),
+            faces.join(", "),
+            to_hit.abs(),
+            i64::from(kept) + to_hit,
+            damage.describe(),
+            attack.damage_type,
+        )
+        .trim_end()
+        .to_owned(),
+    )
+}
+
 /// One change to a sheet between sessions, from the sheet page. (At the
 /// table the same changes are actions: [`crate::action::Action::SetStat`]
 /// and [`crate::action::Action::SetProficiency`].)
@@ -382,6 +559,16 @@ pub enum SheetChange {
     Notes {
         /// The whole text.
         text: String,
+    },
+    /// One more attack (a weapon from the compendium, or typed).
+    AddAttack {
+        /// The attack.
+        attack: Attack,
+    },
+    /// An attack taken off the sheet.
+    RemoveAttack {
+        /// Its place in the sheet's list.
+        index: usize,
     },
 }
 
@@ -435,6 +622,25 @@ impl SheetChange {
                 }
                 Ok(json!({"notes": text}))
             }
+            SheetChange::AddAttack { attack } => {
+                attack.check()?;
+                let mut attacks = Statblock::read(base, current).attacks;
+                if attacks.len() >= MAX_ATTACKS {
+                    return Err(Error::InvalidAction(format!(
+                        "a sheet lists at most {MAX_ATTACKS} attacks"
+                    )));
+                }
+                attacks.push(attack.clone());
+                Ok(json!({ "attacks": attacks }))
+            }
+            SheetChange::RemoveAttack { index } => {
+                let mut attacks = Statblock::read(base, current).attacks;
+                if *index >= attacks.len() {
+                    return Err(Error::InvalidAction("there is no such attack".into()));
+                }
+                attacks.remove(*index);
+                Ok(json!({ "attacks": attacks }))
+            }
         }
     }
 }
@@ -487,6 +693,7 @@ mod tests {
                 Check::Skill(Skill::named("stealth").unwrap()),
                 Check::Save(Ability::Dexterity),
             ]),
+            attacks: Vec::new(),
         }
     }
 
@@ -604,6 +811,91 @@ mod tests {
             })
             .unwrap(),
             json!({"notes": "Owes Bruno 5 gp"})
+        );
+    }
+
+    #[test]
+    fn srd_weapons_and_monster_actions_read_as_attacks() {
+        let dagger = Attack::from_weapon(
+            "Dagger",
+            &json!({"damage_parts": [{"damage_type": "piercing", "dice": "1d4"}],
+                    "properties": ["finesse", "light", "thrown"], "range": {"kind": "melee"},
+                    "magical_bonus": 0}),
+        )
+        .unwrap();
+        assert!(dagger.finesse && !dagger.ranged);
+        let mut aria = rogue();
+        assert_eq!(
+            dagger.ability(&aria),
+            Ability::Dexterity,
+            "dex 16 over str 10"
+        );
+        assert_eq!(dagger.to_hit(&aria), 3 + 3);
+        aria.stats.insert("strength".into(), 18);
+        assert_eq!(dagger.ability(&aria), Ability::Strength, "the higher one");
+        assert_eq!(
+            dagger.damage_expression(&aria, false).unwrap().to_string(),
+            "1d4 + 4"
+        );
+        assert_eq!(
+            Attack::from_weapon("Rope", &json!({"item_kind": "gear"})),
+            None
+        );
+
+        let scimitar = Attack::from_action(&json!({
+            "name": "Scimitar",
+            "activities": [
+                {"kind": "utility"},
+                {"kind": "attack", "attack": {"type": {"value": "melee"}},
+                 "damage": {"parts": [{"number": 1, "denomination": 6, "types": ["slashing"]}]}}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            (
+                scimitar.name.as_str(),
+                scimitar.damage.as_str(),
+                scimitar.damage_type.as_str()
+            ),
+            ("Scimitar", "1d6", "slashing")
+        );
+        assert!(Attack::from_action(&json!({"name": "Nimble Escape", "activities": []})).is_none());
+
+        // Kept on the sheet: read back over a monster's actions.
+        let base = json!({"actions": [{"name": "Bite", "activities": [{"kind": "attack",
+            "damage": {"parts": [{"number": 2, "denomination": 6, "types": ["piercing"]}]}}]}]});
+        assert_eq!(Statblock::read(&base, &json!({})).attacks[0].damage, "2d6");
+        let added = SheetChange::AddAttack {
+            attack: dagger.clone(),
+        }
+        .patch(&base, &json!({}))
+        .unwrap();
+        let names: Vec<String> = Statblock::read(&base, &added)
+            .attacks
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(names, vec!["Bite", "Dagger"]);
+        let removed = SheetChange::RemoveAttack { index: 0 }
+            .patch(&base, &added)
+            .unwrap();
+        assert_eq!(
+            Statblock::read(&base, &removed).attacks,
+            vec![dagger.clone()]
+        );
+        assert!(
+            SheetChange::RemoveAttack { index: 5 }
+                .patch(&base, &removed)
+                .is_err()
+        );
+        let nonsense = Attack {
+            damage: "lots".into(),
+            ..dagger
+        };
+        assert!(
+            SheetChange::AddAttack { attack: nonsense }
+                .patch(&base, &removed)
+                .is_err()
         );
     }
 

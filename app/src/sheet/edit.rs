@@ -7,10 +7,68 @@ use leptos::prelude::*;
 use shared::{
     actor::Statblock,
     id::{ActorId, CampaignId},
-    sheet::{Ability, Check, MAX_NOTES_CHARS, SheetChange, Skill, Stat},
+    sheet::{Ability, Attack, Check, MAX_NOTES_CHARS, SheetChange, Skill, Stat},
 };
 
 use crate::content::update_sheet;
+
+/// The sheet's attacks, each with a button that takes it off, and a menu of
+/// the compendium's weapons to add one. The weapons are fetched once
+/// hydrated (by an effect the server never runs), so the server's HTML and
+/// the hydrating page agree.
+fn attack_list(
+    stats: &Statblock,
+    save: Action<SheetChange, Result<(), crate::AppError>>,
+) -> AnyView {
+    let weapons = RwSignal::new(Vec::<Attack>::new());
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(options) = crate::content::character_options().await {
+                weapons.set(options.weapons);
+            }
+        });
+    });
+    let kept = stats
+        .attacks
+        .iter()
+        .enumerate()
+        .map(|(index, attack)| {
+            let name = attack.name.clone();
+            view! {
+                <li>
+                    {format!("{} ({} {})", attack.name, attack.damage, attack.damage_type)}
+                    <button type="button" class="small" aria-label=format!("Remove {name}")
+                        on:click=move |_| { save.dispatch(SheetChange::RemoveAttack { index }); }>
+                        "×"
+                    </button>
+                </li>
+            }
+        })
+        .collect_view();
+    let empty = stats.attacks.is_empty();
+    view! {
+        {if empty {
+            view! { <p class="muted">"No attacks yet."</p> }.into_any()
+        } else {
+            view! { <ul class="chips attack-chips" data-test="sheet-attacks">{kept}</ul> }.into_any()
+        }}
+        <label class="field">"Add a weapon"
+            <select data-test="add-weapon" on:change=move |e| {
+                let chosen = event_target_value(&e);
+                let found = weapons.with_untracked(|all| all.iter().find(|w| w.name == chosen).cloned());
+                if let Some(attack) = found {
+                    save.dispatch(SheetChange::AddAttack { attack });
+                }
+            }>
+                <option value="">"Choose from the compendium…"</option>
+                {move || weapons.get().into_iter().map(|w| view! {
+                    <option value=w.name.clone()>{format!("{} ({} {})", w.name, w.damage, w.damage_type)}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+    .into_any()
+}
 
 /// The editor.
 #[component]
@@ -21,16 +79,17 @@ pub fn SheetEditor(
     /// Bumped once a change is saved, to read the sheet again.
     moved: RwSignal<u32>,
 ) -> impl IntoView {
-    let save = Action::new(move |change: &SheetChange| {
-        let change = change.clone();
-        async move {
-            let done = update_sheet(campaign, actor, change).await;
-            if done.is_ok() {
-                moved.update(|n| *n += 1);
+    let save: Action<SheetChange, Result<(), crate::AppError>> =
+        Action::new(move |change: &SheetChange| {
+            let change = change.clone();
+            async move {
+                let done = update_sheet(campaign, actor, change).await;
+                if done.is_ok() {
+                    moved.update(|n| *n += 1);
+                }
+                done
             }
-            done
-        }
-    });
+        });
     let score = |ability: Ability| {
         stats
             .abilities
@@ -90,6 +149,7 @@ pub fn SheetEditor(
         {number(Stat::Initiative, stats.initiative)}
     }
     .into_any();
+    let attacks = attack_list(&stats, save);
     let notes = RwSignal::new(stats.notes.clone());
     let notes_part = view! {
         <label class="field notes">"Notes"
@@ -109,6 +169,7 @@ pub fn SheetEditor(
             <fieldset><legend>"Armor, speed, hit points"</legend><div class="sheet-number-fields">{numbers}</div></fieldset>
             <fieldset><legend>"Saving throws"</legend><div class="checks">{saves}</div></fieldset>
             <fieldset><legend>"Skills"</legend><div class="checks">{skills}</div></fieldset>
+            <fieldset><legend>"Attacks"</legend>{attacks}</fieldset>
             {notes_part}
             {move || save.value().get().map(|done| match done {
                 Ok(()) => view! { <p role="status" class="muted" data-test="sheet-saved">"Saved."</p> }.into_any(),

@@ -95,6 +95,22 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
             actor_name(view, *actor),
             edge.words()
         ),
+        Action::RollAttack {
+            actor,
+            attack,
+            edge,
+            ..
+        } => {
+            let name = view
+                .and_then(|v| v.actor(*actor))
+                .and_then(|a| a.attacks.get(*attack))
+                .map_or_else(|| "an attack".to_owned(), |a| a.name.clone());
+            format!(
+                "attack with {name} as {}{}",
+                actor_name(view, *actor),
+                edge.words()
+            )
+        }
         Action::SetStat { actor, stat, value } => {
             let was = view
                 .and_then(|v| v.actor(*actor))

@@ -32,11 +32,13 @@ pub fn TableSheet() -> impl IntoView {
             let edges = edge_picker(edge);
             let abilities = abilities(table, id, edge);
             let skills = skills(table, id, edge);
+            let attacks = attacks(table, id, edge);
             let numbers = numbers(table, id);
             view! {
                 <section class="table-sheet card" aria-labelledby="table-sheet-heading" data-test="table-sheet">
                     <h2 id="table-sheet-heading">{move || format!("{}: sheet", name())}</h2>
                     {edges}
+                    {attacks}
                     {abilities}
                     {skills}
                     {numbers}
@@ -215,6 +217,72 @@ fn abilities(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
             <tbody>{rows}</tbody>
         </table>
     }
+    .into_any()
+}
+
+/// The actor's attacks: a button each rolls to hit and damage.
+fn attacks(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
+    let list = move || {
+        table
+            .with_actor(actor, |a| {
+                a.attacks
+                    .iter()
+                    .enumerate()
+                    .map(|(index, attack)| {
+                        let to_hit = attack.to_hit(a);
+                        let damage = attack
+                            .damage_expression(a, false)
+                            .map(|d| d.to_string())
+                            .unwrap_or_default();
+                        (
+                            index,
+                            attack.name.clone(),
+                            to_hit,
+                            damage,
+                            attack.damage_type.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    (move || {
+        let rows = list();
+        (!rows.is_empty()).then(|| {
+            let rows = rows
+                .into_iter()
+                .map(|(index, name, to_hit, damage, kind)| {
+                    let roll = move |_| {
+                        let Some(encounter) = table.encounter() else {
+                            return;
+                        };
+                        table.ask(Action::RollAttack {
+                            encounter,
+                            actor,
+                            attack: index,
+                            edge: edge.get_untracked(),
+                            rolls: None,
+                        });
+                    };
+                    view! {
+                        <li>
+                            <span class="attack-name">{name.clone()}</span>
+                            <span class="muted">{format!(" {damage} {kind}")}</span>
+                            <button type="button" class="roll" data-attack=index
+                                aria-label=format!("Attack with {name}, {to_hit:+} to hit")
+                                on:click=roll>
+                                {format!("{to_hit:+}")}
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <h3>"Attacks"</h3>
+                <ul class="attack-list" data-test="attacks">{rows}</ul>
+            }
+        })
+    })
     .into_any()
 }
 

@@ -41,6 +41,7 @@ pub async fn starting_state(
             speed: block.speed.unwrap_or(30),
             stats: block.numbers(),
             proficiencies: block.proficiencies,
+            attacks: block.attacks,
         };
         entities.actors.insert(actor.id, actor);
     }

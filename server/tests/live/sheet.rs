@@ -82,6 +82,48 @@ async fn a_sheet_rolls_and_changes_through_the_rules_and_is_kept_when_the_sessio
     assert!((1..=20).contains(&face));
     assert_eq!(total, face + bonus);
 
+    // Her attack: the GM gives her a sword (a raw edit, as the sheet page
+    // would between sessions), and the server rolls to hit and damage.
+    let sword = shared::sheet::Attack {
+        name: "Longsword".into(),
+        damage: "1d8".into(),
+        damage_type: "slashing".into(),
+        finesse: false,
+        ranged: false,
+        bonus: 0,
+    };
+    let armed = gm
+        .request(Action::Edit {
+            changes: vec![shared::change::Change::set(
+                shared::path::Entity::Actor(actor).at(&["attacks"]),
+                json!([sword]),
+            )],
+        })
+        .await;
+    applied(gm.status(armed).await);
+    let swing = alice
+        .request(Action::RollAttack {
+            encounter: table.encounter,
+            actor,
+            attack: 0,
+            edge: Edge::Normal,
+            rolls: None,
+        })
+        .await;
+    let version = applied(alice.status(swing).await);
+    alice.follow(&mut alice_store, version - 2, version).await;
+    let line = alice_store
+        .encounter(table.encounter)
+        .and_then(|e| e.log.last().cloned())
+        .unwrap();
+    // Strength 10 (+0) and proficiency +2 to hit; 1d8 + 0 damage.
+    assert!(
+        line.text.starts_with("alice: Longsword: to hit ") && line.text.contains("+ 2 → "),
+        "{}",
+        line.text
+    );
+    assert!(line.text.contains("; damage 1d8"), "{}", line.text);
+
     // Bruno may not roll for her or change her sheet; an observer may use
     // no sheet at all; nothing of it is in the log.
     let (observer, observer_cookie) = super::support::signed_in(&db, "watcher").await;
@@ -101,6 +143,13 @@ async fn a_sheet_rolls_and_changes_through_the_rules_and_is_kept_when_the_sessio
                 actor,
                 check: stealth,
                 edge: Edge::Advantage,
+                rolls: None,
+            },
+            Action::RollAttack {
+                encounter: table.encounter,
+                actor,
+                attack: 0,
+                edge: Edge::Normal,
                 rolls: None,
             },
             Action::SetStat {

@@ -204,7 +204,7 @@ fn initiative_is_rolled_by_the_server_and_ordered_by_total() {
     );
     // 12 + 0 against 9 + 3: a tie goes to the higher bonus.
     let mut faces = [12, 9].into_iter();
-    action.roll_dice(|sides| {
+    action.roll_dice(&Store::new(), |sides| {
         assert_eq!(sides, 20);
         faces.next().unwrap()
     });
@@ -392,7 +392,7 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
         apply(&mut store, &roll).is_err(),
         "not rolled yet: nothing to log"
     );
-    roll.roll_dice(|sides| sides);
+    roll.roll_dice(&Store::new(), |sides| sides);
     apply(&mut store, &roll).unwrap();
     let entry = store.encounter(eid(1)).unwrap().log.last().unwrap().clone();
     assert_eq!(
@@ -410,7 +410,7 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
     };
     rolled.total = 99;
     assert!(apply(&mut store, &roll).is_err());
-    roll.roll_dice(|_| 1);
+    roll.roll_dice(&Store::new(), |_| 1);
     assert!(matches!(
         &roll,
         Action::Roll { roll: Some(r), .. } if r.total == 5
@@ -420,7 +420,7 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
         dice: "2d".into(),
         roll: None,
     };
-    nonsense.roll_dice(|sides| sides);
+    nonsense.roll_dice(&Store::new(), |sides| sides);
     assert!(apply(&mut store, &nonsense).is_err());
 }
 
@@ -472,7 +472,7 @@ fn a_check_from_the_sheet_adds_the_live_actors_bonus_and_is_logged() {
     };
     assert!(apply(&mut store, &roll).is_err(), "three dice for one edge");
     let mut faces = [4, 11].into_iter();
-    roll.roll_dice(|sides| {
+    roll.roll_dice(&Store::new(), |sides| {
         assert_eq!(sides, 20);
         faces.next().unwrap()
     });
@@ -529,4 +529,82 @@ fn a_check_from_the_sheet_adds_the_live_actors_bonus_and_is_logged() {
     assert!(store.actor(aid(1)).unwrap().proficiencies.is_empty());
     let wire = serde_json::to_value(&forget).unwrap();
     assert_eq!(wire["check"], json!("skill:stealth"));
+}
+
+#[test]
+fn an_attack_rolls_to_hit_and_damage_with_the_live_actors_bonuses() {
+    use crate::sheet::{Attack, Edge};
+    let mut store = table();
+    let longsword = Attack {
+        name: "Longsword".into(),
+        damage: "1d8".into(),
+        damage_type: "slashing".into(),
+        finesse: false,
+        ranged: false,
+        bonus: 1,
+    };
+    let set = Action::Edit {
+        changes: vec![
+            Change::set(Entity::Actor(aid(1)).at(&["attacks"]), json!([longsword])),
+            Change::set(Entity::Actor(aid(1)).at(&["stats", "strength"]), json!(16)),
+        ],
+    };
+    apply(&mut store, &set).unwrap();
+    let attack = |edge| Action::RollAttack {
+        encounter: eid(1),
+        actor: aid(1),
+        attack: 0,
+        edge,
+        rolls: None,
+    };
+    // Strength 16 (+3), proficiency +2 (no stat), a +1 sword.
+    let mut hit = attack(Edge::Normal);
+    let mut faces = [12, 5].into_iter();
+    hit.roll_dice(&store, |_| faces.next().unwrap());
+    apply(&mut store, &hit).unwrap();
+    let line = |store: &Store| {
+        store
+            .encounter(eid(1))
+            .unwrap()
+            .log
+            .last()
+            .unwrap()
+            .text
+            .clone()
+    };
+    assert_eq!(
+        line(&store),
+        "Actor 1: Longsword: to hit 12 + 6 → 18; damage 1d8 + 4: 5 → 9 slashing"
+    );
+    // A natural 20 (the higher of two, with advantage) doubles the dice.
+    let mut critical = attack(Edge::Advantage);
+    let mut faces = [3, 20, 8, 2].into_iter();
+    critical.roll_dice(&store, |_| faces.next().unwrap());
+    apply(&mut store, &critical).unwrap();
+    assert_eq!(
+        line(&store),
+        "Actor 1: Longsword with advantage: to hit 3, 20 + 6 → 26 (critical hit); \
+         damage 1d8 + 1d8 + 4: 8, 2 → 14 slashing"
+    );
+    // Damage that does not belong to the dice, an attack the sheet does
+    // not have, no roll at all: refused.
+    let Action::RollAttack {
+        rolls: Some(rolled),
+        ..
+    } = &mut hit
+    else {
+        unreachable!()
+    };
+    rolled.damage.total += 10;
+    assert!(apply(&mut store, &hit).is_err());
+    let mut missing = Action::RollAttack {
+        encounter: eid(1),
+        actor: aid(1),
+        attack: 7,
+        edge: Edge::Normal,
+        rolls: None,
+    };
+    missing.roll_dice(&store, |_| 10);
+    assert!(apply(&mut store, &missing).is_err());
+    assert!(apply(&mut store, &attack(Edge::Normal)).is_err());
 }

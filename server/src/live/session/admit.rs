@@ -33,10 +33,10 @@ impl SessionActor {
         let mut request = request;
         // The server's dice, whatever the client sent; rolled once, when
         // the request first arrives, so a GM decides on what was rolled.
+        let store = self.authority.store();
         request
             .action
-            .roll_dice(|sides| rand::rng().random_range(1..=sides.max(1)));
-        let store = self.authority.store();
+            .roll_dice(store, |sides| rand::rng().random_range(1..=sides.max(1)));
         let checked = shared::rules::authorize(&who, &request.action, store)
             .and_then(|()| request.action.changes(store, who.user));
         let changes = match checked {
@@ -206,6 +206,7 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
         Action::Chat { .. } => "chat",
         Action::Roll { .. } => "roll",
         Action::RollCheck { .. } => "roll_check",
+        Action::RollAttack { .. } => "roll_attack",
         Action::SetStat { .. } => "set_stat",
         Action::SetProficiency { .. } => "set_proficiency",
         Action::Edit { .. } => "edit",

@@ -1,5 +1,5 @@
 //! An actor's fields: name, kind, owner, speed, hit points, stats,
-//! proficiencies.
+//! proficiencies, attacks.
 
 use super::*;
 
@@ -30,6 +30,14 @@ impl Kind for Actor {
             self.proficiencies.len(),
             crate::character::MAX_PROFICIENCIES,
         )?;
+        limits::count(
+            "an actor's attacks",
+            self.attacks.len(),
+            crate::sheet::MAX_ATTACKS,
+        )?;
+        for attack in &self.attacks {
+            attack.check()?;
+        }
         if self.proficiencies.iter().any(|c| !c.takes_proficiency()) {
             return Err(Error::InvalidAction(
                 "proficiency applies to saves and skills".into(),
@@ -90,6 +98,7 @@ impl Kind for Actor {
             },
             "stats" => stat(&mut self.stats, rest, op, path),
             "proficiencies" => set_of(&mut self.proficiencies, rest, op, path),
+            "attacks" => no_more(rest, path).and_then(|()| leaf(&mut self.attacks, op, path, any)),
             _ => Err(bad_path(path, "no such field")),
         }
     }

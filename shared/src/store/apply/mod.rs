@@ -11,6 +11,7 @@
 //! | `actors/<id>/hp` | set, merge |
 //! | `actors/<id>/stats/<key>` (also on tokens) | set, delete; increment once set |
 //! | `actors/<id>/proficiencies` (a set of `save:<ability>`, `skill:<name>`) | set, append; `.../<check>` delete |
+//! | `actors/<id>/attacks` | set |
 //! | `items/<id>/name`, `owner`, `container`, `data` | set |
 //! | `items/<id>/quantity` | set, increment |
 //! | `encounters/<id>/name`, `map`, `map/offset`, `initiative`, `fog` | set |
