@@ -70,6 +70,13 @@ pub trait Backend: Send + Sync + 'static {
         owner: Option<UserId>,
     ) -> Result<(), AppError>;
 
+    /// Creates the sample encounter (GM and assistant GMs).
+    async fn create_sample_encounter(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<EncounterId, AppError>;
+
     /// Changes one thing on an actor's sheet between sessions (its player
     /// or the GM).
     async fn update_sheet(

@@ -88,7 +88,8 @@ pub fn PlaySection(campaign: CampaignId, gm: bool) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No session is running."</p> }.into_any(),
+                        Ok(list) if list.is_empty() && gm => view! { <p class="muted">"No session is running. Choose an encounter and start one; your players join from this page."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No session is running. When the GM starts one, join the table from here."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="session-list">
                                 {list.into_iter().map(|s| view! {

@@ -158,3 +158,26 @@ test('the list is in the server-rendered HTML, before any script runs', async ({
   const html = await (await request.get('/')).text();
   expect(html).toContain(name);
 });
+
+test("a new GM's empty campaign offers a sample encounter, and one click sets the table", async ({ page }, testInfo) => {
+  await signUp(page);
+  const problems = await openHydrated(page, '/');
+  const name = `First evening ${Date.now()}`;
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByRole('button', { name: 'Create campaign' }).click();
+  await page.locator('.campaign-list li', { hasText: name }).getByRole('link').click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const offer = page.locator('[data-test="no-encounters"]');
+  await expect(offer).toContainText('three goblins');
+  await page.screenshot({ path: testInfo.outputPath('empty-campaign.png'), fullPage: true });
+  await offer.locator('[data-test="sample-encounter"]').click();
+  await expect(page).toHaveURL(/\/sessions\//);
+  await expect(page.locator('[data-test="connection"]')).toHaveText('Connected');
+  // Two goblins stand in the open; the third waits hidden, listed for the GM.
+  await expect(page.locator('[data-token]', { hasText: 'Go' })).toHaveCount(3);
+  await expect(page.locator('[data-token][aria-label*="hidden"]')).toHaveCount(1);
+  await page.locator('[data-token][aria-label^="Goblin archer"]').focus();
+  await expect(page.locator('[data-test="table-sheet"] [data-test="attacks"]')).toContainText('Scimitar');
+  await page.screenshot({ path: testInfo.outputPath('sample-table.png') });
+  expect(problems).toEqual([]);
+});

@@ -113,6 +113,16 @@ impl Backend for AppState {
         Ok(())
     }
 
+    async fn create_sample_encounter(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<EncounterId, AppError> {
+        self.require_gm(user, campaign, "only the GM prepares encounters")
+            .await?;
+        Ok(encounter::sample::create(&self.db, campaign, user.id).await?)
+    }
+
     async fn update_sheet(
         &self,
         user: &User,

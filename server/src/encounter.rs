@@ -33,6 +33,7 @@ pub struct NewEncounter {
 /// A token to place (the GM's request, from `shared`).
 pub use shared::encounter::NewToken;
 
+pub mod sample;
 mod write_back;
 
 pub use write_back::write_back;

@@ -770,29 +770,53 @@ async fn only_the_gm_gives_an_actor_to_a_member(db: PgPool) {
     assert_eq!(owner(guide).await, None);
 }
 
+/// A campaign with its GM, a player and an observer, and an outsider who
+/// has a login but no seat; each with a session cookie.
+struct Cast {
+    campaign: CampaignId,
+    gm: (shared::account::User, String),
+    player: (shared::account::User, String),
+    watcher: (shared::account::User, String),
+    outsider: (shared::account::User, String),
+}
+
+async fn cast(db: &PgPool) -> Cast {
+    let gm = support::signed_in(db, "gamemaster").await;
+    let player = support::signed_in(db, "player").await;
+    let watcher = support::signed_in(db, "watcher").await;
+    let outsider = support::signed_in(db, "outsider").await;
+    let campaign = campaign(db, &gm.0).await;
+    add_members(
+        db,
+        campaign,
+        &gm.0,
+        [(&player.0, Role::Player), (&watcher.0, Role::Observer)],
+    )
+    .await;
+    Cast {
+        campaign,
+        gm,
+        player,
+        watcher,
+        outsider,
+    }
+}
+
 /// Between sessions the sheet page changes an actor: its player and the GM
 /// may, nobody else; a value out of range changes nothing; while a session
 /// runs the table holds the actor, and the page is refused.
 #[sqlx::test(migrations = "../migrations")]
 async fn a_sheet_is_changed_between_sessions_by_its_player_and_the_gm_only(db: PgPool) {
     let router = server::router(support::state(db.clone()));
-    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
-    let (player, player_cookie) = support::signed_in(&db, "player").await;
-    let (other, other_cookie) = support::signed_in(&db, "other").await;
-    let (watcher, watcher_cookie) = support::signed_in(&db, "watcher").await;
-    let (_, outsider_cookie) = support::signed_in(&db, "outsider").await;
-    let campaign = campaign(&db, &gm).await;
-    add_members(
-        &db,
+    let Cast {
         campaign,
-        &gm,
-        [
-            (&player, Role::Player),
-            (&other, Role::Player),
-            (&watcher, Role::Observer),
-        ],
-    )
-    .await;
+        gm: (gm, gm_cookie),
+        player: (player, player_cookie),
+        watcher: (_, watcher_cookie),
+        outsider: (_, outsider_cookie),
+    } = cast(&db).await;
+    let (other, other_cookie) = support::signed_in(&db, "other").await;
+    add_members(&db, campaign, &gm, [(&other, Role::Player)]).await;
     let new = server::actor::NewActor {
         campaign,
         name: None,
@@ -883,4 +907,63 @@ async fn a_sheet_is_changed_between_sessions_by_its_player_and_the_gm_only(db: P
         "{body}"
     );
     assert_eq!(current().await, before);
+}
+
+/// The sample encounter a new GM is offered: the GM's alone to create, and
+/// a table to play at once (goblins with their statblock and an attack, one
+/// hidden; the party's characters placed).
+#[sqlx::test(migrations = "../migrations")]
+async fn only_the_gm_sets_out_the_sample_encounter_and_it_is_ready_to_play(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let Cast {
+        campaign,
+        gm: (gm, gm_cookie),
+        player: (player, player_cookie),
+        watcher: (_, watcher_cookie),
+        outsider: (_, outsider_cookie),
+    } = cast(&db).await;
+    let new = server::actor::NewActor {
+        campaign,
+        name: None,
+        actor_type: "character".into(),
+        level: Some(1),
+        character_class: None,
+        owner: Some(player.id),
+        created_by: player.id,
+    };
+    let aria = server::actor::create_custom(&db, &new, "Aria", &json!({}))
+        .await
+        .unwrap();
+    let body = json!({ "campaign": campaign });
+    for cookie in [&player_cookie, &watcher_cookie, &outsider_cookie] {
+        let (status, _) = call(&router, "encounters/sample", cookie, body.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let encounters: i64 =
+        sqlx::query_scalar("select count(*) from encounters where campaign_id = $1")
+            .bind(campaign.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(encounters, 0, "nobody else set one out");
+
+    let (status, id) = call(&router, "encounters/sample", &gm_cookie, body).await;
+    assert_eq!(status, StatusCode::OK, "{id}");
+    let id: shared::id::EncounterId = serde_json::from_value(id).unwrap();
+    let (_, tokens) = server::encounter::load(&db, campaign, id).await.unwrap();
+    let hidden: Vec<&str> = tokens
+        .iter()
+        .filter(|t| t.visibility == shared::token::Visibility::Hidden)
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(hidden, vec!["Goblin in the brush"]);
+    assert_eq!(tokens.len(), 4, "three goblins and Aria");
+    assert!(tokens.iter().any(|t| t.actor == Some(aria)));
+    let goblins = server::actor::list_visible(&db, campaign, gm.id, Role::Gm)
+        .await
+        .unwrap();
+    let goblin = goblins.iter().find(|a| a.name == "Goblin archer").unwrap();
+    let block = shared::actor::Statblock::read(&goblin.base_stats, &goblin.current_stats);
+    assert_eq!(block.armor_class, Some(15));
+    assert_eq!(block.attacks[0].name, "Scimitar");
 }

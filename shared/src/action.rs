@@ -498,6 +498,7 @@ impl Action {
                 let entity = Entity::Actor(*actor);
                 let path = match stat {
                     Stat::Speed => entity.at(&["speed"]),
+                    Stat::Hp => entity.at(&["hp", "current"]),
                     Stat::HpMax => entity.at(&["hp", "max"]),
                     Stat::HpTemp => entity.at(&["hp", "temp"]),
                     other => entity.at(&["stats", other.key()]),

@@ -283,6 +283,8 @@ pub enum Stat {
     ArmorClass,
     /// Walking speed in feet.
     Speed,
+    /// Current hit points.
+    Hp,
     /// Maximum hit points.
     HpMax,
     /// Temporary hit points.
@@ -301,6 +303,7 @@ impl Stat {
             Stat::Ability(ability) => ability.name(),
             Stat::ArmorClass => "armor_class",
             Stat::Speed => "speed",
+            Stat::Hp => "hp",
             Stat::HpMax => "hp_max",
             Stat::HpTemp => "hp_temp",
             Stat::ProficiencyBonus => "proficiency_bonus",
@@ -314,6 +317,7 @@ impl Stat {
             Stat::Ability(ability) => ability.title(),
             Stat::ArmorClass => "Armor class".into(),
             Stat::Speed => "Speed".into(),
+            Stat::Hp => "Hit points".into(),
             Stat::HpMax => "Maximum hit points".into(),
             Stat::HpTemp => "Temporary hit points".into(),
             Stat::ProficiencyBonus => "Proficiency bonus".into(),
@@ -327,6 +331,7 @@ impl Stat {
             Stat::Ability(_) => 1..=30,
             Stat::ArmorClass => 1..=30,
             Stat::Speed => 0..=120,
+            Stat::Hp => -999..=999,
             Stat::HpMax => 1..=999,
             Stat::HpTemp => 0..=999,
             Stat::ProficiencyBonus => 0..=9,
@@ -354,6 +359,7 @@ impl Stat {
     pub fn value(self, actor: &Actor) -> Option<i64> {
         match self {
             Stat::Speed => Some(i64::from(actor.speed)),
+            Stat::Hp => Some(actor.hp.current),
             Stat::HpMax => Some(actor.hp.max),
             Stat::HpTemp => Some(actor.hp.temp),
             other => actor.stats.get(other.key()).copied(),

@@ -43,6 +43,17 @@ pub async fn create_encounter(
     .await
 }
 
+/// Creates the sample encounter (a grid, three SRD goblins, one hidden,
+/// and the campaign's characters), for a GM who wants a table on screen
+/// now (GM and assistant GMs).
+#[server(endpoint = "encounters/sample", input = Json)]
+pub async fn create_sample_encounter(campaign: CampaignId) -> Result<EncounterId, AppError> {
+    crate::backend::as_user(|backend, user| async move {
+        backend.create_sample_encounter(&user, campaign).await
+    })
+    .await
+}
+
 /// Every token of an encounter, hidden ones included (GM and assistant GMs).
 #[server(endpoint = "encounters/tokens", input = Json)]
 pub async fn encounter_tokens(
@@ -166,7 +177,8 @@ pub fn EncountersSection(campaign: CampaignId, gm: bool) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading encounters…"</p> }>
                 {move || Suspend::new(async move {
                     match encounters.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No encounter yet."</p> }.into_any(),
+                        Ok(list) if list.is_empty() && gm => view! { <SampleOffer campaign /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No encounter yet: the GM prepares them."</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="encounter-list">
                                 {list.into_iter().map(|e| view! {
@@ -201,6 +213,38 @@ pub fn EncountersSection(campaign: CampaignId, gm: bool) -> impl IntoView {
                 </form>
             </Show>
         </section>
+    }
+    .into_any()
+}
+
+/// A new GM's empty campaign: what to do next, and a sample encounter to
+/// play at once (created, then a session started on it and the table
+/// opened).
+#[component]
+fn SampleOffer(campaign: CampaignId) -> impl IntoView {
+    use crate::storage::QueryCache;
+    let cache = QueryCache::get();
+    let navigate = leptos_router::hooks::use_navigate();
+    let play = Action::new(move |()| async move {
+        let encounter = create_sample_encounter(campaign).await?;
+        cache.invalidate(&QueryCache::key(campaign, "encounters"));
+        crate::play::start_session(campaign, encounter).await
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(session)) = play.value().get() {
+            cache.invalidate(&QueryCache::key(campaign, "sessions"));
+            navigate(&format!("/sessions/{session}"), Default::default());
+        }
+    });
+    view! {
+        <div class="empty-state" data-test="no-encounters">
+            <p>"No encounter yet. Create one below on a map you upload, or try the table now with a sample: a grid, three goblins from the SRD (one hidden in ambush) and your party's characters."</p>
+            <button type="button" data-test="sample-encounter" disabled=move || play.pending().get()
+                on:click=move |_| { play.dispatch(()); }>
+                {move || if play.pending().get() { "Setting the table…" } else { "Play a sample encounter" }}
+            </button>
+            {move || play.value().get().and_then(Result::err).map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
+        </div>
     }
     .into_any()
 }

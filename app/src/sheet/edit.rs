@@ -143,6 +143,7 @@ pub fn SheetEditor(
     let numbers = view! {
         {number(Stat::ArmorClass, stats.armor_class)}
         {number(Stat::Speed, stats.speed.map(i64::from))}
+        {number(Stat::Hp, stats.hp.map(|hp| hp.current))}
         {number(Stat::HpMax, stats.hp.map(|hp| hp.max))}
         {number(Stat::HpTemp, stats.hp.map(|hp| hp.temp))}
         {number(Stat::ProficiencyBonus, stats.proficiency_bonus)}

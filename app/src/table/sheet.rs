@@ -313,6 +313,7 @@ fn numbers(table: Table, actor: ActorId) -> AnyView {
     let fields = [
         Stat::ArmorClass,
         Stat::Speed,
+        Stat::Hp,
         Stat::HpMax,
         Stat::HpTemp,
         Stat::ProficiencyBonus,
