@@ -147,6 +147,29 @@ test("initiative is rolled by the server, and the player's order leaves out the 
   await expect(table.gm.locator('.turn-order li')).toHaveCount(0);
 });
 
+test('the GM rolls for the monsters and the player rolls for their own character, joining the order', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  await table.gm.locator('[data-test="roll-initiative-gm"]').click();
+  const order = (page: typeof table.gm) => page.locator('.turn-order li');
+  await expect(order(table.gm)).toHaveCount(2);
+  await expect(order(table.gm).filter({ hasText: 'Aria' })).toHaveCount(0);
+  // The player is offered a roll for Aria, and only for her.
+  const join = table.player.locator('[data-test="join-initiative"]');
+  await expect(join).toHaveCount(1);
+  await expect(join).toHaveText('Roll initiative for Aria');
+  await join.click();
+  // Turns wait for the GM by default: the GM approves the roll.
+  const queued = table.gm.locator('[data-test="queued"]');
+  await expect(queued).toContainText('roll initiative for Aria');
+  await queued.locator('[data-test="approve"]').click();
+  await expect(order(table.gm)).toHaveCount(3);
+  await expect(order(table.player).filter({ hasText: 'Aria' })).toHaveCount(1);
+  await expect(join).toHaveCount(0);
+  const totals = await table.gm.locator('[data-test="initiative-total"]').allTextContents();
+  expect(totals.map(Number)).toEqual([...totals.map(Number)].sort((a, b) => b - a));
+  await expect(table.gm.locator('[data-test="log"] li.roll').last()).toContainText(/Aria rolls initiative: \d+ \+ 0 → \d+/);
+});
+
 test('the GM turns the fog on and off, and the player sees only what is revealed', async ({ browser }) => {
   const table = await setUpTable(browser);
   await expect(at(table.player, table.goblin)).toBeVisible();

@@ -115,6 +115,19 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rolls: Option<Vec<u32>>,
     },
+    /// A token joins the fight in progress at its own roll (its player, or
+    /// the GM): the server rolls a d20 and adds the actor's initiative
+    /// bonus, and the token takes its place in the order by total; whose
+    /// turn it is does not change.
+    JoinInitiative {
+        /// The encounter.
+        encounter: EncounterId,
+        /// The token.
+        token: TokenId,
+        /// The d20, once the server rolled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        roll: Option<u32>,
+    },
     /// End the current turn: the next token acts; after the last, a new
     /// round starts and effects count down.
     NextTurn {
@@ -232,7 +245,8 @@ pub enum ActionKind {
     /// [`Action::RevealFog`], [`Action::HideFog`] and [`Action::SetFog`].
     Fog,
     /// [`Action::StartCombat`], [`Action::RollInitiative`],
-    /// [`Action::NextTurn`] and [`Action::EndCombat`].
+    /// [`Action::JoinInitiative`], [`Action::NextTurn`] and
+    /// [`Action::EndCombat`].
     Initiative,
     /// [`Action::Chat`].
     Chat,
@@ -258,6 +272,7 @@ impl Action {
             }
             Action::StartCombat { .. }
             | Action::RollInitiative { .. }
+            | Action::JoinInitiative { .. }
             | Action::NextTurn { .. }
             | Action::EndCombat { .. } => ActionKind::Initiative,
             Action::Chat { .. } => ActionKind::Chat,
@@ -402,6 +417,15 @@ impl Action {
                     json!({"order": order, "turn": 0, "round": 1, "phase": Phase::Combat, "totals": totals}),
                 )])
             }
+            Action::JoinInitiative {
+                encounter,
+                token,
+                roll,
+            } => {
+                let roll = roll
+                    .ok_or_else(|| Error::InvalidAction("the server has not rolled yet".into()))?;
+                join_initiative(store, *encounter, *token, roll, by)
+            }
             Action::NextTurn { encounter } => next_turn(store, *encounter),
             Action::EndCombat { encounter } => {
                 if existing_encounter(store, *encounter)?.initiative.phase != Phase::Combat {
@@ -542,6 +566,7 @@ impl Action {
             self,
             Action::Roll { .. }
                 | Action::RollInitiative { .. }
+                | Action::JoinInitiative { .. }
                 | Action::RollCheck { .. }
                 | Action::RollAttack { .. }
         )
@@ -565,6 +590,7 @@ impl Action {
             Action::RollCheck { edge, rolls, .. } => {
                 *rolls = Some((0..edge.dice()).map(|_| face(20)).collect());
             }
+            Action::JoinInitiative { roll, .. } => *roll = Some(face(20)),
             Action::RollAttack {
                 actor,
                 attack,
@@ -598,7 +624,8 @@ impl Action {
             Action::MoveToken { token, .. }
             | Action::AddCondition { token, .. }
             | Action::RemoveCondition { token, .. }
-            | Action::SetVisibility { token, .. } => vec![*token],
+            | Action::SetVisibility { token, .. }
+            | Action::JoinInitiative { token, .. } => vec![*token],
             Action::ApplyEffect { effect } => effect.targets.iter().copied().collect(),
             Action::EndEffect { effect } => store
                 .effect(*effect)
@@ -661,7 +688,7 @@ fn condition_name(raw: &str) -> Result<String> {
 
 mod turns;
 
-use turns::{initiative_order, next_turn};
+use turns::{initiative_order, join_initiative, next_turn};
 
 #[cfg(test)]
 mod tests;

@@ -103,6 +103,15 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         | Action::EndEffect { .. }
         | Action::Chat { .. }
         | Action::Roll { .. } => Ok(()),
+        Action::JoinInitiative { token, .. } => {
+            if owns_token(store, who.user, *token) {
+                Ok(())
+            } else {
+                Err(Error::Forbidden(
+                    "you can only roll initiative for your own tokens".into(),
+                ))
+            }
+        }
         Action::NextTurn { encounter } => {
             let current = store
                 .encounter(*encounter)

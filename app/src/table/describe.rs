@@ -83,6 +83,9 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
         Action::RollInitiative { tokens, .. } => {
             format!("roll initiative for {} tokens", tokens.len())
         }
+        Action::JoinInitiative { token, .. } => {
+            format!("roll initiative for {}", token_name(view, *token))
+        }
         Action::NextTurn { .. } => "end the turn".into(),
         Action::EndCombat { .. } => "end combat".into(),
         Action::Chat { text, .. } => format!("say \u{201c}{text}\u{201d}"),

@@ -25,8 +25,9 @@ pub fn Initiative() -> impl IntoView {
             .unwrap_or_else(|| "Someone unseen".into())
     };
     // The server rolls a d20 for every token that stands for an actor
-    // (scenery takes no turn) and orders them by total.
-    let start = move |_| {
+    // (scenery takes no turn) and orders them by total; or only for the
+    // GM's own (no player plays them), the players rolling their own.
+    let start = move |players_too: bool| {
         let Some(encounter) = table.encounter() else {
             return;
         };
@@ -35,7 +36,15 @@ pub fn Initiative() -> impl IntoView {
             .tokens()
             .read_untracked()
             .values()
-            .filter(|t| t.encounter == encounter && t.actor.is_some())
+            .filter(|t| t.encounter == encounter)
+            .filter(|t| {
+                t.actor.is_some_and(|actor| {
+                    players_too
+                        || table
+                            .with_actor(actor, |a| a.owner.is_none())
+                            .unwrap_or(true)
+                })
+            })
             .map(|t| t.id)
             .collect();
         if tokens.is_empty() {
@@ -82,6 +91,47 @@ pub fn Initiative() -> impl IntoView {
             table.ask(Action::NextTurn { encounter });
         }
     };
+    // A player's tokens that have no place in the fight yet: each rolls its
+    // own initiative (the server's d20) and joins the order.
+    let latecomers = move || {
+        let (Some(me), Some(encounter)) = (table.me.get(), table.encounter()) else {
+            return Vec::new();
+        };
+        let Some(order) = initiative()
+            .filter(|i| i.phase == Phase::Combat)
+            .map(|i| i.order)
+        else {
+            return Vec::new();
+        };
+        if me.role.is_gm_or_assistant() {
+            return Vec::new();
+        }
+        let mut mine: Vec<(TokenId, String)> = table
+            .board
+            .tokens()
+            .read()
+            .values()
+            .filter(|t| t.encounter == encounter && !order.contains(&t.id))
+            .filter(|t| {
+                t.actor
+                    .and_then(|a| table.with_actor(a, |a| a.owner))
+                    .flatten()
+                    == Some(me.user)
+            })
+            .map(|t| (t.id, t.name.clone()))
+            .collect();
+        mine.sort();
+        mine
+    };
+    let join = move |token: TokenId| {
+        if let Some(encounter) = table.encounter() {
+            table.ask(Action::JoinInitiative {
+                encounter,
+                token,
+                roll: None,
+            });
+        }
+    };
     view! {
         <section class="initiative card" aria-labelledby="initiative-heading">
             <h2 id="initiative-heading">
@@ -121,9 +171,15 @@ pub fn Initiative() -> impl IntoView {
             }}
             <div class="initiative-actions">
                 <Show when=move || table.is_gm_or_assistant()>
-                    <button type="button" on:click=start data-test="roll-initiative">
+                    <button type="button" on:click=move |_| start(true) data-test="roll-initiative">
                         {move || if in_combat() { "Roll again" } else { "Roll initiative" }}
                     </button>
+                    <Show when=move || !in_combat()>
+                        <button type="button" on:click=move |_| start(false) data-test="roll-initiative-gm"
+                            title="The server rolls for the GM's tokens; each player rolls for their own">
+                            "Roll for mine; players roll theirs"
+                        </button>
+                    </Show>
                     <Show when=in_combat>
                         <button type="button" on:click=end>"End combat"</button>
                     </Show>
@@ -131,6 +187,11 @@ pub fn Initiative() -> impl IntoView {
                 <Show when=move || in_combat() && may_end_turn()>
                     <button type="button" on:click=next data-test="next-turn">"Next turn"</button>
                 </Show>
+                {move || latecomers().into_iter().map(|(token, name)| view! {
+                    <button type="button" data-test="join-initiative" on:click=move |_| join(token)>
+                        {format!("Roll initiative for {name}")}
+                    </button>
+                }).collect_view()}
             </div>
         </section>
     }

@@ -608,3 +608,49 @@ fn an_attack_rolls_to_hit_and_damage_with_the_live_actors_bonuses() {
     assert!(apply(&mut store, &missing).is_err());
     assert!(apply(&mut store, &attack(Edge::Normal)).is_err());
 }
+
+#[test]
+fn a_token_joins_the_fight_at_its_own_roll_and_the_turn_stays_put() {
+    let mut store = table();
+    let join = |token: u128, roll: u32| Action::JoinInitiative {
+        encounter: eid(1),
+        token: tid(token),
+        roll: Some(roll),
+    };
+    assert!(
+        apply(&mut store, &join(5, 12)).is_err(),
+        "no fight to join before combat"
+    );
+    let start = Action::RollInitiative {
+        encounter: eid(1),
+        tokens: vec![tid(1), tid(2)],
+        rolls: Some(vec![15, 10]),
+    };
+    apply(&mut store, &start).unwrap();
+    apply(&mut store, &Action::NextTurn { encounter: eid(1) }).unwrap();
+    assert_eq!(store_initiative(&store).current(), Some(tid(2)));
+
+    let mut late = Action::JoinInitiative {
+        encounter: eid(1),
+        token: tid(5),
+        roll: None,
+    };
+    assert!(apply(&mut store, &late).is_err(), "not rolled yet");
+    late.roll_dice(&Store::new(), |_| 12);
+    apply(&mut store, &late).unwrap();
+    let initiative = store_initiative(&store);
+    assert_eq!(initiative.order, vec![tid(1), tid(5), tid(2)], "12 between 15 and 10");
+    assert_eq!(initiative.totals.get(&tid(5)), Some(&12));
+    assert_eq!(initiative.current(), Some(tid(2)), "still token 2's turn");
+    let line = store.encounter(eid(1)).unwrap().log.last().unwrap().clone();
+    assert_eq!(line.text, "Token 5 rolls initiative: 12 + 0 → 12");
+
+    // At the top, before the one acting: the turn moves with it.
+    apply(&mut store, &join(3, 20)).unwrap();
+    let initiative = store_initiative(&store);
+    assert_eq!(initiative.order[0], tid(3));
+    assert_eq!(initiative.current(), Some(tid(2)));
+    // Once in the order, a token does not roll again; a die is a d20.
+    assert!(apply(&mut store, &join(5, 19)).is_err());
+    assert!(apply(&mut store, &join(4, 21)).is_err());
+}

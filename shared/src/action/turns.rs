@@ -34,6 +34,66 @@ pub(super) fn initiative_order(
         .collect())
 }
 
+/// `token` joins the fight at `roll` plus its actor's bonus: after every
+/// token whose total is at least its own (a token placed by hand, without
+/// a total, counts as higher), the token acting now keeping its turn.
+pub(super) fn join_initiative(
+    store: &Store,
+    encounter: EncounterId,
+    token: TokenId,
+    roll: u32,
+    by: UserId,
+) -> Result<Vec<Change>> {
+    let initiative = &existing_encounter(store, encounter)?.initiative;
+    if initiative.phase != Phase::Combat {
+        return Err(Error::InvalidAction(
+            "combat has not started: the GM rolls initiative to start it".into(),
+        ));
+    }
+    let found = existing_token(store, token)?;
+    if found.encounter != encounter {
+        return Err(Error::InvalidAction(
+            "the token is not on this encounter".into(),
+        ));
+    }
+    if initiative.order.contains(&token) {
+        return Err(Error::InvalidAction(
+            "this token already has its place in the order".into(),
+        ));
+    }
+    if !(1..=20).contains(&roll) {
+        return Err(Error::InvalidAction("initiative is one d20".into()));
+    }
+    let bonus = found
+        .actor
+        .and_then(|actor| store.actor(actor))
+        .map_or(0, crate::actor::Actor::initiative_bonus);
+    let total = i64::from(roll) + bonus;
+    let at = initiative
+        .order
+        .iter()
+        .position(|t| initiative.totals.get(t).is_some_and(|other| *other < total))
+        .unwrap_or(initiative.order.len());
+    let mut joined = initiative.clone();
+    joined.order.insert(at, token);
+    joined.totals.insert(token, total);
+    if at <= joined.turn as usize && initiative.order.len() > joined.turn as usize {
+        joined.turn += 1;
+    }
+    let sign = if bonus < 0 { '-' } else { '+' };
+    let text = format!(
+        "{} rolls initiative: {roll} {sign} {} → {total}",
+        found.name,
+        bonus.abs()
+    );
+    let mut changes = vec![Change::set(
+        Entity::Encounter(encounter).at(&["initiative"]),
+        to_value(&joined),
+    )];
+    changes.extend(log_line(encounter, by, LogKind::Roll, text));
+    Ok(changes)
+}
+
 pub(super) fn next_turn(store: &Store, encounter: EncounterId) -> Result<Vec<Change>> {
     let initiative = &existing_encounter(store, encounter)?.initiative;
     if initiative.phase != Phase::Combat || initiative.order.is_empty() {

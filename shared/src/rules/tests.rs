@@ -379,3 +379,22 @@ fn a_sheet_is_played_by_its_player_and_the_gm_only() {
     lenient.rules.insert(ActionKind::Sheet, AutoApprove::Always);
     assert_eq!(lenient.decide(&me(), &learn(1), &store), Approval::Auto);
 }
+
+#[test]
+fn a_player_rolls_initiative_only_for_their_own_visible_token() {
+    let store = table();
+    let join = |token: u128| Action::JoinInitiative {
+        encounter: eid(1),
+        token: tid(token),
+        roll: None,
+    };
+    assert_eq!(authorize(&me(), &join(1), &store), Ok(()));
+    assert!(forbidden(authorize(&me(), &join(5), &store)), "another player's");
+    assert!(forbidden(authorize(&me(), &join(2), &store)), "the GM's monster");
+    assert!(matches!(
+        authorize(&me(), &join(3), &store),
+        Err(Error::UnknownEntity { .. })
+    ));
+    assert!(forbidden(authorize(&observer(), &join(1), &store)));
+    assert_eq!(authorize(&gm(), &join(3), &store), Ok(()));
+}

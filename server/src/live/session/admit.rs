@@ -201,6 +201,7 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
         Action::SetFog { .. } => "set_fog",
         Action::StartCombat { .. } => "start_combat",
         Action::RollInitiative { .. } => "roll_initiative",
+        Action::JoinInitiative { .. } => "join_initiative",
         Action::NextTurn { .. } => "next_turn",
         Action::EndCombat { .. } => "end_combat",
         Action::Chat { .. } => "chat",
