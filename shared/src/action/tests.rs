@@ -639,7 +639,11 @@ fn a_token_joins_the_fight_at_its_own_roll_and_the_turn_stays_put() {
     late.roll_dice(&Store::new(), |_| 12);
     apply(&mut store, &late).unwrap();
     let initiative = store_initiative(&store);
-    assert_eq!(initiative.order, vec![tid(1), tid(5), tid(2)], "12 between 15 and 10");
+    assert_eq!(
+        initiative.order,
+        vec![tid(1), tid(5), tid(2)],
+        "12 between 15 and 10"
+    );
     assert_eq!(initiative.totals.get(&tid(5)), Some(&12));
     assert_eq!(initiative.current(), Some(tid(2)), "still token 2's turn");
     let line = store.encounter(eid(1)).unwrap().log.last().unwrap().clone();

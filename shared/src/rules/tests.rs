@@ -389,8 +389,14 @@ fn a_player_rolls_initiative_only_for_their_own_visible_token() {
         roll: None,
     };
     assert_eq!(authorize(&me(), &join(1), &store), Ok(()));
-    assert!(forbidden(authorize(&me(), &join(5), &store)), "another player's");
-    assert!(forbidden(authorize(&me(), &join(2), &store)), "the GM's monster");
+    assert!(
+        forbidden(authorize(&me(), &join(5), &store)),
+        "another player's"
+    );
+    assert!(
+        forbidden(authorize(&me(), &join(2), &store)),
+        "the GM's monster"
+    );
     assert!(matches!(
         authorize(&me(), &join(3), &store),
         Err(Error::UnknownEntity { .. })
