@@ -12,6 +12,15 @@ test('a move within the rules applies at once and the GM sees it', async ({ brow
   await drag(table.player, table.mine, 2);
   await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
   await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
+  // She turns Aria (her own token turns without the GM); the GM sees it
+  // turned, with its name plate upright under it.
+  await at(table.player, table.mine).focus();
+  await table.player.locator('[data-test="turn-right"]').click();
+  await expect(at(table.gm, table.mine).locator('.token-face')).toHaveAttribute('style', /rotate\(45deg\)/);
+  await expect(at(table.gm, table.mine).locator('.token-name')).toHaveText('Aria');
+  // Nobody is offered to turn the GM's goblin but the GM.
+  await at(table.player, table.goblin).focus();
+  await expect(table.player.locator('[data-test="turn-right"]')).toHaveCount(0);
   await table.gm.screenshot({ path: testInfo.outputPath('map.png') });
 });
 
@@ -92,6 +101,10 @@ test('chat, server-rolled dice and hit points reach the other browser', async ({
   await selected.getByLabel('Amount').fill('3');
   await selected.getByRole('button', { name: 'Damage' }).click();
   await expect(selected.locator('[data-test="hp"]')).toContainText('HP 7 / 10');
+  // A condition shows on the token for both, as a mark named by its title.
+  await selected.getByPlaceholder('prone').fill('prone');
+  await selected.getByRole('button', { name: 'Add condition' }).click();
+  await expect(at(table.player, table.goblin).locator('.token-mark[title="prone"]')).toHaveText('P');
 });
 
 test("a player changes the sheet at the table through the GM, then rolls a skill the server adds up", async ({ browser }, testInfo) => {

@@ -36,6 +36,13 @@ pub enum Action {
         /// Its new top-left corner.
         to: Point,
     },
+    /// Turn a token to face another way (whoever may move it).
+    RotateToken {
+        /// The token.
+        token: TokenId,
+        /// Degrees clockwise from up; any finite angle, kept from 0 to 360.
+        degrees: f64,
+    },
     /// Damage (negative) or heal (positive) an actor.
     AdjustHp {
         /// The actor.
@@ -232,7 +239,7 @@ pub struct AttackRoll {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
-    /// [`Action::MoveToken`].
+    /// [`Action::MoveToken`] and [`Action::RotateToken`].
     MoveToken,
     /// [`Action::AdjustHp`].
     AdjustHp,
@@ -262,7 +269,7 @@ impl Action {
     /// Its kind.
     pub fn kind(&self) -> ActionKind {
         match self {
-            Action::MoveToken { .. } => ActionKind::MoveToken,
+            Action::MoveToken { .. } | Action::RotateToken { .. } => ActionKind::MoveToken,
             Action::AdjustHp { .. } => ActionKind::AdjustHp,
             Action::AddCondition { .. } | Action::RemoveCondition { .. } => ActionKind::Condition,
             Action::ApplyEffect { .. } | Action::EndEffect { .. } => ActionKind::Effect,
@@ -299,6 +306,18 @@ impl Action {
                 Ok(vec![Change::set(
                     Entity::Token(*token).at(&["position"]),
                     to_value(to),
+                )])
+            }
+            Action::RotateToken { token, degrees } => {
+                existing_token(store, *token)?;
+                if !degrees.is_finite() {
+                    return Err(Error::InvalidAction(
+                        "a token turns by a finite angle".into(),
+                    ));
+                }
+                Ok(vec![Change::set(
+                    Entity::Token(*token).at(&["rotation"]),
+                    degrees.rem_euclid(360.0),
                 )])
             }
             Action::AdjustHp { actor, delta } => {
@@ -622,6 +641,7 @@ impl Action {
     pub fn tokens(&self, store: &Store) -> Vec<TokenId> {
         match self {
             Action::MoveToken { token, .. }
+            | Action::RotateToken { token, .. }
             | Action::AddCondition { token, .. }
             | Action::RemoveCondition { token, .. }
             | Action::SetVisibility { token, .. }

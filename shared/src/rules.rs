@@ -85,7 +85,7 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         visible_token(store, who.user, token)?;
     }
     match action {
-        Action::MoveToken { token, .. } => {
+        Action::MoveToken { token, .. } | Action::RotateToken { token, .. } => {
             if may_move_token(who, store, *token) {
                 Ok(())
             } else {
@@ -271,13 +271,17 @@ impl ApprovalPolicy {
         {
             AutoApprove::Never => gm("this kind of request waits for the GM"),
             AutoApprove::Always => Approval::Auto,
-            AutoApprove::OwnTokenWithinSpeed { on_own_turn } => {
-                let Action::MoveToken { token, to } = action else {
-                    return gm("this kind of request waits for the GM");
-                };
-                move_within_speed(store, who.user, *token, *to, on_own_turn)
-                    .map_or_else(gm, |()| Approval::Auto)
-            }
+            AutoApprove::OwnTokenWithinSpeed { on_own_turn } => match action {
+                Action::MoveToken { token, to } => {
+                    move_within_speed(store, who.user, *token, *to, on_own_turn)
+                        .map_or_else(gm, |()| Approval::Auto)
+                }
+                // Turning in place goes nowhere: one's own token turns freely.
+                Action::RotateToken { token, .. } if owns_token(store, who.user, *token) => {
+                    Approval::Auto
+                }
+                _ => gm("this kind of request waits for the GM"),
+            },
         }
     }
 }

@@ -48,6 +48,9 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
                 None => format!("move {}", token_name(view, *token)),
             }
         }
+        Action::RotateToken { token, degrees } => {
+            format!("turn {} to {degrees:.0}°", token_name(view, *token))
+        }
         Action::AdjustHp { actor, delta } if *delta < 0 => {
             format!("{} takes {} damage", actor_name(view, *actor), -delta)
         }

@@ -278,6 +278,28 @@ pub fn SelectedToken() -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
+    // Turning is offered to whoever may move the token (the map's rule).
+    let may_turn = move || {
+        let (Some(me), Some(id)) = (table.me.get(), table.selected.get()) else {
+            return false;
+        };
+        table.with_token(id, |_| ());
+        table.with_client(|client| {
+            client
+                .view()
+                .is_some_and(|view| rules::may_move_token(&me, view, id))
+        })
+    };
+    let turn = move |by: f64| {
+        let Some(id) = table.selected.get_untracked() else {
+            return;
+        };
+        let now = table.with_token(id, |t| t.rotation).unwrap_or(0.0);
+        table.ask(Action::RotateToken {
+            token: id,
+            degrees: now + by,
+        });
+    };
     let visibility = move |visibility: shared::token::Visibility| {
         if let Some(token) = table.selected.get_untracked() {
             table.ask(Action::SetVisibility { token, visibility });
@@ -300,6 +322,12 @@ pub fn SelectedToken() -> impl IntoView {
                         <button type="button" on:click=move |_| hp(1)>"Heal"</button>
                     </div>
                 })}
+                <Show when=may_turn>
+                    <div class="turn-token" role="group" aria-label="Turn the token">
+                        <button type="button" class="small" data-test="turn-left" aria-label="Turn 45 degrees left" on:click=move |_| turn(-45.0)>"⟲ 45°"</button>
+                        <button type="button" class="small" data-test="turn-right" aria-label="Turn 45 degrees right" on:click=move |_| turn(45.0)>"⟳ 45°"</button>
+                    </div>
+                </Show>
                 <div class="conditions">
                     <h3>"Conditions"</h3>
                     <ul>

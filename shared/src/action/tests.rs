@@ -658,3 +658,22 @@ fn a_token_joins_the_fight_at_its_own_roll_and_the_turn_stays_put() {
     assert!(apply(&mut store, &join(5, 19)).is_err());
     assert!(apply(&mut store, &join(4, 21)).is_err());
 }
+
+#[test]
+fn a_token_turns_and_its_angle_stays_within_a_circle() {
+    let mut store = table();
+    for (degrees, kept) in [(90.0, 90.0), (-45.0, 315.0), (720.0 + 30.0, 30.0)] {
+        let turn = Action::RotateToken {
+            token: tid(1),
+            degrees,
+        };
+        apply(&mut store, &turn).unwrap();
+        assert_eq!(store.token(tid(1)).unwrap().rotation, kept, "{degrees}");
+    }
+    let nonsense = Action::RotateToken {
+        token: tid(1),
+        degrees: f64::INFINITY,
+    };
+    assert!(apply(&mut store, &nonsense).is_err());
+    assert_eq!(store.token(tid(1)).unwrap().rotation, 30.0, "unchanged");
+}

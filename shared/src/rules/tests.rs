@@ -404,3 +404,24 @@ fn a_player_rolls_initiative_only_for_their_own_visible_token() {
     assert!(forbidden(authorize(&observer(), &join(1), &store)));
     assert_eq!(authorize(&gm(), &join(3), &store), Ok(()));
 }
+
+#[test]
+fn a_player_turns_their_own_token_freely_and_nobody_elses() {
+    let store = table();
+    let turn = |token: u128| Action::RotateToken {
+        token: tid(token),
+        degrees: 90.0,
+    };
+    assert_eq!(authorize(&me(), &turn(1), &store), Ok(()));
+    assert!(forbidden(authorize(&me(), &turn(2), &store)));
+    assert!(forbidden(authorize(&observer(), &turn(1), &store)));
+    let policy = ApprovalPolicy::default();
+    assert_eq!(policy.decide(&me(), &turn(1), &store), Approval::Auto);
+    let strict = ApprovalPolicy {
+        rules: BTreeMap::from([(ActionKind::MoveToken, AutoApprove::Never)]),
+    };
+    assert!(matches!(
+        strict.decide(&me(), &turn(1), &store),
+        Approval::Gm { .. }
+    ));
+}

@@ -93,6 +93,33 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
             .map(|t| t.name.chars().take(2).collect::<String>())
             .unwrap_or_default()
     };
+    // The face turns with the token; its name plate and condition marks
+    // stay upright under and beside it.
+    let face = move || {
+        let degrees = held.with(|t| t.as_ref().map_or(0.0, |t| t.rotation));
+        if degrees == 0.0 {
+            String::new()
+        } else {
+            format!("transform: rotate({degrees}deg);")
+        }
+    };
+    let name = move || token().map(|t| t.name).unwrap_or_default();
+    let marks = move || {
+        token()
+            .map(|t| {
+                t.conditions
+                    .iter()
+                    .take(4)
+                    .map(|c| {
+                        (
+                            c.chars().next().unwrap_or('?').to_uppercase().to_string(),
+                            c.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
     // Arrow keys move the selected token one cell (a request like a drop).
     let on_key = move |e: ev::KeyboardEvent| {
         let (dx, dy) = match e.key().as_str() {
@@ -146,7 +173,20 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
             on:keydown=on_key
             on:focus=move |_| table.selected.set(Some(id))
         >
-            <span class="token-initials" aria-hidden="true">{initials}</span>
+            <span class="token-face" aria-hidden="true" style=face>
+                <span class="token-initials">{initials}</span>
+            </span>
+            <span class="token-name" aria-hidden="true">{name}</span>
+            {move || {
+                let marks = marks();
+                (!marks.is_empty()).then(|| view! {
+                    <span class="token-marks" aria-hidden="true">
+                        {marks.into_iter().map(|(mark, condition)| view! {
+                            <span class="token-mark" title=condition>{mark}</span>
+                        }).collect_view()}
+                    </span>
+                })
+            }}
         </button>
     }
     .into_any()

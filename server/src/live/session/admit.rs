@@ -190,6 +190,7 @@ impl SessionActor {
 pub(super) fn kind_name(action: &Action) -> &'static str {
     match action {
         Action::MoveToken { .. } => "move_token",
+        Action::RotateToken { .. } => "rotate_token",
         Action::AdjustHp { .. } => "adjust_hp",
         Action::AddCondition { .. } => "add_condition",
         Action::RemoveCondition { .. } => "remove_condition",
