@@ -33,6 +33,8 @@ pub fn ActorSheetPage() -> impl IntoView {
         Some((CampaignId(campaign), ActorId(actor)))
     };
     let moved = RwSignal::new(0u32);
+    // The last save's outcome outlives the sheet drawn again after it.
+    let saved = RwSignal::new(None::<Result<String, AppError>>);
     let sheet = Resource::new(
         move || (ids(), moved.get()),
         |(ids, _)| async move {
@@ -41,20 +43,26 @@ pub fn ActorSheetPage() -> impl IntoView {
         },
     );
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the sheet…"</p> }>
+        // A transition, not a suspense: a sheet read again after a change
+        // stays on screen until the new one is there.
+        <Transition fallback=|| view! { <p class="muted">"Loading the sheet…"</p> }>
             {move || Suspend::new(async move {
                 match sheet.await {
-                    Ok(sheet) => view! { <Sheet sheet moved /> }.into_any(),
+                    Ok(sheet) => view! { <Sheet sheet moved saved /> }.into_any(),
                     Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 /// A loaded sheet.
 #[component]
-fn Sheet(sheet: ActorSheet, moved: RwSignal<u32>) -> impl IntoView {
+fn Sheet(
+    sheet: ActorSheet,
+    moved: RwSignal<u32>,
+    saved: RwSignal<Option<Result<String, AppError>>>,
+) -> impl IntoView {
     let ActorSheet {
         actor,
         items,
@@ -109,6 +117,10 @@ fn Sheet(sheet: ActorSheet, moved: RwSignal<u32>) -> impl IntoView {
                     </tr></tbody>
                 </table>
             })}
+            {(!stats.proficiencies.is_empty()).then(|| {
+                let names: Vec<String> = stats.proficiencies.iter().map(|c| c.label()).collect();
+                view! { <p data-test="sheet-proficiencies"><strong>"Proficient: "</strong>{names.join(", ")}</p> }
+            })}
             <h2>"Conditions"</h2>
             {if stats.conditions.is_empty() {
                 view! { <p class="muted" data-test="sheet-conditions">"None."</p> }.into_any()
@@ -120,7 +132,7 @@ fn Sheet(sheet: ActorSheet, moved: RwSignal<u32>) -> impl IntoView {
                 }.into_any()
             }}
         </section>
-        {may_edit.then(|| view! { <edit::SheetEditor campaign actor=actor.id stats=editable moved /> })}
+        {may_edit.then(|| view! { <edit::SheetEditor campaign actor=actor.id stats=editable moved saved /> })}
         <Inventory campaign owner=actor.id items moved />
     }
     .into_any()

@@ -185,10 +185,13 @@ test('a player builds a character on the form, sees what to fix, and lands on it
   await editor.locator('[data-edit="dexterity"]').blur();
   await expect(player.locator('[data-test="sheet"]').getByLabel('dexterity 16, modifier +3')).toBeVisible();
   await player.locator('[data-test="sheet-editor"] [data-edit="skill:stealth"]').check();
+  // Saved, and the sheet read again shows it (so the editor is drawn anew
+  // before anything is typed into it).
+  await expect(player.locator('[data-test="sheet-proficiencies"]')).toContainText('Stealth');
   await expect(player.locator('[data-test="sheet-editor"] [data-edit="skill:stealth"]')).toBeChecked();
   await player.locator('[data-test="sheet-editor"] [data-edit="notes"]').fill('Owes the smith 5 gp');
   await player.locator('[data-test="save-notes"]').click();
-  await expect(player.locator('[data-test="sheet-saved"]')).toBeVisible();
+  await expect(player.locator('[data-test="sheet-saved"]')).toHaveText('Saved: the notes.');
   await player.reload();
   await expect(player.locator('[data-test="sheet-editor"] [data-edit="notes"]')).toHaveValue('Owes the smith 5 gp');
   await expect(player.locator('[data-test="sheet-editor"] [data-edit="skill:stealth"]')).toBeChecked();

@@ -643,7 +643,7 @@ async fn characters_from_the_form_are_checked_as_the_form_checks_them(db: PgPool
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn the_character_form_offers_the_compendiums_classes_and_species(db: PgPool) {
+async fn the_character_form_offers_the_compendiums_classes_species_and_weapons(db: PgPool) {
     let router = server::router(support::state(db.clone()));
     let (_, cookie) = support::signed_in(&db, "player").await;
     sqlx::query(
@@ -654,12 +654,15 @@ async fn the_character_form_offers_the_compendiums_classes_and_species(db: PgPoo
     .await
     .unwrap();
     sqlx::query(
-        r#"insert into compendium_items (id, source_id, ref_key, name, item_type, data)
-           select gen_random_uuid(), id, k, n, t, d::jsonb from compendium_sources,
-                  (values ('fighter', 'Fighter', 'class', '{"hit_die": "d10", "saving_throws": ["str", "con"]}'),
-                          ('odd', 'Odd', 'class', '{}'),
-                          ('dwarf', 'Dwarf', 'species', '{"movement": {"walk": 25}}'),
-                          ('rope', 'Rope', 'item', '{}')) v (k, n, t, d)"#,
+        r#"insert into compendium_items (id, source_id, ref_key, name, item_type, category, data)
+           select gen_random_uuid(), id, k, n, t, c, d::jsonb from compendium_sources,
+                  (values ('fighter', 'Fighter', 'class', null, '{"hit_die": "d10", "saving_throws": ["str", "con"]}'),
+                          ('odd', 'Odd', 'class', null, '{}'),
+                          ('dwarf', 'Dwarf', 'species', null, '{"movement": {"walk": 25}}'),
+                          ('rope', 'Rope', 'item', 'gear', '{}'),
+                          ('dagger', 'Dagger', 'item', 'weapon',
+                           '{"damage_parts": [{"dice": "1d4", "damage_type": "piercing"}], "properties": ["finesse"], "range": {"kind": "melee"}}'),
+                          ('net', 'Net', 'item', 'weapon', '{"damage_parts": []}')) v (k, n, t, c, d)"#,
     )
     .execute(&db)
     .await
@@ -671,7 +674,10 @@ async fn the_character_form_offers_the_compendiums_classes_and_species(db: PgPoo
         json!({
             "classes": [{"name": "Fighter", "hit_die": 10, "saves": ["str", "con"]}],
             "species": [{"name": "Dwarf", "speed": 25}],
-        })
+            "weapons": [{"name": "Dagger", "damage": "1d4", "damage_type": "piercing",
+                         "finesse": true, "ranged": false, "bonus": 0}],
+        }),
+        "a weapon without damage (the net) is no attack"
     );
     let (status, _) = call(&router, "characters/options", "", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

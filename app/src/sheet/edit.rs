@@ -78,13 +78,26 @@ pub fn SheetEditor(
     stats: Statblock,
     /// Bumped once a change is saved, to read the sheet again.
     moved: RwSignal<u32>,
+    /// The last save's outcome, kept by the page across the sheet drawn
+    /// again.
+    saved: RwSignal<Option<Result<String, crate::AppError>>>,
 ) -> impl IntoView {
     let save: Action<SheetChange, Result<(), crate::AppError>> =
         Action::new(move |change: &SheetChange| {
             let change = change.clone();
             async move {
+                // The notes show nowhere else: nothing to read again.
+                let notes = matches!(change, SheetChange::Notes { .. });
+                let what = match &change {
+                    SheetChange::Stat { stat, .. } => stat.label(),
+                    SheetChange::Proficiency { check, .. } => check.label(),
+                    SheetChange::Notes { .. } => "the notes".into(),
+                    SheetChange::AddAttack { attack } => attack.name.clone(),
+                    SheetChange::RemoveAttack { .. } => "the attacks".into(),
+                };
                 let done = update_sheet(campaign, actor, change).await;
-                if done.is_ok() {
+                saved.set(Some(done.clone().map(|()| what)));
+                if done.is_ok() && !notes {
                     moved.update(|n| *n += 1);
                 }
                 done
@@ -172,8 +185,8 @@ pub fn SheetEditor(
             <fieldset><legend>"Skills"</legend><div class="checks">{skills}</div></fieldset>
             <fieldset><legend>"Attacks"</legend>{attacks}</fieldset>
             {notes_part}
-            {move || save.value().get().map(|done| match done {
-                Ok(()) => view! { <p role="status" class="muted" data-test="sheet-saved">"Saved."</p> }.into_any(),
+            {move || saved.get().map(|done| match done {
+                Ok(what) => view! { <p role="status" class="muted" data-test="sheet-saved">{format!("Saved: {what}.")}</p> }.into_any(),
                 Err(error) => view! { <p role="alert" class="error" data-test="sheet-error">{error.to_string()}</p> }.into_any(),
             })}
         </section>
