@@ -117,18 +117,12 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
                 edge.words()
             )
         }
-        Action::SetStat { actor, stat, value } => {
-            let was = view
-                .and_then(|v| v.actor(*actor))
-                .and_then(|a| stat.value(a))
-                .map(|v| format!(" (was {v})"))
-                .unwrap_or_default();
-            format!(
-                "set {}'s {} to {value}{was}",
-                actor_name(view, *actor),
-                stat.label().to_lowercase()
-            )
-        }
+        // No "was": a requester's own view already shows the new value.
+        Action::SetStat { actor, stat, value } => format!(
+            "set {}'s {} to {value}",
+            actor_name(view, *actor),
+            stat.label().to_lowercase()
+        ),
         Action::SetProficiency {
             actor,
             check,
@@ -180,6 +174,13 @@ pub fn context(action: &Action, view: Option<&Store>) -> Vec<String> {
                     a.hp.current + delta
                 ));
             }
+        }
+        Action::SetStat { actor, stat, .. } => {
+            let now = view.actor(*actor).and_then(|a| stat.value(a));
+            lines.push(match now {
+                Some(now) => format!("now {now}"),
+                None => "not set yet".into(),
+            });
         }
         Action::AddCondition { token, .. } | Action::RemoveCondition { token, .. } => {
             if let Some(t) = view.token(*token) {
@@ -252,5 +253,12 @@ mod tests {
         let hurt = Action::AdjustHp { actor, delta: -5 };
         assert_eq!(context(&hurt, Some(&store)), vec!["HP 12 / 20 \u{2192} 7"]);
         assert!(context(&hurt, None).is_empty());
+        let faster = Action::SetStat {
+            actor,
+            stat: shared::sheet::Stat::Speed,
+            value: 35,
+        };
+        assert_eq!(action(&faster, Some(&store)), "set Aria's speed to 35");
+        assert_eq!(context(&faster, Some(&store)), vec!["now 30"]);
     }
 }

@@ -176,6 +176,8 @@ fn stat_input(table: Table, actor: ActorId, stat: Stat) -> AnyView {
     view! {
         <input type="number" class="stat" data-stat=stat.key()
             min=low max=high
+            // A blank score counts as 10.
+            placeholder=matches!(stat, Stat::Ability(_)).then_some("10")
             aria-label=stat.label()
             prop:value=value
             on:change=change />
