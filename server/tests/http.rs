@@ -33,10 +33,18 @@ use tokio_tungstenite::tungstenite::{
 use tower::ServiceExt;
 
 async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
+    let uri = request.uri().clone();
+    // Once, in CI, a page render never finished: a bound turns that into a
+    // failure that names the page instead of a run that waits forever.
+    let answer = async {
+        let response = router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    };
+    tokio::time::timeout(Duration::from_secs(60), answer)
+        .await
+        .unwrap_or_else(|_| panic!("{uri} did not answer within 60 s"))
 }
 
 fn get(uri: &str) -> Request<Body> {
