@@ -261,14 +261,13 @@ pub fn describe_check(actor: &Actor, check: Check, edge: Edge, faces: &[u32]) ->
     let kept = edge.pick(faces)?;
     let bonus = check.bonus(actor);
     let faces: Vec<String> = faces.iter().map(u32::to_string).collect();
-    let sign = if bonus < 0 { '-' } else { '+' };
     Some(format!(
-        "{}: {}{}: {} {sign} {} → {}",
+        "{}: {}{}: {} {} → {}",
         actor.name,
         check.label(),
         edge.words(),
         faces.join(", "),
-        bonus.abs(),
+        signed(bonus),
         i64::from(kept) + bonus,
     ))
 }
@@ -438,9 +437,7 @@ impl Attack {
         } else {
             self.damage.clone()
         };
-        let bonus = self.modifier(actor);
-        let sign = if bonus < 0 { '-' } else { '+' };
-        format!("{dice} {sign} {}", bonus.abs()).parse()
+        format!("{dice} {}", signed(self.modifier(actor))).parse()
     }
 
     /// The attack of an SRD weapon (`damage_parts`, `properties`,
@@ -522,16 +519,15 @@ pub fn describe_attack(
     let kept = edge.pick(d20)?;
     let to_hit = attack.to_hit(actor);
     let faces: Vec<String> = d20.iter().map(u32::to_string).collect();
-    let sign = if to_hit < 0 { '-' } else { '+' };
     let critical = if kept == 20 { " (critical hit)" } else { "" };
     Some(
         format!(
-            "{}: {}{}: to hit {} {sign} {} → {}{critical}; damage {} {}",
+            "{}: {}{}: to hit {} {} → {}{critical}; damage {} {}",
             actor.name,
             attack.name,
             edge.words(),
             faces.join(", "),
-            to_hit.abs(),
+            signed(to_hit),
             i64::from(kept) + to_hit,
             damage.describe(),
             attack.damage_type,
@@ -662,6 +658,12 @@ pub fn proficiency_for_challenge(cr: f64) -> i64 {
     #[allow(clippy::cast_possible_truncation)]
     let steps = ((cr.min(30.0) - 1.0) / 4.0).floor() as i64;
     2 + steps
+}
+
+/// A number added to a roll as the log writes it: `+ 5`, `- 1`.
+pub fn signed(bonus: i64) -> String {
+    let sign = if bonus < 0 { '-' } else { '+' };
+    format!("{sign} {}", bonus.abs())
 }
 
 fn capitalised(name: &str) -> String {

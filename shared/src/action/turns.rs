@@ -80,11 +80,10 @@ pub(super) fn join_initiative(
     if at <= joined.turn as usize && initiative.order.len() > joined.turn as usize {
         joined.turn += 1;
     }
-    let sign = if bonus < 0 { '-' } else { '+' };
     let text = format!(
-        "{} rolls initiative: {roll} {sign} {} → {total}",
+        "{} rolls initiative: {roll} {} → {total}",
         found.name,
-        bonus.abs()
+        crate::sheet::signed(bonus)
     );
     let mut changes = vec![Change::set(
         Entity::Encounter(encounter).at(&["initiative"]),
