@@ -235,8 +235,13 @@ mod upload {
 
 /// The campaign's images as the options of an image select (after its
 /// "None"): a map in the encounter form and the editor, a portrait.
+/// `selected` is the one in use: the options arrive after the select is
+/// drawn, so the select cannot pick it by value.
 #[component]
-pub fn ImageOptions(campaign: CampaignId) -> impl IntoView {
+pub fn ImageOptions(
+    campaign: CampaignId,
+    #[prop(default = None)] selected: Option<MediaId>,
+) -> impl IntoView {
     let media = crate::storage::QueryCache::get().resource(
         crate::storage::QueryCache::key(campaign, "media"),
         crate::storage::Staleness::Campaign,
@@ -247,7 +252,7 @@ pub fn ImageOptions(campaign: CampaignId) -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 media.await.unwrap_or_default().into_iter().filter(|m| m.mime_type.starts_with("image/")).map(|m| view! {
-                    <option value=m.id.to_string()>{m.name.as_str().to_owned()}</option>
+                    <option value=m.id.to_string() selected=Some(m.id) == selected>{m.name.as_str().to_owned()}</option>
                 }).collect_view()
             })}
         </Suspense>

@@ -101,6 +101,17 @@ test('chat, server-rolled dice and hit points reach the other browser', async ({
   await selected.getByLabel('Amount').fill('3');
   await selected.getByRole('button', { name: 'Damage' }).click();
   await expect(selected.locator('[data-test="hp"]')).toContainText('HP 7 / 10');
+  // A monster's hit points are the GM's: a bar on the GM's token only.
+  await expect(at(table.gm, table.goblin).locator('[data-test="token-hp"]')).toHaveAttribute('title', 'HP 7 / 10');
+  await at(table.player, table.goblin).focus();
+  const theirs = table.player.locator('[data-test="selected-token"]');
+  await expect(theirs.locator('[data-test="hp"]')).toHaveText('HP known to the GM');
+  await expect(at(table.player, table.goblin).locator('[data-test="token-hp"]')).toHaveCount(0);
+  await expect(theirs.locator('[data-test="hp-shown"]')).toHaveCount(0);
+  // The GM shows them to everyone: the player's bar appears.
+  await selected.locator('[data-test="hp-shown"]').selectOption('everyone');
+  await expect(at(table.player, table.goblin).locator('[data-test="token-hp"]')).toHaveAttribute('title', 'HP 7 / 10');
+  await expect(theirs.locator('[data-test="hp"]')).toContainText('HP 7 / 10');
   // A condition shows on the token for both, as a mark named by its title.
   await selected.getByPlaceholder('prone').fill('prone');
   await selected.getByRole('button', { name: 'Add condition' }).click();

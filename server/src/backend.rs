@@ -138,6 +138,16 @@ impl Backend for AppState {
             ))
             .into());
         }
+        if let shared::sheet::SheetChange::Portrait {
+            portrait: Some(portrait),
+        } = change
+            && !media::readable_image(&self.db, campaign, portrait, user.id).await?
+        {
+            return Err(Error::Refused(shared::Error::InvalidAction(
+                "the portrait must be an image of this campaign".into(),
+            ))
+            .into());
+        }
         let patch = change
             .patch(&record.base_stats, &record.current_stats)
             .map_err(Error::Refused)?;

@@ -285,7 +285,7 @@ pub async fn load(
     map.image = row.map_id.map(MediaId);
     let tokens = sqlx::query!(
         r#"select id, actor_id, name, position, rotation::float8 as "rotation!", scale::float8 as "scale!",
-                  visibility, conditions, temporary_stats
+                  visibility, conditions, temporary_stats, hp_shown
              from encounter_tokens where encounter_id = $1 order by created_at, id"#,
         encounter.0
     )
@@ -302,6 +302,11 @@ pub async fn load(
             rotation: token.rotation,
             scale: token.scale,
             visibility: token.visibility.parse().map_err(Error::CorruptRow)?,
+            hp_shown: token
+                .hp_shown
+                .map(|shown| shown.parse())
+                .transpose()
+                .map_err(Error::CorruptRow)?,
             conditions: token.conditions.into_iter().collect::<BTreeSet<_>>(),
             stats: serde_json::from_value::<BTreeMap<String, i64>>(token.temporary_stats)
                 .map_err(corrupt)?,

@@ -886,9 +886,23 @@ async fn a_sheet_is_changed_between_sessions_by_its_player_and_the_gm_only(db: P
         body.to_string().contains("Armor class is from 1 to 30"),
         "{body}"
     );
+    // A portrait must be an image of this campaign; none is initials.
+    let (status, body) = change(
+        &player_cookie,
+        json!({"change": "portrait", "portrait": uuid::Uuid::new_v4()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.to_string()
+            .contains("must be an image of this campaign"),
+        "{body}"
+    );
+    let none = json!({"change": "portrait", "portrait": null});
+    assert_eq!(change(&player_cookie, none).await.0, StatusCode::OK);
     assert_eq!(
         current().await,
-        json!({"dexterity": 16, "saves": ["dexterity"], "skills": ["stealth"], "notes": "Owes Bruno 5 gp"})
+        json!({"dexterity": 16, "saves": ["dexterity"], "skills": ["stealth"], "notes": "Owes Bruno 5 gp", "portrait": null})
     );
 
     // A session: the table holds the actor now.

@@ -19,7 +19,7 @@ use crate::{
     path::Entity,
     sheet::{Check, Edge, Stat},
     store::{Store, to_value},
-    token::Visibility,
+    token::{HpShown, Visibility},
 };
 
 /// The longest chat message, in characters.
@@ -80,6 +80,13 @@ pub enum Action {
         token: TokenId,
         /// Who may see it.
         visibility: Visibility,
+    },
+    /// Choose who reads the hit points of a token's actor (GM).
+    SetHpShown {
+        /// The token.
+        token: TokenId,
+        /// Who may read them.
+        shown: HpShown,
     },
     /// Reveal fog-of-war cells (GM).
     RevealFog {
@@ -247,7 +254,7 @@ pub enum ActionKind {
     Condition,
     /// [`Action::ApplyEffect`] and [`Action::EndEffect`].
     Effect,
-    /// [`Action::SetVisibility`].
+    /// [`Action::SetVisibility`] and [`Action::SetHpShown`].
     Visibility,
     /// [`Action::RevealFog`], [`Action::HideFog`] and [`Action::SetFog`].
     Fog,
@@ -273,7 +280,7 @@ impl Action {
             Action::AdjustHp { .. } => ActionKind::AdjustHp,
             Action::AddCondition { .. } | Action::RemoveCondition { .. } => ActionKind::Condition,
             Action::ApplyEffect { .. } | Action::EndEffect { .. } => ActionKind::Effect,
-            Action::SetVisibility { .. } => ActionKind::Visibility,
+            Action::SetVisibility { .. } | Action::SetHpShown { .. } => ActionKind::Visibility,
             Action::RevealFog { .. } | Action::HideFog { .. } | Action::SetFog { .. } => {
                 ActionKind::Fog
             }
@@ -374,6 +381,13 @@ impl Action {
                 Ok(vec![Change::set(
                     Entity::Token(*token).at(&["visibility"]),
                     to_value(visibility),
+                )])
+            }
+            Action::SetHpShown { token, shown } => {
+                existing_token(store, *token)?;
+                Ok(vec![Change::set(
+                    Entity::Token(*token).at(&["hp_shown"]),
+                    to_value(shown),
                 )])
             }
             Action::RevealFog { encounter, cells } => {
@@ -645,6 +659,7 @@ impl Action {
             | Action::AddCondition { token, .. }
             | Action::RemoveCondition { token, .. }
             | Action::SetVisibility { token, .. }
+            | Action::SetHpShown { token, .. }
             | Action::JoinInitiative { token, .. } => vec![*token],
             Action::ApplyEffect { effect } => effect.targets.iter().copied().collect(),
             Action::EndEffect { effect } => store

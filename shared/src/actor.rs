@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::{
     Error,
-    id::{ActorId, CampaignId, UserId},
+    id::{ActorId, CampaignId, MediaId, UserId},
     sheet::{Ability, Attack, Check, Skill, proficiency_for_challenge},
 };
 
@@ -24,8 +24,10 @@ pub struct Actor {
     /// The player who controls it; `None` for the GM's actors.
     #[serde(default)]
     pub owner: Option<UserId>,
-    /// Hit points.
-    pub hp: HitPoints,
+    /// Hit points; `None` in the view of a player who may not read them
+    /// (see [`crate::token::HpShown`]). The server's state always has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp: Option<HitPoints>,
     /// Walking speed in feet per turn.
     #[serde(default = "default_speed")]
     pub speed: u32,
@@ -38,6 +40,9 @@ pub struct Actor {
     /// The attacks its sheet rolls.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attacks: Vec<Attack>,
+    /// Its portrait from the campaign's media: the art its tokens wear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portrait: Option<MediaId>,
 }
 
 impl Actor {
@@ -168,6 +173,9 @@ pub struct Statblock {
     /// Its attacks (`attacks` as the sheet keeps them, else an SRD
     /// monster's `actions`).
     pub attacks: Vec<Attack>,
+    /// Its portrait, an image of the campaign's media (`portrait`), which
+    /// its tokens wear.
+    pub portrait: Option<MediaId>,
 }
 
 impl Statblock {
@@ -281,6 +289,10 @@ impl Statblock {
             conditions,
             facts,
             attacks: read_attacks(base, current),
+            portrait: current
+                .get("portrait")
+                .or_else(|| base.get("portrait"))
+                .and_then(|id| serde_json::from_value(id.clone()).ok()),
             notes: current
                 .get("notes")
                 .or_else(|| base.get("notes"))
@@ -365,6 +377,17 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_portrait_is_read_from_the_current_values_first_and_null_clears_it() {
+        let id = MediaId(uuid::Uuid::from_u128(7));
+        let base = json!({"portrait": id});
+        assert_eq!(Statblock::read(&base, &json!({})).portrait, Some(id));
+        let cleared = json!({"portrait": null});
+        assert_eq!(Statblock::read(&base, &cleared).portrait, None);
+        let garbage = json!({"portrait": "not an id"});
+        assert_eq!(Statblock::read(&json!({}), &garbage).portrait, None);
+    }
 
     #[test]
     fn an_srd_statblock_reads_with_the_campaign_values_over_it() {

@@ -124,6 +124,7 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
             }
         }
         Action::SetVisibility { .. }
+        | Action::SetHpShown { .. }
         | Action::RevealFog { .. }
         | Action::HideFog { .. }
         | Action::SetFog { .. }

@@ -18,6 +18,7 @@ use crate::{
     actor::{ABILITIES, Actor, Statblock, modifier},
     character::{MAX_PROFICIENCIES, SKILLS},
     dice::{DiceExpression, Roll},
+    id::MediaId,
 };
 
 /// The longest notes a sheet keeps, in characters.
@@ -358,9 +359,9 @@ impl Stat {
     pub fn value(self, actor: &Actor) -> Option<i64> {
         match self {
             Stat::Speed => Some(i64::from(actor.speed)),
-            Stat::Hp => Some(actor.hp.current),
-            Stat::HpMax => Some(actor.hp.max),
-            Stat::HpTemp => Some(actor.hp.temp),
+            Stat::Hp => actor.hp.map(|hp| hp.current),
+            Stat::HpMax => actor.hp.map(|hp| hp.max),
+            Stat::HpTemp => actor.hp.map(|hp| hp.temp),
             other => actor.stats.get(other.key()).copied(),
         }
     }
@@ -572,6 +573,12 @@ pub enum SheetChange {
         /// Its place in the sheet's list.
         index: usize,
     },
+    /// The portrait its tokens wear (`None`: initials). The server checks
+    /// that it is an image of the campaign the changer may read.
+    Portrait {
+        /// An image of the campaign's media.
+        portrait: Option<MediaId>,
+    },
 }
 
 impl SheetChange {
@@ -643,6 +650,7 @@ impl SheetChange {
                 attacks.remove(*index);
                 Ok(json!({ "attacks": attacks }))
             }
+            SheetChange::Portrait { portrait } => Ok(json!({ "portrait": portrait })),
         }
     }
 }
@@ -690,7 +698,8 @@ mod tests {
             name: "Aria".into(),
             kind: ActorKind::Character,
             owner: None,
-            hp: HitPoints::default(),
+            hp: Some(HitPoints::default()),
+            portrait: None,
             speed: 30,
             stats: BTreeMap::from([
                 ("dexterity".to_owned(), 16),

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    actor::ActorKind,
     geometry::{Point, Rect},
     id::{ActorId, EncounterId, TokenId},
 };
@@ -38,6 +39,10 @@ pub struct Token {
     /// Temporary numbers for this token only (e.g. a spell's bonus), by name.
     #[serde(default)]
     pub stats: BTreeMap<String, i64>,
+    /// Who may read its actor's hit points; `None` for the default of the
+    /// actor's kind ([`HpShown::default_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp_shown: Option<HpShown>,
 }
 
 fn one() -> f64 {
@@ -49,6 +54,70 @@ impl Token {
     pub fn bounds(&self, grid_size: f64) -> Rect {
         let side = self.scale * grid_size;
         Rect::from_origin(self.position, side, side)
+    }
+
+    /// Who may read the hit points of its actor, of kind `kind`.
+    pub fn hp_shown_for(&self, kind: ActorKind) -> HpShown {
+        self.hp_shown.unwrap_or(HpShown::default_for(kind))
+    }
+}
+
+/// Who may read the hit points of the actor a token stands for: a
+/// per-token setting that the server's per-recipient filter enforces (a
+/// player's socket never carries hit points they may not read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HpShown {
+    /// Every player who sees the token.
+    Everyone,
+    /// The player who owns the actor (and the GM).
+    Owner,
+    /// The GM only, not even the owner.
+    Gm,
+}
+
+impl HpShown {
+    /// Every setting, in the order a GM chooses from.
+    pub const ALL: [HpShown; 3] = [HpShown::Everyone, HpShown::Owner, HpShown::Gm];
+
+    /// What a token shows when the GM has not chosen: a party sees its
+    /// characters' hit points; a monster's or an NPC's are the GM's.
+    pub fn default_for(kind: ActorKind) -> Self {
+        match kind {
+            ActorKind::Character => HpShown::Everyone,
+            ActorKind::Npc | ActorKind::Monster => HpShown::Gm,
+        }
+    }
+
+    /// The stored name (`encounter_tokens.hp_shown`), the same as on the
+    /// wire.
+    pub fn slug(self) -> &'static str {
+        match self {
+            HpShown::Everyone => "everyone",
+            HpShown::Owner => "owner",
+            HpShown::Gm => "gm",
+        }
+    }
+
+    /// How the GM's menu names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            HpShown::Everyone => "Everyone",
+            HpShown::Owner => "Its owner and the GM",
+            HpShown::Gm => "The GM only",
+        }
+    }
+}
+
+impl std::str::FromStr for HpShown {
+    type Err = crate::Error;
+    fn from_str(raw: &str) -> crate::Result<Self> {
+        HpShown::ALL
+            .into_iter()
+            .find(|shown| shown.slug() == raw)
+            .ok_or_else(|| {
+                crate::Error::InvalidAction(format!("unknown hit point setting {raw:?}"))
+            })
     }
 }
 
@@ -107,5 +176,27 @@ mod tests {
             assert_eq!(serde_json::to_value(visibility).unwrap(), visibility.slug());
         }
         assert!("invisible".parse::<Visibility>().is_err());
+    }
+
+    #[test]
+    fn hp_settings_round_trip_and_default_by_kind() {
+        for shown in HpShown::ALL {
+            assert_eq!(shown.slug().parse::<HpShown>(), Ok(shown));
+            assert_eq!(serde_json::to_value(shown).unwrap(), shown.slug());
+        }
+        assert!("players".parse::<HpShown>().is_err());
+        let token: Token = serde_json::from_value(serde_json::json!({
+            "id": "00000000-0000-0000-0000-000000000001",
+            "encounter": "00000000-0000-0000-0000-000000000002",
+            "name": "Goblin", "position": {"x": 0.0, "y": 0.0}
+        }))
+        .unwrap();
+        assert_eq!(token.hp_shown_for(ActorKind::Monster), HpShown::Gm);
+        assert_eq!(token.hp_shown_for(ActorKind::Character), HpShown::Everyone);
+        let chosen = Token {
+            hp_shown: Some(HpShown::Everyone),
+            ..token
+        };
+        assert_eq!(chosen.hp_shown_for(ActorKind::Monster), HpShown::Everyone);
     }
 }

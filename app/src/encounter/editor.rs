@@ -158,6 +158,7 @@ pub(super) fn Editor(
         ))
     };
     let preview_tokens = tokens.clone();
+    let in_use = map.image;
     view! {
         <form class="card editor-map" on:submit=submit_map>
             <h2>"Map"</h2>
@@ -169,7 +170,7 @@ pub(super) fn Editor(
             <label>"Map image "
                 <select bind:value=image data-test="map-image">
                     <option value="">"None"</option>
-                    <crate::media::ImageOptions campaign />
+                    <crate::media::ImageOptions campaign selected=in_use />
                 </select>
             </label>
             <button type="submit" disabled=move || save_map.pending().get()>"Save the map"</button>

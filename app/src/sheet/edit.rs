@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use shared::{
     actor::Statblock,
-    id::{ActorId, CampaignId},
+    id::{ActorId, CampaignId, MediaId},
     sheet::{Ability, Attack, Check, MAX_NOTES_CHARS, SheetChange, Skill, Stat},
 };
 
@@ -94,6 +94,7 @@ pub fn SheetEditor(
                     SheetChange::Notes { .. } => "the notes".into(),
                     SheetChange::AddAttack { attack } => attack.name.clone(),
                     SheetChange::RemoveAttack { .. } => "the attacks".into(),
+                    SheetChange::Portrait { .. } => "the portrait".into(),
                 };
                 let done = update_sheet(campaign, actor, change).await;
                 saved.set(Some(done.clone().map(|()| what)));
@@ -175,6 +176,19 @@ pub fn SheetEditor(
         </button>
     }
     .into_any();
+    let portrait = stats.portrait;
+    let portrait_part = view! {
+        <label class="field">"Portrait (also the art on its tokens)"
+            <select data-edit="portrait" on:change=move |ev| {
+                let portrait = event_target_value(&ev).parse::<uuid::Uuid>().ok().map(MediaId);
+                save.dispatch(SheetChange::Portrait { portrait });
+            }>
+                <option value="">"None (initials)"</option>
+                <crate::media::ImageOptions campaign selected=portrait />
+            </select>
+        </label>
+    }
+    .into_any();
     view! {
         <section class="card sheet-editor" aria-labelledby="sheet-editor-heading" data-test="sheet-editor">
             <h2 id="sheet-editor-heading">"Change the sheet"</h2>
@@ -184,6 +198,7 @@ pub fn SheetEditor(
             <fieldset><legend>"Saving throws"</legend><div class="checks">{saves}</div></fieldset>
             <fieldset><legend>"Skills"</legend><div class="checks">{skills}</div></fieldset>
             <fieldset><legend>"Attacks"</legend>{attacks}</fieldset>
+            {portrait_part}
             {notes_part}
             {move || saved.get().map(|done| match done {
                 Ok(what) => view! { <p role="status" class="muted" data-test="sheet-saved">{format!("Saved: {what}.")}</p> }.into_any(),

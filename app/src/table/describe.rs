@@ -6,6 +6,7 @@ use shared::{
     id::{ActorId, EncounterId, TokenId},
     rules::Role,
     store::Store,
+    token::HpShown,
 };
 
 /// A role as a person reads it.
@@ -78,6 +79,15 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
         Action::SetVisibility { token, visibility } => {
             format!("make {} {visibility:?}", token_name(view, *token)).to_lowercase()
         }
+        Action::SetHpShown { token, shown } => format!(
+            "show {}'s hit points to {}",
+            token_name(view, *token),
+            match shown {
+                HpShown::Everyone => "everyone",
+                HpShown::Owner => "its owner",
+                HpShown::Gm => "the GM only",
+            }
+        ),
         Action::RevealFog { cells, .. } => format!("reveal {} cells", cells.len()),
         Action::HideFog { cells, .. } => format!("cover {} cells", cells.len()),
         Action::SetFog { enabled: true, .. } => "turn the fog of war on".into(),
@@ -166,12 +176,12 @@ pub fn context(action: &Action, view: Option<&Store>) -> Vec<String> {
             }
         }
         Action::AdjustHp { actor, delta } => {
-            if let Some(a) = view.actor(*actor) {
+            if let Some(hp) = view.actor(*actor).and_then(|a| a.hp) {
                 lines.push(format!(
                     "HP {} / {} \u{2192} {}",
-                    a.hp.current,
-                    a.hp.max,
-                    a.hp.current + delta
+                    hp.current,
+                    hp.max,
+                    hp.current + delta
                 ));
             }
         }

@@ -8,6 +8,7 @@ use shared::{
     encounter::{LogKind, Phase},
     id::{EffectId, TokenId},
     rules,
+    token::HpShown,
 };
 
 use super::board::BoardStoreFields;
@@ -305,6 +306,43 @@ pub fn SelectedToken() -> impl IntoView {
             table.ask(Action::SetVisibility { token, visibility });
         }
     };
+    // Who reads the actor's hit points: the token's choice, or its kind's
+    // default.
+    let hp_shown = move || {
+        let token = token()?;
+        let kind = actor()?.kind;
+        Some(token.hp_shown_for(kind))
+    };
+    let set_hp_shown = move |ev: leptos::ev::Event| {
+        let (Some(token), Ok(shown)) = (
+            table.selected.get_untracked(),
+            event_target_value(&ev).parse::<HpShown>(),
+        ) else {
+            return;
+        };
+        table.ask(Action::SetHpShown { token, shown });
+    };
+    let gm_controls = move || {
+        view! {
+                <Show when=move || table.is_gm_or_assistant()>
+                    <div class="visibility" role="group" aria-label="Who sees this token">
+                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::Visible)>"Visible"</button>
+                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::GmOnly)>"GM only"</button>
+                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::Hidden)>"Hidden"</button>
+                    </div>
+                    <Show when=move || hp_shown().is_some()>
+                        <label class="hp-shown">"Hit points shown to "
+                            <select data-test="hp-shown" on:change=set_hp_shown>
+                                {HpShown::ALL.into_iter().map(|choice| view! {
+                                    <option value=choice.slug() selected=move || hp_shown() == Some(choice)>{choice.label()}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    </Show>
+                </Show>
+    }
+        .into_any()
+    };
     view! {
         <section class="selected card" aria-labelledby="selected-heading" data-test="selected-token">
             <h2 id="selected-heading">
@@ -313,8 +351,15 @@ pub fn SelectedToken() -> impl IntoView {
             <Show when=move || token().is_some()>
                 {move || actor().map(|actor| view! {
                     <p class="hp" data-test="hp">
-                        {format!("HP {} / {}", actor.hp.current, actor.hp.max)}
-                        {(actor.hp.temp > 0).then(|| format!(" (+{} temporary)", actor.hp.temp))}
+                        {match actor.hp {
+                            Some(hp) => format!(
+                                "HP {} / {}{}",
+                                hp.current,
+                                hp.max,
+                                if hp.temp > 0 { format!(" (+{} temporary)", hp.temp) } else { String::new() }
+                            ),
+                            None => "HP known to the GM".to_owned(),
+                        }}
                     </p>
                     <div class="hp-controls">
                         <label>"Amount " <input type="number" min="1" size="4" bind:value=amount /></label>
@@ -369,13 +414,7 @@ pub fn SelectedToken() -> impl IntoView {
                     <label>"Rounds " <input type="number" min="1" size="3" bind:value=effect_rounds /></label>
                     <button type="button" on:click=add_effect>"Add effect"</button>
                 </div>
-                <Show when=move || table.is_gm_or_assistant()>
-                    <div class="visibility" role="group" aria-label="Who sees this token">
-                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::Visible)>"Visible"</button>
-                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::GmOnly)>"GM only"</button>
-                        <button type="button" on:click=move |_| visibility(shared::token::Visibility::Hidden)>"Hidden"</button>
-                    </div>
-                </Show>
+                {gm_controls}
             </Show>
         </section>
     }

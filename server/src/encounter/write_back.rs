@@ -91,6 +91,7 @@ async fn write_tokens(
     let mut rotations = Vec::with_capacity(tokens.len());
     let mut scales = Vec::with_capacity(tokens.len());
     let mut visibilities = Vec::with_capacity(tokens.len());
+    let mut hp_shown = Vec::with_capacity(tokens.len());
     let mut conditions = Vec::with_capacity(tokens.len());
     let mut stats = Vec::with_capacity(tokens.len());
     for token in &tokens {
@@ -100,6 +101,7 @@ async fn write_tokens(
         rotations.push(token.rotation);
         scales.push(token.scale);
         visibilities.push(token.visibility.slug().to_owned());
+        hp_shown.push(token.hp_shown.map(|shown| shown.slug().to_owned()));
         conditions.push(serde_json::to_value(&token.conditions).map_err(internal)?);
         stats.push(serde_json::to_value(&token.stats).map_err(internal)?);
     }
@@ -107,23 +109,24 @@ async fn write_tokens(
     // scenery; sizes and angles are kept within their columns.
     sqlx::query!(
             r#"insert into encounter_tokens
-                   (id, encounter_id, actor_id, name, position, rotation, scale, visibility, conditions, temporary_stats)
+                   (id, encounter_id, actor_id, name, position, rotation, scale, visibility, conditions, temporary_stats,
+                    hp_shown)
                select t.id, $1, a.id, t.name, t.position,
                       least(greatest(t.rotation, -9999.99), 9999.99)::numeric,
                       least(t.scale, 99.99)::numeric,
                       t.visibility,
                       array(select jsonb_array_elements_text(t.conditions)),
-                      t.stats
+                      t.stats, t.hp_shown
                  from unnest($2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[],
-                             $8::text[], $9::jsonb[], $10::jsonb[])
-                      as t(id, actor_id, name, position, rotation, scale, visibility, conditions, stats)
+                             $8::text[], $9::jsonb[], $10::jsonb[], $12::text[])
+                      as t(id, actor_id, name, position, rotation, scale, visibility, conditions, stats, hp_shown)
                  join encounters e on e.id = $1 and e.campaign_id = $11
                  left join actors a on a.id = t.actor_id and a.campaign_id = $11
                on conflict (id) do update set
                    actor_id = excluded.actor_id, name = excluded.name, position = excluded.position,
                    rotation = excluded.rotation, scale = excluded.scale, visibility = excluded.visibility,
                    conditions = excluded.conditions, temporary_stats = excluded.temporary_stats,
-                   updated_at = now()
+                   hp_shown = excluded.hp_shown, updated_at = now()
                  where encounter_tokens.encounter_id = $1"#,
             encounter.id.0,
             &ids,
@@ -136,6 +139,7 @@ async fn write_tokens(
             &conditions,
             &stats,
             campaign.0,
+            &hp_shown as &[Option<String>],
         )
         .execute(&mut *tx)
         .await?;
@@ -158,9 +162,6 @@ async fn write_actors(
     let mut current = Vec::with_capacity(entities.actors.len());
     for actor in entities.actors.values() {
         let mut values = serde_json::json!({
-            "hp": actor.hp.current,
-            "hp_max": actor.hp.max,
-            "hp_temp": actor.hp.temp,
             "speed": actor.speed,
             "saves": proficient(actor, |check| match check {
                 Check::Save(ability) => Some(ability.name()),
@@ -176,6 +177,16 @@ async fn write_actors(
         // in the current values before the statblock.
         for (name, value) in &actor.stats {
             values[name.as_str()] = serde_json::json!(value);
+        }
+        // The server's state always has them; a state without them keeps
+        // the sheet's.
+        if let Some(hp) = actor.hp {
+            values["hp"] = serde_json::json!(hp.current);
+            values["hp_max"] = serde_json::json!(hp.max);
+            values["hp_temp"] = serde_json::json!(hp.temp);
+        }
+        if let Some(portrait) = actor.portrait {
+            values["portrait"] = serde_json::json!(portrait);
         }
         if let Some([only]) = tokens_of.get(&actor.id).map(Vec::as_slice) {
             values["conditions"] = serde_json::to_value(&only.conditions).map_err(internal)?;

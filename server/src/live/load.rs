@@ -33,15 +33,16 @@ pub async fn starting_state(
             owner: row.owner_user_id.map(UserId),
             // A statblock without hit points (a blank sheet) still takes
             // damage in play.
-            hp: block.hp.unwrap_or(HitPoints {
+            hp: Some(block.hp.unwrap_or(HitPoints {
                 current: 10,
                 max: 10,
                 temp: 0,
-            }),
+            })),
             speed: block.speed.unwrap_or(30),
             stats: block.numbers(),
             proficiencies: block.proficiencies,
             attacks: block.attacks,
+            portrait: block.portrait,
         };
         entities.actors.insert(actor.id, actor);
     }

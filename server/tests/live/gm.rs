@@ -41,12 +41,12 @@ async fn a_request_waits_for_an_absent_gm_and_applies_on_approval(db: PgPool) {
     }))
     .await;
     gm.follow(&mut gm_store, 0, 1).await;
-    assert_eq!(gm_store.actor(actor).unwrap().hp.current, 15);
+    assert_eq!(gm_store.actor(actor).unwrap().hp.unwrap().current, 15);
     // Alice, back, finds it applied.
     let (_, alice_now) = join_at(other, table.session, &table.alice.cookie).await;
-    assert_eq!(alice_now.actor(actor).unwrap().hp.current, 15);
+    assert_eq!(alice_now.actor(actor).unwrap().hp.unwrap().current, 15);
     assert_eq!(
-        alice_store.actor(actor).unwrap().hp.current,
+        alice_store.actor(actor).unwrap().hp.unwrap().current,
         20,
         "her old copy, before"
     );
@@ -516,7 +516,7 @@ async fn ending_a_session_keeps_the_table_in_the_campaign_and_takes_nothing_more
             .conditions
             .contains("prone")
     );
-    assert_eq!(resumed.actor(alice_actor).unwrap().hp.current, 13);
+    assert_eq!(resumed.actor(alice_actor).unwrap().hp.unwrap().current, 13);
     assert!(
         resumed.token(table.hidden).is_none(),
         "still hidden from her"

@@ -36,7 +36,7 @@ use shared::{
     protocol::{ClientMessage, GmDecision, RequestStatus, ServerMessage, Verdict},
     rules::{ApprovalPolicy, Role},
     store::Store,
-    token::Visibility,
+    token::{HpShown, Visibility},
 };
 use sqlx::PgPool;
 use tokio_tungstenite::tungstenite::{self, Message};

@@ -419,5 +419,5 @@ async fn the_log_is_an_audit_trail_that_replays_to_the_same_state(db: PgPool) {
     assert!(
         restrained.conditions.contains("restrained") && !restrained.conditions.contains("prone")
     );
-    assert_eq!(replayed.actor(alice_actor).unwrap().hp.current, 16);
+    assert_eq!(replayed.actor(alice_actor).unwrap().hp.unwrap().current, 16);
 }

@@ -178,3 +178,87 @@ async fn fog_of_war_keeps_what_it_covers_off_a_players_socket(db: PgPool) {
         Some("bruno")
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_players_socket_carries_a_monsters_hit_points_only_once_the_gm_shows_them(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let monster = gm_store.token(table.hidden).unwrap().actor.unwrap();
+    let applied = |status: Result<RequestStatus, String>| {
+        assert!(
+            matches!(status, Ok(RequestStatus::Applied { .. })),
+            "{status:?}"
+        )
+    };
+    // The GM reveals the lurker and hurts it: alice sees it, not its HP.
+    for action in [
+        Action::SetVisibility {
+            token: table.hidden,
+            visibility: Visibility::Visible,
+        },
+        Action::AdjustHp {
+            actor: monster,
+            delta: -7,
+        },
+    ] {
+        let asked = gm.request(action).await;
+        applied(gm.status(asked).await);
+    }
+    gm.follow(&mut gm_store, 0, 2).await;
+    alice.follow(&mut alice_store, 0, 2).await;
+    assert_eq!(gm_store.actor(monster).unwrap().hp.unwrap().current, 13);
+    let seen = alice_store.actor(monster).expect("she sees the lurker");
+    assert_eq!(seen.hp, None);
+    let about_it: Vec<&String> = alice
+        .raw
+        .iter()
+        .filter(|frame| frame.contains(&monster.to_string()))
+        .collect();
+    assert!(!about_it.is_empty());
+    assert!(
+        about_it
+            .iter()
+            .all(|frame| !frame.contains("\"hp\"") && !frame.contains("hp/")),
+        "no hit points of the monster in a player's bytes: {about_it:?}"
+    );
+    // Her own character's hit points she reads.
+    assert!(alice_store.actor(table.alice.actor).unwrap().hp.is_some());
+
+    // A player may not choose who reads them.
+    let refused = alice
+        .request(Action::SetHpShown {
+            token: table.hidden,
+            shown: HpShown::Everyone,
+        })
+        .await;
+    assert!(alice.status(refused).await.is_err());
+
+    // Shown to everyone: they arrive, and so does the next hit.
+    let shown = gm
+        .request(Action::SetHpShown {
+            token: table.hidden,
+            shown: HpShown::Everyone,
+        })
+        .await;
+    applied(gm.status(shown).await);
+    let hit = gm
+        .request(Action::AdjustHp {
+            actor: monster,
+            delta: -3,
+        })
+        .await;
+    applied(gm.status(hit).await);
+    alice.follow(&mut alice_store, 2, 4).await;
+    assert_eq!(alice_store.actor(monster).unwrap().hp.unwrap().current, 10);
+
+    // The setting outlives the session.
+    gm.send(&ClientMessage::EndSession).await;
+    gm.until(|m| matches!(m, ServerMessage::Ended { .. }).then_some(()))
+        .await;
+    let (_, tokens) = encounter::load(&db, table.campaign, table.encounter)
+        .await
+        .unwrap();
+    let kept = tokens.iter().find(|t| t.id == table.hidden).unwrap();
+    assert_eq!(kept.hp_shown, Some(HpShown::Everyone));
+}

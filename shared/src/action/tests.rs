@@ -60,7 +60,7 @@ fn hp_and_conditions() {
         },
     )
     .unwrap();
-    assert_eq!(store.actor(aid(2)).unwrap().hp.current, 3);
+    assert_eq!(store.actor(aid(2)).unwrap().hp.unwrap().current, 3);
     apply(
         &mut store,
         &Action::AddCondition {

@@ -411,6 +411,7 @@ fn a_rejected_request_is_taken_back_exactly_with_the_reason() {
             .actor(aid(1))
             .unwrap()
             .hp
+            .unwrap()
             .current,
         15
     );
@@ -498,6 +499,7 @@ fn the_requester_hears_of_an_approval_and_of_a_modification() {
             .actor(aid(1))
             .unwrap()
             .hp
+            .unwrap()
             .current,
         17,
         "10 + 5 approved + 2 instead of 5"
@@ -576,7 +578,11 @@ fn requests_kept_across_a_reload_are_shown_again_and_applied_once() {
     table.connect(1);
     let view = table.client(1).view().unwrap();
     assert_eq!(view.token(tid(1)).unwrap().position.x, 50.0);
-    assert_eq!(view.actor(aid(1)).unwrap().hp.current, 15, "shown, pending");
+    assert_eq!(
+        view.actor(aid(1)).unwrap().hp.unwrap().current,
+        15,
+        "shown, pending"
+    );
     assert_eq!(table.server.authority.version(), 1, "the move, once");
     assert_eq!(table.client(0).queue().len(), 1, "the heal, once");
     assert_eq!(table.client(1).waiting().len(), 1);
@@ -598,6 +604,7 @@ fn requests_kept_across_a_reload_are_shown_again_and_applied_once() {
             .actor(aid(1))
             .unwrap()
             .hp
+            .unwrap()
             .current,
         15
     );

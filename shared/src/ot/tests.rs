@@ -174,10 +174,10 @@ proptest! {
         let hp = path(&format!("actors/{}/hp/current", aid(1)));
         let (mine, theirs) = (Change::increment(hp.clone(), a), Change::increment(hp, b));
         prop_assert_eq!(transform(&mine, &theirs), Transformed::Keep);
-        if let Some(start) = base.actor(aid(1)).map(|actor| actor.hp.current) {
+        if let Some(start) = base.actor(aid(1)).map(|actor| actor.hp.unwrap().current) {
             let x = both(&base, &theirs, &mine).unwrap();
             let y = both(&base, &mine, &theirs).unwrap();
-            prop_assert_eq!(x.actor(aid(1)).unwrap().hp.current, start + a + b);
+            prop_assert_eq!(x.actor(aid(1)).unwrap().hp.unwrap().current, start + a + b);
             prop_assert_eq!(x, y);
         }
     }

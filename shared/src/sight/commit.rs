@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::path;
+use serde_json::Value;
 
 /// What sight depends on, as it was before a commit, for every entity the
 /// commit touches: together with the state after the commit, the state
@@ -13,8 +14,8 @@ use crate::path;
 pub struct SeenBefore {
     /// Tokens as they were (`None`: it did not exist).
     pub(super) tokens: BTreeMap<TokenId, Option<Token>>,
-    /// Actors' owners (outer `None`: the actor did not exist).
-    pub(super) actors: BTreeMap<ActorId, Option<Option<UserId>>>,
+    /// Actors' owners and kinds (`None`: the actor did not exist).
+    pub(super) actors: BTreeMap<ActorId, Option<ActorSight>>,
     /// Items' carriers.
     pub(super) items: BTreeMap<ItemId, Option<Option<ActorId>>>,
     /// Effects' targets and source.
@@ -34,10 +35,10 @@ impl SeenBefore {
                         .entry(id)
                         .or_insert_with(|| store.token(id).cloned());
                 }
-                Some(Named::Actor(id)) => {
+                Some(Named::Actor(id, _) | Named::Hp(id)) => {
                     seen.actors
                         .entry(id)
-                        .or_insert_with(|| store.actor(id).map(|a| a.owner));
+                        .or_insert_with(|| store.actor(id).map(ActorSight::of));
                 }
                 Some(Named::Item(id)) => {
                     seen.items
@@ -96,7 +97,7 @@ impl<'a> CommitView<'a> {
                     last_encounter.insert(id, index);
                 }
                 Some(touched) => {
-                    if let Some(entity) = touched.entity() {
+                    for entity in touched.followed() {
                         span.entry(entity)
                             .and_modify(|(_, last)| *last = index)
                             .or_insert((index, index));
@@ -126,7 +127,7 @@ impl<'a> CommitView<'a> {
             return Cow::Borrowed(self.commit);
         }
         let user = who.user;
-        let flips: BTreeMap<Followed, Flip> = self
+        let mut flips: BTreeMap<Followed, Flip> = self
             .affected
             .entities()
             .map(|entity| {
@@ -142,6 +143,17 @@ impl<'a> CommitView<'a> {
                 (entity, flip)
             })
             .collect();
+        // Hit points follow their own sight only while the actor stays:
+        // an actor arriving brings the ones the player may read, and one
+        // leaving takes them along.
+        for (entity, flip) in flips.clone() {
+            if let Followed::Hp(actor) = entity
+                && flips.get(&Followed::Actor(actor)) != Some(&Flip::Stays)
+                && flip != Flip::Unseen
+            {
+                flips.insert(entity, Flip::Unseen);
+            }
+        }
         if self.passes_whole(&flips) {
             return Cow::Borrowed(self.commit);
         }
@@ -181,21 +193,29 @@ impl<'a> CommitView<'a> {
                     }
                 }
                 Some(touched) => {
-                    let Some(entity) = touched.entity() else {
-                        continue;
-                    };
-                    // Into sight as it ends up, so at its last change; out
-                    // of sight at its first (nothing after needs it).
-                    let (first, last) = self.span.get(&entity).copied().unwrap_or_default();
-                    match flips.get(&entity).copied() {
-                        Some(Flip::Stays) => out.push(change.clone()),
-                        Some(flip @ Flip::Appears) if index == last => {
-                            out.extend(self.flip(entity, flip));
+                    for (nth, entity) in touched.followed().enumerate() {
+                        // Into sight as it ends up, so at its last change;
+                        // out of sight at its first (nothing after needs it).
+                        let (first, last) = self.span.get(&entity).copied().unwrap_or_default();
+                        match flips.get(&entity).copied() {
+                            // A whole actor names its hit points too, but
+                            // passes once, as the actor.
+                            Some(Flip::Stays) if nth == 0 => {
+                                out.push(self.without_hidden_hp(user, touched, change));
+                            }
+                            Some(flip @ Flip::Appears) if index == last => {
+                                out.extend(self.flip(user, entity, flip));
+                            }
+                            // Hit points leave at the end: their actor
+                            // stays, and may be replaced on the way.
+                            Some(flip @ Flip::Leaves)
+                                if index == first && !matches!(entity, Followed::Hp(_))
+                                    || index == last && matches!(entity, Followed::Hp(_)) =>
+                            {
+                                out.extend(self.flip(user, entity, flip));
+                            }
+                            _ => {}
                         }
-                        Some(flip @ Flip::Leaves) if index == first => {
-                            out.extend(self.flip(entity, flip));
-                        }
-                        _ => {}
                     }
                 }
                 None => out.push(change.clone()),
@@ -206,12 +226,12 @@ impl<'a> CommitView<'a> {
         let untouched = |entity: &Followed| !self.span.contains_key(entity);
         for (entity, flip) in flips.iter().filter(|(e, _)| untouched(e)) {
             if *flip == Flip::Appears {
-                out.extend(self.flip(*entity, *flip));
+                out.extend(self.flip(user, *entity, *flip));
             }
         }
         for (entity, flip) in flips.iter().rev().filter(|(e, _)| untouched(e)) {
             if *flip == Flip::Leaves {
-                out.extend(self.flip(*entity, *flip));
+                out.extend(self.flip(user, *entity, *flip));
             }
         }
         // A token in the turn order coming into or out of sight changes
@@ -264,16 +284,46 @@ impl<'a> CommitView<'a> {
         !changed_sight && !rewritten
     }
 
-    /// The change that brings an entity into sight (whole, as it is now) or
-    /// takes it out (a deletion).
-    fn flip(&self, entity: Followed, flip: Flip) -> Option<Change> {
+    /// A change to a whole actor without the hit points `user` may not
+    /// read; any other change as it is.
+    fn without_hidden_hp(&self, user: UserId, touched: Named, change: &Change) -> Change {
+        let Named::Actor(id, true) = touched else {
+            return change.clone();
+        };
+        match &change.op {
+            Op::Set(Value::Object(fields)) | Op::Merge(Value::Object(fields))
+                if fields.contains_key("hp") && !self.after.hp_seen(user, id) =>
+            {
+                let mut fields = fields.clone();
+                fields.remove("hp");
+                let op = match change.op {
+                    Op::Merge(_) => Op::Merge(Value::Object(fields)),
+                    _ => Op::Set(Value::Object(fields)),
+                };
+                Change {
+                    op,
+                    ..change.clone()
+                }
+            }
+            _ => change.clone(),
+        }
+    }
+
+    /// The change that brings an entity into sight (whole, as it is now,
+    /// with what `user` may read) or takes it out (a deletion; hit points
+    /// are unset, their actor stays).
+    fn flip(&self, user: UserId, entity: Followed, flip: Flip) -> Option<Change> {
         let store = self.after.store;
         if flip == Flip::Leaves {
-            return Some(Change::delete(entity.path()));
+            return Some(match entity {
+                Followed::Hp(_) => Change::set(entity.path(), Value::Null),
+                _ => Change::delete(entity.path()),
+            });
         }
         let value = match entity {
             Followed::Token(id) => to_value(store.token(id)?),
-            Followed::Actor(id) => to_value(store.actor(id)?),
+            Followed::Actor(id) => to_value(&self.after.actor_for(user, store.actor(id)?)),
+            Followed::Hp(id) => to_value(&store.actor(id)?.hp),
             Followed::Item(id) => to_value(store.item(id)?),
             Followed::Effect(id) => to_value(store.effect(id)?),
         };
@@ -314,6 +364,8 @@ enum Flip {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Followed {
     Actor(ActorId),
+    /// An actor's hit points, which some who see the actor may not read.
+    Hp(ActorId),
     Item(ItemId),
     Token(TokenId),
     Effect(EffectId),
@@ -322,12 +374,12 @@ pub(super) enum Followed {
 impl Followed {
     fn path(self) -> Path {
         match self {
-            Followed::Actor(id) => path::Entity::Actor(id),
-            Followed::Item(id) => path::Entity::Item(id),
-            Followed::Token(id) => path::Entity::Token(id),
-            Followed::Effect(id) => path::Entity::Effect(id),
+            Followed::Actor(id) => path::Entity::Actor(id).path(),
+            Followed::Hp(id) => path::Entity::Actor(id).at(&["hp"]),
+            Followed::Item(id) => path::Entity::Item(id).path(),
+            Followed::Token(id) => path::Entity::Token(id).path(),
+            Followed::Effect(id) => path::Entity::Effect(id).path(),
         }
-        .path()
     }
 }
 
@@ -335,7 +387,10 @@ impl Followed {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Named {
     Token(TokenId),
-    Actor(ActorId),
+    /// An actor; `true` when the change is to the whole of it.
+    Actor(ActorId, bool),
+    /// An actor's hit points or one of them.
+    Hp(ActorId),
     Item(ItemId),
     Effect(EffectId),
     Encounter(EncounterId, Part),
@@ -359,7 +414,10 @@ impl Named {
         let path::Target { entity, field } = path.target().ok()?;
         Some(match entity {
             path::Entity::Token(id) => Named::Token(id),
-            path::Entity::Actor(id) => Named::Actor(id),
+            path::Entity::Actor(id) => match field.first().map(String::as_str) {
+                Some("hp") => Named::Hp(id),
+                first => Named::Actor(id, first.is_none()),
+            },
             path::Entity::Item(id) => Named::Item(id),
             path::Entity::Effect(id) => Named::Effect(id),
             path::Entity::Encounter(id) => {
@@ -374,14 +432,20 @@ impl Named {
         })
     }
 
-    fn entity(self) -> Option<Followed> {
-        match self {
-            Named::Token(id) => Some(Followed::Token(id)),
-            Named::Actor(id) => Some(Followed::Actor(id)),
-            Named::Item(id) => Some(Followed::Item(id)),
-            Named::Effect(id) => Some(Followed::Effect(id)),
-            Named::Encounter(..) => None,
-        }
+    /// The followed entities the change touches: its own first, then,
+    /// for a whole actor, its hit points.
+    fn followed(self) -> impl Iterator<Item = Followed> {
+        let (own, also) = match self {
+            Named::Token(id) => (Some(Followed::Token(id)), None),
+            Named::Actor(id, whole) => {
+                (Some(Followed::Actor(id)), whole.then_some(Followed::Hp(id)))
+            }
+            Named::Hp(id) => (Some(Followed::Hp(id)), None),
+            Named::Item(id) => (Some(Followed::Item(id)), None),
+            Named::Effect(id) => (Some(Followed::Effect(id)), None),
+            Named::Encounter(..) => (None, None),
+        };
+        own.into_iter().chain(also)
     }
 }
 
@@ -440,6 +504,7 @@ impl Affected {
         self.actors
             .iter()
             .map(|id| Followed::Actor(*id))
+            .chain(self.actors.iter().map(|id| Followed::Hp(*id)))
             .chain(self.items.iter().map(|id| Followed::Item(*id)))
             .chain(self.tokens.iter().map(|id| Followed::Token(*id)))
             .chain(self.effects.iter().map(|id| Followed::Effect(*id)))

@@ -6,13 +6,17 @@
 //!   fog of war is lifted (fog off, or a cell under it revealed) or stands
 //!   for an actor the player owns (you always know where you are);
 //! - an actor they own, or one standing on the map as a token they see;
+//!   its hit points only when a token of it allows (see [`HpShown`]): for
+//!   the actor's owner, unless a token of it keeps them for the GM; for
+//!   anyone else, when a token of it they see shows them to everyone;
 //! - an item carried by an actor they see;
 //! - an effect whose targets and source they all see;
 //! - every encounter, with only the tokens they see in its turn order.
 //!
 //! Something a player does not see is absent, not marked: their socket
 //! never carries a `gm_only`, `hidden` or fogged token, nor a hint that it
-//! exists. When something comes into sight the player receives it whole;
+//! exists, nor hit points they may not read (the actor arrives without
+//! them). When something comes into sight the player receives it whole;
 //! when it leaves, a deletion. Observers see what a player who owns nothing
 //! sees.
 //!
@@ -31,6 +35,7 @@ use std::{
 };
 
 use crate::{
+    actor::{Actor, ActorKind},
     change::{Change, Commit, Op},
     encounter::{Encounter, Fog, Initiative, MapSettings},
     geometry::Point,
@@ -38,7 +43,7 @@ use crate::{
     path::Path,
     rules::Participant,
     store::{Entities, Store, to_value},
-    token::Token,
+    token::{HpShown, Token},
 };
 
 /// Whether `user`, a player, sees the token now.
@@ -49,6 +54,11 @@ pub fn token_seen(store: &Store, user: UserId, token: TokenId) -> bool {
 /// Whether `user`, a player, sees the actor now.
 pub fn actor_seen(store: &Store, user: UserId, actor: ActorId) -> bool {
     World::after(store).actor_seen(user, actor)
+}
+
+/// Whether `user`, a player, may read the actor's hit points now.
+pub fn hp_seen(store: &Store, user: UserId, actor: ActorId) -> bool {
+    World::after(store).hp_seen(user, actor)
 }
 
 /// Whether `user` may watch the token being dragged to `at`: they see the
@@ -79,7 +89,7 @@ pub fn entities_for(who: &Participant, store: &Store) -> Entities {
             .actors
             .iter()
             .filter(|(id, _)| world.actor_seen(user, **id))
-            .map(|(id, actor)| (*id, actor.clone()))
+            .map(|(id, actor)| (*id, world.actor_for(user, actor)))
             .collect(),
         items: entities
             .items
@@ -130,12 +140,17 @@ impl<'a> World<'a> {
         }
     }
 
-    /// The actor's owner; `None` when there is no such actor.
-    fn actor_owner(&self, id: ActorId) -> Option<Option<UserId>> {
+    /// What sight reads of an actor; `None` when there is no such actor.
+    fn actor_sight(&self, id: ActorId) -> Option<ActorSight> {
         match self.before.and_then(|b| b.actors.get(&id)) {
             Some(was) => *was,
-            None => self.store.actor(id).map(|a| a.owner),
+            None => self.store.actor(id).map(ActorSight::of),
         }
+    }
+
+    /// The actor's owner; `None` when there is no such actor.
+    fn actor_owner(&self, id: ActorId) -> Option<Option<UserId>> {
+        self.actor_sight(id).map(|a| a.owner)
     }
 
     fn item_owner(&self, id: ItemId) -> Option<Option<ActorId>> {
@@ -197,6 +212,31 @@ impl<'a> World<'a> {
         }
     }
 
+    /// Whether `user` may read the actor's hit points: they see the actor,
+    /// and either own it and no token of it keeps them for the GM, or see
+    /// a token of it that shows them to everyone.
+    fn hp_seen(&self, user: UserId, id: ActorId) -> bool {
+        let Some(actor) = self.actor_sight(id) else {
+            return false;
+        };
+        let mut tokens = self.tokens_of(id).filter_map(|t| self.token(t));
+        if actor.owner == Some(user) {
+            tokens.all(|t| t.hp_shown_for(actor.kind) != HpShown::Gm)
+        } else {
+            tokens.any(|t| t.hp_shown_for(actor.kind) == HpShown::Everyone && self.sees(user, t))
+        }
+    }
+
+    /// The actor as `user` receives it: without hit points they may not
+    /// read.
+    fn actor_for(&self, user: UserId, actor: &Actor) -> Actor {
+        let mut shown = actor.clone();
+        if !self.hp_seen(user, actor.id) {
+            shown.hp = None;
+        }
+        shown
+    }
+
     fn item_seen(&self, user: UserId, id: ItemId) -> bool {
         self.item_owner(id)
             .flatten()
@@ -221,6 +261,8 @@ impl<'a> World<'a> {
         match entity {
             Followed::Token(id) => self.token_seen(user, id),
             Followed::Actor(id) => self.actor_seen(user, id),
+            // Followed only while the actor stays in sight.
+            Followed::Hp(id) => self.actor_seen(user, id) && self.hp_seen(user, id),
             Followed::Item(id) => self.item_seen(user, id),
             Followed::Effect(id) => self.effect_seen(user, id),
         }
@@ -257,6 +299,23 @@ impl<'a> World<'a> {
         Encounter {
             initiative: self.initiative_for(user, &encounter.initiative),
             ..encounter.clone()
+        }
+    }
+}
+
+/// What sight reads of an actor: who owns it, and its kind (whose
+/// default decides who reads its hit points).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ActorSight {
+    owner: Option<UserId>,
+    kind: ActorKind,
+}
+
+impl ActorSight {
+    fn of(actor: &Actor) -> Self {
+        Self {
+            owner: actor.owner,
+            kind: actor.kind,
         }
     }
 }

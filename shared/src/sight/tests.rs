@@ -309,6 +309,112 @@ fn drag_previews_stop_at_the_fog() {
     assert!(!preview_seen(&store, me, tid(5), Point::new(400.0, 0.0)));
 }
 
+fn hp_shown(n: u128, shown: &str) -> Change {
+    set(&format!("tokens/{}/hp_shown", tid(n)), json!(shown))
+}
+
+fn damage(actor: u128, by: i64) -> Change {
+    Change::increment(path(&format!("actors/{}/hp/current", aid(actor))), by)
+}
+
+#[test]
+fn a_monsters_hit_points_never_reach_a_player_unless_its_token_shows_them() {
+    let mut authority = Authority::new(table(), 0);
+    let seen = entities_for(&me(), authority.store());
+    let monster = &seen.actors[&aid(2)];
+    assert_eq!(monster.hp, None, "a monster's HP is the GM's by default");
+    assert!(seen.actors[&aid(1)].hp.is_some(), "I read my own");
+    assert!(seen.actors[&aid(5)].hp.is_some(), "and my party's");
+    let bytes = serde_json::to_value(monster).unwrap();
+    assert!(bytes.get("hp").is_none(), "no hp field at all: {bytes}");
+    assert!(
+        entities_for(&gm(), authority.store()).actors[&aid(2)]
+            .hp
+            .is_some()
+    );
+
+    // Damage the player may not read: the version arrives, nothing else.
+    let hurt = commit_as(&mut authority, &me(), vec![damage(2, -4)]);
+    assert_eq!(hurt.version, 1);
+    assert!(hurt.changes.is_empty(), "{hurt:?}");
+    // The GM shows the goblin's HP: the player receives them whole.
+    let shown = commit_as(&mut authority, &me(), vec![hp_shown(2, "everyone")]);
+    assert!(
+        shown.changes.contains(&set(
+            &format!("actors/{}/hp", aid(2)),
+            json!({"current": 6, "max": 10, "temp": 0})
+        )),
+        "{shown:?}"
+    );
+    let hurt = commit_as(&mut authority, &me(), vec![damage(2, -1)]);
+    assert_eq!(hurt.changes, [damage(2, -1)]);
+    // Kept for the GM again: taken back.
+    let kept = commit_as(&mut authority, &me(), vec![hp_shown(2, "gm")]);
+    assert!(
+        kept.changes
+            .contains(&set(&format!("actors/{}/hp", aid(2)), json!(null))),
+        "{kept:?}"
+    );
+    // A token the player does not see shows them nothing, whatever it says.
+    let hidden = commit_as(&mut authority, &me(), vec![hp_shown(3, "everyone")]);
+    assert!(hidden.changes.is_empty(), "{hidden:?}");
+}
+
+#[test]
+fn a_whole_actor_arrives_without_the_hit_points_its_reader_may_not_see() {
+    let mut authority = Authority::new(table(), 0);
+    let mut goblin = actor_json(2, "monster");
+    goblin["hp"] = json!({"current": 7, "max": 7});
+    let replaced = commit_as(
+        &mut authority,
+        &me(),
+        vec![set(&format!("actors/{}", aid(2)), goblin)],
+    );
+    assert_eq!(replaced.changes.len(), 1, "{replaced:?}");
+    let text = serde_json::to_string(&replaced).unwrap();
+    assert!(!text.contains("\"hp\""), "{text}");
+    let gm_view = commit_as(&mut authority, &gm(), vec![damage(2, -2)]);
+    assert_eq!(gm_view.changes, [damage(2, -2)]);
+}
+
+#[test]
+fn an_owner_reads_their_hit_points_unless_a_token_keeps_them_for_the_gm() {
+    let mut authority = Authority::new(table(), 0);
+    let other = as_player(other_player());
+    // The other player reads my character's HP (party default) ...
+    assert!(
+        entities_for(&other, authority.store()).actors[&aid(1)]
+            .hp
+            .is_some()
+    );
+    // ... until the GM keeps them to me.
+    let owner_only = commit_as(&mut authority, &other, vec![hp_shown(1, "owner")]);
+    assert!(
+        owner_only
+            .changes
+            .contains(&set(&format!("actors/{}/hp", aid(1)), json!(null)))
+    );
+    assert!(
+        entities_for(&me(), authority.store()).actors[&aid(1)]
+            .hp
+            .is_some()
+    );
+    // GM only: not even I read them.
+    let gm_only = commit_as(&mut authority, &me(), vec![hp_shown(1, "gm")]);
+    assert!(
+        gm_only
+            .changes
+            .contains(&set(&format!("actors/{}/hp", aid(1)), json!(null))),
+        "{gm_only:?}"
+    );
+    assert_eq!(
+        entities_for(&me(), authority.store()).actors[&aid(1)].hp,
+        None
+    );
+    assert!(hp_seen(authority.store(), other_player(), aid(5)));
+    assert!(!hp_seen(authority.store(), testing::player(), aid(1)));
+}
+
 /// A random commit of one to three changes on [`table`]: moves in and out
 /// of the fog, fog and visibility flips, ownership, initiative, effects
 /// and items, with the store's generic random changes mixed in.
@@ -328,7 +434,7 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
             let user = [json!(testing::player()), json!(other_player()), json!(null)]
                 [((r >> 12) % 3) as usize]
                 .clone();
-            match r % 16 {
+            match r % 19 {
                 0 => fog_on(),
                 1 => set(&format!("encounters/{}/fog/enabled", eid(1)), json!(false)),
                 2 => reveal(((r >> 16) % 5) as i32, ((r >> 20) % 5) as i32),
@@ -380,6 +486,24 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
                     &format!("tokens/{}/scale", tid(token)),
                     json!(1 + (r >> 16) % 3),
                 ),
+                14 => set(
+                    &format!("tokens/{}/hp_shown", tid(token)),
+                    [json!("everyone"), json!("owner"), json!("gm"), json!(null)][((r >> 16) % 4) as usize].clone(),
+                ),
+                15 => Change::increment(
+                    path(&format!(
+                        "actors/{}/hp/current",
+                        aid([1, 2, 5][((r >> 16) % 3) as usize])
+                    )),
+                    -1,
+                ),
+                16 => {
+                    let n = [1, 2, 5][((r >> 16) % 3) as usize];
+                    let mut actor = actor_json(n, ["character", "monster"][((r >> 20) % 2) as usize]);
+                    actor["owner"] = user;
+                    actor["hp"] = json!({"current": (r >> 24) % 30, "max": 30});
+                    set(&format!("actors/{}", aid(n)), actor)
+                }
                 _ => random_change(r >> 4),
             }
         })

@@ -82,7 +82,7 @@ fn numbers_increment_and_refuse_overflow() {
             -15,
         ))
         .unwrap();
-    assert_eq!(store.actor(aid(1)).unwrap().hp.current, -5);
+    assert_eq!(store.actor(aid(1)).unwrap().hp.unwrap().current, -5);
     store
         .apply(&set(
             &format!("actors/{}/stats/ac", aid(1)),

@@ -53,6 +53,60 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
             at.x, at.y
         )
     };
+    // The actor's portrait as art: every token wearing one image points at
+    // the same URL, which the browser fetches and decodes once and shares.
+    // The initials stay underneath: a player who may not read the file (a
+    // GM-only image) sees them.
+    let actor = Memo::new(move |_| held.with(|t| t.as_ref().and_then(|t| t.actor)));
+    let art_failed = RwSignal::new(false);
+    let art = move || {
+        let actor = actor.get()?;
+        table
+            .with_actor(actor, |a| a.portrait)
+            .flatten()
+            .filter(|_| !art_failed.get())
+    };
+    // Hit points as a bar, for whoever may read them (the server sends
+    // them only to them).
+    let hp = move || {
+        let actor = actor.get()?;
+        table.with_actor(actor, |a| a.hp).flatten()
+    };
+    let hp_bar = move || {
+        hp().map(|hp| {
+            let max = hp.max.max(1) as f64;
+            let share = (hp.current.clamp(0, hp.max.max(0)) as f64 / max * 100.0).round();
+            let tone = if share > 50.0 {
+                "high"
+            } else if share > 25.0 {
+                "mid"
+            } else {
+                "low"
+            };
+            view! {
+                <span class="token-hp" data-test="token-hp" aria-hidden="true"
+                    title=format!("HP {} / {}", hp.current, hp.max)>
+                    <span class=format!("token-hp-fill {tone}") style=format!("width: {share}%;")></span>
+                </span>
+            }
+        })
+    };
+    let marks = move || {
+        token()
+            .map(|t| {
+                t.conditions
+                    .iter()
+                    .take(4)
+                    .map(|c| {
+                        (
+                            c.chars().next().unwrap_or('?').to_uppercase().to_string(),
+                            c.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
     let label = move || {
         let Some(t) = token() else {
             return String::new();
@@ -62,6 +116,9 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
         if !t.conditions.is_empty() {
             let conditions: Vec<&str> = t.conditions.iter().map(String::as_str).collect();
             label.push_str(&format!(", {}", conditions.join(", ")));
+        }
+        if let Some(hp) = hp() {
+            label.push_str(&format!(", HP {} of {}", hp.current, hp.max));
         }
         match t.visibility {
             Visibility::Visible => {}
@@ -104,22 +161,6 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
         }
     };
     let name = move || token().map(|t| t.name).unwrap_or_default();
-    let marks = move || {
-        token()
-            .map(|t| {
-                t.conditions
-                    .iter()
-                    .take(4)
-                    .map(|c| {
-                        (
-                            c.chars().next().unwrap_or('?').to_uppercase().to_string(),
-                            c.clone(),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
     // Arrow keys move the selected token one cell (a request like a drop).
     let on_key = move |e: ev::KeyboardEvent| {
         let (dx, dy) = match e.key().as_str() {
@@ -175,7 +216,12 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
         >
             <span class="token-face" aria-hidden="true" style=face>
                 <span class="token-initials">{initials}</span>
+                {move || art().map(|id| view! {
+                    <img class="token-art" src=format!("/media/{id}") alt="" draggable="false"
+                        decoding="async" on:error=move |_| art_failed.set(true) />
+                })}
             </span>
+            {hp_bar}
             <span class="token-name" aria-hidden="true">{name}</span>
             {move || {
                 let marks = marks();

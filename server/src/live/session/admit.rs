@@ -197,6 +197,7 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
         Action::ApplyEffect { .. } => "apply_effect",
         Action::EndEffect { .. } => "end_effect",
         Action::SetVisibility { .. } => "set_visibility",
+        Action::SetHpShown { .. } => "set_hp_shown",
         Action::RevealFog { .. } => "reveal_fog",
         Action::HideFog { .. } => "hide_fog",
         Action::SetFog { .. } => "set_fog",

@@ -64,6 +64,9 @@ impl Kind for Actor {
             "name" => no_more(rest, path).and_then(|()| leaf(&mut self.name, op, path, not_blank)),
             "kind" => no_more(rest, path).and_then(|()| leaf(&mut self.kind, op, path, any)),
             "owner" => no_more(rest, path).and_then(|()| leaf(&mut self.owner, op, path, any)),
+            "portrait" => {
+                no_more(rest, path).and_then(|()| leaf(&mut self.portrait, op, path, any))
+            }
             "speed" => no_more(rest, path).and_then(|()| number(&mut self.speed, op, path, any)),
             "hp" => match rest {
                 [] => match op {
@@ -88,12 +91,18 @@ impl Kind for Actor {
                     }
                     op => leaf(&mut self.hp, op, path, any),
                 },
-                [part] => match part.as_str() {
-                    "current" => number(&mut self.hp.current, op, path, any),
-                    "max" => number(&mut self.hp.max, op, path, any),
-                    "temp" => number(&mut self.hp.temp, op, path, any),
-                    _ => Err(bad_path(path, "no such field")),
-                },
+                [part] => {
+                    let hp = self
+                        .hp
+                        .as_mut()
+                        .ok_or_else(|| invalid(path, "its hit points are not known here"))?;
+                    match part.as_str() {
+                        "current" => number(&mut hp.current, op, path, any),
+                        "max" => number(&mut hp.max, op, path, any),
+                        "temp" => number(&mut hp.temp, op, path, any),
+                        _ => Err(bad_path(path, "no such field")),
+                    }
+                }
                 _ => Err(bad_path(path, "no such field")),
             },
             "stats" => stat(&mut self.stats, rest, op, path),

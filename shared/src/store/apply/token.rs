@@ -135,6 +135,7 @@ impl Kind for Token {
             ("actor", []) => leaf(&mut self.actor, op, path, any),
             ("encounter", []) => leaf(&mut self.encounter, op, path, any),
             ("visibility", []) => leaf(&mut self.visibility, op, path, any),
+            ("hp_shown", []) => leaf(&mut self.hp_shown, op, path, any),
             ("position", []) => leaf(&mut self.position, op, path, |p: &Point| {
                 if p.is_finite() {
                     Ok(())
