@@ -157,6 +157,15 @@ pub trait Backend: Send + Sync + 'static {
         actor: ActorId,
     ) -> Result<ActorSheet, AppError>;
 
+    /// A monster from the compendium, created in the session's campaign
+    /// and returned as the table holds it (the GM's, to place it live).
+    async fn monster_for_table(
+        &self,
+        user: &User,
+        session: shared::id::SessionId,
+        compendium_ref: String,
+    ) -> Result<shared::actor::Actor, AppError>;
+
     /// Creates an actor, from a compendium entry or by hand.
     async fn create_actor(
         &self,

@@ -91,6 +91,22 @@ pub async fn create_actor(
     .await
 }
 
+/// A monster made from a compendium entry for a running table: created in
+/// the session's campaign and returned as the table holds it, for the GM
+/// to put on the map with its token (GMs and assistant GMs only).
+#[server(endpoint = "sessions/new_monster", input = Json)]
+pub async fn monster_for_table(
+    session: shared::id::SessionId,
+    compendium_ref: String,
+) -> Result<shared::actor::Actor, AppError> {
+    crate::backend::as_user(|backend, user| async move {
+        backend
+            .monster_for_table(&user, session, compendium_ref)
+            .await
+    })
+    .await
+}
+
 /// Gives an actor to a player of the campaign, or back to the GM with
 /// `None` (GMs only). An open table sees the change from its next session.
 #[server(endpoint = "actors/set_owner", input = Json)]

@@ -301,3 +301,42 @@ test('a logged-out visitor and an outsider opening a table link are told why, an
   expect(sockets).toEqual([]);
   expect([...problems, ...outsiderProblems]).toEqual([]);
 });
+
+test('the GM adds a monster from the compendium to the running map, moves a group, duplicates and removes', async ({ browser }, testInfo) => {
+  const table = await setUpTable(browser);
+  const place = table.gm.locator('[data-test="place-on-map"]');
+  await expect(table.player.locator('[data-test="place-on-map"]')).toHaveCount(0);
+  // A goblin from the SRD: made in the campaign, put in the middle of the view.
+  await place.locator('[data-test="monster-search"]').fill('goblin');
+  await place.getByRole('button', { name: 'Find' }).click();
+  await place.getByRole('button', { name: 'Add Goblin to the map', exact: true }).click();
+  const tokens = (page: typeof table.gm) => page.locator('[data-token]');
+  await expect(tokens(table.gm)).toHaveCount(4);
+  await expect(tokens(table.player)).toHaveCount(3);
+  const added = table.gm.locator('[data-test="selected-token"] h2');
+  await expect(added).toHaveText('Goblin');
+  // Its hit points are the GM's: a bar for the GM only.
+  const newest = await table.gm.locator('[data-token].selected').getAttribute('data-token');
+  expect(newest).toBeTruthy();
+  await expect(at(table.gm, newest!).locator('[data-test="token-hp"]')).toHaveAttribute('title', /^HP \d+ \/ \d+$/);
+  await expect(at(table.player, newest!)).toBeVisible();
+  await expect(at(table.player, newest!).locator('[data-test="token-hp"]')).toHaveCount(0);
+
+  // Shift-click the first goblin too: one drag moves both, one request.
+  await at(table.gm, table.goblin).click({ modifiers: ['Shift'] });
+  await expect(table.gm.locator('[data-test="group-hint"]')).toContainText('2 tokens selected');
+  const before = await at(table.player, newest!).getAttribute('aria-label');
+  await drag(table.gm, table.goblin, 0, 2);
+  await expect(at(table.player, table.goblin)).toHaveAttribute('aria-label', /Goblin, column 7, row 5/);
+  await expect(at(table.player, newest!)).not.toHaveAttribute('aria-label', before!);
+
+  // Duplicate the first goblin, then take the copy off the map.
+  await table.gm.keyboard.press('Escape');
+  await at(table.gm, table.goblin).focus();
+  await table.gm.locator('[data-test="duplicate-token"]').click();
+  await expect(tokens(table.player)).toHaveCount(4);
+  await table.gm.screenshot({ path: testInfo.outputPath('live-tools.png') });
+  await table.gm.locator('[data-test="remove-token"]').click();
+  await expect(tokens(table.player)).toHaveCount(3);
+  await expect(tokens(table.gm)).toHaveCount(4);
+});

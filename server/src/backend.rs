@@ -254,6 +254,42 @@ impl Backend for AppState {
         })
     }
 
+    async fn monster_for_table(
+        &self,
+        user: &User,
+        session: SessionId,
+        compendium_ref: String,
+    ) -> Result<shared::actor::Actor, AppError> {
+        let info = event_log::session_info(&self.db, session)
+            .await?
+            .ok_or(Error::NotMember)?;
+        let role = campaign::role_of(&self.db, info.campaign, user.id).await?;
+        if !role.is_gm_or_assistant() {
+            return Err(Error::Refused(shared::Error::Forbidden(
+                "only the GM puts monsters on the table".into(),
+            ))
+            .into());
+        }
+        if info.ended {
+            return Err(Error::Refused(shared::Error::InvalidAction(
+                "the session has ended".into(),
+            ))
+            .into());
+        }
+        let new = actor::NewActor {
+            campaign: info.campaign,
+            name: None,
+            actor_type: shared::actor::ActorKind::Monster.slug().to_owned(),
+            level: None,
+            character_class: None,
+            owner: None,
+            created_by: user.id,
+        };
+        let id = actor::create_from_compendium(&self.db, &new, &compendium_ref).await?;
+        tracing::info!(%session, actor = %id, by = %user.id, "monster made for the table");
+        Ok(crate::live::load::actor(&self.db, info.campaign, id).await?)
+    }
+
     async fn create_actor(
         &self,
         user: &User,

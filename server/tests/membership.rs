@@ -987,3 +987,85 @@ async fn only_the_gm_sets_out_the_sample_encounter_and_it_is_ready_to_play(db: P
     assert_eq!(block.armor_class, Some(15));
     assert_eq!(block.attacks[0].name, "Scimitar");
 }
+
+/// The GM adds a monster to a running table: made from the compendium in
+/// the session's campaign and returned as the table holds it. Nobody else
+/// may, and not once the session ended.
+#[sqlx::test(migrations = "../migrations")]
+async fn only_the_gm_makes_a_monster_for_a_running_table(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let Cast {
+        campaign,
+        gm: (gm, gm_cookie),
+        player: (_, player_cookie),
+        watcher: (_, watcher_cookie),
+        outsider: (_, outsider_cookie),
+    } = cast(&db).await;
+    sqlx::query(
+        "insert into compendium_sources (id, name, version, game_system) values ($1, 'Test', '1', 'dnd5e')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        r#"insert into compendium_items (id, source_id, ref_key, name, item_type, category, data)
+           select gen_random_uuid(), id, 'goblin', 'Goblin', 'actor', 'monster',
+                  '{"hit_points": 7, "armor_class": 15, "speed": 30}'::jsonb from compendium_sources"#,
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let session = server::event_log::start_session(
+        &db,
+        campaign,
+        None,
+        gm.id,
+        &shared::rules::ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let body = json!({"session": session, "compendium_ref": "goblin"});
+    let actors = async || -> i64 {
+        sqlx::query_scalar("select count(*) from actors where campaign_id = $1")
+            .bind(campaign.0)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    for (who, cookie) in [
+        ("a player", &player_cookie),
+        ("an observer", &watcher_cookie),
+        ("an outsider", &outsider_cookie),
+    ] {
+        let (status, _) = call(&router, "sessions/new_monster", cookie, body.clone()).await;
+        assert!(status.is_client_error(), "{who}: {status}");
+    }
+    assert_eq!(actors().await, 0, "nobody else made one");
+
+    let (status, made) = call(&router, "sessions/new_monster", &gm_cookie, body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let made: shared::actor::Actor = serde_json::from_value(made).unwrap();
+    assert_eq!(made.name, "Goblin");
+    assert_eq!(made.kind, shared::actor::ActorKind::Monster);
+    assert_eq!(made.hp.map(|hp| hp.max), Some(7));
+    assert_eq!(actors().await, 1, "it is the campaign's");
+
+    let (status, _) = call(
+        &router,
+        "sessions/new_monster",
+        &gm_cookie,
+        json!({"session": session, "compendium_ref": "no-such-thing"}),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}");
+
+    sqlx::query("update play_sessions set ended_at = now() where id = $1")
+        .bind(session.0)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (status, _) = call(&router, "sessions/new_monster", &gm_cookie, body).await;
+    assert!(status.is_client_error(), "after the end: {status}");
+    assert_eq!(actors().await, 1);
+}

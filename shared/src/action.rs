@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::{
     Error, Result,
+    actor::Actor,
     change::Change,
     dice::{DiceExpression, Roll},
     effect::Effect,
@@ -19,11 +20,23 @@ use crate::{
     path::Entity,
     sheet::{Check, Edge, Stat},
     store::{Store, to_value},
-    token::{HpShown, Visibility},
+    token::{HpShown, Token, Visibility},
 };
 
 /// The longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 2000;
+
+/// The most tokens one group move takes.
+pub const MAX_GROUP_MOVE: usize = 50;
+
+/// One token's part of a group move.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TokenMove {
+    /// The token.
+    pub token: TokenId,
+    /// Its new top-left corner.
+    pub to: Point,
+}
 
 /// A request to change the shared state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +48,26 @@ pub enum Action {
         token: TokenId,
         /// Its new top-left corner.
         to: Point,
+    },
+    /// Move several tokens together: one request, one approval.
+    MoveTokens {
+        /// Each token and where it goes, at most [`MAX_GROUP_MOVE`].
+        moves: Vec<TokenMove>,
+    },
+    /// Put a token on the running map (GM): a new one, a copy of one, or
+    /// an actor of the campaign. `actor` comes with it when the actor is
+    /// new to the table (a monster just made from the compendium).
+    PlaceToken {
+        /// The token, with a new id.
+        token: Box<Token>,
+        /// Its actor, when the table does not hold it yet.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<Box<Actor>>,
+    },
+    /// Take a token off the map (GM); it leaves the turn order too.
+    RemoveToken {
+        /// The token.
+        token: TokenId,
     },
     /// Turn a token to face another way (whoever may move it).
     RotateToken {
@@ -246,7 +279,8 @@ pub struct AttackRoll {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
-    /// [`Action::MoveToken`] and [`Action::RotateToken`].
+    /// [`Action::MoveToken`], [`Action::MoveTokens`] and
+    /// [`Action::RotateToken`].
     MoveToken,
     /// [`Action::AdjustHp`].
     AdjustHp,
@@ -268,7 +302,8 @@ pub enum ActionKind {
     Roll,
     /// [`Action::SetStat`] and [`Action::SetProficiency`].
     Sheet,
-    /// [`Action::Edit`].
+    /// [`Action::Edit`], [`Action::PlaceToken`] and [`Action::RemoveToken`]
+    /// (the GM's).
     Edit,
 }
 
@@ -276,7 +311,9 @@ impl Action {
     /// Its kind.
     pub fn kind(&self) -> ActionKind {
         match self {
-            Action::MoveToken { .. } | Action::RotateToken { .. } => ActionKind::MoveToken,
+            Action::MoveToken { .. } | Action::MoveTokens { .. } | Action::RotateToken { .. } => {
+                ActionKind::MoveToken
+            }
             Action::AdjustHp { .. } => ActionKind::AdjustHp,
             Action::AddCondition { .. } | Action::RemoveCondition { .. } => ActionKind::Condition,
             Action::ApplyEffect { .. } | Action::EndEffect { .. } => ActionKind::Effect,
@@ -294,7 +331,9 @@ impl Action {
                 ActionKind::Roll
             }
             Action::SetStat { .. } | Action::SetProficiency { .. } => ActionKind::Sheet,
-            Action::Edit { .. } => ActionKind::Edit,
+            Action::Edit { .. } | Action::PlaceToken { .. } | Action::RemoveToken { .. } => {
+                ActionKind::Edit
+            }
         }
     }
 
@@ -315,6 +354,35 @@ impl Action {
                     to_value(to),
                 )])
             }
+            Action::MoveTokens { moves } => {
+                crate::limits::count("one group move (tokens)", moves.len(), MAX_GROUP_MOVE)?;
+                if moves.is_empty() {
+                    return Err(Error::InvalidAction("a group move names tokens".into()));
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                moves
+                    .iter()
+                    .map(|step| {
+                        existing_token(store, step.token)?;
+                        if !seen.insert(step.token) {
+                            return Err(Error::InvalidAction(
+                                "a group move names each token once".into(),
+                            ));
+                        }
+                        if !step.to.is_finite() {
+                            return Err(Error::InvalidAction(
+                                "a token must move to a finite position".into(),
+                            ));
+                        }
+                        Ok(Change::set(
+                            Entity::Token(step.token).at(&["position"]),
+                            to_value(&step.to),
+                        ))
+                    })
+                    .collect()
+            }
+            Action::PlaceToken { token, actor } => place_token(store, token, actor.as_deref()),
+            Action::RemoveToken { token } => remove_token(store, *token),
             Action::RotateToken { token, degrees } => {
                 existing_token(store, *token)?;
                 if !degrees.is_finite() {
@@ -660,6 +728,7 @@ impl Action {
             | Action::RemoveCondition { token, .. }
             | Action::SetVisibility { token, .. }
             | Action::SetHpShown { token, .. }
+            | Action::RemoveToken { token }
             | Action::JoinInitiative { token, .. } => vec![*token],
             Action::ApplyEffect { effect } => effect.targets.iter().copied().collect(),
             Action::EndEffect { effect } => store
@@ -667,6 +736,7 @@ impl Action {
                 .map(|e| e.targets.iter().copied().collect())
                 .unwrap_or_default(),
             Action::StartCombat { order, .. } => order.clone(),
+            Action::MoveTokens { moves } => moves.iter().map(|m| m.token).collect(),
             Action::RollInitiative { tokens, .. } => tokens.clone(),
             _ => Vec::new(),
         }
@@ -702,6 +772,62 @@ fn existing_encounter(store: &Store, id: EncounterId) -> Result<&crate::encounte
     store
         .encounter(id)
         .ok_or_else(|| unknown(EntityKind::Encounter, id))
+}
+
+/// A token put on the map, with its actor when the table lacks it.
+fn place_token(store: &Store, token: &Token, actor: Option<&Actor>) -> Result<Vec<Change>> {
+    if store.token(token.id).is_some() {
+        return Err(Error::InvalidAction(
+            "a token with this id is already on the map".into(),
+        ));
+    }
+    existing_encounter(store, token.encounter)?;
+    let mut changes = Vec::with_capacity(2);
+    match (token.actor, actor) {
+        (_, Some(new)) if token.actor != Some(new.id) => {
+            return Err(Error::InvalidAction(
+                "the actor sent is not the token's".into(),
+            ));
+        }
+        (Some(id), Some(new)) if store.actor(id).is_none() => {
+            if new.hp.is_none() {
+                return Err(Error::InvalidAction(
+                    "an actor comes to the table with its hit points".into(),
+                ));
+            }
+            changes.push(Change::set(Entity::Actor(id).path(), to_value(new)));
+        }
+        (Some(id), None) => {
+            existing_actor(store, id)?;
+        }
+        // Already at the table, or scenery.
+        _ => {}
+    }
+    changes.push(Change::set(Entity::Token(token.id).path(), to_value(token)));
+    Ok(changes)
+}
+
+/// A token taken off the map, and out of its encounter's turn order.
+fn remove_token(store: &Store, id: TokenId) -> Result<Vec<Change>> {
+    let token = existing_token(store, id)?;
+    let mut changes = vec![Change::delete(Entity::Token(id).path())];
+    if let Some(encounter) = store.encounter(token.encounter)
+        && let Some(at) = encounter.initiative.order.iter().position(|t| *t == id)
+    {
+        let mut initiative = encounter.initiative.clone();
+        initiative.order.remove(at);
+        initiative.totals.remove(&id);
+        let turn = initiative.turn as usize;
+        // The one acting after it keeps the turn.
+        if at < turn || (at == turn && turn >= initiative.order.len()) {
+            initiative.turn = if at < turn { initiative.turn - 1 } else { 0 };
+        }
+        changes.push(Change::set(
+            Entity::Encounter(token.encounter).at(&["initiative"]),
+            to_value(&initiative),
+        ));
+    }
+    Ok(changes)
 }
 
 fn unknown(kind: EntityKind, id: impl ToString) -> Error {

@@ -92,6 +92,13 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
                 Err(Error::Forbidden("you can only move your own tokens".into()))
             }
         }
+        Action::MoveTokens { moves } => {
+            if moves.iter().all(|m| may_move_token(who, store, m.token)) {
+                Ok(())
+            } else {
+                Err(Error::Forbidden("you can only move your own tokens".into()))
+            }
+        }
         Action::AdjustHp { actor, .. } => visible_actor(store, who.user, *actor),
         Action::RollCheck { actor, .. }
         | Action::RollAttack { actor, .. }
@@ -125,6 +132,8 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         }
         Action::SetVisibility { .. }
         | Action::SetHpShown { .. }
+        | Action::PlaceToken { .. }
+        | Action::RemoveToken { .. }
         | Action::RevealFog { .. }
         | Action::HideFog { .. }
         | Action::SetFog { .. }
@@ -277,6 +286,13 @@ impl ApprovalPolicy {
                     move_within_speed(store, who.user, *token, *to, on_own_turn)
                         .map_or_else(gm, |()| Approval::Auto)
                 }
+                // Together as each alone.
+                Action::MoveTokens { moves } => moves
+                    .iter()
+                    .try_for_each(|m| {
+                        move_within_speed(store, who.user, m.token, m.to, on_own_turn)
+                    })
+                    .map_or_else(gm, |()| Approval::Auto),
                 // Turning in place goes nowhere: one's own token turns freely.
                 Action::RotateToken { token, .. } if owns_token(store, who.user, *token) => {
                     Approval::Auto

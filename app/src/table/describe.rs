@@ -52,6 +52,23 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
         Action::RotateToken { token, degrees } => {
             format!("turn {} to {degrees:.0}°", token_name(view, *token))
         }
+        Action::MoveTokens { moves } => {
+            let names: Vec<String> = moves
+                .iter()
+                .take(4)
+                .map(|m| token_name(view, m.token))
+                .collect();
+            let more = moves.len().saturating_sub(names.len());
+            if more > 0 {
+                format!("move {} and {more} more together", names.join(", "))
+            } else {
+                format!("move {} together", names.join(", "))
+            }
+        }
+        Action::PlaceToken { token, .. } => format!("put {} on the map", token.name),
+        Action::RemoveToken { token } => {
+            format!("take {} off the map", token_name(view, *token))
+        }
         Action::AdjustHp { actor, delta } if *delta < 0 => {
             format!("{} takes {} damage", actor_name(view, *actor), -delta)
         }

@@ -15,6 +15,7 @@ pub mod board;
 pub mod describe;
 pub mod map;
 pub mod panel;
+mod place;
 mod sheet;
 pub mod sidebar;
 #[cfg(feature = "hydrate")]
@@ -82,6 +83,12 @@ pub struct Table {
     pub revision: RwSignal<u64>,
     /// The token selected on the map.
     pub selected: RwSignal<Option<TokenId>>,
+    /// Tokens shift-clicked together: dragging one of them moves them all,
+    /// in one request.
+    pub group: RwSignal<BTreeSet<TokenId>>,
+    /// The map point at the middle of the view, where the GM's new tokens
+    /// go (kept by the map, read when placing).
+    pub view_center: StoredValue<shared::geometry::Point>,
     /// Display names of the campaign's members.
     pub names: RwSignal<HashMap<UserId, String>>,
     /// The session's auto-approval rules, once told.
@@ -110,6 +117,8 @@ impl Table {
             layout: RwSignal::new(0),
             revision: RwSignal::new(0),
             selected: RwSignal::new(None),
+            group: RwSignal::new(BTreeSet::new()),
+            view_center: StoredValue::new(shared::geometry::Point::new(0.0, 0.0)),
             names: RwSignal::new(HashMap::new()),
             rules: RwSignal::new(None),
             outgoing: StoredValue::new(None),

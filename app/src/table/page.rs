@@ -123,6 +123,7 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                 <aside class="table-side" aria-label="Table tools">
                     <Show when=move || table.is_gm_or_assistant()>
                         <panel::GmPanel />
+                        <super::place::PlaceOnMap />
                     </Show>
                     <sidebar::Initiative />
                     <sidebar::SelectedToken />

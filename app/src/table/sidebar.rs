@@ -322,8 +322,24 @@ pub fn SelectedToken() -> impl IntoView {
         };
         table.ask(Action::SetHpShown { token, shown });
     };
+    let duplicate = move |_| {
+        if let Some(t) = token() {
+            super::place::duplicate(table, &t);
+        }
+    };
+    let remove = move |_| {
+        if let Some(token) = table.selected.get_untracked() {
+            table.ask(Action::RemoveToken { token });
+            table.selected.set(None);
+        }
+    };
     let gm_controls = move || {
         view! {
+                    <div class="token-tools" role="group" aria-label="The token itself">
+                        <button type="button" class="small" data-test="duplicate-token" on:click=duplicate
+                            title="Another token of the same actor, one cell to the right">"Duplicate"</button>
+                        <button type="button" class="small reject" data-test="remove-token" on:click=remove>"Remove from the map"</button>
+                    </div>
                 <Show when=move || table.is_gm_or_assistant()>
                     <div class="visibility" role="group" aria-label="Who sees this token">
                         <button type="button" on:click=move |_| visibility(shared::token::Visibility::Visible)>"Visible"</button>
@@ -348,6 +364,14 @@ pub fn SelectedToken() -> impl IntoView {
             <h2 id="selected-heading">
                 {move || token().map(|t| t.name).unwrap_or_else(|| "No token selected".into())}
             </h2>
+            {move || {
+                let grouped = table.group.with(std::collections::BTreeSet::len);
+                (grouped > 1).then(|| view! {
+                    <p class="muted" data-test="group-hint">
+                        {format!("{grouped} tokens selected: drag one to move them together (Escape to let go).")}
+                    </p>
+                })
+            }}
             <Show when=move || token().is_some()>
                 {move || actor().map(|actor| view! {
                     <p class="hp" data-test="hp">

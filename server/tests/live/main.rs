@@ -17,6 +17,7 @@ mod nodes;
 mod requests;
 mod sheet;
 mod sight;
+mod tools;
 
 use support::table::{
     http_get, http_get_as, join, spawn_node, spawn_server, spawn_server_with, table,

@@ -677,3 +677,143 @@ fn a_token_turns_and_its_angle_stays_within_a_circle() {
     assert!(apply(&mut store, &nonsense).is_err());
     assert_eq!(store.token(tid(1)).unwrap().rotation, 30.0, "unchanged");
 }
+
+fn group(moves: &[(u128, f64, f64)]) -> Action {
+    Action::MoveTokens {
+        moves: moves
+            .iter()
+            .map(|(n, x, y)| TokenMove {
+                token: tid(*n),
+                to: Point::new(*x, *y),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_group_move_moves_every_token_named_or_none() {
+    let mut store = table();
+    apply(&mut store, &group(&[(1, 50.0, 0.0), (2, 100.0, 50.0)])).unwrap();
+    assert_eq!(store.token(tid(1)).unwrap().position, Point::new(50.0, 0.0));
+    assert_eq!(
+        store.token(tid(2)).unwrap().position,
+        Point::new(100.0, 50.0)
+    );
+    for refused in [
+        group(&[]),
+        group(&[(1, 0.0, 0.0), (1, 50.0, 0.0)]),
+        group(&[(1, 0.0, 0.0), (2, f64::INFINITY, 0.0)]),
+        Action::MoveTokens {
+            moves: vec![
+                TokenMove {
+                    token: tid(1),
+                    to: Point::new(0.0, 0.0),
+                };
+                MAX_GROUP_MOVE + 1
+            ],
+        },
+    ] {
+        assert!(
+            matches!(
+                apply(&mut store, &refused),
+                Err(Error::InvalidAction(_) | Error::OverLimit { .. })
+            ),
+            "{:?}",
+            refused.kind()
+        );
+    }
+    assert!(matches!(
+        apply(&mut store, &group(&[(1, 0.0, 0.0), (99, 0.0, 0.0)])),
+        Err(Error::UnknownEntity { .. })
+    ));
+    assert_eq!(
+        store.token(tid(1)).unwrap().position,
+        Point::new(50.0, 0.0),
+        "nothing moved"
+    );
+}
+
+#[test]
+fn a_token_placed_live_brings_its_new_actor_and_a_removed_one_leaves_the_turn_order() {
+    let mut store = table();
+    let mut goblin: crate::actor::Actor = serde_json::from_value(actor_json(7, "monster")).unwrap();
+    let token: Token = serde_json::from_value(json!({
+        "id": tid(7), "encounter": eid(1), "actor": aid(7), "name": "Goblin 2",
+        "position": {"x": 100.0, "y": 100.0}
+    }))
+    .unwrap();
+    let place = |actor: Option<crate::actor::Actor>, token: Token| Action::PlaceToken {
+        token: Box::new(token),
+        actor: actor.map(Box::new),
+    };
+    apply(&mut store, &place(Some(goblin.clone()), token.clone())).unwrap();
+    assert_eq!(store.actor(aid(7)).unwrap().name, "Actor 7");
+    assert_eq!(store.token(tid(7)).unwrap().actor, Some(aid(7)));
+    // Not twice; not with someone else's actor; not an actor unknown.
+    assert!(matches!(
+        apply(&mut store, &place(None, token.clone())),
+        Err(Error::InvalidAction(_))
+    ));
+    let copy = Token {
+        id: tid(8),
+        ..token.clone()
+    };
+    assert!(matches!(
+        apply(
+            &mut store,
+            &place(
+                Some(crate::actor::Actor {
+                    id: aid(9),
+                    ..goblin.clone()
+                }),
+                copy.clone()
+            )
+        ),
+        Err(Error::InvalidAction(_))
+    ));
+    let stray = Token {
+        id: tid(9),
+        actor: Some(aid(42)),
+        ..token.clone()
+    };
+    assert!(matches!(
+        apply(&mut store, &place(None, stray)),
+        Err(Error::UnknownEntity { .. })
+    ));
+    goblin.hp = None;
+    let unknown_hp = Token {
+        id: tid(10),
+        actor: Some(aid(10)),
+        ..token.clone()
+    };
+    let blank = crate::actor::Actor {
+        id: aid(10),
+        ..goblin
+    };
+    assert!(matches!(
+        apply(&mut store, &place(Some(blank), unknown_hp)),
+        Err(Error::InvalidAction(_))
+    ));
+    // A copy of a token on the table needs no actor.
+    apply(&mut store, &place(None, copy)).unwrap();
+    assert_eq!(store.tokens_of(aid(7)).count(), 2);
+
+    // In combat, removing a token before the one acting keeps that turn.
+    store
+        .apply(&set(
+            &format!("encounters/{}/initiative", eid(1)),
+            json!({"order": [tid(7), tid(1), tid(2)], "turn": 1, "round": 1, "phase": "combat",
+                   "totals": {tid(7).to_string(): 15, tid(1).to_string(): 12, tid(2).to_string(): 3}}),
+        ))
+        .unwrap();
+    apply(&mut store, &Action::RemoveToken { token: tid(7) }).unwrap();
+    assert!(store.token(tid(7)).is_none());
+    let initiative = &store.encounter(eid(1)).unwrap().initiative;
+    assert_eq!(initiative.order, [tid(1), tid(2)]);
+    assert_eq!(initiative.current(), Some(tid(1)), "still Aria's turn");
+    assert!(!initiative.totals.contains_key(&tid(7)));
+    assert!(matches!(
+        apply(&mut store, &Action::RemoveToken { token: tid(7) }),
+        Err(Error::UnknownEntity { .. })
+    ));
+}

@@ -425,3 +425,57 @@ fn a_player_turns_their_own_token_freely_and_nobody_elses() {
         Approval::Gm { .. }
     ));
 }
+
+#[test]
+fn a_group_move_is_a_players_when_every_token_is_and_waits_unless_each_move_would_not() {
+    let store = table();
+    let group = |moves: &[(u128, f64)]| Action::MoveTokens {
+        moves: moves
+            .iter()
+            .map(|(n, x)| crate::action::TokenMove {
+                token: tid(*n),
+                to: Point::new(*x, 0.0),
+            })
+            .collect(),
+    };
+    assert_eq!(authorize(&me(), &group(&[(1, 50.0)]), &store), Ok(()));
+    assert!(forbidden(authorize(
+        &me(),
+        &group(&[(1, 50.0), (5, 50.0)]),
+        &store
+    )));
+    // A token she cannot see is not there at all.
+    assert!(matches!(
+        authorize(&me(), &group(&[(1, 50.0), (3, 50.0)]), &store),
+        Err(Error::UnknownEntity { .. })
+    ));
+    let policy = ApprovalPolicy::default();
+    assert_eq!(
+        policy.decide(&me(), &group(&[(1, 50.0)]), &store),
+        Approval::Auto
+    );
+    assert!(matches!(
+        policy.decide(&me(), &group(&[(1, 1000.0)]), &store),
+        Approval::Gm { .. }
+    ));
+}
+
+#[test]
+fn only_the_gm_places_and_removes_tokens_on_the_running_map() {
+    let store = table();
+    let token: crate::token::Token = serde_json::from_value(json!({
+        "id": tid(7), "encounter": eid(1), "name": "Crate", "position": {"x": 0.0, "y": 0.0}
+    }))
+    .unwrap();
+    for action in [
+        Action::PlaceToken {
+            token: Box::new(token),
+            actor: None,
+        },
+        Action::RemoveToken { token: tid(2) },
+    ] {
+        assert_eq!(authorize(&gm(), &action, &store), Ok(()));
+        assert!(forbidden(authorize(&me(), &action, &store)), "{action:?}");
+        assert!(forbidden(authorize(&observer(), &action, &store)));
+    }
+}

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use leptos::{ev, html, prelude::*};
 use shared::{
-    action::Action,
+    action::{Action, TokenMove},
     encounter::MapSettings,
     geometry::{Cell, Point},
     id::{EncounterId, TokenId},
@@ -99,6 +99,7 @@ impl Pointers {
             return;
         }
         match (token_under(&e), self.brush.get_untracked()) {
+            (Some(token), _) if e.shift_key() => self.add_to_group(token),
             (Some(token), _) => self.grab(token, camera.to_map(at)),
             (None, FogBrush::Reveal | FogBrush::Hide) => {
                 let cell = self.cell_at(camera.to_map(at));
@@ -112,9 +113,32 @@ impl Pointers {
         }
     }
 
+    /// A shift-click: the token joins the group (or leaves it), with the
+    /// one selected before.
+    fn add_to_group(self, token: TokenId) {
+        let table = self.table;
+        let before = table.selected.get_untracked();
+        table.group.update(|group| {
+            if let Some(before) = before {
+                group.insert(before);
+            }
+            if !group.remove(&token) {
+                group.insert(token);
+            }
+        });
+        table.selected.set(Some(token));
+    }
+
     /// A token under the pointer: selected, and dragged if I may move it.
+    /// A token outside the group ends the group.
     fn grab(self, token: TokenId, map: Point) {
         let table = self.table;
+        if table
+            .group
+            .with_untracked(|g| !g.is_empty() && !g.contains(&token))
+        {
+            table.group.update(BTreeSet::clear);
+        }
         let may_move = table.with_client(|c| match (c.me(), c.view()) {
             (Some(me), Some(view)) => may_move_token(&me, view, token),
             _ => false,
@@ -228,7 +252,28 @@ impl Pointers {
                     .read_untracked()
                     .get(&token)
                     .map(|t| t.position);
-                if from != Some(to) {
+                let Some(from) = from else { return };
+                if from == to {
+                    return;
+                }
+                let group = table.group.get_untracked();
+                if group.len() > 1 && group.contains(&token) {
+                    // The whole group by the same offset: one request.
+                    let (dx, dy) = (to.x - from.x, to.y - from.y);
+                    let tokens = table.board.tokens().read_untracked();
+                    let moves = group
+                        .iter()
+                        .filter_map(|id| {
+                            let at = tokens.get(id)?.position;
+                            Some(TokenMove {
+                                token: *id,
+                                to: Point::new(at.x + dx, at.y + dy),
+                            })
+                        })
+                        .collect();
+                    drop(tokens);
+                    table.ask(Action::MoveTokens { moves });
+                } else {
                     table.ask(Action::MoveToken { token, to });
                 }
             }

@@ -114,6 +114,12 @@ pub fn BattleMap() -> impl IntoView {
         (area, ids)
     });
     let visible = Memo::new(move |_| drawn.with(|(_, ids)| ids.clone()));
+    Effect::new(move |_| {
+        let (w, h) = size.get();
+        table
+            .view_center
+            .set_value(camera.get().to_map(Point::new(w / 2.0, h / 2.0)));
+    });
     let drawn_area = Memo::new(move |_| drawn.with(|(area, _)| *area));
 
     let pointers = Pointers {

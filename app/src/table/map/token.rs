@@ -140,6 +140,9 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
         if is_selected.selected(&Some(id)) {
             class.push_str(" selected");
         }
+        if table.group.with(|g| g.contains(&id)) {
+            class.push_str(" grouped");
+        }
         if moving() {
             class.push_str(" moving");
         }
@@ -170,6 +173,7 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
             "ArrowDown" => (0.0, 1.0),
             "Escape" => {
                 table.selected.set(None);
+                table.group.update(std::collections::BTreeSet::clear);
                 return;
             }
             "Enter" | " " => {

@@ -191,6 +191,9 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
     match action {
         Action::MoveToken { .. } => "move_token",
         Action::RotateToken { .. } => "rotate_token",
+        Action::MoveTokens { .. } => "move_tokens",
+        Action::PlaceToken { .. } => "place_token",
+        Action::RemoveToken { .. } => "remove_token",
         Action::AdjustHp { .. } => "adjust_hp",
         Action::AddCondition { .. } => "add_condition",
         Action::RemoveCondition { .. } => "remove_condition",
