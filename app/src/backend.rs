@@ -157,6 +157,30 @@ pub trait Backend: Send + Sync + 'static {
         actor: ActorId,
     ) -> Result<ActorSheet, AppError>;
 
+    /// The campaign's actors, media and compendium matching `text`, as
+    /// `user` may see them.
+    async fn campaign_search(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        text: String,
+    ) -> Result<Vec<shared::report::SearchHit>, AppError>;
+
+    /// The campaign's content in numbers (GM and assistant GMs).
+    async fn campaign_stats(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<shared::report::CampaignAnalytics, AppError>;
+
+    /// The encounter builder's monsters for the party (GM and assistant
+    /// GMs).
+    async fn encounter_suggestions(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<shared::report::Suggestion>, AppError>;
+
     /// A monster from the compendium, created in the session's campaign
     /// and returned as the table holds it (the GM's, to place it live).
     async fn monster_for_table(

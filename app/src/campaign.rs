@@ -63,6 +63,7 @@ pub fn CampaignsPage() -> impl IntoView {
         <Title text="Campaigns" />
         <h1>"Campaigns"</h1>
         <CreateCampaignForm create />
+        <crate::tools::ImportCampaign />
         <section aria-labelledby="campaign-list-heading">
             <h2 id="campaign-list-heading">"Your campaigns"</h2>
             // A transition keeps the current list on screen while it refetches,
@@ -244,6 +245,8 @@ pub fn CampaignPage() -> impl IntoView {
                                 <crate::content::ItemsSection campaign=id />
                                 <crate::media::MediaSection campaign=id gm />
                                 <crate::membership::MembersSection campaign=id role=overview.role />
+                                <crate::tools::CampaignSearch campaign=id />
+                                {gm.then(|| view! { <crate::tools::CampaignNumbers campaign=id /> })}
                             </div>
                         }
                         .into_any()

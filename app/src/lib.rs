@@ -43,6 +43,7 @@ pub mod preferences;
 pub mod sheet;
 pub mod storage;
 pub mod table;
+pub mod tools;
 pub mod virtual_list;
 
 #[cfg(feature = "ssr")]

@@ -67,20 +67,17 @@ pub fn MediaSection(campaign: shared::id::CampaignId, gm: bool) -> impl IntoView
     let start = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let Some(file) = input
-                .get_untracked()
-                .and_then(|el| el.files())
-                .and_then(|files| files.get(0))
-            else {
+            let Some(file) = upload::chosen(input) else {
                 outcome.set(Some(Err("choose a file first".into())));
                 return;
             };
-            outcome.set(None);
             progress.set(Some(0.0));
+            outcome.set(None);
+            let name = String::from(js_sys::encode_uri_component(&file.name()));
+            let kind = kind.get_untracked();
             upload::send(
-                campaign,
+                format!("/api/campaigns/{campaign}/media?name={name}&kind={kind}"),
                 file,
-                kind.get_untracked(),
                 progress,
                 move |done| {
                     progress.set(None);
@@ -176,26 +173,34 @@ pub fn MediaSection(campaign: shared::id::CampaignId, gm: bool) -> impl IntoView
 
 /// The upload itself, in the browser: an `XMLHttpRequest`, because it
 /// reports upload progress (fetch does not).
+/// Used for media and for a campaign document to import.
 #[cfg(feature = "hydrate")]
-mod upload {
+pub(crate) mod upload {
     use leptos::prelude::*;
-    use shared::{id::CampaignId, media::UploadReceipt};
+    use serde::de::DeserializeOwned;
     use wasm_bindgen::{JsCast, closure::Closure};
 
-    pub fn send(
-        campaign: CampaignId,
+    /// The file chosen in a file input, if any.
+    pub fn chosen(input: NodeRef<leptos::html::Input>) -> Option<web_sys::File> {
+        input
+            .get_untracked()
+            .and_then(|el| el.files())
+            .and_then(|files| files.get(0))
+    }
+
+    /// POSTs `file` to `url`, with its progress (0 to 1) in `progress`,
+    /// then `done` with the answer read as `T`, or the server's error.
+    pub fn send<T: DeserializeOwned>(
+        url: String,
         file: web_sys::File,
-        kind: String,
         progress: RwSignal<Option<f64>>,
-        done: impl Fn(Result<UploadReceipt, String>) + 'static,
+        done: impl Fn(Result<T, String>) + 'static,
     ) {
         let failed = |what: &str| format!("the upload could not start: {what}");
         let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
             done(Err(failed("no XMLHttpRequest")));
             return;
         };
-        let name = String::from(js_sys::encode_uri_component(&file.name()));
-        let url = format!("/api/campaigns/{campaign}/media?name={name}&kind={kind}");
         if xhr.open_with_async("POST", &url, true).is_err() {
             done(Err(failed("the request could not be opened")));
             return;
@@ -214,7 +219,7 @@ mod upload {
             let status = reader.status().unwrap_or(0);
             let body = reader.response_text().ok().flatten().unwrap_or_default();
             let outcome = if (200..300).contains(&status) {
-                serde_json::from_str::<UploadReceipt>(&body)
+                serde_json::from_str::<T>(&body)
                     .map_err(|e| format!("the server's answer could not be read: {e}"))
             } else {
                 Err(serde_json::from_str::<crate::AppError>(&body)

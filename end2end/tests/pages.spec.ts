@@ -212,4 +212,50 @@ test('a player builds a character on the form, sees what to fix, and lands on it
   await expect(gm.locator('[data-test="owner-saved"]')).toBeVisible();
   // The player has no such control.
   await expect(player.locator('[data-test="owner"]')).toHaveCount(0);
+
+  // The GM builds an encounter for the party (Brenna, level 1) with the
+  // builder: suggestions from the SRD, one added onto the map.
+  await openHydrated(gm, `/campaigns/${campaign}`);
+  await gm.getByPlaceholder('Goblin ambush').fill('Road ambush');
+  await gm.getByRole('button', { name: 'Create encounter' }).click();
+  await gm.getByRole('link', { name: 'Road ambush' }).click();
+  await expect(gm.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const builder = gm.locator('[data-test="encounter-builder"]');
+  await builder.locator('[data-test="suggest-monsters"]').click();
+  const suggestions = builder.locator('[data-test="suggestions"] tbody tr');
+  await expect(suggestions.first()).toBeVisible();
+  await expect(builder.locator('[data-test="suggestions"]')).toContainText(/Easy|Medium|Hard|Deadly/);
+  const first = (await suggestions.first().locator('td').first().textContent()) ?? '';
+  await suggestions.first().getByRole('button', { name: 'Add' }).click();
+  await expect(builder.locator('[data-test="builder-added"]')).toHaveText(`${first} added to the encounter.`);
+  await expect(gm.locator('[data-test="editor-tokens"]')).toContainText(first);
+  await gm.screenshot({ path: testInfo.outputPath('encounter-builder.png'), fullPage: true });
+
+  // The campaign in numbers, a search across it, and its export ...
+  await openHydrated(gm, `/campaigns/${campaign}`);
+  const numbers = gm.locator('[data-test="campaign-numbers"]');
+  await expect(numbers.locator('dl')).toContainText('Characters1');
+  await expect(numbers.locator('dl')).toContainText('Monsters1');
+  const search = gm.locator('[data-test="campaign-search"]');
+  await search.locator('[data-test="campaign-search-text"]').fill('Brenna');
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect(search.locator('[data-test="search-hits"] a', { hasText: 'Brenna' })).toHaveAttribute('href', sheet);
+  const [download] = await Promise.all([
+    gm.waitForEvent('download'),
+    numbers.locator('[data-test="export-campaign"]').click(),
+  ]);
+  const file = testInfo.outputPath('campaign.json');
+  await download.saveAs(file);
+  const document = JSON.parse(await import('node:fs').then((fs) => fs.promises.readFile(file, 'utf8')));
+  expect(document.actors.map((a: { name: string }) => a.name)).toContain('Brenna');
+  // ... which this server refuses to import twice, and says why; a file
+  // that is no campaign is refused as such.
+  await openHydrated(gm, '/');
+  const importer = gm.locator('[data-test="import-campaign"]');
+  await importer.locator('[data-test="import-file"]').setInputFiles(file);
+  await importer.getByRole('button', { name: 'Import' }).click();
+  await expect(importer.locator('[data-test="import-error"]')).toContainText(/already on this server/i);
+  await importer.locator('[data-test="import-file"]').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
+  await importer.getByRole('button', { name: 'Import' }).click();
+  await expect(importer.locator('[data-test="import-error"]')).toContainText(/not a campaign document/i);
 });

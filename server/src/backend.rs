@@ -254,6 +254,41 @@ impl Backend for AppState {
         })
     }
 
+    async fn campaign_search(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        text: String,
+    ) -> Result<Vec<shared::report::SearchHit>, AppError> {
+        if text.chars().count() > app::tools::MAX_SEARCH_CHARS {
+            return Err(Error::Refused(shared::Error::InvalidAction(format!(
+                "search for at most {} characters",
+                app::tools::MAX_SEARCH_CHARS
+            )))
+            .into());
+        }
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(crate::report::search_campaign(&self.db, campaign, user.id, role, &text).await?)
+    }
+
+    async fn campaign_stats(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<shared::report::CampaignAnalytics, AppError> {
+        gm_only(&self.db, campaign, user).await?;
+        Ok(crate::report::campaign_analytics(&self.db, campaign).await?)
+    }
+
+    async fn encounter_suggestions(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<shared::report::Suggestion>, AppError> {
+        gm_only(&self.db, campaign, user).await?;
+        Ok(crate::report::encounter_builder(&self.db, campaign).await?)
+    }
+
     async fn monster_for_table(
         &self,
         user: &User,
@@ -532,6 +567,21 @@ impl Backend for AppState {
             .await?
             .ok_or(Error::NotMember)?;
         Ok(membership::members(&self.db, info.campaign, user.id).await?)
+    }
+}
+
+/// Refuses anyone but the campaign's GM and assistant GMs (an outsider
+/// as a non-member).
+async fn gm_only(db: &sqlx::PgPool, campaign: CampaignId, user: &User) -> Result<()> {
+    if campaign::role_of(db, campaign, user.id)
+        .await?
+        .is_gm_or_assistant()
+    {
+        Ok(())
+    } else {
+        Err(Error::Refused(shared::Error::Forbidden(
+            "only the GM can do that".into(),
+        )))
     }
 }
 

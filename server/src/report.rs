@@ -2,7 +2,11 @@
 //! their high-level spells, and the encounter builder.
 
 use serde_json::Value;
-use shared::id::CampaignId;
+pub use shared::report::{CampaignAnalytics, Difficulty, HitKind, SearchHit, Suggestion};
+use shared::{
+    id::{CampaignId, UserId},
+    rules::Role,
+};
 use sqlx::{PgPool, Row};
 
 use crate::Result;
@@ -92,33 +96,6 @@ pub async fn high_level_spellcasters(
         .collect()
 }
 
-/// How hard a monster is for the party, by its CR against the party's
-/// average level (the seed's rule of thumb).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Difficulty {
-    /// CR at most two below the average level.
-    Easy,
-    /// Up to the average level.
-    Medium,
-    /// Up to two above.
-    Hard,
-    /// More.
-    Deadly,
-}
-
-/// A monster the encounter builder suggests.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Suggestion {
-    /// Its name.
-    pub name: String,
-    /// Its challenge rating.
-    pub challenge_rating: f64,
-    /// How hard it is for the party.
-    pub difficulty: Difficulty,
-    /// Items related to it as `drops` in the compendium.
-    pub loot: Vec<String>,
-}
-
 /// Monsters for the campaign's party: challenge rating from two below the
 /// party's average character level (at least 1/8) to four above, with
 /// difficulty and loot. No characters: no suggestions.
@@ -128,7 +105,7 @@ pub async fn encounter_builder(db: &PgPool, campaign: CampaignId) -> Result<Vec<
              select avg(level)::float8 as avg_level from actors
               where campaign_id = $1 and actor_type = 'character' and level is not null
          )
-         select m.name, m.computed_cr::float8 as cr,
+         select m.ref_key, m.name, m.computed_cr::float8 as cr,
                 case when m.computed_cr <= p.avg_level - 2 then 'easy'
                      when m.computed_cr <= p.avg_level then 'medium'
                      when m.computed_cr <= p.avg_level + 2 then 'hard'
@@ -143,7 +120,7 @@ pub async fn encounter_builder(db: &PgPool, campaign: CampaignId) -> Result<Vec<
            left join compendium_relationships r on r.source_item_id = m.id and r.relationship_type = 'drops'
            left join compendium_items loot on loot.id = r.target_item_id
           where p.avg_level is not null
-          group by m.id, m.name, m.computed_cr, p.avg_level
+          group by m.id, m.ref_key, m.name, m.computed_cr, p.avg_level
           order by m.computed_cr, m.name",
     )
     .bind(campaign.0)
@@ -158,6 +135,7 @@ pub async fn encounter_builder(db: &PgPool, campaign: CampaignId) -> Result<Vec<
                 _ => Difficulty::Deadly,
             };
             Ok(Suggestion {
+                ref_key: row.try_get("ref_key")?,
                 name: row.try_get("name")?,
                 challenge_rating: row.try_get("cr")?,
                 difficulty,
@@ -167,40 +145,19 @@ pub async fn encounter_builder(db: &PgPool, campaign: CampaignId) -> Result<Vec<
         .collect()
 }
 
-/// What a cross-content search result is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HitKind {
-    /// An actor of the campaign.
-    Actor,
-    /// A compendium entry of the campaign's game system.
-    Compendium,
-    /// A media file of the campaign.
-    Media,
-}
-
-/// One cross-content search result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchHit {
-    /// What it is.
-    pub kind: HitKind,
-    /// Its id.
-    pub id: uuid::Uuid,
-    /// Its name.
-    pub name: String,
-    /// Class, category or media type.
-    pub subtitle: Option<String>,
-    /// Full-text rank.
-    pub relevance: f32,
-}
-
 /// Searches a campaign's actors and media and the compendium of its game
 /// system at once (at most 20). The campaign's own matches come first (a
 /// rank bonus of 1), then the compendium's, each by full-text rank: with the
 /// SRD's 1,600 entries a plain rank would bury the GM's own "Dragonslayer"
 /// under twenty dragons.
+///
+/// `reader` finds only what they may see: the GM everything; a player the
+/// actors they own or that are shown to all, and the media they may read.
 pub async fn search_campaign(
     db: &PgPool,
     campaign: CampaignId,
+    reader: UserId,
+    role: Role,
     text: &str,
 ) -> Result<Vec<SearchHit>> {
     let Some(tsquery) = shared::compendium::prefix_tsquery(text) else {
@@ -210,6 +167,7 @@ pub async fn search_campaign(
         "with q as (select to_tsquery('english', $2) as q)
          select 'actor' as kind, a.id, a.name, a.character_class as subtitle, (1 + ts_rank(a.search_vector, q.q))::float4 as relevance
            from actors a, q where a.campaign_id = $1 and a.search_vector @@ q.q
+            and ($3 or a.owner_user_id = $4 or a.permissions ->> 'view' = 'all')
          union all
          select 'compendium', ci.id, ci.name, ci.category, ts_rank(ci.search_vector, q.q)
            from compendium_items ci
@@ -219,11 +177,15 @@ pub async fn search_campaign(
          union all
          select 'media', m.id, m.original_name, m.media_type, (1 + ts_rank(m.search_vector, q.q))::float4
            from media_files m, q where m.campaign_id = $1 and m.search_vector @@ q.q
+            and media_readable(m, $5)
          order by relevance desc, name
          limit 20",
     )
     .bind(campaign.0)
     .bind(tsquery)
+    .bind(role.is_gm_or_assistant())
+    .bind(reader.0)
+    .bind(role.slug())
     .fetch_all(db)
     .await?;
     rows.into_iter()
@@ -242,27 +204,6 @@ pub async fn search_campaign(
             })
         })
         .collect()
-}
-
-/// A campaign's content in numbers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CampaignAnalytics {
-    /// Player characters.
-    pub characters: i64,
-    /// Non-player characters.
-    pub npcs: i64,
-    /// Monsters.
-    pub monsters: i64,
-    /// Items.
-    pub items: i64,
-    /// Media files.
-    pub media_files: i64,
-    /// Their total size in bytes.
-    pub media_bytes: i64,
-    /// Encounters.
-    pub encounters: i64,
-    /// Completed encounters.
-    pub completed_encounters: i64,
 }
 
 /// Counts a campaign's content. Each table is counted in its own subquery:

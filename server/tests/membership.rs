@@ -1069,3 +1069,61 @@ async fn only_the_gm_makes_a_monster_for_a_running_table(db: PgPool) {
     assert!(status.is_client_error(), "after the end: {status}");
     assert_eq!(actors().await, 1);
 }
+
+/// The campaign's tools: its numbers and the encounter builder are the
+/// GM's; search is every member's, filtered to what each may see; an
+/// outsider gets none of them.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_campaign_tools_answer_members_as_they_may_see(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let Cast {
+        campaign,
+        gm: (gm, gm_cookie),
+        player: (_, player_cookie),
+        watcher: (_, watcher_cookie),
+        outsider: (_, outsider_cookie),
+    } = cast(&db).await;
+    let new = server::actor::NewActor {
+        campaign,
+        name: None,
+        actor_type: "npc".into(),
+        level: Some(5),
+        character_class: None,
+        owner: None,
+        created_by: gm.id,
+    };
+    server::actor::create_custom(&db, &new, "Secret Dragon Cultist", &json!({}))
+        .await
+        .unwrap();
+    let body = json!({ "campaign": campaign });
+    for endpoint in ["campaigns/stats", "encounters/builder"] {
+        for (who, cookie) in [
+            ("a player", &player_cookie),
+            ("an observer", &watcher_cookie),
+            ("an outsider", &outsider_cookie),
+        ] {
+            let (status, _) = call(&router, endpoint, cookie, body.clone()).await;
+            assert!(status.is_client_error(), "{who} on {endpoint}: {status}");
+        }
+        let (status, answer) = call(&router, endpoint, &gm_cookie, body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{endpoint}: {answer}");
+    }
+    let (_, stats) = call(&router, "campaigns/stats", &gm_cookie, body).await;
+    assert_eq!(stats["npcs"], 1, "{stats}");
+
+    let search = json!({ "campaign": campaign, "text": "dragon" });
+    let (status, hits) = call(&router, "campaigns/search", &gm_cookie, search.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{hits}");
+    assert!(hits.to_string().contains("Secret Dragon Cultist"), "{hits}");
+    let (status, hits) = call(&router, "campaigns/search", &player_cookie, search.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{hits}");
+    assert!(
+        !hits.to_string().contains("Cultist"),
+        "the GM's NPC: {hits}"
+    );
+    let (status, _) = call(&router, "campaigns/search", &outsider_cookie, search).await;
+    assert!(status.is_client_error(), "{status}");
+    let long = json!({ "campaign": campaign, "text": "x".repeat(201) });
+    let (status, _) = call(&router, "campaigns/search", &gm_cookie, long).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -8,7 +8,7 @@ use server::{
     compendium::srd,
     report::{self, Difficulty},
 };
-use shared::{campaign::NewCampaign, id::CampaignId};
+use shared::{campaign::NewCampaign, id::CampaignId, rules::Role};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -237,7 +237,7 @@ async fn one_search_covers_actors_compendium_and_media(db: PgPool) {
     let (other, other_gm) = campaign_with_gm(&db, "search_other").await;
     character(&db, other, other_gm, "Dragon Tamer", 5, json!({})).await;
 
-    let hits = report::search_campaign(&db, campaign, "dragon")
+    let hits = report::search_campaign(&db, campaign, gm, Role::Gm, "dragon")
         .await
         .unwrap();
     let kinds: std::collections::BTreeSet<String> =
@@ -256,10 +256,27 @@ async fn one_search_covers_actors_compendium_and_media(db: PgPool) {
     assert!(hits.windows(2).all(|w| w[0].relevance >= w[1].relevance));
     assert!(hits.len() <= 20);
     assert!(
-        report::search_campaign(&db, campaign, " !! ")
+        report::search_campaign(&db, campaign, gm, Role::Gm, " !! ")
             .await
             .unwrap()
             .is_empty()
+    );
+    // A player finds the compendium, not the GM's hidden map nor an
+    // actor that is not theirs.
+    let (player, _) = support::signed_in(&db, "search_player").await;
+    let invitation = server::membership::invite(&db, campaign, gm, Role::Player)
+        .await
+        .unwrap();
+    server::membership::accept(&db, player.id, &invitation.token)
+        .await
+        .unwrap();
+    let theirs = report::search_campaign(&db, campaign, player.id, Role::Player, "dragon")
+        .await
+        .unwrap();
+    assert!(!theirs.is_empty());
+    assert!(
+        theirs.iter().all(|h| h.kind == report::HitKind::Compendium),
+        "{theirs:?}"
     );
 }
 

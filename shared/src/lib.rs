@@ -117,6 +117,7 @@ pub mod optimistic;
 pub mod ot;
 pub mod path;
 pub mod protocol;
+pub mod report;
 pub mod rules;
 pub mod sheet;
 pub mod sight;

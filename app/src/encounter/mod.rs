@@ -3,6 +3,7 @@
 //! the campaign page, and the editor's page; the editor itself is
 //! [`editor`].
 
+mod builder;
 mod editor;
 
 use editor::Editor;
@@ -306,6 +307,9 @@ pub fn EncounterEditorPage() -> impl IntoView {
                 view! { <Editor campaign summary tokens changed saved /> }.into_any()
             })}
         </Suspense>
+        {move || ids().map(|(campaign, encounter)| view! {
+            <builder::EncounterBuilder campaign encounter changed />
+        })}
     }
     .into_any()
 }
