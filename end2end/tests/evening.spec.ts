@@ -81,7 +81,7 @@ test('a first evening: a campaign, a character, an encounter from the builder, a
   const place = gm.locator('[data-test="place-on-map"]');
   await place.locator('[data-test="monster-search"]').fill('goblin');
   await place.getByRole('button', { name: 'Find' }).click();
-  await place.getByRole('button', { name: 'Add Goblin to the map', exact: true }).click();
+  await place.getByRole('button', { name: 'Add Goblin Warrior to the map', exact: true }).click();
   await expect(player.locator('[data-token]')).toHaveCount(2);
   const goblin = (await gm.locator('[data-token].selected').getAttribute('data-token')) ?? '';
   expect(goblin).not.toBe('');

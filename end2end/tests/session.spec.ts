@@ -309,12 +309,12 @@ test('the GM adds a monster from the compendium to the running map, moves a grou
   // A goblin from the SRD: made in the campaign, put in the middle of the view.
   await place.locator('[data-test="monster-search"]').fill('goblin');
   await place.getByRole('button', { name: 'Find' }).click();
-  await place.getByRole('button', { name: 'Add Goblin to the map', exact: true }).click();
+  await place.getByRole('button', { name: 'Add Goblin Warrior to the map', exact: true }).click();
   const tokens = (page: typeof table.gm) => page.locator('[data-token]');
   await expect(tokens(table.gm)).toHaveCount(4);
   await expect(tokens(table.player)).toHaveCount(3);
   const added = table.gm.locator('[data-test="selected-token"] h2');
-  await expect(added).toHaveText('Goblin');
+  await expect(added).toHaveText('Goblin Warrior');
   // Its hit points are the GM's: a bar for the GM only.
   const newest = await table.gm.locator('[data-token].selected').getAttribute('data-token');
   expect(newest).toBeTruthy();
@@ -332,7 +332,9 @@ test('the GM adds a monster from the compendium to the running map, moves a grou
 
   // Duplicate the first goblin, then take the copy off the map.
   await table.gm.keyboard.press('Escape');
-  await at(table.gm, table.goblin).focus();
+  await expect(table.gm.locator('[data-test="group-hint"]')).toHaveCount(0);
+  await at(table.gm, table.goblin).click();
+  await expect(table.player.locator('[data-test="duplicate-token"]')).toHaveCount(0);
   await table.gm.locator('[data-test="duplicate-token"]').click();
   await expect(tokens(table.player)).toHaveCount(4);
   await table.gm.screenshot({ path: testInfo.outputPath('live-tools.png') });

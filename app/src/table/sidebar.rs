@@ -335,12 +335,12 @@ pub fn SelectedToken() -> impl IntoView {
     };
     let gm_controls = move || {
         view! {
+                <Show when=move || table.is_gm_or_assistant()>
                     <div class="token-tools" role="group" aria-label="The token itself">
                         <button type="button" class="small" data-test="duplicate-token" on:click=duplicate
                             title="Another token of the same actor, one cell to the right">"Duplicate"</button>
                         <button type="button" class="small reject" data-test="remove-token" on:click=remove>"Remove from the map"</button>
                     </div>
-                <Show when=move || table.is_gm_or_assistant()>
                     <div class="visibility" role="group" aria-label="Who sees this token">
                         <button type="button" on:click=move |_| visibility(shared::token::Visibility::Visible)>"Visible"</button>
                         <button type="button" on:click=move |_| visibility(shared::token::Visibility::GmOnly)>"GM only"</button>

@@ -117,13 +117,13 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
             let conditions: Vec<&str> = t.conditions.iter().map(String::as_str).collect();
             label.push_str(&format!(", {}", conditions.join(", ")));
         }
-        if let Some(hp) = hp() {
-            label.push_str(&format!(", HP {} of {}", hp.current, hp.max));
-        }
         match t.visibility {
             Visibility::Visible => {}
             Visibility::GmOnly => label.push_str(", GM only"),
             Visibility::Hidden => label.push_str(", hidden"),
+        }
+        if let Some(hp) = hp() {
+            label.push_str(&format!(", HP {} of {}", hp.current, hp.max));
         }
         label
     };
