@@ -12,12 +12,15 @@ use crate::AppError;
 /// The cookie that carries the login session's token.
 pub const SESSION_COOKIE: &str = "tabletop_session";
 
-/// Creates an account, logs it in, and goes to the campaign list.
+/// Creates an account, logs it in, and goes to the campaign list (or
+/// back to `next`, a page of this site such as the invitation opened
+/// first).
 #[server(endpoint = "account/sign_up")]
 pub async fn sign_up(
     #[server(default)] login: String,
     #[server(default)] display_name: String,
     #[server(default)] password: String,
+    #[server(default)] next: String,
 ) -> Result<User, AppError> {
     crate::backend::answer(async move {
         let login = LoginName::parse(&login)?;
@@ -26,23 +29,24 @@ pub async fn sign_up(
         let backend = crate::backend::backend()?;
         let (user, token) = backend.sign_up(login, display_name, password).await?;
         login::set_cookie(&token, backend.secure_cookies());
-        leptos_axum::redirect("/");
+        leptos_axum::redirect(shared::account::after_login(&next));
         Ok(user)
     })
     .await
 }
 
-/// Logs in and goes to the campaign list.
+/// Logs in and goes to the campaign list (or back to `next`).
 #[server(endpoint = "account/log_in")]
 pub async fn log_in(
     #[server(default)] login: String,
     #[server(default)] password: String,
+    #[server(default)] next: String,
 ) -> Result<User, AppError> {
     crate::backend::answer(async move {
         let backend = crate::backend::backend()?;
         let (user, token) = backend.log_in(login, password).await?;
         login::set_cookie(&token, backend.secure_cookies());
-        leptos_axum::redirect("/");
+        leptos_axum::redirect(shared::account::after_login(&next));
         Ok(user)
     })
     .await
@@ -173,10 +177,44 @@ pub mod login {
     }
 }
 
+/// The page to come back to after logging in (`?next=`), if it is one of
+/// this site's.
+fn next_param() -> String {
+    let query = leptos_router::hooks::use_query_map();
+    let raw = query.read_untracked().get("next").unwrap_or_default();
+    shared::account::after_login(&raw).to_owned()
+}
+
+/// `page` carrying `next` along, when there is somewhere to come back to.
+pub fn with_next(page: &str, next: &str) -> String {
+    if next == "/" {
+        page.to_owned()
+    } else {
+        let encoded: String = url_escape(next);
+        format!("{page}?next={encoded}")
+    }
+}
+
+/// Percent-encodes what a query value cannot hold as is (`after_login`
+/// already allows only a few characters).
+fn url_escape(raw: &str) -> String {
+    raw.chars()
+        .map(|c| match c {
+            '?' => "%3F".to_owned(),
+            '&' => "%26".to_owned(),
+            '=' => "%3D".to_owned(),
+            '%' => "%25".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// The log-in page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
+    let next = next_param();
+    let signup = with_next("/signup", &next);
     forget_cached_on(action.version());
     view! {
         <Title text="Log in" />
@@ -190,10 +228,11 @@ pub fn LoginPage() -> impl IntoView {
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required />
             </div>
+            <input type="hidden" name="next" value=next />
             <button type="submit">"Log in"</button>
             <Problem error=Signal::derive(move || action.value().get().and_then(Result::err)) />
         </ActionForm>
-        <p>"New here? " <A href="/signup">"Create an account"</A></p>
+        <p>"New here? " <A href=signup>"Create an account"</A></p>
     }
 }
 
@@ -201,6 +240,8 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
+    let next = next_param();
+    let login = with_next("/login", &next);
     forget_cached_on(action.version());
     view! {
         <Title text="Sign up" />
@@ -219,10 +260,11 @@ pub fn SignupPage() -> impl IntoView {
                 <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" />
                 <small class="muted">"At least 8 characters."</small>
             </div>
+            <input type="hidden" name="next" value=next />
             <button type="submit">"Sign up"</button>
             <Problem error=Signal::derive(move || action.value().get().and_then(Result::err)) />
         </ActionForm>
-        <p>"Have an account? " <A href="/login">"Log in"</A></p>
+        <p>"Have an account? " <A href=login>"Log in"</A></p>
     }
 }
 

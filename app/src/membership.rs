@@ -228,12 +228,16 @@ pub fn JoinPage() -> impl IntoView {
                     <A href=format!("/campaigns/{campaign}")>"Open the campaign"</A>
                 </p>
             }.into_any(),
-            Err(AppError::Unauthorized) => view! {
-                <p role="alert" class="error">
-                    <A href="/login">"Log in"</A>" or "<A href="/signup">"create an account"</A>
-                    ", then open this link again."
-                </p>
-            }.into_any(),
+            Err(AppError::Unauthorized) => {
+                let here = format!("/join/{}", token());
+                view! {
+                    <p role="alert" class="error">
+                        <A href=crate::account::with_next("/login", &here)>"Log in"</A>" or "
+                        <A href=crate::account::with_next("/signup", &here) attr:data-test="join-sign-up">"create an account"</A>
+                        ": you come back here to join."
+                    </p>
+                }.into_any()
+            }
             Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
         })}
     }

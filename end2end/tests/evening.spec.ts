@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { openHydrated, signUp } from './support';
+import { openHydrated, signUp, uniqueLogin } from './support';
 
 // A whole first evening from the browser alone, as a new GM and a new
 // player would play it: no API call, a screenshot of each step.
@@ -25,11 +25,22 @@ test('a first evening: a campaign, a character, an encounter from the builder, a
   const campaignPage = new URL(gm.url()).pathname;
   await shot(gm, 'campaign');
 
-  // The GM invites; the player signs up, opens the link and joins.
+  // The GM invites; the player opens the link before having an account,
+  // signs up from it and comes back to it to join.
   await gm.getByRole('button', { name: 'Invite a player' }).click();
   const link = (await gm.locator('[data-test="invite-link"]').textContent()) ?? '';
-  await signUp(player, 'pl');
-  await openHydrated(player, new URL(link).pathname);
+  const invitation = new URL(link).pathname;
+  await openHydrated(player, invitation);
+  await player.locator('[data-test="accept-invitation"]').click();
+  await player.locator('[data-test="join-sign-up"]').click();
+  await expect(player.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const login = uniqueLogin('pl');
+  await player.getByLabel('Login name').fill(login);
+  await player.getByLabel('Display name').fill(`Player ${login}`);
+  await player.getByLabel('Password').fill('a long enough password');
+  await player.getByRole('button', { name: 'Sign up' }).click();
+  await expect(player).toHaveURL(new RegExp(`${invitation}$`));
+  await expect(player.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await player.locator('[data-test="accept-invitation"]').click();
   await player.getByRole('link', { name: 'Open the campaign' }).click();
 

@@ -265,6 +265,30 @@ async fn sign_up_log_in_and_log_out(db: PgPool) {
         );
     }
 
+    // Logging in from an invitation goes back to it; never off the site.
+    for (next, expected) in [
+        ("%2Fjoin%2Fabc-DEF_1", "/join/abc-DEF_1"),
+        ("%2F%2Fevil.example%2Fx", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("", "/"),
+    ] {
+        let response = router
+            .clone()
+            .oneshot(call(
+                "account/log_in",
+                &format!("login=cleric_7&password=sanctuary!&next={next}"),
+                None,
+            ))
+            .await
+            .unwrap();
+        let to = response
+            .headers()
+            .get(header::LOCATION)
+            .or_else(|| response.headers().get("serverfnredirect"))
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(to.as_deref(), Some(expected), "next={next}");
+    }
+
     // Logging in again (name in another case) starts a second session.
     let response = router
         .clone()

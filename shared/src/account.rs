@@ -108,9 +108,41 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// Where to go after logging in or signing up: `next` when it is a path
+/// of this site (an invitation link the visitor opened first), otherwise
+/// the campaign list. Anything that could leave the site (`//host`,
+/// `/\\host`, a scheme) or carry a header is refused.
+pub fn after_login(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 200
+        && next
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.~?=&%".contains(c));
+    if local { next } else { "/" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_login_goes_only_to_paths_of_this_site() {
+        assert_eq!(after_login("/join/AbC-12_x"), "/join/AbC-12_x");
+        assert_eq!(after_login(""), "/");
+        for away in [
+            "//evil.example/x",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/join/x\r\nSet-Cookie: a=b",
+            "/ok space",
+        ] {
+            assert_eq!(after_login(away), "/", "{away:?}");
+        }
+        assert_eq!(after_login(&format!("/{}", "a".repeat(250))), "/");
+    }
 
     #[test]
     fn login_names() {

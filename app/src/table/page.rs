@@ -123,12 +123,14 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                 <aside class="table-side" aria-label="Table tools">
                     <Show when=move || table.is_gm_or_assistant()>
                         <panel::GmPanel />
-                        <super::place::PlaceOnMap />
                     </Show>
                     <sidebar::Initiative />
-                    <sidebar::SelectedToken />
-                    <sheet::TableSheet />
                     <sidebar::Log />
+                    <sidebar::SelectedToken />
+                    <Show when=move || table.is_gm_or_assistant()>
+                        <super::place::PlaceOnMap />
+                    </Show>
+                    <sheet::TableSheet />
                 </aside>
             </div>
             <Toasts />
