@@ -298,13 +298,7 @@ impl Backend for AppState {
         let info = event_log::session_info(&self.db, session)
             .await?
             .ok_or(Error::NotMember)?;
-        let role = campaign::role_of(&self.db, info.campaign, user.id).await?;
-        if !role.is_gm_or_assistant() {
-            return Err(Error::Refused(shared::Error::Forbidden(
-                "only the GM puts monsters on the table".into(),
-            ))
-            .into());
-        }
+        gm_only(&self.db, info.campaign, user).await?;
         if info.ended {
             return Err(Error::Refused(shared::Error::InvalidAction(
                 "the session has ended".into(),

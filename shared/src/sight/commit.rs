@@ -195,8 +195,14 @@ impl<'a> CommitView<'a> {
                 Some(touched) => {
                     for (nth, entity) in touched.followed().enumerate() {
                         // Into sight as it ends up, so at its last change;
-                        // out of sight at its first (nothing after needs it).
+                        // out of sight at its first (nothing after needs
+                        // it). Hit points leave at the end: their actor
+                        // stays, and may be replaced on the way.
                         let (first, last) = self.span.get(&entity).copied().unwrap_or_default();
+                        let leaves_at = match entity {
+                            Followed::Hp(_) => last,
+                            _ => first,
+                        };
                         match flips.get(&entity).copied() {
                             // A whole actor names its hit points too, but
                             // passes once, as the actor.
@@ -206,12 +212,7 @@ impl<'a> CommitView<'a> {
                             Some(flip @ Flip::Appears) if index == last => {
                                 out.extend(self.flip(user, entity, flip));
                             }
-                            // Hit points leave at the end: their actor
-                            // stays, and may be replaced on the way.
-                            Some(flip @ Flip::Leaves)
-                                if index == first && !matches!(entity, Followed::Hp(_))
-                                    || index == last && matches!(entity, Followed::Hp(_)) =>
-                            {
+                            Some(flip @ Flip::Leaves) if index == leaves_at => {
                                 out.extend(self.flip(user, entity, flip));
                             }
                             _ => {}
