@@ -96,6 +96,13 @@ pub trait Backend: Send + Sync + 'static {
         query: CompendiumQuery,
     ) -> Result<Vec<CompendiumEntry>, AppError>;
 
+    /// One compendium entry read for people (any logged-in user, as the
+    /// search is).
+    async fn compendium_detail(
+        &self,
+        ref_key: String,
+    ) -> Result<shared::compendium::detail::Detail, AppError>;
+
     /// The campaigns `user` belongs to, newest first.
     async fn list_campaigns(&self, user: &User) -> Result<Vec<Campaign>, AppError>;
 
@@ -165,6 +172,15 @@ pub trait Backend: Send + Sync + 'static {
         campaign: CampaignId,
         text: String,
     ) -> Result<Vec<shared::report::SearchHit>, AppError>;
+
+    /// The campaign's chat and dice of its sessions, newest first, a page
+    /// before the line `before` (every member).
+    async fn chat_history(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        before: Option<i64>,
+    ) -> Result<Vec<shared::report::ChatLine>, AppError>;
 
     /// The campaign's content in numbers (GM and assistant GMs).
     async fn campaign_stats(

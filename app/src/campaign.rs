@@ -246,6 +246,7 @@ pub fn CampaignPage() -> impl IntoView {
                                 <crate::media::MediaSection campaign=id gm />
                                 <crate::membership::MembersSection campaign=id role=overview.role />
                                 <crate::tools::CampaignSearch campaign=id />
+                                <crate::tools::ChatHistory campaign=id />
                                 {gm.then(|| view! { <crate::tools::CampaignNumbers campaign=id /> })}
                             </div>
                         }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use shared::compendium::{CompendiumEntry, CompendiumQuery};
+use shared::compendium::{CompendiumEntry, CompendiumQuery, detail::Detail};
 
 use crate::AppError;
 
@@ -12,6 +12,15 @@ use crate::AppError;
 pub async fn search_compendium(query: CompendiumQuery) -> Result<Vec<CompendiumEntry>, AppError> {
     crate::backend::as_user(|backend, _user| async move { backend.search_compendium(query).await })
         .await
+}
+
+/// One entry read for people: its facts, text and a monster's actions.
+#[server(endpoint = "compendium/detail", input = Json)]
+pub async fn compendium_detail(ref_key: String) -> Result<Detail, AppError> {
+    crate::backend::as_user(
+        |backend, _user| async move { backend.compendium_detail(ref_key).await },
+    )
+    .await
 }
 
 /// The kinds of compendium entry, as filters.
@@ -206,14 +215,37 @@ pub fn CompendiumPage() -> impl IntoView {
                                 .join(" · ");
                                 let kind = entry.item_type.replace('_', " ");
                                 let for_add = entry.clone();
+                                let shown = RwSignal::new(None::<Result<Detail, AppError>>);
+                                let ref_key = entry.ref_key.clone();
+                                let toggle = move |_| {
+                                    if shown.get_untracked().is_some() {
+                                        shown.set(None);
+                                        return;
+                                    }
+                                    let ref_key = ref_key.clone();
+                                    leptos::task::spawn_local(async move {
+                                        shown.set(Some(compendium_detail(ref_key).await));
+                                    });
+                                };
+                                let name = entry.name.clone();
                                 view! {
                                     <li class="card compendium-entry" data-test="compendium-entry">
                                         <strong>{entry.name.clone()}</strong>
                                         <span class="muted">{format!(" {kind}{}", if details.is_empty() { String::new() } else { format!(" · {details}") })}</span>
+                                        <button type="button" class="small" data-test="entry-details"
+                                            aria-expanded=move || shown.with(Option::is_some).to_string()
+                                            aria-label=format!("Details of {name}")
+                                            on:click=toggle>
+                                            {move || if shown.with(Option::is_some) { "Hide" } else { "Details" }}
+                                        </button>
                                         {addable.then(|| view! {
                                             <button type="button" class="small" on:click=move |_| { add.dispatch(for_add.clone()); }>
                                                 "Add to campaign"
                                             </button>
+                                        })}
+                                        {move || shown.get().map(|read| match read {
+                                            Ok(detail) => detail_view(detail),
+                                            Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
                                         })}
                                     </li>
                                 }
@@ -230,6 +262,42 @@ pub fn CompendiumPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+    .into_any()
+}
+
+/// An entry as a rulebook prints it: the line saying what it is, its facts,
+/// its text, a monster's traits and actions.
+pub fn detail_view(detail: Detail) -> AnyView {
+    let facts = detail
+        .facts
+        .into_iter()
+        .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
+        .collect_view();
+    let text = detail
+        .text
+        .into_iter()
+        .map(|p| view! { <p>{p}</p> })
+        .collect_view();
+    let sections = detail
+        .sections
+        .into_iter()
+        .map(|section| {
+            let entries = section
+                .entries
+                .into_iter()
+                .map(|(name, text)| view! { <p><strong>{format!("{name}. ")}</strong>{text}</p> })
+                .collect_view();
+            view! { <h4>{section.title}</h4>{entries} }
+        })
+        .collect_view();
+    view! {
+        <div class="entry-detail" data-test="entry-detail">
+            <p class="muted"><em>{detail.summary}</em></p>
+            <dl class="facts">{facts}</dl>
+            {text}
+            {sections}
+        </div>
     }
     .into_any()
 }

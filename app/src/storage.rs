@@ -39,6 +39,10 @@ pub struct Prefs {
     pub side: Side,
     /// Keys that drive the map.
     pub keys: MapKeys,
+    /// The table's panels folded shut, by name (`log`, `sheet`).
+    pub folded: std::collections::BTreeSet<String>,
+    /// The table's tools column put away: the map takes the whole width.
+    pub tools_hidden: bool,
 }
 
 /// Which side of the map the tools stand on.
@@ -164,6 +168,8 @@ impl Default for Prefs {
             gm_panel_open: true,
             side: Side::Right,
             keys: MapKeys::default(),
+            folded: std::collections::BTreeSet::new(),
+            tools_hidden: false,
         }
     }
 }

@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use shared::{
+    encounter::LogKind,
     id::CampaignId,
-    report::{CampaignAnalytics, HitKind, SearchHit, Suggestion},
+    report::{CampaignAnalytics, ChatLine, HitKind, SearchHit, Suggestion},
 };
 
 use crate::AppError;
@@ -25,6 +26,75 @@ pub async fn search_campaign(
         backend.campaign_search(&user, campaign, text).await
     })
     .await
+}
+
+/// The chat and dice of the campaign's sessions, newest first, a page
+/// before the line `before` (every member).
+#[server(endpoint = "campaigns/chat", input = Json)]
+pub async fn chat_history(
+    campaign: CampaignId,
+    before: Option<i64>,
+) -> Result<Vec<ChatLine>, AppError> {
+    crate::backend::as_user(|backend, user| async move {
+        backend.chat_history(&user, campaign, before).await
+    })
+    .await
+}
+
+/// The chat and dice of past sessions, kept with the campaign: a page at a
+/// time, loaded when asked for (it can be long).
+#[component]
+pub fn ChatHistory(campaign: CampaignId) -> impl IntoView {
+    let lines = RwSignal::new(Vec::<ChatLine>::new());
+    let more = RwSignal::new(true);
+    let load = Action::new(move |before: &Option<i64>| {
+        let before = *before;
+        async move {
+            let page = chat_history(campaign, before).await?;
+            more.set(page.len() == shared::report::CHAT_PAGE);
+            lines.update(|all| all.extend(page));
+            Ok::<_, AppError>(())
+        }
+    });
+    let older = move |_| {
+        let before = lines.with_untracked(|all| all.last().map(|l| l.id));
+        load.dispatch(before);
+    };
+    view! {
+        <section class="card chat-history" aria-labelledby="chat-history-heading" data-test="chat-history">
+            <h2 id="chat-history-heading">"Chat and dice of past sessions"</h2>
+            <Show
+                when=move || { load.version().get() > 0 }
+                fallback=move || view! {
+                    <button type="button" data-test="show-chat" on:click=older>"Show the chat"</button>
+                }
+            >
+                {move || match load.value().get() {
+                    Some(Err(error)) => Some(view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any()),
+                    _ => None,
+                }}
+                {move || (lines.with(Vec::is_empty) && load.value().with(|v| matches!(v, Some(Ok(()))))).then(|| view! {
+                    <p class="muted">"Nothing said yet: the chat and rolls of each session are kept here."</p>
+                })}
+                <ol class="history-lines" data-test="chat-lines">
+                    <For each=move || lines.get() key=|line| line.id let:line>
+                        <li class=format!("log-{}", match line.kind {
+                            LogKind::Chat => "chat",
+                            LogKind::Roll => "roll",
+                            LogKind::Event => "event",
+                        })>
+                            <span class="muted">{format!("{} ", line.at)}</span>
+                            {line.by.map(|by| view! { <strong>{format!("{by}: ")}</strong> })}
+                            {line.text}
+                        </li>
+                    </For>
+                </ol>
+                <Show when=move || more.get() && !lines.with(Vec::is_empty)>
+                    <button type="button" class="small" data-test="older-chat" on:click=older>"Older lines"</button>
+                </Show>
+            </Show>
+        </section>
+    }
 }
 
 /// The campaign's content in numbers (GM and assistant GMs).

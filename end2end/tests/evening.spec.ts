@@ -55,6 +55,8 @@ test('a first evening: a campaign, a character, an encounter from the builder, a
   await expect(player.getByRole('heading', { level: 1 })).toHaveText('Brenna');
   await player.locator('[data-test="add-weapon"]').selectOption({ label: 'Longsword (1d8 slashing)' });
   await expect(player.locator('[data-test="sheet-attacks"]')).toContainText('Longsword');
+  await player.locator('[data-test="add-spell"]').selectOption({ label: 'Sacred Flame (Dexterity save, 1d8 radiant)' });
+  await expect(player.locator('[data-test="sheet-attacks"]')).toContainText('Sacred Flame');
   await shot(player, 'sheet');
 
   // The GM makes an encounter and fills it from the builder.
@@ -109,6 +111,13 @@ test('a first evening: a campaign, a character, an encounter from the builder, a
   await attack.click();
   await expect(gm.locator('[data-test="log"] li.roll', { hasText: 'Longsword' })).toHaveCount(1);
   await expect(player.locator('[data-test="log"] li.roll', { hasText: 'Longsword' })).toHaveCount(1);
+  // A spell the target saves against: the log gives the DC and the damage.
+  const spell = player.locator('[data-test="table-sheet"] [data-test="attacks"] button').nth(1);
+  await expect(spell).toHaveAccessibleName(/Cast Sacred Flame, DC \d+ Dexterity save/);
+  await spell.click();
+  await expect(gm.locator('[data-test="log"] li.roll', { hasText: 'Sacred Flame' })).toContainText(
+    /DC \d+ Dexterity save, none on a success; damage 1d8/,
+  );
   await shot(player, 'attack-rolled');
 
   // The GM applies 2 damage: the GM's bar follows; the player has no bar
@@ -141,4 +150,12 @@ test('a first evening: a campaign, a character, an encounter from the builder, a
   await expect(gm.locator('[data-test="editor-tokens"] li')).toHaveCount(2);
   await expect(gm.locator('[data-test="editor-tokens"]')).toContainText('Goblin');
   await shot(gm, 'kept');
+  // And the evening's chat and dice, which the player reads back from the
+  // campaign page.
+  await openHydrated(player, campaignPage);
+  await player.locator('[data-test="show-chat"]').click();
+  const history = player.locator('[data-test="chat-lines"]');
+  await expect(history).toContainText('Longsword');
+  await expect(history).toContainText('Sacred Flame');
+  await shot(player, 'chat-kept');
 });

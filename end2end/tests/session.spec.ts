@@ -24,6 +24,32 @@ test('a move within the rules applies at once and the GM sees it', async ({ brow
   await table.gm.screenshot({ path: testInfo.outputPath('map.png') });
 });
 
+test('a player folds the panels she does not need and puts the tools away; the page keeps it', async ({ browser }, testInfo) => {
+  const table = await setUpTable(browser);
+  const { player } = table;
+  const log = player.locator('details[data-fold="log"]');
+  await expect(log).toHaveAttribute('open', '');
+  await log.locator('summary').click();
+  await expect(player.locator('[data-test="log"]')).toBeHidden();
+  await expect(player.getByRole('heading', { name: 'Chat and dice' })).toBeVisible();
+  const map = player.locator('.map-viewport');
+  const narrow = (await map.boundingBox())!.width;
+  await player.locator('[data-test="tools-toggle"]').click();
+  await expect(player.locator('[data-test="tools-toggle"]')).toHaveAttribute('aria-pressed', 'true');
+  await expect(player.locator('.table-side')).toBeHidden();
+  await expect.poll(async () => (await map.boundingBox())!.width).toBeGreaterThan(narrow + 200);
+  await player.screenshot({ path: testInfo.outputPath('tools-hidden.png') });
+  // Kept on this device: after a reload the tools stay away, and once
+  // back, the log is still folded while the sheet is open.
+  await player.reload();
+  await expect(player.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(player.locator('.table-side')).toBeHidden();
+  await player.locator('[data-test="tools-toggle"]').click();
+  await expect(player.locator('.table-side')).toBeVisible();
+  await expect(player.locator('details[data-fold="log"]')).not.toHaveAttribute('open', '');
+  await expect(player.locator('details[data-fold="initiative"]')).toHaveAttribute('open', '');
+});
+
 test('a move that needs the GM waits, is approved, and both see it', async ({ browser }, testInfo) => {
   const table = await setUpTable(browser);
   // Eight cells is 40 ft: beyond Aria's speed, so it waits for the GM.
@@ -33,11 +59,16 @@ test('a move that needs the GM waits, is approved, and both see it', async ({ br
   await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 11, row 3/);
   const queued = table.gm.locator('[data-test="queued"]');
   await expect(queued).toHaveCount(1);
-  await expect(queued).toContainText('move Aria to column 11, row 3');
+  await expect(queued).toContainText('move Aria east');
+  // The GM's map draws where it would go, with the distance.
+  await expect(table.gm.locator(`[data-pending="${table.mine}"]`)).toContainText('40 ft');
+  await expect(table.player.locator('[data-pending]')).toHaveCount(0);
+  await table.gm.locator('.battle-map').screenshot({ path: testInfo.outputPath('pending-move.png') });
   await table.gm.locator('[data-test="gm-panel"]').screenshot({ path: testInfo.outputPath('gm-panel.png') });
   await expect(queued.locator('[data-test="queued-context"]')).toContainText('40 ft (speed 30 ft)');
   await queued.locator('[data-test="approve"]').click();
   await expect(queued).toHaveCount(0);
+  await expect(table.gm.locator('[data-pending]')).toHaveCount(0);
   await expect(at(table.gm, table.mine)).toHaveAttribute('aria-label', /column 11, row 3/);
   await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 11, row 3/);
   // The decision is told to the player who asked.

@@ -173,6 +173,19 @@ impl Backend for AppState {
         Ok(compendium::search(&self.db, &query).await?)
     }
 
+    async fn compendium_detail(
+        &self,
+        ref_key: String,
+    ) -> Result<shared::compendium::detail::Detail, AppError> {
+        let unknown = || shared::Error::InvalidAction("no compendium entry has that key".into());
+        if ref_key.len() > 200 {
+            return Err(unknown().into());
+        }
+        compendium::detail(&self.db, &ref_key)
+            .await?
+            .ok_or_else(|| unknown().into())
+    }
+
     async fn list_campaigns(&self, user: &User) -> Result<Vec<Campaign>, AppError> {
         Ok(campaign::list_for(&self.db, user.id).await?)
     }
@@ -269,6 +282,17 @@ impl Backend for AppState {
         }
         let role = campaign::role_of(&self.db, campaign, user.id).await?;
         Ok(crate::report::search_campaign(&self.db, campaign, user.id, role, &text).await?)
+    }
+
+    async fn chat_history(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+        before: Option<i64>,
+    ) -> Result<Vec<shared::report::ChatLine>, AppError> {
+        // Any member: every member at the table saw every line.
+        campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(crate::report::chat_history(&self.db, campaign, before).await?)
     }
 
     async fn campaign_stats(

@@ -4,7 +4,7 @@ pub mod srd;
 
 use shared::{
     character::{CharacterOptions, ClassOption, SpeciesOption},
-    compendium::{CompendiumEntry, CompendiumQuery},
+    compendium::{CompendiumEntry, CompendiumQuery, detail::Detail},
     sheet::Attack,
 };
 use sqlx::{PgPool, QueryBuilder, Row};
@@ -20,16 +20,18 @@ use crate::Result;
 const CANDIDATES: i64 = 200;
 
 /// The classes and species of the enabled sources, for the character form,
-/// and their weapons as attacks for a sheet, by name. A class without a usable hit die is left out.
+/// and their weapons and damaging spells as attacks for a sheet, by name
+/// (spells by level first). A class without a usable hit die is left out,
+/// as is a spell without damage the sheet can roll.
 pub async fn character_options(db: &PgPool) -> Result<CharacterOptions> {
     let rows = sqlx::query!(
         "select i.name, i.item_type, i.data
            from compendium_items i
            join compendium_sources s on s.id = i.source_id and s.is_enabled
-          where i.item_type in ('class', 'species')
+          where i.item_type in ('class', 'species', 'spell')
              or (i.item_type = 'item' and i.category = 'weapon')
-          order by i.name
-          limit 1000"
+          order by i.level nulls first, i.name
+          limit 2000"
     )
     .fetch_all(db)
     .await?;
@@ -42,12 +44,32 @@ pub async fn character_options(db: &PgPool) -> Result<CharacterOptions> {
             "species" => options
                 .species
                 .push(SpeciesOption::from_srd(&row.name, &row.data)),
+            "spell" => options
+                .spells
+                .extend(Attack::from_spell(&row.name, &row.data)),
             _ => options
                 .weapons
                 .extend(Attack::from_weapon(&row.name, &row.data)),
         }
     }
     Ok(options)
+}
+
+/// One entry of the enabled sources, read for people; `None` when no
+/// enabled source has `ref_key`.
+pub async fn detail(db: &PgPool, ref_key: &str) -> Result<Option<Detail>> {
+    let row = sqlx::query!(
+        "select i.name, i.item_type, i.data
+           from compendium_items i
+           join compendium_sources s on s.id = i.source_id and s.is_enabled
+          where i.ref_key = $1
+          order by s.name
+          limit 1",
+        ref_key
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| shared::compendium::detail::detail(&row.name, &row.item_type, &row.data)))
 }
 
 /// Searches the enabled sources. With text, results are ranked (a match in

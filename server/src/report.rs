@@ -281,3 +281,53 @@ pub async fn large_maps(db: &PgPool) -> Result<Vec<LargeMap>> {
         })
         .collect()
 }
+
+/// The campaign's chat and dice of past and running sessions, newest
+/// first, [`shared::report::CHAT_PAGE`] lines from before `before` (a
+/// line's id). Read from the event log, where every line was committed
+/// with its session's state: nothing to write at the end of a session, a
+/// line the GM undid is not there, and the table's 200-line window does
+/// not cut it. Every member reads it, as every member at the table saw
+/// every line.
+pub async fn chat_history(
+    db: &PgPool,
+    campaign: CampaignId,
+    before: Option<i64>,
+) -> Result<Vec<shared::report::ChatLine>> {
+    let rows = sqlx::query!(
+        r#"select e.id as "id!", s.id as "session!",
+                  to_char(coalesce(e.applied_at, e.recorded_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as "at!",
+                  c->'value' as "line!", u.display_name as "by?"
+             from play_sessions s
+             join event_log e on e.session_id = s.id and e.status = 'applied'
+             cross join lateral jsonb_array_elements(e.state_changes->'changes') c
+             left join users u on u.id::text = c->'value'->>'by'
+            where s.campaign_id = $1
+              and c->>'op' = 'append'
+              and c->>'path' like 'encounters/%/log'
+              and ($2::bigint is null or e.id < $2)
+            order by e.id desc
+            limit $3"#,
+        campaign.0,
+        before,
+        shared::report::CHAT_PAGE as i64,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            // A line the store accepted reads back; anything else is left
+            // out rather than failing the page.
+            let line: shared::encounter::LogEntry = serde_json::from_value(row.line).ok()?;
+            Some(shared::report::ChatLine {
+                id: row.id,
+                at: row.at,
+                session: shared::id::SessionId(row.session),
+                by: line.by.and(row.by),
+                kind: line.kind,
+                text: line.text,
+            })
+        })
+        .collect())
+}

@@ -643,7 +643,7 @@ async fn characters_from_the_form_are_checked_as_the_form_checks_them(db: PgPool
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn the_character_form_offers_the_compendiums_classes_species_and_weapons(db: PgPool) {
+async fn the_character_form_offers_the_compendiums_classes_species_weapons_and_spells(db: PgPool) {
     let router = server::router(support::state(db.clone()));
     let (_, cookie) = support::signed_in(&db, "player").await;
     sqlx::query(
@@ -654,15 +654,23 @@ async fn the_character_form_offers_the_compendiums_classes_species_and_weapons(d
     .await
     .unwrap();
     sqlx::query(
-        r#"insert into compendium_items (id, source_id, ref_key, name, item_type, category, data)
-           select gen_random_uuid(), id, k, n, t, c, d::jsonb from compendium_sources,
-                  (values ('fighter', 'Fighter', 'class', null, '{"hit_die": "d10", "saving_throws": ["str", "con"]}'),
-                          ('odd', 'Odd', 'class', null, '{}'),
-                          ('dwarf', 'Dwarf', 'species', null, '{"movement": {"walk": 25}}'),
-                          ('rope', 'Rope', 'item', 'gear', '{}'),
-                          ('dagger', 'Dagger', 'item', 'weapon',
+        r#"insert into compendium_items (id, source_id, ref_key, name, item_type, category, level, data)
+           select gen_random_uuid(), id, k, n, t, c, l, d::jsonb from compendium_sources,
+                  (values ('fighter', 'Fighter', 'class', null, null, '{"hit_die": "d10", "saving_throws": ["str", "con"]}'),
+                          ('odd', 'Odd', 'class', null, null, '{}'),
+                          ('dwarf', 'Dwarf', 'species', null, null, '{"movement": {"walk": 25}}'),
+                          ('rope', 'Rope', 'item', 'gear', null, '{}'),
+                          ('dagger', 'Dagger', 'item', 'weapon', null,
                            '{"damage_parts": [{"dice": "1d4", "damage_type": "piercing"}], "properties": ["finesse"], "range": {"kind": "melee"}}'),
-                          ('net', 'Net', 'item', 'weapon', '{"damage_parts": []}')) v (k, n, t, c, d)"#,
+                          ('net', 'Net', 'item', 'weapon', null, '{"damage_parts": []}'),
+                          ('fireball', 'Fireball', 'spell', 'spell', 3,
+                           '{"activities": [{"kind": "save", "save": {"ability": ["dex"]},
+                             "damage": {"on_save": "half", "parts": [{"number": 8, "denomination": 6, "bonus": "", "types": ["fire"]}]}}]}'),
+                          ('shield', 'Shield', 'spell', 'spell', 1, '{"activities": [{"kind": "utility"}]}'),
+                          ('sacred-flame', 'Sacred Flame', 'spell', 'spell', 0,
+                           '{"activities": [{"kind": "save", "save": {"ability": ["dex"]},
+                             "damage": {"on_save": "none", "parts": [{"number": 1, "denomination": 8, "bonus": "", "types": ["radiant"]}]}}]}')
+                  ) v (k, n, t, c, l, d)"#,
     )
     .execute(&db)
     .await
@@ -676,10 +684,55 @@ async fn the_character_form_offers_the_compendiums_classes_species_and_weapons(d
             "species": [{"name": "Dwarf", "speed": 25}],
             "weapons": [{"name": "Dagger", "damage": "1d4", "damage_type": "piercing",
                          "finesse": true, "ranged": false, "bonus": 0}],
+            "spells": [
+                {"name": "Sacred Flame", "damage": "1d8", "damage_type": "radiant", "finesse": false,
+                 "ranged": false, "bonus": 0, "spell": {"lands": "save", "ability": "dexterity", "half": false}},
+                {"name": "Fireball", "damage": "8d6", "damage_type": "fire", "finesse": false,
+                 "ranged": false, "bonus": 0, "spell": {"lands": "save", "ability": "dexterity", "half": true}},
+            ],
         }),
-        "a weapon without damage (the net) is no attack"
+        "a weapon without damage (the net) and a spell without (Shield) are no attacks; \
+         spells by level"
     );
     let (status, _) = call(&router, "characters/options", "", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // An entry's detail, for any signed-in user; an unknown key is a clear
+    // refusal.
+    let (status, detail) = call(
+        &router,
+        "compendium/detail",
+        &cookie,
+        json!({"ref_key": "dagger"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["name"], "Dagger");
+    assert_eq!(detail["facts"][0], json!(["Damage", "1d4 piercing"]));
+    let (status, refused) = call(
+        &router,
+        "compendium/detail",
+        &cookie,
+        json!({"ref_key": "nope"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let long = "x".repeat(300);
+    let (status, _) = call(
+        &router,
+        "compendium/detail",
+        &cookie,
+        json!({"ref_key": long}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(
+        &router,
+        "compendium/detail",
+        "",
+        json!({"ref_key": "dagger"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -1126,4 +1179,100 @@ async fn the_campaign_tools_answer_members_as_they_may_see(db: PgPool) {
     let long = json!({ "campaign": campaign, "text": "x".repeat(201) });
     let (status, _) = call(&router, "campaigns/search", &gm_cookie, long).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// The chat of the campaign's sessions stays with the campaign, read back
+/// from the event log: every member reads it, newest first, a page at a
+/// time; a line whose commit was undone is not there; an outsider and a
+/// logged-out caller read nothing.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_campaign_keeps_its_sessions_chat_for_its_members(db: PgPool) {
+    use shared::{
+        change::{Change, Commit},
+        encounter::{LogEntry, LogKind},
+        id::EncounterId,
+        path::Entity,
+    };
+    let router = server::router(support::state(db.clone()));
+    let Cast {
+        campaign,
+        gm: (gm, gm_cookie),
+        player: (player, player_cookie),
+        watcher: (_, watcher_cookie),
+        outsider: (_, outsider_cookie),
+    } = cast(&db).await;
+    let session = server::event_log::start_session(
+        &db,
+        campaign,
+        None,
+        gm.id,
+        &shared::rules::ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let encounter = EncounterId(uuid::Uuid::new_v4());
+    let said = async |version: i64, by: shared::id::UserId, text: String, status: &str| {
+        let line = LogEntry {
+            by: Some(by),
+            kind: LogKind::Chat,
+            text,
+        };
+        let commit = Commit {
+            version: version as u64,
+            action: None,
+            changes: vec![Change::append(
+                Entity::Encounter(encounter).at(&["log"]),
+                serde_json::to_value(&line).unwrap(),
+            )],
+        };
+        sqlx::query(
+            "insert into event_log (session_id, version, event_type, status, initiated_by, event_data, state_changes, applied_at)
+             values ($1, $2, 'chat', $3, $4, '{}', $5, now())",
+        )
+        .bind(session.0)
+        .bind(version)
+        .bind(status)
+        .bind(by.0)
+        .bind(serde_json::to_value(&commit).unwrap())
+        .execute(&db)
+        .await
+        .unwrap();
+    };
+    let lines = shared::report::CHAT_PAGE + 5;
+    for n in 1..=lines {
+        said(n as i64, player.id, format!("line {n}"), "applied").await;
+    }
+    said(lines as i64 + 1, gm.id, "taken back".into(), "rolled_back").await;
+
+    let read = async |cookie: &str, before: Value| {
+        call(
+            &router,
+            "campaigns/chat",
+            cookie,
+            json!({"campaign": campaign, "before": before}),
+        )
+        .await
+    };
+    for cookie in [&gm_cookie, &player_cookie, &watcher_cookie] {
+        let (status, page) = read(cookie, Value::Null).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let page = page.as_array().unwrap();
+        assert_eq!(page.len(), shared::report::CHAT_PAGE);
+        assert_eq!(page[0]["text"], format!("line {lines}"), "newest first");
+        assert_eq!(page[0]["by"], "player", "{}", page[0]);
+        assert!(page.iter().all(|l| l["text"] != "taken back"), "undone");
+        let last = page.last().unwrap()["id"].clone();
+        let (_, older) = read(cookie, last).await;
+        let older: Vec<&str> = older
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(older, ["line 5", "line 4", "line 3", "line 2", "line 1"]);
+    }
+    let (status, _) = read(&outsider_cookie, Value::Null).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = read("", Value::Null).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

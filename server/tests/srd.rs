@@ -274,3 +274,66 @@ async fn the_search_server_function_needs_a_login(db: PgPool) {
     let found: Vec<shared::compendium::CompendiumEntry> = serde_json::from_slice(&body).unwrap();
     assert_eq!(found.first().map(|e| e.name.as_str()), Some("Fireball"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_entry_reads_in_words_without_foundry_markup(db: PgPool) {
+    srd::import(&db, &support::srd_dir()).await.unwrap();
+    let keys: Vec<String> = sqlx::query_scalar("select ref_key from compendium_items")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert!(keys.len() > 1000);
+    let mut with_text = 0;
+    for key in &keys {
+        let detail = server::compendium::detail(&db, key).await.unwrap().unwrap();
+        let all: Vec<&String> = detail
+            .text
+            .iter()
+            .chain(
+                detail
+                    .sections
+                    .iter()
+                    .flat_map(|s| s.entries.iter().map(|(_, t)| t)),
+            )
+            .collect();
+        with_text += usize::from(!all.is_empty());
+        for text in all {
+            for code in ["[[", "]]", "&Reference[", "&amp;", "@UUID[", "@Embed["] {
+                assert!(!text.contains(code), "{key}: {code} in {text:?}");
+            }
+        }
+    }
+    assert!(with_text > 1000, "{with_text} entries with text");
+
+    let goblin = server::compendium::detail(&db, "dnd5e:monsters:goblin-warrior")
+        .await
+        .unwrap()
+        .unwrap();
+    let actions = goblin
+        .sections
+        .iter()
+        .find(|s| s.title == "Actions")
+        .unwrap();
+    let (name, text) = &actions.entries[0];
+    assert_eq!(name, "Scimitar");
+    assert!(
+        text.starts_with("Melee attack roll: +4. 5 (1d6 + 2) slashing"),
+        "{text}"
+    );
+    let fireball = server::compendium::detail(&db, "dnd5e:spells:fireball")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fireball.summary, "Level 3 evocation spell");
+    assert!(
+        fireball.text[0].contains("Each creature in a 20-foot Sphere centered on that point"),
+        "{:?}",
+        fireball.text
+    );
+    assert_eq!(
+        server::compendium::detail(&db, "dnd5e:spells:no-such-spell")
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -602,10 +602,13 @@ impl Action {
                 let rolls = rolls
                     .as_ref()
                     .ok_or_else(|| Error::InvalidAction("the server has not rolled yet".into()))?;
-                if rolls.d20.len() != edge.dice() || rolls.d20.iter().any(|r| !(1..=20).contains(r))
+                if rolls.d20.len() != weapon.d20_dice(*edge)
+                    || rolls.d20.iter().any(|r| !(1..=20).contains(r))
                 {
                     return Err(Error::InvalidAction(
-                        "an attack rolls one d20, or two with advantage or disadvantage".into(),
+                        "an attack rolls one d20, or two with advantage or disadvantage \
+                         (a spell its target saves against rolls none)"
+                            .into(),
                     ));
                 }
                 let critical = edge.pick(&rolls.d20) == Some(20);
@@ -699,16 +702,13 @@ impl Action {
                 rolls,
                 ..
             } => {
-                let d20: Vec<u32> = (0..edge.dice()).map(|_| face(20)).collect();
-                let critical = edge.pick(&d20) == Some(20);
                 // An unknown actor or attack rolls nothing: the request is
                 // refused when its changes are asked for.
                 *rolls = store.actor(*actor).and_then(|found| {
-                    let expression = found
-                        .attacks
-                        .get(*attack)?
-                        .damage_expression(found, critical)
-                        .ok()?;
+                    let chosen = found.attacks.get(*attack)?;
+                    let d20: Vec<u32> = (0..chosen.d20_dice(*edge)).map(|_| face(20)).collect();
+                    let critical = edge.pick(&d20) == Some(20);
+                    let expression = chosen.damage_expression(found, critical).ok()?;
                     Some(AttackRoll {
                         d20,
                         damage: expression.roll(&mut face),

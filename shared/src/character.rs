@@ -345,8 +345,8 @@ impl SpeciesOption {
     }
 }
 
-/// The classes and species the form offers, and the weapons a sheet can
-/// take its attacks from.
+/// The classes and species the form offers, and the weapons and spells a
+/// sheet can take its attacks from.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CharacterOptions {
     /// Classes, by name.
@@ -356,6 +356,10 @@ pub struct CharacterOptions {
     /// The compendium's weapons as attacks, by name.
     #[serde(default)]
     pub weapons: Vec<crate::sheet::Attack>,
+    /// The compendium's spells that deal damage, as attacks, by level and
+    /// then name.
+    #[serde(default)]
+    pub spells: Vec<crate::sheet::Attack>,
 }
 
 #[cfg(test)]

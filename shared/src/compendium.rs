@@ -3,6 +3,23 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod detail;
+
+/// A spell school's name from the SRD's three-letter code (`evo`).
+pub fn school_name(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "abj" => "abjuration",
+        "con" => "conjuration",
+        "div" => "divination",
+        "enc" => "enchantment",
+        "evo" => "evocation",
+        "ill" => "illusion",
+        "nec" => "necromancy",
+        "trs" => "transmutation",
+        _ => return None,
+    })
+}
+
 /// A compendium search; every field narrows it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CompendiumQuery {

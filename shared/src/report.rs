@@ -94,6 +94,26 @@ pub struct CampaignAnalytics {
     pub completed_encounters: i64,
 }
 
+/// A line of a past session's chat and dice, as the campaign keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatLine {
+    /// Its place in the campaign's history: pages go back from it.
+    pub id: i64,
+    /// When it was said, `2026-12-04 20:31` in UTC.
+    pub at: String,
+    /// The session it belongs to.
+    pub session: crate::id::SessionId,
+    /// Who wrote or caused it, by display name; `None` for the system.
+    pub by: Option<String>,
+    /// A chat line, a roll or an event.
+    pub kind: crate::encounter::LogKind,
+    /// The text, as the table showed it.
+    pub text: String,
+}
+
+/// Lines of chat history one page holds.
+pub const CHAT_PAGE: usize = 100;
+
 /// A challenge rating as the books write it: 1/8, 1/4, 1/2, then whole.
 pub fn challenge_label(cr: f64) -> String {
     match cr {

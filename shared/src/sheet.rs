@@ -388,6 +388,46 @@ pub struct Attack {
     /// A magic weapon's bonus, to hit and to damage.
     #[serde(default)]
     pub bonus: i64,
+    /// A spell: how it lands. `None` for a weapon or a monster's action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spell: Option<Spell>,
+}
+
+/// How a spell on a sheet lands. A spell uses the caster's spellcasting
+/// ability, read as the highest of Intelligence, Wisdom and Charisma (the
+/// sheet does not record a class's casting ability, and a caster's best
+/// mental ability is that one for every SRD class); its damage is its dice
+/// alone, plus the modifier only where the spell says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "lands", rename_all = "snake_case")]
+pub enum Spell {
+    /// A spell attack: d20 + modifier + proficiency against AC.
+    Attack {
+        /// The damage adds the spellcasting modifier (Spiritual Weapon).
+        #[serde(default)]
+        adds_modifier: bool,
+    },
+    /// The target saves against the caster's DC (8 + proficiency +
+    /// modifier); no d20 is rolled by the caster.
+    Save {
+        /// The ability the target saves with.
+        ability: Ability,
+        /// A success halves the damage (Fireball) rather than avoiding it.
+        half: bool,
+    },
+    /// It hits without a roll (Magic Missile).
+    Hits,
+}
+
+impl Spell {
+    fn adds_modifier(self) -> bool {
+        matches!(
+            self,
+            Spell::Attack {
+                adds_modifier: true
+            }
+        )
+    }
 }
 
 impl Attack {
@@ -412,6 +452,14 @@ impl Attack {
     /// The ability it uses for `actor`.
     pub fn ability(&self, actor: &Actor) -> Ability {
         let score = |a: Ability| actor.stats.get(a.name()).copied().unwrap_or(10);
+        if self.spell.is_some() {
+            // The first of the highest, so that ties read the same everywhere.
+            return [Ability::Intelligence, Ability::Wisdom, Ability::Charisma]
+                .into_iter()
+                .rev()
+                .max_by_key(|a| score(*a))
+                .unwrap_or(Ability::Intelligence);
+        }
         if self.ranged || (self.finesse && score(Ability::Dexterity) > score(Ability::Strength)) {
             Ability::Dexterity
         } else {
@@ -419,9 +467,16 @@ impl Attack {
         }
     }
 
+    /// The ability's modifier, with a magic weapon's bonus (a spell's
+    /// bonus is to its damage only).
     fn modifier(&self, actor: &Actor) -> i64 {
         let ability = self.ability(actor);
-        modifier(actor.stats.get(ability.name()).copied().unwrap_or(10)) + self.bonus
+        let score = modifier(actor.stats.get(ability.name()).copied().unwrap_or(10));
+        if self.spell.is_some() {
+            score
+        } else {
+            score + self.bonus
+        }
     }
 
     /// What `actor` adds to the d20 (proficient with every attack on its
@@ -430,15 +485,95 @@ impl Attack {
         self.modifier(actor) + proficiency_bonus(actor)
     }
 
+    /// Whether the attacker rolls a d20 (a weapon or a spell attack; not a
+    /// spell the target saves against or one that always hits).
+    pub fn rolls_to_hit(&self) -> bool {
+        matches!(self.spell, None | Some(Spell::Attack { .. }))
+    }
+
+    /// The d20 the attacker rolls with `edge`: none for a spell that does
+    /// not roll to hit.
+    pub fn d20_dice(&self, edge: Edge) -> usize {
+        if self.rolls_to_hit() { edge.dice() } else { 0 }
+    }
+
+    /// The save a spell asks of its target: the ability and `actor`'s DC.
+    pub fn save(&self, actor: &Actor) -> Option<(Ability, i64)> {
+        match self.spell {
+            Some(Spell::Save { ability, .. }) => Some((ability, 8 + self.to_hit(actor))),
+            _ => None,
+        }
+    }
+
     /// Its damage for `actor`: the dice (twice on a critical hit) plus the
-    /// modifier.
+    /// modifier (a spell's dice alone, unless it adds the modifier).
     pub fn damage_expression(&self, actor: &Actor, critical: bool) -> Result<DiceExpression> {
         let dice = if critical {
             format!("{0} + {0}", self.damage)
         } else {
             self.damage.clone()
         };
-        format!("{dice} {}", signed(self.modifier(actor))).parse()
+        let plus = match self.spell {
+            None => self.modifier(actor),
+            Some(spell) if spell.adds_modifier() => self.modifier(actor) + self.bonus,
+            Some(_) if self.bonus == 0 => return dice.parse(),
+            Some(_) => self.bonus,
+        };
+        format!("{dice} {}", signed(plus)).parse()
+    }
+
+    /// The attack of an SRD spell that deals damage: its first activity
+    /// that attacks, asks for a save, or simply damages, with dice in its
+    /// first damage part. `None` for a spell without one (Shield) or with
+    /// a formula the sheet cannot roll.
+    pub fn from_spell(name: &str, data: &Value) -> Option<Self> {
+        let activity = data.get("activities")?.as_array()?.iter().find(|a| {
+            matches!(
+                a.get("kind").and_then(Value::as_str),
+                Some("attack" | "save" | "damage")
+            ) && a
+                .pointer("/damage/parts/0/number")
+                .is_some_and(Value::is_u64)
+        })?;
+        let part = activity.pointer("/damage/parts/0")?;
+        let (number, sides) = (
+            part.get("number")?.as_u64()?,
+            part.get("denomination")?.as_u64()?,
+        );
+        let extra = text(part.get("bonus"));
+        let (bonus, adds_modifier) = match extra.as_str() {
+            "" => (0, false),
+            "@mod" => (0, true),
+            flat => (flat.parse().ok()?, false),
+        };
+        let spell = match activity.get("kind").and_then(Value::as_str)? {
+            "attack" => Spell::Attack { adds_modifier },
+            "save" => Spell::Save {
+                ability: activity
+                    .pointer("/save/ability/0")
+                    .and_then(Value::as_str)
+                    .and_then(Ability::named)?,
+                half: activity.pointer("/damage/on_save").and_then(Value::as_str) == Some("half"),
+            },
+            _ => Spell::Hits,
+        };
+        let ranged = activity
+            .pointer("/attack/type/value")
+            .and_then(Value::as_str)
+            == Some("ranged");
+        let attack = Self {
+            name: name.to_owned(),
+            damage: format!("{number}d{sides}"),
+            damage_type: part
+                .pointer("/types/0")
+                .map(|t| text(Some(t)))
+                .unwrap_or_default(),
+            finesse: false,
+            ranged,
+            bonus,
+            spell: Some(spell),
+        };
+        attack.check().ok().map(|()| attack)
     }
 
     /// The attack of an SRD weapon (`damage_parts`, `properties`,
@@ -460,6 +595,7 @@ impl Attack {
                 .get("magical_bonus")
                 .and_then(Value::as_i64)
                 .unwrap_or(0),
+            spell: None,
         };
         attack.check().ok().map(|()| attack)
     }
@@ -495,6 +631,7 @@ impl Attack {
             finesse: !ranged,
             ranged,
             bonus: 0,
+            spell: None,
         };
         attack.check().ok().map(|()| attack)
     }
@@ -509,7 +646,10 @@ fn text(value: Option<&Value>) -> String {
 }
 
 /// How a rolled attack reads in the log: `Brenna: Longsword: to hit 14 + 5
-/// → 19; damage 1d8 + 3: 6 → 9 slashing`.
+/// → 19; damage 1d8 + 3: 6 → 9 slashing`; for a spell the target saves
+/// against, `Aria: Fireball: DC 13 Dexterity save, half on a success;
+/// damage 8d6: … → 28 fire`. `None` when the d20 faces do not fit the
+/// attack and the edge.
 pub fn describe_attack(
     actor: &Actor,
     attack: &Attack,
@@ -517,19 +657,36 @@ pub fn describe_attack(
     d20: &[u32],
     damage: &Roll,
 ) -> Option<String> {
-    let kept = edge.pick(d20)?;
-    let to_hit = attack.to_hit(actor);
-    let faces: Vec<String> = d20.iter().map(u32::to_string).collect();
-    let critical = if kept == 20 { " (critical hit)" } else { "" };
-    Some(
+    if d20.len() != attack.d20_dice(edge) {
+        return None;
+    }
+    let landing = if let Some(kept) = edge.pick(d20) {
+        let to_hit = attack.to_hit(actor);
+        let faces: Vec<String> = d20.iter().map(u32::to_string).collect();
+        let critical = if kept == 20 { " (critical hit)" } else { "" };
         format!(
-            "{}: {}{}: to hit {} {} → {}{critical}; damage {} {}",
-            actor.name,
-            attack.name,
+            "{}: to hit {} {} → {}{critical}; ",
             edge.words(),
             faces.join(", "),
             signed(to_hit),
             i64::from(kept) + to_hit,
+        )
+    } else if let (Some((ability, dc)), Some(Spell::Save { half, .. })) =
+        (attack.save(actor), attack.spell)
+    {
+        let success = if half { "half" } else { "none" };
+        format!(
+            ": DC {dc} {} save, {success} on a success; ",
+            ability.title()
+        )
+    } else {
+        ": ".to_owned()
+    };
+    Some(
+        format!(
+            "{}: {}{landing}damage {} {}",
+            actor.name,
+            attack.name,
             damage.describe(),
             attack.damage_type,
         )
@@ -674,7 +831,8 @@ pub fn signed(bonus: i64) -> String {
     format!("{sign} {}", bonus.abs())
 }
 
-fn capitalised(name: &str) -> String {
+/// `name` with a capital first letter.
+pub(crate) fn capitalised(name: &str) -> String {
     let mut letters = name.chars();
     letters
         .next()
@@ -829,6 +987,116 @@ mod tests {
             .unwrap(),
             json!({"notes": "Owes Bruno 5 gp"})
         );
+    }
+
+    fn spell(kind: &str, extra: Value, part: Value) -> Value {
+        let mut activity = json!({"kind": kind, "damage": {"parts": [part]}});
+        if let (Some(activity), Some(extra)) = (activity.as_object_mut(), extra.as_object()) {
+            activity.extend(extra.clone());
+        }
+        json!({"activities": [{"kind": "utility"}, activity]})
+    }
+
+    #[test]
+    fn srd_spells_that_deal_damage_read_as_attacks_with_the_casting_ability() {
+        let d = |number: u64, sides: u64, bonus: &str, kind: &str| json!({"number": number, "denomination": sides, "bonus": bonus, "types": [kind]});
+        let fire_bolt = Attack::from_spell(
+            "Fire Bolt",
+            &spell(
+                "attack",
+                json!({"attack": {"type": {"value": "ranged"}}}),
+                d(1, 10, "", "fire"),
+            ),
+        )
+        .unwrap();
+        let fireball = Attack::from_spell(
+            "Fireball",
+            &spell(
+                "save",
+                json!({"save": {"ability": ["dex"]}, "damage": {"on_save": "half",
+                    "parts": [d(8, 6, "", "fire")]}}),
+                d(8, 6, "", "fire"),
+            ),
+        )
+        .unwrap();
+        let missile = Attack::from_spell(
+            "Magic Missile",
+            &spell("damage", json!({}), d(1, 4, "1", "force")),
+        )
+        .unwrap();
+        let weapon = Attack::from_spell(
+            "Spiritual Weapon",
+            &spell("attack", json!({}), d(1, 8, "@mod", "force")),
+        )
+        .unwrap();
+        assert_eq!(
+            Attack::from_spell("Shield", &json!({"activities": [{"kind": "utility"}]})),
+            None
+        );
+        assert_eq!(
+            Attack::from_spell("Odd", &spell("save", json!({}), d(1, 6, "(@x)d6", "fire"))),
+            None,
+            "a formula the sheet cannot roll"
+        );
+
+        // Wisdom 9, Charisma 16: Charisma casts.
+        let mut aria = rogue();
+        aria.stats.insert("charisma".into(), 16);
+        assert_eq!(fire_bolt.ability(&aria), Ability::Charisma);
+        assert_eq!(fire_bolt.to_hit(&aria), 3 + 3);
+        assert!(fire_bolt.ranged && fire_bolt.rolls_to_hit());
+        let damage =
+            |a: &Attack, critical| a.damage_expression(&aria, critical).unwrap().to_string();
+        assert_eq!(damage(&fire_bolt, false), "1d10", "a spell's dice alone");
+        assert_eq!(damage(&fire_bolt, true), "1d10 + 1d10");
+        assert_eq!(damage(&missile, false), "1d4 + 1");
+        assert_eq!(
+            damage(&weapon, false),
+            "1d8 + 3",
+            "Spiritual Weapon adds it"
+        );
+        assert_eq!(fireball.save(&aria), Some((Ability::Dexterity, 8 + 3 + 3)));
+        assert_eq!(fireball.d20_dice(Edge::Advantage), 0);
+        assert_eq!(missile.d20_dice(Edge::Normal), 0);
+        assert_eq!(fire_bolt.d20_dice(Edge::Advantage), 2);
+
+        let rolled = fireball
+            .damage_expression(&aria, false)
+            .unwrap()
+            .roll(|_| 4);
+        assert_eq!(
+            describe_attack(&aria, &fireball, Edge::Normal, &[], &rolled).unwrap(),
+            format!(
+                "Aria: Fireball: DC 14 Dexterity save, half on a success; damage {} fire",
+                rolled.describe()
+            )
+        );
+        assert_eq!(
+            describe_attack(&aria, &fireball, Edge::Normal, &[12], &rolled),
+            None,
+            "a save spell rolls no d20"
+        );
+        let bolt = fire_bolt
+            .damage_expression(&aria, false)
+            .unwrap()
+            .roll(|_| 7);
+        assert!(
+            describe_attack(&aria, &fire_bolt, Edge::Normal, &[15], &bolt)
+                .unwrap()
+                .starts_with("Aria: Fire Bolt: to hit 15 + 6 → 21; damage")
+        );
+        assert_eq!(
+            describe_attack(&aria, &fire_bolt, Edge::Normal, &[], &bolt),
+            None
+        );
+
+        // Kept on a sheet and read back.
+        let added = SheetChange::AddAttack {
+            attack: fireball.clone(),
+        }
+        .patch(&json!({}), &json!({}))
+        .unwrap();
+        assert_eq!(Statblock::read(&json!({}), &added).attacks, vec![fireball]);
     }
 
     #[test]

@@ -7,24 +7,66 @@ use leptos::prelude::*;
 use shared::{
     actor::Statblock,
     id::{ActorId, CampaignId, MediaId},
-    sheet::{Ability, Attack, Check, MAX_NOTES_CHARS, SheetChange, Skill, Stat},
+    sheet::{Ability, Attack, Check, MAX_NOTES_CHARS, SheetChange, Skill, Spell, Stat},
 };
 
 use crate::content::update_sheet;
 
-/// The sheet's attacks, each with a button that takes it off, and a menu of
-/// the compendium's weapons to add one. The weapons are fetched once
-/// hydrated (by an effect the server never runs), so the server's HTML and
-/// the hydrating page agree.
+/// How an attack reads in a list: `Longsword (1d8 slashing)`, `Fireball
+/// (Dexterity save, 8d6 fire)`.
+pub fn attack_label(attack: &Attack) -> String {
+    let lands = match attack.spell {
+        None => String::new(),
+        Some(Spell::Attack { .. }) => "spell attack, ".into(),
+        Some(Spell::Save { ability, .. }) => format!("{} save, ", ability.title()),
+        Some(Spell::Hits) => "always hits, ".into(),
+    };
+    format!(
+        "{} ({lands}{} {})",
+        attack.name, attack.damage, attack.damage_type
+    )
+}
+
+/// A menu that adds one of `choices` to the sheet.
+fn add_menu(
+    label: &'static str,
+    test: &'static str,
+    choices: RwSignal<Vec<Attack>>,
+    save: Action<SheetChange, Result<(), crate::AppError>>,
+) -> impl IntoView {
+    view! {
+        <label class="field">{label}
+            <select data-test=test on:change=move |e| {
+                let chosen = event_target_value(&e);
+                let found = choices.with_untracked(|all| all.iter().find(|w| w.name == chosen).cloned());
+                if let Some(attack) = found {
+                    save.dispatch(SheetChange::AddAttack { attack });
+                }
+            }>
+                <option value="">"Choose from the compendium…"</option>
+                {move || choices.get().into_iter().map(|w| view! {
+                    <option value=w.name.clone()>{attack_label(&w)}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// The sheet's attacks and spells, each with a button that takes it off,
+/// and menus of the compendium's weapons and damaging spells to add one.
+/// The choices are fetched once hydrated (by an effect the server never
+/// runs), so the server's HTML and the hydrating page agree.
 fn attack_list(
     stats: &Statblock,
     save: Action<SheetChange, Result<(), crate::AppError>>,
 ) -> AnyView {
     let weapons = RwSignal::new(Vec::<Attack>::new());
+    let spells = RwSignal::new(Vec::<Attack>::new());
     Effect::new(move |_| {
         leptos::task::spawn_local(async move {
             if let Ok(options) = crate::content::character_options().await {
                 weapons.set(options.weapons);
+                spells.set(options.spells);
             }
         });
     });
@@ -36,7 +78,7 @@ fn attack_list(
             let name = attack.name.clone();
             view! {
                 <li>
-                    {format!("{} ({} {})", attack.name, attack.damage, attack.damage_type)}
+                    {attack_label(attack)}
                     <button type="button" class="small" aria-label=format!("Remove {name}")
                         on:click=move |_| { save.dispatch(SheetChange::RemoveAttack { index }); }>
                         "×"
@@ -48,24 +90,14 @@ fn attack_list(
     let empty = stats.attacks.is_empty();
     view! {
         {if empty {
-            view! { <p class="muted">"No attacks yet."</p> }.into_any()
+            view! { <p class="muted">"No attacks or spells yet."</p> }.into_any()
         } else {
             view! { <ul class="chips attack-chips" data-test="sheet-attacks">{kept}</ul> }.into_any()
         }}
-        <label class="field">"Add a weapon"
-            <select data-test="add-weapon" on:change=move |e| {
-                let chosen = event_target_value(&e);
-                let found = weapons.with_untracked(|all| all.iter().find(|w| w.name == chosen).cloned());
-                if let Some(attack) = found {
-                    save.dispatch(SheetChange::AddAttack { attack });
-                }
-            }>
-                <option value="">"Choose from the compendium…"</option>
-                {move || weapons.get().into_iter().map(|w| view! {
-                    <option value=w.name.clone()>{format!("{} ({} {})", w.name, w.damage, w.damage_type)}</option>
-                }).collect_view()}
-            </select>
-        </label>
+        <div class="row">
+            {add_menu("Add a weapon", "add-weapon", weapons, save)}
+            {add_menu("Add a spell", "add-spell", spells, save)}
+        </div>
     }
     .into_any()
 }

@@ -1,14 +1,16 @@
-//! `/bench/map?tokens=N`: the battle map over a local table of N tokens,
-//! no server and no socket, for the in-browser benchmarks
+//! `/bench/map?tokens=N[&art=MEDIA]`: the battle map over a local table of
+//! N tokens, no server and no socket, for the in-browser benchmarks
 //! (`end2end/bench/`): pan and zoom frame times, and the time to apply one
-//! commit of a thousand token moves to the browser's store.
+//! commit of a thousand token moves to the browser's store. With `art`,
+//! every token's actor wears that image (a file of a campaign the browser's
+//! user may read), as a table where every token has its portrait.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use shared::{
     change::{Change, Commit},
     client::Changed,
-    id::{ActorId, EncounterId, SessionId, TokenId, UserId},
+    id::{ActorId, EncounterId, MediaId, SessionId, TokenId, UserId},
     path::Entity,
     protocol::ServerMessage,
     rules::{Participant, Role},
@@ -17,8 +19,9 @@ use shared::{
 
 use super::{Table, map::BattleMap};
 
-/// A square map of `count` tokens, one per 70 px cell.
-fn entities(count: usize) -> Entities {
+/// A square map of `count` tokens, one per 70 px cell, each standing for
+/// its own actor (wearing `art` when given).
+fn entities(count: usize, art: Option<MediaId>) -> Entities {
     let encounter = EncounterId(uuid::Uuid::from_u128(1));
     let side = (count as f64).sqrt().ceil() as usize;
     let mut entities = Entities::default();
@@ -35,10 +38,23 @@ fn entities(count: usize) -> Entities {
     );
     for n in 0..count {
         let id = TokenId(uuid::Uuid::from_u128(0x1000 + n as u128));
+        let actor = ActorId(uuid::Uuid::from_u128(0x10_0000 + n as u128));
+        if art.is_some() {
+            let worn = serde_json::json!({
+                "id": actor,
+                "name": format!("T{n}"),
+                "kind": "monster",
+                "hp": {"current": 7, "max": 10},
+                "portrait": art,
+            });
+            if let Ok(worn) = serde_json::from_value(worn) {
+                entities.actors.insert(actor, worn);
+            }
+        }
         let token = serde_json::json!({
             "id": id,
             "encounter": encounter,
-            "actor": ActorId(uuid::Uuid::from_u128(0x9000 + n as u128)),
+            "actor": actor,
             "name": format!("T{n}"),
             "position": {"x": (n % side) as f64 * 70.0, "y": (n / side) as f64 * 70.0},
         });
@@ -59,6 +75,11 @@ pub fn MapBenchPage() -> impl IntoView {
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(10_000)
         .min(200_000);
+    let art = query
+        .read_untracked()
+        .get("art")
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        .map(MediaId);
     let table = Table::new(SessionId(uuid::Uuid::from_u128(7)));
     provide_context(table);
     let applied = RwSignal::new(Vec::<f64>::new());
@@ -78,7 +99,7 @@ pub fn MapBenchPage() -> impl IntoView {
         });
         let _ = table.receive_local(ServerMessage::Snapshot {
             version: 0,
-            entities: entities(count),
+            entities: entities(count, art),
         });
         loaded.set(true);
     });

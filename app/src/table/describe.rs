@@ -31,6 +31,45 @@ fn actor_name(view: Option<&Store>, actor: ActorId) -> String {
         .unwrap_or_else(|| "someone".into())
 }
 
+/// The compass direction from one cell to another, north up the screen;
+/// `None` for the same cell.
+fn heading(from: shared::geometry::Cell, to: shared::geometry::Cell) -> Option<&'static str> {
+    let (dx, dy) = (f64::from(to.0 - from.0), f64::from(to.1 - from.1));
+    if dx == 0.0 && dy == 0.0 {
+        return None;
+    }
+    const POINTS: [&str; 8] = [
+        "east",
+        "north-east",
+        "north",
+        "north-west",
+        "west",
+        "south-west",
+        "south",
+        "south-east",
+    ];
+    // Eighths of a turn, counter-clockwise from east (screen y points down).
+    let eighth = ((-dy).atan2(dx) / std::f64::consts::FRAC_PI_4).round();
+    Some(POINTS[(eighth as i64).rem_euclid(8) as usize])
+}
+
+/// A request in the GM's queue, where the token still stands where it
+/// started: a move reads as a direction ("move Goblin north-east") that
+/// the arrow on the GM's map shows, the distance beside it in the
+/// context. Elsewhere (a player's toasts, where the move already shows)
+/// it reads as [`action`].
+pub fn queued(asked: &Action, view: Option<&Store>) -> String {
+    if let Action::MoveToken { token, to } = asked
+        && let Some(store) = view
+        && let Some(t) = store.token(*token)
+        && let Some(e) = store.encounter(t.encounter)
+        && let Some(heading) = heading(e.map.cell_at(t.position), e.map.cell_at(*to))
+    {
+        return format!("move {} {heading}", t.name);
+    }
+    action(asked, view)
+}
+
 /// What a request asks, in a short sentence ("move Goblin to column 4, row 2").
 pub fn action(action: &Action, view: Option<&Store>) -> String {
     match action {
@@ -277,6 +316,20 @@ mod tests {
         };
         assert_eq!(context(&far, Some(&store)), vec!["40 ft (speed 30 ft)"]);
         assert_eq!(action(&far, Some(&store)), "move Aria to column 9, row 3");
+        assert_eq!(queued(&far, Some(&store)), "move Aria east");
+        let up_left = Action::MoveToken {
+            token,
+            to: Point::new(-200.0, -180.0),
+        };
+        assert_eq!(queued(&up_left, Some(&store)), "move Aria north-west");
+        let nowhere = Action::MoveToken {
+            token,
+            to: Point::new(10.0, 10.0),
+        };
+        assert_eq!(
+            queued(&nowhere, Some(&store)),
+            "move Aria to column 1, row 1"
+        );
         let hurt = Action::AdjustHp { actor, delta: -5 };
         assert_eq!(context(&hurt, Some(&store)), vec!["HP 12 / 20 \u{2192} 7"]);
         assert!(context(&hurt, None).is_empty());

@@ -13,6 +13,7 @@
 pub mod bench;
 pub mod board;
 pub mod describe;
+mod fold;
 pub mod map;
 pub mod panel;
 mod place;

@@ -104,6 +104,12 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                             .unwrap_or_default()
                     }}
                 </span>
+                <button type="button" class="small tools-toggle" data-test="tools-toggle"
+                    aria-pressed=move || prefs.with(|p| p.tools_hidden).to_string()
+                    title="Put the tools away and give the map the whole width, or bring them back"
+                    on:click=move |_| crate::storage::update_prefs(prefs, |p| p.tools_hidden = !p.tools_hidden)>
+                    {move || if prefs.with(|p| p.tools_hidden) { "\u{25e7} Show tools" } else { "\u{25e8} Hide tools" }}
+                </button>
                 <Show when=move || table.is_gm_or_assistant() && table.link.get() == Link::Live>
                     <EndSession />
                 </Show>
@@ -115,10 +121,11 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                     <leptos_router::components::A href="/">"Back to your campaigns"</leptos_router::components::A>
                 </div>
             </Show>
-            <div class=move || match prefs.with(|p| p.side) {
-                crate::storage::Side::Right => "table-layout",
-                crate::storage::Side::Left => "table-layout side-left",
-            }>
+            <div class=move || prefs.with(|p| match (p.side, p.tools_hidden) {
+                (_, true) => "table-layout tools-hidden",
+                (crate::storage::Side::Right, false) => "table-layout",
+                (crate::storage::Side::Left, false) => "table-layout side-left",
+            })>
                 <map::BattleMap />
                 <aside class="table-side" aria-label="Table tools">
                     <Show when=move || table.is_gm_or_assistant()>

@@ -203,7 +203,7 @@ fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> im
         let action = queued.request.action.clone();
         move || {
             table.revision.track();
-            table.with_client(|c| describe::action(&action, c.view()))
+            table.with_client(|c| describe::queued(&action, c.view()))
         }
     };
     let context = {

@@ -155,7 +155,7 @@ pub fn PlaceOnMap() -> impl IntoView {
     };
     view! {
         <section class="card place-on-map" aria-labelledby="place-heading" data-test="place-on-map">
-            <h2 id="place-heading">"Put on the map"</h2>
+            {super::fold::fold("place", "place-heading", view! { "Put on the map" }.into_any(), view! {
             <p class="muted">"New tokens go in the middle of the view."</p>
             <div class="place-actor">
                 <label>"Actor "
@@ -173,6 +173,7 @@ pub fn PlaceOnMap() -> impl IntoView {
                 <button type="submit" class="small">"Find"</button>
             </form>
             {results}
+            }.into_any())}
         </section>
     }
     .into_any()

@@ -36,12 +36,13 @@ pub fn TableSheet() -> impl IntoView {
             let numbers = numbers(table, id);
             view! {
                 <section class="table-sheet card" aria-labelledby="table-sheet-heading" data-test="table-sheet">
-                    <h2 id="table-sheet-heading">{move || format!("{}: sheet", name())}</h2>
+                    {super::fold::fold("sheet", "table-sheet-heading", view! { {move || format!("{}: sheet", name())} }.into_any(), view! {
                     {edges}
                     {attacks}
                     {abilities}
                     {skills}
                     {numbers}
+                    }.into_any())}
                 </section>
             }
             .into_any()
@@ -231,15 +232,32 @@ fn attacks(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
                     .iter()
                     .enumerate()
                     .map(|(index, attack)| {
-                        let to_hit = attack.to_hit(a);
                         let damage = attack
                             .damage_expression(a, false)
                             .map(|d| d.to_string())
                             .unwrap_or_default();
+                        // The button says what the roll is against: a
+                        // bonus to hit, the DC a target saves against, or
+                        // nothing for a spell that simply hits.
+                        let (button, aria) = if attack.rolls_to_hit() {
+                            let to_hit = attack.to_hit(a);
+                            (
+                                format!("{to_hit:+}"),
+                                format!("Attack with {}, {to_hit:+} to hit", attack.name),
+                            )
+                        } else if let Some((ability, dc)) = attack.save(a) {
+                            (
+                                format!("DC {dc}"),
+                                format!("Cast {}, DC {dc} {} save", attack.name, ability.title()),
+                            )
+                        } else {
+                            ("Cast".to_owned(), format!("Cast {}", attack.name))
+                        };
                         (
                             index,
                             attack.name.clone(),
-                            to_hit,
+                            button,
+                            aria,
                             damage,
                             attack.damage_type.clone(),
                         )
@@ -253,7 +271,7 @@ fn attacks(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
         (!rows.is_empty()).then(|| {
             let rows = rows
                 .into_iter()
-                .map(|(index, name, to_hit, damage, kind)| {
+                .map(|(index, name, button, aria, damage, kind)| {
                     let roll = move |_| {
                         let Some(encounter) = table.encounter() else {
                             return;
@@ -271,16 +289,16 @@ fn attacks(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
                             <span class="attack-name">{name.clone()}</span>
                             <span class="muted">{format!(" {damage} {kind}")}</span>
                             <button type="button" class="roll" data-attack=index
-                                aria-label=format!("Attack with {name}, {to_hit:+} to hit")
+                                aria-label=aria.clone() title=aria
                                 on:click=roll>
-                                {format!("{to_hit:+}")}
+                                {button}
                             </button>
                         </li>
                     }
                 })
                 .collect_view();
             view! {
-                <h3>"Attacks"</h3>
+                <h3>"Attacks and spells"</h3>
                 <ul class="attack-list" data-test="attacks">{rows}</ul>
             }
         })

@@ -135,12 +135,10 @@ pub fn Initiative() -> impl IntoView {
     };
     view! {
         <section class="initiative card" aria-labelledby="initiative-heading">
-            <h2 id="initiative-heading">
-                {move || match initiative() {
+            {super::fold::fold("initiative", "initiative-heading", view! { {move || match initiative() {
                     Some(i) if i.phase == Phase::Combat => format!("Initiative, round {}", i.round),
                     _ => "Initiative".to_owned(),
-                }}
-            </h2>
+                }} }.into_any(), view! {
             {move || {
                 let Some(initiative) = initiative() else {
                     return view! { <p class="muted">"No encounter."</p> }.into_any();
@@ -194,6 +192,7 @@ pub fn Initiative() -> impl IntoView {
                     </button>
                 }).collect_view()}
             </div>
+            }.into_any())}
         </section>
     }
     .into_any()
@@ -361,9 +360,7 @@ pub fn SelectedToken() -> impl IntoView {
     };
     view! {
         <section class="selected card" aria-labelledby="selected-heading" data-test="selected-token">
-            <h2 id="selected-heading">
-                {move || token().map(|t| t.name).unwrap_or_else(|| "No token selected".into())}
-            </h2>
+            {super::fold::fold("selected", "selected-heading", view! { {move || token().map(|t| t.name).unwrap_or_else(|| "No token selected".into())} }.into_any(), view! {
             {move || {
                 let grouped = table.group.with(std::collections::BTreeSet::len);
                 (grouped > 1).then(|| view! {
@@ -440,6 +437,7 @@ pub fn SelectedToken() -> impl IntoView {
                 </div>
                 {gm_controls}
             </Show>
+            }.into_any())}
         </section>
     }
     .into_any()
@@ -499,7 +497,7 @@ pub fn Log() -> impl IntoView {
     };
     view! {
         <section class="log card" aria-labelledby="log-heading">
-            <h2 id="log-heading">"Chat and dice"</h2>
+            {super::fold::fold("log", "log-heading", view! { "Chat and dice" }.into_any(), view! {
             // Keyed by place in the log: a new line adds one element (and
             // one announcement), the others stay as they are.
             <ol class="log-lines" role="log" aria-live="polite" data-test="log">
@@ -531,6 +529,7 @@ pub fn Log() -> impl IntoView {
                 <input id="log-line" type="text" bind:value=line placeholder="Say something, or /r 1d20+5" autocomplete="off" />
                 <button type="submit">"Send"</button>
             </form>
+            }.into_any())}
         </section>
     }
     .into_any()

@@ -186,17 +186,7 @@ fn map(folder: &str, item_type: &str, data: Value) -> std::result::Result<Entry,
 }
 
 fn school_name(code: &str) -> std::result::Result<&'static str, String> {
-    Ok(match code {
-        "abj" => "abjuration",
-        "con" => "conjuration",
-        "div" => "divination",
-        "enc" => "enchantment",
-        "evo" => "evocation",
-        "ill" => "illusion",
-        "nec" => "necromancy",
-        "trs" => "transmutation",
-        other => return Err(format!("unknown spell school {other:?}")),
-    })
+    shared::compendium::school_name(code).ok_or_else(|| format!("unknown spell school {code:?}"))
 }
 
 /// Damage types named anywhere in the entry's activities (fire, cold, ...).

@@ -91,6 +91,7 @@ async fn a_sheet_rolls_and_changes_through_the_rules_and_is_kept_when_the_sessio
         finesse: false,
         ranged: false,
         bonus: 0,
+        spell: None,
     };
     let armed = gm
         .request(Action::Edit {

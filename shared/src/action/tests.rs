@@ -542,6 +542,7 @@ fn an_attack_rolls_to_hit_and_damage_with_the_live_actors_bonuses() {
         finesse: false,
         ranged: false,
         bonus: 1,
+        spell: None,
     };
     let set = Action::Edit {
         changes: vec![
@@ -607,6 +608,74 @@ fn an_attack_rolls_to_hit_and_damage_with_the_live_actors_bonuses() {
     missing.roll_dice(&store, |_| 10);
     assert!(apply(&mut store, &missing).is_err());
     assert!(apply(&mut store, &attack(Edge::Normal)).is_err());
+}
+
+#[test]
+fn a_spell_the_target_saves_against_rolls_damage_and_no_d20() {
+    use crate::sheet::{Ability, Attack, Edge, Spell};
+    let mut store = table();
+    let fireball = Attack {
+        name: "Fireball".into(),
+        damage: "8d6".into(),
+        damage_type: "fire".into(),
+        finesse: false,
+        ranged: false,
+        bonus: 0,
+        spell: Some(Spell::Save {
+            ability: Ability::Dexterity,
+            half: true,
+        }),
+    };
+    let set = Action::Edit {
+        changes: vec![
+            Change::set(Entity::Actor(aid(1)).at(&["attacks"]), json!([fireball])),
+            Change::set(
+                Entity::Actor(aid(1)).at(&["stats", "intelligence"]),
+                json!(16),
+            ),
+        ],
+    };
+    apply(&mut store, &set).unwrap();
+    let mut cast = Action::RollAttack {
+        encounter: eid(1),
+        actor: aid(1),
+        attack: 0,
+        edge: Edge::Advantage,
+        rolls: None,
+    };
+    cast.roll_dice(&store, |_| 3);
+    let Action::RollAttack {
+        rolls: Some(rolled),
+        ..
+    } = &cast
+    else {
+        unreachable!()
+    };
+    assert!(rolled.d20.is_empty(), "advantage or not, no d20");
+    apply(&mut store, &cast).unwrap();
+    let line = store
+        .encounter(eid(1))
+        .unwrap()
+        .log
+        .last()
+        .unwrap()
+        .text
+        .clone();
+    assert_eq!(
+        line,
+        "Actor 1: Fireball: DC 13 Dexterity save, half on a success; \
+         damage 8d6: 3, 3, 3, 3, 3, 3, 3, 3 → 24 fire"
+    );
+    // A d20 slipped into a save spell's roll is refused.
+    let Action::RollAttack {
+        rolls: Some(rolled),
+        ..
+    } = &mut cast
+    else {
+        unreachable!()
+    };
+    rolled.d20.push(20);
+    assert!(apply(&mut store, &cast).is_err());
 }
 
 #[test]

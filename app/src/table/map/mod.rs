@@ -6,6 +6,7 @@
 mod camera;
 mod fog;
 mod gesture;
+mod pending;
 mod token;
 
 use std::collections::{BTreeSet, HashMap};
@@ -21,6 +22,7 @@ pub use camera::{Camera, snap};
 pub use fog::FogBrush;
 use fog::{FogLayer, FogTools, PaintedCells};
 use gesture::{Gesture, Pointers};
+use pending::PendingMoves;
 use token::TokenView;
 
 use super::Table;
@@ -221,6 +223,9 @@ pub fn BattleMap() -> impl IntoView {
                         <TokenView id />
                     </For>
                     <PaintedCells painted settings=Signal::derive(settings) />
+                    <Show when=move || table.is_gm_or_assistant()>
+                        <PendingMoves />
+                    </Show>
                 </div>
                 <FogLayer camera size />
                 <p class="map-empty muted" class:hidden=move || encounter().is_some()>
