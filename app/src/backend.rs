@@ -346,6 +346,14 @@ pub trait Backend: Send + Sync + 'static {
         user: &User,
         session: SessionId,
     ) -> Result<Vec<Member>, AppError>;
+
+    /// The encounters of a session's campaign, for its GM and assistant
+    /// GMs (where the table may move).
+    async fn session_encounters(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<Vec<EncounterSummary>, AppError>;
 }
 
 /// Runs a server function's body and sets the HTTP status from its outcome,

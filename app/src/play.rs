@@ -52,6 +52,18 @@ pub async fn session_members(session: SessionId) -> Result<Vec<Member>, AppError
     .await
 }
 
+/// The encounters of a session's campaign, for its GM: where the table
+/// may move.
+#[server(endpoint = "sessions/encounters", input = Json)]
+pub async fn session_encounters(
+    session: SessionId,
+) -> Result<Vec<shared::encounter::EncounterSummary>, AppError> {
+    crate::backend::as_user(|backend, user| async move {
+        backend.session_encounters(&user, session).await
+    })
+    .await
+}
+
 /// The campaign's live sessions (join the table), and for the GM, a
 /// session started on an encounter.
 #[component]

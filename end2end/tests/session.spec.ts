@@ -300,6 +300,40 @@ test('the GM ends the session: both are told, and the next one starts where it s
   await expect(at(table.player, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
 });
 
+test('the GM moves the table to another encounter and the player follows without a click', async ({ browser }, testInfo) => {
+  const table = await setUpTable(browser);
+  const { gm, player } = table;
+  // Set-up: a second encounter of the campaign, with scenery on it.
+  const cave = await call<string>(gm.request, 'encounters/create', {
+    campaign: table.campaign,
+    name: 'Goblin cave',
+    map: { grid_size: 50 },
+    image: null,
+  });
+  const mouth = await call<string>(gm.request, 'encounters/place_token', {
+    campaign: table.campaign,
+    encounter: cave,
+    token: { actor: null, name: 'Cave mouth', position: { x: 200, y: 200 }, visibility: 'visible', scale: 1 },
+  });
+  await expect(player.locator('[data-test="move-table"]')).toHaveCount(0);
+
+  await gm.locator('[data-test="move-table"]').click();
+  const to = gm.locator('[data-test="move-table-to"]');
+  await expect(to.locator('option', { hasText: 'Goblin cave' })).toHaveCount(1);
+  await expect(to.locator('option', { hasText: 'Crossroads' })).toHaveCount(0);
+  await to.selectOption({ label: 'Goblin cave' });
+  await gm.screenshot({ path: testInfo.outputPath('move-table.png') });
+  await gm.locator('[data-test="confirm-move-table"]').click();
+  for (const page of [gm, player]) {
+    await expect(page).not.toHaveURL(new RegExp(table.session));
+    await expect(page).toHaveURL(/\/sessions\//);
+    await expect(page.locator('[data-test="connection"]')).toHaveText('Connected');
+    await expect(page.locator(`[data-token="${mouth}"]`)).toBeVisible();
+    await expect(page.locator(`[data-token="${table.goblin}"]`)).toHaveCount(0);
+  }
+  await player.screenshot({ path: testInfo.outputPath('moved-player.png') });
+});
+
 test('the GM removes a player from the campaign page, and their open table closes at once', async ({ browser }) => {
   const table = await setUpTable(browser);
   await openHydrated(table.gm, `/campaigns/${table.campaign}`);

@@ -586,6 +586,18 @@ impl Backend for AppState {
             .ok_or(Error::NotMember)?;
         Ok(membership::members(&self.db, info.campaign, user.id).await?)
     }
+
+    async fn session_encounters(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<Vec<EncounterSummary>, AppError> {
+        let info = event_log::session_info(&self.db, session)
+            .await?
+            .ok_or(Error::NotMember)?;
+        gm_only(&self.db, info.campaign, user).await?;
+        Ok(encounter::list(&self.db, info.campaign, true).await?)
+    }
 }
 
 /// Refuses anyone but the campaign's GM and assistant GMs (an outsider

@@ -1276,3 +1276,70 @@ async fn the_campaign_keeps_its_sessions_chat_for_its_members(db: PgPool) {
     let (status, _) = read("", Value::Null).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// Where the table may move is the GM's to know: the GM reads the
+/// campaign's encounters from the session; a player, an observer and an
+/// outsider are refused (a player would read the names of what is ahead),
+/// and an unknown session reads as not being a member.
+#[sqlx::test(migrations = "../migrations")]
+async fn only_the_gm_lists_where_the_table_may_move(db: PgPool) {
+    let router = server::router(support::state(db.clone()));
+    let Cast {
+        campaign,
+        gm: (gm, gm_cookie),
+        player: (_, player_cookie),
+        watcher: (_, watcher_cookie),
+        outsider: (_, outsider_cookie),
+    } = cast(&db).await;
+    let mut names = Vec::new();
+    for name in ["Crossroads", "Dragon's lair"] {
+        server::encounter::create(
+            &db,
+            &server::encounter::NewEncounter {
+                campaign,
+                name: name.into(),
+                map: None,
+                settings: shared::encounter::MapSettings::default(),
+            },
+        )
+        .await
+        .unwrap();
+        names.push(name);
+    }
+    let session = server::event_log::start_session(
+        &db,
+        campaign,
+        None,
+        gm.id,
+        &shared::rules::ApprovalPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let list = async |cookie: &str, session: Value| {
+        call(
+            &router,
+            "sessions/encounters",
+            cookie,
+            json!({ "session": session }),
+        )
+        .await
+    };
+    let (status, listed) = list(&gm_cookie, json!(session)).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let mut listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, names);
+    for cookie in [&player_cookie, &watcher_cookie, &outsider_cookie] {
+        let (status, body) = list(cookie, json!(session)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let (status, _) = list(&gm_cookie, json!(uuid::Uuid::new_v4())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = list("", json!(session)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -201,6 +201,8 @@ pub struct Client {
     /// The session's auto-approval rules, once told.
     rules: Option<ApprovalPolicy>,
     link: Link,
+    /// Where the GM moved the table, once this session ended that way.
+    moved_to: Option<SessionId>,
     /// The newest version acknowledged to the server.
     acked: Version,
 }
@@ -218,6 +220,7 @@ impl Client {
             online: BTreeSet::new(),
             rules: None,
             link: Link::Offline,
+            moved_to: None,
             acked: 0,
         }
     }
@@ -245,6 +248,11 @@ impl Client {
     /// Where the connection stands.
     pub fn link(&self) -> Link {
         self.link
+    }
+
+    /// The session the GM moved the table to, once this one ended so.
+    pub fn moved_to(&self) -> Option<SessionId> {
+        self.moved_to
     }
 
     /// Requests not settled yet (they go out, or out again, when live).
@@ -323,6 +331,17 @@ impl Client {
     pub fn end_session(&self) -> Option<ClientMessage> {
         let gm = self.me.is_some_and(|me| me.role.is_gm_or_assistant());
         (gm && self.link == Link::Live).then_some(ClientMessage::EndSession)
+    }
+
+    /// For the GM: the message that moves the table to `encounter`, or
+    /// `None` while not live, not a GM, or when the table is there already.
+    pub fn move_table(&self, encounter: EncounterId) -> Option<ClientMessage> {
+        let here = self
+            .view()
+            .is_some_and(|view| view.encounter(encounter).is_some());
+        self.end_session()
+            .filter(|_| !here)
+            .map(|_| ClientMessage::MoveTable { encounter })
     }
 
     /// Asks for `action` under the id `id` (chosen by the caller, unique):

@@ -80,7 +80,15 @@ impl Table {
             self.announce(notice);
         }
         if changed.ended {
-            self.toast(Tone::Info, "The GM ended the session".into());
+            match self.moved_to() {
+                // A new page, not a route change: a fresh socket, view and
+                // outbox for the other session, as if its link was opened.
+                Some(next) => {
+                    self.toast(Tone::Info, "The GM moved the table; following…".into());
+                    let _ = window().location().assign(&format!("/sessions/{next}"));
+                }
+                None => self.toast(Tone::Info, "The GM ended the session".into()),
+            }
         }
         self.send_all(changed.send);
     }

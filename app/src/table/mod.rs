@@ -242,6 +242,19 @@ impl Table {
         }
     }
 
+    /// For the GM: moves everyone at the table to `encounter`.
+    pub fn move_table(&self, encounter: EncounterId) {
+        match self.client.with_value(|c| c.move_table(encounter)) {
+            Some(message) => self.send_all([message]),
+            None => self.toast(Tone::Bad, "not connected: the table did not move".into()),
+        }
+    }
+
+    /// Where the GM moved the table, once this session ended so.
+    pub fn moved_to(&self) -> Option<SessionId> {
+        self.client.try_with_value(Client::moved_to).flatten()
+    }
+
     pub(crate) fn send_all(&self, messages: impl IntoIterator<Item = ClientMessage>) {
         // `try_`: a timer may still fire after the page is gone.
         self.outgoing.try_with_value(|outgoing| {

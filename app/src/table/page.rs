@@ -111,14 +111,24 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                     {move || if prefs.with(|p| p.tools_hidden) { "\u{25e7} Show tools" } else { "\u{25e8} Hide tools" }}
                 </button>
                 <Show when=move || table.is_gm_or_assistant() && table.link.get() == Link::Live>
+                    <MoveTable />
                     <EndSession />
                 </Show>
             </header>
             <Show when=move || table.link.get() == Link::Ended>
                 <div class="ended card" role="alert" data-test="session-ended">
-                    <strong>"The GM ended this session."</strong>
-                    " What the table did is kept in the campaign: where the tokens stand, the fog, the turn order and hit points. "
-                    <leptos_router::components::A href="/">"Back to your campaigns"</leptos_router::components::A>
+                    {move || match table.moved_to() {
+                        Some(next) => view! {
+                            <strong>"The GM moved the table to another encounter."</strong>
+                            " What happened here is kept in the campaign. "
+                            <a href=format!("/sessions/{next}") data-test="follow-table">"Go to the table"</a>
+                        }.into_any(),
+                        None => view! {
+                            <strong>"The GM ended this session."</strong>
+                            " What the table did is kept in the campaign: where the tokens stand, the fog, the turn order and hit points. "
+                            <leptos_router::components::A href="/">"Back to your campaigns"</leptos_router::components::A>
+                        }.into_any(),
+                    }}
                 </div>
             </Show>
             <div class=move || prefs.with(|p| match (p.side, p.tools_hidden) {
@@ -184,6 +194,74 @@ fn link_name(link: Link) -> &'static str {
         Link::Live => "live",
         Link::Ended => "ended",
     }
+}
+
+/// The GM's "move the table" control: the campaign's other encounters,
+/// and one click moves every browser there without ending the evening.
+#[component]
+fn MoveTable() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let asking = RwSignal::new(false);
+    let picked = RwSignal::new(String::new());
+    let session = table.session;
+    // Fetched when the GM opens the control, so a table nobody moves
+    // costs nothing, and an encounter made since is listed.
+    let encounters = LocalResource::new(move || {
+        let open = asking.get();
+        async move {
+            if open {
+                Some(crate::play::session_encounters(session).await)
+            } else {
+                None
+            }
+        }
+    });
+    let go = move |_| match picked.get_untracked().parse::<uuid::Uuid>() {
+        Ok(id) => table.move_table(shared::id::EncounterId(id)),
+        Err(_) => table.toast(super::Tone::Bad, "Pick the encounter to move to".into()),
+    };
+    view! {
+        <span class="move-table">
+            <Show
+                when=move || asking.get()
+                fallback=move || view! {
+                    <button type="button" class="small" data-test="move-table"
+                        title="Take everyone to another encounter of the campaign; this one is kept as it stands"
+                        on:click=move |_| asking.set(true)>
+                        "\u{21e2} Move the table…"
+                    </button>
+                }
+            >
+                <span role="group" aria-label="Move the table to another encounter">
+                    <label>
+                        "To "
+                        <select data-test="move-table-to" on:change=move |e| picked.set(event_target_value(&e))>
+                            <option value="">"Pick an encounter…"</option>
+                            {move || {
+                                let here = table.encounter();
+                                match encounters.get() {
+                                    Some(Some(Ok(list))) => list
+                                        .into_iter()
+                                        .filter(|e| Some(e.id) != here)
+                                        .map(|e| view! { <option value=e.id.to_string()>{e.name}</option> })
+                                        .collect_view()
+                                        .into_any(),
+                                    Some(Some(Err(error))) => view! { <option value="" disabled=true>{error.to_string()}</option> }.into_any(),
+                                    _ => view! { <option value="" disabled=true>"Loading…"</option> }.into_any(),
+                                }
+                            }}
+                        </select>
+                    </label>
+                    " "
+                    <button type="button" class="small" data-test="confirm-move-table" on:click=go>
+                        "Move everyone"
+                    </button>
+                    <button type="button" class="small" on:click=move |_| asking.set(false)>"Stay"</button>
+                </span>
+            </Show>
+        </span>
+    }
+    .into_any()
 }
 
 /// The GM's "end the session" button, which asks once more.

@@ -64,34 +64,63 @@ pub async fn start_or_join(
     started_by: UserId,
     policy: &ApprovalPolicy,
 ) -> Result<(SessionId, bool)> {
-    let policy =
-        serde_json::to_value(policy).map_err(Error::failed("serializing the approval rules"))?;
+    let mut conn = db.acquire().await?;
     // A running session can end between the insert and the look-up: try
     // again then (a few times; each round is a real change of state).
     for _ in 0..3 {
-        let inserted = sqlx::query_scalar!(
-            "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by)
+        if let Some(started) =
+            start_or_join_in(&mut conn, campaign, encounter, started_by, policy).await?
+        {
+            return Ok(started);
+        }
+    }
+    Err(starting_or_ending())
+}
+
+/// One try of [`start_or_join`] on `conn` (a transaction when the start
+/// must go with other writes): `None` when the session found running on
+/// the encounter ended before it could be read.
+pub async fn start_or_join_in(
+    conn: &mut sqlx::PgConnection,
+    campaign: CampaignId,
+    encounter: EncounterId,
+    started_by: UserId,
+    policy: &ApprovalPolicy,
+) -> Result<Option<(SessionId, bool)>> {
+    let policy =
+        serde_json::to_value(policy).map_err(Error::failed("serializing the approval rules"))?;
+    let inserted = sqlx::query_scalar!(
+        "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by)
              values ($1, $2, $3, $4, $5)
              on conflict (encounter_id) where ended_at is null do nothing
              returning id",
-            Uuid::new_v4(),
-            campaign.0,
-            encounter.0,
-            policy,
-            started_by.0,
-        )
-        .fetch_optional(db)
-        .await?;
-        if let Some(id) = inserted {
-            return Ok((SessionId(id), true));
-        }
-        if let Some(running) = running_on(db, encounter).await? {
-            return Ok((running, false));
-        }
+        Uuid::new_v4(),
+        campaign.0,
+        encounter.0,
+        policy,
+        started_by.0,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = inserted {
+        return Ok(Some((SessionId(id), true)));
     }
-    Err(Error::Refused(shared::Error::InvalidAction(
+    let running = sqlx::query_scalar!(
+        "select id from play_sessions where encounter_id = $1 and ended_at is null
+          order by started_at desc limit 1",
+        encounter.0
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(running.map(|id| (SessionId(id), false)))
+}
+
+/// The refusal when a session on an encounter kept starting or ending
+/// while another was being started on it.
+pub fn starting_or_ending() -> Error {
+    Error::Refused(shared::Error::InvalidAction(
         "a session on this encounter is starting or ending; try again".into(),
-    )))
+    ))
 }
 
 /// Sessions running in a campaign.

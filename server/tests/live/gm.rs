@@ -447,7 +447,7 @@ async fn ending_a_session_keeps_the_table_in_the_campaign_and_takes_nothing_more
     for client in [&mut alice, &mut gm] {
         let by = client
             .until(|m| match m {
-                ServerMessage::Ended { by } => Some(*by),
+                ServerMessage::Ended { by, next: None } => Some(*by),
                 _ => None,
             })
             .await;
@@ -520,5 +520,152 @@ async fn ending_a_session_keeps_the_table_in_the_campaign_and_takes_nothing_more
     assert!(
         resumed.token(table.hidden).is_none(),
         "still hidden from her"
+    );
+}
+
+/// The GM moves the table to another encounter of the campaign without
+/// ending the evening: the session ends written back, one starts on the
+/// other encounter with the same rules, every socket is told where, and
+/// the characters arrive there as they left (hit points). A player may not
+/// move it; the encounter on the table and another campaign's are refused,
+/// and the table plays on.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_gm_moves_the_table_to_another_encounter_and_everyone_follows(db: PgPool) {
+    use shared::{action::ActionKind, rules::AutoApprove};
+    let table = table(db.clone()).await;
+    let (mut gm, _) = join(&table, &table.gm.cookie).await;
+    let (mut alice, _) = join(&table, &table.alice.cookie).await;
+    let new_encounter = |campaign: CampaignId, name: &str| encounter::NewEncounter {
+        campaign,
+        name: name.into(),
+        map: None,
+        settings: shared::encounter::MapSettings {
+            grid_size: 50.0,
+            ..Default::default()
+        },
+    };
+    let cave = encounter::create(&db, &new_encounter(table.campaign, "Cave"))
+        .await
+        .unwrap();
+    let in_the_cave = support::table::place(
+        &db,
+        table.campaign,
+        cave,
+        Some(table.alice.actor),
+        300.0,
+        Visibility::Visible,
+    )
+    .await;
+    let elsewhere = server::campaign::create(
+        &db,
+        table.gm.user.id,
+        &shared::campaign::NewCampaign::parse("Elsewhere", "dnd5e").unwrap(),
+    )
+    .await
+    .unwrap()
+    .id;
+    let foreign = encounter::create(&db, &new_encounter(elsewhere, "Not yours"))
+        .await
+        .unwrap();
+    let mut policy = ApprovalPolicy::default();
+    policy
+        .rules
+        .insert(ActionKind::AdjustHp, AutoApprove::Always);
+    gm.send(&ClientMessage::SetRules {
+        policy: policy.clone(),
+    })
+    .await;
+    let hurt = gm
+        .request(Action::AdjustHp {
+            actor: table.alice.actor,
+            delta: -4,
+        })
+        .await;
+    assert!(matches!(
+        gm.status(hurt).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+
+    async fn refusal(client: &mut Client, message: ClientMessage) -> shared::Error {
+        client.send(&message).await;
+        client
+            .until(|m| match m {
+                ServerMessage::Error {
+                    action: None,
+                    error,
+                } => Some(error.clone()),
+                _ => None,
+            })
+            .await
+    }
+    let to = |encounter| ClientMessage::MoveTable { encounter };
+    let refused = refusal(&mut alice, to(cave)).await;
+    assert!(
+        matches!(refused, shared::Error::Forbidden(_)),
+        "{refused:?}"
+    );
+    let refused = refusal(&mut gm, to(table.encounter)).await;
+    assert!(
+        matches!(refused, shared::Error::InvalidAction(_)),
+        "{refused:?}"
+    );
+    let refused = refusal(&mut gm, to(foreign)).await;
+    assert!(
+        matches!(refused, shared::Error::UnknownEntity { .. }),
+        "{refused:?}"
+    );
+    // Still playing after the refusals.
+    let moved = alice.request(move_to(table.alice.token, 150.0)).await;
+    assert!(matches!(
+        alice.status(moved).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+
+    gm.send(&to(cave)).await;
+    let mut told = Vec::new();
+    for client in [&mut alice, &mut gm] {
+        let (by, next) = client
+            .until(|m| match m {
+                ServerMessage::Ended { by, next } => Some((*by, *next)),
+                _ => None,
+            })
+            .await;
+        assert_eq!(by, table.gm.user.id);
+        told.push(next.expect("told where the table went"));
+        closed(client).await;
+    }
+    assert_eq!(told[0], told[1]);
+    let next = told[0];
+    let (running_on, kept_rules): (Option<Uuid>, serde_json::Value) = sqlx::query_as(
+        "select encounter_id, approval_policy from play_sessions where id = $1 and ended_at is null",
+    )
+    .bind(next.0)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(running_on, Some(cave.0));
+    assert_eq!(
+        serde_json::from_value::<ApprovalPolicy>(kept_rules).unwrap(),
+        policy
+    );
+    assert!(
+        open(table.addr, table.session, &table.gm.cookie)
+            .await
+            .is_err(),
+        "the old table is closed"
+    );
+
+    let (_, there) = join_at(table.addr, next, &table.alice.cookie).await;
+    assert!(there.encounter(cave).is_some());
+    assert!(there.encounter(table.encounter).is_none());
+    assert!(there.token(in_the_cave).is_some());
+    assert!(
+        there.token(table.alice.token).is_none(),
+        "the crossroads' tokens stayed there"
+    );
+    assert_eq!(
+        there.actor(table.alice.actor).unwrap().hp.unwrap().current,
+        16,
+        "20 - 4, carried over"
     );
 }

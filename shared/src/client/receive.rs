@@ -171,7 +171,7 @@ impl Client {
                 self.rules = Some(policy);
                 changed.rules = true;
             }
-            ServerMessage::Ended { .. } => {
+            ServerMessage::Ended { next, .. } => {
                 // What was still unsettled will not be: the server refused
                 // what waited for the GM, and takes nothing more.
                 let unsettled: Vec<ActionId> = self.outbox.iter().map(|r| r.id).collect();
@@ -179,6 +179,7 @@ impl Client {
                     changed.touched.add_all(self.forget(action));
                 }
                 self.link = Link::Ended;
+                self.moved_to = next;
                 self.online.clear();
                 changed.ended = true;
                 changed.presence = true;

@@ -623,7 +623,10 @@ fn an_ended_session_takes_nothing_more_and_is_not_rejoined() {
     );
     assert_eq!(table.client(1).end_session(), None, "a player may not");
     let client = &mut table.people[1].1;
-    let changed = client.receive(ServerMessage::Ended { by: gm().user });
+    let changed = client.receive(ServerMessage::Ended {
+        by: gm().user,
+        next: None,
+    });
     assert!(changed.ended);
     assert!(
         changed.touched.tokens.contains(&tid(1)),
@@ -644,6 +647,45 @@ fn an_ended_session_takes_nothing_more_and_is_not_rejoined() {
     client.disconnected();
     assert_eq!(client.link(), Link::Ended);
     assert_eq!(client.end_session(), None);
+    assert_eq!(client.moved_to(), None, "ended, not moved");
+}
+
+#[test]
+fn the_gm_moves_the_table_elsewhere_and_every_client_learns_where() {
+    let mut table = Table::new(&[gm(), me()]);
+    let here = testing::table()
+        .entities()
+        .encounters
+        .keys()
+        .next()
+        .copied()
+        .unwrap();
+    let elsewhere = EncounterId(uuid::Uuid::from_u128(999));
+    assert_eq!(
+        table.client(0).move_table(elsewhere),
+        Some(ClientMessage::MoveTable {
+            encounter: elsewhere
+        })
+    );
+    assert_eq!(
+        table.client(0).move_table(here),
+        None,
+        "the table is on it already"
+    );
+    assert_eq!(
+        table.client(1).move_table(elsewhere),
+        None,
+        "a player may not"
+    );
+    let next = SessionId(uuid::Uuid::from_u128(1000));
+    let client = &mut table.people[1].1;
+    let changed = client.receive(ServerMessage::Ended {
+        by: gm().user,
+        next: Some(next),
+    });
+    assert!(changed.ended);
+    assert_eq!(client.link(), Link::Ended);
+    assert_eq!(client.moved_to(), Some(next));
 }
 
 #[test]

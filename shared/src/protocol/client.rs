@@ -64,6 +64,18 @@ pub enum ClientMessage {
     /// socket is told ([`super::ServerMessage::Ended`]) and nothing more
     /// is accepted.
     EndSession,
+    /// The GM (or an assistant GM) moves the table to another encounter
+    /// of the campaign without ending the evening: in one transaction this
+    /// session ends as [`Self::EndSession`] ends it (written back, so the
+    /// characters' hit points carry over) and a session starts on
+    /// `encounter` (or the one already running there is joined, with
+    /// these rules); every socket is told where the table went
+    /// ([`super::ServerMessage::Ended`] with `next`).
+    MoveTable {
+        /// Where the table goes: an encounter of the same campaign, not
+        /// the one on the table.
+        encounter: EncounterId,
+    },
     /// Keep-alive; answered by a pong with the same nonce.
     Ping {
         /// Echoed back.

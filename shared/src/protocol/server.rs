@@ -105,6 +105,10 @@ pub enum ServerMessage {
     Ended {
         /// Who ended it.
         by: UserId,
+        /// Where the table went, when the GM moved it to another encounter
+        /// rather than ending the evening: every browser follows.
+        #[serde(default)]
+        next: Option<SessionId>,
     },
     /// The answer to a ping.
     Pong {

@@ -5,7 +5,7 @@ use crate::{
     action::Action,
     change::{Change, Commit},
     geometry::Point,
-    id::{ActionId, SessionId},
+    id::{ActionId, EncounterId, SessionId},
     rules::{Participant, Role},
     testing::*,
 };
@@ -58,6 +58,9 @@ fn every_client_message_round_trips() {
             position: Point::new(1.5, 2.5),
         },
         ClientMessage::EndSession,
+        ClientMessage::MoveTable {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+        },
         ClientMessage::Ping { nonce: 77 },
     ];
     for message in messages {
@@ -126,7 +129,14 @@ fn every_server_message_round_trips() {
             user: player(),
             connected: false,
         },
-        ServerMessage::Ended { by: player() },
+        ServerMessage::Ended {
+            by: player(),
+            next: None,
+        },
+        ServerMessage::Ended {
+            by: player(),
+            next: Some(SessionId(uuid::Uuid::from_u128(13))),
+        },
         ServerMessage::Pong { nonce: 77 },
     ];
     for message in messages {

@@ -5,7 +5,7 @@
 
 use shared::{
     Error as Refusal,
-    id::UserId,
+    id::{EncounterId, SessionId, UserId},
     protocol::{ActionRequest, GmDecision, QueuedRequest, ServerMessage, Verdict},
     rules::{ApprovalPolicy, Participant, Role, may_decide},
 };
@@ -222,25 +222,36 @@ impl SessionActor {
         self.flush().await
     }
 
-    /// The GM (or an assistant GM) ends the session. In one transaction,
-    /// under this node's epoch: the session is marked ended, the requests
-    /// still waiting are refused, and the state is written back to the
-    /// campaign (`encounter::write_back`). Then the requesters hear the
-    /// refusals, everyone hears that it ended, and the actor stops; a
-    /// session that has ended is never started again. The batch being
-    /// formed was written before this ran (`sees_the_batch`).
-    pub(super) async fn end(&mut self, conn: ConnId, who: Participant) -> Result<()> {
-        if may_decide(&who).is_err() {
+    /// The GM (or an assistant GM) ends the session, or moves the table to
+    /// the encounter `next`. In one transaction, under this node's epoch:
+    /// the session is marked ended, the requests still waiting are
+    /// refused, the state is written back to the campaign
+    /// (`encounter::write_back`), and for a move the next session starts
+    /// (or the one running on `next` is joined). Then the requesters hear
+    /// the refusals, everyone hears that it ended (and where the table
+    /// went), and the actor stops; a session that has ended is never
+    /// started again. The batch being formed was written before this ran
+    /// (`sees_the_batch`).
+    pub(super) async fn end(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        next: Option<EncounterId>,
+    ) -> Result<()> {
+        if let Err(refusal) = self.may_end(who, next).await {
             self.send(
                 conn,
                 &ServerMessage::Error {
                     action: None,
-                    error: Refusal::Forbidden("only the GM ends the session".into()),
+                    error: refusal,
                 },
             );
             return Ok(());
         }
-        let reason = "the GM ended the session";
+        let reason = match next {
+            None => "the GM ended the session",
+            Some(_) => "the GM moved the table to another encounter",
+        };
         let refused = |action| ServerMessage::Rejected {
             action,
             reason: reason.into(),
@@ -254,42 +265,80 @@ impl SessionActor {
                 Ok((w.request.id, outcome))
             })
             .collect::<Result<Vec<_>>>()?;
-        match self.close(who.user, &outcomes, reason).await {
-            Ok(()) => {}
+        let moved_to = match self.close(who.user, &outcomes, reason, next).await {
+            Ok(moved_to) => moved_to,
             Err(error @ Error::Fenced { .. }) => return Err(error),
             Err(error) => {
                 tracing::error!(session = %self.id, %error, "ending the session failed");
+                let error = match error {
+                    Error::Refused(refusal) => refusal,
+                    _ => Refusal::InvalidAction("the session could not be ended; try again".into()),
+                };
                 self.send(
                     conn,
                     &ServerMessage::Error {
                         action: None,
-                        error: Refusal::InvalidAction(
-                            "the session could not be ended; try again".into(),
-                        ),
+                        error,
                     },
                 );
                 return Ok(());
             }
-        }
+        };
         self.metrics.pending.dec_by(self.waiting.len() as i64);
         for waiting in std::mem::take(&mut self.waiting) {
             let action = waiting.request.id;
             self.recorded.insert(action);
             self.send_to_user(waiting.from.user, &refused(action));
         }
-        self.push_where(&frame(&ServerMessage::Ended { by: who.user }), |_, _| true);
-        tracing::info!(session = %self.id, by = %who.user, version = self.authority.version(), "session ended; the table is written back to the campaign");
+        let ended = ServerMessage::Ended {
+            by: who.user,
+            next: moved_to,
+        };
+        self.push_where(&frame(&ended), |_, _| true);
+        tracing::info!(session = %self.id, by = %who.user, version = self.authority.version(), next = ?moved_to, "session ended; the table is written back to the campaign");
         self.ended = true;
         Ok(())
     }
 
-    /// The transaction of [`Self::end`].
+    /// Whether `who` may end the session, moving the table to `next`: a
+    /// GM or an assistant GM, to another encounter of this campaign.
+    async fn may_end(
+        &self,
+        who: Participant,
+        next: Option<EncounterId>,
+    ) -> std::result::Result<(), Refusal> {
+        may_decide(&who).map_err(|_| {
+            Refusal::Forbidden("only the GM ends the session or moves the table".into())
+        })?;
+        let Some(next) = next else {
+            return Ok(());
+        };
+        if self.encounter == Some(next) {
+            return Err(Refusal::InvalidAction(
+                "the table is on this encounter already".into(),
+            ));
+        }
+        match crate::encounter::load(&self.db, self.campaign, next).await {
+            Ok(_) => Ok(()),
+            Err(Error::Refused(refusal)) => Err(refusal),
+            Err(error) => {
+                tracing::error!(session = %self.id, %error, "reading the next encounter failed");
+                Err(Refusal::InvalidAction(
+                    "the encounter could not be read; try again".into(),
+                ))
+            }
+        }
+    }
+
+    /// The transaction of [`Self::end`]: the session the table moved to,
+    /// for a move.
     async fn close(
         &self,
         by: UserId,
         refused: &[(shared::id::ActionId, serde_json::Value)],
         reason: &str,
-    ) -> Result<()> {
+        next: Option<EncounterId>,
+    ) -> Result<Option<SessionId>> {
         let mut tx = self.db.begin().await?;
         event_log::end_in(&mut tx, self.id, self.epoch, by, refused, reason).await?;
         crate::encounter::write_back(
@@ -299,8 +348,20 @@ impl SessionActor {
             self.authority.store().entities(),
         )
         .await?;
+        // After the write-back, so that a session started here loads the
+        // characters as this one leaves them.
+        let moved_to = match next {
+            None => None,
+            Some(next) => {
+                let (session, _) =
+                    event_log::start_or_join_in(&mut tx, self.campaign, next, by, &self.policy)
+                        .await?
+                        .ok_or_else(event_log::starting_or_ending)?;
+                Some(session)
+            }
+        };
         tx.commit().await?;
-        Ok(())
+        Ok(moved_to)
     }
 
     /// The GM's queue, as a GM who joins is sent it.

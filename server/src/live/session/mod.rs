@@ -325,7 +325,8 @@ impl SessionActor {
                 | ClientMessage::Resume { .. }
                 | ClientMessage::Decide(_)
                 | ClientMessage::Delegate { .. }
-                | ClientMessage::EndSession => true,
+                | ClientMessage::EndSession
+                | ClientMessage::MoveTable { .. } => true,
             },
             Command::Leave { .. } => false,
             Command::Join { .. } | Command::Rejoin { .. } | Command::StateSince { .. } => true,
@@ -394,7 +395,8 @@ impl SessionActor {
             ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
             ClientMessage::SetRules { policy } => self.set_rules(conn, who, policy)?,
             ClientMessage::Delegate { user, role } => self.delegate(conn, who, user, role).await?,
-            ClientMessage::EndSession => self.end(conn, who).await?,
+            ClientMessage::EndSession => self.end(conn, who, None).await?,
+            ClientMessage::MoveTable { encounter } => self.end(conn, who, Some(encounter)).await?,
         }
         Ok(())
     }
