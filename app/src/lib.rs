@@ -28,6 +28,11 @@
 //!   functions reach storage. The `server` crate implements it, which keeps
 //!   database code out of this crate and out of the wasm bundle.
 
+// The hydrated pages nest deeply (a page of sections, each a `Show` of a
+// `For` of elements), and the release build of the wasm computes the
+// layout of their hydration futures past the default depth of 128.
+#![recursion_limit = "256"]
+
 pub mod account;
 pub mod campaign;
 pub mod character;
