@@ -17,6 +17,9 @@ function report(name: string, numbers: Record<string, unknown>) {
 async function panAndZoom(page: Page, url: string, name: string, extra: Record<string, unknown> = {}) {
   await page.setViewportSize({ width: 1600, height: 1000 });
   await page.goto(url);
+  // BENCH_CSS: a stylesheet added to the page, to measure a variant of the
+  // map's style against the same build (how the token styles were chosen).
+  if (process.env.BENCH_CSS) await page.addStyleTag({ content: process.env.BENCH_CSS });
   await expect(page.locator('[data-test="bench"]')).toHaveAttribute('data-loaded', 'true');
   await expect(page.locator('.token').first()).toBeVisible();
   const result = await page.evaluate(async () => {

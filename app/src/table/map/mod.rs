@@ -234,7 +234,13 @@ pub fn BattleMap() -> impl IntoView {
             </div>
             // Not a live region: it changes with every frame of a pan.
             <p class="map-status muted">
-                {move || format!("{} tokens in view, zoom {:.0} %", visible.get().len(), camera.get().zoom * 100.0)}
+                {move || {
+                    let zoom = camera.get().zoom * 100.0;
+                    match visible.with(Vec::len) {
+                        1 => format!("1 token in view, zoom {zoom:.0} %"),
+                        n => format!("{n} tokens in view, zoom {zoom:.0} %"),
+                    }
+                }}
             </p>
         </section>
     }
