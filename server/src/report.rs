@@ -283,8 +283,10 @@ pub async fn large_maps(db: &PgPool) -> Result<Vec<LargeMap>> {
 }
 
 /// The campaign's chat and dice of past and running sessions, newest
-/// first, [`shared::report::CHAT_PAGE`] lines from before `before` (a
-/// line's id). Read from the event log, where every line was committed
+/// first: the lines of the [`shared::report::CHAT_PAGE`] newest commits
+/// with a line from before `before` (a line's id, which is its commit's).
+/// A page holds whole commits, so a commit of several lines is never cut
+/// between two pages. Read from the event log, where every line was committed
 /// with its session's state: nothing to write at the end of a session, a
 /// line the GM undid is not there, and the table's 200-line window does
 /// not cut it. Every member reads it, as every member at the table saw
@@ -297,17 +299,22 @@ pub async fn chat_history(
     let rows = sqlx::query!(
         r#"select e.id as "id!", s.id as "session!",
                   to_char(coalesce(e.applied_at, e.recorded_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as "at!",
-                  c->'value' as "line!", u.display_name as "by?"
-             from play_sessions s
-             join event_log e on e.session_id = s.id and e.status = 'applied'
-             cross join lateral jsonb_array_elements(e.state_changes->'changes') c
-             left join users u on u.id::text = c->'value'->>'by'
-            where s.campaign_id = $1
-              and c->>'op' = 'append'
-              and c->>'path' like 'encounters/%/log'
-              and ($2::bigint is null or e.id < $2)
-            order by e.id desc
-            limit $3"#,
+                  c.change->'value' as "line!", u.display_name as "by?"
+             from (select e.id, e.session_id, e.applied_at, e.recorded_at, e.state_changes
+                     from play_sessions s
+                     join event_log e on e.session_id = s.id and e.status = 'applied'
+                    where s.campaign_id = $1
+                      and ($2::bigint is null or e.id < $2)
+                      and exists (select 1 from jsonb_array_elements(e.state_changes->'changes') l
+                                   where l->>'op' = 'append' and l->>'path' like 'encounters/%/log')
+                    order by e.id desc
+                    limit $3) e
+             join play_sessions s on s.id = e.session_id
+             cross join lateral jsonb_array_elements(e.state_changes->'changes') with ordinality as c(change, n)
+             left join users u on u.id::text = c.change->'value'->>'by'
+            where c.change->>'op' = 'append'
+              and c.change->>'path' like 'encounters/%/log'
+            order by e.id desc, c.n desc"#,
         campaign.0,
         before,
         shared::report::CHAT_PAGE as i64,

@@ -105,14 +105,8 @@ pub async fn start_or_join_in(
     if let Some(id) = inserted {
         return Ok(Some((SessionId(id), true)));
     }
-    let running = sqlx::query_scalar!(
-        "select id from play_sessions where encounter_id = $1 and ended_at is null
-          order by started_at desc limit 1",
-        encounter.0
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(running.map(|id| (SessionId(id), false)))
+    let running = running_on(&mut *conn, encounter).await?;
+    Ok(running.map(|id| (id, false)))
 }
 
 /// The refusal when a session on an encounter kept starting or ending
@@ -161,7 +155,10 @@ pub async fn position(db: &PgPool, session: SessionId) -> Result<(u64, i64)> {
 
 /// The session running on an encounter (not ended), the newest if several
 /// were started before starting was made to join the running one.
-pub async fn running_on(db: &PgPool, encounter: EncounterId) -> Result<Option<SessionId>> {
+pub async fn running_on(
+    db: impl sqlx::PgExecutor<'_>,
+    encounter: EncounterId,
+) -> Result<Option<SessionId>> {
     Ok(sqlx::query_scalar!(
         "select id from play_sessions where encounter_id = $1 and ended_at is null
           order by started_at desc limit 1",
