@@ -51,7 +51,8 @@ pub fn ChatHistory(campaign: CampaignId) -> impl IntoView {
         let before = *before;
         async move {
             let page = chat_history(campaign, before).await?;
-            more.set(page.len() == shared::report::CHAT_PAGE);
+            // A page holds whole commits, so it may hold more lines than that.
+            more.set(page.len() >= shared::report::CHAT_PAGE);
             lines.update(|all| all.extend(page));
             Ok::<_, AppError>(())
         }
@@ -77,16 +78,23 @@ pub fn ChatHistory(campaign: CampaignId) -> impl IntoView {
                     <p class="muted">"Nothing said yet: the chat and rolls of each session are kept here."</p>
                 })}
                 <ol class="history-lines" data-test="chat-lines">
-                    <For each=move || lines.get() key=|line| line.id let:line>
-                        <li class=format!("log-{}", match line.kind {
-                            LogKind::Chat => "chat",
-                            LogKind::Roll => "roll",
-                            LogKind::Event => "event",
-                        })>
-                            <span class="muted">{format!("{} ", line.at)}</span>
-                            {line.by.map(|by| view! { <strong>{format!("{by}: ")}</strong> })}
-                            {line.text}
-                        </li>
+                    // Keyed by place: lines are only ever added at the end,
+                    // and the lines of one commit share its id.
+                    <For each=move || lines.get().into_iter().enumerate() key=|(n, _)| *n let:entry>
+                        {
+                            let (_, line) = entry;
+                            view! {
+                                <li class=format!("log-{}", match line.kind {
+                                    LogKind::Chat => "chat",
+                                    LogKind::Roll => "roll",
+                                    LogKind::Event => "event",
+                                })>
+                                    <span class="muted">{format!("{} ", line.at)}</span>
+                                    {line.by.map(|by| view! { <strong>{format!("{by}: ")}</strong> })}
+                                    {line.text}
+                                </li>
+                            }
+                        }
                     </For>
                 </ol>
                 <Show when=move || more.get() && !lines.with(Vec::is_empty)>
