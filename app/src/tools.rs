@@ -84,13 +84,14 @@ pub fn ChatHistory(campaign: CampaignId) -> impl IntoView {
                         {
                             let (_, line) = entry;
                             view! {
-                                <li class=format!("log-{}", match line.kind {
+                                <li class=format!("log-{}{}", match line.kind {
                                     LogKind::Chat => "chat",
                                     LogKind::Roll => "roll",
                                     LogKind::Event => "event",
-                                })>
+                                }, if line.private { " private" } else { "" })>
                                     <span class="muted">{format!("{} ", line.at)}</span>
                                     {line.by.map(|by| view! { <strong>{format!("{by}: ")}</strong> })}
+                                    {line.private.then(|| view! { <em class="private-mark">"(private) "</em> })}
                                     {line.text}
                                 </li>
                             }

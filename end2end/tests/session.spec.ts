@@ -125,6 +125,29 @@ test('chat, server-rolled dice and hit points reach the other browser', async ({
   const roll = table.gm.locator('[data-test="log"] li.roll');
   await expect(roll).toHaveCount(1);
   await expect(roll).toContainText(/1d20 ?\+ ?2: \d+ → \d+/);
+  // Advantage, keep-highest and labelled parts, as a table writes them.
+  await say(table.player, '/r adv+5 to hit, 4d6kh3 fire');
+  await expect(roll).toHaveCount(2);
+  await expect(roll.last()).toContainText(
+    /2d20kh1 \+ 5 to hit: \d+( dropped)?, \d+( dropped)? → \d+; 4d6kh3 fire: (\d+( dropped)?, ){3}\d+( dropped)? → \d+/,
+  );
+  await expect(roll.last()).toContainText(/dropped.*dropped/);
+  // A whisper to the GM, a blind roll and the GM's own secret roll: each
+  // reaches only its readers.
+  await say(table.player, '/w gm I pocket the ring');
+  const gmLog = table.gm.locator('[data-test="log"] li');
+  const playerLog = table.player.locator('[data-test="log"] li');
+  await expect(gmLog.filter({ hasText: 'I pocket the ring' })).toContainText('(whisper to the GM)');
+  await say(table.player, '/br 1d20+3');
+  await expect(playerLog.filter({ hasText: 'rolled blind' })).toHaveCount(1);
+  await expect(gmLog.filter({ hasText: /blind: 1d20 \+ 3: \d+ → \d+/ })).toHaveCount(1);
+  await say(table.gm, '/gmr 1d100 ambush');
+  await expect(gmLog.filter({ hasText: '1d100 ambush' })).toContainText('(GM roll)');
+  await say(table.gm, 'After the ambush roll');
+  await expect(playerLog.last()).toContainText('After the ambush roll');
+  await expect(playerLog.filter({ hasText: /1d20 \+ 3: \d+ →|1d100/ })).toHaveCount(0);
+  await say(table.player, '/w Nobody hello');
+  await expect(table.player.locator('[data-test="toast"]').last()).toContainText('nobody at this table is called "Nobody"');
   // The GM damages the goblin: the selected token's hit points follow.
   await at(table.gm, table.goblin).focus();
   const selected = table.gm.locator('[data-test="selected-token"]');

@@ -290,9 +290,14 @@ impl Backend for AppState {
         campaign: CampaignId,
         before: Option<i64>,
     ) -> Result<Vec<shared::report::ChatLine>, AppError> {
-        // Any member: every member at the table saw every line.
-        campaign::role_of(&self.db, campaign, user.id).await?;
-        Ok(crate::report::chat_history(&self.db, campaign, before).await?)
+        // Any member, reading what they read at the table: the lines for
+        // everyone, and the whispers and secret rolls meant for them.
+        let role = campaign::role_of(&self.db, campaign, user.id).await?;
+        let reader = shared::rules::Participant {
+            user: user.id,
+            role,
+        };
+        Ok(crate::report::chat_history(&self.db, campaign, &reader, before).await?)
     }
 
     async fn campaign_stats(

@@ -289,11 +289,13 @@ pub async fn large_maps(db: &PgPool) -> Result<Vec<LargeMap>> {
 /// between two pages. Read from the event log, where every line was committed
 /// with its session's state: nothing to write at the end of a session, a
 /// line the GM undid is not there, and the table's 200-line window does
-/// not cut it. Every member reads it, as every member at the table saw
-/// every line.
+/// not cut it. Each member reads it as they did at the table: a whisper or
+/// a secret roll only its readers (and the GM) ever get, and a page counts
+/// only commits with a line for the reader.
 pub async fn chat_history(
     db: &PgPool,
     campaign: CampaignId,
+    reader: &shared::rules::Participant,
     before: Option<i64>,
 ) -> Result<Vec<shared::report::ChatLine>> {
     let rows = sqlx::query!(
@@ -306,7 +308,9 @@ pub async fn chat_history(
                     where s.campaign_id = $1
                       and ($2::bigint is null or e.id < $2)
                       and exists (select 1 from jsonb_array_elements(e.state_changes->'changes') l
-                                   where l->>'op' = 'append' and l->>'path' like 'encounters/%/log')
+                                   where l->>'op' = 'append' and l->>'path' like 'encounters/%/log'
+                                     and ($4 or jsonb_typeof(l->'value'->'to') is distinct from 'array'
+                                          or l->'value'->'to' ? $5))
                     order by e.id desc
                     limit $3) e
              join play_sessions s on s.id = e.session_id
@@ -314,10 +318,14 @@ pub async fn chat_history(
              left join users u on u.id::text = c.change->'value'->>'by'
             where c.change->>'op' = 'append'
               and c.change->>'path' like 'encounters/%/log'
+              and ($4 or jsonb_typeof(c.change->'value'->'to') is distinct from 'array'
+                   or c.change->'value'->'to' ? $5)
             order by e.id desc, c.n desc"#,
         campaign.0,
         before,
         shared::report::CHAT_PAGE as i64,
+        reader.role.is_gm_or_assistant(),
+        reader.user.0.to_string(),
     )
     .fetch_all(db)
     .await?;
@@ -327,12 +335,18 @@ pub async fn chat_history(
             // A line the store accepted reads back; anything else is left
             // out rather than failing the page.
             let line: shared::encounter::LogEntry = serde_json::from_value(row.line).ok()?;
+            // The query reads only the reader's lines; this says so again
+            // where the line is decoded.
+            if !line.read_by(reader) {
+                return None;
+            }
             Some(shared::report::ChatLine {
                 id: row.id,
                 at: row.at,
                 session: shared::id::SessionId(row.session),
                 by: line.by.and(row.by),
                 kind: line.kind,
+                private: line.to.is_some(),
                 text: line.text,
             })
         })

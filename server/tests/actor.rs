@@ -199,7 +199,7 @@ impl Seat {
     async fn say(&self, message: ClientMessage) {
         let command = Command::Message {
             conn: self.conn,
-            message,
+            message: Box::new(message),
         };
         self.mailbox.send(command, &self.budget).await.unwrap();
     }

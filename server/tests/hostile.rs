@@ -356,6 +356,7 @@ async fn a_password_change_closes_the_tables_of_the_other_logins(db: PgPool) {
         .request(Action::Chat {
             encounter: table.encounter,
             text: "still here".into(),
+            to: None,
         })
         .await;
     assert!(matches!(
@@ -487,6 +488,7 @@ async fn a_poisoned_request_fails_alone(db: PgPool) {
     let chat = |text: &str| Action::Chat {
         encounter: table.encounter,
         text: text.into(),
+        to: None,
     };
     let id = ActionId(Uuid::new_v4());
     let frame = String::from_utf8(ClientMessage::Request(request(id, chat("hi_there"))).encode())
@@ -576,7 +578,11 @@ async fn flood_a_stalled_session(
     .execute(db)
     .await
     .unwrap();
-    let chat = |text: String| Action::Chat { encounter, text };
+    let chat = |text: String| Action::Chat {
+        encounter,
+        text,
+        to: None,
+    };
     let stall = client.request(chat("STALL".into())).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut flood = Vec::new();
@@ -602,6 +608,7 @@ async fn a_flooding_member_holds_up_nobody_else(db: PgPool) {
     let chat = |text: &str| Action::Chat {
         encounter: table.encounter,
         text: text.into(),
+        to: None,
     };
     let (stall, flood) = flood_a_stalled_session(&db, &mut alice, table.encounter).await;
     let from_gm = gm.request(chat("the GM")).await;
@@ -643,6 +650,7 @@ async fn a_flood_through_another_node_closes_only_the_flooder(db: PgPool) {
     let chat = |text: &str| Action::Chat {
         encounter: table.encounter,
         text: text.into(),
+        to: None,
     };
     flood_a_stalled_session(&db, &mut alice, table.encounter).await;
     let from_gm = gm.request(chat("the GM")).await;
@@ -775,6 +783,7 @@ async fn action_ids_and_approvals_are_checked_as_they_are_now(db: PgPool) {
                 Action::Chat {
                     encounter: table.encounter,
                     text: "mine?".into(),
+                    to: None,
                 },
             )))
             .await;
@@ -938,6 +947,7 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
             Action::Chat {
                 encounter: EncounterId(b),
                 text: "chat".into(),
+                to: None,
             },
         )),
         5 => ClientMessage::DragPreview {

@@ -1211,11 +1211,16 @@ async fn the_campaign_keeps_its_sessions_chat_for_its_members(db: PgPool) {
     .await
     .unwrap();
     let encounter = EncounterId(uuid::Uuid::new_v4());
-    let said = async |version: i64, by: shared::id::UserId, text: String, status: &str| {
+    let said = async |version: i64,
+                      by: shared::id::UserId,
+                      text: String,
+                      status: &str,
+                      to: Option<Vec<shared::id::UserId>>| {
         let line = LogEntry {
             by: Some(by),
             kind: LogKind::Chat,
             text,
+            to,
         };
         let commit = Commit {
             version: version as u64,
@@ -1240,9 +1245,35 @@ async fn the_campaign_keeps_its_sessions_chat_for_its_members(db: PgPool) {
     };
     let lines = shared::report::CHAT_PAGE + 5;
     for n in 1..=lines {
-        said(n as i64, player.id, format!("line {n}"), "applied").await;
+        said(n as i64, player.id, format!("line {n}"), "applied", None).await;
     }
-    said(lines as i64 + 1, gm.id, "taken back".into(), "rolled_back").await;
+    said(
+        lines as i64 + 1,
+        gm.id,
+        "taken back".into(),
+        "rolled_back",
+        None,
+    )
+    .await;
+    // A whisper from the player to the GM, then a line for the GM alone:
+    // each member reads the history as they read the table.
+    let (whisper, gm_alone) = (lines as i64 + 2, lines as i64 + 3);
+    said(
+        whisper,
+        player.id,
+        "psst".into(),
+        "applied",
+        Some(vec![player.id]),
+    )
+    .await;
+    said(
+        gm_alone,
+        gm.id,
+        "for my eyes".into(),
+        "applied",
+        Some(vec![]),
+    )
+    .await;
 
     let read = async |cookie: &str, before: Value| {
         call(
@@ -1253,13 +1284,23 @@ async fn the_campaign_keeps_its_sessions_chat_for_its_members(db: PgPool) {
         )
         .await
     };
-    for cookie in [&gm_cookie, &player_cookie, &watcher_cookie] {
+    for (cookie, private, first) in [
+        (&gm_cookie, 2, "for my eyes".to_owned()),
+        (&player_cookie, 1, "psst".to_owned()),
+        (&watcher_cookie, 0, format!("line {lines}")),
+    ] {
         let (status, page) = read(cookie, Value::Null).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         let page = page.as_array().unwrap();
         assert_eq!(page.len(), shared::report::CHAT_PAGE);
-        assert_eq!(page[0]["text"], format!("line {lines}"), "newest first");
-        assert_eq!(page[0]["by"], "player", "{}", page[0]);
+        assert_eq!(page[0]["text"], *first, "newest first");
+        assert_eq!(page[private]["text"], format!("line {lines}"));
+        assert_eq!(page[private]["by"], "player", "{}", page[private]);
+        assert_eq!(
+            page.iter().filter(|l| l["private"] == true).count(),
+            private,
+            "{page:?}"
+        );
         assert!(page.iter().all(|l| l["text"] != "taken back"), "undone");
         let last = page.last().unwrap()["id"].clone();
         let (_, older) = read(cookie, last).await;
@@ -1269,7 +1310,11 @@ async fn the_campaign_keeps_its_sessions_chat_for_its_members(db: PgPool) {
             .iter()
             .map(|l| l["text"].as_str().unwrap())
             .collect();
-        assert_eq!(older, ["line 5", "line 4", "line 3", "line 2", "line 1"]);
+        let expected: Vec<String> = (1..=5 + private)
+            .rev()
+            .map(|n| format!("line {n}"))
+            .collect();
+        assert_eq!(older, expected);
     }
     let (status, _) = read(&outsider_cookie, Value::Null).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -23,6 +23,25 @@ use crate::{
     token::{HpShown, Token, Visibility},
 };
 
+/// Who sees a roll's result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Secrecy {
+    /// The whole table.
+    #[default]
+    Open,
+    /// The roller and the GM (`/gmr`).
+    Gm,
+    /// The GM alone; the roller learns only that they rolled (`/br`).
+    Blind,
+}
+
+impl Secrecy {
+    fn is_open(&self) -> bool {
+        *self == Secrecy::Open
+    }
+}
+
 /// The longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 2000;
 
@@ -187,12 +206,17 @@ pub enum Action {
         /// The encounter.
         encounter: EncounterId,
     },
-    /// Say something in the encounter's log.
+    /// Say something in the encounter's log, to the table or, as a
+    /// whisper, to some of it.
     Chat {
         /// The encounter.
         encounter: EncounterId,
         /// The message.
         text: String,
+        /// For a whisper, who reads it besides the sender and the GM (none:
+        /// the GM alone); `None` says it to the whole table.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Vec<UserId>>,
     },
     /// Roll dice in the open, into the encounter's log. The server
     /// rolls: whatever `roll` a client sends is replaced
@@ -205,6 +229,9 @@ pub enum Action {
         /// What came up, once the server rolled.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         roll: Option<Roll>,
+        /// Who sees the result.
+        #[serde(default, skip_serializing_if = "Secrecy::is_open")]
+        secrecy: Secrecy,
     },
     /// Roll an ability check, save or skill check for an actor, from its
     /// sheet (its owner or the GM): the server rolls the d20 and adds the
@@ -539,7 +566,11 @@ impl Action {
                     to_value(&Phase::Exploration),
                 )])
             }
-            Action::Chat { encounter, text } => {
+            Action::Chat {
+                encounter,
+                text,
+                to,
+            } => {
                 existing_encounter(store, *encounter)?;
                 let text = text.trim();
                 if text.is_empty() {
@@ -550,12 +581,19 @@ impl Action {
                         "a message can have at most {MAX_CHAT_CHARS} characters"
                     )));
                 }
-                Ok(log_line(*encounter, by, LogKind::Chat, text.to_owned()))
+                let line = LogEntry {
+                    by: Some(by),
+                    kind: LogKind::Chat,
+                    text: text.to_owned(),
+                    to: to.as_ref().map(|to| readers(by, to)).transpose()?,
+                };
+                Ok(vec![append_line(*encounter, &line)])
             }
             Action::Roll {
                 encounter,
                 dice,
                 roll,
+                secrecy,
             } => {
                 existing_encounter(store, *encounter)?;
                 let expression: DiceExpression = dice.parse()?;
@@ -563,7 +601,32 @@ impl Action {
                     .as_ref()
                     .ok_or_else(|| Error::InvalidAction("the server has not rolled yet".into()))?;
                 expression.check(roll)?;
-                Ok(log_line(*encounter, by, LogKind::Roll, roll.describe()))
+                let line = |text: String, to: Option<Vec<UserId>>| LogEntry {
+                    by: Some(by),
+                    kind: LogKind::Roll,
+                    text,
+                    to,
+                };
+                Ok(match secrecy {
+                    Secrecy::Open => vec![append_line(*encounter, &line(roll.describe(), None))],
+                    Secrecy::Gm => vec![append_line(
+                        *encounter,
+                        &line(roll.describe(), Some(vec![by])),
+                    )],
+                    Secrecy::Blind => vec![
+                        append_line(
+                            *encounter,
+                            &line(
+                                format!("{}: rolled blind, for the GM's eyes", roll.expression),
+                                Some(vec![by]),
+                            ),
+                        ),
+                        append_line(
+                            *encounter,
+                            &line(format!("blind: {}", roll.describe()), Some(Vec::new())),
+                        ),
+                    ],
+                })
             }
             Action::RollCheck {
                 encounter,
@@ -743,17 +806,32 @@ impl Action {
     }
 }
 
-/// Appends a line by `by` to an encounter's log.
+/// Appends a line by `by`, for the whole table, to an encounter's log.
 fn log_line(encounter: EncounterId, by: UserId, kind: LogKind, text: String) -> Vec<Change> {
     let entry = LogEntry {
         by: Some(by),
         kind,
         text,
+        to: None,
     };
-    vec![Change::append(
-        Entity::Encounter(encounter).at(&["log"]),
-        to_value(&entry),
-    )]
+    vec![append_line(encounter, &entry)]
+}
+
+fn append_line(encounter: EncounterId, line: &LogEntry) -> Change {
+    Change::append(Entity::Encounter(encounter).at(&["log"]), to_value(line))
+}
+
+/// The readers of a whisper from `by` to `to`: both, once each, in order.
+fn readers(by: UserId, to: &[UserId]) -> Result<Vec<UserId>> {
+    let mut readers: Vec<UserId> = to.iter().copied().chain([by]).collect();
+    readers.sort_unstable();
+    readers.dedup();
+    crate::limits::count(
+        "readers of a whisper",
+        readers.len(),
+        crate::limits::MAX_LINE_READERS,
+    )?;
+    Ok(readers)
 }
 
 fn existing_token(store: &Store, id: TokenId) -> Result<&crate::token::Token> {

@@ -191,6 +191,24 @@ pub struct LogEntry {
     pub kind: LogKind,
     /// The text shown.
     pub text: String,
+    /// Who reads it besides the GM and assistant GMs: `None` for the whole
+    /// table; for a whisper or a secret roll, the members named (none for
+    /// a line only the GM reads). A player's socket never carries a line
+    /// that does not name them ([`crate::sight`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Vec<UserId>>,
+}
+
+impl LogEntry {
+    /// Whether `who` reads the line.
+    pub fn read_by(&self, who: &crate::rules::Participant) -> bool {
+        who.role.is_gm_or_assistant() || self.read_by_player(who.user)
+    }
+
+    /// Whether `user`, a player or observer, reads the line.
+    pub fn read_by_player(&self, user: UserId) -> bool {
+        self.to.as_ref().is_none_or(|to| to.contains(&user))
+    }
 }
 
 /// Kinds of log line.

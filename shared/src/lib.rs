@@ -99,6 +99,7 @@ pub mod authority;
 pub mod campaign;
 pub mod change;
 pub mod character;
+pub mod chat;
 #[doc(hidden)]
 pub mod check;
 pub mod client;

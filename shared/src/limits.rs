@@ -64,6 +64,8 @@ pub const MAX_INITIATIVE: usize = 1_000;
 pub const MAX_LOG_LINES: usize = 200;
 /// Characters in one log line (a chat message or a described roll).
 pub const MAX_LOG_LINE_CHARS: usize = 8_000;
+/// Members one whisper or private line may name.
+pub const MAX_LINE_READERS: usize = 16;
 /// Characters in the note a player adds to a request.
 pub const MAX_NOTE_CHARS: usize = 500;
 /// Bytes of JSON in an item's data or an effect's property.

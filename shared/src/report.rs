@@ -107,6 +107,9 @@ pub struct ChatLine {
     pub by: Option<String>,
     /// A chat line, a roll or an event.
     pub kind: crate::encounter::LogKind,
+    /// A whisper or a secret roll: not every member reads it.
+    #[serde(default)]
+    pub private: bool,
     /// The text, as the table showed it.
     pub text: String,
 }

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use shared::{
     action::Action,
+    chat::Said,
     effect::Effect,
     encounter::{LogKind, Phase},
     id::{EffectId, TokenId},
@@ -444,7 +445,7 @@ pub fn SelectedToken() -> impl IntoView {
 }
 
 /// Chat and dice: the encounter's log, and a line to write in. `/r 1d20+5`
-/// rolls (on the server).
+/// rolls (on the server; the forms are [`shared::dice`]'s).
 #[component]
 pub fn Log() -> impl IntoView {
     let table = expect_context::<Table>();
@@ -481,16 +482,26 @@ pub fn Log() -> impl IntoView {
         if text.is_empty() {
             return;
         }
-        let action = match text
-            .strip_prefix("/r ")
-            .or_else(|| text.strip_prefix("/roll "))
-        {
-            Some(dice) => Action::Roll {
+        let members: Vec<(shared::id::UserId, String)> = table
+            .names
+            .with_untracked(|names| names.iter().map(|(id, name)| (*id, name.clone())).collect());
+        let action = match shared::chat::read_line(&text, &members) {
+            Ok(Said::Chat { text, to }) => Action::Chat {
                 encounter,
-                dice: dice.trim().to_owned(),
-                roll: None,
+                text,
+                to,
             },
-            None => Action::Chat { encounter, text },
+            Ok(Said::Roll { dice, secrecy }) => Action::Roll {
+                encounter,
+                dice,
+                roll: None,
+                secrecy,
+            },
+            Err(problem) => {
+                // Kept in the box, to be corrected.
+                table.toast(Tone::Bad, problem);
+                return;
+            }
         };
         table.ask(action);
         line.set(String::new());
@@ -514,10 +525,29 @@ pub fn Log() -> impl IntoView {
                             LogKind::Event => "event",
                         };
                         let by = entry.by;
+                        // A whisper or secret roll says who reads it.
+                        let kind = entry.kind;
+                        let private = entry.to.clone().map(|to| {
+                            let alone = to.is_empty();
+                            let others: Vec<shared::id::UserId> =
+                                to.into_iter().filter(|u| Some(*u) != by).collect();
+                            move || match (kind, alone, others.is_empty()) {
+                                (LogKind::Roll, true, _) => "(blind) ".to_owned(),
+                                (LogKind::Roll, false, _) => "(GM roll) ".to_owned(),
+                                (_, _, true) => "(whisper to the GM) ".to_owned(),
+                                (_, _, false) => {
+                                    let readers: Vec<String> =
+                                        others.iter().map(|u| name(Some(*u))).collect();
+                                    format!("(whisper to {}) ", readers.join(", "))
+                                }
+                            }
+                        });
+                        let class = if private.is_some() { format!("{class} private") } else { class.to_owned() };
                         view! {
                             <li class=class>
                                 <strong>{move || name(by)}</strong>
                                 ": "
+                                {private.map(|p| view! { <em class="private-mark">{p}</em> })}
                                 {entry.text}
                             </li>
                         }
@@ -526,7 +556,8 @@ pub fn Log() -> impl IntoView {
             </ol>
             <form on:submit=send>
                 <label for="log-line" class="visually-hidden">"Say something, or /r 1d20 to roll"</label>
-                <input id="log-line" type="text" bind:value=line placeholder="Say something, or /r 1d20+5" autocomplete="off" />
+                <input id="log-line" type="text" bind:value=line placeholder="Say something, or /r 1d20+5 to hit" autocomplete="off"
+                    title="/r rolls dice on the server: 1d20+5, adv+5 or dis, 4d6kh3 (keep highest; kl, dh, dl), 1d6! (explode), 1d6r1 (reroll ones), parts with labels: 1d20+5 to hit, 2d6+3 slashing. /gmr rolls for you and the GM, /br for the GM alone; /w Name text whispers (/w gm text to the GM)" />
                 <button type="submit">"Send"</button>
             </form>
             }.into_any())}

@@ -340,11 +340,13 @@ fn pick_action(n: u64, player: &Player, encounter: EncounterId) -> Action {
         2 => Action::Chat {
             encounter,
             text: format!("message {n}"),
+            to: None,
         },
         3 => Action::Roll {
             encounter,
             dice: "1d20 + 5".into(),
             roll: None,
+            secrecy: shared::action::Secrecy::Open,
         },
         _ => Action::MoveToken {
             token: player.token,

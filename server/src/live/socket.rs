@@ -322,7 +322,10 @@ where
                 refuse(&out, shared::Error::InvalidAction("say hello first".into()));
                 continue;
             }
-            (true, message) => Command::Message { conn, message },
+            (true, message) => Command::Message {
+                conn,
+                message: Box::new(message),
+            },
         };
         if let Err(command) = mailbox.send(command, &budget).await {
             // The session stopped (idle, or taken over); start it again once.

@@ -159,14 +159,23 @@ async fn requests_arriving_together_share_one_write(db: PgPool) {
 /// result goes to everyone's log, and every face is on its die.
 #[sqlx::test(migrations = "../migrations")]
 async fn dice_are_rolled_by_the_server(db: PgPool) {
+    use shared::action::Secrecy;
     use shared::dice::{Die, Roll};
     let table = table(db.clone()).await;
     let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
     let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
     let cheat = Roll {
         expression: "3d6".into(),
-        dice: vec![Die { sides: 6, face: 6 }; 3],
+        dice: vec![
+            Die {
+                sides: 6,
+                face: 6,
+                dropped: false,
+            };
+            3
+        ],
         total: 18,
+        totals: Vec::new(),
     };
     let mut totals = Vec::new();
     for version in 1..=20 {
@@ -175,6 +184,7 @@ async fn dice_are_rolled_by_the_server(db: PgPool) {
                 encounter: table.encounter,
                 dice: "3d6".into(),
                 roll: Some(cheat.clone()),
+                secrecy: Secrecy::Open,
             })
             .await;
         assert_eq!(
@@ -214,6 +224,7 @@ async fn dice_are_rolled_by_the_server(db: PgPool) {
             encounter: table.encounter,
             dice: "3d".into(),
             roll: None,
+            secrecy: shared::action::Secrecy::Open,
         })
         .await;
     assert!(alice.status(nonsense).await.is_err());
@@ -303,6 +314,7 @@ async fn the_log_is_an_audit_trail_that_replays_to_the_same_state(db: PgPool) {
             encounter: table.encounter,
             dice: "1d20+3".into(),
             roll: None,
+            secrecy: shared::action::Secrecy::Open,
         })
         .await;
     assert!(matches!(

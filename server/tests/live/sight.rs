@@ -262,3 +262,91 @@ async fn a_players_socket_carries_a_monsters_hit_points_only_once_the_gm_shows_t
     let kept = tokens.iter().find(|t| t.id == table.hidden).unwrap();
     assert_eq!(kept.hp_shown, Some(HpShown::Everyone));
 }
+
+/// A whisper and the secret rolls reach the sockets of their readers only:
+/// live commits and a newcomer's snapshot.
+#[sqlx::test(migrations = "../migrations")]
+async fn whispers_and_secret_rolls_reach_only_their_readers_sockets(db: PgPool) {
+    use shared::action::Secrecy;
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let (mut bruno, mut bruno_store) = join(&table, &table.bruno.cookie).await;
+    let encounter = table.encounter;
+
+    let whisper = alice
+        .request(Action::Chat {
+            encounter,
+            text: "the password is swordfish".into(),
+            to: Some(vec![table.bruno.user.id]),
+        })
+        .await;
+    let gm_roll = bruno
+        .request(Action::Roll {
+            encounter,
+            dice: "1d20+1 sneaking".into(),
+            roll: None,
+            secrecy: Secrecy::Gm,
+        })
+        .await;
+    let blind = alice
+        .request(Action::Roll {
+            encounter,
+            dice: "1d20+2 insight".into(),
+            roll: None,
+            secrecy: Secrecy::Blind,
+        })
+        .await;
+    for id in [whisper, blind] {
+        let status = alice.status(id).await;
+        assert!(
+            matches!(status, Ok(RequestStatus::Applied { .. })),
+            "{status:?}"
+        );
+    }
+    let status = bruno.status(gm_roll).await;
+    assert!(
+        matches!(status, Ok(RequestStatus::Applied { .. })),
+        "{status:?}"
+    );
+    for (client, store) in [
+        (&mut gm, &mut gm_store),
+        (&mut alice, &mut alice_store),
+        (&mut bruno, &mut bruno_store),
+    ] {
+        client.follow(store, 0, 3).await;
+    }
+    let carried = |raw: &[String], text: &str| raw.iter().any(|frame| frame.contains(text));
+    // Who carries what: (text, GM, Alice, Bruno).
+    for (text, by_gm, by_alice, by_bruno) in [
+        ("swordfish", true, true, true),
+        ("sneaking:", true, false, true),
+        ("insight: rolled blind", true, true, false),
+        ("blind: 1d20 + 2 insight:", true, false, false),
+    ] {
+        assert_eq!(carried(&gm.raw, text), by_gm, "GM, {text}");
+        assert_eq!(carried(&alice.raw, text), by_alice, "Alice, {text}");
+        assert_eq!(carried(&bruno.raw, text), by_bruno, "Bruno, {text}");
+    }
+    let texts = |store: &Store| {
+        store
+            .encounter(encounter)
+            .map(|e| e.log.iter().map(|l| l.text.clone()).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (
+            texts(&gm_store).len(),
+            texts(&alice_store).len(),
+            texts(&bruno_store).len()
+        ),
+        (4, 2, 2)
+    );
+    assert!(texts(&alice_store)[1].contains("rolled blind"));
+    assert!(texts(&bruno_store)[1].contains("sneaking"));
+
+    // A newcomer's snapshot: Bruno again, from nothing.
+    let (again, again_store) = join(&table, &table.bruno.cookie).await;
+    assert!(again.raw.iter().all(|frame| !frame.contains("insight:")));
+    assert_eq!(texts(&again_store), texts(&bruno_store));
+}

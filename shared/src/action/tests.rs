@@ -349,6 +349,7 @@ fn chat_is_logged_with_its_author() {
         &Action::Chat {
             encounter: eid(1),
             text: "  I attack!  ".into(),
+            to: None,
         },
     )
     .unwrap();
@@ -362,7 +363,8 @@ fn chat_is_logged_with_its_author() {
             &mut store,
             &Action::Chat {
                 encounter: eid(1),
-                text: "   ".into()
+                text: "   ".into(),
+                to: None,
             }
         )
         .is_err()
@@ -373,7 +375,8 @@ fn chat_is_logged_with_its_author() {
             &mut store,
             &Action::Chat {
                 encounter: eid(1),
-                text: long
+                text: long,
+                to: None,
             }
         )
         .is_err()
@@ -387,6 +390,7 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
         encounter: eid(1),
         dice: "2d6 + 3".into(),
         roll: None,
+        secrecy: Secrecy::Open,
     };
     assert!(
         apply(&mut store, &roll).is_err(),
@@ -419,6 +423,7 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
         encounter: eid(1),
         dice: "2d".into(),
         roll: None,
+        secrecy: Secrecy::Open,
     };
     nonsense.roll_dice(&Store::new(), |sides| sides);
     assert!(apply(&mut store, &nonsense).is_err());

@@ -265,6 +265,7 @@ fn text_the_database_cannot_store_is_refused_when_parsed() {
             action: Action::Chat {
                 encounter: eid(1),
                 text: text.into(),
+                to: None,
             },
             ..request()
         })

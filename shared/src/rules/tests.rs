@@ -33,6 +33,7 @@ fn chat() -> Action {
     Action::Chat {
         encounter: eid(1),
         text: "hi".into(),
+        to: None,
     }
 }
 

@@ -22,6 +22,9 @@ pub struct SeenBefore {
     pub(super) effects: BTreeMap<EffectId, Option<Vec<TokenId>>>,
     /// Encounters' grid and fog, when the commit changes either.
     pub(super) encounters: BTreeMap<EncounterId, Option<(MapSettings, Fog)>>,
+    /// Whether an encounter's log held a private line, when the commit
+    /// changes the log.
+    pub(super) private_logs: BTreeMap<EncounterId, bool>,
 }
 
 impl SeenBefore {
@@ -58,6 +61,13 @@ impl SeenBefore {
                             .entry(id)
                             .or_insert_with(|| store.encounter(id).map(|e| (e.map, e.fog.clone())));
                     }
+                    if matches!(part, Part::Whole | Part::Log) {
+                        seen.private_logs.entry(id).or_insert_with(|| {
+                            store
+                                .encounter(id)
+                                .is_some_and(|e| super::has_private(&e.log))
+                        });
+                    }
                 }
                 None => {}
             }
@@ -78,6 +88,22 @@ pub struct CommitView<'a> {
     span: BTreeMap<Followed, (usize, usize)>,
     /// The index of the last change touching each encounter.
     last_encounter: BTreeMap<EncounterId, usize>,
+    /// Encounters whose log held, holds or gains a private line, with how
+    /// a player receives their log changes.
+    private_logs: BTreeMap<EncounterId, LogDelivery>,
+}
+
+/// How a player receives the log changes of a commit that touches a
+/// private line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LogDelivery {
+    /// Lines only appended, none dropped for room: each line a player
+    /// reads passes as it is, the others not at all.
+    LineByLine,
+    /// Anything else (an undo, the oldest lines dropped): their log as it
+    /// ends up, filtered, once, at the commit's last log change (indices
+    /// in a player's log are not the table's).
+    Whole(usize),
 }
 
 impl<'a> CommitView<'a> {
@@ -107,6 +133,7 @@ impl<'a> CommitView<'a> {
             }
         }
         let affected = Affected::gather(before, before_world, after_world);
+        let private_logs = private_logs(commit, before, after);
         Self {
             commit,
             before: before_world,
@@ -114,6 +141,7 @@ impl<'a> CommitView<'a> {
             affected,
             span,
             last_encounter,
+            private_logs,
         }
     }
 
@@ -182,6 +210,32 @@ impl<'a> CommitView<'a> {
                                     path::Entity::Encounter(id).path(),
                                     to_value(&self.after.encounter_for(user, encounter)),
                                 ));
+                            } else if let (Part::Log, Some(delivery)) =
+                                (part, self.private_logs.get(&id))
+                            {
+                                match delivery {
+                                    LogDelivery::LineByLine => {
+                                        let read = match &change.op {
+                                            Op::Append(line) => serde_json::from_value::<
+                                                crate::encounter::LogEntry,
+                                            >(
+                                                line.clone()
+                                            )
+                                            .is_ok_and(|line| line.read_by_player(user)),
+                                            _ => false,
+                                        };
+                                        if read {
+                                            out.push(change.clone());
+                                        }
+                                    }
+                                    LogDelivery::Whole(last) if *last == index => {
+                                        out.push(Change::set(
+                                            path::Entity::Encounter(id).at(&["log"]),
+                                            to_value(&super::log_for(user, &encounter.log)),
+                                        ));
+                                    }
+                                    LogDelivery::Whole(_) => {}
+                                }
                             } else if part == Part::Initiative {
                                 // The turn order names tokens: sent
                                 // filtered, once, at the end.
@@ -282,7 +336,7 @@ impl<'a> CommitView<'a> {
                 Some(Named::Encounter(_, Part::Whole | Part::Initiative))
             )
         });
-        !changed_sight && !rewritten
+        !changed_sight && !rewritten && self.private_logs.is_empty()
     }
 
     /// A change to a whole actor without the hit points `user` may not
@@ -330,6 +384,46 @@ impl<'a> CommitView<'a> {
         };
         Some(Change::set(entity.path(), value))
     }
+}
+
+/// The encounters whose log changes some player may not receive as they
+/// are: a private line was in the log, is in it, or is appended.
+fn private_logs(
+    commit: &Commit,
+    before: &SeenBefore,
+    after: &Store,
+) -> BTreeMap<EncounterId, LogDelivery> {
+    let mut logs: BTreeMap<EncounterId, (bool, bool, usize)> = BTreeMap::new();
+    for (index, change) in commit.changes.iter().enumerate() {
+        let Some(Named::Encounter(id, Part::Log)) = Named::of(&change.path) else {
+            continue;
+        };
+        let (private, appends_only, last) = logs.entry(id).or_insert((false, true, index));
+        *last = index;
+        match &change.op {
+            Op::Append(line) => {
+                *private |= line.get("to").is_some_and(|to| !to.is_null());
+            }
+            _ => *appends_only = false,
+        }
+    }
+    logs.into_iter()
+        .filter_map(|(id, (appended_private, appends_only, last))| {
+            let now = after.encounter(id);
+            let private = appended_private
+                || before.private_logs.get(&id).copied().unwrap_or(false)
+                || now.is_some_and(|e| super::has_private(&e.log));
+            let room = now.is_some_and(|e| e.log.len() < crate::limits::MAX_LOG_LINES);
+            private.then_some((
+                id,
+                if appends_only && room {
+                    LogDelivery::LineByLine
+                } else {
+                    LogDelivery::Whole(last)
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The commit as `who` receives it. `before` is the [`SeenBefore`] of the
@@ -406,7 +500,9 @@ enum Part {
     Sight,
     /// Its turn order, which names tokens.
     Initiative,
-    /// Anything else (name, log).
+    /// Its log, whose private lines only their readers receive.
+    Log,
+    /// Anything else (its name, its notes).
     Other,
 }
 
@@ -426,6 +522,7 @@ impl Named {
                     None => Part::Whole,
                     Some("map" | "fog") => Part::Sight,
                     Some("initiative") => Part::Initiative,
+                    Some("log") => Part::Log,
                     Some(_) => Part::Other,
                 };
                 Named::Encounter(id, part)

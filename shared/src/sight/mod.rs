@@ -11,7 +11,9 @@
 //!   anyone else, when a token of it they see shows them to everyone;
 //! - an item carried by an actor they see;
 //! - an effect whose targets and source they all see;
-//! - every encounter, with only the tokens they see in its turn order.
+//! - every encounter, with only the tokens they see in its turn order and
+//!   the log lines meant for them (a whisper or a secret roll names its
+//!   readers: [`crate::encounter::LogEntry::to`]).
 //!
 //! Something a player does not see is absent, not marked: their socket
 //! never carries a `gm_only`, `hidden` or fogged token, nor a hint that it
@@ -298,9 +300,23 @@ impl<'a> World<'a> {
     fn encounter_for(&self, user: UserId, encounter: &Encounter) -> Encounter {
         Encounter {
             initiative: self.initiative_for(user, &encounter.initiative),
+            log: log_for(user, &encounter.log),
             ..encounter.clone()
         }
     }
+}
+
+/// The log lines `user`, a player or observer, reads.
+fn log_for(user: UserId, log: &[crate::encounter::LogEntry]) -> Vec<crate::encounter::LogEntry> {
+    log.iter()
+        .filter(|line| line.read_by_player(user))
+        .cloned()
+        .collect()
+}
+
+/// Whether any line of the log is not for the whole table.
+fn has_private(log: &[crate::encounter::LogEntry]) -> bool {
+    log.iter().any(|line| line.to.is_some())
 }
 
 /// What sight reads of an actor: who owns it, and its kind (whose

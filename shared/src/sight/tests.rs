@@ -1,9 +1,10 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::{
     authority::Authority,
     geometry::Cell,
+    limits,
     rules::Role,
     testing::{self, *},
 };
@@ -415,9 +416,23 @@ fn an_owner_reads_their_hit_points_unless_a_token_keeps_them_for_the_gm() {
     assert!(!hp_seen(authority.store(), testing::player(), aid(1)));
 }
 
+/// A log line with a random audience: the table, one player, the other
+/// player or the GM alone.
+fn random_line(r: u64) -> Value {
+    let to = [
+        json!(null),
+        json!([testing::player()]),
+        json!([other_player()]),
+        json!([]),
+    ][(r % 4) as usize]
+        .clone();
+    json!({"by": null, "kind": "chat", "text": format!("line {r}"), "to": to})
+}
+
 /// A random commit of one to three changes on [`table`]: moves in and out
-/// of the fog, fog and visibility flips, ownership, initiative, effects
-/// and items, with the store's generic random changes mixed in.
+/// of the fog, fog and visibility flips, ownership, initiative, effects,
+/// items and log lines (whispers, undone lines, a full log dropping its
+/// oldest), with the store's generic random changes mixed in.
 fn random_commit(r: &mut u64) -> Vec<Change> {
     let mut next = || {
         *r ^= *r << 13;
@@ -434,7 +449,7 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
             let user = [json!(testing::player()), json!(other_player()), json!(null)]
                 [((r >> 12) % 3) as usize]
                 .clone();
-            match r % 19 {
+            match r % 23 {
                 0 => fog_on(),
                 1 => set(&format!("encounters/{}/fog/enabled", eid(1)), json!(false)),
                 2 => reveal(((r >> 16) % 5) as i32, ((r >> 20) % 5) as i32),
@@ -504,6 +519,26 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
                     actor["hp"] = json!({"current": (r >> 24) % 30, "max": 30});
                     set(&format!("actors/{}", aid(n)), actor)
                 }
+                17 | 18 => Change::append(
+                    path(&format!("encounters/{}/log", eid(1))),
+                    random_line(r >> 16),
+                ),
+                // An undone line (fails on a log too short, as it may).
+                19 => Change::delete(path(&format!(
+                    "encounters/{}/log/{}",
+                    eid(1),
+                    (r >> 16) % 4
+                ))),
+                // A log at or near its limit: the next line drops the
+                // oldest.
+                20 => set(
+                    &format!("encounters/{}/log", eid(1)),
+                    Value::Array(
+                        (0..limits::MAX_LOG_LINES as u64 - (r >> 16) % 2)
+                            .map(|n| random_line((r >> 20).wrapping_add(n * 7)))
+                            .collect(),
+                    ),
+                ),
                 _ => random_change(r >> 4),
             }
         })
@@ -548,4 +583,82 @@ fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
         }
     }
     assert!(commits > 4_000, "only {commits} commits applied");
+}
+
+/// A whisper and the two secret rolls, as the actions write them, reach
+/// the bytes of their readers only.
+#[test]
+fn whispers_and_secret_rolls_reach_only_their_readers_bytes() {
+    use crate::action::{Action, Secrecy};
+    let viewers = [me(), as_player(other_player()), observer(), gm()];
+    let bytes = |authority: &mut Authority, by: UserId, action: Action| {
+        let changes = action.changes(authority.store(), by).unwrap();
+        let before = SeenBefore::new(authority.store(), &changes);
+        let (commit, _) = authority.commit(None, changes).unwrap();
+        let view = CommitView::new(&commit, &before, authority.store());
+        viewers.map(|who| serde_json::to_string(&*view.for_participant(&who)).unwrap())
+    };
+    let mut authority = Authority::new(table(), 0);
+    let [mine, other, watching, gm_reads] = bytes(
+        &mut authority,
+        testing::player(),
+        Action::Chat {
+            encounter: eid(1),
+            text: "the password is swordfish".into(),
+            to: Some(vec![]),
+        },
+    );
+    for (reader, seen) in [
+        (true, &mine),
+        (false, &other),
+        (false, &watching),
+        (true, &gm_reads),
+    ] {
+        assert_eq!(seen.contains("swordfish"), reader, "{seen}");
+    }
+
+    let mut roll = |secrecy| {
+        let mut action = Action::Roll {
+            encounter: eid(1),
+            dice: "1d20+7".into(),
+            roll: None,
+            secrecy,
+        };
+        action.roll_dice(authority.store(), |_| 13);
+        bytes(&mut authority, other_player(), action)
+    };
+    // A GM roll: the roller and the GM read the result.
+    let [mine, other, watching, gm_reads] = roll(Secrecy::Gm);
+    for (reader, seen) in [
+        (false, &mine),
+        (true, &other),
+        (false, &watching),
+        (true, &gm_reads),
+    ] {
+        assert_eq!(seen.contains("13 → 20"), reader, "{seen}");
+    }
+    // A blind roll: the roller learns they rolled, the GM alone the result.
+    let [mine, other, watching, gm_reads] = roll(Secrecy::Blind);
+    for (reader, seen) in [
+        (false, &mine),
+        (false, &other),
+        (false, &watching),
+        (true, &gm_reads),
+    ] {
+        assert_eq!(seen.contains("13 → 20"), reader, "{seen}");
+    }
+    assert!(other.contains("rolled blind"), "{other}");
+    assert!(!mine.contains("rolled blind"), "{mine}");
+
+    // The snapshot a player joins with holds their lines only.
+    let lines = |who: &Participant| {
+        entities_for(who, authority.store()).encounters[&eid(1)]
+            .log
+            .iter()
+            .map(|l| l.text.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&me()), ["the password is swordfish"]);
+    assert_eq!(lines(&observer()), Vec::<String>::new());
+    assert_eq!(lines(&gm()).len(), 4);
 }

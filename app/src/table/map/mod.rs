@@ -27,6 +27,10 @@ use token::TokenView;
 
 use super::Table;
 
+/// The zoom under which tokens are drawn without their name plates and
+/// condition marks.
+const FAR_ZOOM: f64 = 0.75;
+
 /// The map of the session's encounter.
 #[component]
 pub fn BattleMap() -> impl IntoView {
@@ -160,6 +164,11 @@ pub fn BattleMap() -> impl IntoView {
         e.prevent_default();
     };
 
+    // Level of detail: under this zoom a name plate or a condition mark is
+    // a few pixels of text nobody can read, and each is one more box for the
+    // browser to rasterize per token (the 10,000-token benchmark). The face,
+    // its art and the HP bar stay: they are what a zoomed-out map shows.
+    let far = Memo::new(move |_| camera.get().zoom < FAR_ZOOM);
     let layer_style = move || {
         let c = camera.get();
         format!(
@@ -212,7 +221,7 @@ pub fn BattleMap() -> impl IntoView {
                 on:wheel=move |e| pointers.wheel(e)
                 on:keydown=on_key
             >
-                <div class="map-layer" style=layer_style>
+                <div class="map-layer" class:far=move || far.get() style=layer_style>
                     {move || {
                         settings()
                             .image

@@ -82,10 +82,7 @@ impl Cluster {
                 conn,
                 message,
             } => {
-                let message = Command::Message {
-                    conn,
-                    message: *message,
-                };
+                let message = Command::Message { conn, message };
                 let budget = locked(&self.inner.budgets).get(&conn).cloned();
                 let kick = match (actor, budget) {
                     (Some(actor), Some(budget)) => match actor.try_send(message, &budget) {

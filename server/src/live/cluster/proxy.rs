@@ -69,7 +69,7 @@ impl Cluster {
                     session,
                     from: self.inner.node,
                     conn,
-                    message: Box::new(message),
+                    message,
                 },
                 Command::Leave { conn } => {
                     locked(&self.inner.remote).remove(&conn);

@@ -136,8 +136,9 @@ pub enum Command {
     Message {
         /// The socket.
         conn: ConnId,
-        /// What it sent.
-        message: ClientMessage,
+        /// What it sent (boxed: an action is large, and most commands
+        /// are not messages).
+        message: Box<ClientMessage>,
     },
 }
 
@@ -315,7 +316,7 @@ impl SessionActor {
     /// are in force at once and written with the batch.
     fn sees_the_batch(&self, command: &Command) -> bool {
         match command {
-            Command::Message { conn, message } => match message {
+            Command::Message { conn, message } => match &**message {
                 ClientMessage::Request(_)
                 | ClientMessage::Ping { .. }
                 | ClientMessage::DragPreview { .. } => false,
@@ -369,7 +370,7 @@ impl SessionActor {
                 self.leave(conn);
                 Ok(())
             }
-            Command::Message { conn, message } => self.message(conn, message).await,
+            Command::Message { conn, message } => self.message(conn, *message).await,
             Command::StateSince { who, since, reply } => {
                 let _ = reply.send(self.since(who, since));
                 Ok(())

@@ -227,6 +227,11 @@ fn log(lines: &mut Vec<LogEntry>, op: &Op, path: &Path) -> Result<Vec<Change>> {
             "a log line (characters)",
             &line.text,
             limits::MAX_LOG_LINE_CHARS,
+        )?;
+        limits::count(
+            "readers of a private line",
+            line.to.as_ref().map_or(0, Vec::len),
+            limits::MAX_LINE_READERS,
         )
     };
     match op {
