@@ -132,6 +132,11 @@ test('chat, server-rolled dice and hit points reach the other browser', async ({
     /2d20kh1 \+ 5 to hit: \d+( dropped)?, \d+( dropped)? → \d+; 4d6kh3 fire: (\d+( dropped)?, ){3}\d+( dropped)? → \d+/,
   );
   await expect(roll.last()).toContainText(/dropped.*dropped/);
+  // Dice inside a line, rolled by the server where they stand.
+  await say(table.player, 'I swing [[1d20+5]] at the goblin');
+  await expect(table.gm.locator('[data-test="log"] li.chat').last()).toContainText(
+    /I swing \[1d20 \+ 5: \d+ → \d+\] at the goblin/,
+  );
   // A whisper to the GM, a blind roll and the GM's own secret roll: each
   // reaches only its readers.
   await say(table.player, '/w gm I pocket the ring');

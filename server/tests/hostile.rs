@@ -357,6 +357,7 @@ async fn a_password_change_closes_the_tables_of_the_other_logins(db: PgPool) {
             encounter: table.encounter,
             text: "still here".into(),
             to: None,
+            rolls: Vec::new(),
         })
         .await;
     assert!(matches!(
@@ -489,6 +490,7 @@ async fn a_poisoned_request_fails_alone(db: PgPool) {
         encounter: table.encounter,
         text: text.into(),
         to: None,
+        rolls: Vec::new(),
     };
     let id = ActionId(Uuid::new_v4());
     let frame = String::from_utf8(ClientMessage::Request(request(id, chat("hi_there"))).encode())
@@ -582,6 +584,7 @@ async fn flood_a_stalled_session(
         encounter,
         text,
         to: None,
+        rolls: Vec::new(),
     };
     let stall = client.request(chat("STALL".into())).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -609,6 +612,7 @@ async fn a_flooding_member_holds_up_nobody_else(db: PgPool) {
         encounter: table.encounter,
         text: text.into(),
         to: None,
+        rolls: Vec::new(),
     };
     let (stall, flood) = flood_a_stalled_session(&db, &mut alice, table.encounter).await;
     let from_gm = gm.request(chat("the GM")).await;
@@ -651,6 +655,7 @@ async fn a_flood_through_another_node_closes_only_the_flooder(db: PgPool) {
         encounter: table.encounter,
         text: text.into(),
         to: None,
+        rolls: Vec::new(),
     };
     flood_a_stalled_session(&db, &mut alice, table.encounter).await;
     let from_gm = gm.request(chat("the GM")).await;
@@ -784,6 +789,7 @@ async fn action_ids_and_approvals_are_checked_as_they_are_now(db: PgPool) {
                     encounter: table.encounter,
                     text: "mine?".into(),
                     to: None,
+                    rolls: Vec::new(),
                 },
             )))
             .await;
@@ -948,6 +954,7 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
                 encounter: EncounterId(b),
                 text: "chat".into(),
                 to: None,
+                rolls: Vec::new(),
             },
         )),
         5 => ClientMessage::DragPreview {

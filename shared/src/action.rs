@@ -217,6 +217,10 @@ pub enum Action {
         /// the GM alone); `None` says it to the whole table.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<Vec<UserId>>,
+        /// The rolls of its inline dice (`[[1d20+3]]`), in order, once the
+        /// server rolled ([`crate::dice::inline_rolls`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rolls: Vec<Roll>,
     },
     /// Roll dice in the open, into the encounter's log. The server
     /// rolls: whatever `roll` a client sends is replaced
@@ -570,6 +574,7 @@ impl Action {
                 encounter,
                 text,
                 to,
+                rolls,
             } => {
                 existing_encounter(store, *encounter)?;
                 let text = text.trim();
@@ -584,7 +589,7 @@ impl Action {
                 let line = LogEntry {
                     by: Some(by),
                     kind: LogKind::Chat,
-                    text: text.to_owned(),
+                    text: with_inline_rolls(text, rolls)?,
                     to: to.as_ref().map(|to| readers(by, to)).transpose()?,
                 };
                 Ok(vec![append_line(*encounter, &line)])
@@ -729,14 +734,17 @@ impl Action {
     /// Whether only the server can say what this action changes (it rolls
     /// dice): a client shows it once committed, not before.
     pub fn rolled_by_server(&self) -> bool {
-        matches!(
-            self,
-            Action::Roll { .. }
-                | Action::RollInitiative { .. }
-                | Action::JoinInitiative { .. }
-                | Action::RollCheck { .. }
-                | Action::RollAttack { .. }
-        )
+        match self {
+            Action::Chat { text, .. } => !crate::dice::inline_rolls(text.trim()).is_empty(),
+            _ => matches!(
+                self,
+                Action::Roll { .. }
+                    | Action::RollInitiative { .. }
+                    | Action::JoinInitiative { .. }
+                    | Action::RollCheck { .. }
+                    | Action::RollAttack { .. }
+            ),
+        }
     }
 
     /// Does what only the server may do before an action is decided on:
@@ -750,6 +758,17 @@ impl Action {
                     .parse::<DiceExpression>()
                     .ok()
                     .map(|expression| expression.roll(face));
+            }
+            Action::Chat { text, rolls, .. } => {
+                // All or none: a line with a bad expression is refused with
+                // that expression's error when its changes are made.
+                *rolls = crate::dice::inline_rolls(text.trim())
+                    .into_iter()
+                    .take(crate::dice::MAX_INLINE_ROLLS)
+                    .map(|(_, dice)| dice.parse::<DiceExpression>())
+                    .collect::<Result<Vec<_>>>()
+                    .map(|all| all.iter().map(|e| e.roll(&mut face)).collect())
+                    .unwrap_or_default();
             }
             Action::RollInitiative { tokens, rolls, .. } => {
                 *rolls = Some(tokens.iter().map(|_| face(20)).collect());
@@ -819,6 +838,41 @@ fn log_line(encounter: EncounterId, by: UserId, kind: LogKind, text: String) -> 
 
 fn append_line(encounter: EncounterId, line: &LogEntry) -> Change {
     Change::append(Entity::Encounter(encounter).at(&["log"]), to_value(line))
+}
+
+/// A chat line with each inline roll (`[[1d20+3]]`) replaced by what the
+/// server rolled (`[1d20 + 3: 12 → 15]`), each roll checked against its
+/// expression.
+fn with_inline_rolls(text: &str, rolls: &[Roll]) -> Result<String> {
+    let inline = crate::dice::inline_rolls(text);
+    if inline.len() > crate::dice::MAX_INLINE_ROLLS {
+        return Err(Error::InvalidAction(format!(
+            "at most {} inline rolls in one line",
+            crate::dice::MAX_INLINE_ROLLS
+        )));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut rolls = rolls.iter();
+    for (at, dice) in inline {
+        let expression: DiceExpression = dice.parse()?;
+        let roll = rolls
+            .next()
+            .ok_or_else(|| Error::InvalidAction("the server has not rolled yet".into()))?;
+        expression.check(roll)?;
+        out.push_str(&text[last..at.start]);
+        out.push('[');
+        out.push_str(&roll.describe());
+        out.push(']');
+        last = at.end;
+    }
+    if rolls.next().is_some() {
+        return Err(Error::InvalidAction(
+            "more rolls than the line has inline dice".into(),
+        ));
+    }
+    out.push_str(&text[last..]);
+    Ok(out)
 }
 
 /// The readers of a whisper from `by` to `to`: both, once each, in order.

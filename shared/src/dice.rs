@@ -41,6 +41,23 @@ pub const MAX_PARTS: usize = 8;
 pub const MAX_LABEL_CHARS: usize = 40;
 /// The largest number added or taken away.
 pub const MAX_MODIFIER: i64 = 10_000;
+/// The most inline rolls (`[[1d20+3]]`) in one chat line.
+pub const MAX_INLINE_ROLLS: usize = 5;
+
+/// The inline rolls of a chat line: where each `[[…]]` stands in `text`
+/// (brackets included) and the expression inside.
+pub fn inline_rolls(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("[[").map(|at| at + from) {
+        let Some(close) = text[open + 2..].find("]]").map(|at| at + open + 2) else {
+            break;
+        };
+        found.push((open..close + 2, &text[open + 2..close]));
+        from = close + 2;
+    }
+    found
+}
 
 /// Which of a group's dice count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

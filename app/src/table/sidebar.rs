@@ -490,6 +490,7 @@ pub fn Log() -> impl IntoView {
                 encounter,
                 text,
                 to,
+                rolls: Vec::new(),
             },
             Ok(Said::Roll { dice, secrecy }) => Action::Roll {
                 encounter,
@@ -557,7 +558,7 @@ pub fn Log() -> impl IntoView {
             <form on:submit=send>
                 <label for="log-line" class="visually-hidden">"Say something, or /r 1d20 to roll"</label>
                 <input id="log-line" type="text" bind:value=line placeholder="Say something, or /r 1d20+5 to hit" autocomplete="off"
-                    title="/r rolls dice on the server: 1d20+5, adv+5 or dis, 4d6kh3 (keep highest; kl, dh, dl), 1d6! (explode), 1d6r1 (reroll ones), parts with labels: 1d20+5 to hit, 2d6+3 slashing. /gmr rolls for you and the GM, /br for the GM alone; /w Name text whispers (/w gm text to the GM)" />
+                    title="/r rolls dice on the server: 1d20+5, adv+5 or dis, 4d6kh3 (keep highest; kl, dh, dl), 1d6! (explode), 1d6r1 (reroll ones), parts with labels: 1d20+5 to hit, 2d6+3 slashing; [[1d20+3]] rolls inside a line. /gmr rolls for you and the GM, /br for the GM alone; /w Name text whispers (/w gm text to the GM)" />
                 <button type="submit">"Send"</button>
             </form>
             }.into_any())}

@@ -341,6 +341,7 @@ fn pick_action(n: u64, player: &Player, encounter: EncounterId) -> Action {
             encounter,
             text: format!("message {n}"),
             to: None,
+            rolls: Vec::new(),
         },
         3 => Action::Roll {
             encounter,

@@ -279,6 +279,7 @@ async fn whispers_and_secret_rolls_reach_only_their_readers_sockets(db: PgPool) 
             encounter,
             text: "the password is swordfish".into(),
             to: Some(vec![table.bruno.user.id]),
+            rolls: Vec::new(),
         })
         .await;
     let gm_roll = bruno

@@ -350,6 +350,7 @@ fn chat_is_logged_with_its_author() {
             encounter: eid(1),
             text: "  I attack!  ".into(),
             to: None,
+            rolls: Vec::new(),
         },
     )
     .unwrap();
@@ -365,6 +366,7 @@ fn chat_is_logged_with_its_author() {
                 encounter: eid(1),
                 text: "   ".into(),
                 to: None,
+                rolls: Vec::new(),
             }
         )
         .is_err()
@@ -377,6 +379,7 @@ fn chat_is_logged_with_its_author() {
                 encounter: eid(1),
                 text: long,
                 to: None,
+                rolls: Vec::new(),
             }
         )
         .is_err()
@@ -427,6 +430,71 @@ fn a_roll_needs_the_servers_dice_and_goes_to_the_log() {
     };
     nonsense.roll_dice(&Store::new(), |sides| sides);
     assert!(apply(&mut store, &nonsense).is_err());
+}
+
+#[test]
+fn inline_rolls_in_chat_are_the_servers_and_read_in_place() {
+    let mut store = table();
+    let mut said = Action::Chat {
+        encounter: eid(1),
+        text: " I swing [[1d20+5]] and hit for [[2d6 + 3 slashing]]! ".into(),
+        to: None,
+        rolls: Vec::new(),
+    };
+    assert!(said.rolled_by_server());
+    assert!(apply(&mut store, &said).is_err(), "not rolled yet");
+    let mut faces = [12, 4, 2].into_iter();
+    said.roll_dice(&Store::new(), |_| faces.next().unwrap_or(1));
+    apply(&mut store, &said).unwrap();
+    let entry = store.encounter(eid(1)).unwrap().log.last().unwrap().clone();
+    assert_eq!(
+        (entry.kind, entry.text.as_str()),
+        (
+            LogKind::Chat,
+            "I swing [1d20 + 5: 12 → 17] and hit for [2d6 + 3 slashing: 4, 2 → 9]!"
+        )
+    );
+
+    // A roll that does not belong to its expression, or one too many, is
+    // refused; the server's rolls replace whatever the client sent.
+    let Action::Chat { rolls, .. } = &mut said else {
+        unreachable!()
+    };
+    rolls[0].total += 1;
+    assert!(apply(&mut store, &said).is_err());
+    said.roll_dice(&Store::new(), |_| 1);
+    assert!(apply(&mut store, &said).is_ok());
+    let Action::Chat { rolls, .. } = &mut said else {
+        unreachable!()
+    };
+    rolls.push(rolls[0].clone());
+    assert!(apply(&mut store, &said).is_err());
+
+    // Plain words are not the server's to roll; a bad expression is refused
+    // with its own error; at most five inline rolls.
+    let plain = Action::Chat {
+        encounter: eid(1),
+        text: "no dice [here]".into(),
+        to: None,
+        rolls: Vec::new(),
+    };
+    assert!(!plain.rolled_by_server());
+    let mut bad = Action::Chat {
+        encounter: eid(1),
+        text: "oops [[2d]]".into(),
+        to: None,
+        rolls: Vec::new(),
+    };
+    bad.roll_dice(&Store::new(), |_| 1);
+    assert!(apply(&mut store, &bad).is_err());
+    let mut many = Action::Chat {
+        encounter: eid(1),
+        text: "[[1d4]] ".repeat(crate::dice::MAX_INLINE_ROLLS + 1),
+        to: None,
+        rolls: Vec::new(),
+    };
+    many.roll_dice(&Store::new(), |_| 1);
+    assert!(apply(&mut store, &many).is_err());
 }
 
 #[test]

@@ -266,6 +266,7 @@ fn text_the_database_cannot_store_is_refused_when_parsed() {
                 encounter: eid(1),
                 text: text.into(),
                 to: None,
+                rolls: Vec::new(),
             },
             ..request()
         })

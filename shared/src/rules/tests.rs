@@ -34,6 +34,7 @@ fn chat() -> Action {
         encounter: eid(1),
         text: "hi".into(),
         to: None,
+        rolls: Vec::new(),
     }
 }
 

@@ -606,6 +606,7 @@ fn whispers_and_secret_rolls_reach_only_their_readers_bytes() {
             encounter: eid(1),
             text: "the password is swordfish".into(),
             to: Some(vec![]),
+            rolls: Vec::new(),
         },
     );
     for (reader, seen) in [
