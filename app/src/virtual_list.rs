@@ -59,7 +59,10 @@ where
             role="list"
             aria-label=label
             tabindex="0"
-            style=format!("height: {height}px;")
+            // As tall as its rows, up to `height`: a short list takes
+            // the room it needs, an empty one none.
+            class:empty=move || total() == 0
+            style=move || format!("height: {}px;", (total() as f64 * row_height).min(height))
             on:scroll=move |e| {
                 use wasm_bindgen::JsCast;
                 if let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {

@@ -171,13 +171,14 @@ pub fn Initiative() -> impl IntoView {
             }}
             <div class="initiative-actions">
                 <Show when=move || table.is_gm_or_assistant()>
-                    <button type="button" on:click=move |_| start(true) data-test="roll-initiative">
-                        {move || if in_combat() { "Roll again" } else { "Roll initiative" }}
+                    <button type="button" on:click=move |_| start(true) data-test="roll-initiative"
+                        title="The server rolls a d20 for every token that stands for an actor">
+                        {move || if in_combat() { "Roll again" } else { "Roll for all" }}
                     </button>
                     <Show when=move || !in_combat()>
-                        <button type="button" on:click=move |_| start(false) data-test="roll-initiative-gm"
+                        <button type="button" class="secondary" on:click=move |_| start(false) data-test="roll-initiative-gm"
                             title="The server rolls for the GM's tokens; each player rolls for their own">
-                            "Roll for mine; players roll theirs"
+                            "Mine only"
                         </button>
                     </Show>
                     <Show when=in_combat>

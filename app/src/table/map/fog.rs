@@ -60,17 +60,22 @@ pub(super) fn FogTools(brush: RwSignal<FogBrush>) -> impl IntoView {
     let pick = move |choice: FogBrush| move |_| brush.set(choice);
     view! {
         <div class="fog-tools" role="toolbar" aria-label="Fog of war">
-            <button type="button" on:click=toggle_fog aria-pressed=move || fog_on().to_string()>
+            <button type="button" on:click=toggle_fog aria-pressed=move || fog_on().to_string()
+                title="Fog of war for the players: on hides every cell not revealed">
                 {move || if fog_on() { "Fog on" } else { "Fog off" }}
             </button>
-            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Off).to_string() on:click=pick(FogBrush::Off)>
-                "Move"
+            <span class="divider" aria-hidden="true"></span>
+            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Off).to_string() on:click=pick(FogBrush::Off)
+                title="Drag tokens and pan the map">
+                "\u{2725} Move"
             </button>
-            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Reveal).to_string() on:click=pick(FogBrush::Reveal)>
-                "Reveal"
+            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Reveal).to_string() on:click=pick(FogBrush::Reveal)
+                title="Paint cells the players may see">
+                "\u{2600} Reveal"
             </button>
-            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Hide).to_string() on:click=pick(FogBrush::Hide)>
-                "Cover"
+            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Hide).to_string() on:click=pick(FogBrush::Hide)
+                title="Paint cells back under the fog">
+                "\u{2601} Cover"
             </button>
         </div>
     }

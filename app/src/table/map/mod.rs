@@ -31,6 +31,9 @@ use super::Table;
 /// condition marks.
 const FAR_ZOOM: f64 = 0.75;
 
+/// Tokens in the DOM above which a moving camera draws them without text.
+const BUSY_TOKENS: usize = 200;
+
 /// The map of the session's encounter.
 #[component]
 pub fn BattleMap() -> impl IntoView {
@@ -169,6 +172,22 @@ pub fn BattleMap() -> impl IntoView {
     // browser to rasterize per token (the 10,000-token benchmark). The face,
     // its art and the HP bar stay: they are what a zoomed-out map shows.
     let far = Memo::new(move |_| camera.get().zoom < FAR_ZOOM);
+    // On a busy map, text (initials, name plates, condition marks) is not
+    // drawn while the camera moves: rasterizing the glyphs of a thousand
+    // tokens at every new scale is what misses frames (measured, see
+    // docs/BENCHMARKS.md). It is back a moment after the camera stops.
+    let moving = RwSignal::new(false);
+    Effect::new(move |_| {
+        camera.track();
+        if visible.with_untracked(Vec::len) > BUSY_TOKENS {
+            moving.set(true);
+        }
+    });
+    crate::debounce::when_still(
+        move || camera.get(),
+        std::time::Duration::from_millis(250),
+        move |_| moving.set(false),
+    );
     let layer_style = move || {
         let c = camera.get();
         format!(
@@ -221,7 +240,7 @@ pub fn BattleMap() -> impl IntoView {
                 on:wheel=move |e| pointers.wheel(e)
                 on:keydown=on_key
             >
-                <div class="map-layer" class:far=move || far.get() style=layer_style>
+                <div class="map-layer" class:far=move || far.get() class:moving=move || moving.get() style=layer_style>
                     {move || {
                         settings()
                             .image
