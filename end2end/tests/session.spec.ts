@@ -435,3 +435,29 @@ test('the GM adds a monster from the compendium to the running map, moves a grou
   await expect(tokens(table.player)).toHaveCount(3);
   await expect(tokens(table.gm)).toHaveCount(4);
 });
+
+test('a long press on the map pings the place for everyone who sees it', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  const viewport = table.gm.locator('.map-viewport');
+  const box = await viewport.boundingBox();
+  if (!box) throw new Error('no map');
+  // An empty place of the map, held still past the long press.
+  await table.gm.mouse.move(box.x + 600, box.y + 450);
+  await table.gm.mouse.down();
+  await table.gm.waitForTimeout(800);
+  await table.gm.mouse.up();
+  await expect(table.gm.locator('[data-test="ping"]')).toHaveCount(1);
+  const theirs = table.player.locator('[data-test="ping"]');
+  await expect(theirs).toHaveCount(1);
+  await expect(theirs).toContainText('Player gm_');
+  // It fades: gone a moment later.
+  await expect(theirs).toHaveCount(0, { timeout: 5000 });
+  // A drag is a pan, not a ping.
+  await table.gm.mouse.move(box.x + 500, box.y + 400);
+  await table.gm.mouse.down();
+  await table.gm.mouse.move(box.x + 560, box.y + 420, { steps: 5 });
+  await table.gm.waitForTimeout(800);
+  await table.gm.mouse.up();
+  await expect(table.player.locator('[data-test="ping"]')).toHaveCount(0);
+  await expect(table.gm.locator('[data-test="ping"]')).toHaveCount(0);
+});

@@ -171,6 +171,8 @@ pub struct Changed {
     pub presence: bool,
     /// Someone drags a token: where it is now, and who drags it.
     pub preview: Option<(TokenId, Point, UserId)>,
+    /// Someone pointed at a place of the map: where, and who.
+    pub pointed: Option<(Point, UserId)>,
     /// The auto-approval rules changed.
     pub rules: bool,
     /// The GM ended the session.

@@ -47,6 +47,9 @@ impl Table {
         {
             self.show_preview(token, position);
         }
+        if let Some((at, by)) = changed.pointed {
+            self.show_ping(at, by);
+        }
         let (me, queue, waiting, online, link) = self.client.with_value(|c| {
             (
                 c.me(),

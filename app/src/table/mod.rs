@@ -24,6 +24,7 @@ mod socket;
 
 mod inbound;
 mod page;
+mod ping;
 mod preview;
 mod toast;
 
@@ -71,6 +72,9 @@ pub struct Table {
     pub online: RwSignal<BTreeSet<UserId>>,
     /// Toasts on screen.
     pub toasts: RwSignal<Vec<Toast>>,
+    /// Pings on the map now.
+    pub pings: RwSignal<Vec<ping::Ping>>,
+    next_ping: StoredValue<u64>,
     /// Tokens others are dragging, where they are now: one signal per
     /// token, so a drag redraws that token alone.
     previews: StoredValue<HashMap<TokenId, Preview>>,
@@ -113,6 +117,8 @@ impl Table {
             unsent: RwSignal::new(0),
             online: RwSignal::new(BTreeSet::new()),
             toasts: RwSignal::new(Vec::new()),
+            pings: RwSignal::new(Vec::new()),
+            next_ping: StoredValue::new(0),
             previews: StoredValue::new(HashMap::new()),
             kept: StoredValue::new(Vec::new()),
             layout: RwSignal::new(0),

@@ -351,3 +351,85 @@ async fn whispers_and_secret_rolls_reach_only_their_readers_sockets(db: PgPool) 
     assert!(again.raw.iter().all(|frame| !frame.contains("insight:")));
     assert_eq!(texts(&again_store), texts(&bruno_store));
 }
+
+/// A ping reaches whoever sees the place: the GM always, a player where
+/// the fog is lifted; never its sender, never an unknown encounter, and a
+/// socket's pings are spaced out.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_ping_reaches_whoever_sees_the_place(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let encounter = table.encounter;
+    let pings = |raw: &[String]| {
+        raw.iter()
+            .filter_map(|frame| match ServerMessage::decode(frame.as_bytes()) {
+                Ok(ServerMessage::PointedAt { at, by, .. }) => Some((at.x, at.y, by)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // Fog on, one cell lifted (grid 50: the cell from 350,100).
+    for action in [
+        Action::SetFog {
+            encounter,
+            enabled: true,
+        },
+        Action::RevealFog {
+            encounter,
+            cells: vec![shared::geometry::Cell(7, 2)],
+        },
+    ] {
+        let id = gm.request(action).await;
+        assert!(matches!(
+            gm.status(id).await,
+            Ok(RequestStatus::Applied { .. })
+        ));
+    }
+    gm.follow(&mut gm_store, 0, 2).await;
+    alice.follow(&mut alice_store, 0, 2).await;
+    alice.raw.clear();
+    gm.raw.clear();
+
+    let point = |encounter, x, y| ClientMessage::PointAt {
+        encounter,
+        at: Point::new(x, y),
+    };
+    // Under the fog, then in the lifted cell (after the spacing), then at
+    // an encounter that does not exist.
+    gm.send(&point(encounter, 620.0, 420.0)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    gm.send(&point(encounter, 360.0, 110.0)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    gm.send(&point(EncounterId(Uuid::new_v4()), 360.0, 110.0))
+        .await;
+    // Alice twice at once: the second is too soon.
+    alice.send(&point(encounter, 365.0, 120.0)).await;
+    alice.send(&point(encounter, 366.0, 121.0)).await;
+
+    // A commit after them all marks the end of what each socket got.
+    let marker = gm
+        .request(Action::Chat {
+            encounter,
+            text: "marker".into(),
+            to: None,
+            rolls: Vec::new(),
+        })
+        .await;
+    assert!(matches!(
+        gm.status(marker).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    gm.follow(&mut gm_store, 2, 3).await;
+    alice.follow(&mut alice_store, 2, 3).await;
+    assert_eq!(
+        pings(&alice.raw),
+        [(360.0, 110.0, table.gm.user.id)],
+        "the lifted cell only, and not her own"
+    );
+    assert_eq!(
+        pings(&gm.raw),
+        [(365.0, 120.0, table.alice.user.id)],
+        "the GM sees hers, once"
+    );
+}

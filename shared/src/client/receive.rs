@@ -159,6 +159,7 @@ impl Client {
                 position,
                 by,
             } => changed.preview = Some((token, position, by)),
+            ServerMessage::PointedAt { at, by, .. } => changed.pointed = Some((at, by)),
             ServerMessage::Presence { user, connected } => {
                 if connected {
                     self.online.insert(user);

@@ -43,6 +43,14 @@ pub enum ClientMessage {
         /// Its current position.
         position: Point,
     },
+    /// Points at a place on the map (a long press): whoever sees that
+    /// place is shown a ping there for a moment. Never stored.
+    PointAt {
+        /// The encounter whose map it is.
+        encounter: EncounterId,
+        /// Where, in map pixels.
+        at: Point,
+    },
     /// The GM (or an assistant GM) changes the session's auto-approval
     /// rules; everyone receives the new [`super::ServerMessage::Rules`].
     SetRules {

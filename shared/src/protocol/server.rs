@@ -8,7 +8,7 @@ use crate::{
     action::Action,
     change::{Commit, Version},
     geometry::Point,
-    id::{ActionId, SessionId, TokenId, UserId},
+    id::{ActionId, EncounterId, SessionId, TokenId, UserId},
     rules::{ApprovalPolicy, Participant},
     store::Entities,
 };
@@ -85,6 +85,16 @@ pub enum ServerMessage {
         /// Where it is now.
         position: Point,
         /// Who drags it.
+        by: UserId,
+    },
+    /// Someone pointed at a place on the map
+    /// ([`super::ClientMessage::PointAt`]); sent only to those who see it.
+    PointedAt {
+        /// The encounter whose map it is.
+        encounter: EncounterId,
+        /// Where, in map pixels.
+        at: Point,
+        /// Who pointed.
         by: UserId,
     },
     /// Someone joined, left, or lost their connection.

@@ -57,6 +57,10 @@ fn every_client_message_round_trips() {
             token: tid(1),
             position: Point::new(1.5, 2.5),
         },
+        ClientMessage::PointAt {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+            at: Point::new(-3.5, 40.0),
+        },
         ClientMessage::EndSession,
         ClientMessage::MoveTable {
             encounter: EncounterId(uuid::Uuid::from_u128(12)),
@@ -123,6 +127,11 @@ fn every_server_message_round_trips() {
         ServerMessage::DragPreview {
             token: tid(1),
             position: Point::new(3.0, 4.0),
+            by: player(),
+        },
+        ServerMessage::PointedAt {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+            at: Point::new(-3.5, 40.0),
             by: player(),
         },
         ServerMessage::Presence {

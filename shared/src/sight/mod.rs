@@ -78,6 +78,14 @@ pub fn preview_seen(store: &Store, user: UserId, token: TokenId, at: Point) -> b
     world.token_seen(user, token) && world.sees(user, &moved)
 }
 
+/// Whether players see the place `at` of an encounter's map: the fog is
+/// off or lifted there.
+pub fn point_seen(store: &Store, encounter: EncounterId, at: Point) -> bool {
+    World::after(store)
+        .grid_and_fog(encounter)
+        .is_some_and(|(map, fog)| fog.shows(map, &crate::geometry::Rect::from_origin(at, 0.0, 0.0)))
+}
+
 /// The part of the state `who` may see.
 pub fn entities_for(who: &Participant, store: &Store) -> Entities {
     let entities = store.entities();

@@ -20,6 +20,13 @@ use super::{
 };
 use crate::table::{Table, board::BoardStoreFields};
 
+/// How long a press on the map's background is held for a ping.
+#[cfg(feature = "hydrate")]
+const LONG_PRESS: std::time::Duration = std::time::Duration::from_millis(500);
+/// How far the pointer may wander during a long press, in screen pixels.
+#[cfg(feature = "hydrate")]
+const STILL_PX: f64 = 6.0;
+
 /// What the pointer is doing.
 #[derive(Debug, Clone, Default)]
 pub(super) enum Gesture {
@@ -109,7 +116,36 @@ impl Pointers {
                     cells: BTreeSet::from([cell]),
                 });
             }
-            (None, FogBrush::Off) => self.gesture.set_value(Gesture::Pan { from: at, camera }),
+            (None, FogBrush::Off) => {
+                self.gesture.set_value(Gesture::Pan { from: at, camera });
+                #[cfg(feature = "hydrate")]
+                {
+                    let pointer = e.pointer_id();
+                    set_timeout(move || self.long_press(pointer, at, camera), LONG_PRESS);
+                }
+            }
+        }
+    }
+
+    /// A press on the map's background held still for [`LONG_PRESS`]:
+    /// a ping there. Anything else since (a pan, a second finger, the
+    /// button let go, the map gone) and it is not one.
+    #[cfg(feature = "hydrate")]
+    fn long_press(self, pointer: i32, at: Point, camera: Camera) {
+        let held = self
+            .gesture
+            .try_with_value(|g| matches!(g, Gesture::Pan { from, .. } if *from == at))
+            .unwrap_or(false);
+        let still = self
+            .pointers
+            .try_with_value(|p| {
+                p.len() == 1
+                    && p.get(&pointer)
+                        .is_some_and(|now| (now.x - at.x).hypot(now.y - at.y) <= STILL_PX)
+            })
+            .unwrap_or(false);
+        if held && still {
+            self.table.point_at(camera.to_map(at));
         }
     }
 

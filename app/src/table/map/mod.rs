@@ -228,7 +228,7 @@ pub fn BattleMap() -> impl IntoView {
                 aria-label=move || prefs.with(|p| {
                     let k = &p.keys;
                     format!(
-                        "Battle map: {}, {}, {} and {} pan, {} and {} zoom; tab to a token to select it, arrow keys move it",
+                        "Battle map: {}, {}, {} and {} pan, {} and {} zoom; tab to a token to select it, arrow keys move it; a long press pings a place for everyone",
                         k.pan_left, k.pan_right, k.pan_up, k.pan_down, k.zoom_in, k.zoom_out
                     )
                 })
@@ -254,6 +254,7 @@ pub fn BattleMap() -> impl IntoView {
                     <Show when=move || table.is_gm_or_assistant()>
                         <PendingMoves />
                     </Show>
+                    <crate::table::ping::Pings side=Signal::derive(move || settings().grid_size * 2.0) />
                 </div>
                 <FogLayer camera size />
                 <p class="map-empty muted" class:hidden=move || encounter().is_some()>

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use shared::{
     change::Version,
     geometry::Point,
-    id::{TokenId, UserId},
+    id::{EncounterId, TokenId, UserId},
     protocol::ServerMessage,
     rules::{Participant, may_move_token},
     sight::{entities_for, preview_seen},
@@ -15,6 +15,10 @@ use shared::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ConnId, SessionActor};
+
+/// The shortest time between two pings from one socket: more often is
+/// dropped (a held mouse button is one ping, not a stream).
+pub(super) const POINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// A socket that joined.
 pub(super) struct Conn {
@@ -30,6 +34,8 @@ pub(super) struct Conn {
     /// More than the window behind: commits are held back until it
     /// acknowledges what it was sent; then it catches up in one go.
     pub(super) held: bool,
+    /// When it last pointed at the map (pings are spaced out).
+    last_point: Option<std::time::Instant>,
     /// Held only to be dropped with the connection.
     _kick: Option<oneshot::Sender<()>>,
 }
@@ -97,6 +103,7 @@ impl SessionActor {
                 sent: 0,
                 acked: None,
                 held: false,
+                last_point: None,
                 _kick: kick,
             },
         );
@@ -261,6 +268,48 @@ impl SessionActor {
                     && (c.who.role.is_gm_or_assistant()
                         || preview_seen(store, c.who.user, token, position))
             })
+            .map(|(id, _)| *id)
+            .collect();
+        for watcher in watchers {
+            self.push(watcher, bytes.clone());
+        }
+    }
+
+    /// A ping on the map: shown to whoever sees that place (the GM and
+    /// assistants always; players where the fog is off or lifted), at most
+    /// one per socket every [`POINT_EVERY`] (never logged, never committed).
+    pub(super) fn point_at(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        encounter: EncounterId,
+        at: Point,
+    ) {
+        let store = self.authority.store();
+        if !at.is_finite() || store.encounter(encounter).is_none() {
+            return;
+        }
+        let now = std::time::Instant::now();
+        let Some(pointer) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if pointer
+            .last_point
+            .is_some_and(|last| now.duration_since(last) < POINT_EVERY)
+        {
+            return;
+        }
+        pointer.last_point = Some(now);
+        let bytes = frame(&ServerMessage::PointedAt {
+            encounter,
+            at,
+            by: who.user,
+        });
+        let seen = shared::sight::point_seen(store, encounter, at);
+        let watchers: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| **id != conn && (seen || c.who.role.is_gm_or_assistant()))
             .map(|(id, _)| *id)
             .collect();
         for watcher in watchers {

@@ -319,7 +319,8 @@ impl SessionActor {
             Command::Message { conn, message } => match &**message {
                 ClientMessage::Request(_)
                 | ClientMessage::Ping { .. }
-                | ClientMessage::DragPreview { .. } => false,
+                | ClientMessage::DragPreview { .. }
+                | ClientMessage::PointAt { .. } => false,
                 ClientMessage::Ack { .. } => self.conns.get(conn).is_some_and(|c| c.held),
                 ClientMessage::SetRules { .. } => false,
                 ClientMessage::Hello { .. }
@@ -392,6 +393,7 @@ impl SessionActor {
             ClientMessage::DragPreview { token, position } => {
                 self.drag_preview(conn, who, token, position)
             }
+            ClientMessage::PointAt { encounter, at } => self.point_at(conn, who, encounter, at),
             ClientMessage::Request(request) => self.request(conn, who, request).await?,
             ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
             ClientMessage::SetRules { policy } => self.set_rules(conn, who, policy)?,
