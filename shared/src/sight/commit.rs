@@ -91,6 +91,9 @@ pub struct CommitView<'a> {
     /// Encounters whose log held, holds or gains a private line, with how
     /// a player receives their log changes.
     private_logs: BTreeMap<EncounterId, LogDelivery>,
+    /// The lines those logs gain, by change index: decoded once for every
+    /// recipient.
+    appended: BTreeMap<usize, crate::encounter::LogEntry>,
 }
 
 /// How a player receives the log changes of a commit that touches a
@@ -133,7 +136,7 @@ impl<'a> CommitView<'a> {
             }
         }
         let affected = Affected::gather(before, before_world, after_world);
-        let private_logs = private_logs(commit, before, after);
+        let (private_logs, appended) = private_logs(commit, before, after);
         Self {
             commit,
             before: before_world,
@@ -142,6 +145,7 @@ impl<'a> CommitView<'a> {
             span,
             last_encounter,
             private_logs,
+            appended,
         }
     }
 
@@ -215,16 +219,11 @@ impl<'a> CommitView<'a> {
                             {
                                 match delivery {
                                     LogDelivery::LineByLine => {
-                                        let read = match &change.op {
-                                            Op::Append(line) => serde_json::from_value::<
-                                                crate::encounter::LogEntry,
-                                            >(
-                                                line.clone()
-                                            )
-                                            .is_ok_and(|line| line.read_by_player(user)),
-                                            _ => false,
-                                        };
-                                        if read {
+                                        if self
+                                            .appended
+                                            .get(&index)
+                                            .is_some_and(|line| line.read_by_player(user))
+                                        {
                                             out.push(change.clone());
                                         }
                                     }
@@ -387,13 +386,18 @@ impl<'a> CommitView<'a> {
 }
 
 /// The encounters whose log changes some player may not receive as they
-/// are: a private line was in the log, is in it, or is appended.
+/// are (a private line was in the log, is in it, or is appended), and the
+/// lines appended to logs, by change index.
 fn private_logs(
     commit: &Commit,
     before: &SeenBefore,
     after: &Store,
-) -> BTreeMap<EncounterId, LogDelivery> {
+) -> (
+    BTreeMap<EncounterId, LogDelivery>,
+    BTreeMap<usize, crate::encounter::LogEntry>,
+) {
     let mut logs: BTreeMap<EncounterId, (bool, bool, usize)> = BTreeMap::new();
+    let mut appended = BTreeMap::new();
     for (index, change) in commit.changes.iter().enumerate() {
         let Some(Named::Encounter(id, Part::Log)) = Named::of(&change.path) else {
             continue;
@@ -401,13 +405,21 @@ fn private_logs(
         let (private, appends_only, last) = logs.entry(id).or_insert((false, true, index));
         *last = index;
         match &change.op {
-            Op::Append(line) => {
-                *private |= line.get("to").is_some_and(|to| !to.is_null());
+            // The store accepted the commit, so the line decodes; one that
+            // did not would reach no player.
+            Op::Append(value) => {
+                if let Ok(line) =
+                    serde_json::from_value::<crate::encounter::LogEntry>(value.clone())
+                {
+                    *private |= line.to.is_some();
+                    appended.insert(index, line);
+                }
             }
             _ => *appends_only = false,
         }
     }
-    logs.into_iter()
+    let deliveries = logs
+        .into_iter()
         .filter_map(|(id, (appended_private, appends_only, last))| {
             let now = after.encounter(id);
             let private = appended_private
@@ -423,7 +435,8 @@ fn private_logs(
                 },
             ))
         })
-        .collect()
+        .collect();
+    (deliveries, appended)
 }
 
 /// The commit as `who` receives it. `before` is the [`SeenBefore`] of the
