@@ -182,6 +182,22 @@ pub trait Backend: Send + Sync + 'static {
         before: Option<i64>,
     ) -> Result<Vec<shared::report::ChatLine>, AppError>;
 
+    /// The campaign's newest sessions whose dice can be checked (every
+    /// member).
+    async fn dice_sessions(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<shared::fair::DiceSession>, AppError>;
+
+    /// A session's dice as `user` saw them at the table, with the seed
+    /// once the session has ended (every member of its campaign).
+    async fn dice_record(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<shared::fair::DiceRecord, AppError>;
+
     /// The campaign's content in numbers (GM and assistant GMs).
     async fn campaign_stats(
         &self,

@@ -247,6 +247,7 @@ pub fn CampaignPage() -> impl IntoView {
                                 <crate::membership::MembersSection campaign=id role=overview.role />
                                 <crate::tools::CampaignSearch campaign=id />
                                 <crate::tools::ChatHistory campaign=id />
+                                <crate::fair::FairDice campaign=id />
                                 {gm.then(|| view! { <crate::tools::CampaignNumbers campaign=id /> })}
                             </div>
                         }

@@ -41,6 +41,7 @@ pub mod content;
 pub mod debounce;
 pub mod encounter;
 pub mod error;
+pub mod fair;
 pub mod media;
 pub mod membership;
 pub mod play;

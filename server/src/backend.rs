@@ -603,6 +603,33 @@ impl Backend for AppState {
         gm_only(&self.db, info.campaign, user).await?;
         Ok(encounter::list(&self.db, info.campaign, true).await?)
     }
+
+    async fn dice_sessions(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<shared::fair::DiceSession>, AppError> {
+        campaign::role_of(&self.db, campaign, user.id).await?;
+        Ok(event_log::dice::sessions(&self.db, campaign).await?)
+    }
+
+    async fn dice_record(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<shared::fair::DiceRecord, AppError> {
+        let info = event_log::session_info(&self.db, session)
+            .await?
+            .ok_or(Error::NotMember)?;
+        // Asked now, when the record is read: a member removed since the
+        // session reads nothing of it.
+        let role = campaign::role_of(&self.db, info.campaign, user.id).await?;
+        let reader = shared::rules::Participant {
+            user: user.id,
+            role,
+        };
+        Ok(event_log::dice::record(&self.db, session, &info, reader).await?)
+    }
 }
 
 /// Refuses anyone but the campaign's GM and assistant GMs (an outsider

@@ -207,6 +207,8 @@ pub struct Client {
     moved_to: Option<SessionId>,
     /// The newest version acknowledged to the server.
     acked: Version,
+    /// The hash of the session's dice seed, once welcomed.
+    dice: Option<crate::fair::Commitment>,
 }
 
 impl Client {
@@ -224,6 +226,7 @@ impl Client {
             link: Link::Offline,
             moved_to: None,
             acked: 0,
+            dice: None,
         }
     }
 
@@ -235,6 +238,12 @@ impl Client {
     /// Who the server takes me for, once welcomed.
     pub fn me(&self) -> Option<Participant> {
         self.me
+    }
+
+    /// The hash of the secret the session's dice come from, published
+    /// before its first roll (none when its dice cannot be checked).
+    pub fn dice_commitment(&self) -> Option<crate::fair::Commitment> {
+        self.dice
     }
 
     /// What to render: the confirmed state plus my pending requests.

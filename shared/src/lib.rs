@@ -108,6 +108,7 @@ pub mod dice;
 pub mod effect;
 pub mod encounter;
 pub mod error;
+pub mod fair;
 pub mod geometry;
 pub mod id;
 pub mod item;

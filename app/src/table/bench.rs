@@ -96,6 +96,7 @@ pub fn MapBenchPage() -> impl IntoView {
             session: table.session,
             you,
             version: 0,
+            dice: None,
         });
         let _ = table.receive_local(ServerMessage::Snapshot {
             version: 0,

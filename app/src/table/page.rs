@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use shared::{client::Link, id::SessionId};
+use shared::{
+    client::{Client, Link},
+    id::SessionId,
+};
 
 use super::{Table, describe, map, panel, sheet, sidebar, toast::Toasts};
 
@@ -104,6 +107,17 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                             .unwrap_or_default()
                     }}
                 </span>
+                {move || {
+                    // Read again on each welcome: `me` changes with it.
+                    table.me.get()?;
+                    let hash = table.client.with_value(Client::dice_commitment)?.to_string();
+                    Some(view! {
+                        <span class="dice-seal" data-test="dice-seal"
+                            title=format!("This session's dice come from a secret seed whose SHA-256 hash is {hash}. It is revealed when the session ends: then every roll can be checked on the campaign page, under Fair dice.")>
+                            {format!("\u{1f3b2} Dice sealed {}\u{2026}", &hash[..hash.len().min(8)])}
+                        </span>
+                    })
+                }}
                 <button type="button" class="small tools-toggle" data-test="tools-toggle"
                     aria-pressed=move || prefs.with(|p| p.tools_hidden).to_string()
                     title="Put the tools away and give the map the whole width, or bring them back"
@@ -126,6 +140,7 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                         None => view! {
                             <strong>"The GM ended this session."</strong>
                             " What the table did is kept in the campaign: where the tokens stand, the fog, the turn order and hit points. "
+                            "Its dice can now be checked on the campaign page, under Fair dice. "
                             <leptos_router::components::A href="/">"Back to your campaigns"</leptos_router::components::A>
                         }.into_any(),
                     }}

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use shared::{
+    fair::Seed,
     id::{ActionId, CampaignId, EncounterId, SessionId, UserId},
     rules::ApprovalPolicy,
 };
@@ -22,6 +23,7 @@ use uuid::Uuid;
 use crate::{Error, Result};
 
 mod batch;
+pub mod dice;
 mod replay;
 mod requests;
 
@@ -41,13 +43,14 @@ pub async fn start_session(
     let policy =
         serde_json::to_value(policy).map_err(Error::failed("serializing the approval rules"))?;
     sqlx::query!(
-        "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by)
-         values ($1, $2, $3, $4, $5)",
+        "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by, dice_seed)
+         values ($1, $2, $3, $4, $5, $6)",
         id,
         campaign.0,
         encounter.map(|e| e.0),
         policy,
         started_by.0,
+        &new_seed()?[..],
     )
     .execute(db)
     .await?;
@@ -89,9 +92,10 @@ pub async fn start_or_join_in(
 ) -> Result<Option<(SessionId, bool)>> {
     let policy =
         serde_json::to_value(policy).map_err(Error::failed("serializing the approval rules"))?;
+    let seed = new_seed()?;
     let inserted = sqlx::query_scalar!(
-        "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by)
-             values ($1, $2, $3, $4, $5)
+        "insert into play_sessions (id, campaign_id, encounter_id, approval_policy, started_by, dice_seed)
+             values ($1, $2, $3, $4, $5, $6)
              on conflict (encounter_id) where ended_at is null do nothing
              returning id",
         Uuid::new_v4(),
@@ -99,6 +103,7 @@ pub async fn start_or_join_in(
         encounter.0,
         policy,
         started_by.0,
+        &seed[..],
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -107,6 +112,14 @@ pub async fn start_or_join_in(
     }
     let running = running_on(&mut *conn, encounter).await?;
     Ok(running.map(|id| (id, false)))
+}
+
+/// A session's dice seed, drawn when it starts, before anything can be
+/// rolled in it (shared::fair).
+fn new_seed() -> Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(Error::failed("drawing the dice seed"))?;
+    Ok(seed)
 }
 
 /// The refusal when a session on an encounter kept starting or ending
@@ -215,12 +228,15 @@ pub struct SessionInfo {
     pub policy: ApprovalPolicy,
     /// Set once the GM ended it.
     pub ended: bool,
+    /// The secret its dice come from (none for a session started before
+    /// dice could be checked): the server's alone until the session ends.
+    pub dice: Option<Seed>,
 }
 
 /// Reads a session's record; `None` when there is no such session.
 pub async fn session_info(db: &PgPool, session: SessionId) -> Result<Option<SessionInfo>> {
     sqlx::query!(
-        "select campaign_id, encounter_id, approval_policy, ended_at is not null as \"ended!\"
+        "select campaign_id, encounter_id, approval_policy, ended_at is not null as \"ended!\", dice_seed
            from play_sessions where id = $1",
         session.0
     )
@@ -241,7 +257,18 @@ pub async fn session_info(db: &PgPool, session: SessionId) -> Result<Option<Sess
                 })?
             },
             ended: row.ended,
+            dice: row.dice_seed.as_deref().map(seed_from_db).transpose()?,
         })
     })
     .transpose()
+}
+
+/// A stored dice seed: 32 bytes (the table's constraint says so too).
+pub(crate) fn seed_from_db(bytes: &[u8]) -> Result<Seed> {
+    <[u8; 32]>::try_from(bytes).map(Seed).map_err(|_| {
+        Error::CorruptRow(shared::Error::InvalidAction(format!(
+            "a dice seed of {} bytes",
+            bytes.len()
+        )))
+    })
 }

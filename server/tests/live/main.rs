@@ -12,6 +12,7 @@
 mod support;
 
 mod connection;
+mod dice;
 mod gm;
 mod nodes;
 mod requests;

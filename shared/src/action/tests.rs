@@ -635,6 +635,10 @@ fn an_attack_rolls_to_hit_and_damage_with_the_live_actors_bonuses() {
     let mut hit = attack(Edge::Normal);
     let mut faces = [12, 5].into_iter();
     hit.roll_dice(&store, |_| faces.next().unwrap());
+    // The log lists them in the order thrown: the fair-dice check relies
+    // on it (crate::fair).
+    let throw = |sides, face| crate::fair::Throw { sides, face };
+    assert_eq!(hit.thrown(), [throw(20, 12), throw(8, 5)]);
     apply(&mut store, &hit).unwrap();
     let line = |store: &Store| {
         store

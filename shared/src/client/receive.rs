@@ -7,8 +7,9 @@ impl Client {
     pub fn receive(&mut self, message: ServerMessage) -> Changed {
         let mut changed = Changed::default();
         match message {
-            ServerMessage::Welcome { you, .. } => {
+            ServerMessage::Welcome { you, dice, .. } => {
                 self.me = Some(you);
+                self.dice = dice;
                 self.link = Link::Live;
                 self.online.insert(you.user);
                 changed.presence = true;

@@ -73,6 +73,7 @@ impl Server {
             session: session(),
             you: who,
             version,
+            dice: None,
         }];
         if resume_from != Some(version) {
             out.push(ServerMessage::Snapshot {
@@ -696,6 +697,7 @@ fn a_gap_asks_for_what_was_missed_and_a_diverged_copy_for_a_snapshot() {
         session: session(),
         you: me(),
         version: 3,
+        dice: None,
     });
     client.receive(ServerMessage::Snapshot {
         version: 3,

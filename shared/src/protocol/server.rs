@@ -7,6 +7,7 @@ use crate::{
     Error,
     action::Action,
     change::{Commit, Version},
+    fair::Commitment,
     geometry::Point,
     id::{ActionId, EncounterId, SessionId, TokenId, UserId},
     rules::{ApprovalPolicy, Participant},
@@ -25,6 +26,11 @@ pub enum ServerMessage {
         you: Participant,
         /// The session's current version.
         version: Version,
+        /// The hash of the secret every die of the session comes from,
+        /// revealed when the session ends ([`crate::fair`]); none for a
+        /// session whose dice cannot be checked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dice: Option<Commitment>,
     },
     /// The whole state the recipient may see, at a version.
     Snapshot {

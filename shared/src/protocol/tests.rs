@@ -88,6 +88,7 @@ fn every_server_message_round_trips() {
             session: SessionId(uuid::Uuid::from_u128(5)),
             you: participant,
             version: 12,
+            dice: Some(crate::fair::Seed([7; 32]).commitment()),
         },
         ServerMessage::Snapshot {
             version: 12,

@@ -33,10 +33,18 @@ impl SessionActor {
         let mut request = request;
         // The server's dice, whatever the client sent; rolled once, when
         // the request first arrives, so a GM decides on what was rolled.
+        // From the session's seed and the action's id, so that the table
+        // can check them once the seed is revealed.
         let store = self.authority.store();
-        request
-            .action
-            .roll_dice(store, |sides| rand::rng().random_range(1..=sides.max(1)));
+        match self.dice {
+            Some(seed) => {
+                let mut dice = seed.dice(action);
+                request.action.roll_dice(store, |sides| dice.face(sides));
+            }
+            None => request
+                .action
+                .roll_dice(store, |sides| rand::rng().random_range(1..=sides.max(1))),
+        }
         let checked = shared::rules::authorize(&who, &request.action, store)
             .and_then(|()| request.action.changes(store, who.user));
         let changes = match checked {

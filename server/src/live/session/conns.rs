@@ -117,6 +117,7 @@ impl SessionActor {
                 session: self.id,
                 you: who,
                 version: self.authority.version(),
+                dice: self.dice.map(|seed| seed.commitment()),
             },
         );
         self.catch_up(conn, resume_from);
@@ -175,6 +176,7 @@ impl SessionActor {
                 session: self.id,
                 you,
                 version: self.authority.version(),
+                dice: self.dice.map(|seed| seed.commitment()),
             },
         );
         self.catch_up(conn, None);

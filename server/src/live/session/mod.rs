@@ -184,6 +184,9 @@ pub struct SessionActor {
     lease: Option<Lease>,
     /// The GM ended the session: the actor stops after this command.
     ended: bool,
+    /// The secret the session's dice come from (shared::fair); none for a
+    /// session started before dice could be checked.
+    dice: Option<shared::fair::Seed>,
     /// Asks the sockets of a user whose role changed here to check again.
     rechecker: super::recheck::Rechecker,
 }

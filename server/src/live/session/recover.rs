@@ -122,6 +122,7 @@ impl SessionActor {
             hot_copy: (u64::MAX, std::time::Instant::now()),
             lease: None,
             ended: false,
+            dice: info.dice,
             rechecker: crate::live::recheck::Rechecker::default(),
         })
     }
