@@ -256,7 +256,7 @@ test('the GM rolls for the monsters and the player rolls for their own character
 test('the GM turns the fog on and off, and the player sees only what is revealed', async ({ browser }) => {
   const table = await setUpTable(browser);
   await expect(at(table.player, table.goblin)).toBeVisible();
-  const toggle = table.gm.getByRole('toolbar', { name: 'Fog of war' }).getByRole('button', { name: /^Fog o/ });
+  const toggle = table.gm.getByRole('toolbar', { name: 'Map tools' }).getByRole('button', { name: /^Fog o/ });
   await expect(toggle).toHaveText('Fog off');
   await toggle.click();
   await expect(toggle).toHaveText('Fog on');
@@ -460,4 +460,34 @@ test('a long press on the map pings the place for everyone who sees it', async (
   await table.gm.mouse.up();
   await expect(table.player.locator('[data-test="ping"]')).toHaveCount(0);
   await expect(table.gm.locator('[data-test="ping"]')).toHaveCount(0);
+});
+
+test('the GM takes a move back with Ctrl+Z and puts it back with Ctrl+Shift+Z; both browsers follow', async ({ browser }) => {
+  const table = await setUpTable(browser);
+  const { gm, player } = table;
+  const undo = gm.locator('[data-test="undo"]');
+  const redo = gm.locator('[data-test="redo"]');
+  await expect(undo).toBeDisabled();
+  await drag(gm, table.goblin, 2);
+  for (const page of [gm, player]) {
+    await expect(at(page, table.goblin)).toHaveAttribute('aria-label', /column 9, row 3/);
+  }
+  await expect(undo).toBeEnabled();
+  await gm.locator('.map-viewport').focus();
+  await gm.keyboard.press('Control+z');
+  for (const page of [gm, player]) {
+    await expect(at(page, table.goblin)).toHaveAttribute('aria-label', /column 7, row 3/);
+  }
+  await expect(redo).toBeEnabled();
+  await gm.keyboard.press('Control+Shift+z');
+  for (const page of [gm, player]) {
+    await expect(at(page, table.goblin)).toHaveAttribute('aria-label', /column 9, row 3/);
+  }
+  // The button does the same as the key.
+  await undo.click();
+  await expect(at(player, table.goblin)).toHaveAttribute('aria-label', /column 7, row 3/);
+  // Nothing older of the GM's: the button rests.
+  await expect(undo).toBeDisabled();
+  // A player has neither.
+  await expect(player.locator('[data-test="undo"]')).toHaveCount(0);
 });

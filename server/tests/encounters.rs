@@ -234,6 +234,7 @@ async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: 
         grid_size: 80.0,
         offset: Point { x: 10.0, y: 5.0 },
         feet_per_cell: 10,
+        diagonals: shared::measure::Diagonals::Alternating,
         image: None,
     };
     encounter::update(&db, ours, crypt, "Flooded crypt", &wider)

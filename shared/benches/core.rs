@@ -138,7 +138,8 @@ fn viewport(c: &mut Criterion) {
     let mut group = c.benchmark_group("viewport_query");
     // A 1920 x 1080 viewport at zoom 1 on a 10,000 px map.
     let view = Rect::from_origin(Point::new(4_000.0, 4_000.0), 1_920.0, 1_080.0);
-    for tokens in [1_000, 10_000, 100_000] {
+    // 10,000 is the most one encounter may hold (shared::limits).
+    for tokens in [1_000, 10_000] {
         let store = store_with(tokens);
         let found = store.tokens_in_rect(encounter(), &view).len();
         group.throughput(Throughput::Elements(found as u64));
@@ -167,5 +168,45 @@ fn codec(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, batch_apply, rebase, viewport, codec);
+/// What one relayed ruler costs the server per reader: the fog check of
+/// each of its points (fog on, 100,000 cells lifted) and the frame, and
+/// what its label costs a browser.
+fn ruler(c: &mut Criterion) {
+    let mut store = store_with(1_000);
+    let id = encounter();
+    let cells: Vec<_> = (0..100_000).map(|n| json!([n % 400, n / 400])).collect();
+    for change in [
+        Change::set(path(&format!("encounters/{id}/fog/enabled")), json!(true)),
+        Change::set(path(&format!("encounters/{id}/fog/revealed")), json!(cells)),
+    ] {
+        store.apply(&change).unwrap();
+    }
+    let points: Vec<Point> = (0..shared::measure::MAX_RULER_POINTS)
+        .map(|n| Point::new(35.0 + 70.0 * (n as f64) * 3.0, 35.0 + 70.0 * (n as f64)))
+        .collect();
+    let map = store.encounter(id).map(|e| e.map).unwrap();
+    let mut group = c.benchmark_group("ruler");
+    group.bench_function("fog_check_32_points", |b| {
+        b.iter(|| {
+            black_box(&points)
+                .iter()
+                .all(|at| shared::sight::point_seen(&store, id, *at))
+        });
+    });
+    group.bench_function("frame_32_points", |b| {
+        b.iter(|| {
+            shared::protocol::encode(&ServerMessage::Measured {
+                encounter: id,
+                path: black_box(&points).clone(),
+                by: shared::id::UserId(Uuid::from_u128(1)),
+            })
+        });
+    });
+    group.bench_function("feet_along_32_points", |b| {
+        b.iter(|| map.feet_along(black_box(&points)));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, batch_apply, rebase, viewport, codec, ruler);
 criterion_main!(benches);

@@ -16,7 +16,7 @@ use crate::{
     effect::Effect,
     encounter::{LogEntry, LogKind, Phase},
     geometry::{Cell, Point},
-    id::{ActorId, EffectId, EncounterId, TokenId, UserId},
+    id::{ActionId, ActorId, EffectId, EncounterId, TokenId, UserId},
     path::Entity,
     sheet::{Check, Edge, Stat},
     store::{Store, to_value},
@@ -295,6 +295,17 @@ pub enum Action {
         /// The changes.
         changes: Vec<Change>,
     },
+    /// Takes back a committed action (the GM's Ctrl+Z; an undo taken back
+    /// is a redo). The server fills `changes` with the exact undo it kept
+    /// when it committed `of`, whatever a client sent, and refuses when a
+    /// later commit changed what they would restore.
+    Undo {
+        /// The action taken back.
+        of: ActionId,
+        /// What takes it back: the server's.
+        #[serde(default)]
+        changes: Vec<Change>,
+    },
 }
 
 /// The dice of an attack: the d20 (two with an edge) and the damage.
@@ -333,8 +344,8 @@ pub enum ActionKind {
     Roll,
     /// [`Action::SetStat`] and [`Action::SetProficiency`].
     Sheet,
-    /// [`Action::Edit`], [`Action::PlaceToken`] and [`Action::RemoveToken`]
-    /// (the GM's).
+    /// [`Action::Edit`], [`Action::PlaceToken`], [`Action::RemoveToken`]
+    /// and [`Action::Undo`] (the GM's).
     Edit,
 }
 
@@ -362,9 +373,10 @@ impl Action {
                 ActionKind::Roll
             }
             Action::SetStat { .. } | Action::SetProficiency { .. } => ActionKind::Sheet,
-            Action::Edit { .. } | Action::PlaceToken { .. } | Action::RemoveToken { .. } => {
-                ActionKind::Edit
-            }
+            Action::Edit { .. }
+            | Action::PlaceToken { .. }
+            | Action::RemoveToken { .. }
+            | Action::Undo { .. } => ActionKind::Edit,
         }
     }
 
@@ -720,7 +732,10 @@ impl Action {
                     _ => Vec::new(),
                 })
             }
-            Action::Edit { changes } => {
+            Action::Undo { changes, .. } if changes.is_empty() => Err(Error::InvalidAction(
+                "nothing to take back: the server fills in an undo".into(),
+            )),
+            Action::Edit { changes } | Action::Undo { changes, .. } => {
                 crate::limits::count(
                     "one edit (changes)",
                     changes.len(),
@@ -732,7 +747,8 @@ impl Action {
     }
 
     /// Whether only the server can say what this action changes (it rolls
-    /// dice): a client shows it once committed, not before.
+    /// dice, or takes back a commit with the undo only the server keeps):
+    /// a client shows it once committed, not before.
     pub fn rolled_by_server(&self) -> bool {
         match self {
             Action::Chat { text, .. } => !crate::dice::inline_rolls(text.trim()).is_empty(),
@@ -743,6 +759,7 @@ impl Action {
                     | Action::JoinInitiative { .. }
                     | Action::RollCheck { .. }
                     | Action::RollAttack { .. }
+                    | Action::Undo { .. }
             ),
         }
     }

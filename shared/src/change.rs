@@ -126,6 +126,13 @@ impl Undo {
         self.0.is_empty()
     }
 
+    /// The changes that restore the state, in the order to apply them.
+    pub fn into_changes(self) -> Vec<Change> {
+        let mut changes = self.0;
+        changes.reverse();
+        changes
+    }
+
     /// Adds the undo of a change applied after the ones already here.
     pub(crate) fn then(&mut self, later: Undo) {
         self.0.extend(later.0);

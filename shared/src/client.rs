@@ -173,6 +173,8 @@ pub struct Changed {
     pub preview: Option<(TokenId, Point, UserId)>,
     /// Someone pointed at a place of the map: where, and who.
     pub pointed: Option<(Point, UserId)>,
+    /// Someone's ruler now (no points: gone), and whose.
+    pub measured: Option<(Vec<Point>, UserId)>,
     /// The auto-approval rules changed.
     pub rules: bool,
     /// The GM ended the session.
@@ -455,3 +457,4 @@ impl Client {
 mod receive;
 #[cfg(test)]
 mod tests;
+pub mod undo;

@@ -43,6 +43,9 @@ pub struct MapSettings {
     /// Feet one cell stands for (5 in D&D 5e).
     #[serde(default = "five")]
     pub feet_per_cell: u32,
+    /// How a diagonal step counts, for the ruler and for movement.
+    #[serde(default)]
+    pub diagonals: crate::measure::Diagonals,
     /// The map image under the grid (a media file of the campaign), drawn
     /// from its top-left corner at one map pixel per image pixel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,6 +62,7 @@ impl Default for MapSettings {
             grid_size: 70.0,
             offset: Point::default(),
             feet_per_cell: 5,
+            diagonals: crate::measure::Diagonals::Equal,
             image: None,
         }
     }

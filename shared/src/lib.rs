@@ -113,6 +113,7 @@ pub mod geometry;
 pub mod id;
 pub mod item;
 pub mod limits;
+pub mod measure;
 pub mod media;
 pub mod membership;
 pub mod optimistic;

@@ -140,7 +140,8 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         | Action::StartCombat { .. }
         | Action::RollInitiative { .. }
         | Action::EndCombat { .. }
-        | Action::Edit { .. } => Err(Error::Forbidden("only the GM can do that".into())),
+        | Action::Edit { .. }
+        | Action::Undo { .. } => Err(Error::Forbidden("only the GM can do that".into())),
     }
 }
 
@@ -327,12 +328,7 @@ fn move_within_speed(
     {
         return Err("it is not your turn");
     }
-    let steps = encounter
-        .map
-        .cell_at(token.position)
-        .steps_to(encounter.map.cell_at(to));
-    let feet = u64::from(steps) * u64::from(encounter.map.feet_per_cell);
-    if feet > u64::from(actor.speed) {
+    if encounter.map.feet_along(&[token.position, to]) > u64::from(actor.speed) {
         return Err("farther than the token's speed");
     }
     Ok(())

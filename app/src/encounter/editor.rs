@@ -15,7 +15,7 @@ pub(super) fn Editor(
     saved: RwSignal<bool>,
 ) -> impl IntoView {
     use crate::storage::{QueryCache, Staleness};
-    use shared::{geometry::Point, token::Visibility};
+    use shared::{geometry::Point, measure::Diagonals, token::Visibility};
     let cache = QueryCache::get();
     let encounter = summary.id;
     let map = summary.map;
@@ -36,6 +36,7 @@ pub(super) fn Editor(
     let offset_x = RwSignal::new(map.offset.x.to_string());
     let offset_y = RwSignal::new(map.offset.y.to_string());
     let feet = RwSignal::new(map.feet_per_cell.to_string());
+    let diagonals = RwSignal::new(map.diagonals.key().to_owned());
     let image = RwSignal::new(map.image.map(|m| m.to_string()).unwrap_or_default());
     let save_map = Action::new(move |(name, map): &(String, MapSettings)| {
         let (name, map) = (name.clone(), *map);
@@ -59,6 +60,7 @@ pub(super) fn Editor(
                 number(offset_y).unwrap_or(0.0),
             ),
             feet_per_cell: feet.get_untracked().trim().parse().unwrap_or(0),
+            diagonals: Diagonals::from_key(&diagonals.get_untracked()).unwrap_or_default(),
             image: image
                 .get_untracked()
                 .parse::<uuid::Uuid>()
@@ -167,6 +169,13 @@ pub(super) fn Editor(
             <label>"Grid offset x " <input type="number" step="1" bind:value=offset_x /></label>
             <label>"y " <input type="number" step="1" bind:value=offset_y /></label>
             <label>"Feet per cell " <input type="number" min="1" max="1000" bind:value=feet /></label>
+            <label>"Diagonals "
+                <select bind:value=diagonals data-test="diagonals">
+                    {Diagonals::ALL.into_iter().map(|rule| view! {
+                        <option value=rule.key() selected=map.diagonals == rule>{rule.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
             <label>"Map image "
                 <select bind:value=image data-test="map-image">
                     <option value="">"None"</option>

@@ -204,6 +204,7 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
             check.label()
         ),
         Action::Edit { changes } => format!("edit {} things", changes.len()),
+        Action::Undo { .. } => "take back a change".into(),
     }
 }
 
@@ -222,8 +223,7 @@ pub fn context(action: &Action, view: Option<&Store>) -> Vec<String> {
                 && let Some(e) = view.encounter(t.encounter)
             {
                 encounter = Some(e.id);
-                let steps = e.map.cell_at(t.position).steps_to(e.map.cell_at(*to));
-                let feet = u64::from(steps) * u64::from(e.map.feet_per_cell);
+                let feet = e.map.feet_along(&[t.position, *to]);
                 let speed = t.actor.and_then(|a| view.actor(a)).map(|a| a.speed);
                 lines.push(match speed {
                     Some(speed) => format!("{feet} ft (speed {speed} ft)"),

@@ -50,6 +50,9 @@ impl Table {
         if let Some((at, by)) = changed.pointed {
             self.show_ping(at, by);
         }
+        if let Some((path, by)) = changed.measured {
+            self.show_ruler(path, by);
+        }
         let (me, queue, waiting, online, link) = self.client.with_value(|c| {
             (
                 c.me(),
@@ -127,6 +130,21 @@ impl Table {
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn announce(&self, notice: Notice) {
+        // The GM's undo follows what became of each of my requests.
+        if self.is_gm_or_assistant() {
+            match &notice {
+                Notice::Applied { action } | Notice::Approved { action, .. } => {
+                    self.undo.update_value(|history| history.applied(*action));
+                }
+                Notice::Rejected { action, .. }
+                | Notice::Failed {
+                    action: Some(action),
+                    ..
+                } => self.undo.update_value(|history| history.refused(*action)),
+                _ => {}
+            }
+            self.refresh_undo();
+        }
         let describe = |action: ActionId| {
             self.client
                 .with_value(|c| {

@@ -26,6 +26,7 @@ mod inbound;
 mod page;
 mod ping;
 mod preview;
+mod ruler;
 mod toast;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -75,6 +76,12 @@ pub struct Table {
     /// Pings on the map now.
     pub pings: RwSignal<Vec<ping::Ping>>,
     next_ping: StoredValue<u64>,
+    /// What my Ctrl+Z and Ctrl+Shift+Z take back (the GM's).
+    undo: StoredValue<shared::client::undo::UndoHistory>,
+    /// Whether there is something to undo, and to redo (for the buttons).
+    pub can_undo: RwSignal<(bool, bool)>,
+    /// Rulers on the map now, mine among them, by whose they are.
+    pub rulers: RwSignal<BTreeMap<UserId, Vec<shared::geometry::Point>>>,
     /// Tokens others are dragging, where they are now: one signal per
     /// token, so a drag redraws that token alone.
     previews: StoredValue<HashMap<TokenId, Preview>>,
@@ -119,6 +126,9 @@ impl Table {
             toasts: RwSignal::new(Vec::new()),
             pings: RwSignal::new(Vec::new()),
             next_ping: StoredValue::new(0),
+            rulers: RwSignal::new(BTreeMap::new()),
+            undo: StoredValue::new(Default::default()),
+            can_undo: RwSignal::new((false, false)),
             previews: StoredValue::new(HashMap::new()),
             kept: StoredValue::new(Vec::new()),
             layout: RwSignal::new(0),
@@ -177,7 +187,46 @@ impl Table {
     /// back. A refusal the rules already know is a toast, and nothing
     /// changes.
     pub fn ask(&self, action: Action) {
+        self.ask_as(new_action_id(), action);
+    }
+
+    /// Takes back my latest change (Ctrl+Z), or my latest undo when
+    /// `redo` (Ctrl+Shift+Z): the GM's. The server refuses, with the
+    /// reason, what it can no longer take back.
+    pub fn undo(&self, redo: bool) {
         let id = new_action_id();
+        let asked = self.undo.try_update_value(|history| {
+            if redo {
+                history.redo(id)
+            } else {
+                history.undo(id)
+            }
+        });
+        match asked.flatten() {
+            Some(action) => self.ask_as(id, action),
+            None => self.toast(
+                Tone::Info,
+                if redo {
+                    "Nothing to redo"
+                } else {
+                    "Nothing to undo"
+                }
+                .into(),
+            ),
+        }
+        self.refresh_undo();
+    }
+
+    fn refresh_undo(&self) {
+        let now = self
+            .undo
+            .with_value(|history| (history.can_undo(), history.can_redo()));
+        if self.can_undo.get_untracked() != now {
+            self.can_undo.set(now);
+        }
+    }
+
+    fn ask_as(&self, id: ActionId, action: Action) {
         let context = RequestContext {
             encounter: self.encounter(),
             ..RequestContext::default()

@@ -125,6 +125,7 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                     {move || if prefs.with(|p| p.tools_hidden) { "\u{25e7} Show tools" } else { "\u{25e8} Hide tools" }}
                 </button>
                 <Show when=move || table.is_gm_or_assistant() && table.link.get() == Link::Live>
+                    <UndoButtons />
                     <MoveTable />
                     <EndSession />
                 </Show>
@@ -345,4 +346,42 @@ fn ConnectionIndicator() -> impl IntoView {
         </span>
     }
     .into_any()
+}
+
+/// The GM's undo and redo: buttons in the table bar, and Ctrl+Z and
+/// Ctrl+Shift+Z (⌘ on a Mac) anywhere on the table but in a text field.
+#[component]
+fn UndoButtons() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let keys = window_event_listener(leptos::ev::keydown, move |e| {
+        if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("z") && !typing(&e) {
+            e.prevent_default();
+            table.undo(e.shift_key());
+        }
+    });
+    on_cleanup(move || keys.remove());
+    view! {
+        <button type="button" class="small" data-test="undo"
+            title="Take back your latest change, for everyone (Ctrl+Z)"
+            disabled=move || !table.can_undo.get().0
+            on:click=move |_| table.undo(false)>
+            "\u{21b6} Undo"
+        </button>
+        <button type="button" class="small" data-test="redo"
+            title="Put back what you took back (Ctrl+Shift+Z)"
+            disabled=move || !table.can_undo.get().1
+            on:click=move |_| table.undo(true)>
+            "\u{21b7} Redo"
+        </button>
+    }
+}
+
+/// Whether a key goes to a text field (where Ctrl+Z is the field's own).
+fn typing(e: &leptos::ev::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    e.target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|element| {
+            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+        })
 }

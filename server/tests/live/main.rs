@@ -19,6 +19,7 @@ mod requests;
 mod sheet;
 mod sight;
 mod tools;
+mod undo;
 
 use support::table::{
     http_get, http_get_as, join, spawn_node, spawn_server, spawn_server_with, table,

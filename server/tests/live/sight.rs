@@ -370,26 +370,12 @@ async fn a_ping_reaches_whoever_sees_the_place(db: PgPool) {
             .collect::<Vec<_>>()
     };
     // Fog on, one cell lifted (grid 50: the cell from 350,100).
-    for action in [
-        Action::SetFog {
-            encounter,
-            enabled: true,
-        },
-        Action::RevealFog {
-            encounter,
-            cells: vec![shared::geometry::Cell(7, 2)],
-        },
-    ] {
-        let id = gm.request(action).await;
-        assert!(matches!(
-            gm.status(id).await,
-            Ok(RequestStatus::Applied { .. })
-        ));
-    }
-    gm.follow(&mut gm_store, 0, 2).await;
-    alice.follow(&mut alice_store, 0, 2).await;
-    alice.raw.clear();
-    gm.raw.clear();
+    lift_fog(
+        [(&mut gm, &mut gm_store), (&mut alice, &mut alice_store)],
+        encounter,
+        vec![shared::geometry::Cell(7, 2)],
+    )
+    .await;
 
     let point = |encounter, x, y| ClientMessage::PointAt {
         encounter,
@@ -408,6 +394,129 @@ async fn a_ping_reaches_whoever_sees_the_place(db: PgPool) {
     alice.send(&point(encounter, 366.0, 121.0)).await;
 
     // A commit after them all marks the end of what each socket got.
+    mark_the_end(
+        [(&mut gm, &mut gm_store), (&mut alice, &mut alice_store)],
+        encounter,
+    )
+    .await;
+    assert_eq!(
+        pings(&alice.raw),
+        [(360.0, 110.0, table.gm.user.id)],
+        "the lifted cell only, and not her own"
+    );
+    assert_eq!(
+        pings(&gm.raw),
+        [(365.0, 120.0, table.alice.user.id)],
+        "the GM sees hers, once"
+    );
+}
+
+/// A ruler reaches whoever sees every point of it: the GM always, a
+/// player only while it stays where the fog is lifted. A player shown it
+/// is told when it goes under the fog, is put away or its socket closes;
+/// a ruler too long, not finite or on another encounter is dropped.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_ruler_reaches_whoever_sees_all_of_it(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let encounter = table.encounter;
+    let rulers = |raw: &[String]| {
+        raw.iter()
+            .filter_map(|frame| match ServerMessage::decode(frame.as_bytes()) {
+                Ok(ServerMessage::Measured { path, by, .. }) => {
+                    Some((path.iter().map(|p| (p.x, p.y)).collect::<Vec<_>>(), by))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // Fog on, two cells lifted (grid 50): from 350,100 and from 400,100.
+    lift_fog(
+        [(&mut gm, &mut gm_store), (&mut alice, &mut alice_store)],
+        encounter,
+        vec![shared::geometry::Cell(7, 2), shared::geometry::Cell(8, 2)],
+    )
+    .await;
+
+    let measure = |encounter, path: &[(f64, f64)]| ClientMessage::Measure {
+        encounter,
+        path: path.iter().map(|&(x, y)| Point::new(x, y)).collect(),
+    };
+    let lifted = [(375.0, 125.0), (425.0, 125.0)];
+    gm.send(&measure(encounter, &lifted)).await;
+    // On under the fog: she is told it is gone, once.
+    gm.send(&measure(encounter, &[(375.0, 125.0), (625.0, 425.0)]))
+        .await;
+    gm.send(&measure(encounter, &[(375.0, 125.0), (675.0, 425.0)]))
+        .await;
+    // Refused outright.
+    gm.send(&measure(EncounterId(Uuid::new_v4()), &lifted))
+        .await;
+    gm.send(&measure(encounter, &[(f64::NAN, 1.0)])).await;
+    let too_long = vec![(375.0, 125.0); shared::measure::MAX_RULER_POINTS + 1];
+    gm.send(&measure(encounter, &too_long)).await;
+    // Hers, under the fog: the GM sees it all the same.
+    alice
+        .send(&measure(encounter, &[(625.0, 425.0), (675.0, 475.0)]))
+        .await;
+
+    mark_the_end(
+        [(&mut gm, &mut gm_store), (&mut alice, &mut alice_store)],
+        encounter,
+    )
+    .await;
+    let by_gm = table.gm.user.id;
+    assert_eq!(
+        rulers(&alice.raw),
+        [(lifted.to_vec(), by_gm), (Vec::new(), by_gm)],
+        "the lifted ruler, then its end; nothing under the fog, nothing refused"
+    );
+    let hers = vec![(625.0, 425.0), (675.0, 475.0)];
+    assert_eq!(rulers(&gm.raw), [(hers.clone(), table.alice.user.id)]);
+
+    // Her socket closes: the GM is told her ruler is gone.
+    drop(alice);
+    let gone = gm
+        .until(|m| match m {
+            ServerMessage::Measured { path, by, .. } if path.is_empty() => Some(*by),
+            _ => None,
+        })
+        .await;
+    assert_eq!(gone, table.alice.user.id);
+}
+
+/// Turns the fog on with `cells` lifted (the GM asks; both follow), and
+/// forgets what the sockets got so far.
+async fn lift_fog(
+    clients: [(&mut Client, &mut Store); 2],
+    encounter: EncounterId,
+    cells: Vec<shared::geometry::Cell>,
+) {
+    let [(gm, gm_store), (other, other_store)] = clients;
+    for action in [
+        Action::SetFog {
+            encounter,
+            enabled: true,
+        },
+        Action::RevealFog { encounter, cells },
+    ] {
+        let id = gm.request(action).await;
+        assert!(matches!(
+            gm.status(id).await,
+            Ok(RequestStatus::Applied { .. })
+        ));
+    }
+    gm.follow(gm_store, 0, 2).await;
+    other.follow(other_store, 0, 2).await;
+    other.raw.clear();
+    gm.raw.clear();
+}
+
+/// A commit (the third) after everything sent before it: once both have
+/// it, each socket holds all it was going to get of what came before.
+async fn mark_the_end(clients: [(&mut Client, &mut Store); 2], encounter: EncounterId) {
+    let [(gm, gm_store), (other, other_store)] = clients;
     let marker = gm
         .request(Action::Chat {
             encounter,
@@ -420,16 +529,6 @@ async fn a_ping_reaches_whoever_sees_the_place(db: PgPool) {
         gm.status(marker).await,
         Ok(RequestStatus::Applied { .. })
     ));
-    gm.follow(&mut gm_store, 2, 3).await;
-    alice.follow(&mut alice_store, 2, 3).await;
-    assert_eq!(
-        pings(&alice.raw),
-        [(360.0, 110.0, table.gm.user.id)],
-        "the lifted cell only, and not her own"
-    );
-    assert_eq!(
-        pings(&gm.raw),
-        [(365.0, 120.0, table.alice.user.id)],
-        "the GM sees hers, once"
-    );
+    gm.follow(gm_store, 2, 3).await;
+    other.follow(other_store, 2, 3).await;
 }

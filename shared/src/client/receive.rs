@@ -161,6 +161,7 @@ impl Client {
                 by,
             } => changed.preview = Some((token, position, by)),
             ServerMessage::PointedAt { at, by, .. } => changed.pointed = Some((at, by)),
+            ServerMessage::Measured { path, by, .. } => changed.measured = Some((path, by)),
             ServerMessage::Presence { user, connected } => {
                 if connected {
                     self.online.insert(user);

@@ -51,6 +51,15 @@ pub enum ClientMessage {
         /// Where, in map pixels.
         at: Point,
     },
+    /// Draws a ruler on the map (its start, waypoints and end, at most
+    /// [`crate::measure::MAX_RULER_POINTS`]), or with no points takes it
+    /// away: whoever sees every point of it is shown it. Never stored.
+    Measure {
+        /// The encounter whose map it is.
+        encounter: EncounterId,
+        /// The points, in map pixels.
+        path: Vec<Point>,
+    },
     /// The GM (or an assistant GM) changes the session's auto-approval
     /// rules; everyone receives the new [`super::ServerMessage::Rules`].
     SetRules {

@@ -103,6 +103,17 @@ pub enum ServerMessage {
         /// Who pointed.
         by: UserId,
     },
+    /// Someone's ruler ([`super::ClientMessage::Measure`]): sent only to
+    /// those who see every point of it; no points when it is taken away
+    /// (or goes where the reader no longer sees it).
+    Measured {
+        /// The encounter whose map it is.
+        encounter: EncounterId,
+        /// The points, in map pixels.
+        path: Vec<Point>,
+        /// Whose ruler.
+        by: UserId,
+    },
     /// Someone joined, left, or lost their connection.
     Presence {
         /// Who.

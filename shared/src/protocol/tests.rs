@@ -61,6 +61,14 @@ fn every_client_message_round_trips() {
             encounter: EncounterId(uuid::Uuid::from_u128(12)),
             at: Point::new(-3.5, 40.0),
         },
+        ClientMessage::Measure {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+            path: vec![Point::new(25.0, 25.0), Point::new(175.0, 75.0)],
+        },
+        ClientMessage::Measure {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+            path: Vec::new(),
+        },
         ClientMessage::EndSession,
         ClientMessage::MoveTable {
             encounter: EncounterId(uuid::Uuid::from_u128(12)),
@@ -133,6 +141,11 @@ fn every_server_message_round_trips() {
         ServerMessage::PointedAt {
             encounter: EncounterId(uuid::Uuid::from_u128(12)),
             at: Point::new(-3.5, 40.0),
+            by: player(),
+        },
+        ServerMessage::Measured {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+            path: vec![Point::new(25.0, 25.0)],
             by: player(),
         },
         ServerMessage::Presence {

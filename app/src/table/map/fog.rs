@@ -1,24 +1,13 @@
-//! Fog of war on the map: the GM's brush and its toolbar, the cells being
-//! painted, and the fog drawn over the map on a canvas.
+//! Fog of war on the map: the cells the GM is painting, and the fog drawn
+//! over the map on a canvas.
 
 use std::collections::BTreeSet;
 
 use leptos::{html, prelude::*};
-use shared::{action::Action, encounter::MapSettings, geometry::Cell};
+use shared::{encounter::MapSettings, geometry::Cell};
 
 use super::camera::Camera;
 use crate::table::Table;
-
-/// The GM's fog brush.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FogBrush {
-    /// Pointer pans and drags.
-    Off,
-    /// Dragging reveals cells.
-    Reveal,
-    /// Dragging covers cells.
-    Hide,
-}
 
 /// The cells the GM is painting, before the request goes out.
 #[component]
@@ -42,44 +31,6 @@ pub(super) fn PaintedCells(
             })
             .collect_view()
     }
-}
-
-/// The GM's fog brush.
-#[component]
-pub(super) fn FogTools(brush: RwSignal<FogBrush>) -> impl IntoView {
-    let table = expect_context::<Table>();
-    let fog_on = move || table.with_encounter(|e| e.fog.enabled).unwrap_or(false);
-    let toggle_fog = move |_| {
-        if let Some(encounter) = table.encounter() {
-            table.ask(Action::SetFog {
-                encounter,
-                enabled: !fog_on(),
-            });
-        }
-    };
-    let pick = move |choice: FogBrush| move |_| brush.set(choice);
-    view! {
-        <div class="fog-tools" role="toolbar" aria-label="Fog of war">
-            <button type="button" on:click=toggle_fog aria-pressed=move || fog_on().to_string()
-                title="Fog of war for the players: on hides every cell not revealed">
-                {move || if fog_on() { "Fog on" } else { "Fog off" }}
-            </button>
-            <span class="divider" aria-hidden="true"></span>
-            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Off).to_string() on:click=pick(FogBrush::Off)
-                title="Drag tokens and pan the map">
-                "\u{2725} Move"
-            </button>
-            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Reveal).to_string() on:click=pick(FogBrush::Reveal)
-                title="Paint cells the players may see">
-                "\u{2600} Reveal"
-            </button>
-            <button type="button" aria-pressed=move || (brush.get() == FogBrush::Hide).to_string() on:click=pick(FogBrush::Hide)
-                title="Paint cells back under the fog">
-                "\u{2601} Cover"
-            </button>
-        </div>
-    }
-    .into_any()
 }
 
 /// The fog over the map: opaque for players, a tint for the GM, redrawn

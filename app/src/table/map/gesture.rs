@@ -1,6 +1,6 @@
 //! What the pointers do on the map: pan, pinch, drag a token (with a live
-//! preview for everyone else, then a move request at the drop), or paint
-//! fog. One [`Pointers`] value holds the map's signals; each browser event
+//! preview for everyone else, then a move request at the drop), measure,
+//! or paint fog. One [`Pointers`] value holds the map's signals; each browser event
 //! is one of its methods.
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,7 +16,7 @@ use shared::{
 
 use super::{
     camera::{Camera, snap},
-    fog::FogBrush,
+    tools::Tool,
 };
 use crate::table::{Table, board::BoardStoreFields};
 
@@ -44,6 +44,8 @@ pub(super) enum Gesture {
     },
     /// The GM painting fog.
     Paint { reveal: bool, cells: BTreeSet<Cell> },
+    /// Measuring: the ruler's points before this drag.
+    Measure { base: Vec<Point> },
 }
 
 /// The map's pointer handling: the signals the gestures read and move.
@@ -59,7 +61,7 @@ pub(super) struct Pointers {
     pub(super) pointers: StoredValue<HashMap<i32, Point>>,
     /// The token I drag and where it is now.
     pub(super) dragging: RwSignal<Option<(TokenId, Point)>>,
-    pub(super) brush: RwSignal<FogBrush>,
+    pub(super) tool: RwSignal<Tool>,
     /// The cells painted so far, before the request goes out.
     pub(super) painted: RwSignal<BTreeSet<Cell>>,
     /// When the last drag preview went out (ms).
@@ -105,18 +107,20 @@ impl Pointers {
             });
             return;
         }
-        match (token_under(&e), self.brush.get_untracked()) {
+        match (token_under(&e), self.tool.get_untracked()) {
+            // A ruler starts anywhere, on a token as well.
+            (_, Tool::Ruler) => self.start_ruler(camera.to_map(at)),
             (Some(token), _) if e.shift_key() => self.add_to_group(token),
             (Some(token), _) => self.grab(token, camera.to_map(at)),
-            (None, FogBrush::Reveal | FogBrush::Hide) => {
+            (None, tool @ (Tool::Reveal | Tool::Hide)) => {
                 let cell = self.cell_at(camera.to_map(at));
                 self.painted.set(BTreeSet::from([cell]));
                 self.gesture.set_value(Gesture::Paint {
-                    reveal: self.brush.get_untracked() == FogBrush::Reveal,
+                    reveal: tool == Tool::Reveal,
                     cells: BTreeSet::from([cell]),
                 });
             }
-            (None, FogBrush::Off) => {
+            (None, Tool::Move) => {
                 self.gesture.set_value(Gesture::Pan { from: at, camera });
                 #[cfg(feature = "hydrate")]
                 {
@@ -147,6 +151,24 @@ impl Pointers {
         if held && still {
             self.table.point_at(camera.to_map(at));
         }
+    }
+
+    /// A press with the ruler: from the end of my ruler (a waypoint) if
+    /// it is pressed in that cell, or a new ruler from the cell pressed.
+    fn start_ruler(self, map: Point) {
+        let grid = self.grid.get_untracked();
+        let mine = self.table.my_ruler();
+        let continues = mine
+            .last()
+            .is_some_and(|end| grid.cell_at(*end) == grid.cell_at(map));
+        let base = if continues {
+            mine
+        } else {
+            vec![grid.center_of(grid.cell_at(map))]
+        };
+        // A new ruler replaces the old one for everyone once it is drawn.
+        self.table.measure(base.clone(), false);
+        self.gesture.set_value(Gesture::Measure { base });
     }
 
     /// A shift-click: the token joins the group (or leaves it), with the
@@ -243,6 +265,19 @@ impl Pointers {
                     });
                 }
             }
+            Gesture::Measure { base } => {
+                let map = self.camera.get_untracked().to_map(at);
+                let path = crate::table::ruler::extended(&self.grid.get_untracked(), &base, map);
+                if self.table.my_ruler() != path {
+                    // Others see it at up to 30 frames a second.
+                    let now = js_now();
+                    let send = now - self.last_preview.get_value() >= 33.0;
+                    if send {
+                        self.last_preview.set_value(now);
+                    }
+                    self.table.measure(path, send);
+                }
+            }
             Gesture::Paint { reveal, mut cells } => {
                 let cell = self.cell_at(self.camera.get_untracked().to_map(at));
                 if cells.insert(cell) {
@@ -312,6 +347,12 @@ impl Pointers {
                 } else {
                     table.ask(Action::MoveToken { token, to });
                 }
+            }
+            // The ruler stays where it ends (pinned) until the next one,
+            // Escape or another tool; the others get its last points.
+            Gesture::Measure { .. } => {
+                let path = table.my_ruler();
+                table.measure(if path.len() >= 2 { path } else { Vec::new() }, true);
             }
             Gesture::Paint { reveal, cells } => {
                 self.painted.set(BTreeSet::new());

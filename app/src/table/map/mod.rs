@@ -8,6 +8,7 @@ mod fog;
 mod gesture;
 mod pending;
 mod token;
+mod tools;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,11 +20,12 @@ use shared::{
 };
 
 pub use camera::{Camera, snap};
-pub use fog::FogBrush;
-use fog::{FogLayer, FogTools, PaintedCells};
+use fog::{FogLayer, PaintedCells};
 use gesture::{Gesture, Pointers};
 use pending::PendingMoves;
 use token::TokenView;
+use tools::MapTools;
+pub use tools::Tool;
 
 use super::Table;
 
@@ -44,7 +46,7 @@ pub fn BattleMap() -> impl IntoView {
     let size = RwSignal::new((1024.0, 768.0));
     let viewport = NodeRef::<html::Div>::new();
     let dragging = RwSignal::new(None::<(TokenId, Point)>);
-    let brush = RwSignal::new(FogBrush::Off);
+    let tool = RwSignal::new(Tool::Move);
     let painted = RwSignal::new(BTreeSet::<Cell>::new());
     // Where this tab last looked at this session's map (sessionStorage),
     // kept a moment after the camera stops moving.
@@ -69,7 +71,7 @@ pub fn BattleMap() -> impl IntoView {
         selected: Selector::new(move || table.selected.get()),
         dragged: Selector::new(move || dragging.get().map(|(token, _)| token)),
         dragging,
-        brush,
+        tool,
     });
 
     // Memos: the rest of the encounter (its log, its turn order) changes
@@ -140,7 +142,7 @@ pub fn BattleMap() -> impl IntoView {
         gesture: StoredValue::new(Gesture::Idle),
         pointers: StoredValue::new(HashMap::new()),
         dragging,
-        brush,
+        tool,
         painted,
         last_preview: StoredValue::new(0.0),
     };
@@ -153,6 +155,12 @@ pub fn BattleMap() -> impl IntoView {
         let step = settings().grid_size;
         let (w, h) = size.get_untracked();
         let middle = Point::new(w / 2.0, h / 2.0);
+        // Escape puts my ruler away.
+        if e.key() == "Escape" && !table.my_ruler().is_empty() {
+            table.measure(Vec::new(), true);
+            e.prevent_default();
+            return;
+        }
         let Some(action) = prefs.with_untracked(|p| p.keys.action(&e.key())) else {
             return;
         };
@@ -216,12 +224,11 @@ pub fn BattleMap() -> impl IntoView {
 
     view! {
         <section class="battle-map" aria-label="Battle map">
-            <Show when=move || table.is_gm_or_assistant()>
-                <FogTools brush />
-            </Show>
+            <MapTools tool />
             <div
                 class="map-viewport"
-                class:painting=move || brush.get() != FogBrush::Off
+                class:painting=move || matches!(tool.get(), Tool::Reveal | Tool::Hide)
+                class:measuring=move || tool.get() == Tool::Ruler
                 node_ref=viewport
                 tabindex="0"
                 role="application"
@@ -255,6 +262,7 @@ pub fn BattleMap() -> impl IntoView {
                         <PendingMoves />
                     </Show>
                     <crate::table::ping::Pings side=Signal::derive(move || settings().grid_size * 2.0) />
+                    <crate::table::ruler::Rulers settings=Signal::derive(settings) dragging />
                 </div>
                 <FogLayer camera size />
                 <p class="map-empty muted" class:hidden=move || encounter().is_some()>
@@ -305,5 +313,5 @@ struct MapState {
     dragged: Selector<Option<TokenId>>,
     dragging: RwSignal<Option<(TokenId, Point)>>,
     #[allow(dead_code)]
-    brush: RwSignal<FogBrush>,
+    tool: RwSignal<Tool>,
 }

@@ -43,12 +43,11 @@ pub fn PendingMoves() -> impl IntoView {
             .filter_map(|(token, to)| {
                 table.with_token(token, |t| {
                     let half = t.scale * map.grid_size / 2.0;
-                    let steps = map.cell_at(t.position).steps_to(map.cell_at(to));
                     Arrow {
                         token,
                         from: Point::new(t.position.x + half, t.position.y + half),
                         to: Point::new(to.x + half, to.y + half),
-                        feet: u64::from(steps) * u64::from(map.feet_per_cell),
+                        feet: map.feet_along(&[t.position, to]),
                     }
                 })
             })

@@ -45,6 +45,13 @@ impl SessionActor {
                 .action
                 .roll_dice(store, |sides| rand::rng().random_range(1..=sides.max(1))),
         }
+        // The GM's undo: the server's exact inverse, whatever was sent.
+        if who.role.is_gm_or_assistant()
+            && let Err(reason) = self.fill_undo(&mut request.action)
+        {
+            return self.reject(who.user, action, Ending::Rejected, None, &reason, None);
+        }
+        let store = self.authority.store();
         let checked = shared::rules::authorize(&who, &request.action, store)
             .and_then(|()| request.action.changes(store, who.user));
         let changes = match checked {
@@ -224,5 +231,6 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
         Action::SetStat { .. } => "set_stat",
         Action::SetProficiency { .. } => "set_proficiency",
         Action::Edit { .. } => "edit",
+        Action::Undo { .. } => "undo",
     }
 }

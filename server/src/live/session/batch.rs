@@ -32,7 +32,9 @@ pub(super) struct Staged {
     pub(super) action: ActionId,
     pub(super) encounter: Option<EncounterId>,
     pub(super) commit: Commit,
-    undo: Undo,
+    pub(super) undo: Undo,
+    /// The action this one took back ([`Action::Undo`]).
+    pub(super) took_back: Option<ActionId>,
     pub(super) before: SeenBefore,
     /// What the log gets; taken when the batch is written.
     record: Option<NewCommit>,
@@ -110,6 +112,10 @@ impl SessionActor {
             encounter: self.encounter,
             commit,
             undo,
+            took_back: match &request.action {
+                Action::Undo { of, .. } => Some(*of),
+                _ => None,
+            },
             before,
             record: Some(record),
             applied,
@@ -231,6 +237,7 @@ impl SessionActor {
             }
             return Err(error);
         }
+        self.keep_undo(&batch);
         self.fan_out(batch).await
     }
 

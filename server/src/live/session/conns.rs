@@ -3,6 +3,8 @@
 //! through [`SessionActor::push`], which drops a socket that cannot keep
 //! up rather than buffering for it without bound.
 
+use std::collections::BTreeSet;
+
 use bytes::Bytes;
 use shared::{
     change::Version,
@@ -36,6 +38,9 @@ pub(super) struct Conn {
     pub(super) held: bool,
     /// When it last pointed at the map (pings are spaced out).
     last_point: Option<std::time::Instant>,
+    /// Its ruler's encounter and the sockets shown it now: told when it
+    /// goes, so nobody keeps a ruler nobody draws.
+    ruler: Option<(EncounterId, BTreeSet<ConnId>)>,
     /// Held only to be dropped with the connection.
     _kick: Option<oneshot::Sender<()>>,
 }
@@ -104,6 +109,7 @@ impl SessionActor {
                 acked: None,
                 held: false,
                 last_point: None,
+                ruler: None,
                 _kick: kick,
             },
         );
@@ -149,9 +155,20 @@ impl SessionActor {
     }
 
     pub(super) fn leave(&mut self, conn: ConnId) {
-        if let Some(gone) = self.conns.remove(&conn)
-            && !self.conns.values().any(|c| c.who.user == gone.who.user)
-        {
+        let Some(gone) = self.conns.remove(&conn) else {
+            return;
+        };
+        if let Some((encounter, shown)) = &gone.ruler {
+            let cleared = frame(&ServerMessage::Measured {
+                encounter: *encounter,
+                path: Vec::new(),
+                by: gone.who.user,
+            });
+            for watcher in shown {
+                self.push(*watcher, cleared.clone());
+            }
+        }
+        if !self.conns.values().any(|c| c.who.user == gone.who.user) {
             self.mirror.presence(gone.who, false);
             self.broadcast_except(
                 conn,
@@ -316,6 +333,61 @@ impl SessionActor {
             .collect();
         for watcher in watchers {
             self.push(watcher, bytes.clone());
+        }
+    }
+
+    /// A ruler on the map, drawn now: relayed to whoever sees every point
+    /// of it (the GM and assistants always; players where the fog is off
+    /// or lifted), never logged. An empty path takes it away. A watcher
+    /// who was shown this socket's ruler and may not see the new one is
+    /// sent the empty path, so it disappears rather than stops where it
+    /// last was seen.
+    pub(super) fn measure(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        encounter: EncounterId,
+        path: Vec<Point>,
+    ) {
+        let store = self.authority.store();
+        if !shared::measure::ruler_ok(&path) || store.encounter(encounter).is_none() {
+            return;
+        }
+        let seen = path
+            .iter()
+            .all(|at| shared::sight::point_seen(store, encounter, *at));
+        let Some(before) = self.conns.get_mut(&conn).map(|c| c.ruler.take()) else {
+            return;
+        };
+        let shown_before = before.map(|(_, shown)| shown).unwrap_or_default();
+        let drawn = frame(&ServerMessage::Measured {
+            encounter,
+            path: path.clone(),
+            by: who.user,
+        });
+        let cleared = frame(&ServerMessage::Measured {
+            encounter,
+            path: Vec::new(),
+            by: who.user,
+        });
+        let mut shown = BTreeSet::new();
+        let mut sends = Vec::new();
+        for (id, c) in &self.conns {
+            if *id == conn {
+                continue;
+            }
+            if !path.is_empty() && (seen || c.who.role.is_gm_or_assistant()) {
+                shown.insert(*id);
+                sends.push((*id, drawn.clone()));
+            } else if shown_before.contains(id) {
+                sends.push((*id, cleared.clone()));
+            }
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.ruler = (!shown.is_empty()).then_some((encounter, shown));
+        }
+        for (watcher, bytes) in sends {
+            self.push(watcher, bytes);
         }
     }
 

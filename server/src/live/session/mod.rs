@@ -27,6 +27,7 @@ mod conns;
 mod fanout;
 mod gm;
 mod recover;
+mod undo;
 
 use std::{collections::HashSet, time::Duration};
 
@@ -187,6 +188,8 @@ pub struct SessionActor {
     /// The secret the session's dice come from (shared::fair); none for a
     /// session started before dice could be checked.
     dice: Option<shared::fair::Seed>,
+    /// The latest commits' exact undo, for the GM's Ctrl+Z.
+    undoable: undo::UndoHistory,
     /// Asks the sockets of a user whose role changed here to check again.
     rechecker: super::recheck::Rechecker,
 }
@@ -323,7 +326,8 @@ impl SessionActor {
                 ClientMessage::Request(_)
                 | ClientMessage::Ping { .. }
                 | ClientMessage::DragPreview { .. }
-                | ClientMessage::PointAt { .. } => false,
+                | ClientMessage::PointAt { .. }
+                | ClientMessage::Measure { .. } => false,
                 ClientMessage::Ack { .. } => self.conns.get(conn).is_some_and(|c| c.held),
                 ClientMessage::SetRules { .. } => false,
                 ClientMessage::Hello { .. }
@@ -397,6 +401,7 @@ impl SessionActor {
                 self.drag_preview(conn, who, token, position)
             }
             ClientMessage::PointAt { encounter, at } => self.point_at(conn, who, encounter, at),
+            ClientMessage::Measure { encounter, path } => self.measure(conn, who, encounter, path),
             ClientMessage::Request(request) => self.request(conn, who, request).await?,
             ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
             ClientMessage::SetRules { policy } => self.set_rules(conn, who, policy)?,

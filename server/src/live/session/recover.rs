@@ -123,6 +123,7 @@ impl SessionActor {
             lease: None,
             ended: false,
             dice: info.dice,
+            undoable: Default::default(),
             rechecker: crate::live::recheck::Rechecker::default(),
         })
     }

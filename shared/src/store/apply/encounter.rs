@@ -139,6 +139,7 @@ impl Kind for Encounter {
             ("map", [part]) => match part.as_str() {
                 "grid_size" => number(&mut self.map.grid_size, op, path, positive),
                 "feet_per_cell" => number(&mut self.map.feet_per_cell, op, path, any),
+                "diagonals" => leaf(&mut self.map.diagonals, op, path, any),
                 "offset" => leaf(&mut self.map.offset, op, path, |p: &Point| {
                     if p.is_finite() {
                         Ok(())
