@@ -126,6 +126,7 @@ pub mod sheet;
 pub mod sight;
 pub mod spatial;
 pub mod store;
+pub mod template;
 pub mod token;
 
 #[cfg(test)]
