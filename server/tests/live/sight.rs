@@ -344,7 +344,9 @@ async fn whispers_and_secret_rolls_reach_only_their_readers_sockets(db: PgPool) 
         (4, 2, 2)
     );
     assert!(texts(&alice_store)[1].contains("rolled blind"));
-    assert!(texts(&bruno_store)[1].contains("sneaking"));
+    // Alice's and Bruno's requests come over two sockets: either may
+    // commit first.
+    assert!(texts(&bruno_store).iter().any(|t| t.contains("sneaking")));
 
     // A newcomer's snapshot: Bruno again, from nothing.
     let (again, again_store) = join(&table, &table.bruno.cookie).await;
