@@ -150,9 +150,7 @@ impl Template {
 
     /// The cells whose centre is inside, by row then column.
     pub fn cells(&self, map: &MapSettings) -> Vec<Cell> {
-        let (first, last) = map.cells_under(&self.bounds(map));
-        (first.1..=last.1)
-            .flat_map(|row| (first.0..=last.0).map(move |column| Cell(column, row)))
+        cells_under(map, &self.bounds(map))
             .filter(|cell| self.covers(map, map.center_of(*cell)))
             .collect()
     }
@@ -168,17 +166,20 @@ impl Template {
             .into_iter()
             .filter(|id| {
                 store.token(*id).is_some_and(|token| {
-                    let (first, last) = map.cells_under(&token.bounds(map.grid_size));
-                    (first.1..=last.1).any(|row| {
-                        (first.0..=last.0)
-                            .any(|column| self.covers(&map, map.center_of(Cell(column, row))))
-                    })
+                    cells_under(&map, &token.bounds(map.grid_size))
+                        .any(|cell| self.covers(&map, map.center_of(cell)))
                 })
             })
             .collect();
         inside.sort_unstable();
         inside
     }
+}
+
+/// Every cell an area overlaps, by row then column.
+fn cells_under(map: &MapSettings, area: &Rect) -> impl Iterator<Item = Cell> {
+    let (first, last) = map.cells_under(area);
+    (first.1..=last.1).flat_map(move |row| (first.0..=last.0).map(move |column| Cell(column, row)))
 }
 
 #[cfg(test)]

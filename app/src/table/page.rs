@@ -360,20 +360,33 @@ fn UndoButtons() -> impl IntoView {
         }
     });
     on_cleanup(move || keys.remove());
-    view! {
-        <button type="button" class="small" data-test="undo"
-            title="Take back your latest change, for everyone (Ctrl+Z)"
-            disabled=move || !table.can_undo.get().0
-            on:click=move |_| table.undo(false)>
-            "\u{21b6} Undo"
-        </button>
-        <button type="button" class="small" data-test="redo"
-            title="Put back what you took back (Ctrl+Shift+Z)"
-            disabled=move || !table.can_undo.get().1
-            on:click=move |_| table.undo(true)>
-            "\u{21b7} Redo"
-        </button>
-    }
+    let button = move |redo: bool| {
+        let (test, title, label) = if redo {
+            (
+                "redo",
+                "Put back what you took back (Ctrl+Shift+Z)",
+                "\u{21b7} Redo",
+            )
+        } else {
+            (
+                "undo",
+                "Take back your latest change, for everyone (Ctrl+Z)",
+                "\u{21b6} Undo",
+            )
+        };
+        let enabled = move || {
+            let (can_undo, can_redo) = table.can_undo.get();
+            if redo { can_redo } else { can_undo }
+        };
+        view! {
+            <button type="button" class="small" data-test=test title=title
+                disabled=move || !enabled()
+                on:click=move |_| table.undo(redo)>
+                {label}
+            </button>
+        }
+    };
+    view! { {button(false)} {button(true)} }
 }
 
 /// Whether a key goes to a text field (where Ctrl+Z is the field's own).

@@ -237,7 +237,7 @@ impl SessionActor {
             }
             return Err(error);
         }
-        self.keep_undo(&batch);
+        self.keep_undo(&mut batch);
         self.fan_out(batch).await
     }
 

@@ -159,11 +159,7 @@ impl SessionActor {
             return;
         };
         if let Some((encounter, shown)) = &gone.ruler {
-            let cleared = frame(&ServerMessage::Measured {
-                encounter: *encounter,
-                path: Vec::new(),
-                by: gone.who.user,
-            });
+            let cleared = ruler_gone(*encounter, gone.who.user);
             for watcher in shown {
                 self.push(*watcher, cleared.clone());
             }
@@ -360,27 +356,26 @@ impl SessionActor {
             return;
         };
         let shown_before = before.map(|(_, shown)| shown).unwrap_or_default();
+        let drawing = !path.is_empty();
         let drawn = frame(&ServerMessage::Measured {
             encounter,
-            path: path.clone(),
+            path,
             by: who.user,
         });
-        let cleared = frame(&ServerMessage::Measured {
-            encounter,
-            path: Vec::new(),
-            by: who.user,
-        });
+        // Encoded only if someone loses sight of it.
+        let mut cleared = None;
         let mut shown = BTreeSet::new();
         let mut sends = Vec::new();
         for (id, c) in &self.conns {
             if *id == conn {
                 continue;
             }
-            if !path.is_empty() && (seen || c.who.role.is_gm_or_assistant()) {
+            if drawing && (seen || c.who.role.is_gm_or_assistant()) {
                 shown.insert(*id);
                 sends.push((*id, drawn.clone()));
             } else if shown_before.contains(id) {
-                sends.push((*id, cleared.clone()));
+                let gone = cleared.get_or_insert_with(|| ruler_gone(encounter, who.user));
+                sends.push((*id, gone.clone()));
             }
         }
         if let Some(c) = self.conns.get_mut(&conn) {
@@ -433,4 +428,13 @@ impl SessionActor {
 /// A message as every socket is sent it (JSON, encoded once).
 pub(super) fn frame(message: &ServerMessage) -> Bytes {
     Bytes::from(message.encode())
+}
+
+/// The frame that takes `by`'s ruler off a watcher's map.
+fn ruler_gone(encounter: EncounterId, by: UserId) -> Bytes {
+    frame(&ServerMessage::Measured {
+        encounter,
+        path: Vec::new(),
+        by,
+    })
 }

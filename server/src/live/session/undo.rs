@@ -39,7 +39,7 @@ pub(super) struct UndoHistory {
 impl SessionActor {
     /// Keeps the undo of each commit just written; a commit that took
     /// another back makes that one no longer undoable (it is undone).
-    pub(super) fn keep_undo(&mut self, batch: &[Staged]) {
+    pub(super) fn keep_undo(&mut self, batch: &mut [Staged]) {
         let history = &mut self.undoable;
         for staged in batch {
             if let Some(of) = staged.took_back
@@ -52,14 +52,15 @@ impl SessionActor {
             history.kept.push_back(Undoable {
                 action: staged.action,
                 version: staged.commit.version,
-                changes: staged.undo.clone().into_changes(),
+                // Written: the batch no longer needs it to revert.
+                changes: std::mem::take(&mut staged.undo).into_changes(),
             });
             while history.kept.len() > UNDO_DEPTH {
                 history.kept.pop_front();
             }
-            if let Some(oldest) = history.kept.front().map(|u| u.version) {
-                history.cancelled = history.cancelled.split_off(&oldest);
-            }
+        }
+        if let Some(oldest) = history.kept.front().map(|u| u.version) {
+            history.cancelled = history.cancelled.split_off(&oldest);
         }
     }
 
