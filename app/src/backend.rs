@@ -198,6 +198,14 @@ pub trait Backend: Send + Sync + 'static {
         session: SessionId,
     ) -> Result<shared::fair::DiceRecord, AppError>;
 
+    /// A session's evening as `user` saw it, to replay: the GM and
+    /// assistant GMs at any time, the other members once it has ended.
+    async fn replay(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<shared::replay::Evening, AppError>;
+
     /// The campaign's content in numbers (GM and assistant GMs).
     async fn campaign_stats(
         &self,

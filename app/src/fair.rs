@@ -114,6 +114,11 @@ fn SessionDice(session: DiceSession) -> impl IntoView {
             </div>
             <div class="dice-session-hash muted">
                 "Seed hash "<code title=commitment.clone()>{short(&commitment)}</code>
+                " \u{b7} "
+                <a href=format!("/sessions/{id}/replay") data-test="replay-link"
+                    title="Scrub through the evening: the map at any version, as you saw it">
+                    "Replay the evening"
+                </a>
             </div>
             {if session.ended {
                 view! {

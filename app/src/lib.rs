@@ -126,6 +126,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=account::SignupPage />
                     <Route path=StaticSegment("account") view=account::AccountPage />
                     <Route path=path!("/sessions/:id") view=table::SessionPage />
+                    <Route path=path!("/sessions/:id/replay") view=table::ReplayPage />
                     <Route path=path!("/campaigns/:id") view=campaign::CampaignPage />
                     <Route path=path!("/campaigns/:id/actors/:actor") view=sheet::ActorSheetPage />
                     <Route path=path!("/campaigns/:id/characters/new") view=character::NewCharacterPage />

@@ -630,6 +630,29 @@ impl Backend for AppState {
         };
         Ok(event_log::dice::record(&self.db, session, &info, reader).await?)
     }
+
+    async fn replay(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<shared::replay::Evening, AppError> {
+        let info = event_log::session_info(&self.db, session)
+            .await?
+            .ok_or(Error::NotMember)?;
+        // Asked now: a member removed since reads nothing of it.
+        let role = campaign::role_of(&self.db, info.campaign, user.id).await?;
+        if !role.is_gm_or_assistant() && !info.ended {
+            return Err(Error::Refused(shared::Error::Forbidden(
+                "the players' replay opens when the GM ends the session".into(),
+            ))
+            .into());
+        }
+        let reader = shared::rules::Participant {
+            user: user.id,
+            role,
+        };
+        Ok(crate::replay::evening(&self.db, session, reader, info.ended).await?)
+    }
 }
 
 /// Refuses anyone but the campaign's GM and assistant GMs (an outsider

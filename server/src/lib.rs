@@ -57,6 +57,7 @@ pub mod media;
 pub mod membership;
 pub mod metrics;
 pub mod redis_conn;
+pub mod replay;
 pub mod report;
 pub mod state;
 pub mod telemetry;

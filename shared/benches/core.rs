@@ -208,5 +208,115 @@ fn ruler(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, batch_apply, rebase, viewport, codec, ruler);
+/// An evening of 10,000 commits on a map of 200 tokens, fog on with a
+/// quarter of the map lifted: nine in ten commits move a token (some of
+/// them hidden, so a player's filter drops or turns them into deletions),
+/// one in ten hides or shows one. Replayed for a player (the server's
+/// filter), and applied whole by a client (a browser seeking to the end).
+fn replay(c: &mut Criterion) {
+    use shared::{
+        id::{SessionId, UserId},
+        rules::{Participant, Role},
+    };
+    const COMMITS: usize = 10_000;
+    const TOKENS: usize = 200;
+    let mut start = store_with(TOKENS);
+    let id = encounter();
+    let lifted: Vec<[i64; 2]> = (0..72).flat_map(|x| (0..72).map(move |y| [x, y])).collect();
+    start
+        .apply_all(&[
+            Change::set(path(&format!("encounters/{id}/fog/enabled")), json!(true)),
+            Change::set(
+                path(&format!("encounters/{id}/fog/revealed")),
+                json!(lifted),
+            ),
+        ])
+        .unwrap();
+    let mut authority = shared::authority::Authority::new(start.clone(), 0);
+    let mut commits = Vec::with_capacity(COMMITS);
+    for n in 0..COMMITS {
+        let t = token(n % TOKENS);
+        let change = if n % 10 == 9 {
+            let hidden = if n % 20 == 19 { "hidden" } else { "visible" };
+            Change::set(path(&format!("tokens/{t}/visibility")), json!(hidden))
+        } else {
+            Change::set(
+                path(&format!("tokens/{t}/position")),
+                json!({"x": coordinate(n, 3), "y": coordinate(n, 4)}),
+            )
+        };
+        commits.push(authority.commit(None, vec![change]).unwrap().0);
+    }
+    let player = Participant {
+        user: UserId(Uuid::from_u128(7)),
+        role: Role::Player,
+    };
+    let gm = Participant {
+        user: UserId(Uuid::from_u128(1)),
+        role: Role::Gm,
+    };
+    let mut group = c.benchmark_group("replay");
+    group.sample_size(10);
+    group.bench_function("filter_10000_commits_for_a_player", |b| {
+        b.iter(|| {
+            shared::replay::as_seen_by(
+                &player,
+                start.entities().clone(),
+                black_box(commits.clone()),
+            )
+            .unwrap()
+        })
+    });
+    group.bench_function("filter_10000_commits_for_the_gm", |b| {
+        b.iter(|| {
+            shared::replay::as_seen_by(&gm, start.entities().clone(), black_box(commits.clone()))
+                .unwrap()
+        })
+    });
+    let (first, seen) =
+        shared::replay::as_seen_by(&player, start.entities().clone(), commits.clone()).unwrap();
+    let session = SessionId(Uuid::from_u128(5));
+    group.bench_function("client_seeks_to_the_end_of_10000", |b| {
+        b.iter(|| {
+            let mut client = shared::client::Client::new(session);
+            client.receive(ServerMessage::Welcome {
+                session,
+                you: player,
+                version: 0,
+                dice: None,
+            });
+            client.receive(ServerMessage::Snapshot {
+                version: 0,
+                entities: first.clone(),
+            });
+            for commit in &seen {
+                client.receive(ServerMessage::Commit(commit.clone()));
+            }
+            assert_eq!(client.view().map(|_| ()), Some(()));
+            client
+        })
+    });
+    let evening = shared::replay::Evening {
+        session,
+        you: player,
+        start: first.clone(),
+        steps: seen
+            .iter()
+            .map(|commit| shared::replay::Step {
+                commit: commit.clone(),
+                kind: Some("move_token".into()),
+                by: Some(player.user),
+                at_ms: 1_764_950_400_000,
+            })
+            .collect(),
+        truncated: false,
+        ended: true,
+    };
+    group.bench_function("encode_10000_step_evening_json", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&evening)).unwrap().len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, batch_apply, rebase, viewport, codec, ruler, replay);
 criterion_main!(benches);

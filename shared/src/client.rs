@@ -175,6 +175,8 @@ pub struct Changed {
     pub pointed: Option<(Point, UserId)>,
     /// Someone's ruler now (no points: gone), and whose.
     pub measured: Option<(Vec<Point>, UserId)>,
+    /// Someone's area template now (none: gone), and whose.
+    pub template: Option<(Option<crate::template::Template>, UserId)>,
     /// The auto-approval rules changed.
     pub rules: bool,
     /// The GM ended the session.

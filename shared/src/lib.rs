@@ -120,6 +120,7 @@ pub mod optimistic;
 pub mod ot;
 pub mod path;
 pub mod protocol;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod sheet;

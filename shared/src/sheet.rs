@@ -19,6 +19,7 @@ use crate::{
     character::{MAX_PROFICIENCIES, SKILLS},
     dice::{DiceExpression, Roll},
     id::MediaId,
+    template::Shape,
 };
 
 /// The longest notes a sheet keeps, in characters.
@@ -391,6 +392,10 @@ pub struct Attack {
     /// A spell: how it lands. `None` for a weapon or a monster's action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spell: Option<Spell>,
+    /// The area it covers (Fireball: a 20-ft circle), offered as a
+    /// template on the map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<Shape>,
 }
 
 /// How a spell on a sheet lands. A spell uses the caster's spellcasting
@@ -445,6 +450,10 @@ impl Attack {
             return Err(Error::InvalidAction(
                 "an attack's damage type is a word and its bonus from -10 to +10".into(),
             ));
+        }
+        if let Some(area) = self.area {
+            area.check()
+                .map_err(|e| Error::InvalidAction(format!("an attack's area: {e}")))?;
         }
         Ok(())
     }
@@ -561,6 +570,13 @@ impl Attack {
             .pointer("/attack/type/value")
             .and_then(Value::as_str)
             == Some("ranged");
+        // The area may be on another activity than the damage (a save
+        // that deals it, a template that places it).
+        let area = data
+            .get("activities")?
+            .as_array()?
+            .iter()
+            .find_map(|a| Shape::from_srd(a.pointer("/target/template")?));
         let attack = Self {
             name: name.to_owned(),
             damage: format!("{number}d{sides}"),
@@ -572,6 +588,7 @@ impl Attack {
             ranged,
             bonus,
             spell: Some(spell),
+            area,
         };
         attack.check().ok().map(|()| attack)
     }
@@ -596,6 +613,7 @@ impl Attack {
                 .and_then(Value::as_i64)
                 .unwrap_or(0),
             spell: None,
+            area: None,
         };
         attack.check().ok().map(|()| attack)
     }
@@ -632,6 +650,7 @@ impl Attack {
             ranged,
             bonus: 0,
             spell: None,
+            area: None,
         };
         attack.check().ok().map(|()| attack)
     }
@@ -1019,6 +1038,18 @@ mod tests {
             ),
         )
         .unwrap();
+        let mut placed = spell(
+            "save",
+            json!({"save": {"ability": ["dex"]}, "damage": {"on_save": "half",
+                "parts": [d(8, 6, "", "fire")]}}),
+            d(8, 6, "", "fire"),
+        );
+        placed["activities"][0]["target"] = json!({"template": {"type": "sphere", "size": "20"}});
+        assert_eq!(
+            Attack::from_spell("Fireball", &placed).and_then(|a| a.area),
+            Some(Shape::Circle { radius: 20 }),
+            "the template is read from whichever activity has it"
+        );
         let missile = Attack::from_spell(
             "Magic Missile",
             &spell("damage", json!({}), d(1, 4, "1", "force")),

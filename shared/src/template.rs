@@ -52,6 +52,60 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// Checks its sizes: each from 1 to [`MAX_TEMPLATE_FEET`].
+    pub fn check(self) -> Result<(), TemplateError> {
+        let sizes_ok = match self {
+            Shape::Line { length, width } => [length, width]
+                .iter()
+                .all(|&feet| (1..=MAX_TEMPLATE_FEET).contains(&feet)),
+            shape => (1..=MAX_TEMPLATE_FEET).contains(&shape.feet()),
+        };
+        if sizes_ok {
+            Ok(())
+        } else {
+            Err(TemplateError::Size)
+        }
+    }
+
+    /// The shape of an SRD activity's `target.template` (`{"type":
+    /// "sphere", "size": "20"}` is Fireball's): spheres, cylinders and
+    /// radii are circles, cubes squares, walls lines; a line without a
+    /// width is 5 ft wide. `None` for no template or one the map cannot
+    /// draw.
+    pub fn from_srd(template: &serde_json::Value) -> Option<Shape> {
+        let feet = |key: &str| -> Option<u32> {
+            match template.get(key)? {
+                serde_json::Value::Number(n) => n.as_u64()?.try_into().ok(),
+                serde_json::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+        };
+        let size = feet("size")?;
+        let shape = match template.get("type")?.as_str()? {
+            "sphere" | "cylinder" | "radius" | "circle" | "emanation" => {
+                Shape::Circle { radius: size }
+            }
+            "cone" => Shape::Cone { length: size },
+            "line" | "wall" => Shape::Line {
+                length: size,
+                width: feet("width").unwrap_or(5),
+            },
+            "cube" | "square" => Shape::Square { side: size },
+            _ => return None,
+        };
+        shape.check().ok().map(|()| shape)
+    }
+
+    /// How a table names it: `20-ft circle`, `100 × 5-ft line`.
+    pub fn label(self) -> String {
+        match self {
+            Shape::Circle { radius } => format!("{radius}-ft circle"),
+            Shape::Cone { length } => format!("{length}-ft cone"),
+            Shape::Line { length, width } => format!("{length} \u{d7} {width}-ft line"),
+            Shape::Square { side } => format!("{side}-ft square"),
+        }
+    }
+
     /// Its largest size in feet.
     fn feet(self) -> u32 {
         match self {
@@ -88,15 +142,7 @@ pub enum TemplateError {
 impl Template {
     /// Checks what a member sent.
     pub fn check(&self) -> Result<(), TemplateError> {
-        let sizes_ok = match self.shape {
-            Shape::Line { length, width } => [length, width]
-                .iter()
-                .all(|&feet| (1..=MAX_TEMPLATE_FEET).contains(&feet)),
-            shape => (1..=MAX_TEMPLATE_FEET).contains(&shape.feet()),
-        };
-        if !sizes_ok {
-            return Err(TemplateError::Size);
-        }
+        self.shape.check()?;
         if !self.origin.is_finite() || !self.direction.is_finite() {
             return Err(TemplateError::NotFinite);
         }

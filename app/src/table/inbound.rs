@@ -53,6 +53,9 @@ impl Table {
         if let Some((path, by)) = changed.measured {
             self.show_ruler(path, by);
         }
+        if let Some((template, by)) = changed.template {
+            self.template_shown(template, by);
+        }
         let (me, queue, waiting, online, link) = self.client.with_value(|c| {
             (
                 c.me(),
@@ -111,6 +114,9 @@ impl Table {
     /// that a reload (or a crash of the page) while offline loses none of
     /// them: the next page adopts them and sends them with the same ids.
     fn keep_outbox(&self) {
+        if self.replaying {
+            return;
+        }
         let session = self.session;
         let kept = self.kept;
         self.client.with_value(|c| {

@@ -16,6 +16,7 @@ pub mod describe;
 mod fold;
 pub mod map;
 pub mod panel;
+pub use replay::ReplayPage;
 mod place;
 mod sheet;
 pub mod sidebar;
@@ -26,7 +27,9 @@ mod inbound;
 mod page;
 mod ping;
 mod preview;
+mod replay;
 mod ruler;
+mod template;
 mod toast;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -55,6 +58,9 @@ pub use toast::{Toast, Tone};
 pub struct Table {
     /// The session.
     pub session: SessionId,
+    /// A replay of the session (`replay.rs`): read only, no socket,
+    /// nothing asked or kept for later.
+    pub replaying: bool,
     /// The client's logic and state (not reactive).
     client: StoredValue<Client>,
     /// The reactive copy of the view.
@@ -82,6 +88,15 @@ pub struct Table {
     pub can_undo: RwSignal<(bool, bool)>,
     /// Rulers on the map now, mine among them, by whose they are.
     pub rulers: RwSignal<BTreeMap<UserId, Vec<shared::geometry::Point>>>,
+    /// Area templates on the map now, mine among them, by whose they are.
+    pub templates: RwSignal<BTreeMap<UserId, shared::template::Template>>,
+    /// What a press on the map does (a spell on a sheet picks the
+    /// template tool).
+    pub tool: RwSignal<map::Tool>,
+    /// The shape the template tool places.
+    pub template_shape: RwSignal<shared::template::Shape>,
+    /// The spell it is for, when a sheet's spell chose it.
+    pub template_name: RwSignal<Option<String>>,
     /// Tokens others are dragging, where they are now: one signal per
     /// token, so a drag redraws that token alone.
     previews: StoredValue<HashMap<TokenId, Preview>>,
@@ -115,6 +130,7 @@ impl Table {
     pub fn new(session: SessionId) -> Self {
         Self {
             session,
+            replaying: false,
             client: StoredValue::new(Client::new(session)),
             board: Store::new(Board::default()),
             link: RwSignal::new(Link::Offline),
@@ -127,6 +143,10 @@ impl Table {
             pings: RwSignal::new(Vec::new()),
             next_ping: StoredValue::new(0),
             rulers: RwSignal::new(BTreeMap::new()),
+            templates: RwSignal::new(BTreeMap::new()),
+            tool: RwSignal::new(map::Tool::Move),
+            template_shape: RwSignal::new(shared::template::Shape::Circle { radius: 20 }),
+            template_name: RwSignal::new(None),
             undo: StoredValue::new(Default::default()),
             can_undo: RwSignal::new((false, false)),
             previews: StoredValue::new(HashMap::new()),
@@ -227,6 +247,13 @@ impl Table {
     }
 
     fn ask_as(&self, id: ActionId, action: Action) {
+        if self.replaying {
+            self.toast(
+                Tone::Info,
+                "This is a replay: open the table to play.".into(),
+            );
+            return;
+        }
         let context = RequestContext {
             encounter: self.encounter(),
             ..RequestContext::default()
@@ -311,6 +338,9 @@ impl Table {
     }
 
     pub(crate) fn send_all(&self, messages: impl IntoIterator<Item = ClientMessage>) {
+        if self.replaying {
+            return;
+        }
         // `try_`: a timer may still fire after the page is gone.
         self.outgoing.try_with_value(|outgoing| {
             if let Some(outgoing) = outgoing {

@@ -16,6 +16,13 @@ use super::{Table, describe, map, panel, sheet, sidebar, toast::Toasts};
 /// `/sessions/:id`: the live table.
 #[component]
 pub fn SessionPage() -> impl IntoView {
+    for_session(|session| view! { <LiveTable session /> }.into_any())
+}
+
+/// The page of the session the route's `:id` names, or why there is none.
+pub(super) fn for_session(
+    page: impl Fn(SessionId) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
     let params = use_params_map();
     let session = move || {
         params
@@ -25,7 +32,7 @@ pub fn SessionPage() -> impl IntoView {
             .map(SessionId)
     };
     move || match session() {
-        Some(session) => view! { <LiveTable session /> }.into_any(),
+        Some(session) => page(session),
         None => view! {
             <Title text="No such session" />
             <p role="alert" class="error">"That is not a session link."</p>
@@ -126,6 +133,10 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                 </button>
                 <Show when=move || table.is_gm_or_assistant() && table.link.get() == Link::Live>
                     <UndoButtons />
+                    <a href=format!("/sessions/{}/replay", table.session) target="_blank" rel="noopener"
+                        class="small" data-test="replay-link" title="Scrub through the evening so far, in a new tab">
+                        "Replay"
+                    </a>
                     <MoveTable />
                     <EndSession />
                 </Show>
@@ -142,6 +153,8 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                             <strong>"The GM ended this session."</strong>
                             " What the table did is kept in the campaign: where the tokens stand, the fog, the turn order and hit points. "
                             "Its dice can now be checked on the campaign page, under Fair dice. "
+                            <a href=format!("/sessions/{}/replay", table.session) data-test="replay-link">"Replay the evening"</a>
+                            " \u{b7} "
                             <leptos_router::components::A href="/">"Back to your campaigns"</leptos_router::components::A>
                         }.into_any(),
                     }}
@@ -179,7 +192,9 @@ pub struct Members(pub Resource<Result<Vec<shared::membership::Member>, crate::A
 
 /// Fetches the members once (the query cache keeps them a few seconds
 /// across pages), shares them, and keeps the display names.
-fn load_names(table: Table) -> Resource<Result<Vec<shared::membership::Member>, crate::AppError>> {
+pub(super) fn load_names(
+    table: Table,
+) -> Resource<Result<Vec<shared::membership::Member>, crate::AppError>> {
     use crate::storage::{QueryCache, Staleness};
     let cache = QueryCache::get();
     let session = table.session;

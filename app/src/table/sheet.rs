@@ -260,6 +260,7 @@ fn attacks(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
                             aria,
                             damage,
                             attack.damage_type.clone(),
+                            attack.area,
                         )
                     })
                     .collect::<Vec<_>>()
@@ -271,7 +272,7 @@ fn attacks(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
         (!rows.is_empty()).then(|| {
             let rows = rows
                 .into_iter()
-                .map(|(index, name, button, aria, damage, kind)| {
+                .map(|(index, name, button, aria, damage, kind, area)| {
                     let roll = move |_| {
                         let Some(encounter) = table.encounter() else {
                             return;
@@ -284,6 +285,18 @@ fn attacks(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
                             rolls: None,
                         });
                     };
+                    // A spell with an area offers its template.
+                    let aim = area.map(|shape| {
+                        let spell = name.clone();
+                        let title = format!("Place {spell}'s {} on the map", shape.label());
+                        view! {
+                            <button type="button" class="aim" data-test="aim" title=title.clone()
+                                aria-label=title
+                                on:click=move |_| table.aim(shape, Some(spell.clone()))>
+                                {format!("\u{25ce} {}", shape.label())}
+                            </button>
+                        }
+                    });
                     view! {
                         <li>
                             <span class="attack-name">{name.clone()}</span>
@@ -293,6 +306,7 @@ fn attacks(table: Table, actor: ActorId, edge: RwSignal<Edge>) -> AnyView {
                                 on:click=roll>
                                 {button}
                             </button>
+                            {aim}
                         </li>
                     }
                 })

@@ -73,3 +73,56 @@ pub async fn latest_snapshot(db: &PgPool, session: SessionId) -> Result<Option<(
     .map(|row| Ok((version_from_db(row.version)?, row.state)))
     .transpose()
 }
+
+/// One applied commit as the log keeps it, for a replay.
+pub struct LoggedCommit {
+    /// The commit (`shared::change::Commit` as JSON).
+    pub commit: Value,
+    /// The action's kind (`move_token`).
+    pub kind: String,
+    /// Who asked for it; none for the server's own.
+    pub by: Option<UserId>,
+    /// When it was applied.
+    pub applied_at: Option<OffsetDateTime>,
+}
+
+/// What a replay starts from: the state at version 0 and the first
+/// `limit` commits after it, in version order; `None` when the session
+/// never opened (no state was ever loaded for it).
+pub async fn evening(
+    db: &PgPool,
+    session: SessionId,
+    limit: usize,
+) -> Result<Option<(Value, Vec<LoggedCommit>)>> {
+    let Some(start) = sqlx::query_scalar!(
+        "select state from encounter_snapshots where session_id = $1 and version = 0",
+        session.0
+    )
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let commits = sqlx::query!(
+        r#"select e.state_changes as "commit!", e.event_type, e.initiated_by, e.applied_at
+             from event_log e
+            where e.session_id = $1 and e.status = 'applied' and e.version is not null
+              and e.state_changes is not null
+            order by e.version
+            limit $2"#,
+        session.0,
+        limit,
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| LoggedCommit {
+        commit: row.commit,
+        kind: row.event_type,
+        by: row.initiated_by.map(UserId),
+        applied_at: row.applied_at,
+    })
+    .collect();
+    Ok(Some((start, commits)))
+}

@@ -15,6 +15,7 @@ mod connection;
 mod dice;
 mod gm;
 mod nodes;
+mod replay;
 mod requests;
 mod sheet;
 mod sight;

@@ -92,6 +92,7 @@ async fn a_sheet_rolls_and_changes_through_the_rules_and_is_kept_when_the_sessio
         ranged: false,
         bonus: 0,
         spell: None,
+        area: None,
     };
     let armed = gm
         .request(Action::Edit {

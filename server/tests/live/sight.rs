@@ -488,6 +488,102 @@ async fn a_ruler_reaches_whoever_sees_all_of_it(db: PgPool) {
     assert_eq!(gone, table.alice.user.id);
 }
 
+/// An area template goes to whoever sees its point, like a ruler: a
+/// player's bytes never carry one placed under the fog; one that moves
+/// there is taken off her map; one that cannot be drawn is answered with
+/// why and reaches nobody.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_template_reaches_whoever_sees_its_point(db: PgPool) {
+    use shared::template::{Shape, Template};
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let encounter = table.encounter;
+    let templates = |raw: &[String]| {
+        raw.iter()
+            .filter_map(|frame| match ServerMessage::decode(frame.as_bytes()) {
+                Ok(ServerMessage::TemplateShown { template, by, .. }) => {
+                    Some((template.map(|t| (t.origin.x, t.origin.y, t.shape)), by))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    lift_fog(
+        [(&mut gm, &mut gm_store), (&mut alice, &mut alice_store)],
+        encounter,
+        vec![shared::geometry::Cell(7, 2), shared::geometry::Cell(8, 2)],
+    )
+    .await;
+
+    let fireball = Shape::Circle { radius: 20 };
+    let show = |encounter, at: (f64, f64), shape| ClientMessage::ShowTemplate {
+        encounter,
+        template: Some(Template {
+            shape,
+            origin: Point::new(at.0, at.1),
+            direction: 90.0,
+        }),
+    };
+    gm.send(&show(encounter, (400.0, 125.0), fireball)).await;
+    // Moved under the fog: she is told it is gone, once.
+    gm.send(&show(encounter, (600.0, 400.0), fireball)).await;
+    gm.send(&show(encounter, (650.0, 400.0), fireball)).await;
+    // Refused: another encounter, no size, a point that is not a number.
+    gm.send(&show(EncounterId(Uuid::new_v4()), (400.0, 125.0), fireball))
+        .await;
+    gm.send(&show(
+        encounter,
+        (400.0, 125.0),
+        Shape::Circle { radius: 0 },
+    ))
+    .await;
+    gm.send(&show(encounter, (f64::INFINITY, 125.0), fireball))
+        .await;
+    // Hers, under the fog: the GM sees it all the same.
+    let cone = Shape::Cone { length: 15 };
+    alice.send(&show(encounter, (625.0, 425.0), cone)).await;
+
+    mark_the_end(
+        [(&mut gm, &mut gm_store), (&mut alice, &mut alice_store)],
+        encounter,
+    )
+    .await;
+    let by_gm = table.gm.user.id;
+    assert_eq!(
+        templates(&alice.raw),
+        [(Some((400.0, 125.0, fireball)), by_gm), (None, by_gm)],
+        "the template on lifted ground, then its end; nothing under the fog, nothing refused"
+    );
+    assert_eq!(
+        templates(&gm.raw),
+        [(Some((625.0, 425.0, cone)), table.alice.user.id)]
+    );
+    let answered = gm
+        .raw
+        .iter()
+        .filter(|frame| {
+            matches!(
+                ServerMessage::decode(frame.as_bytes()),
+                Ok(ServerMessage::Error { action: None, .. })
+            )
+        })
+        .count();
+    assert_eq!(answered, 2, "the zero-foot and the infinite template");
+
+    // Her socket closes: the GM is told her template is gone.
+    drop(alice);
+    let gone = gm
+        .until(|m| match m {
+            ServerMessage::TemplateShown {
+                template: None, by, ..
+            } => Some(*by),
+            _ => None,
+        })
+        .await;
+    assert_eq!(gone, table.alice.user.id);
+}
+
 /// Turns the fog on with `cells` lifted (the GM asks; both follow), and
 /// forgets what the sockets got so far.
 async fn lift_fog(

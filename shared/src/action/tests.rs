@@ -616,6 +616,7 @@ fn an_attack_rolls_to_hit_and_damage_with_the_live_actors_bonuses() {
         ranged: false,
         bonus: 1,
         spell: None,
+        area: None,
     };
     let set = Action::Edit {
         changes: vec![
@@ -702,6 +703,7 @@ fn a_spell_the_target_saves_against_rolls_damage_and_no_d20() {
             ability: Ability::Dexterity,
             half: true,
         }),
+        area: Some(crate::template::Shape::Circle { radius: 20 }),
     };
     let set = Action::Edit {
         changes: vec![

@@ -162,6 +162,9 @@ impl Client {
             } => changed.preview = Some((token, position, by)),
             ServerMessage::PointedAt { at, by, .. } => changed.pointed = Some((at, by)),
             ServerMessage::Measured { path, by, .. } => changed.measured = Some((path, by)),
+            ServerMessage::TemplateShown { template, by, .. } => {
+                changed.template = Some((template, by));
+            }
             ServerMessage::Presence { user, connected } => {
                 if connected {
                     self.online.insert(user);

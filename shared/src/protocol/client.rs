@@ -60,6 +60,16 @@ pub enum ClientMessage {
         /// The points, in map pixels.
         path: Vec<Point>,
     },
+    /// Shows my area template on the map, or with none takes it away:
+    /// whoever sees its origin is shown it (which tokens are inside, each
+    /// reader finds among the tokens it has). Never stored.
+    ShowTemplate {
+        /// The encounter whose map it is.
+        encounter: EncounterId,
+        /// The template, checked by [`crate::template::Template::check`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<crate::template::Template>,
+    },
     /// The GM (or an assistant GM) changes the session's auto-approval
     /// rules; everyone receives the new [`super::ServerMessage::Rules`].
     SetRules {

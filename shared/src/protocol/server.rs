@@ -114,6 +114,18 @@ pub enum ServerMessage {
         /// Whose ruler.
         by: UserId,
     },
+    /// Someone's area template ([`super::ClientMessage::ShowTemplate`]):
+    /// sent only to those who see its origin; none when it is taken away
+    /// (or goes where the reader no longer sees it).
+    TemplateShown {
+        /// The encounter whose map it is.
+        encounter: EncounterId,
+        /// The template.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<crate::template::Template>,
+        /// Whose template.
+        by: UserId,
+    },
     /// Someone joined, left, or lost their connection.
     Presence {
         /// Who.

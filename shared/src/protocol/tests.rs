@@ -69,6 +69,21 @@ fn every_client_message_round_trips() {
             encounter: EncounterId(uuid::Uuid::from_u128(12)),
             path: Vec::new(),
         },
+        ClientMessage::ShowTemplate {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+            template: Some(crate::template::Template {
+                shape: crate::template::Shape::Line {
+                    length: 60,
+                    width: 5,
+                },
+                origin: Point::new(25.0, 50.0),
+                direction: 90.0,
+            }),
+        },
+        ClientMessage::ShowTemplate {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+            template: None,
+        },
         ClientMessage::EndSession,
         ClientMessage::MoveTable {
             encounter: EncounterId(uuid::Uuid::from_u128(12)),
@@ -146,6 +161,15 @@ fn every_server_message_round_trips() {
         ServerMessage::Measured {
             encounter: EncounterId(uuid::Uuid::from_u128(12)),
             path: vec![Point::new(25.0, 25.0)],
+            by: player(),
+        },
+        ServerMessage::TemplateShown {
+            encounter: EncounterId(uuid::Uuid::from_u128(12)),
+            template: Some(crate::template::Template {
+                shape: crate::template::Shape::Circle { radius: 20 },
+                origin: Point::new(100.0, 100.0),
+                direction: 0.0,
+            }),
             by: player(),
         },
         ServerMessage::Presence {

@@ -144,6 +144,45 @@ fn what_a_member_sends_is_checked() {
     assert_eq!(nan.check(), Err(TemplateError::NotFinite));
 }
 
+#[test]
+fn srd_templates_read_as_shapes_the_map_draws() {
+    use serde_json::json;
+    let read = |t: serde_json::Value| Shape::from_srd(&t);
+    assert_eq!(
+        read(json!({"type": "sphere", "size": "20"})),
+        Some(Shape::Circle { radius: 20 })
+    );
+    assert_eq!(
+        read(json!({"type": "cone", "size": 15})),
+        Some(Shape::Cone { length: 15 })
+    );
+    assert_eq!(
+        read(json!({"type": "line", "size": "100", "width": "5"})),
+        Some(Shape::Line {
+            length: 100,
+            width: 5
+        })
+    );
+    assert_eq!(
+        read(json!({"type": "wall", "size": "60"})),
+        Some(Shape::Line {
+            length: 60,
+            width: 5
+        }),
+        "a line without a width is 5 ft wide"
+    );
+    assert_eq!(
+        read(json!({"type": "cube", "size": "15"})),
+        Some(Shape::Square { side: 15 })
+    );
+    assert_eq!(read(json!({"type": "sphere", "size": ""})), None);
+    assert_eq!(read(json!({"type": "sphere", "size": "0"})), None);
+    assert_eq!(read(json!({"type": "sphere", "size": "5000"})), None);
+    assert_eq!(read(json!({"type": "hexagon", "size": "10"})), None);
+    assert_eq!(read(json!({})), None);
+    assert_eq!(Shape::Circle { radius: 20 }.label(), "20-ft circle");
+}
+
 fn shape() -> impl Strategy<Value = Shape> {
     prop_oneof![
         (1u32..60).prop_map(|radius| Shape::Circle { radius }),

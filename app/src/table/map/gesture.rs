@@ -12,6 +12,7 @@ use shared::{
     geometry::{Cell, Point},
     id::{EncounterId, TokenId},
     rules::may_move_token,
+    template::{Shape, Template},
 };
 
 use super::{
@@ -46,6 +47,8 @@ pub(super) enum Gesture {
     Paint { reveal: bool, cells: BTreeSet<Cell> },
     /// Measuring: the ruler's points before this drag.
     Measure { base: Vec<Point> },
+    /// Placing my template: where it was pressed.
+    Aim { origin: Point },
 }
 
 /// The map's pointer handling: the signals the gestures read and move.
@@ -110,6 +113,8 @@ impl Pointers {
         match (token_under(&e), self.tool.get_untracked()) {
             // A ruler starts anywhere, on a token as well.
             (_, Tool::Ruler) => self.start_ruler(camera.to_map(at)),
+            // So does a template (a cone from a token's edge).
+            (_, Tool::Template) => self.start_template(camera.to_map(at)),
             (Some(token), _) if e.shift_key() => self.add_to_group(token),
             (Some(token), _) => self.grab(token, camera.to_map(at)),
             (None, tool @ (Tool::Reveal | Tool::Hide)) => {
@@ -169,6 +174,19 @@ impl Pointers {
         // A new ruler replaces the old one for everyone once it is drawn.
         self.table.measure(base.clone(), false);
         self.gesture.set_value(Gesture::Measure { base });
+    }
+
+    /// A press with the template tool: my template, its point there (it
+    /// keeps the way my last one pointed).
+    fn start_template(self, map: Point) {
+        let origin = crate::table::template::snapped_origin(&self.grid.get_untracked(), map);
+        let template = Template {
+            shape: self.table.template_shape.get_untracked(),
+            origin,
+            direction: self.table.my_template().map_or(0.0, |t| t.direction),
+        };
+        self.table.show_template(Some(template), true);
+        self.gesture.set_value(Gesture::Aim { origin });
     }
 
     /// A shift-click: the token joins the group (or leaves it), with the
@@ -278,6 +296,28 @@ impl Pointers {
                     self.table.measure(path, send);
                 }
             }
+            Gesture::Aim { origin } => {
+                let map = self.camera.get_untracked().to_map(at);
+                let Some(mut template) = self.table.my_template() else {
+                    return;
+                };
+                let grid = self.grid.get_untracked();
+                if matches!(template.shape, Shape::Circle { .. }) {
+                    // A circle has no direction: the drag moves it.
+                    template.origin = crate::table::template::snapped_origin(&grid, map);
+                } else if (map.x - origin.x).hypot(map.y - origin.y) >= grid.grid_size / 4.0 {
+                    template.direction = crate::table::template::direction_to(origin, map);
+                }
+                if self.table.my_template() != Some(template) {
+                    // Others see it at up to 30 frames a second.
+                    let now = js_now();
+                    let send = now - self.last_preview.get_value() >= 33.0;
+                    if send {
+                        self.last_preview.set_value(now);
+                    }
+                    self.table.show_template(Some(template), send);
+                }
+            }
             Gesture::Paint { reveal, mut cells } => {
                 let cell = self.cell_at(self.camera.get_untracked().to_map(at));
                 if cells.insert(cell) {
@@ -353,6 +393,13 @@ impl Pointers {
             Gesture::Measure { .. } => {
                 let path = table.my_ruler();
                 table.measure(if path.len() >= 2 { path } else { Vec::new() }, true);
+            }
+            // The template stays where it ends until the next one, Escape
+            // or its Remove; the others get where it ended.
+            Gesture::Aim { .. } => {
+                if let Some(template) = table.my_template() {
+                    table.show_template(Some(template), true);
+                }
             }
             Gesture::Paint { reveal, cells } => {
                 self.painted.set(BTreeSet::new());

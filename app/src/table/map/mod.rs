@@ -46,7 +46,7 @@ pub fn BattleMap() -> impl IntoView {
     let size = RwSignal::new((1024.0, 768.0));
     let viewport = NodeRef::<html::Div>::new();
     let dragging = RwSignal::new(None::<(TokenId, Point)>);
-    let tool = RwSignal::new(Tool::Move);
+    let tool = table.tool;
     let painted = RwSignal::new(BTreeSet::<Cell>::new());
     // Where this tab last looked at this session's map (sessionStorage),
     // kept a moment after the camera stops moving.
@@ -155,9 +155,14 @@ pub fn BattleMap() -> impl IntoView {
         let step = settings().grid_size;
         let (w, h) = size.get_untracked();
         let middle = Point::new(w / 2.0, h / 2.0);
-        // Escape puts my ruler away.
+        // Escape puts my ruler away, then my template.
         if e.key() == "Escape" && !table.my_ruler().is_empty() {
             table.measure(Vec::new(), true);
+            e.prevent_default();
+            return;
+        }
+        if e.key() == "Escape" && table.my_template().is_some() {
+            table.show_template(None, true);
             e.prevent_default();
             return;
         }
@@ -225,10 +230,11 @@ pub fn BattleMap() -> impl IntoView {
     view! {
         <section class="battle-map" aria-label="Battle map">
             <MapTools tool />
+            <crate::table::template::TemplateList />
             <div
                 class="map-viewport"
                 class:painting=move || matches!(tool.get(), Tool::Reveal | Tool::Hide)
-                class:measuring=move || tool.get() == Tool::Ruler
+                class:measuring=move || matches!(tool.get(), Tool::Ruler | Tool::Template)
                 node_ref=viewport
                 tabindex="0"
                 role="application"
@@ -262,6 +268,7 @@ pub fn BattleMap() -> impl IntoView {
                         <PendingMoves />
                     </Show>
                     <crate::table::ping::Pings side=Signal::derive(move || settings().grid_size * 2.0) />
+                    <crate::table::template::Templates settings=Signal::derive(settings) />
                     <crate::table::ruler::Rulers settings=Signal::derive(settings) dragging />
                 </div>
                 <FogLayer camera size />

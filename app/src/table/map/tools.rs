@@ -1,9 +1,12 @@
 //! What a press on the map does: the toolbar floating over its corner.
-//! Everyone moves and measures; the GM also turns the fog on and off and
-//! paints it.
+//! Everyone moves, measures and places area templates; the GM also turns
+//! the fog on and off and paints it.
 
 use leptos::prelude::*;
-use shared::action::Action;
+use shared::{
+    action::Action,
+    template::{MAX_TEMPLATE_FEET, Shape},
+};
 
 use crate::table::Table;
 
@@ -14,6 +17,9 @@ pub enum Tool {
     Move,
     /// Measures from cell to cell, through waypoints.
     Ruler,
+    /// Places an area template: a press sets its point, a drag turns it
+    /// (or moves a circle).
+    Template,
     /// Paints cells the players may see (the GM).
     Reveal,
     /// Paints cells back under the fog (the GM).
@@ -61,6 +67,13 @@ pub(super) fn MapTools(tool: RwSignal<Tool>) -> impl IntoView {
                 title="Drag to measure; drag again from its end to add a waypoint; Escape puts it away. Everyone who sees it sees it.">
                 "\u{1f4cf} Ruler"
             </button>
+            <button type="button" data-test="tool-template" aria-pressed=pressed(Tool::Template) on:click=pick(Tool::Template)
+                title="Press to place an area template, drag to turn it; Escape puts it away. Everyone who sees its point sees it.">
+                "\u{25ce} Template"
+            </button>
+            <Show when=move || tool.get() == Tool::Template>
+                <TemplateShape />
+            </Show>
             <Show when=gm>
                 <button type="button" aria-pressed=pressed(Tool::Reveal) on:click=pick(Tool::Reveal)
                     title="Paint cells the players may see">
@@ -74,4 +87,78 @@ pub(super) fn MapTools(tool: RwSignal<Tool>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The template tool's shape and size, in feet.
+#[component]
+fn TemplateShape() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let shape = table.template_shape;
+    let kind = move || match shape.get() {
+        Shape::Circle { .. } => "circle",
+        Shape::Cone { .. } => "cone",
+        Shape::Line { .. } => "line",
+        Shape::Square { .. } => "square",
+    };
+    let size = move || match shape.get() {
+        Shape::Circle { radius: feet }
+        | Shape::Cone { length: feet }
+        | Shape::Line { length: feet, .. }
+        | Shape::Square { side: feet } => feet,
+    };
+    let width = move || match shape.get() {
+        Shape::Line { width, .. } => width,
+        _ => 5,
+    };
+    // A shape or size chosen here is no longer the spell's.
+    let set = move |new: Shape| {
+        if new.check().is_ok() {
+            table.template_name.set(None);
+            shape.set(new);
+        }
+    };
+    let make = move |kind: &str, size: u32, width: u32| match kind {
+        "cone" => Shape::Cone { length: size },
+        "line" => Shape::Line {
+            length: size,
+            width,
+        },
+        "square" => Shape::Square { side: size },
+        _ => Shape::Circle { radius: size },
+    };
+    let feet = |value: String| value.trim().parse::<u32>().ok();
+    view! {
+        <label class="template-shape">
+            <span class="visually-hidden">"Template shape"</span>
+            <select data-test="template-kind" prop:value=kind
+                on:change=move |e| set(make(&event_target_value(&e), size(), width()))>
+                <option value="circle">"Circle"</option>
+                <option value="cone">"Cone"</option>
+                <option value="line">"Line"</option>
+                <option value="square">"Square"</option>
+            </select>
+        </label>
+        <label class="template-shape" title="Size in feet: a circle's radius, a cone's or a line's length, a square's side">
+            <input type="number" data-test="template-size" min="1" max=MAX_TEMPLATE_FEET step="5"
+                prop:value=move || size().to_string()
+                on:change=move |e| {
+                    if let Some(size) = feet(event_target_value(&e)) {
+                        set(make(kind(), size, width()));
+                    }
+                } />
+            " ft"
+        </label>
+        <Show when=move || kind() == "line">
+            <label class="template-shape" title="The line's width in feet">
+                "\u{d7} "
+                <input type="number" min="1" max=MAX_TEMPLATE_FEET step="5"
+                    prop:value=move || width().to_string()
+                    on:change=move |e| {
+                        if let Some(width) = feet(event_target_value(&e)) {
+                            set(make("line", size(), width));
+                        }
+                    } />
+            </label>
+        </Show>
+    }
 }

@@ -13,6 +13,7 @@ use shared::{
     protocol::ServerMessage,
     rules::{Participant, may_move_token},
     sight::{entities_for, preview_seen},
+    template::Template,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,9 +39,10 @@ pub(super) struct Conn {
     pub(super) held: bool,
     /// When it last pointed at the map (pings are spaced out).
     last_point: Option<std::time::Instant>,
-    /// Its ruler's encounter and the sockets shown it now: told when it
-    /// goes, so nobody keeps a ruler nobody draws.
-    ruler: Option<(EncounterId, BTreeSet<ConnId>)>,
+    /// Its ruler's and its template's encounter and the sockets shown
+    /// each now (by [`Overlay`]): told when it goes, so nobody keeps a
+    /// ruler or a template nobody shows.
+    overlays: [Option<(EncounterId, BTreeSet<ConnId>)>; 2],
     /// Held only to be dropped with the connection.
     _kick: Option<oneshot::Sender<()>>,
 }
@@ -109,7 +111,7 @@ impl SessionActor {
                 acked: None,
                 held: false,
                 last_point: None,
-                ruler: None,
+                overlays: [None, None],
                 _kick: kick,
             },
         );
@@ -158,10 +160,12 @@ impl SessionActor {
         let Some(gone) = self.conns.remove(&conn) else {
             return;
         };
-        if let Some((encounter, shown)) = &gone.ruler {
-            let cleared = ruler_gone(*encounter, gone.who.user);
-            for watcher in shown {
-                self.push(*watcher, cleared.clone());
+        for overlay in Overlay::ALL {
+            if let Some((encounter, shown)) = &gone.overlays[overlay as usize] {
+                let cleared = overlay.gone(*encounter, gone.who.user);
+                for watcher in shown {
+                    self.push(*watcher, cleared.clone());
+                }
             }
         }
         if !self.conns.values().any(|c| c.who.user == gone.who.user) {
@@ -334,10 +338,7 @@ impl SessionActor {
 
     /// A ruler on the map, drawn now: relayed to whoever sees every point
     /// of it (the GM and assistants always; players where the fog is off
-    /// or lifted), never logged. An empty path takes it away. A watcher
-    /// who was shown this socket's ruler and may not see the new one is
-    /// sent the empty path, so it disappears rather than stops where it
-    /// last was seen.
+    /// or lifted), never logged. An empty path takes it away.
     pub(super) fn measure(
         &mut self,
         conn: ConnId,
@@ -352,16 +353,72 @@ impl SessionActor {
         let seen = path
             .iter()
             .all(|at| shared::sight::point_seen(store, encounter, *at));
-        let Some(before) = self.conns.get_mut(&conn).map(|c| c.ruler.take()) else {
+        let drawn = (!path.is_empty()).then(|| {
+            frame(&ServerMessage::Measured {
+                encounter,
+                path,
+                by: who.user,
+            })
+        });
+        self.relay(conn, Overlay::Ruler, encounter, seen, drawn);
+    }
+
+    /// An area template on the map, placed or turned now: relayed to
+    /// whoever sees its origin, never logged; none takes it away. One that
+    /// cannot be drawn is answered with why.
+    pub(super) fn show_template(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        encounter: EncounterId,
+        template: Option<Template>,
+    ) {
+        let store = self.authority.store();
+        if store.encounter(encounter).is_none() {
+            return;
+        }
+        if let Some(Err(error)) = template.map(|t| t.check()) {
+            self.send(
+                conn,
+                &ServerMessage::Error {
+                    action: None,
+                    error: shared::Error::InvalidAction(error.to_string()),
+                },
+            );
+            return;
+        }
+        let seen = template.is_none_or(|t| shared::sight::point_seen(store, encounter, t.origin));
+        let drawn = template.map(|template| {
+            frame(&ServerMessage::TemplateShown {
+                encounter,
+                template: Some(template),
+                by: who.user,
+            })
+        });
+        self.relay(conn, Overlay::Template, encounter, seen, drawn);
+    }
+
+    /// Shows `conn`'s overlay (`drawn`) to the GM and assistants, and to
+    /// players when they see it (`seen`); with nothing drawn, takes it
+    /// away. A watcher who was shown it and may not see the new one is
+    /// sent the overlay's removal, so it disappears rather than stops where
+    /// it was last seen.
+    fn relay(
+        &mut self,
+        conn: ConnId,
+        overlay: Overlay,
+        encounter: EncounterId,
+        seen: bool,
+        drawn: Option<Bytes>,
+    ) {
+        let Some((before, by)) = self
+            .conns
+            .get_mut(&conn)
+            .map(|c| (c.overlays[overlay as usize].take(), c.who.user))
+        else {
             return;
         };
         let shown_before = before.map(|(_, shown)| shown).unwrap_or_default();
-        let drawing = !path.is_empty();
-        let drawn = frame(&ServerMessage::Measured {
-            encounter,
-            path,
-            by: who.user,
-        });
         // Encoded only if someone loses sight of it.
         let mut cleared = None;
         let mut shown = BTreeSet::new();
@@ -370,16 +427,20 @@ impl SessionActor {
             if *id == conn {
                 continue;
             }
-            if drawing && (seen || c.who.role.is_gm_or_assistant()) {
-                shown.insert(*id);
-                sends.push((*id, drawn.clone()));
-            } else if shown_before.contains(id) {
-                let gone = cleared.get_or_insert_with(|| ruler_gone(encounter, who.user));
-                sends.push((*id, gone.clone()));
+            match &drawn {
+                Some(drawn) if seen || c.who.role.is_gm_or_assistant() => {
+                    shown.insert(*id);
+                    sends.push((*id, drawn.clone()));
+                }
+                _ if shown_before.contains(id) => {
+                    let gone = cleared.get_or_insert_with(|| overlay.gone(encounter, by));
+                    sends.push((*id, gone.clone()));
+                }
+                _ => {}
             }
         }
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.ruler = (!shown.is_empty()).then_some((encounter, shown));
+            c.overlays[overlay as usize] = (!shown.is_empty()).then_some((encounter, shown));
         }
         for (watcher, bytes) in sends {
             self.push(watcher, bytes);
@@ -430,11 +491,30 @@ pub(super) fn frame(message: &ServerMessage) -> Bytes {
     Bytes::from(message.encode())
 }
 
-/// The frame that takes `by`'s ruler off a watcher's map.
-fn ruler_gone(encounter: EncounterId, by: UserId) -> Bytes {
-    frame(&ServerMessage::Measured {
-        encounter,
-        path: Vec::new(),
-        by,
-    })
+/// What a socket shows on the map while it is there: relayed past the
+/// sight filter, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Overlay {
+    Ruler = 0,
+    Template = 1,
+}
+
+impl Overlay {
+    const ALL: [Overlay; 2] = [Overlay::Ruler, Overlay::Template];
+
+    /// The frame that takes `by`'s overlay off a watcher's map.
+    fn gone(self, encounter: EncounterId, by: UserId) -> Bytes {
+        frame(&match self {
+            Overlay::Ruler => ServerMessage::Measured {
+                encounter,
+                path: Vec::new(),
+                by,
+            },
+            Overlay::Template => ServerMessage::TemplateShown {
+                encounter,
+                template: None,
+                by,
+            },
+        })
+    }
 }

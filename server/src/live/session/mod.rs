@@ -327,7 +327,8 @@ impl SessionActor {
                 | ClientMessage::Ping { .. }
                 | ClientMessage::DragPreview { .. }
                 | ClientMessage::PointAt { .. }
-                | ClientMessage::Measure { .. } => false,
+                | ClientMessage::Measure { .. }
+                | ClientMessage::ShowTemplate { .. } => false,
                 ClientMessage::Ack { .. } => self.conns.get(conn).is_some_and(|c| c.held),
                 ClientMessage::SetRules { .. } => false,
                 ClientMessage::Hello { .. }
@@ -402,6 +403,10 @@ impl SessionActor {
             }
             ClientMessage::PointAt { encounter, at } => self.point_at(conn, who, encounter, at),
             ClientMessage::Measure { encounter, path } => self.measure(conn, who, encounter, path),
+            ClientMessage::ShowTemplate {
+                encounter,
+                template,
+            } => self.show_template(conn, who, encounter, template),
             ClientMessage::Request(request) => self.request(conn, who, request).await?,
             ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
             ClientMessage::SetRules { policy } => self.set_rules(conn, who, policy)?,
