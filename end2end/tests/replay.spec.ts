@@ -30,7 +30,7 @@ test('the GM replays the evening while it runs; the player replays it once ended
   await expect(at(replay, table.secret)).toHaveAttribute('aria-label', /column 9, row 7/);
   // The second step: Aria moved, the ambusher not yet.
   await replay.locator('[data-test="replay-step"]').nth(1).click();
-  await expect(where).toHaveText(/^Version 2 of 3 — .* · GM \S+ · move token$/);
+  await expect(where).toHaveText(/^Version 2 of 3 — .* · Player gm_\S+ · move token$/);
   await expect(at(replay, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
   await expect(at(replay, table.secret)).toHaveAttribute('aria-label', /column 10, row 7/);
   await expect(at(replay, table.goblin)).toHaveAttribute('aria-label', /column 7, row 3/);
@@ -75,7 +75,7 @@ test('the GM replays the evening while it runs; the player replays it once ended
   await expect(player.locator('[data-test="replay-step"]')).toHaveCount(2);
   await expect(at(player, table.mine)).toHaveAttribute('aria-label', /column 3, row 3/);
   await player.locator('[data-test="replay-scrubber"]').fill('3');
-  await expect(hers).toHaveText(/^Version 3 of 3 — .* · GM \S+ · move token$/);
+  await expect(hers).toHaveText(/^Version 3 of 3 — .* · Player gm_\S+ · move token$/);
   await expect(at(player, table.goblin)).toHaveAttribute('aria-label', /column 7, row 4/);
   await player.locator('[data-test="replay-scrubber"]').fill('2');
   await expect(hers).toHaveText(/^Version 2 of 3 — .* · something you did not see$/);

@@ -80,6 +80,13 @@ impl Shape {
                 _ => None,
             }
         };
+        // Sizes in miles (a storm's) are not a map's template.
+        if !matches!(
+            template.get("units").and_then(serde_json::Value::as_str),
+            None | Some("" | "ft")
+        ) {
+            return None;
+        }
         let size = feet("size")?;
         let shape = match template.get("type")?.as_str()? {
             "sphere" | "cylinder" | "radius" | "circle" | "emanation" => {

@@ -221,7 +221,7 @@ fn Replay(session: SessionId) -> impl IntoView {
                     <section class="card timeline" aria-label="Timeline">
                         <div class="timeline-controls">
                             <button type="button" class="small" aria-label="To the start"
-                                on:click=move |_| { playing.set(false); go(0); }>"\u{23ee}"</button>
+                                on:click=move |_| { playing.set(false); go(0); }>"\u{ab} Start"</button>
                             <button type="button" class="small" data-test="replay-play"
                                 aria-pressed=move || playing.get().to_string()
                                 on:click=move |_| {
@@ -233,7 +233,7 @@ fn Replay(session: SessionId) -> impl IntoView {
                                 {move || if playing.get() { "\u{23f8} Pause" } else { "\u{25b6} Play" }}
                             </button>
                             <button type="button" class="small" aria-label="To the end"
-                                on:click=move |_| { playing.set(false); go(total.get_untracked()); }>"\u{23ed}"</button>
+                                on:click=move |_| { playing.set(false); go(total.get_untracked()); }>"End \u{bb}"</button>
                             <label class="muted">"Speed "
                                 <select on:change=move |e| {
                                     if let Ok(value) = event_target_value(&e).parse::<u32>() {

@@ -180,6 +180,15 @@ fn srd_templates_read_as_shapes_the_map_draws() {
     assert_eq!(read(json!({"type": "sphere", "size": "5000"})), None);
     assert_eq!(read(json!({"type": "hexagon", "size": "10"})), None);
     assert_eq!(read(json!({})), None);
+    assert_eq!(
+        read(json!({"type": "sphere", "size": "1", "units": "mi"})),
+        None,
+        "a mile is not drawn in feet"
+    );
+    assert_eq!(
+        read(json!({"type": "sphere", "size": "20", "units": "ft"})),
+        Some(Shape::Circle { radius: 20 })
+    );
     assert_eq!(Shape::Circle { radius: 20 }.label(), "20-ft circle");
 }
 
