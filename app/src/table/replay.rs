@@ -82,6 +82,9 @@ fn Replay(session: SessionId) -> impl IntoView {
     provide_context(table);
     super::page::load_names(table);
     let evening = StoredValue::new(None::<Evening>);
+    // The steps the reader saw something of (a player's timeline lists
+    // only those), found once when the evening loads.
+    let seen_steps = StoredValue::new(Vec::<usize>::new());
     let loaded = RwSignal::new(None::<Result<(), crate::AppError>>);
     // How many steps are applied now, and how many there are.
     let at = RwSignal::new(0_usize);
@@ -95,6 +98,11 @@ fn Replay(session: SessionId) -> impl IntoView {
             match load_evening(session).await {
                 Ok(loaded_evening) => {
                     total.set(loaded_evening.steps.len());
+                    seen_steps.set_value(
+                        (0..loaded_evening.steps.len())
+                            .filter(|i| loaded_evening.steps[*i].kind.is_some())
+                            .collect(),
+                    );
                     table.seek(&loaded_evening, 0, 0);
                     evening.set_value(Some(loaded_evening));
                     at.set(0);
@@ -180,11 +188,7 @@ fn Replay(session: SessionId) -> impl IntoView {
     // The steps around the cursor that the reader saw something of.
     let nearby = move || {
         let now = at.get();
-        evening.with_value(|e| {
-            let Some(e) = e else { return Vec::new() };
-            let seen: Vec<usize> = (0..e.steps.len())
-                .filter(|i| e.steps[*i].kind.is_some())
-                .collect();
+        seen_steps.with_value(|seen| {
             let here = seen.partition_point(|i| *i < now);
             let first = here.saturating_sub(4);
             seen[first..(here + 4).min(seen.len())].to_vec()

@@ -132,7 +132,18 @@ struct Shown {
     inside: Vec<(shared::id::TokenId, String)>,
 }
 
-/// The templates on the map and what each holds, as this browser sees it.
+/// The templates on the map and what each holds, as this browser sees
+/// it: worked out once for the layer and the list together.
+#[derive(Clone, Copy)]
+pub struct TemplatesShown(Memo<Vec<Shown>>);
+
+impl TemplatesShown {
+    /// Follows the table's templates and the tokens under them.
+    pub fn new(table: Table) -> Self {
+        Self(Memo::new(move |_| shown(table)))
+    }
+}
+
 fn shown(table: Table) -> Vec<Shown> {
     // Tokens moving change what is inside.
     table.layout.track();
@@ -182,9 +193,9 @@ fn shown(table: Table) -> Vec<Shown> {
 /// The templates, in map pixels (inside the map's layer): each outline,
 /// the cells inside shaded, a ring on each token inside.
 #[component]
-pub fn Templates(settings: Signal<MapSettings>) -> impl IntoView {
+pub fn Templates(settings: Signal<MapSettings>, shown: TemplatesShown) -> impl IntoView {
     let table = expect_context::<Table>();
-    let all = Memo::new(move |_| shown(table));
+    let all = shown.0;
     let drawn = move || {
         let map = settings.get();
         let g = map.grid_size;
@@ -256,9 +267,9 @@ pub fn Templates(settings: Signal<MapSettings>) -> impl IntoView {
 /// Beside the map: each template and the tokens inside it, with a button
 /// to put mine away.
 #[component]
-pub fn TemplateList() -> impl IntoView {
+pub fn TemplateList(shown: TemplatesShown) -> impl IntoView {
     let table = expect_context::<Table>();
-    let all = Memo::new(move |_| shown(table));
+    let all = shown.0;
     move || {
         let all = all.get();
         (!all.is_empty()).then(|| {

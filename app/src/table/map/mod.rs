@@ -47,6 +47,7 @@ pub fn BattleMap() -> impl IntoView {
     let viewport = NodeRef::<html::Div>::new();
     let dragging = RwSignal::new(None::<(TokenId, Point)>);
     let tool = table.tool;
+    let templates_shown = crate::table::template::TemplatesShown::new(table);
     let painted = RwSignal::new(BTreeSet::<Cell>::new());
     // Where this tab last looked at this session's map (sessionStorage),
     // kept a moment after the camera stops moving.
@@ -230,7 +231,7 @@ pub fn BattleMap() -> impl IntoView {
     view! {
         <section class="battle-map" aria-label="Battle map">
             <MapTools tool />
-            <crate::table::template::TemplateList />
+            <crate::table::template::TemplateList shown=templates_shown />
             <div
                 class="map-viewport"
                 class:painting=move || matches!(tool.get(), Tool::Reveal | Tool::Hide)
@@ -268,7 +269,7 @@ pub fn BattleMap() -> impl IntoView {
                         <PendingMoves />
                     </Show>
                     <crate::table::ping::Pings side=Signal::derive(move || settings().grid_size * 2.0) />
-                    <crate::table::template::Templates settings=Signal::derive(settings) />
+                    <crate::table::template::Templates settings=Signal::derive(settings) shown=templates_shown />
                     <crate::table::ruler::Rulers settings=Signal::derive(settings) dragging />
                 </div>
                 <FogLayer camera size />
