@@ -279,6 +279,33 @@ pub trait Backend: Send + Sync + 'static {
         shown: bool,
     ) -> Result<(), AppError>;
 
+    /// Hands a media file of a session's campaign to the whole table
+    /// (`to: None`) or to the members named (GMs): what their viewers
+    /// need.
+    async fn hand_out(
+        &self,
+        user: &User,
+        session: SessionId,
+        file: MediaId,
+        to: Option<Vec<UserId>>,
+    ) -> Result<shared::media::Handout, AppError>;
+
+    /// The media files of a session's campaign that `user` may see (the
+    /// GM's table lists what it may hand out).
+    async fn session_media(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<Vec<MediaFile>, AppError>;
+
+    /// The handouts `user` keeps in a campaign, last shown first (the GM:
+    /// every file handed out).
+    async fn handouts(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<shared::media::Handout>, AppError>;
+
     /// A campaign and `user`'s role in it.
     async fn campaign_overview(
         &self,

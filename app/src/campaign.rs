@@ -244,6 +244,7 @@ pub fn CampaignPage() -> impl IntoView {
                                 <crate::content::ActorsSection campaign=id />
                                 <crate::content::ItemsSection campaign=id />
                                 <crate::media::MediaSection campaign=id gm />
+                                <crate::media::HandoutsSection campaign=id />
                                 <crate::membership::MembersSection campaign=id role=overview.role />
                                 <crate::tools::CampaignSearch campaign=id />
                                 <crate::tools::ChatHistory campaign=id />

@@ -31,6 +31,37 @@ pub async fn show_media(campaign: CampaignId, file: MediaId, shown: bool) -> Res
     .await
 }
 
+/// Hands a media file of a session's campaign to the whole table
+/// (`to: None`) or to the members named, for the GM and assistant GMs;
+/// the table then shows it ([`shared::action::Action::ShowHandout`]).
+#[server(endpoint = "sessions/hand_out", input = Json)]
+pub async fn hand_out(
+    session: shared::id::SessionId,
+    file: MediaId,
+    to: Option<Vec<shared::id::UserId>>,
+) -> Result<shared::media::Handout, AppError> {
+    crate::backend::as_user(|backend, user| async move {
+        backend.hand_out(&user, session, file, to).await
+    })
+    .await
+}
+
+/// The media files of a session's campaign the caller may see.
+#[server(endpoint = "sessions/media", input = Json)]
+pub async fn session_media(session: shared::id::SessionId) -> Result<Vec<MediaFile>, AppError> {
+    crate::backend::as_user(
+        |backend, user| async move { backend.session_media(&user, session).await },
+    )
+    .await
+}
+
+/// The handouts the caller keeps in a campaign, last shown first.
+#[server(endpoint = "media/handouts", input = Json)]
+pub async fn handouts(campaign: CampaignId) -> Result<Vec<shared::media::Handout>, AppError> {
+    crate::backend::as_user(|backend, user| async move { backend.handouts(&user, campaign).await })
+        .await
+}
+
 /// The campaign's media library: upload with a progress bar (a file whose
 /// bytes the campaign already holds says so), and the files. The GM sees
 /// every file and shows or hides each; players see the shown ones.
@@ -166,6 +197,42 @@ pub fn MediaSection(campaign: shared::id::CampaignId, gm: bool) -> impl IntoView
                     }
                 })}
             </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+/// The handouts the caller keeps in the campaign, last shown first, each
+/// opening in the table's viewer; for the GM, every file handed out.
+#[component]
+pub fn HandoutsSection(campaign: CampaignId) -> impl IntoView {
+    let kept = Resource::new(|| (), move |_| handouts(campaign));
+    let viewing = RwSignal::new(None::<shared::media::Handout>);
+    view! {
+        <section class="card handouts" aria-labelledby="campaign-handouts-heading" data-test="campaign-handouts">
+            <h2 id="campaign-handouts-heading">"Handouts"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading handouts…"</p> }>
+                {move || Suspend::new(async move {
+                    match kept.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="muted">"Nothing handed out yet: what the GM shows at the table is kept here."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="handout-list">
+                                {list.into_iter().map(|handout| {
+                                    let name = handout.name.as_str().to_owned();
+                                    view! {
+                                        <li><button type="button" class="link" data-test="handout-open"
+                                            on:click=move |_| viewing.set(Some(handout.clone()))>{name}</button></li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            {crate::table::handout::viewer(viewing)}
         </section>
     }
     .into_any()

@@ -88,6 +88,7 @@ pub fn ChatHistory(campaign: CampaignId) -> impl IntoView {
                                     LogKind::Chat => "chat",
                                     LogKind::Roll => "roll",
                                     LogKind::Event => "event",
+                                    LogKind::Handout => "handout",
                                 }, if line.private { " private" } else { "" })>
                                     <span class="muted">{format!("{} ", line.at)}</span>
                                     {line.by.map(|by| view! { <strong>{format!("{by}: ")}</strong> })}

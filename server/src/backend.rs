@@ -460,6 +460,38 @@ impl Backend for AppState {
         Ok(media::show(&self.db, campaign, file, user.id, shown).await?)
     }
 
+    async fn hand_out(
+        &self,
+        user: &User,
+        session: SessionId,
+        file: MediaId,
+        to: Option<Vec<UserId>>,
+    ) -> Result<shared::media::Handout, AppError> {
+        let info = event_log::session_info(&self.db, session)
+            .await?
+            .ok_or(Error::NotMember)?;
+        Ok(media::hand_out(&self.db, info.campaign, file, user.id, to.as_deref()).await?)
+    }
+
+    async fn session_media(
+        &self,
+        user: &User,
+        session: SessionId,
+    ) -> Result<Vec<MediaFile>, AppError> {
+        let info = event_log::session_info(&self.db, session)
+            .await?
+            .ok_or(Error::NotMember)?;
+        Ok(media::list(&self.db, info.campaign, user.id).await?)
+    }
+
+    async fn handouts(
+        &self,
+        user: &User,
+        campaign: CampaignId,
+    ) -> Result<Vec<shared::media::Handout>, AppError> {
+        Ok(media::handouts(&self.db, campaign, user.id).await?)
+    }
+
     async fn campaign_overview(
         &self,
         user: &User,

@@ -259,7 +259,7 @@ async fn check_media_readable(
           where not exists (
                 select 1 from media_files m
                   join campaign_members cm on cm.campaign_id = m.campaign_id and cm.user_id = $2
-                 where m.checksum = c and media_readable(m, cm.role))
+                 where m.checksum = c and media_readable(m, cm.role, cm.user_id))
             and not exists (select 1 from media_uploaders u where u.checksum = c and u.user_id = $2)",
     )
     .bind(&checksums)

@@ -26,7 +26,9 @@ use object_store::{
 use sha2::{Digest, Sha256};
 use shared::{
     id::{CampaignId, MediaId, UserId},
-    media::{DisplayFileName, MediaFile, MediaKind, UploadReceipt, check_type},
+    media::{
+        DisplayFileName, Handout, HandoutFormat, MediaFile, MediaKind, UploadReceipt, check_type,
+    },
 };
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -37,7 +39,7 @@ use crate::{Error, Result};
 
 mod serve;
 
-pub use serve::{MediaContent, list, open, readable_image, show, tier_of};
+pub use serve::{MediaContent, hand_out, handouts, list, open, readable_image, show, tier_of};
 
 /// Size thresholds of the tiers and the upload limit, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -177,7 +177,7 @@ pub async fn search_campaign(
          union all
          select 'media', m.id, m.original_name, m.media_type, (1 + ts_rank(m.search_vector, q.q))::float4
            from media_files m, q where m.campaign_id = $1 and m.search_vector @@ q.q
-            and media_readable(m, $5)
+            and media_readable(m, $5, $4)
          order by relevance desc, name
          limit 20",
     )

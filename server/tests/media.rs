@@ -553,3 +553,124 @@ async fn a_campaign_holds_up_to_its_quota_and_not_a_byte_more(db: PgPool) {
     // Another campaign has its own quota.
     upload(&router, other, &cookie, png(quarter, 5)).await;
 }
+
+/// A handout opens its file to the players it is shown to and nobody
+/// else; only the GM shows one, only to members, and hiding the file takes
+/// it back from each of them.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_handout_opens_its_file_to_those_it_is_shown_to_alone(db: PgPool) {
+    use server::Error;
+    use shared::media::HandoutFormat;
+    let (store, _dir) = support::media_store(None, LIMITS);
+    let router = server::router(support::state_with_media(db.clone(), store));
+    let (gm, gm_cookie) = support::signed_in(&db, "gamemaster").await;
+    let (alice, alice_cookie) = support::signed_in(&db, "alice").await;
+    let (bruno, bruno_cookie) = support::signed_in(&db, "bruno").await;
+    let (outsider, _) = support::signed_in(&db, "outsider").await;
+    let campaign = campaign(&db, &gm, "Letters").await;
+    for player in [&alice, &bruno] {
+        let invitation =
+            server::membership::invite(&db, campaign, gm.id, shared::rules::Role::Player)
+                .await
+                .unwrap();
+        server::membership::accept(&db, player.id, &invitation.token)
+            .await
+            .unwrap();
+    }
+    let letter = upload(&router, campaign, &gm_cookie, png(2048, 7))
+        .await
+        .file;
+    let kept = |user: shared::id::UserId| {
+        let db = db.clone();
+        async move {
+            server::media::handouts(&db, campaign, user)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|h| h.media)
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // Refused: a player, the GM of nothing here, a reader who is not a
+    // member (and then nobody is granted it).
+    let refused = server::media::hand_out(&db, campaign, letter.id, alice.id, None).await;
+    assert!(
+        matches!(refused, Err(Error::Refused(shared::Error::Forbidden(_)))),
+        "{refused:?}"
+    );
+    let refused = server::media::hand_out(&db, campaign, letter.id, outsider.id, None).await;
+    assert!(matches!(refused, Err(Error::NotMember)), "{refused:?}");
+    let refused = server::media::hand_out(
+        &db,
+        campaign,
+        letter.id,
+        gm.id,
+        Some(&[alice.id, outsider.id]),
+    )
+    .await;
+    assert!(matches!(refused, Err(Error::NotMember)), "{refused:?}");
+    let refused = server::media::hand_out(&db, campaign, letter.id, gm.id, Some(&[])).await;
+    assert!(matches!(refused, Err(Error::Refused(_))), "{refused:?}");
+    assert_eq!(count(&db, "media_grants").await, 0);
+    assert_eq!(
+        download(&router, letter.id, &alice_cookie).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // To Alice alone.
+    let handout = server::media::hand_out(&db, campaign, letter.id, gm.id, Some(&[alice.id]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (handout.media, handout.name.as_str(), handout.format),
+        (letter.id, "cave.png", HandoutFormat::Image)
+    );
+    assert_eq!(
+        download(&router, letter.id, &alice_cookie).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        download(&router, letter.id, &bruno_cookie).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(kept(alice.id).await, vec![letter.id]);
+    assert_eq!(kept(bruno.id).await, vec![]);
+    assert_eq!(kept(gm.id).await, vec![letter.id]);
+    let listed = server::media::list(&db, campaign, alice.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![letter.id]
+    );
+    assert!(
+        server::media::list(&db, campaign, bruno.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // To everyone: Bruno too, and the file is shown.
+    server::media::hand_out(&db, campaign, letter.id, gm.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        download(&router, letter.id, &bruno_cookie).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(kept(bruno.id).await, vec![letter.id]);
+
+    // Hidden again: from each it was handed to.
+    server::media::show(&db, campaign, letter.id, gm.id, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        download(&router, letter.id, &alice_cookie).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        download(&router, letter.id, &bruno_cookie).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(kept(alice.id).await, vec![]);
+    assert_eq!(count(&db, "media_grants").await, 0);
+}

@@ -1221,6 +1221,7 @@ async fn the_campaign_keeps_its_sessions_chat_for_its_members(db: PgPool) {
             kind: LogKind::Chat,
             text,
             to,
+            handout: None,
         };
         let commit = Commit {
             version: version as u64,

@@ -222,6 +222,18 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         rolls: Vec<Roll>,
     },
+    /// Show a handout (GM): a line in the log that opens the file in the
+    /// viewer of each reader. Who may download the file is the server's
+    /// record, written before this is asked.
+    ShowHandout {
+        /// The encounter.
+        encounter: EncounterId,
+        /// The file.
+        handout: crate::media::Handout,
+        /// The players it is shown to; `None` shows it to the whole table.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Vec<UserId>>,
+    },
     /// Roll dice in the open, into the encounter's log. The server
     /// rolls: whatever `roll` a client sends is replaced
     /// ([`Action::settle`]).
@@ -368,7 +380,7 @@ impl Action {
             | Action::JoinInitiative { .. }
             | Action::NextTurn { .. }
             | Action::EndCombat { .. } => ActionKind::Initiative,
-            Action::Chat { .. } => ActionKind::Chat,
+            Action::Chat { .. } | Action::ShowHandout { .. } => ActionKind::Chat,
             Action::Roll { .. } | Action::RollCheck { .. } | Action::RollAttack { .. } => {
                 ActionKind::Roll
             }
@@ -603,6 +615,27 @@ impl Action {
                     kind: LogKind::Chat,
                     text: with_inline_rolls(text, rolls)?,
                     to: to.as_ref().map(|to| readers(by, to)).transpose()?,
+                    handout: None,
+                };
+                Ok(vec![append_line(*encounter, &line)])
+            }
+            Action::ShowHandout {
+                encounter,
+                handout,
+                to,
+            } => {
+                existing_encounter(store, *encounter)?;
+                // Through the sanitizer again: the name is a client's.
+                let name = crate::media::DisplayFileName::sanitize(handout.name.as_str());
+                let line = LogEntry {
+                    by: Some(by),
+                    kind: LogKind::Handout,
+                    text: format!("shows {}", name.as_str()),
+                    to: to.as_ref().map(|to| readers(by, to)).transpose()?,
+                    handout: Some(crate::media::Handout {
+                        name,
+                        ..handout.clone()
+                    }),
                 };
                 Ok(vec![append_line(*encounter, &line)])
             }
@@ -623,6 +656,7 @@ impl Action {
                     kind: LogKind::Roll,
                     text,
                     to,
+                    handout: None,
                 };
                 Ok(match secrecy {
                     Secrecy::Open => vec![append_line(*encounter, &line(roll.describe(), None))],
@@ -849,6 +883,7 @@ fn log_line(encounter: EncounterId, by: UserId, kind: LogKind, text: String) -> 
         kind,
         text,
         to: None,
+        handout: None,
     };
     vec![append_line(encounter, &entry)]
 }

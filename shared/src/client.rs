@@ -177,6 +177,8 @@ pub struct Changed {
     pub measured: Option<(Vec<Point>, UserId)>,
     /// Someone's area template now (none: gone), and whose.
     pub template: Option<(Option<crate::template::Template>, UserId)>,
+    /// Handouts someone else just showed me, to open in the viewer.
+    pub handouts: Vec<crate::media::Handout>,
     /// The auto-approval rules changed.
     pub rules: bool,
     /// The GM ended the session.

@@ -201,6 +201,9 @@ pub struct LogEntry {
     /// that does not name them ([`crate::sight`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Vec<UserId>>,
+    /// The file a [`LogKind::Handout`] line shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handout: Option<crate::media::Handout>,
 }
 
 impl LogEntry {
@@ -225,6 +228,8 @@ pub enum LogKind {
     Roll,
     /// Something the system records (a turn starts, an effect ends).
     Event,
+    /// The GM showed a handout.
+    Handout,
 }
 
 /// An encounter as a campaign lists it.

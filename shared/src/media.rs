@@ -158,6 +158,44 @@ pub struct MediaFile {
     pub created_at: OffsetDateTime,
 }
 
+/// A file the GM shows players at the table: what their viewer needs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Handout {
+    /// The file, read from `/media/{id}` (the server lets whoever it was
+    /// shown to read it).
+    pub media: MediaId,
+    /// Its name.
+    pub name: DisplayFileName,
+    /// How the viewer shows it.
+    pub format: HandoutFormat,
+}
+
+/// How a handout is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoutFormat {
+    /// Drawn in the viewer.
+    Image,
+    /// Opened in the browser's PDF reader.
+    Pdf,
+}
+
+impl HandoutFormat {
+    /// The format of a file with the sniffed `mime` type; sounds and videos
+    /// are not handouts.
+    pub fn of(mime: &str) -> Result<Self> {
+        if mime.starts_with("image/") {
+            Ok(Self::Image)
+        } else if mime == "application/pdf" {
+            Ok(Self::Pdf)
+        } else {
+            Err(Error::InvalidAction(format!(
+                "only an image or a PDF can be handed out, not {mime}"
+            )))
+        }
+    }
+}
+
 /// The answer to an upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadReceipt {
@@ -203,6 +241,14 @@ mod tests {
             Err(Error::UnsupportedMedia(message)) if message.contains("text/html")
         ));
         assert!(check_type(None).is_err());
+    }
+
+    #[test]
+    fn only_images_and_pdfs_are_handouts() {
+        assert_eq!(HandoutFormat::of("image/webp"), Ok(HandoutFormat::Image));
+        assert_eq!(HandoutFormat::of("application/pdf"), Ok(HandoutFormat::Pdf));
+        assert!(HandoutFormat::of("audio/ogg").is_err());
+        assert!(HandoutFormat::of("video/mp4").is_err());
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         | Action::RollInitiative { .. }
         | Action::EndCombat { .. }
         | Action::Edit { .. }
+        | Action::ShowHandout { .. }
         | Action::Undo { .. } => Err(Error::Forbidden("only the GM can do that".into())),
     }
 }

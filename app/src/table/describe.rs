@@ -158,6 +158,7 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
         Action::NextTurn { .. } => "end the turn".into(),
         Action::EndCombat { .. } => "end combat".into(),
         Action::Chat { text, .. } => format!("say \u{201c}{text}\u{201d}"),
+        Action::ShowHandout { handout, .. } => format!("show {}", handout.name.as_str()),
         Action::Roll { dice, .. } => format!("roll {dice}"),
         Action::RollCheck {
             actor, check, edge, ..

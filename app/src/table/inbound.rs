@@ -56,6 +56,10 @@ impl Table {
         if let Some((template, by)) = changed.template {
             self.template_shown(template, by);
         }
+        // Two at once: the latest on top; the other stays in the list.
+        if let Some(handout) = changed.handouts.into_iter().last() {
+            self.viewing.set(Some(handout));
+        }
         let (me, queue, waiting, online, link) = self.client.with_value(|c| {
             (
                 c.me(),

@@ -14,6 +14,7 @@ pub mod bench;
 pub mod board;
 pub mod describe;
 mod fold;
+pub(crate) mod handout;
 pub mod map;
 pub mod panel;
 pub use replay::ReplayPage;
@@ -79,6 +80,8 @@ pub struct Table {
     pub online: RwSignal<BTreeSet<UserId>>,
     /// Toasts on screen.
     pub toasts: RwSignal<Vec<Toast>>,
+    /// The handout open in the viewer.
+    pub viewing: RwSignal<Option<shared::media::Handout>>,
     /// Pings on the map now.
     pub pings: RwSignal<Vec<ping::Ping>>,
     next_ping: StoredValue<u64>,
@@ -140,6 +143,7 @@ impl Table {
             unsent: RwSignal::new(0),
             online: RwSignal::new(BTreeSet::new()),
             toasts: RwSignal::new(Vec::new()),
+            viewing: RwSignal::new(None),
             pings: RwSignal::new(Vec::new()),
             next_ping: StoredValue::new(0),
             rulers: RwSignal::new(BTreeMap::new()),

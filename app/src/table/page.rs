@@ -11,7 +11,7 @@ use shared::{
     id::SessionId,
 };
 
-use super::{Table, describe, map, panel, sheet, sidebar, toast::Toasts};
+use super::{Table, describe, handout, map, panel, sheet, sidebar, toast::Toasts};
 
 /// `/sessions/:id`: the live table.
 #[component]
@@ -172,6 +172,7 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                     </Show>
                     <sidebar::Initiative />
                     <sidebar::Log />
+                    <handout::Handouts />
                     <sidebar::SelectedToken />
                     <Show when=move || table.is_gm_or_assistant()>
                         <super::place::PlaceOnMap />
@@ -179,6 +180,7 @@ fn LiveTable(session: SessionId) -> impl IntoView {
                     <sheet::TableSheet />
                 </aside>
             </div>
+            <handout::HandoutViewer />
             <Toasts />
         </div>
     }

@@ -287,6 +287,7 @@ fn Replay(session: SessionId) -> impl IntoView {
                     <sidebar::Log />
                 </aside>
             </div>
+            <super::handout::HandoutViewer />
         </div>
     }
     .into_any()

@@ -525,8 +525,10 @@ pub fn Log() -> impl IntoView {
                             LogKind::Chat => "chat",
                             LogKind::Roll => "roll",
                             LogKind::Event => "event",
+                            LogKind::Handout => "handout",
                         };
                         let by = entry.by;
+                        let handout = entry.handout.clone();
                         // A whisper or secret roll says who reads it.
                         let kind = entry.kind;
                         let private = entry.to.clone().map(|to| {
@@ -551,6 +553,13 @@ pub fn Log() -> impl IntoView {
                                 ": "
                                 {private.map(|p| view! { <em class="private-mark">{p}</em> })}
                                 {entry.text}
+                                {handout.map(|handout| view! {
+                                    " "
+                                    <button type="button" class="link" data-test="log-handout"
+                                        on:click=move |_| table.viewing.set(Some(handout.clone()))>
+                                        "Open"
+                                    </button>
+                                })}
                             </li>
                         }
                     }

@@ -31,7 +31,7 @@ pub async fn open(
            join media_blobs b on b.checksum = m.checksum
            join campaign_members cm on cm.campaign_id = m.campaign_id and cm.user_id = $2
           where m.id = $1
-            and media_readable(m, cm.role)",
+            and media_readable(m, cm.role, cm.user_id)",
         id.0,
         reader.0,
     )
@@ -76,10 +76,11 @@ pub async fn list(db: &PgPool, campaign: CampaignId, reader: UserId) -> Result<V
                 m.created_at
            from media_files m
           where m.campaign_id = $1
-            and media_readable(m, $2)
+            and media_readable(m, $2, $3)
           order by m.created_at desc, m.id",
         campaign.0,
         role.slug(),
+        reader.0,
     )
     .fetch_all(db)
     .await?
@@ -101,7 +102,8 @@ pub async fn list(db: &PgPool, campaign: CampaignId, reader: UserId) -> Result<V
 }
 
 /// Shows a file to the campaign's players and observers, or hides it
-/// again; for the GM and assistant GMs. A file of another campaign is
+/// again (from those it was handed to as well); for the GM and assistant
+/// GMs. A file of another campaign is
 /// [`Error::NotMember`], like an unknown one.
 pub async fn show(
     db: &PgPool,
@@ -116,20 +118,147 @@ pub async fn show(
             "only the GM shows or hides media".into(),
         )));
     }
+    let mut tx = db.begin().await?;
     let updated = sqlx::query!(
         "update media_files set shown = $3 where id = $1 and campaign_id = $2",
         file.0,
         campaign.0,
         shown,
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if updated == 0 {
         return Err(Error::NotMember);
     }
+    if !shown {
+        // Hidden from the players is hidden from each it was handed to.
+        sqlx::query!("delete from media_grants where media_id = $1", file.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
     tracing::info!(media = %file, %campaign, shown, by = %by, "media visibility changed");
     Ok(())
+}
+
+/// Hands `file` to players of `campaign`, for the GM and assistant GMs:
+/// to every player and observer (`to: None`, which shows the file) or to
+/// the members named, each of whom may read it from now on. Answers what
+/// their viewers need. Only images and PDFs are handouts; a file of
+/// another campaign or a reader who is not a member is
+/// [`Error::NotMember`].
+pub async fn hand_out(
+    db: &PgPool,
+    campaign: CampaignId,
+    file: MediaId,
+    by: UserId,
+    to: Option<&[UserId]>,
+) -> Result<Handout> {
+    let role = crate::campaign::role_of(db, campaign, by).await?;
+    if !role.is_gm_or_assistant() {
+        return Err(Error::Refused(shared::Error::Forbidden(
+            "only the GM shows handouts".into(),
+        )));
+    }
+    if let Some(to) = to {
+        if to.is_empty() {
+            return Err(Error::Refused(shared::Error::InvalidAction(
+                "choose whom to show it to".into(),
+            )));
+        }
+        shared::limits::count(
+            "players a handout is shown to",
+            to.len(),
+            shared::limits::MAX_LINE_READERS,
+        )
+        .map_err(Error::Refused)?;
+    }
+    let row = sqlx::query!(
+        "select m.original_name, b.mime_type
+           from media_files m
+           join media_blobs b on b.checksum = m.checksum
+          where m.id = $1 and m.campaign_id = $2",
+        file.0,
+        campaign.0,
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotMember)?;
+    let format = HandoutFormat::of(&row.mime_type).map_err(Error::Refused)?;
+    let mut named = to.map(|to| to.iter().map(|u| u.0).collect::<Vec<_>>());
+    if let Some(named) = &mut named {
+        named.sort_unstable();
+        named.dedup();
+    }
+    let mut tx = db.begin().await?;
+    if to.is_none() {
+        // Whoever joins later may read it too; it is on the lists of
+        // those it was shown to.
+        sqlx::query!("update media_files set shown = true where id = $1", file.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let granted = sqlx::query!(
+        "insert into media_grants (media_id, user_id, granted_by)
+         select $1, cm.user_id, $3
+           from campaign_members cm
+          where cm.campaign_id = $2
+            and case when $4::uuid[] is null then cm.role in ('player', 'observer')
+                     else cm.user_id = any($4) end
+         on conflict (media_id, user_id)
+         do update set granted_at = now(), granted_by = excluded.granted_by",
+        file.0,
+        campaign.0,
+        by.0,
+        named.as_deref(),
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if named
+        .as_ref()
+        .is_some_and(|named| granted != named.len() as u64)
+    {
+        // Someone named is not a member: nothing is granted.
+        return Err(Error::NotMember);
+    }
+    tx.commit().await?;
+    tracing::info!(media = %file, %campaign, by = %by, to = ?to, "handout shown");
+    Ok(Handout {
+        media: file,
+        name: DisplayFileName::sanitize(&row.original_name),
+        format,
+    })
+}
+
+/// The handouts of `campaign` as `reader` keeps them, last shown first:
+/// those shown to them, or for the GM and assistants every file shown.
+pub async fn handouts(db: &PgPool, campaign: CampaignId, reader: UserId) -> Result<Vec<Handout>> {
+    let role = crate::campaign::role_of(db, campaign, reader).await?;
+    sqlx::query!(
+        r#"select m.id, m.original_name, b.mime_type, max(g.granted_at) as "last!"
+             from media_files m
+             join media_blobs b on b.checksum = m.checksum
+             join media_grants g on g.media_id = m.id and ($3 or g.user_id = $2)
+            where m.campaign_id = $1
+            group by m.id, m.original_name, b.mime_type
+            order by 4 desc, m.id"#,
+        campaign.0,
+        reader.0,
+        role.is_gm_or_assistant(),
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(Handout {
+            media: MediaId(row.id),
+            name: DisplayFileName::sanitize(&row.original_name),
+            format: HandoutFormat::of(&row.mime_type).map_err(Error::CorruptRow)?,
+        })
+    })
+    .collect()
 }
 
 /// Whether `file` is an image of `campaign` that `reader` may see (a
@@ -146,7 +275,7 @@ pub async fn readable_image(
                join media_blobs b on b.checksum = m.checksum
                join campaign_members cm on cm.campaign_id = m.campaign_id and cm.user_id = $3
               where m.id = $1 and m.campaign_id = $2 and b.mime_type like 'image/%'
-                and media_readable(m, cm.role)) as "readable!""#,
+                and media_readable(m, cm.role, cm.user_id)) as "readable!""#,
         file.0,
         campaign.0,
         reader.0,

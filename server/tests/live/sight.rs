@@ -354,6 +354,81 @@ async fn whispers_and_secret_rolls_reach_only_their_readers_sockets(db: PgPool) 
     assert_eq!(texts(&again_store), texts(&bruno_store));
 }
 
+/// A handout shown to Alice reaches her socket and the GM's, never
+/// Bruno's (live or in a snapshot); a player cannot show one.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_handout_reaches_only_its_readers_sockets(db: PgPool) {
+    use shared::media::{DisplayFileName, Handout, HandoutFormat};
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let (mut bruno, _) = join(&table, &table.bruno.cookie).await;
+    let letter = Handout {
+        media: shared::id::MediaId(Uuid::new_v4()),
+        name: DisplayFileName::sanitize("letter-from-the-duke.png"),
+        format: HandoutFormat::Image,
+    };
+    let show = |to: Option<Vec<shared::id::UserId>>| Action::ShowHandout {
+        encounter: table.encounter,
+        handout: letter.clone(),
+        to,
+    };
+
+    let forged = bruno.request(show(None)).await;
+    let refused = bruno.status(forged).await;
+    assert!(
+        matches!(&refused, Err(reason) if reason.contains("only the GM")),
+        "{refused:?}"
+    );
+    let shown = gm.request(show(Some(vec![table.alice.user.id]))).await;
+    assert!(matches!(
+        gm.status(shown).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    gm.follow(&mut gm_store, 0, 1).await;
+    alice.follow(&mut alice_store, 0, 1).await;
+    // Bruno's socket gets the version and nothing of what it holds: a
+    // later whisper to the table proves his socket is live and caught up.
+    let said = gm
+        .request(Action::Chat {
+            encounter: table.encounter,
+            text: "all aboard".into(),
+            to: None,
+            rolls: Vec::new(),
+        })
+        .await;
+    assert!(matches!(
+        gm.status(said).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    bruno
+        .until(|m| match m {
+            ServerMessage::Commit(c) if c.version == 2 => Some(()),
+            _ => None,
+        })
+        .await;
+    let media = letter.media.to_string();
+    for (who, raw, carries) in [
+        ("GM", &gm.raw, true),
+        ("Alice", &alice.raw, true),
+        ("Bruno", &bruno.raw, false),
+    ] {
+        assert_eq!(
+            raw.iter()
+                .any(|f| f.contains("letter-from-the-duke") || f.contains(&media)),
+            carries,
+            "{who}"
+        );
+    }
+    let line = alice_store
+        .encounter(table.encounter)
+        .and_then(|e| e.log.last().cloned())
+        .unwrap();
+    assert_eq!(line.handout, Some(letter.clone()));
+    let (again, _) = join(&table, &table.bruno.cookie).await;
+    assert!(again.raw.iter().all(|f| !f.contains(&media)));
+}
+
 /// A ping reaches whoever sees the place: the GM always, a player where
 /// the fog is lifted; never its sender, never an unknown encounter, and a
 /// socket's pings are spaced out.

@@ -1,6 +1,8 @@
 //! What each message from the server changes.
 
 use super::*;
+use crate::change::Op;
+use serde::Deserialize;
 
 impl Client {
     /// Takes in one message from the server.
@@ -64,6 +66,12 @@ impl Client {
                 match state.commit(&commit) {
                     Ok(outcome) => {
                         if commit.version > before {
+                            let me = self.me.map(|me| me.user);
+                            changed.handouts.extend(
+                                shown_handouts(&commit.changes)
+                                    .filter(|(by, _)| *by != me)
+                                    .map(|(_, handout)| handout),
+                            );
                             changed.touched.add(&commit.changes);
                             for pending in state.pending() {
                                 changed.touched.add(&pending.changes);
@@ -228,4 +236,22 @@ fn notice_for((action, status): (ActionId, PendingStatus)) -> Notice {
         PendingStatus::Conflicted => Notice::Conflicted { action },
         PendingStatus::Invalidated | PendingStatus::Shown => Notice::Invalidated { action },
     }
+}
+
+/// The handouts `changes` show, with who showed each: the log lines they
+/// append that carry one. A commit reaches me filtered, so each is mine.
+fn shown_handouts(
+    changes: &[Change],
+) -> impl Iterator<Item = (Option<UserId>, crate::media::Handout)> + '_ {
+    changes.iter().filter_map(|change| {
+        let (Some(Entity::Encounter(_)), Op::Append(value)) = (change.path.entity(), &change.op)
+        else {
+            return None;
+        };
+        if change.path.segments().last().map(String::as_str) != Some("log") {
+            return None;
+        }
+        let line = crate::encounter::LogEntry::deserialize(value).ok()?;
+        Some((line.by, line.handout?))
+    })
 }

@@ -246,6 +246,8 @@ struct Table {
     server: Server,
     people: Vec<(Participant, Client, bool)>,
     notices: Vec<(UserId, Notice)>,
+    /// The handouts each viewer was told to open.
+    handouts: Vec<(UserId, crate::media::Handout)>,
 }
 
 impl Table {
@@ -257,6 +259,7 @@ impl Table {
                 .map(|p| (*p, Client::new(session()), false))
                 .collect(),
             notices: Vec::new(),
+            handouts: Vec::new(),
         };
         for n in 0..people.len() {
             table.connect(n);
@@ -305,6 +308,8 @@ impl Table {
                 let changed = self.people[to].1.receive(reply);
                 self.notices
                     .extend(changed.notices.iter().map(|notice| (user, notice.clone())));
+                self.handouts
+                    .extend(changed.handouts.into_iter().map(|handout| (user, handout)));
                 to_server.extend(changed.send.into_iter().map(|m| (to, m)));
             }
         }
@@ -845,4 +850,49 @@ fn to_gms(everyone: &[Participant], message: &ServerMessage) -> Outbox {
         .filter(|p| p.role.is_gm_or_assistant())
         .map(|p| (p.user, message.clone()))
         .collect()
+}
+
+#[test]
+fn a_handout_opens_for_its_readers_alone() {
+    let mut table = Table::new(&[gm(), me(), player(other_player())]);
+    let map = crate::media::Handout {
+        media: crate::id::MediaId(Uuid::from_u128(0x3ED1A)),
+        name: crate::media::DisplayFileName::sanitize("../crypt map.png"),
+        format: crate::media::HandoutFormat::Image,
+    };
+    let show = |to: Option<Vec<UserId>>| Action::ShowHandout {
+        encounter: eid(1),
+        handout: map.clone(),
+        to,
+    };
+    table
+        .request(1, id(1), show(None))
+        .expect_err("a player shows no handouts");
+    table
+        .request(0, id(2), show(Some(vec![testing::player()])))
+        .unwrap();
+    assert_eq!(
+        table.handouts,
+        vec![(testing::player(), map.clone())],
+        "to the one it was shown to; not to the other player, nor back to the GM"
+    );
+    table.request(0, id(3), show(None)).unwrap();
+    let mut opened: Vec<UserId> = table.handouts[1..].iter().map(|(u, _)| *u).collect();
+    opened.sort();
+    let mut players = vec![testing::player(), other_player()];
+    players.sort();
+    assert_eq!(opened, players, "to the whole table");
+    let line = table
+        .client(1)
+        .view()
+        .unwrap()
+        .encounter(eid(1))
+        .unwrap()
+        .log
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(line.kind, crate::encounter::LogKind::Handout);
+    assert_eq!(line.text, "shows crypt map.png");
+    table.assert_converged();
 }

@@ -225,6 +225,7 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
         Action::NextTurn { .. } => "next_turn",
         Action::EndCombat { .. } => "end_combat",
         Action::Chat { .. } => "chat",
+        Action::ShowHandout { .. } => "show_handout",
         Action::Roll { .. } => "roll",
         Action::RollCheck { .. } => "roll_check",
         Action::RollAttack { .. } => "roll_attack",
