@@ -490,4 +490,16 @@ test('the GM takes a move back with Ctrl+Z and puts it back with Ctrl+Shift+Z; b
   await expect(undo).toBeDisabled();
   // A player has neither.
   await expect(player.locator('[data-test="undo"]')).toHaveCount(0);
+
+  // By choice, any member's change: the GM takes Aria's move back from
+  // the list of recent changes.
+  await drag(player, table.mine, 2);
+  await expect(at(gm, table.mine)).toHaveAttribute('aria-label', /column 5, row 3/);
+  const latest = gm.locator('[data-test="recent-change"]').first();
+  await expect(latest).toContainText('Aria: moved');
+  await latest.locator('[data-test="undo-recent"]').click();
+  for (const page of [gm, player]) {
+    await expect(at(page, table.mine)).toHaveAttribute('aria-label', /column 3, row 3/);
+  }
+  await expect(player.locator('[data-test="recent-changes"]')).toHaveCount(0);
 });

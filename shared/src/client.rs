@@ -215,6 +215,23 @@ pub struct Client {
     acked: Version,
     /// The hash of the session's dice seed, once welcomed.
     dice: Option<crate::fair::Commitment>,
+    /// For the GM: the latest commits of anyone's actions, oldest first,
+    /// to take back by choice.
+    recent: std::collections::VecDeque<RecentChange>,
+}
+
+/// How many of the latest commits the GM's list offers to take back.
+pub const RECENT_CHANGES: usize = 20;
+
+/// A commit the GM may take back from the list of recent changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentChange {
+    /// The version it made.
+    pub version: Version,
+    /// The action it came from (what an undo names).
+    pub action: ActionId,
+    /// What it changed, to say what it was.
+    pub changes: Vec<Change>,
 }
 
 impl Client {
@@ -233,6 +250,7 @@ impl Client {
             moved_to: None,
             acked: 0,
             dice: None,
+            recent: std::collections::VecDeque::new(),
         }
     }
 
@@ -294,6 +312,12 @@ impl Client {
     /// For the GM: the requests waiting for a decision, oldest first.
     pub fn queue(&self) -> &[QueuedRequest] {
         &self.queue
+    }
+
+    /// For the GM: the latest commits of actions (anyone's), newest
+    /// first, each of which an [`Action::Undo`] may take back.
+    pub fn recent(&self) -> impl Iterator<Item = &RecentChange> {
+        self.recent.iter().rev()
     }
 
     /// Who is connected.

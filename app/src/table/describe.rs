@@ -275,6 +275,56 @@ pub fn context(action: &Action, view: Option<&Store>) -> Vec<String> {
     lines
 }
 
+/// What a commit changed, in words: each thing it touched and how
+/// ("Goblin: moved, the table: chat and dice"), the first few.
+pub fn changes(changes: &[shared::change::Change], view: Option<&Store>) -> String {
+    use shared::{change::Op, path::Entity};
+    const SAID: usize = 3;
+    let mut said: Vec<String> = Vec::new();
+    for change in changes {
+        let Some(entity) = change.path.entity() else {
+            continue;
+        };
+        let name = match entity {
+            Entity::Token(id) => view
+                .and_then(|v| v.token(id))
+                .map_or_else(|| "a token".to_owned(), |t| t.name.clone()),
+            Entity::Actor(id) => view
+                .and_then(|v| v.actor(id))
+                .map_or_else(|| "an actor".to_owned(), |a| a.name.clone()),
+            Entity::Item(_) => "an item".to_owned(),
+            Entity::Effect(_) => "an effect".to_owned(),
+            Entity::Encounter(_) => "the table".to_owned(),
+        };
+        let how = match (
+            change.path.segments().get(2).map(String::as_str),
+            &change.op,
+        ) {
+            (None, Op::Delete) => "removed".to_owned(),
+            (None, _) => "added".to_owned(),
+            (Some("position"), _) => "moved".to_owned(),
+            (Some("rotation"), _) => "turned".to_owned(),
+            (Some("log"), _) => "chat and dice".to_owned(),
+            (Some("initiative"), _) => "turn order".to_owned(),
+            (Some(field), _) => field.replace('_', " "),
+        };
+        let part = format!("{name}: {how}");
+        if !said.contains(&part) {
+            said.push(part);
+        }
+    }
+    let more = said.len().saturating_sub(SAID);
+    said.truncate(SAID);
+    let mut text = said.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    if text.is_empty() {
+        text.push_str("nothing to see");
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use shared::{change::Change, geometry::Point, path::Path};
@@ -341,5 +391,30 @@ mod tests {
         };
         assert_eq!(action(&faster, Some(&store)), "set Aria's speed to 35");
         assert_eq!(context(&faster, Some(&store)), vec!["now 30"]);
+    }
+
+    #[test]
+    fn a_recent_change_says_what_it_touched_and_how() {
+        let (store, token, actor) = table();
+        let at = |path: String| Path::parse(&path).unwrap();
+        let moved = [
+            Change::set(
+                at(format!("tokens/{token}/position")),
+                serde_json::json!({"x": 50.0, "y": 0.0}),
+            ),
+            Change::set(
+                at(format!("actors/{actor}/hp")),
+                serde_json::json!({"current": 7, "max": 20}),
+            ),
+            Change::set(
+                at(format!("tokens/{token}/position")),
+                serde_json::json!({"x": 60.0, "y": 0.0}),
+            ),
+        ];
+        assert_eq!(changes(&moved, Some(&store)), "Aria: moved, Aria: hp");
+        let gone = [Change::delete(at(format!("tokens/{token}")))];
+        assert_eq!(changes(&gone, Some(&store)), "Aria: removed");
+        assert_eq!(changes(&gone, None), "a token: removed");
+        assert_eq!(changes(&[], None), "nothing to see");
     }
 }

@@ -51,12 +51,58 @@ pub fn GmPanel() -> impl IntoView {
                     </h2>
                 </summary>
                 <Queue />
+                <RecentChanges />
                 <Rules />
                 <Participants />
             </details>
         </section>
     }
     .into_any()
+}
+
+/// The latest changes at the table, anyone's, newest first, each to take
+/// back by choice; the server refuses, with the reason, one that a later
+/// change stands in the way of.
+#[component]
+fn RecentChanges() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let listed = move || {
+        table.revision.track();
+        table.with_client(|c| {
+            let view = c.view();
+            c.recent()
+                .map(|r| (r.version, r.action, describe::changes(&r.changes, view)))
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="recent-changes" data-test="recent-changes">
+            <h3>"Recent changes"</h3>
+            <Show
+                when=move || !listed().is_empty()
+                fallback=|| view! { <p class="muted">"Nothing changed yet this session."</p> }
+            >
+                <ol class="recent-list">
+                    <For
+                        each=listed
+                        key=|(version, _, _)| *version
+                        children=move |(version, action, what)| view! {
+                            <li data-test="recent-change">
+                                <span class="muted">{format!("v{version} · ")}</span>
+                                {what}
+                                " "
+                                <button type="button" class="link" data-test="undo-recent"
+                                    title="Take this change back as a new change; refused if something changed it since"
+                                    on:click=move |_| table.ask(Action::Undo { of: action, changes: Vec::new() })>
+                                    "Undo"
+                                </button>
+                            </li>
+                        }
+                    />
+                </ol>
+            </Show>
+        </div>
+    }
 }
 
 /// The requests waiting for a decision, oldest first.

@@ -538,6 +538,11 @@ pub fn Log() -> impl IntoView {
                             move || match (kind, alone, others.is_empty()) {
                                 (LogKind::Roll, true, _) => "(blind) ".to_owned(),
                                 (LogKind::Roll, false, _) => "(GM roll) ".to_owned(),
+                                (LogKind::Handout, _, _) => {
+                                    let readers: Vec<String> =
+                                        others.iter().map(|u| name(Some(*u))).collect();
+                                    format!("(for {}) ", readers.join(", "))
+                                }
                                 (_, _, true) => "(whisper to the GM) ".to_owned(),
                                 (_, _, false) => {
                                     let readers: Vec<String> =

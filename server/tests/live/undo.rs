@@ -97,3 +97,28 @@ async fn the_gm_takes_back_a_move_and_puts_it_back_and_everyone_follows(db: PgPo
     gm.follow(&mut gm_store, 2, version).await;
     assert_eq!(x(&gm_store), 600.0, "the forged undo changed nothing");
 }
+
+/// By choice, the GM takes back any member's action, not only their own:
+/// a player's move, as the list of recent changes offers it.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_gm_takes_back_a_players_move(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let token = table.alice.token;
+    let x = |store: &Store| store.token(token).unwrap().position.x;
+    let started = x(&alice_store);
+    let moved = alice.request(move_to(token, 150.0)).await;
+    assert!(matches!(
+        alice.status(moved).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    let undone = gm.request(undo(moved)).await;
+    assert!(matches!(
+        gm.status(undone).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    gm.follow(&mut gm_store, 0, 2).await;
+    alice.follow(&mut alice_store, 0, 2).await;
+    assert_eq!((x(&gm_store), x(&alice_store)), (started, started));
+}

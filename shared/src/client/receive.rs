@@ -73,6 +73,7 @@ impl Client {
                                     .map(|(_, handout)| handout),
                             );
                             changed.touched.add(&commit.changes);
+                            keep_recent(&mut self.recent, self.me, &commit);
                             for pending in state.pending() {
                                 changed.touched.add(&pending.changes);
                             }
@@ -235,6 +236,32 @@ fn notice_for((action, status): (ActionId, PendingStatus)) -> Notice {
     match status {
         PendingStatus::Conflicted => Notice::Conflicted { action },
         PendingStatus::Invalidated | PendingStatus::Shown => Notice::Invalidated { action },
+    }
+}
+
+/// Keeps a commit of an action in the GM's list of recent changes
+/// (players take nothing back, and their commits are filtered).
+fn keep_recent(
+    recent: &mut std::collections::VecDeque<RecentChange>,
+    me: Option<Participant>,
+    commit: &crate::change::Commit,
+) {
+    let (Some(action), true) = (
+        commit.action,
+        me.is_some_and(|me| me.role.is_gm_or_assistant()),
+    ) else {
+        return;
+    };
+    if commit.changes.is_empty() {
+        return;
+    }
+    recent.push_back(RecentChange {
+        version: commit.version,
+        action,
+        changes: commit.changes.clone(),
+    });
+    while recent.len() > RECENT_CHANGES {
+        recent.pop_front();
     }
 }
 

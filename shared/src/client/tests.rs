@@ -896,3 +896,30 @@ fn a_handout_opens_for_its_readers_alone() {
     assert_eq!(line.text, "shows crypt map.png");
     table.assert_converged();
 }
+
+#[test]
+fn the_gm_lists_anyones_latest_changes_to_take_back_and_a_player_none() {
+    let mut table = Table::new(&[gm(), me()]);
+    table.request(1, id(1), move_to(1, 50.0)).unwrap();
+    table.request(0, id(2), move_to(3, 80.0)).unwrap();
+    let listed: Vec<(ActionId, Version)> = table
+        .client(0)
+        .recent()
+        .map(|r| (r.action, r.version))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![(id(2), 2), (id(1), 1)],
+        "newest first, the player's too"
+    );
+    assert_eq!(table.client(1).recent().count(), 0);
+    for n in 4..(4 + RECENT_CHANGES as u128) {
+        table.request(0, id(n), move_to(3, n as f64)).unwrap();
+    }
+    assert_eq!(table.client(0).recent().count(), RECENT_CHANGES);
+    assert_eq!(
+        table.client(0).recent().last().map(|r| r.action),
+        Some(id(4)),
+        "only the latest are kept"
+    );
+}
