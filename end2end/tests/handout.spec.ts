@@ -85,6 +85,7 @@ test('the GM shows a letter to one player, then to everyone; each keeps it to op
   await expect(player.locator('[data-test="handout-viewer"]')).toContainText('letter.png');
   await player.screenshot({ path: testInfo.outputPath('handout-player.png') });
   await expect(gm.locator('[data-test="log"]')).toContainText('shows letter.png');
+  await gm.screenshot({ path: testInfo.outputPath('handout-gm.png') });
   await expect(gm.locator('[data-test="handout-viewer"]')).toHaveCount(0);
   // Bruno: no viewer, no line, and the file's address answers nothing.
   await expect(bruno.locator('[data-test="log"]')).not.toContainText('letter.png');
