@@ -170,13 +170,25 @@ pub async fn remove(db: &PgPool, campaign: CampaignId, by: UserId, target: UserI
             "only the GM can remove other members".into(),
         )));
     }
+    let mut tx = db.begin().await?;
     sqlx::query!(
         "delete from campaign_members where campaign_id = $1 and user_id = $2 and role <> 'gm'",
         campaign.0,
         target.0,
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    // What was handed to them goes with them: invited again, they start
+    // from what is shown to everyone.
+    sqlx::query!(
+        "delete from media_grants g using media_files m
+          where g.media_id = m.id and m.campaign_id = $1 and g.user_id = $2",
+        campaign.0,
+        target.0,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -659,6 +659,21 @@ async fn a_handout_opens_its_file_to_those_it_is_shown_to_alone(db: PgPool) {
     );
     assert_eq!(kept(bruno.id).await, vec![letter.id]);
 
+    // Alice leaves and is invited back: what was handed to her went with
+    // her (the file is shown to everyone by now, so she reads it as
+    // everyone does, and it is not on her list).
+    server::membership::remove(&db, campaign, alice.id, alice.id)
+        .await
+        .unwrap();
+    let invitation = server::membership::invite(&db, campaign, gm.id, shared::rules::Role::Player)
+        .await
+        .unwrap();
+    server::membership::accept(&db, alice.id, &invitation.token)
+        .await
+        .unwrap();
+    assert_eq!(kept(alice.id).await, vec![]);
+    assert_eq!(kept(bruno.id).await, vec![letter.id]);
+
     // Hidden again: from each it was handed to.
     server::media::show(&db, campaign, letter.id, gm.id, false)
         .await

@@ -107,7 +107,7 @@ fn HandOutForm() -> impl IntoView {
                 };
                 match crate::media::hand_out(session, file, to.clone()).await {
                     Ok(handout) => {
-                        table.toast(Tone::Good, format!("Shown: {}", handout.name.as_str()));
+                        table.toast(Tone::Info, format!("Showing {}", handout.name.as_str()));
                         table.ask(Action::ShowHandout {
                             encounter,
                             handout,

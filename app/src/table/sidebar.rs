@@ -451,16 +451,24 @@ pub fn SelectedToken() -> impl IntoView {
 pub fn Log() -> impl IntoView {
     let table = expect_context::<Table>();
     let line = RwSignal::new(String::new());
-    // The last hundred lines, each with its place in the whole log.
+    // The last hundred lines, each keyed by who said what and how many
+    // times before in the window: not by place, which at the log's cap
+    // stays the same while the lines under it move on.
     let entries = move || {
         table
             .with_encounter(|e| {
                 let skip = e.log.len().saturating_sub(100);
+                let mut said: std::collections::HashMap<(Option<shared::id::UserId>, &str), usize> =
+                    std::collections::HashMap::new();
                 e.log
                     .iter()
-                    .cloned()
-                    .enumerate()
                     .skip(skip)
+                    .map(|line| {
+                        let before = said.entry((line.by, line.text.as_str())).or_default();
+                        let key = (line.by, line.text.clone(), *before);
+                        *before += 1;
+                        (key, line.clone())
+                    })
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default()
@@ -511,12 +519,12 @@ pub fn Log() -> impl IntoView {
     view! {
         <section class="log card" aria-labelledby="log-heading">
             {super::fold::fold("log", "log-heading", view! { "Chat and dice" }.into_any(), view! {
-            // Keyed by place in the log: a new line adds one element (and
-            // one announcement), the others stay as they are.
+            // A new line adds one element (and one announcement), the
+            // others stay as they are.
             <ol class="log-lines" role="log" aria-live="polite" data-test="log">
                 <For
                     each=entries
-                    key=|(index, _)| *index
+                    key=|(key, _)| key.clone()
                     let:line
                 >
                     {

@@ -167,10 +167,11 @@ pub async fn hand_out(
                 "choose whom to show it to".into(),
             )));
         }
+        // The line that shows it names the GM too.
         shared::limits::count(
             "players a handout is shown to",
             to.len(),
-            shared::limits::MAX_LINE_READERS,
+            shared::limits::MAX_LINE_READERS - 1,
         )
         .map_err(Error::Refused)?;
     }

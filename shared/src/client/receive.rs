@@ -1,8 +1,6 @@
 //! What each message from the server changes.
 
 use super::*;
-use crate::change::Op;
-use serde::Deserialize;
 
 impl Client {
     /// Takes in one message from the server.
@@ -63,15 +61,13 @@ impl Client {
                         .find(|p| p.id == id)
                         .map(|p| p.changes != commit.changes)
                 });
+                let logs_before = log_ends(state.view(), &commit.changes, self.me);
                 match state.commit(&commit) {
                     Ok(outcome) => {
                         if commit.version > before {
-                            let me = self.me.map(|me| me.user);
-                            changed.handouts.extend(
-                                shown_handouts(&commit.changes)
-                                    .filter(|(by, _)| *by != me)
-                                    .map(|(_, handout)| handout),
-                            );
+                            if let Some(me) = self.me {
+                                changed.handouts = shown_handouts(state.view(), &logs_before, me);
+                            }
                             changed.touched.add(&commit.changes);
                             keep_recent(&mut self.recent, self.me, &commit);
                             for pending in state.pending() {
@@ -265,20 +261,63 @@ fn keep_recent(
     }
 }
 
-/// The handouts `changes` show, with who showed each: the log lines they
-/// append that carry one. A commit reaches me filtered, so each is mine.
-fn shown_handouts(
+/// The last line not mine of each log `changes` touch, as it stands
+/// before they apply (`None`: none). Not mine, because my pending lines
+/// stay last in my view whatever the commit adds before them.
+fn log_ends(
+    view: &Store,
     changes: &[Change],
-) -> impl Iterator<Item = (Option<UserId>, crate::media::Handout)> + '_ {
-    changes.iter().filter_map(|change| {
-        let (Some(Entity::Encounter(_)), Op::Append(value)) = (change.path.entity(), &change.op)
-        else {
-            return None;
+    me: Option<Participant>,
+) -> Vec<(crate::id::EncounterId, Option<crate::encounter::LogEntry>)> {
+    let mut ends: Vec<(crate::id::EncounterId, Option<crate::encounter::LogEntry>)> = Vec::new();
+    for change in changes {
+        let Some(Entity::Encounter(id)) = change.path.entity() else {
+            continue;
         };
-        if change.path.segments().last().map(String::as_str) != Some("log") {
-            return None;
+        if change.path.segments().get(2).map(String::as_str) != Some("log")
+            || ends.iter().any(|(known, _)| *known == id)
+        {
+            continue;
         }
-        let line = crate::encounter::LogEntry::deserialize(value).ok()?;
-        Some((line.by, line.handout?))
-    })
+        let mine =
+            |line: &&crate::encounter::LogEntry| me.is_some_and(|me| line.by == Some(me.user));
+        let last = view
+            .encounter(id)
+            .and_then(|e| e.log.iter().rev().find(|line| !mine(line)).cloned());
+        ends.push((id, last));
+    }
+    ends
+}
+
+/// The handouts someone else just showed `me`: the handout lines each
+/// touched log gained after the line it ended with. A log reaches a player
+/// as appended lines, or (with private lines, at its cap) as the whole log
+/// again, so the lines are told by what came after the old end, not by
+/// how they came.
+fn shown_handouts(
+    view: &Store,
+    logs_before: &[(crate::id::EncounterId, Option<crate::encounter::LogEntry>)],
+    me: Participant,
+) -> Vec<crate::media::Handout> {
+    let mut shown = Vec::new();
+    for (encounter, last) in logs_before {
+        let Some(log) = view.encounter(*encounter).map(|e| &e.log) else {
+            continue;
+        };
+        let added = match last {
+            None => &log[..],
+            // Gone (taken back, or dropped for room): nothing was added.
+            Some(last) => log
+                .iter()
+                .rposition(|line| line == last)
+                .map_or(&[][..], |at| &log[at + 1..]),
+        };
+        shown.extend(
+            added
+                .iter()
+                .filter(|line| line.by != Some(me.user) && line.read_by_player(me.user))
+                .filter_map(|line| line.handout.clone()),
+        );
+    }
+    shown
 }

@@ -923,3 +923,46 @@ fn the_gm_lists_anyones_latest_changes_to_take_back_and_a_player_none() {
         "only the latest are kept"
     );
 }
+
+#[test]
+fn a_handout_opens_at_the_logs_cap_when_the_log_comes_whole() {
+    let mut table = Table::new(&[gm(), me(), player(other_player())]);
+    let say = |text: String, to: Option<Vec<UserId>>| Action::Chat {
+        encounter: eid(1),
+        text,
+        to,
+        rolls: Vec::new(),
+    };
+    // A private line, then enough lines that the oldest are dropped: a
+    // player's log now comes whole with each commit, not line by line.
+    for n in 0..crate::limits::MAX_LOG_LINES as u128 {
+        table
+            .request(0, id(2 + n), say(format!("line {n}"), None))
+            .unwrap();
+    }
+    table
+        .request(0, id(1), say("psst".into(), Some(vec![other_player()])))
+        .unwrap();
+    let map = crate::media::Handout {
+        media: crate::id::MediaId(Uuid::from_u128(0x3ED1B)),
+        name: crate::media::DisplayFileName::sanitize("map.png"),
+        format: crate::media::HandoutFormat::Image,
+    };
+    table
+        .request(
+            0,
+            id(1_000),
+            Action::ShowHandout {
+                encounter: eid(1),
+                handout: map.clone(),
+                to: None,
+            },
+        )
+        .unwrap();
+    let mut opened: Vec<UserId> = table.handouts.iter().map(|(u, _)| *u).collect();
+    opened.sort();
+    let mut players = vec![testing::player(), other_player()];
+    players.sort();
+    assert_eq!(opened, players);
+    table.assert_converged();
+}
