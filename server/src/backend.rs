@@ -324,9 +324,7 @@ impl Backend for AppState {
         session: SessionId,
         compendium_ref: String,
     ) -> Result<shared::actor::Actor, AppError> {
-        let info = event_log::session_info(&self.db, session)
-            .await?
-            .ok_or(Error::NotMember)?;
+        let info = session_of(&self.db, session).await?;
         gm_only(&self.db, info.campaign, user).await?;
         if info.ended {
             return Err(Error::Refused(shared::Error::InvalidAction(
@@ -467,9 +465,7 @@ impl Backend for AppState {
         file: MediaId,
         to: Option<Vec<UserId>>,
     ) -> Result<shared::media::Handout, AppError> {
-        let info = event_log::session_info(&self.db, session)
-            .await?
-            .ok_or(Error::NotMember)?;
+        let info = session_of(&self.db, session).await?;
         Ok(media::hand_out(&self.db, info.campaign, file, user.id, to.as_deref()).await?)
     }
 
@@ -478,9 +474,7 @@ impl Backend for AppState {
         user: &User,
         session: SessionId,
     ) -> Result<Vec<MediaFile>, AppError> {
-        let info = event_log::session_info(&self.db, session)
-            .await?
-            .ok_or(Error::NotMember)?;
+        let info = session_of(&self.db, session).await?;
         Ok(media::list(&self.db, info.campaign, user.id).await?)
     }
 
@@ -618,9 +612,7 @@ impl Backend for AppState {
         user: &User,
         session: SessionId,
     ) -> Result<Vec<Member>, AppError> {
-        let info = event_log::session_info(&self.db, session)
-            .await?
-            .ok_or(Error::NotMember)?;
+        let info = session_of(&self.db, session).await?;
         Ok(membership::members(&self.db, info.campaign, user.id).await?)
     }
 
@@ -629,9 +621,7 @@ impl Backend for AppState {
         user: &User,
         session: SessionId,
     ) -> Result<Vec<EncounterSummary>, AppError> {
-        let info = event_log::session_info(&self.db, session)
-            .await?
-            .ok_or(Error::NotMember)?;
+        let info = session_of(&self.db, session).await?;
         gm_only(&self.db, info.campaign, user).await?;
         Ok(encounter::list(&self.db, info.campaign, true).await?)
     }
@@ -650,9 +640,7 @@ impl Backend for AppState {
         user: &User,
         session: SessionId,
     ) -> Result<shared::fair::DiceRecord, AppError> {
-        let info = event_log::session_info(&self.db, session)
-            .await?
-            .ok_or(Error::NotMember)?;
+        let info = session_of(&self.db, session).await?;
         // Asked now, when the record is read: a member removed since the
         // session reads nothing of it.
         let role = campaign::role_of(&self.db, info.campaign, user.id).await?;
@@ -668,9 +656,7 @@ impl Backend for AppState {
         user: &User,
         session: SessionId,
     ) -> Result<shared::replay::Evening, AppError> {
-        let info = event_log::session_info(&self.db, session)
-            .await?
-            .ok_or(Error::NotMember)?;
+        let info = session_of(&self.db, session).await?;
         // Asked now: a member removed since reads nothing of it.
         let role = campaign::role_of(&self.db, info.campaign, user.id).await?;
         if !role.is_gm_or_assistant() && !info.ended {
@@ -685,6 +671,14 @@ impl Backend for AppState {
         };
         Ok(crate::replay::evening(&self.db, session, reader, info.ended).await?)
     }
+}
+
+/// A session's row; an unknown id answers as a campaign the caller is not
+/// in (ids reveal nothing).
+async fn session_of(db: &sqlx::PgPool, session: SessionId) -> Result<event_log::SessionInfo> {
+    event_log::session_info(db, session)
+        .await?
+        .ok_or(Error::NotMember)
 }
 
 /// Refuses anyone but the campaign's GM and assistant GMs (an outsider

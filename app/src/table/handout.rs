@@ -40,8 +40,11 @@ fn shown_here(table: Table) -> Vec<Handout> {
 #[component]
 pub fn Handouts() -> impl IntoView {
     let table = expect_context::<Table>();
+    // Read once per change of the log, for the list and whether it shows.
+    let shown = Memo::new(move |_| shown_here(table));
     let listed = move || {
-        shown_here(table)
+        shown
+            .get()
             .into_iter()
             .map(|handout| {
                 let name = handout.name.as_str().to_owned();
@@ -60,7 +63,7 @@ pub fn Handouts() -> impl IntoView {
         <section class="card handouts" aria-labelledby="handouts-heading" data-test="handouts">
             {super::fold::fold("handouts", "handouts-heading", view! { "Handouts" }.into_any(), view! {
                 <Show
-                    when=move || !shown_here(table).is_empty()
+                    when=move || shown.with(|shown| !shown.is_empty())
                     fallback=move || view! {
                         <p class="muted">{move || if table.is_gm_or_assistant() {
                             "Nothing shown yet: pick an image or a PDF of the campaign's media below."
