@@ -533,7 +533,7 @@ impl Backend for AppState {
     ) -> Result<Vec<Token>, AppError> {
         self.require_gm(user, campaign, "only the GM sees every token before play")
             .await?;
-        Ok(encounter::load(&self.db, campaign, encounter).await?.1)
+        Ok(encounter::load(&self.db, campaign, encounter).await?.tokens)
     }
 
     async fn place_token(

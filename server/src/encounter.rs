@@ -8,6 +8,7 @@ use shared::{
     encounter::{Encounter, EncounterSummary, MapSettings},
     id::{ActorId, CampaignId, EncounterId, MediaId, TokenId},
     store::Entities,
+    drawing::Drawing,
     token::Token,
 };
 use sqlx::PgPool;
@@ -256,15 +257,23 @@ pub async fn remove_token(
     }
 }
 
-/// Loads an encounter of `campaign` and all its tokens, hidden ones
-/// included: what a player may see is filtered where it is sent.
-pub async fn load(
-    db: &PgPool,
-    campaign: CampaignId,
-    encounter: EncounterId,
-) -> Result<(Encounter, Vec<Token>)> {
+/// An encounter as stored: its map, turn order and fog, every token on it
+/// (hidden ones included) and its drawings.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The encounter.
+    pub encounter: Encounter,
+    /// Its tokens.
+    pub tokens: Vec<Token>,
+    /// Its drawings.
+    pub drawings: Vec<Drawing>,
+}
+
+/// Loads an encounter of `campaign` with all its tokens and drawings:
+/// what a player may see is filtered where it is sent.
+pub async fn load(db: &PgPool, campaign: CampaignId, encounter: EncounterId) -> Result<Loaded> {
     let row = sqlx::query!(
-        "select name, map_id, map_settings, initiative_data, fog
+        "select name, map_id, map_settings, initiative_data, fog, drawings
            from encounters where id = $1 and campaign_id = $2",
         encounter.0,
         campaign.0
@@ -313,6 +322,16 @@ pub async fn load(
         })
     })
     .collect::<Result<Vec<_>>>()?;
+    // Stored with their map: whatever encounter a value names, it is on
+    // this one.
+    let drawings = serde_json::from_value::<Vec<Drawing>>(row.drawings)
+        .map_err(corrupt)?
+        .into_iter()
+        .map(|drawing| Drawing {
+            encounter,
+            ..drawing
+        })
+        .collect();
     let encounter = Encounter {
         id: encounter,
         name: row.name,
@@ -321,7 +340,11 @@ pub async fn load(
         fog: stored_or_default(row.fog)?,
         log: Vec::new(),
     };
-    Ok((encounter, tokens))
+    Ok(Loaded {
+        encounter,
+        tokens,
+        drawings,
+    })
 }
 
 /// The encounters of a campaign, newest first, with their token counts as

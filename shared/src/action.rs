@@ -13,10 +13,11 @@ use crate::{
     actor::Actor,
     change::Change,
     dice::{DiceExpression, Roll},
+    drawing::Drawing,
     effect::Effect,
     encounter::{LogEntry, LogKind, Phase},
     geometry::{Cell, Point},
-    id::{ActionId, ActorId, EffectId, EncounterId, TokenId, UserId},
+    id::{ActionId, ActorId, DrawingId, EffectId, EncounterId, TokenId, UserId},
     path::Entity,
     sheet::{Check, Edge, Stat},
     store::{Store, to_value},
@@ -47,6 +48,10 @@ pub const MAX_CHAT_CHARS: usize = 2000;
 
 /// The most tokens one group move takes.
 pub const MAX_GROUP_MOVE: usize = 50;
+
+/// The most drawings one erase takes away: a full map, so the GM's
+/// "erase all" is one request.
+pub const MAX_ERASED: usize = crate::drawing::MAX_DRAWINGS_PER_ENCOUNTER;
 
 /// One token's part of a group move.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -302,6 +307,17 @@ pub enum Action {
         /// Proficient or not.
         proficient: bool,
     },
+    /// Put a drawing on the map (the GM; a player when the map allows
+    /// it). Its author is whoever asks.
+    Draw {
+        /// The drawing, with a new id.
+        drawing: Box<Drawing>,
+    },
+    /// Take drawings off the map: a player their own, the GM any.
+    Erase {
+        /// The drawings, at most [`MAX_ERASED`].
+        drawings: Vec<DrawingId>,
+    },
     /// Raw changes (GM tools).
     Edit {
         /// The changes.
@@ -356,6 +372,8 @@ pub enum ActionKind {
     Roll,
     /// [`Action::SetStat`] and [`Action::SetProficiency`].
     Sheet,
+    /// [`Action::Draw`] and [`Action::Erase`].
+    Draw,
     /// [`Action::Edit`], [`Action::PlaceToken`], [`Action::RemoveToken`]
     /// and [`Action::Undo`] (the GM's).
     Edit,
@@ -385,6 +403,7 @@ impl Action {
                 ActionKind::Roll
             }
             Action::SetStat { .. } | Action::SetProficiency { .. } => ActionKind::Sheet,
+            Action::Draw { .. } | Action::Erase { .. } => ActionKind::Draw,
             Action::Edit { .. }
             | Action::PlaceToken { .. }
             | Action::RemoveToken { .. }
@@ -769,6 +788,47 @@ impl Action {
             Action::Undo { changes, .. } if changes.is_empty() => Err(Error::InvalidAction(
                 "nothing to take back: the server fills in an undo".into(),
             )),
+            Action::Draw { drawing } => {
+                if drawing.author != by {
+                    return Err(Error::InvalidAction(
+                        "a drawing is signed by whoever draws it".into(),
+                    ));
+                }
+                if store.drawing(drawing.id).is_some() {
+                    return Err(Error::InvalidAction(
+                        "a drawing with this id already exists".into(),
+                    ));
+                }
+                existing_encounter(store, drawing.encounter)?;
+                drawing
+                    .check()
+                    .map_err(|error| Error::InvalidAction(error.to_string()))?;
+                Ok(vec![Change::set(
+                    Entity::Drawing(drawing.id).path(),
+                    to_value(drawing),
+                )])
+            }
+            Action::Erase { drawings } => {
+                crate::limits::count("one erase (drawings)", drawings.len(), MAX_ERASED)?;
+                if drawings.is_empty() {
+                    return Err(Error::InvalidAction("an erase names drawings".into()));
+                }
+                let unique: std::collections::BTreeSet<_> = drawings.iter().collect();
+                if unique.len() != drawings.len() {
+                    return Err(Error::InvalidAction(
+                        "an erase names each drawing once".into(),
+                    ));
+                }
+                drawings
+                    .iter()
+                    .map(|id| {
+                        store
+                            .drawing(*id)
+                            .ok_or_else(|| unknown(EntityKind::Drawing, id))?;
+                        Ok(Change::delete(Entity::Drawing(*id).path()))
+                    })
+                    .collect()
+            }
             Action::Edit { changes } | Action::Undo { changes, .. } => {
                 crate::limits::count(
                     "one edit (changes)",

@@ -27,7 +27,9 @@ use crate::{
     action::Action,
     change::{Change, Version},
     geometry::Point,
-    id::{ActionId, ActorId, EffectId, EncounterId, ItemId, SessionId, TokenId, UserId},
+    id::{
+        ActionId, ActorId, DrawingId, EffectId, EncounterId, ItemId, SessionId, TokenId, UserId,
+    },
     optimistic::{Optimistic, PendingStatus},
     path::Entity,
     protocol::{
@@ -120,6 +122,8 @@ pub struct Touched {
     pub encounters: BTreeSet<EncounterId>,
     /// Effects.
     pub effects: BTreeSet<EffectId>,
+    /// Drawings.
+    pub drawings: BTreeSet<DrawingId>,
 }
 
 impl Touched {
@@ -135,6 +139,7 @@ impl Touched {
                 Entity::Item(id) => self.items.insert(id),
                 Entity::Encounter(id) => self.encounters.insert(id),
                 Entity::Effect(id) => self.effects.insert(id),
+                Entity::Drawing(id) => self.drawings.insert(id),
             };
         }
     }
@@ -146,6 +151,7 @@ impl Touched {
         self.items.extend(other.items);
         self.encounters.extend(other.encounters);
         self.effects.extend(other.effects);
+        self.drawings.extend(other.drawings);
     }
 
     /// True when nothing was touched.
@@ -155,6 +161,7 @@ impl Touched {
             && self.items.is_empty()
             && self.encounters.is_empty()
             && self.effects.is_empty()
+            && self.drawings.is_empty()
     }
 }
 

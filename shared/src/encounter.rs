@@ -50,6 +50,9 @@ pub struct MapSettings {
     /// from its top-left corner at one map pixel per image pixel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<MediaId>,
+    /// Whether players may draw on the map (the GM always may).
+    #[serde(default)]
+    pub players_draw: bool,
 }
 
 fn five() -> u32 {
@@ -64,6 +67,7 @@ impl Default for MapSettings {
             feet_per_cell: 5,
             diagonals: crate::measure::Diagonals::Equal,
             image: None,
+            players_draw: false,
         }
     }
 }

@@ -105,6 +105,7 @@ pub mod check;
 pub mod client;
 pub mod compendium;
 pub mod dice;
+pub mod drawing;
 pub mod effect;
 pub mod encounter;
 pub mod error;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{
     Error, Result,
-    id::{ActorId, EffectId, EncounterId, EntityKind, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, EntityKind, ItemId, TokenId},
 };
 
 /// One entity of the live state, by its typed id.
@@ -32,6 +32,8 @@ pub enum Entity {
     Token(TokenId),
     /// `effects/<id>`.
     Effect(EffectId),
+    /// `drawings/<id>`.
+    Drawing(DrawingId),
 }
 
 impl Entity {
@@ -43,6 +45,7 @@ impl Entity {
             Entity::Encounter(_) => EntityKind::Encounter,
             Entity::Token(_) => EntityKind::Token,
             Entity::Effect(_) => EntityKind::Effect,
+            Entity::Drawing(_) => EntityKind::Drawing,
         }
     }
 
@@ -61,6 +64,7 @@ impl Entity {
             Entity::Encounter(id) => id.0,
             Entity::Token(id) => id.0,
             Entity::Effect(id) => id.0,
+            Entity::Drawing(id) => id.0,
         };
         Path::from_segments(
             [self.kind().collection().to_owned(), id.to_string()]
@@ -156,6 +160,7 @@ impl Path {
             EntityKind::Encounter => Entity::Encounter(id.into()),
             EntityKind::Token => Entity::Token(id.into()),
             EntityKind::Effect => Entity::Effect(id.into()),
+            EntityKind::Drawing => Entity::Drawing(id.into()),
         };
         Ok(Target { entity, field })
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Error, Result,
     action::{Action, ActionKind},
-    id::{ActorId, TokenId, UserId},
+    id::{ActorId, DrawingId, TokenId, UserId},
     store::Store,
 };
 
@@ -110,6 +110,21 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         | Action::EndEffect { .. }
         | Action::Chat { .. }
         | Action::Roll { .. } => Ok(()),
+        Action::Draw { drawing } => {
+            let allowed = store
+                .encounter(drawing.encounter)
+                .is_some_and(|e| e.map.players_draw);
+            if allowed {
+                Ok(())
+            } else {
+                Err(Error::Forbidden(
+                    "the GM has not let players draw on this map".into(),
+                ))
+            }
+        }
+        Action::Erase { drawings } => drawings
+            .iter()
+            .try_for_each(|id| own_drawing(store, who.user, *id)),
         Action::JoinInitiative { token, .. } => {
             if owns_token(store, who.user, *token) {
                 Ok(())
@@ -200,6 +215,24 @@ fn visible_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
     }
 }
 
+/// A player erases their own drawings; one they cannot see does not
+/// exist for them.
+fn own_drawing(store: &Store, user: UserId, drawing: DrawingId) -> Result<()> {
+    if !crate::sight::drawing_seen(store, user, drawing) {
+        return Err(Error::UnknownEntity {
+            kind: EntityKind::Drawing,
+            id: drawing.to_string(),
+        });
+    }
+    if store.drawing(drawing).is_some_and(|d| d.author == user) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "you can only erase your own drawings".into(),
+        ))
+    }
+}
+
 /// A player rolls for and edits the sheets of the actors they play; one
 /// they cannot see does not exist for them.
 fn own_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
@@ -238,7 +271,8 @@ pub struct ApprovalPolicy {
 }
 
 impl Default for ApprovalPolicy {
-    /// Moves within speed on your turn, chat and dice apply at once; the rest
+    /// Moves within speed on your turn, chat, dice and drawing (where the
+    /// GM allows it) apply at once; the rest
     /// waits for the GM.
     fn default() -> Self {
         Self {
@@ -249,6 +283,8 @@ impl Default for ApprovalPolicy {
                 ),
                 (ActionKind::Chat, AutoApprove::Always),
                 (ActionKind::Roll, AutoApprove::Always),
+                // Only where the GM lets players draw at all.
+                (ActionKind::Draw, AutoApprove::Always),
             ]),
         }
     }

@@ -19,10 +19,11 @@ use crate::{
     Error, Result,
     actor::{Actor, ActorKind},
     change::{Change, Undo},
+    drawing::Drawing,
     effect::Effect,
     encounter::Encounter,
     geometry::Rect,
-    id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
     item::Item,
     path::Entity,
     spatial::SpatialIndex,
@@ -47,6 +48,9 @@ pub struct Entities {
     /// Effects.
     #[serde(default)]
     pub effects: BTreeMap<EffectId, Effect>,
+    /// Drawings on the maps.
+    #[serde(default)]
+    pub drawings: BTreeMap<DrawingId, Drawing>,
 }
 
 /// Entities plus the indices over them.
@@ -96,6 +100,7 @@ impl Store {
             encounters,
             tokens,
             effects,
+            drawings,
         } = entities;
         let writes = encounters
             .into_iter()
@@ -119,6 +124,11 @@ impl Store {
                 effects
                     .into_iter()
                     .map(|(id, e)| (Entity::Effect(id), to_value(&e))),
+            )
+            .chain(
+                drawings
+                    .into_iter()
+                    .map(|(id, e)| (Entity::Drawing(id), to_value(&e))),
             );
         for (entity, value) in writes {
             store.apply(&Change::set(entity.path(), value))?;
@@ -196,6 +206,17 @@ impl Store {
     /// An effect.
     pub fn effect(&self, id: EffectId) -> Option<&Effect> {
         self.entities.effects.get(&id)
+    }
+
+    /// A drawing.
+    pub fn drawing(&self, id: DrawingId) -> Option<&Drawing> {
+        self.entities.drawings.get(&id)
+    }
+
+    /// Drawings on an encounter's map.
+    pub fn drawings_in(&self, encounter: EncounterId) -> impl Iterator<Item = &Drawing> {
+        ids(self.indices.drawings_by_encounter.get(&encounter))
+            .filter_map(|id| self.entities.drawings.get(id))
     }
 
     /// Actors of one kind.

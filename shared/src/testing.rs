@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     change::Change,
-    id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
     path::Path,
     store::Store,
 };
@@ -29,6 +29,28 @@ pub(crate) fn iid(n: u128) -> ItemId {
 }
 pub(crate) fn fid(n: u128) -> EffectId {
     EffectId(Uuid::from_u128(0xF000 + n))
+}
+pub(crate) fn did(n: u128) -> DrawingId {
+    DrawingId(Uuid::from_u128(0xD000 + n))
+}
+
+/// A 4 px line drawing by `author` on encounter `encounter`, from
+/// (`x`, `y`) 10 px right and down.
+pub(crate) fn drawing_json(
+    n: u128,
+    encounter: u128,
+    author: crate::id::UserId,
+    x: f64,
+    y: f64,
+) -> Value {
+    json!({
+        "id": did(n),
+        "encounter": eid(encounter),
+        "author": author,
+        "shape": {"kind": "line", "from": {"x": x, "y": y}, "to": {"x": x + 10.0, "y": y + 10.0}},
+        "color": "#d62828",
+        "width": 4,
+    })
 }
 
 pub(crate) fn encounter_json(n: u128) -> Value {
@@ -71,7 +93,7 @@ pub(crate) fn random_change(r: u64) -> Change {
     let n = u128::from(pick(8, 6));
     let f = |shift: u32| ((r >> shift) % 2000) as f64 - 500.0;
     let int = |shift: u32| ((r >> shift) % 41) as i64 - 20;
-    match pick(0, 24) {
+    match pick(0, 26) {
         0 => set(&format!("encounters/{}", eid(n % 3)), encounter_json(n % 3)),
         1 => set(
             &format!("encounters/{}/map/grid_size", eid(n % 3)),
@@ -136,6 +158,11 @@ pub(crate) fn random_change(r: u64) -> Change {
             &format!("effects/{}/source", fid(n)),
             json!(tid(u128::from(pick(16, 6)))),
         ),
+        23 => set(
+            &format!("drawings/{}", did(n)),
+            drawing_json(n, n % 3, player(), f(16), f(28)),
+        ),
+        24 => Change::delete(path(&format!("drawings/{}", did(n)))),
         _ => Change::append(
             path(&format!("encounters/{}/fog/revealed", eid(n % 3))),
             json!([[int(16), int(24)]]),

@@ -12,7 +12,8 @@ use shared::{
     client::Touched,
     effect::Effect,
     encounter::Encounter,
-    id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
+    drawing::Drawing,
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
     item::Item,
     store::Store as View,
     token::Token,
@@ -36,6 +37,9 @@ pub struct Board {
     /// Items by id.
     #[store(key: ItemId = |(id, _)| *id)]
     pub items: BTreeMap<ItemId, Item>,
+    /// Drawings by id.
+    #[store(key: DrawingId = |(id, _)| *id)]
+    pub drawings: BTreeMap<DrawingId, Drawing>,
 }
 
 /// Brings one keyed collection of the board in line with the view for the
@@ -115,6 +119,12 @@ pub fn sync(board: Store<Board>, view: &View, touched: Option<&Touched>) -> bool
         touched.map(|t| &t.effects)
     );
     sync_keyed!(board, items, &entities.items, touched.map(|t| &t.items));
+    sync_keyed!(
+        board,
+        drawings,
+        &entities.drawings,
+        touched.map(|t| &t.drawings)
+    );
     tokens_changed
 }
 

@@ -13,6 +13,7 @@
 pub mod bench;
 pub mod board;
 pub mod describe;
+mod drawing;
 mod fold;
 pub(crate) mod handout;
 pub mod map;
@@ -100,6 +101,12 @@ pub struct Table {
     pub template_shape: RwSignal<shared::template::Shape>,
     /// The spell it is for, when a sheet's spell chose it.
     pub template_name: RwSignal<Option<String>>,
+    /// The pen's shape, colour and width.
+    pub draw_style: RwSignal<drawing::DrawStyle>,
+    /// The stroke I am drawing, in map pixels, before it is asked for.
+    pub sketch: RwSignal<Vec<shared::geometry::Point>>,
+    /// The drawings my eraser passed over, before the erase is asked for.
+    pub erasing: RwSignal<BTreeSet<shared::id::DrawingId>>,
     /// Tokens others are dragging, where they are now: one signal per
     /// token, so a drag redraws that token alone.
     previews: StoredValue<HashMap<TokenId, Preview>>,
@@ -151,6 +158,9 @@ impl Table {
             tool: RwSignal::new(map::Tool::Move),
             template_shape: RwSignal::new(shared::template::Shape::Circle { radius: 20 }),
             template_name: RwSignal::new(None),
+            draw_style: RwSignal::new(drawing::DrawStyle::default()),
+            sketch: RwSignal::new(Vec::new()),
+            erasing: RwSignal::new(BTreeSet::new()),
             undo: StoredValue::new(Default::default()),
             can_undo: RwSignal::new((false, false)),
             previews: StoredValue::new(HashMap::new()),

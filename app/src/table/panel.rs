@@ -425,7 +425,7 @@ fn QueuedItem(queued: QueuedRequest, chosen: RwSignal<BTreeSet<ActionId>>) -> im
 }
 
 /// The kinds of request, in the order the rules are listed.
-const KINDS: [(ActionKind, &str); 11] = [
+const KINDS: [(ActionKind, &str); 12] = [
     (ActionKind::MoveToken, "Moves"),
     (ActionKind::AdjustHp, "Hit points"),
     (ActionKind::Condition, "Conditions"),
@@ -434,6 +434,7 @@ const KINDS: [(ActionKind, &str); 11] = [
     (ActionKind::Chat, "Chat"),
     (ActionKind::Roll, "Dice"),
     (ActionKind::Sheet, "Sheets"),
+    (ActionKind::Draw, "Drawings"),
     (ActionKind::Visibility, "Visibility"),
     (ActionKind::Fog, "Fog"),
     (ActionKind::Edit, "Edits"),

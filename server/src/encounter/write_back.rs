@@ -16,7 +16,7 @@ fn proficient(actor: &Actor, pick: impl Fn(Check) -> Option<&'static str>) -> Ve
 
 /// Writes what a session's table ended with back to the campaign, in the
 /// transaction `tx` (the one that ends the session): each encounter's
-/// turn order and fog; its tokens as they stand (place, size, visibility,
+/// turn order, fog and drawings; its tokens as they stand (place, size, visibility,
 /// conditions; tokens removed in play are removed, tokens added are
 /// added); and each actor's sheet as played (hit points, speed, stats,
 /// proficiencies), and its conditions when a single
@@ -35,9 +35,16 @@ pub async fn write_back(
     if let Some(encounter) = on_table {
         let initiative = serde_json::to_value(&encounter.initiative).map_err(internal)?;
         let fog = serde_json::to_value(&encounter.fog).map_err(internal)?;
+        let drawings: Vec<_> = entities
+            .drawings
+            .values()
+            .filter(|d| d.encounter == encounter.id)
+            .collect();
+        let drawings = serde_json::to_value(drawings).map_err(internal)?;
         let updated = sqlx::query!(
             "update encounters
-                set initiative_data = $3, round_number = $4, current_turn = $5, fog = $6, updated_at = now()
+                set initiative_data = $3, round_number = $4, current_turn = $5, fog = $6, drawings = $7,
+                    updated_at = now()
               where id = $1 and campaign_id = $2",
             encounter.id.0,
             campaign.0,
@@ -45,6 +52,7 @@ pub async fn write_back(
             i32::try_from(encounter.initiative.round).unwrap_or(i32::MAX),
             i32::try_from(encounter.initiative.turn).unwrap_or(i32::MAX),
             fog,
+            drawings,
         )
         .execute(&mut *tx)
         .await?;

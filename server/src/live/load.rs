@@ -89,11 +89,19 @@ pub async fn starting_state(
         entities.actors.insert(actor.id, actor);
     }
     if let Some(id) = encounter {
-        let (encounter, tokens) = encounter::load(db, campaign, id).await?;
-        entities.encounters.insert(encounter.id, encounter);
+        let loaded = encounter::load(db, campaign, id).await?;
+        entities
+            .encounters
+            .insert(loaded.encounter.id, loaded.encounter);
         entities
             .tokens
-            .extend(tokens.into_iter().map(|token| (token.id, token)));
+            .extend(loaded.tokens.into_iter().map(|token| (token.id, token)));
+        entities.drawings.extend(
+            loaded
+                .drawings
+                .into_iter()
+                .map(|drawing| (drawing.id, drawing)),
+        );
     }
     Ok(entities)
 }

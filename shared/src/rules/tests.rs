@@ -42,6 +42,59 @@ fn forbidden(result: Result<()>) -> bool {
     matches!(result, Err(Error::Forbidden(_)))
 }
 
+fn draw(author: crate::id::UserId) -> Action {
+    Action::Draw {
+        drawing: Box::new(serde_json::from_value(drawing_json(9, 1, author, 0.0, 0.0)).unwrap()),
+    }
+}
+
+/// Drawing is the GM's until the GM lets players draw; then a player draws
+/// and erases their own drawings, never another's; an observer neither.
+#[test]
+fn players_draw_only_where_the_gm_allows_and_erase_only_their_own() {
+    let mut store = table();
+    let mine = draw(player());
+    assert_eq!(authorize(&gm(), &draw(gm().user), &store), Ok(()));
+    assert!(forbidden(authorize(&me(), &mine, &store)));
+    store
+        .apply(&Change::set(
+            crate::path::Entity::Encounter(eid(1)).at(&["map", "players_draw"]),
+            json!(true),
+        ))
+        .unwrap();
+    assert_eq!(authorize(&me(), &mine, &store), Ok(()));
+    assert!(forbidden(authorize(&observer(), &mine, &store)));
+    assert_eq!(
+        ApprovalPolicy::default().decide(&me(), &mine, &store),
+        Approval::Auto,
+        "a drawing where players may draw applies at once"
+    );
+    // Signed by whoever asks: a drawing in another's name is refused.
+    assert!(draw(other_player()).changes(&store, player()).is_err());
+
+    for (n, author) in [(1, player()), (2, other_player())] {
+        store
+            .apply(&set(
+                &format!("drawings/{}", did(n)),
+                drawing_json(n, 1, author, 0.0, 0.0),
+            ))
+            .unwrap();
+    }
+    let erase = |n: u128| Action::Erase {
+        drawings: vec![did(n)],
+    };
+    assert_eq!(authorize(&me(), &erase(1), &store), Ok(()));
+    assert!(forbidden(authorize(&me(), &erase(2), &store)));
+    assert_eq!(authorize(&gm(), &erase(2), &store), Ok(()));
+    assert!(matches!(
+        authorize(&me(), &erase(3), &store),
+        Err(Error::UnknownEntity {
+            kind: EntityKind::Drawing,
+            ..
+        })
+    ));
+}
+
 #[test]
 fn the_gm_may_do_anything() {
     let store = table();

@@ -20,6 +20,8 @@ pub struct SeenBefore {
     pub(super) items: BTreeMap<ItemId, Option<Option<ActorId>>>,
     /// Effects' targets and source.
     pub(super) effects: BTreeMap<EffectId, Option<Vec<TokenId>>>,
+    /// Drawings as they were (`None`: it did not exist).
+    pub(super) drawings: BTreeMap<DrawingId, Option<Drawing>>,
     /// Encounters' grid and fog, when the commit changes either.
     pub(super) encounters: BTreeMap<EncounterId, Option<(MapSettings, Fog)>>,
     /// Whether an encounter's log held a private line, when the commit
@@ -54,6 +56,11 @@ impl SeenBefore {
                             .effect(id)
                             .map(|e| e.targets.iter().chain(&e.source).copied().collect())
                     });
+                }
+                Some(Named::Drawing(id)) => {
+                    seen.drawings
+                        .entry(id)
+                        .or_insert_with(|| store.drawing(id).cloned());
                 }
                 Some(Named::Encounter(id, part)) => {
                     if matches!(part, Part::Whole | Part::Sight) {
@@ -380,6 +387,7 @@ impl<'a> CommitView<'a> {
             Followed::Hp(id) => to_value(&store.actor(id)?.hp),
             Followed::Item(id) => to_value(store.item(id)?),
             Followed::Effect(id) => to_value(store.effect(id)?),
+            Followed::Drawing(id) => to_value(store.drawing(id)?),
         };
         Some(Change::set(entity.path(), value))
     }
@@ -477,6 +485,7 @@ pub(super) enum Followed {
     Item(ItemId),
     Token(TokenId),
     Effect(EffectId),
+    Drawing(DrawingId),
 }
 
 impl Followed {
@@ -487,6 +496,7 @@ impl Followed {
             Followed::Item(id) => path::Entity::Item(id).path(),
             Followed::Token(id) => path::Entity::Token(id).path(),
             Followed::Effect(id) => path::Entity::Effect(id).path(),
+            Followed::Drawing(id) => path::Entity::Drawing(id).path(),
         }
     }
 }
@@ -501,6 +511,7 @@ enum Named {
     Hp(ActorId),
     Item(ItemId),
     Effect(EffectId),
+    Drawing(DrawingId),
     Encounter(EncounterId, Part),
 }
 
@@ -530,6 +541,7 @@ impl Named {
             },
             path::Entity::Item(id) => Named::Item(id),
             path::Entity::Effect(id) => Named::Effect(id),
+            path::Entity::Drawing(id) => Named::Drawing(id),
             path::Entity::Encounter(id) => {
                 let part = match field.first().map(String::as_str) {
                     None => Part::Whole,
@@ -554,6 +566,7 @@ impl Named {
             Named::Hp(id) => (Some(Followed::Hp(id)), None),
             Named::Item(id) => (Some(Followed::Item(id)), None),
             Named::Effect(id) => (Some(Followed::Effect(id)), None),
+            Named::Drawing(id) => (Some(Followed::Drawing(id)), None),
             Named::Encounter(..) => (None, None),
         };
         own.into_iter().chain(also)
@@ -570,6 +583,7 @@ struct Affected {
     actors: BTreeSet<ActorId>,
     items: BTreeSet<ItemId>,
     effects: BTreeSet<EffectId>,
+    drawings: BTreeSet<DrawingId>,
 }
 
 impl Affected {
@@ -579,11 +593,15 @@ impl Affected {
             actors: recorded.actors.keys().copied().collect(),
             items: recorded.items.keys().copied().collect(),
             effects: recorded.effects.keys().copied().collect(),
+            drawings: recorded.drawings.keys().copied().collect(),
         };
         for encounter in recorded.encounters.keys() {
             affected
                 .tokens
                 .extend(after.store.tokens_in(*encounter).map(|t| t.id));
+            affected
+                .drawings
+                .extend(after.store.drawings_in(*encounter).map(|d| d.id));
         }
         for actor in recorded.actors.keys() {
             for world in [before, after] {
@@ -619,5 +637,6 @@ impl Affected {
             .chain(self.items.iter().map(|id| Followed::Item(*id)))
             .chain(self.tokens.iter().map(|id| Followed::Token(*id)))
             .chain(self.effects.iter().map(|id| Followed::Effect(*id)))
+            .chain(self.drawings.iter().map(|id| Followed::Drawing(*id)))
     }
 }

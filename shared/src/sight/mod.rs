@@ -11,6 +11,8 @@
 //!   anyone else, when a token of it they see shows them to everyone;
 //! - an item carried by an actor they see;
 //! - an effect whose targets and source they all see;
+//! - a drawing they drew, or one where the fog is lifted (any cell under
+//!   it);
 //! - every encounter, with only the tokens they see in its turn order and
 //!   the log lines meant for them (a whisper or a secret roll names its
 //!   readers: [`crate::encounter::LogEntry::to`]).
@@ -41,7 +43,8 @@ use crate::{
     change::{Change, Commit, Op},
     encounter::{Encounter, Fog, Initiative, MapSettings},
     geometry::Point,
-    id::{ActorId, EffectId, EncounterId, ItemId, TokenId, UserId},
+    drawing::Drawing,
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, UserId},
     path::Path,
     rules::Participant,
     store::{Entities, Store, to_value},
@@ -76,6 +79,11 @@ pub fn preview_seen(store: &Store, user: UserId, token: TokenId, at: Point) -> b
         ..found.clone()
     };
     world.token_seen(user, token) && world.sees(user, &moved)
+}
+
+/// Whether `user`, a player, sees the drawing now.
+pub fn drawing_seen(store: &Store, user: UserId, drawing: DrawingId) -> bool {
+    World::after(store).drawing_seen(user, drawing)
 }
 
 /// Whether players see the place `at` of an encounter's map: the fog is
@@ -123,6 +131,12 @@ pub fn entities_for(who: &Participant, store: &Store) -> Entities {
             .iter()
             .filter(|(id, _)| world.effect_seen(user, **id))
             .map(|(id, effect)| (*id, effect.clone()))
+            .collect(),
+        drawings: entities
+            .drawings
+            .values()
+            .filter(|drawing| world.sees_drawing(user, drawing))
+            .map(|drawing| (drawing.id, drawing.clone()))
             .collect(),
     }
 }
@@ -209,6 +223,26 @@ impl<'a> World<'a> {
                 .is_some_and(|(map, fog)| fog.shows(map, &token.bounds(map.grid_size)))
     }
 
+    fn drawing(&self, id: DrawingId) -> Option<&'a Drawing> {
+        match self.before.and_then(|b| b.drawings.get(&id)) {
+            Some(was) => was.as_ref(),
+            None => self.store.drawing(id),
+        }
+    }
+
+    /// Whether `user` sees `drawing`: they drew it, or the fog shows some
+    /// of it.
+    fn sees_drawing(&self, user: UserId, drawing: &Drawing) -> bool {
+        drawing.author == user
+            || self
+                .grid_and_fog(drawing.encounter)
+                .is_some_and(|(map, fog)| fog.shows(map, &drawing.bounds()))
+    }
+
+    fn drawing_seen(&self, user: UserId, id: DrawingId) -> bool {
+        self.drawing(id).is_some_and(|d| self.sees_drawing(user, d))
+    }
+
     fn token_seen(&self, user: UserId, id: TokenId) -> bool {
         self.token(id).is_some_and(|t| self.sees(user, t))
     }
@@ -275,6 +309,7 @@ impl<'a> World<'a> {
             Followed::Hp(id) => self.actor_seen(user, id) && self.hp_seen(user, id),
             Followed::Item(id) => self.item_seen(user, id),
             Followed::Effect(id) => self.effect_seen(user, id),
+            Followed::Drawing(id) => self.drawing_seen(user, id),
         }
     }
 

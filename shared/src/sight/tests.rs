@@ -310,6 +310,66 @@ fn drag_previews_stop_at_the_fog() {
     assert!(!preview_seen(&store, me, tid(5), Point::new(400.0, 0.0)));
 }
 
+/// A drawing under the fog reaches its author and the GM alone; the fog
+/// lifted over any part of it sends it whole, covered again it is
+/// deleted: checked on the bytes each recipient receives.
+#[test]
+fn a_drawing_under_the_fog_reaches_only_its_author_until_the_fog_lifts() {
+    let mut authority = Authority::new(table(), 0);
+    commit_as(&mut authority, &gm(), vec![fog_on()]);
+    let other = as_player(other_player());
+    let id = did(1).to_string();
+    let whole = format!("drawings/{id}");
+    // A 4 px line from (310, 310): all of it in cell (6, 6).
+    let draw = set(
+        &whole,
+        drawing_json(1, 1, other_player(), 310.0, 310.0),
+    );
+    let before = SeenBefore::new(authority.store(), std::slice::from_ref(&draw));
+    let (commit, _) = authority.commit(None, vec![draw]).unwrap();
+    let view = CommitView::new(&commit, &before, authority.store());
+    let bytes = |who: &Participant| serde_json::to_string(&*view.for_participant(who)).unwrap();
+    assert!(bytes(&gm()).contains(&id));
+    assert!(bytes(&other).contains(&id), "its author keeps it under the fog");
+    assert!(!bytes(&me()).contains(&id), "another player's bytes do not name it");
+    assert!(!bytes(&observer()).contains(&id));
+    assert!(!drawing_seen(authority.store(), testing::player(), did(1)));
+    let snapshot = serde_json::to_string(&entities_for(&me(), authority.store())).unwrap();
+    assert!(!snapshot.contains(&id), "nor does their snapshot");
+
+    // The next cell lifted: still dark where the drawing is.
+    assert!(!serde_json::to_string(&commit_as(&mut authority, &me(), vec![reveal(5, 5)]))
+        .unwrap()
+        .contains(&id));
+    let lifted = commit_as(&mut authority, &me(), vec![reveal(6, 6)]);
+    assert!(
+        lifted
+            .changes
+            .iter()
+            .any(|c| c.path.to_string() == whole && matches!(c.op, Op::Set(_))),
+        "the fog lifted sends it whole: {lifted:?}"
+    );
+    let covered = commit_as(
+        &mut authority,
+        &me(),
+        vec![Change::delete(path(&format!(
+            "encounters/{}/fog/revealed/{}",
+            eid(1),
+            Cell(6, 6)
+        )))],
+    );
+    assert!(
+        covered
+            .changes
+            .iter()
+            .any(|c| c.path.to_string() == whole && c.op == Op::Delete),
+        "covered again, it is deleted for them: {covered:?}"
+    );
+    // Its author erasing it under the fog: the others hear nothing.
+    let erased = commit_as(&mut authority, &me(), vec![Change::delete(path(&whole))]);
+    assert!(!serde_json::to_string(&erased).unwrap().contains(&id));
+}
+
 fn hp_shown(n: u128, shown: &str) -> Change {
     set(&format!("tokens/{}/hp_shown", tid(n)), json!(shown))
 }
@@ -449,7 +509,7 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
             let user = [json!(testing::player()), json!(other_player()), json!(null)]
                 [((r >> 12) % 3) as usize]
                 .clone();
-            match r % 23 {
+            match r % 25 {
                 0 => fog_on(),
                 1 => set(&format!("encounters/{}/fog/enabled", eid(1)), json!(false)),
                 2 => reveal(((r >> 16) % 5) as i32, ((r >> 20) % 5) as i32),
@@ -539,6 +599,15 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
                             .collect(),
                     ),
                 ),
+                // A drawing by a player or the GM, in or out of the fog.
+                21 => {
+                    let author = [testing::player(), other_player(), gm().user][((r >> 12) % 3) as usize];
+                    set(
+                        &format!("drawings/{}", did(token)),
+                        drawing_json(token, 1, author, cell(16), cell(20)),
+                    )
+                }
+                22 => Change::delete(path(&format!("drawings/{}", did(token)))),
                 _ => random_change(r >> 4),
             }
         })

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{
     actor::ActorKind,
     encounter::Encounter,
-    id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
     spatial::SpatialIndex,
     store::Entities,
     token::Token,
@@ -27,6 +27,8 @@ pub struct Indices {
     pub effects_by_target: BTreeMap<TokenId, BTreeSet<EffectId>>,
     /// Effects by the token that caused them.
     pub effects_by_source: BTreeMap<TokenId, BTreeSet<EffectId>>,
+    /// Drawings by the encounter whose map they are on.
+    pub drawings_by_encounter: BTreeMap<EncounterId, BTreeSet<DrawingId>>,
 }
 
 impl Indices {
@@ -55,6 +57,13 @@ impl Indices {
             if let Some(source) = effect.source {
                 link(&mut indices.effects_by_source, source, effect.id);
             }
+        }
+        for drawing in entities.drawings.values() {
+            link(
+                &mut indices.drawings_by_encounter,
+                drawing.encounter,
+                drawing.id,
+            );
         }
         let spatial = entities
             .encounters

@@ -49,6 +49,10 @@ pub(super) enum Gesture {
     Measure { base: Vec<Point> },
     /// Placing my template: where it was pressed.
     Aim { origin: Point },
+    /// Drawing with the pen (the stroke is `Table::sketch`).
+    Sketch,
+    /// Erasing what the pointer passes over (`Table::erasing`).
+    Rub,
 }
 
 /// The map's pointer handling: the signals the gestures read and move.
@@ -102,6 +106,8 @@ impl Pointers {
             // A second finger turns whatever the first began into a pinch.
             self.dragging.set(None);
             self.painted.set(BTreeSet::new());
+            self.table.sketch.set(Vec::new());
+            self.table.erasing.set(BTreeSet::new());
             let (distance, middle) = pinch_of(&self.pointers.get_value());
             self.gesture.set_value(Gesture::Pinch {
                 distance,
@@ -115,6 +121,15 @@ impl Pointers {
             (_, Tool::Ruler) => self.start_ruler(camera.to_map(at)),
             // So does a template (a cone from a token's edge).
             (_, Tool::Template) => self.start_template(camera.to_map(at)),
+            // And a stroke (a circle around a token).
+            (_, Tool::Draw) => {
+                self.table.sketch.set(vec![camera.to_map(at)]);
+                self.gesture.set_value(Gesture::Sketch);
+            }
+            (_, Tool::Erase) => {
+                self.gesture.set_value(Gesture::Rub);
+                self.rub(camera.to_map(at));
+            }
             (Some(token), _) if e.shift_key() => self.add_to_group(token),
             (Some(token), _) => self.grab(token, camera.to_map(at)),
             (None, tool @ (Tool::Reveal | Tool::Hide)) => {
@@ -187,6 +202,19 @@ impl Pointers {
         };
         self.table.show_template(Some(template), true);
         self.gesture.set_value(Gesture::Aim { origin });
+    }
+
+    /// The eraser over `map`: what it touches is marked, and erased when
+    /// the pointer lifts.
+    fn rub(self, map: Point) {
+        let reach = crate::table::drawing::ERASER_REACH_PX / self.camera.get_untracked().zoom;
+        let touched = self.table.erasable_at(map, reach);
+        if touched
+            .iter()
+            .any(|id| !self.table.erasing.with_untracked(|e| e.contains(id)))
+        {
+            self.table.erasing.update(|e| e.extend(touched));
+        }
     }
 
     /// A shift-click: the token joins the group (or leaves it), with the
@@ -318,6 +346,25 @@ impl Pointers {
                     self.table.show_template(Some(template), send);
                 }
             }
+            Gesture::Sketch => {
+                let camera = self.camera.get_untracked();
+                let map = camera.to_map(at);
+                let freehand = self.table.draw_style.with_untracked(|s| {
+                    s.pen == crate::table::drawing::Pen::Freehand
+                });
+                self.table.sketch.update(|points| {
+                    if !freehand {
+                        points.truncate(1);
+                        points.push(map);
+                    } else if points.last().is_none_or(|last| {
+                        (last.x - map.x).hypot(last.y - map.y) * camera.zoom
+                            >= crate::table::drawing::PEN_STEP_PX
+                    }) {
+                        points.push(map);
+                    }
+                });
+            }
+            Gesture::Rub => self.rub(self.camera.get_untracked().to_map(at)),
             Gesture::Paint { reveal, mut cells } => {
                 let cell = self.cell_at(self.camera.get_untracked().to_map(at));
                 if cells.insert(cell) {
@@ -339,6 +386,8 @@ impl Pointers {
         self.gesture.set_value(Gesture::Idle);
         self.dragging.set(None);
         self.painted.set(BTreeSet::new());
+        self.table.sketch.set(Vec::new());
+        self.table.erasing.set(BTreeSet::new());
     }
 
     /// The end of a gesture: a dropped token asks to move (snapped to the
@@ -400,6 +449,22 @@ impl Pointers {
                 if let Some(template) = table.my_template() {
                     table.show_template(Some(template), true);
                 }
+            }
+            // The stroke is asked for as it was drawn; until the answer
+            // the optimistic view shows it.
+            Gesture::Sketch => {
+                let points = table.sketch.get_untracked();
+                table.sketch.set(Vec::new());
+                if let Some(drawing) = table.drawing_of(&points, self.camera.get_untracked().zoom) {
+                    table.ask(Action::Draw {
+                        drawing: Box::new(drawing),
+                    });
+                }
+            }
+            Gesture::Rub => {
+                let rubbed = table.erasing.get_untracked();
+                table.erasing.set(BTreeSet::new());
+                table.erase(rubbed);
             }
             Gesture::Paint { reveal, cells } => {
                 self.painted.set(BTreeSet::new());

@@ -235,7 +235,7 @@ pub fn BattleMap() -> impl IntoView {
             <div
                 class="map-viewport"
                 class:painting=move || matches!(tool.get(), Tool::Reveal | Tool::Hide)
-                class:measuring=move || matches!(tool.get(), Tool::Ruler | Tool::Template)
+                class:measuring=move || matches!(tool.get(), Tool::Ruler | Tool::Template | Tool::Draw | Tool::Erase)
                 node_ref=viewport
                 tabindex="0"
                 role="application"
@@ -261,6 +261,7 @@ pub fn BattleMap() -> impl IntoView {
                             .map(|id| view! { <img class="map-image" src=format!("/media/{id}") alt="" draggable="false" /> })
                     }}
                     <div class="map-grid" style=grid_style></div>
+                    <crate::table::drawing::Drawings />
                     <For each=move || visible.get() key=|id| *id let:id>
                         <TokenView id />
                     </For>

@@ -1,6 +1,7 @@
 //! What a press on the map does: the toolbar floating over its corner.
-//! Everyone moves, measures and places area templates; the GM also turns
-//! the fog on and off and paints it.
+//! Everyone moves, measures and places area templates; the GM, and
+//! players when the GM allows it, draw; the GM also turns the fog on and
+//! off and paints it.
 
 use leptos::prelude::*;
 use shared::{
@@ -20,6 +21,10 @@ pub enum Tool {
     /// Places an area template: a press sets its point, a drag turns it
     /// (or moves a circle).
     Template,
+    /// Draws with the pen: a stroke or a shape per press.
+    Draw,
+    /// Erases the drawings it passes over (a player's own).
+    Erase,
     /// Paints cells the players may see (the GM).
     Reveal,
     /// Paints cells back under the fog (the GM).
@@ -50,6 +55,12 @@ pub(super) fn MapTools(tool: RwSignal<Tool>) -> impl IntoView {
         }
     };
     let pressed = move |choice: Tool| move || (tool.get() == choice).to_string();
+    // The pen goes back in its case when the GM stops players drawing.
+    Effect::new(move |_| {
+        if matches!(tool.get_untracked(), Tool::Draw | Tool::Erase) && !table.may_draw() {
+            tool.set(Tool::Move);
+        }
+    });
     view! {
         <div class="map-tools" role="toolbar" aria-label="Map tools">
             <Show when=gm>
@@ -73,6 +84,19 @@ pub(super) fn MapTools(tool: RwSignal<Tool>) -> impl IntoView {
             </button>
             <Show when=move || tool.get() == Tool::Template>
                 <TemplateShape />
+            </Show>
+            <Show when=move || table.may_draw()>
+                <button type="button" data-test="tool-draw" aria-pressed=pressed(Tool::Draw) on:click=pick(Tool::Draw)
+                    title="Draw on the map: freehand or a shape, in a colour; everyone who sees that part of the map sees it">
+                    "\u{270e} Draw"
+                </button>
+                <button type="button" data-test="tool-erase" aria-pressed=pressed(Tool::Erase) on:click=pick(Tool::Erase)
+                    title="Drag over drawings to erase them">
+                    "\u{232b} Erase"
+                </button>
+            </Show>
+            <Show when=move || matches!(tool.get(), Tool::Draw | Tool::Erase)>
+                <crate::table::drawing::DrawTools drawing=Signal::derive(move || tool.get() == Tool::Draw) />
             </Show>
             <Show when=gm>
                 <button type="button" aria-pressed=pressed(Tool::Reveal) on:click=pick(Tool::Reveal)

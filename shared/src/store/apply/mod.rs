@@ -5,7 +5,7 @@
 //!
 //! | path | operations |
 //! | --- | --- |
-//! | `<kind>/<id>` for `actors`, `items`, `encounters`, `tokens`, `effects` | set, merge, delete |
+//! | `<kind>/<id>` for `actors`, `items`, `encounters`, `tokens`, `effects`, `drawings` | set, merge, delete |
 //! | `actors/<id>/name`, `kind`, `owner` | set |
 //! | `actors/<id>/speed`, `hp/current`, `hp/max`, `hp/temp` | set, increment |
 //! | `actors/<id>/hp` | set, merge |
@@ -16,7 +16,7 @@
 //! | `items/<id>/quantity` | set, increment |
 //! | `encounters/<id>/name`, `map`, `map/offset`, `initiative`, `fog` | set |
 //! | `encounters/<id>/map/grid_size`, `map/feet_per_cell` | set, increment |
-//! | `encounters/<id>/map/diagonals` | set |
+//! | `encounters/<id>/map/diagonals`, `map/players_draw` | set |
 //! | `encounters/<id>/initiative/turn`, `round` | set, increment |
 //! | `encounters/<id>/initiative/phase`, `fog/enabled` | set |
 //! | `encounters/<id>/initiative/order`, `log` | set, append; `.../<index>` delete |
@@ -27,12 +27,14 @@
 //! | `effects/<id>/name`, `source`, `properties` | set |
 //! | `effects/<id>/remaining_rounds` | set, increment |
 //! | `effects/<id>/targets` (a set) | set, append; `.../<token id>` delete |
+//! | `drawings/<id>` (whole only: a drawing is drawn and erased, not edited) | set, delete |
 //!
 //! Just over 500 lines on purpose: the generic entity handling and the leaf
 //! helpers (numbers, sets, lists, stats) every kind's file uses; split, each
 //! kind would import them from a second place.
 
 mod actor;
+mod drawing;
 mod effect;
 mod encounter;
 mod item;
@@ -57,10 +59,11 @@ use crate::{
     Error, Result,
     actor::{Actor, ActorKind},
     change::{Change, Op, Undo},
+    drawing::Drawing,
     effect::Effect,
     encounter::{Encounter, LogEntry},
     geometry::{Cell, Point},
-    id::{ActorId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
     item::Item,
     limits::{self, MAX_NAME_CHARS},
     path::{self, Path, Target},
@@ -79,6 +82,7 @@ pub(super) fn apply(store: &mut Store, change: &Change) -> Result<Undo> {
         path::Entity::Encounter(id) => entity::<Encounter>(store, id, field, change)?,
         path::Entity::Token(id) => entity::<Token>(store, id, field, change)?,
         path::Entity::Effect(id) => entity::<Effect>(store, id, field, change)?,
+        path::Entity::Drawing(id) => entity::<Drawing>(store, id, field, change)?,
     };
     Ok(Undo(inverse))
 }
