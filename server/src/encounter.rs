@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use shared::{
+    drawing::Drawing,
     encounter::{Encounter, EncounterSummary, MapSettings},
     id::{ActorId, CampaignId, EncounterId, MediaId, TokenId},
     store::Entities,
-    drawing::Drawing,
     token::Token,
 };
 use sqlx::PgPool;

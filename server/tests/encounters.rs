@@ -85,7 +85,11 @@ async fn placed_tokens_load_back_with_their_visibility(db: PgPool) {
     .await
     .unwrap();
 
-    let (loaded, tokens) = encounter::load(&db, campaign, crypt).await.unwrap();
+    let encounter::Loaded {
+        encounter: loaded,
+        tokens,
+        ..
+    } = encounter::load(&db, campaign, crypt).await.unwrap();
     assert_eq!(loaded.id, crypt);
     assert_eq!(loaded.name, "Crypt");
     assert_eq!(loaded.map.grid_size, 50.0);
@@ -234,6 +238,7 @@ async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: 
         grid_size: 80.0,
         offset: Point { x: 10.0, y: 5.0 },
         feet_per_cell: 10,
+        players_draw: true,
         diagonals: shared::measure::Diagonals::Alternating,
         image: None,
     };
@@ -250,7 +255,11 @@ async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: 
     encounter::update_token(&db, ours, crypt, token, &moved)
         .await
         .unwrap();
-    let (loaded, tokens) = encounter::load(&db, ours, crypt).await.unwrap();
+    let encounter::Loaded {
+        encounter: loaded,
+        tokens,
+        ..
+    } = encounter::load(&db, ours, crypt).await.unwrap();
     assert_eq!(loaded.name, "Flooded crypt");
     assert_eq!(loaded.map, wider);
     assert_eq!(tokens.len(), 1);
@@ -323,7 +332,11 @@ async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: 
             .await
             .is_err()
     );
-    let (unchanged, tokens) = encounter::load(&db, ours, crypt).await.unwrap();
+    let encounter::Loaded {
+        encounter: unchanged,
+        tokens,
+        ..
+    } = encounter::load(&db, ours, crypt).await.unwrap();
     assert_eq!(
         (unchanged.name.as_str(), unchanged.map),
         ("Flooded crypt", wider)
@@ -337,7 +350,7 @@ async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: 
         encounter::load(&db, ours, crypt)
             .await
             .unwrap()
-            .1
+            .tokens
             .is_empty()
     );
     assert!(

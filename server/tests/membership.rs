@@ -1023,7 +1023,8 @@ async fn only_the_gm_sets_out_the_sample_encounter_and_it_is_ready_to_play(db: P
     let (status, id) = call(&router, "encounters/sample", &gm_cookie, body).await;
     assert_eq!(status, StatusCode::OK, "{id}");
     let id: shared::id::EncounterId = serde_json::from_value(id).unwrap();
-    let (_, tokens) = server::encounter::load(&db, campaign, id).await.unwrap();
+    let server::encounter::Loaded { tokens, .. } =
+        server::encounter::load(&db, campaign, id).await.unwrap();
     let hidden: Vec<&str> = tokens
         .iter()
         .filter(|t| t.visibility == shared::token::Visibility::Hidden)

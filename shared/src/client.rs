@@ -27,9 +27,7 @@ use crate::{
     action::Action,
     change::{Change, Version},
     geometry::Point,
-    id::{
-        ActionId, ActorId, DrawingId, EffectId, EncounterId, ItemId, SessionId, TokenId, UserId,
-    },
+    id::{ActionId, ActorId, DrawingId, EffectId, EncounterId, ItemId, SessionId, TokenId, UserId},
     optimistic::{Optimistic, PendingStatus},
     path::Entity,
     protocol::{

@@ -96,7 +96,8 @@ impl Drawing {
         {
             return Err(DrawingError::Points);
         }
-        let on_map = |p: &Point| p.is_finite() && p.x.abs() <= MAX_COORDINATE && p.y.abs() <= MAX_COORDINATE;
+        let on_map =
+            |p: &Point| p.is_finite() && p.x.abs() <= MAX_COORDINATE && p.y.abs() <= MAX_COORDINATE;
         if !self.corners().iter().all(on_map) {
             return Err(DrawingError::OffTheMap);
         }
@@ -217,7 +218,10 @@ pub fn simplify(points: &[Point], tolerance: f64, max: usize) -> Vec<Point> {
     while let Some((first, last)) = spans.pop() {
         let (farthest, distance) = (first + 1..last)
             .map(|i| (i, segment_distance(points[i], points[first], points[last])))
-            .fold((first, 0.0_f64), |best, next| if next.1 > best.1 { next } else { best });
+            .fold(
+                (first, 0.0_f64),
+                |best, next| if next.1 > best.1 { next } else { best },
+            );
         if distance > tolerance {
             keep[farthest] = true;
             spans.push((first, farthest));
@@ -268,7 +272,10 @@ impl std::str::FromStr for Color {
     type Err = String;
     fn from_str(raw: &str) -> Result<Self, String> {
         let bad = || format!("a colour is written #rrggbb, not {raw:?}");
-        let hex = raw.strip_prefix('#').filter(|h| h.len() == 6).ok_or_else(bad)?;
+        let hex = raw
+            .strip_prefix('#')
+            .filter(|h| h.len() == 6)
+            .ok_or_else(bad)?;
         let byte = |at: usize| {
             hex.get(at..at + 2)
                 .and_then(|pair| u8::from_str_radix(pair, 16).ok())

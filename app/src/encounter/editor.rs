@@ -37,6 +37,7 @@ pub(super) fn Editor(
     let offset_y = RwSignal::new(map.offset.y.to_string());
     let feet = RwSignal::new(map.feet_per_cell.to_string());
     let diagonals = RwSignal::new(map.diagonals.key().to_owned());
+    let players_draw = RwSignal::new(map.players_draw);
     let image = RwSignal::new(map.image.map(|m| m.to_string()).unwrap_or_default());
     let save_map = Action::new(move |(name, map): &(String, MapSettings)| {
         let (name, map) = (name.clone(), *map);
@@ -61,6 +62,7 @@ pub(super) fn Editor(
             ),
             feet_per_cell: feet.get_untracked().trim().parse().unwrap_or(0),
             diagonals: Diagonals::from_key(&diagonals.get_untracked()).unwrap_or_default(),
+            players_draw: players_draw.get_untracked(),
             image: image
                 .get_untracked()
                 .parse::<uuid::Uuid>()
@@ -175,6 +177,10 @@ pub(super) fn Editor(
                         <option value=rule.key() selected=map.diagonals == rule>{rule.label()}</option>
                     }).collect_view()}
                 </select>
+            </label>
+            <label class="check" title="The GM always may; players erase only their own drawings">
+                <input type="checkbox" bind:checked=players_draw data-test="players-draw-setting" />
+                " Players may draw on the map"
             </label>
             <label>"Map image "
                 <select bind:value=image data-test="map-image">

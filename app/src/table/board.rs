@@ -10,9 +10,9 @@ use reactive_stores::Store;
 use shared::{
     actor::Actor,
     client::Touched,
+    drawing::Drawing,
     effect::Effect,
     encounter::Encounter,
-    drawing::Drawing,
     id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
     item::Item,
     store::Store as View,

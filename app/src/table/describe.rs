@@ -206,6 +206,11 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
         ),
         Action::Edit { changes } => format!("edit {} things", changes.len()),
         Action::Undo { .. } => "take back a change".into(),
+        Action::Draw { .. } => "draw on the map".into(),
+        Action::Erase { drawings } => match drawings.len() {
+            1 => "erase a drawing".into(),
+            n => format!("erase {n} drawings"),
+        },
     }
 }
 
@@ -294,6 +299,7 @@ pub fn changes(changes: &[shared::change::Change], view: Option<&Store>) -> Stri
                 .map_or_else(|| "an actor".to_owned(), |a| a.name.clone()),
             Entity::Item(_) => "an item".to_owned(),
             Entity::Effect(_) => "an effect".to_owned(),
+            Entity::Drawing(_) => "a drawing".to_owned(),
             Entity::Encounter(_) => "the table".to_owned(),
         };
         let how = match (

@@ -16,7 +16,7 @@ use shared::{
     path::Entity,
 };
 
-use super::Table;
+use super::{Table, board::BoardStoreFields};
 
 /// How far apart, in screen pixels, the points a moving pen keeps are.
 pub const PEN_STEP_PX: f64 = 3.0;
@@ -89,9 +89,9 @@ impl Table {
     pub fn may_draw(&self) -> bool {
         match self.me.get() {
             Some(me) if me.role.is_gm_or_assistant() => true,
-            Some(me) if me.role == shared::rules::Role::Player => self
-                .with_encounter(|e| e.map.players_draw)
-                .unwrap_or(false),
+            Some(me) if me.role == shared::rules::Role::Player => {
+                self.with_encounter(|e| e.map.players_draw).unwrap_or(false)
+            }
             _ => false,
         }
     }

@@ -16,7 +16,8 @@ fn proficient(actor: &Actor, pick: impl Fn(Check) -> Option<&'static str>) -> Ve
 
 /// Writes what a session's table ended with back to the campaign, in the
 /// transaction `tx` (the one that ends the session): each encounter's
-/// turn order, fog and drawings; its tokens as they stand (place, size, visibility,
+/// turn order, fog, drawings and whether players draw (the rest of the
+/// map is the editor's); its tokens as they stand (place, size, visibility,
 /// conditions; tokens removed in play are removed, tokens added are
 /// added); and each actor's sheet as played (hit points, speed, stats,
 /// proficiencies), and its conditions when a single
@@ -41,9 +42,19 @@ pub async fn write_back(
             .filter(|d| d.encounter == encounter.id)
             .collect();
         let drawings = serde_json::to_value(drawings).map_err(internal)?;
+        // A map stored as `{}` is the default one: written whole, or it
+        // would read back as a map without a grid.
+        let map = serde_json::to_value(shared::encounter::MapSettings {
+            image: None,
+            ..encounter.map
+        })
+        .map_err(internal)?;
         let updated = sqlx::query!(
             "update encounters
                 set initiative_data = $3, round_number = $4, current_turn = $5, fog = $6, drawings = $7,
+                    map_settings = case when map_settings ? 'grid_size'
+                                        then jsonb_set(map_settings, '{players_draw}', to_jsonb($8::bool))
+                                        else $9 end,
                     updated_at = now()
               where id = $1 and campaign_id = $2",
             encounter.id.0,
@@ -53,6 +64,8 @@ pub async fn write_back(
             i32::try_from(encounter.initiative.turn).unwrap_or(i32::MAX),
             fog,
             drawings,
+            encounter.map.players_draw,
+            map,
         )
         .execute(&mut *tx)
         .await?;

@@ -461,7 +461,11 @@ async fn ending_a_session_keeps_the_table_in_the_campaign_and_takes_nothing_more
         .await
         .unwrap();
     let campaign = CampaignId(campaign);
-    let (kept, tokens) = encounter::load(&db, campaign, table.encounter)
+    let encounter::Loaded {
+        encounter: kept,
+        tokens,
+        ..
+    } = encounter::load(&db, campaign, table.encounter)
         .await
         .unwrap();
     let token = |id: TokenId| tokens.iter().find(|t| t.id == id).unwrap();

@@ -256,7 +256,7 @@ async fn a_players_socket_carries_a_monsters_hit_points_only_once_the_gm_shows_t
     gm.send(&ClientMessage::EndSession).await;
     gm.until(|m| matches!(m, ServerMessage::Ended { .. }).then_some(()))
         .await;
-    let (_, tokens) = encounter::load(&db, table.campaign, table.encounter)
+    let encounter::Loaded { tokens, .. } = encounter::load(&db, table.campaign, table.encounter)
         .await
         .unwrap();
     let kept = tokens.iter().find(|t| t.id == table.hidden).unwrap();
@@ -427,6 +427,135 @@ async fn a_handout_reaches_only_its_readers_sockets(db: PgPool) {
     assert_eq!(line.handout, Some(letter.clone()));
     let (again, _) = join(&table, &table.bruno.cookie).await;
     assert!(again.raw.iter().all(|f| !f.contains(&media)));
+}
+
+/// Drawings over the socket: a player draws only once the GM allows it;
+/// one drawn under the fog reaches its author and the GM and none of
+/// another player's bytes; a player erases their own drawings alone (one
+/// they cannot see does not exist for them); and the map's drawings, with
+/// whether players draw, outlast the session.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_drawing_reaches_only_those_who_see_it_and_outlasts_the_session(db: PgPool) {
+    use shared::drawing::{Color, Drawing, Stroke};
+    let table = table(db.clone()).await;
+    let (mut gm, mut gm_store) = join(&table, &table.gm.cookie).await;
+    let (mut alice, mut alice_store) = join(&table, &table.alice.cookie).await;
+    let (mut bruno, mut bruno_store) = join(&table, &table.bruno.cookie).await;
+    let encounter = table.encounter;
+    // Fog on, one cell lifted (grid 50: the cell from 350,100).
+    lift_fog(
+        [(&mut gm, &mut gm_store), (&mut alice, &mut alice_store)],
+        encounter,
+        vec![shared::geometry::Cell(7, 2)],
+    )
+    .await;
+    bruno.follow(&mut bruno_store, 0, 2).await;
+    bruno.raw.clear();
+    let line = |author: shared::id::UserId, x: f64, y: f64| Drawing {
+        id: shared::id::DrawingId(Uuid::new_v4()),
+        encounter,
+        author,
+        shape: Stroke::Line {
+            from: Point::new(x, y),
+            to: Point::new(x + 20.0, y + 20.0),
+        },
+        color: Color::PALETTE[1].1,
+        width: 3,
+    };
+    let draw = |drawing: &Drawing| Action::Draw {
+        drawing: Box::new(drawing.clone()),
+    };
+
+    // In the dark, before the GM allows it: refused.
+    let secret = line(table.alice.user.id, 620.0, 420.0);
+    let early = alice.request(draw(&secret)).await;
+    let refused = alice.status(early).await;
+    assert!(
+        matches!(&refused, Err(reason) if reason.contains("not let players draw")),
+        "{refused:?}"
+    );
+    let allow = gm
+        .request(Action::Edit {
+            changes: vec![shared::change::Change::set(
+                shared::path::Entity::Encounter(encounter).at(&["map", "players_draw"]),
+                json!(true),
+            )],
+        })
+        .await;
+    assert!(matches!(
+        gm.status(allow).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    // Signed in someone else's name: refused.
+    let forged = alice
+        .request(draw(&line(table.bruno.user.id, 360.0, 110.0)))
+        .await;
+    assert!(alice.status(forged).await.is_err());
+    let drawn = alice.request(draw(&secret)).await;
+    assert!(matches!(
+        alice.status(drawn).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    let open = line(table.gm.user.id, 355.0, 105.0);
+    let shown = gm.request(draw(&open)).await;
+    assert!(matches!(
+        gm.status(shown).await,
+        Ok(RequestStatus::Applied { .. })
+    ));
+    for (client, store) in [
+        (&mut gm, &mut gm_store),
+        (&mut alice, &mut alice_store),
+        (&mut bruno, &mut bruno_store),
+    ] {
+        client.follow(store, 2, 5).await;
+    }
+    assert!(gm_store.drawing(secret.id).is_some());
+    assert_eq!(alice_store.drawing(secret.id), Some(&secret));
+    assert_eq!(bruno_store.drawing(open.id), Some(&open));
+    let hidden = secret.id.to_string();
+    assert!(
+        bruno.raw.iter().all(|frame| !frame.contains(&hidden)),
+        "a drawing in the dark is not in another player's bytes"
+    );
+    let (again, _) = join(&table, &table.bruno.cookie).await;
+    assert!(again.raw.iter().all(|frame| !frame.contains(&hidden)));
+    assert!(
+        again
+            .raw
+            .iter()
+            .any(|frame| frame.contains(&open.id.to_string()))
+    );
+
+    // Bruno cannot erase what he cannot see, nor the GM's drawing.
+    let erase = |id| Action::Erase { drawings: vec![id] };
+    let unseen = bruno.request(erase(secret.id)).await;
+    let refused = bruno.status(unseen).await;
+    assert!(
+        matches!(&refused, Err(reason) if reason.contains("drawing") && !reason.contains("own")),
+        "{refused:?}"
+    );
+    let not_his = bruno.request(erase(open.id)).await;
+    let refused = bruno.status(not_his).await;
+    assert!(
+        matches!(&refused, Err(reason) if reason.contains("your own drawings")),
+        "{refused:?}"
+    );
+
+    // The end: both drawings stay with the map, and so does the GM's
+    // leave to draw.
+    gm.send(&ClientMessage::EndSession).await;
+    gm.until(|m| matches!(m, ServerMessage::Ended { .. }).then_some(()))
+        .await;
+    let kept = encounter::load(&db, table.campaign, encounter)
+        .await
+        .unwrap();
+    let mut ids: Vec<_> = kept.drawings.iter().map(|d| d.id).collect();
+    ids.sort();
+    let mut expected = vec![secret.id, open.id];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(kept.encounter.map.players_draw);
+    assert_eq!(kept.drawings.iter().find(|d| d.id == open.id), Some(&open));
 }
 
 /// A ping reaches whoever sees the place: the GM always, a player where

@@ -155,7 +155,7 @@ async fn the_gm_adds_moves_and_removes_tokens_live_and_the_table_keeps_them(db: 
     gm.send(&ClientMessage::EndSession).await;
     gm.until(|m| matches!(m, ServerMessage::Ended { .. }).then_some(()))
         .await;
-    let (_, tokens) = encounter::load(&db, table.campaign, table.encounter)
+    let encounter::Loaded { tokens, .. } = encounter::load(&db, table.campaign, table.encounter)
         .await
         .unwrap();
     let kept = tokens.iter().find(|t| t.id == token.id).expect("kept");

@@ -41,9 +41,9 @@ use std::{
 use crate::{
     actor::{Actor, ActorKind},
     change::{Change, Commit, Op},
+    drawing::Drawing,
     encounter::{Encounter, Fog, Initiative, MapSettings},
     geometry::Point,
-    drawing::Drawing,
     id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, UserId},
     path::Path,
     rules::Participant,

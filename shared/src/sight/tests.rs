@@ -321,26 +321,31 @@ fn a_drawing_under_the_fog_reaches_only_its_author_until_the_fog_lifts() {
     let id = did(1).to_string();
     let whole = format!("drawings/{id}");
     // A 4 px line from (310, 310): all of it in cell (6, 6).
-    let draw = set(
-        &whole,
-        drawing_json(1, 1, other_player(), 310.0, 310.0),
-    );
+    let draw = set(&whole, drawing_json(1, 1, other_player(), 310.0, 310.0));
     let before = SeenBefore::new(authority.store(), std::slice::from_ref(&draw));
     let (commit, _) = authority.commit(None, vec![draw]).unwrap();
     let view = CommitView::new(&commit, &before, authority.store());
     let bytes = |who: &Participant| serde_json::to_string(&*view.for_participant(who)).unwrap();
     assert!(bytes(&gm()).contains(&id));
-    assert!(bytes(&other).contains(&id), "its author keeps it under the fog");
-    assert!(!bytes(&me()).contains(&id), "another player's bytes do not name it");
+    assert!(
+        bytes(&other).contains(&id),
+        "its author keeps it under the fog"
+    );
+    assert!(
+        !bytes(&me()).contains(&id),
+        "another player's bytes do not name it"
+    );
     assert!(!bytes(&observer()).contains(&id));
     assert!(!drawing_seen(authority.store(), testing::player(), did(1)));
     let snapshot = serde_json::to_string(&entities_for(&me(), authority.store())).unwrap();
     assert!(!snapshot.contains(&id), "nor does their snapshot");
 
     // The next cell lifted: still dark where the drawing is.
-    assert!(!serde_json::to_string(&commit_as(&mut authority, &me(), vec![reveal(5, 5)]))
-        .unwrap()
-        .contains(&id));
+    assert!(
+        !serde_json::to_string(&commit_as(&mut authority, &me(), vec![reveal(5, 5)]))
+            .unwrap()
+            .contains(&id)
+    );
     let lifted = commit_as(&mut authority, &me(), vec![reveal(6, 6)]);
     assert!(
         lifted

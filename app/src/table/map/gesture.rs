@@ -349,9 +349,10 @@ impl Pointers {
             Gesture::Sketch => {
                 let camera = self.camera.get_untracked();
                 let map = camera.to_map(at);
-                let freehand = self.table.draw_style.with_untracked(|s| {
-                    s.pen == crate::table::drawing::Pen::Freehand
-                });
+                let freehand = self
+                    .table
+                    .draw_style
+                    .with_untracked(|s| s.pen == crate::table::drawing::Pen::Freehand);
                 self.table.sketch.update(|points| {
                     if !freehand {
                         points.truncate(1);

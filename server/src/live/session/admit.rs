@@ -231,6 +231,8 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
         Action::RollAttack { .. } => "roll_attack",
         Action::SetStat { .. } => "set_stat",
         Action::SetProficiency { .. } => "set_proficiency",
+        Action::Draw { .. } => "draw",
+        Action::Erase { .. } => "erase",
         Action::Edit { .. } => "edit",
         Action::Undo { .. } => "undo",
     }
