@@ -318,5 +318,100 @@ fn replay(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, batch_apply, rebase, viewport, codec, ruler, replay);
+/// Drawings at their worst: a map holding 1,000 drawings of 512 points
+/// each (the limits), fog on, one cell lifted. What lifting a cell costs
+/// the server per player (every drawing's bounds asked of the fog, the
+/// ones that come into sight sent whole), and what the browser's pen costs
+/// to thin a 2,000-point stroke.
+fn drawings(c: &mut Criterion) {
+    use shared::{
+        drawing::{
+            Color, Drawing, MAX_DRAWING_POINTS, MAX_DRAWINGS_PER_ENCOUNTER, Stroke, simplify,
+        },
+        id::{DrawingId, UserId},
+        rules::{Participant, Role},
+        sight::{CommitView, SeenBefore},
+    };
+    let mut store = store_with(1_000);
+    let id = encounter();
+    store
+        .apply(&Change::set(
+            path(&format!("encounters/{id}/fog/enabled")),
+            json!(true),
+        ))
+        .unwrap();
+    let author = UserId(Uuid::from_u128(0xA));
+    for n in 0..MAX_DRAWINGS_PER_ENCOUNTER {
+        let (x, y) = (coordinate(n, 7), coordinate(n, 8));
+        let points = (0..MAX_DRAWING_POINTS)
+            .map(|i| Point::new(x + (i % 40) as f64 * 3.0, y + (i / 40) as f64 * 5.0))
+            .collect();
+        let drawing = Drawing {
+            id: DrawingId(Uuid::from_u128(0xD000_0000 + n as u128)),
+            encounter: id,
+            author,
+            shape: Stroke::Freehand { points },
+            color: Color::PALETTE[0].1,
+            width: 4,
+        };
+        store
+            .apply(&Change::set(
+                path(&format!("drawings/{}", drawing.id)),
+                serde_json::to_value(&drawing).unwrap(),
+            ))
+            .unwrap();
+    }
+    let lift = vec![Change::append(
+        path(&format!("encounters/{id}/fog/revealed")),
+        json!([[70, 70]]),
+    )];
+    let player = Participant {
+        user: UserId(Uuid::from_u128(0xB)),
+        role: Role::Player,
+    };
+    let mut group = c.benchmark_group("drawings");
+    group.sample_size(20);
+    group.bench_function("lift_one_cell_over_1000_drawings_for_a_player", |b| {
+        b.iter_batched(
+            || store.clone(),
+            |mut after| {
+                let before = SeenBefore::new(&after, &lift);
+                after.apply_all(&lift).unwrap();
+                let commit = Commit {
+                    version: 1,
+                    action: None,
+                    changes: lift.clone(),
+                };
+                let sent = CommitView::new(&commit, &before, &after)
+                    .for_participant(&player)
+                    .changes
+                    .len();
+                // Returned, so that dropping the map is not timed.
+                (after, black_box(sent))
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    let stroke: Vec<Point> = (0..2_000)
+        .map(|i| {
+            let t = i as f64 / 50.0;
+            Point::new(t * 40.0 + t.sin() * 3.0, (t * 1.7).cos() * 60.0)
+        })
+        .collect();
+    group.bench_function("simplify_2000_point_stroke", |b| {
+        b.iter(|| simplify(black_box(&stroke), 1.5, MAX_DRAWING_POINTS).len());
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    batch_apply,
+    rebase,
+    viewport,
+    codec,
+    ruler,
+    replay,
+    drawings
+);
 criterion_main!(benches);

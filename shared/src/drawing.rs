@@ -98,7 +98,7 @@ impl Drawing {
         }
         let on_map =
             |p: &Point| p.is_finite() && p.x.abs() <= MAX_COORDINATE && p.y.abs() <= MAX_COORDINATE;
-        if !self.corners().iter().all(on_map) {
+        if !self.corners().all(|p| on_map(&p)) {
             return Err(DrawingError::OffTheMap);
         }
         if !(1..=MAX_STROKE_WIDTH).contains(&self.width) {
@@ -108,32 +108,32 @@ impl Drawing {
     }
 
     /// The points that define it (a freehand stroke's, or a shape's two
-    /// corners or ends).
-    pub fn corners(&self) -> Vec<Point> {
-        match &self.shape {
-            Stroke::Freehand { points } => points.clone(),
+    /// corners or ends), read in place.
+    pub fn corners(&self) -> impl Iterator<Item = Point> + '_ {
+        let (points, ends): (&[Point], Option<[Point; 2]>) = match &self.shape {
+            Stroke::Freehand { points } => (points, None),
             Stroke::Line { from, to }
             | Stroke::Rectangle { from, to }
-            | Stroke::Ellipse { from, to } => vec![*from, *to],
-        }
+            | Stroke::Ellipse { from, to } => (&[], Some([*from, *to])),
+        };
+        points.iter().copied().chain(ends.into_iter().flatten())
     }
 
     /// The area it covers, its stroke's width included: what the fog is
     /// asked about (a player sees it when any cell under this is lifted).
+    /// Sight asks it of every drawing of a map whose fog changes.
     pub fn bounds(&self) -> Rect {
-        let corners = self.corners();
-        let half = f64::from(self.width) / 2.0;
-        let (mut min, mut max) = (
-            Point::new(f64::INFINITY, f64::INFINITY),
-            Point::new(f64::NEG_INFINITY, f64::NEG_INFINITY),
-        );
-        for p in &corners {
-            min = Point::new(min.x.min(p.x), min.y.min(p.y));
-            max = Point::new(max.x.max(p.x), max.y.max(p.y));
-        }
-        if corners.is_empty() {
+        let mut corners = self.corners();
+        let Some(first) = corners.next() else {
             return Rect::default();
-        }
+        };
+        let (min, max) = corners.fold((first, first), |(min, max), p| {
+            (
+                Point::new(min.x.min(p.x), min.y.min(p.y)),
+                Point::new(max.x.max(p.x), max.y.max(p.y)),
+            )
+        });
+        let half = f64::from(self.width) / 2.0;
         Rect {
             min: Point::new(min.x - half, min.y - half),
             max: Point::new(max.x + half, max.y + half),

@@ -302,16 +302,21 @@ pub fn changes(changes: &[shared::change::Change], view: Option<&Store>) -> Stri
             Entity::Drawing(_) => "a drawing".to_owned(),
             Entity::Encounter(_) => "the table".to_owned(),
         };
-        let how = match (
-            change.path.segments().get(2).map(String::as_str),
-            &change.op,
-        ) {
+        let segments = change.path.segments();
+        let drawing = matches!(entity, Entity::Drawing(_));
+        let how = match (segments.get(2).map(String::as_str), &change.op) {
+            (None, Op::Delete) if drawing => "erased".to_owned(),
+            (None, _) if drawing => "drawn".to_owned(),
             (None, Op::Delete) => "removed".to_owned(),
             (None, _) => "added".to_owned(),
             (Some("position"), _) => "moved".to_owned(),
             (Some("rotation"), _) => "turned".to_owned(),
             (Some("log"), _) => "chat and dice".to_owned(),
             (Some("initiative"), _) => "turn order".to_owned(),
+            // The map's own settings say which one.
+            (Some("map"), _) => segments
+                .get(3)
+                .map_or_else(|| "map".to_owned(), |field| field.replace('_', " ")),
             (Some(field), _) => field.replace('_', " "),
         };
         let part = format!("{name}: {how}");
@@ -422,5 +427,14 @@ mod tests {
         assert_eq!(changes(&gone, Some(&store)), "Aria: removed");
         assert_eq!(changes(&gone, None), "a token: removed");
         assert_eq!(changes(&[], None), "nothing to see");
+        let drawing = shared::id::DrawingId(uuid::Uuid::from_u128(9));
+        let erased = [Change::delete(at(format!("drawings/{drawing}")))];
+        assert_eq!(changes(&erased, None), "a drawing: erased");
+        let encounter = EncounterId(uuid::Uuid::from_u128(1));
+        let leave = [Change::set(
+            at(format!("encounters/{encounter}/map/players_draw")),
+            serde_json::json!(true),
+        )];
+        assert_eq!(changes(&leave, None), "the table: players draw");
     }
 }

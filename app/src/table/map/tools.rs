@@ -57,7 +57,9 @@ pub(super) fn MapTools(tool: RwSignal<Tool>) -> impl IntoView {
     let pressed = move |choice: Tool| move || (tool.get() == choice).to_string();
     // The pen goes back in its case when the GM stops players drawing.
     Effect::new(move |_| {
-        if matches!(tool.get_untracked(), Tool::Draw | Tool::Erase) && !table.may_draw() {
+        // Read first: the effect must follow the leave, whatever the tool.
+        let may_draw = table.may_draw();
+        if !may_draw && matches!(tool.get_untracked(), Tool::Draw | Tool::Erase) {
             tool.set(Tool::Move);
         }
     });
