@@ -70,11 +70,22 @@ async fn furnished_campaign(db: &PgPool, gm: &User) -> CampaignId {
     let map = upload_map(db, campaign, gm).await;
     let encounter = Uuid::new_v4();
     sqlx::query(
-        "insert into encounters (id, campaign_id, name, map_id, map_settings) values ($1, $2, 'Crypt', $3, '{\"grid\": 70}')",
+        "insert into encounters (id, campaign_id, name, map_id, map_settings, fog, drawings)
+         values ($1, $2, 'Crypt', $3, '{\"grid\": 70}', $4, $5)",
     )
     .bind(encounter)
     .bind(campaign.0)
     .bind(map.file.id.0)
+    // The fog and the drawings the table ended with travel too.
+    .bind(json!({"enabled": true, "revealed": [[1, 2]]}))
+    .bind(json!([{
+        "id": Uuid::new_v4(),
+        "encounter": encounter,
+        "author": gm.id,
+        "shape": {"kind": "line", "from": {"x": 0.0, "y": 0.0}, "to": {"x": 70.0, "y": 70.0}},
+        "color": "#d62828",
+        "width": 4,
+    }]))
     .execute(db)
     .await
     .unwrap();
