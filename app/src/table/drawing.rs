@@ -54,6 +54,18 @@ impl Pen {
             .map_or("freehand", |(_, key, _)| key)
     }
 
+    /// What it draws through `points` (as the pointer went): all of them
+    /// freehand, the first and the last for a shape. `None` for no points.
+    fn stroke(self, points: Vec<Point>) -> Option<Stroke> {
+        let (from, to) = (*points.first()?, *points.last()?);
+        Some(match self {
+            Pen::Freehand => Stroke::Freehand { points },
+            Pen::Line => Stroke::Line { from, to },
+            Pen::Rectangle => Stroke::Rectangle { from, to },
+            Pen::Ellipse => Stroke::Ellipse { from, to },
+        })
+    }
+
     fn from_key(key: &str) -> Pen {
         Self::ALL
             .iter()
@@ -105,23 +117,11 @@ impl Table {
         if points.len() < 2 || first == last && style.pen != Pen::Freehand {
             return None;
         }
-        let shape = match style.pen {
-            Pen::Freehand => Stroke::Freehand {
-                points: simplify(points, SMOOTHING_PX / zoom, MAX_DRAWING_POINTS),
-            },
-            Pen::Line => Stroke::Line {
-                from: first,
-                to: last,
-            },
-            Pen::Rectangle => Stroke::Rectangle {
-                from: first,
-                to: last,
-            },
-            Pen::Ellipse => Stroke::Ellipse {
-                from: first,
-                to: last,
-            },
+        let points = match style.pen {
+            Pen::Freehand => simplify(points, SMOOTHING_PX / zoom, MAX_DRAWING_POINTS),
+            _ => points.to_vec(),
         };
+        let shape = style.pen.stroke(points)?;
         Some(Drawing {
             id: DrawingId(super::new_action_id().0),
             encounter,
@@ -177,22 +177,7 @@ pub fn Drawings() -> impl IntoView {
         let points = table.sketch.get();
         let style = table.draw_style.get();
         let me = table.me.get()?;
-        let (first, last) = (*points.first()?, *points.last()?);
-        let shape = match style.pen {
-            Pen::Freehand => Stroke::Freehand { points },
-            Pen::Line => Stroke::Line {
-                from: first,
-                to: last,
-            },
-            Pen::Rectangle => Stroke::Rectangle {
-                from: first,
-                to: last,
-            },
-            Pen::Ellipse => Stroke::Ellipse {
-                from: first,
-                to: last,
-            },
-        };
+        let shape = style.pen.stroke(points)?;
         let drawing = Drawing {
             id: DrawingId(uuid::Uuid::nil()),
             encounter: table.encounter()?,
