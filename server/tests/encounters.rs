@@ -235,6 +235,7 @@ async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: 
         .unwrap();
 
     let wider = MapSettings {
+        grid: shared::encounter::Grid::HexColumns,
         grid_size: 80.0,
         offset: Point { x: 10.0, y: 5.0 },
         feet_per_cell: 10,

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::grid::{Grid, Span};
 use crate::{
     geometry::{Cell, Point, Rect},
     id::{ActorId, EncounterId, MediaId, TokenId, UserId},
@@ -35,7 +36,11 @@ pub struct Encounter {
 /// The grid over the map image.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MapSettings {
-    /// Side of one grid cell in map pixels.
+    /// Squares or hexagons.
+    #[serde(default)]
+    pub grid: Grid,
+    /// Distance between the centres of two neighbouring cells in map
+    /// pixels: a square's side, a hexagon's width across its flats.
     pub grid_size: f64,
     /// Where the grid starts, in map pixels.
     #[serde(default)]
@@ -62,6 +67,7 @@ fn five() -> u32 {
 impl Default for MapSettings {
     fn default() -> Self {
         Self {
+            grid: Grid::Square,
             grid_size: 70.0,
             offset: Point::default(),
             feet_per_cell: 5,
@@ -75,42 +81,52 @@ impl Default for MapSettings {
 impl MapSettings {
     /// The cell containing a point.
     pub fn cell_at(&self, point: Point) -> Cell {
-        let to_cell = |v: f64, offset: f64| {
-            let cell = ((v - offset) / self.grid_size).floor();
-            // Saturating: positions are validated finite, and maps are far
-            // smaller than i32 cells.
-            cell.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
-        };
-        Cell(
-            to_cell(point.x, self.offset.x),
-            to_cell(point.y, self.offset.y),
-        )
+        self.grid.cell_at(self.grid_size, self.offset, point)
     }
 
-    /// The top-left corner of a cell: where a token standing in it is.
+    /// The middle of a cell, in map pixels.
+    pub fn center_of(&self, cell: Cell) -> Point {
+        self.grid.center_of(self.grid_size, self.offset, cell)
+    }
+
+    /// The corners of a cell, in map pixels.
+    pub fn outline(&self, cell: Cell) -> Vec<Point> {
+        self.grid.outline(self.grid_size, self.offset, cell)
+    }
+
+    /// Where a one-cell token standing in `cell` is (its top-left corner):
+    /// a square's corner; on hexagons, the square centred on the hexagon.
     pub fn cell_origin(&self, cell: Cell) -> Point {
-        Point::new(
-            self.offset.x + f64::from(cell.0) * self.grid_size,
-            self.offset.y + f64::from(cell.1) * self.grid_size,
-        )
+        if self.grid.is_hex() {
+            let center = self.center_of(cell);
+            let half = self.grid_size / 2.0;
+            Point::new(center.x - half, center.y - half)
+        } else {
+            Point::new(
+                self.offset.x + f64::from(cell.0) * self.grid_size,
+                self.offset.y + f64::from(cell.1) * self.grid_size,
+            )
+        }
     }
 
-    /// The cells an area overlaps: the first and the last (inclusive) by
-    /// column and row. An area that only touches a cell's edge does not
-    /// overlap it.
-    pub fn cells_under(&self, area: &Rect) -> (Cell, Cell) {
-        let first = self.cell_at(area.min);
-        let last = |max: f64, offset: f64, first: i32| {
-            let cell = ((max - offset) / self.grid_size).ceil() - 1.0;
-            (cell.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32).max(first)
-        };
-        (
-            first,
-            Cell(
-                last(area.max.x, self.offset.x, first.0),
-                last(area.max.y, self.offset.y, first.1),
-            ),
-        )
+    /// The cell a token at `position` (its top-left corner) stands in: the
+    /// one under the middle of its first cell, the inverse of
+    /// [`MapSettings::cell_origin`]. (Not the cell of its corner: that one
+    /// sits on a line, where rounding picks either side.)
+    pub fn token_cell(&self, position: Point) -> Cell {
+        let half = self.grid_size / 2.0;
+        self.cell_at(Point::new(position.x + half, position.y + half))
+    }
+
+    /// Where a token dropped at `position` lands: in the cell under its
+    /// first cell's middle.
+    pub fn snap(&self, position: Point) -> Point {
+        self.cell_origin(self.token_cell(position))
+    }
+
+    /// The cells an area is over ([`Grid::span`]).
+    pub fn span(&self, area: &Rect) -> Span {
+        self.grid.span(self.grid_size, self.offset, area)
     }
 }
 
@@ -164,12 +180,13 @@ pub struct Fog {
 
 impl Fog {
     /// True when players see some of `area` on `map`: the fog is off, or
-    /// a cell the area overlaps is revealed.
+    /// a cell the area is over ([`Grid::span`]) is revealed.
     pub fn shows(&self, map: &MapSettings, area: &Rect) -> bool {
         if !self.enabled {
             return true;
         }
-        let (first, last) = map.cells_under(area);
+        let span = map.span(area);
+        let (first, last) = (span.first, span.last);
         let columns = i64::from(last.0) - i64::from(first.0) + 1;
         // Cells sort by column, then row: one range query per column, or
         // one pass over the revealed cells when there are fewer of them
@@ -178,13 +195,12 @@ impl Fog {
             (first.0..=last.0).any(|column| {
                 self.revealed
                     .range(Cell(column, first.1)..=Cell(column, last.1))
-                    .next()
-                    .is_some()
+                    .any(|cell| span.holds(*cell))
             })
         } else {
-            self.revealed.iter().any(|cell| {
-                (first.0..=last.0).contains(&cell.0) && (first.1..=last.1).contains(&cell.1)
-            })
+            self.revealed
+                .iter()
+                .any(|cell| span.ranges_over(*cell) && span.holds(*cell))
         }
     }
 }

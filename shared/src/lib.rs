@@ -111,6 +111,7 @@ pub mod encounter;
 pub mod error;
 pub mod fair;
 pub mod geometry;
+pub mod grid;
 pub mod id;
 pub mod item;
 pub mod limits;

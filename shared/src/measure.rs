@@ -31,10 +31,9 @@ impl Diagonals {
     pub fn steps(self, path: &[Cell]) -> u64 {
         let (mut straight, mut diagonal) = (0u64, 0u64);
         for pair in path.windows(2) {
-            let dx = (i64::from(pair[1].0) - i64::from(pair[0].0)).unsigned_abs();
-            let dy = (i64::from(pair[1].1) - i64::from(pair[0].1)).unsigned_abs();
-            diagonal = diagonal.saturating_add(dx.min(dy));
-            straight = straight.saturating_add(dx.abs_diff(dy));
+            let (along, across) = crate::grid::Grid::Square.steps(pair[0], pair[1]);
+            straight = straight.saturating_add(along);
+            diagonal = diagonal.saturating_add(across);
         }
         let diagonal_cost = match self {
             Diagonals::Equal => diagonal,
@@ -69,20 +68,29 @@ impl Diagonals {
 }
 
 impl MapSettings {
-    /// The middle of a cell, in map pixels.
-    pub fn center_of(&self, cell: Cell) -> Point {
-        let origin = self.cell_origin(cell);
-        Point::new(
-            origin.x + self.grid_size / 2.0,
-            origin.y + self.grid_size / 2.0,
-        )
-    }
-
     /// Cells walked from point to point along `path` (each taken as its
-    /// cell), under the map's rule for diagonals.
+    /// cell), under the map's rule for diagonals (a hexagon has none).
     pub fn steps_along(&self, path: &[Point]) -> u64 {
         let cells: Vec<Cell> = path.iter().map(|point| self.cell_at(*point)).collect();
-        self.diagonals.steps(&cells)
+        self.steps(&cells)
+    }
+
+    /// Cells walked from cell to cell along `path`.
+    pub fn steps(&self, path: &[Cell]) -> u64 {
+        if self.grid.is_hex() {
+            path.windows(2)
+                .map(|pair| self.grid.steps(pair[0], pair[1]).0)
+                .fold(0, u64::saturating_add)
+        } else {
+            self.diagonals.steps(path)
+        }
+    }
+
+    /// Feet a token walks from `from` to `to` (its top-left corners), cell
+    /// to cell ([`MapSettings::token_cell`]).
+    pub fn feet_moved(&self, from: Point, to: Point) -> u64 {
+        self.steps(&[self.token_cell(from), self.token_cell(to)])
+            .saturating_mul(u64::from(self.feet_per_cell))
     }
 
     /// Feet walked along `path`, as [`MapSettings::steps_along`] counts.

@@ -365,7 +365,7 @@ fn move_within_speed(
     {
         return Err("it is not your turn");
     }
-    if encounter.map.feet_along(&[token.position, to]) > u64::from(actor.speed) {
+    if encounter.map.feet_moved(token.position, to) > u64::from(actor.speed) {
         return Err("farther than the token's speed");
     }
     Ok(())

@@ -203,7 +203,8 @@ impl Template {
 
     /// The cells whose centre is inside, by row then column.
     pub fn cells(&self, map: &MapSettings) -> Vec<Cell> {
-        cells_under(map, &self.bounds(map))
+        map.span(&self.bounds(map))
+            .cells()
             .filter(|cell| self.covers(map, map.center_of(*cell)))
             .collect()
     }
@@ -219,7 +220,8 @@ impl Template {
             .into_iter()
             .filter(|id| {
                 store.token(*id).is_some_and(|token| {
-                    cells_under(&map, &token.bounds(map.grid_size))
+                    map.span(&token.bounds(map.grid_size))
+                        .cells()
                         .any(|cell| self.covers(&map, map.center_of(cell)))
                 })
             })
@@ -227,12 +229,6 @@ impl Template {
         inside.sort_unstable();
         inside
     }
-}
-
-/// Every cell an area overlaps, by row then column.
-fn cells_under(map: &MapSettings, area: &Rect) -> impl Iterator<Item = Cell> {
-    let (first, last) = map.cells_under(area);
-    (first.1..=last.1).flat_map(move |row| (first.0..=last.0).map(move |column| Cell(column, row)))
 }
 
 #[cfg(test)]

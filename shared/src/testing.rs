@@ -95,6 +95,10 @@ pub(crate) fn random_change(r: u64) -> Change {
     let int = |shift: u32| ((r >> shift) % 41) as i64 - 20;
     match pick(0, 26) {
         0 => set(&format!("encounters/{}", eid(n % 3)), encounter_json(n % 3)),
+        1 if pick(40, 3) == 0 => set(
+            &format!("encounters/{}/map/grid", eid(n % 3)),
+            json!(["square", "hex_rows", "hex_columns"][pick(16, 3) as usize]),
+        ),
         1 => set(
             &format!("encounters/{}/map/grid_size", eid(n % 3)),
             json!(f(16).abs() + 1.0),

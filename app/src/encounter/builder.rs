@@ -29,7 +29,7 @@ async fn add_to_encounter(
     let taken: Vec<Cell> = super::encounter_tokens(campaign, encounter)
         .await?
         .iter()
-        .map(|t| summary.map.cell_at(t.position))
+        .map(|t| summary.map.token_cell(t.position))
         .collect();
     let column = (0..)
         .find(|c| !taken.contains(&Cell(*c, 0)))

@@ -15,7 +15,12 @@ pub(super) fn Editor(
     saved: RwSignal<bool>,
 ) -> impl IntoView {
     use crate::storage::{QueryCache, Staleness};
-    use shared::{geometry::Point, measure::Diagonals, token::Visibility};
+    use shared::{
+        encounter::Grid,
+        geometry::{Point, Rect},
+        measure::Diagonals,
+        token::Visibility,
+    };
     let cache = QueryCache::get();
     let encounter = summary.id;
     let map = summary.map;
@@ -33,6 +38,7 @@ pub(super) fn Editor(
     // The map.
     let name = RwSignal::new(summary.name.clone());
     let grid = RwSignal::new(map.grid_size.to_string());
+    let shape = RwSignal::new(map.grid.key().to_owned());
     let offset_x = RwSignal::new(map.offset.x.to_string());
     let offset_y = RwSignal::new(map.offset.y.to_string());
     let feet = RwSignal::new(map.feet_per_cell.to_string());
@@ -55,6 +61,7 @@ pub(super) fn Editor(
         saved.set(false);
         let number = |field: RwSignal<String>| field.get_untracked().trim().parse::<f64>().ok();
         let settings = MapSettings {
+            grid: Grid::from_key(&shape.get_untracked()).unwrap_or_default(),
             grid_size: number(grid).unwrap_or(f64::NAN),
             offset: Point::new(
                 number(offset_x).unwrap_or(0.0),
@@ -167,11 +174,18 @@ pub(super) fn Editor(
         <form class="card editor-map" on:submit=submit_map>
             <h2>"Map"</h2>
             <label>"Name " <input type="text" bind:value=name data-test="encounter-name" /></label>
-            <label>"Grid (px per cell) " <input type="number" min="10" max="400" bind:value=grid data-test="grid-size" /></label>
+            <label>"Grid "
+                <select bind:value=shape data-test="grid-shape">
+                    {Grid::ALL.into_iter().map(|grid| view! {
+                        <option value=grid.key() selected=map.grid == grid>{grid.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label title="A square's side, or a hexagon's width across its flats">"Grid (px per cell) " <input type="number" min="10" max="400" bind:value=grid data-test="grid-size" /></label>
             <label>"Grid offset x " <input type="number" step="1" bind:value=offset_x /></label>
             <label>"y " <input type="number" step="1" bind:value=offset_y /></label>
             <label>"Feet per cell " <input type="number" min="1" max="1000" bind:value=feet /></label>
-            <label>"Diagonals "
+            <label title="On square grids; a hexagon has no diagonals">"Diagonals "
                 <select bind:value=diagonals data-test="diagonals">
                     {Diagonals::ALL.into_iter().map(|rule| view! {
                         <option value=rule.key() selected=map.diagonals == rule>{rule.label()}</option>
@@ -206,12 +220,15 @@ pub(super) fn Editor(
                 {map.image.map(|id| view! {
                     <img class="map-image" src=format!("/media/{id}") alt="" draggable="false" style=format!("transform: scale({scale}); transform-origin: 0 0;") />
                 })}
-                <div class="map-grid" style=format!(
-                    "left: {}px; top: {}px; right: 0; bottom: 0; background-size: {g}px {g}px;",
-                    map.offset.x * scale,
-                    map.offset.y * scale,
-                    g = map.grid_size * scale
-                )></div>
+                <crate::table::map::GridLines
+                    map=MapSettings {
+                        grid_size: map.grid_size * scale,
+                        offset: Point::new(map.offset.x * scale, map.offset.y * scale),
+                        ..map
+                    }
+                    area=Rect::from_origin(Point::default(), extent.0 * scale, extent.1 * scale)
+                    id="preview-hex-grid"
+                />
                 {preview_tokens.into_iter().map(|t| {
                     let side = t.scale * map.grid_size * scale;
                     let class = match t.visibility {
@@ -319,7 +336,7 @@ fn PlacedToken(
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = token.id;
-    let cell = map.cell_at(token.position);
+    let cell = map.token_cell(token.position);
     let column = RwSignal::new((cell.0 + 1).to_string());
     let row = RwSignal::new((cell.1 + 1).to_string());
     let size = RwSignal::new(token.scale.to_string());

@@ -63,7 +63,7 @@ pub fn queued(asked: &Action, view: Option<&Store>) -> String {
         && let Some(store) = view
         && let Some(t) = store.token(*token)
         && let Some(e) = store.encounter(t.encounter)
-        && let Some(heading) = heading(e.map.cell_at(t.position), e.map.cell_at(*to))
+        && let Some(heading) = heading(e.map.token_cell(t.position), e.map.token_cell(*to))
     {
         return format!("move {} {heading}", t.name);
     }
@@ -77,7 +77,7 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
             let cell = view
                 .and_then(|v| v.token(*token))
                 .and_then(|t| view.and_then(|v| v.encounter(t.encounter)))
-                .map(|e| e.map.cell_at(*to));
+                .map(|e| e.map.token_cell(*to));
             match cell {
                 Some(cell) => format!(
                     "move {} to column {}, row {}",
@@ -229,7 +229,7 @@ pub fn context(action: &Action, view: Option<&Store>) -> Vec<String> {
                 && let Some(e) = view.encounter(t.encounter)
             {
                 encounter = Some(e.id);
-                let feet = e.map.feet_along(&[t.position, *to]);
+                let feet = e.map.feet_moved(t.position, *to);
                 let speed = t.actor.and_then(|a| view.actor(a)).map(|a| a.speed);
                 lines.push(match speed {
                     Some(speed) => format!("{feet} ft (speed {speed} ft)"),

@@ -183,7 +183,7 @@ impl Editable {
             Action::AdjustHp { delta, .. } => Some(Self::Amount(RwSignal::new(delta.to_string()))),
             Action::MoveToken { token, to } => {
                 let map = map_of(view?, *token)?;
-                let cell = map.cell_at(*to);
+                let cell = map.token_cell(*to);
                 Some(Self::Cell {
                     column: RwSignal::new((cell.0 + 1).to_string()),
                     row: RwSignal::new((cell.1 + 1).to_string()),

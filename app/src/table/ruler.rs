@@ -111,9 +111,9 @@ pub fn Rulers(
             let from = table.with_token(token, |t| (t.position, t.actor));
             if let Some((from, actor)) = from {
                 let path = vec![
-                    map.center_of(map.cell_at(from)),
+                    map.center_of(map.token_cell(from)),
                     // Where the drop would put it.
-                    map.center_of(map.cell_at(super::map::snap(&map, at))),
+                    map.center_of(map.token_cell(at)),
                 ];
                 let feet = map.feet_along(&path);
                 let speed =

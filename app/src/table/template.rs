@@ -67,8 +67,19 @@ impl Table {
 }
 
 /// Where a template's origin goes for a press at `at`: the nearest corner
-/// or centre of a cell, as tabletop rules place an area's point.
+/// or centre of a cell (or a square's edge), as tabletop rules place an
+/// area's point.
 pub fn snapped_origin(map: &MapSettings, at: Point) -> Point {
+    if map.grid.is_hex() {
+        let cell = map.cell_at(at);
+        let distance = |p: &Point| (p.x - at.x).hypot(p.y - at.y);
+        let mut points = map.outline(cell);
+        points.push(map.center_of(cell));
+        return points
+            .into_iter()
+            .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+            .unwrap_or(at);
+    }
     let half = map.grid_size / 2.0;
     let snap = |value: f64, offset: f64| ((value - offset) / half).round() * half + offset;
     Point::new(snap(at.x, map.offset.x), snap(at.y, map.offset.y))
@@ -212,8 +223,12 @@ pub fn Templates(settings: Signal<MapSettings>, shown: TemplatesShown) -> impl I
                         .cells(&map)
                         .into_iter()
                         .map(|cell| {
+                            if map.grid.is_hex() {
+                                let points = crate::table::map::polygon_points(&map, cell);
+                                return view! { <polygon class="cell" points=points /> }.into_any();
+                            }
                             let at = map.cell_origin(cell);
-                            view! { <rect class="cell" x=at.x y=at.y width=g height=g /> }
+                            view! { <rect class="cell" x=at.x y=at.y width=g height=g /> }.into_any()
                         })
                         .collect_view()
                 });

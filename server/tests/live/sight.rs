@@ -819,6 +819,13 @@ async fn lift_fog(
 /// it, each socket holds all it was going to get of what came before.
 async fn mark_the_end(clients: [(&mut Client, &mut Store); 2], encounter: EncounterId) {
     let [(gm, gm_store), (other, other_store)] = clients;
+    // The two sockets reach the session independently: a pong to the other
+    // proves the session took what she sent before it, so whatever that
+    // showed the GM is queued ahead of the marker.
+    other.send(&ClientMessage::Ping { nonce: 7 }).await;
+    other
+        .until(|m| matches!(m, ServerMessage::Pong { nonce: 7 }).then_some(()))
+        .await;
     let marker = gm
         .request(Action::Chat {
             encounter,

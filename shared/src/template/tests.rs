@@ -212,14 +212,18 @@ proptest! {
         direction in -720.0f64..720.0,
     ) {
         let template = Template { shape, origin: Point::new(x, y), direction };
-        let bounds = template.bounds(&map());
-        let (first, last) = map().cells_under(&bounds);
-        // A ring of cells around the bounds: none of them is covered.
-        for row in first.1 - 1..=last.1 + 1 {
-            for column in first.0 - 1..=last.0 + 1 {
-                let outer = row < first.1 || row > last.1 || column < first.0 || column > last.0;
-                if outer {
-                    prop_assert!(!template.covers(&map(), map().center_of(Cell(column, row))));
+        for grid in crate::grid::Grid::ALL {
+            let map = MapSettings { grid, ..map() };
+            let bounds = template.bounds(&map);
+            let span = map.span(&bounds);
+            let (first, last) = (span.first, span.last);
+            // A ring of cells around the bounds: none of them is covered.
+            for row in first.1 - 1..=last.1 + 1 {
+                for column in first.0 - 1..=last.0 + 1 {
+                    let outer = row < first.1 || row > last.1 || column < first.0 || column > last.0;
+                    if outer {
+                        prop_assert!(!template.covers(&map, map.center_of(Cell(column, row))));
+                    }
                 }
             }
         }

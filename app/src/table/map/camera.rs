@@ -1,10 +1,6 @@
-//! Where the map is looked at, and where a dropped token lands: pure
-//! geometry, tested natively.
+//! Where the map is looked at: pure geometry, tested natively.
 
-use shared::{
-    encounter::MapSettings,
-    geometry::{Point, Rect},
-};
+use shared::geometry::{Point, Rect};
 
 /// Where the map is looked at: the map point at the viewport's top-left,
 /// and map pixels per screen pixel.
@@ -60,16 +56,6 @@ impl Camera {
 pub(super) const MIN_ZOOM: f64 = 0.05;
 pub(super) const MAX_ZOOM: f64 = 4.0;
 
-/// The top-left corner of the cell nearest to where a token was dropped.
-pub fn snap(map: &MapSettings, position: Point) -> Point {
-    let g = map.grid_size;
-    let axis = |v: f64, offset: f64| ((v - offset) / g).round() * g + offset;
-    Point::new(
-        axis(position.x, map.offset.x),
-        axis(position.y, map.offset.y),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,15 +74,5 @@ mod tests {
         let after = zoomed.to_map(cursor);
         assert!((before.x - after.x).abs() < 1e-9 && (before.y - after.y).abs() < 1e-9);
         assert_eq!(camera.zoomed(1000.0, cursor).zoom, MAX_ZOOM);
-    }
-
-    #[test]
-    fn drops_snap_to_the_nearest_cell() {
-        let map = MapSettings {
-            grid_size: 50.0,
-            ..MapSettings::default()
-        };
-        assert_eq!(snap(&map, Point::new(74.0, 26.0)), Point::new(50.0, 50.0));
-        assert_eq!(snap(&map, Point::new(-26.0, 0.0)), Point::new(-50.0, 0.0));
     }
 }

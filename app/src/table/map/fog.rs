@@ -18,6 +18,17 @@ pub(super) fn PaintedCells(
     move || {
         let map = settings.get();
         let g = map.grid_size;
+        if map.grid.is_hex() {
+            let cells = painted
+                .get()
+                .into_iter()
+                .map(|cell| view! { <polygon points=super::polygon_points(&map, cell) /> })
+                .collect_view();
+            return view! {
+                <svg class="painted-cells" aria-hidden="true" width="1" height="1">{cells}</svg>
+            }
+            .into_any();
+        }
         painted
             .get()
             .into_iter()
@@ -30,6 +41,7 @@ pub(super) fn PaintedCells(
                 view! { <div class="painted-cell" style=style></div> }
             })
             .collect_view()
+            .into_any()
     }
 }
 
@@ -78,14 +90,35 @@ pub(super) fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> 
         context.fill_rect(0.0, 0.0, w, h);
         let g = map.grid_size;
         let area = c.visible((w, h), g);
-        let (first, last) = map.cells_under(&area);
-        for column in first.0..=last.0 {
-            for cell in fog
-                .revealed
-                .range(Cell(column, first.1)..=Cell(column, last.1))
-            {
-                let x = (f64::from(cell.0) * g + map.offset.x - c.x) * c.zoom;
-                let y = (f64::from(cell.1) * g + map.offset.y - c.y) * c.zoom;
+        let span = map.span(&area);
+        let revealed = (span.first.0..=span.last.0).flat_map(|column| {
+            fog.revealed
+                .range(Cell(column, span.first.1)..=Cell(column, span.last.1))
+        });
+        let on_screen = |p: shared::geometry::Point| ((p.x - c.x) * c.zoom, (p.y - c.y) * c.zoom);
+        if map.grid.is_hex() {
+            // One path, filled once: hexagons side by side leave no seam.
+            context
+                .set_global_composite_operation("destination-out")
+                .ok();
+            context.begin_path();
+            for cell in revealed {
+                for (i, corner) in map.outline(*cell).into_iter().enumerate() {
+                    let (x, y) = on_screen(corner);
+                    if i == 0 {
+                        context.move_to(x, y);
+                    } else {
+                        context.line_to(x, y);
+                    }
+                }
+                context.close_path();
+            }
+            context.set_fill_style_str("#000");
+            context.fill();
+            context.set_global_composite_operation("source-over").ok();
+        } else {
+            for cell in revealed {
+                let (x, y) = on_screen(map.cell_origin(*cell));
                 context.clear_rect(x, y, g * c.zoom + 0.5, g * c.zoom + 0.5);
             }
         }

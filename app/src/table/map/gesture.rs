@@ -15,10 +15,7 @@ use shared::{
     template::{Shape, Template},
 };
 
-use super::{
-    camera::{Camera, snap},
-    tools::Tool,
-};
+use super::{camera::Camera, tools::Tool};
 use crate::table::{Table, board::BoardStoreFields};
 
 /// How long a press on the map's background is held for a ping.
@@ -406,7 +403,7 @@ impl Pointers {
                     return;
                 };
                 self.dragging.set(None);
-                let to = snap(&self.grid.get_untracked(), position);
+                let to = self.grid.get_untracked().snap(position);
                 let from = table
                     .board
                     .tokens()

@@ -6,6 +6,7 @@
 mod camera;
 mod fog;
 mod gesture;
+mod grid;
 mod pending;
 mod token;
 mod tools;
@@ -19,9 +20,10 @@ use shared::{
     id::TokenId,
 };
 
-pub use camera::{Camera, snap};
+pub use camera::Camera;
 use fog::{FogLayer, PaintedCells};
 use gesture::{Gesture, Pointers};
+pub use grid::{GridLines, polygon_points};
 use pending::PendingMoves;
 use token::TokenView;
 use tools::MapTools;
@@ -211,22 +213,6 @@ pub fn BattleMap() -> impl IntoView {
             c.zoom
         )
     };
-    // The grid covers what is in view, drawn by the browser as a repeating
-    // background in map pixels.
-    // It covers the area the tokens are drawn for, so it changes only when
-    // that does, not at every frame of a pan.
-    let grid_style = move || {
-        let map = settings();
-        let g = map.grid_size;
-        let area = drawn_area.get();
-        let left = ((area.min.x - map.offset.x) / g).floor() * g + map.offset.x;
-        let top = ((area.min.y - map.offset.y) / g).floor() * g + map.offset.y;
-        format!(
-            "left: {left}px; top: {top}px; width: {}px; height: {}px; background-size: {g}px {g}px;",
-            area.max.x - left + g,
-            area.max.y - top + g
-        )
-    };
 
     view! {
         <section class="battle-map" aria-label="Battle map">
@@ -260,7 +246,9 @@ pub fn BattleMap() -> impl IntoView {
                             .image
                             .map(|id| view! { <img class="map-image" src=format!("/media/{id}") alt="" draggable="false" /> })
                     }}
-                    <div class="map-grid" style=grid_style></div>
+                    // It covers the area the tokens are drawn for, so it
+                    // changes only when that does, not at every frame of a pan.
+                    <GridLines map=Signal::derive(settings) area=drawn_area id="map-hex-grid" />
                     <crate::table::drawing::Drawings />
                     <For each=move || visible.get() key=|id| *id let:id>
                         <TokenView id />

@@ -47,7 +47,7 @@ pub fn PendingMoves() -> impl IntoView {
                         token,
                         from: Point::new(t.position.x + half, t.position.y + half),
                         to: Point::new(to.x + half, to.y + half),
-                        feet: map.feet_along(&[t.position, to]),
+                        feet: map.feet_moved(t.position, to),
                     }
                 })
             })

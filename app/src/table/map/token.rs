@@ -111,7 +111,7 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
         let Some(t) = token() else {
             return String::new();
         };
-        let cell = grid().cell_at(t.position);
+        let cell = grid().token_cell(t.position);
         let mut label = format!("{}, column {}, row {}", t.name, cell.0 + 1, cell.1 + 1);
         if !t.conditions.is_empty() {
             let conditions: Vec<&str> = t.conditions.iter().map(String::as_str).collect();

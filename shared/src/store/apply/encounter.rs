@@ -146,6 +146,7 @@ impl Kind for Encounter {
                 "grid_size" => number(&mut self.map.grid_size, op, path, positive),
                 "feet_per_cell" => number(&mut self.map.feet_per_cell, op, path, any),
                 "diagonals" => leaf(&mut self.map.diagonals, op, path, any),
+                "grid" => leaf(&mut self.map.grid, op, path, any),
                 "players_draw" => leaf(&mut self.map.players_draw, op, path, any),
                 "offset" => leaf(&mut self.map.offset, op, path, |p: &Point| {
                     if p.is_finite() {

@@ -16,7 +16,7 @@
 //! | `items/<id>/quantity` | set, increment |
 //! | `encounters/<id>/name`, `map`, `map/offset`, `initiative`, `fog` | set |
 //! | `encounters/<id>/map/grid_size`, `map/feet_per_cell` | set, increment |
-//! | `encounters/<id>/map/diagonals`, `map/players_draw` | set |
+//! | `encounters/<id>/map/grid`, `map/diagonals`, `map/players_draw` | set |
 //! | `encounters/<id>/initiative/turn`, `round` | set, increment |
 //! | `encounters/<id>/initiative/phase`, `fog/enabled` | set |
 //! | `encounters/<id>/initiative/order`, `log` | set, append; `.../<index>` delete |
