@@ -42,7 +42,7 @@ export interface Table {
 export async function setUpTable(
   browser: Browser,
   /** What the two do before the GM starts the session (Aria's id given). */
-  before?: (gm: Page, player: Page, campaign: string, aria: string) => Promise<void>,
+  before?: (gm: Page, player: Page, campaign: string, aria: string, encounter: string) => Promise<void>,
 ): Promise<Table> {
   const gm = await (await browser.newContext()).newPage();
   const player = await (await browser.newContext()).newPage();
@@ -80,7 +80,7 @@ export async function setUpTable(
   const mine = await place(aria, 'Aria', 100, 100, 'visible');
   const goblin = await place(goblinActor, 'Goblin', 300, 100, 'visible');
   const secret = await place(goblinActor, 'Ambusher', 400, 300, 'gm_only');
-  if (before) await before(gm, player, campaign.id, aria);
+  if (before) await before(gm, player, campaign.id, aria, encounter);
   const session = await call<string>(gm.request, 'sessions/start', { campaign: campaign.id, encounter });
   for (const page of [gm, player]) {
     await page.goto(`/sessions/${session}`);

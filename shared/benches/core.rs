@@ -369,29 +369,44 @@ fn drawings(c: &mut Criterion) {
         user: UserId(Uuid::from_u128(0xB)),
         role: Role::Player,
     };
+    let mut hexagons = store.clone();
+    hexagons
+        .apply(&Change::set(
+            path(&format!("encounters/{id}/map/grid")),
+            json!("hex_rows"),
+        ))
+        .unwrap();
     let mut group = c.benchmark_group("drawings");
     group.sample_size(20);
-    group.bench_function("lift_one_cell_over_1000_drawings_for_a_player", |b| {
-        b.iter_batched(
-            || store.clone(),
-            |mut after| {
-                let before = SeenBefore::new(&after, &lift);
-                after.apply_all(&lift).unwrap();
-                let commit = Commit {
-                    version: 1,
-                    action: None,
-                    changes: lift.clone(),
-                };
-                let sent = CommitView::new(&commit, &before, &after)
-                    .for_participant(&player)
-                    .changes
-                    .len();
-                // Returned, so that dropping the map is not timed.
-                (after, black_box(sent))
-            },
-            criterion::BatchSize::LargeInput,
-        );
-    });
+    for (name, store) in [
+        ("lift_one_cell_over_1000_drawings_for_a_player", &store),
+        (
+            "lift_one_cell_over_1000_drawings_for_a_player_on_hexagons",
+            &hexagons,
+        ),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || store.clone(),
+                |mut after| {
+                    let before = SeenBefore::new(&after, &lift);
+                    after.apply_all(&lift).unwrap();
+                    let commit = Commit {
+                        version: 1,
+                        action: None,
+                        changes: lift.clone(),
+                    };
+                    let sent = CommitView::new(&commit, &before, &after)
+                        .for_participant(&player)
+                        .changes
+                        .len();
+                    // Returned, so that dropping the map is not timed.
+                    (after, black_box(sent))
+                },
+                criterion::BatchSize::LargeInput,
+            );
+        });
+    }
     let stroke: Vec<Point> = (0..2_000)
         .map(|i| {
             let t = i as f64 / 50.0;

@@ -189,7 +189,7 @@ pub fn EncountersSection(campaign: CampaignId, gm: bool) -> impl IntoView {
                                         } else {
                                             view! { <span>{e.name.clone()}</span> }.into_any()
                                         }}
-                                        <span class="muted">{format!(" · {} tokens · grid {} px", e.tokens, e.map.grid_size)}</span>
+                                        <span class="muted">{format!(" · {} tokens · {} {} px", e.tokens, if e.map.grid.is_hex() { "hexagons" } else { "grid" }, e.map.grid_size)}</span>
                                     </li>
                                 }).collect_view()}
                             </ul>

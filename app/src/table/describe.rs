@@ -70,6 +70,15 @@ pub fn queued(asked: &Action, view: Option<&Store>) -> String {
     action(asked, view)
 }
 
+/// "1 cell", "3 cells".
+fn cell_count(n: usize) -> String {
+    if n == 1 {
+        "1 cell".into()
+    } else {
+        format!("{n} cells")
+    }
+}
+
 /// What a request asks, in a short sentence ("move Goblin to column 4, row 2").
 pub fn action(action: &Action, view: Option<&Store>) -> String {
     match action {
@@ -144,8 +153,8 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
                 HpShown::Gm => "the GM only",
             }
         ),
-        Action::RevealFog { cells, .. } => format!("reveal {} cells", cells.len()),
-        Action::HideFog { cells, .. } => format!("cover {} cells", cells.len()),
+        Action::RevealFog { cells, .. } => format!("reveal {}", cell_count(cells.len())),
+        Action::HideFog { cells, .. } => format!("cover {}", cell_count(cells.len())),
         Action::SetFog { enabled: true, .. } => "turn the fog of war on".into(),
         Action::SetFog { enabled: false, .. } => "turn the fog of war off".into(),
         Action::StartCombat { order, .. } => format!("start combat with {} tokens", order.len()),

@@ -403,7 +403,8 @@ impl Pointers {
                     return;
                 };
                 self.dragging.set(None);
-                let to = self.grid.get_untracked().snap(position);
+                let map = self.grid.get_untracked();
+                let to = map.snap(position);
                 let from = table
                     .board
                     .tokens()
@@ -416,7 +417,9 @@ impl Pointers {
                 }
                 let group = table.group.get_untracked();
                 if group.len() > 1 && group.contains(&token) {
-                    // The whole group by the same offset: one request.
+                    // The whole group by the same offset, each into a
+                    // cell (on hexagons an odd number of rows shifts by
+                    // half a cell): one request.
                     let (dx, dy) = (to.x - from.x, to.y - from.y);
                     let tokens = table.board.tokens().read_untracked();
                     let moves = group
@@ -425,7 +428,7 @@ impl Pointers {
                             let at = tokens.get(id)?.position;
                             Some(TokenMove {
                                 token: *id,
-                                to: Point::new(at.x + dx, at.y + dy),
+                                to: map.snap(Point::new(at.x + dx, at.y + dy)),
                             })
                         })
                         .collect();

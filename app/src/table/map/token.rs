@@ -3,7 +3,7 @@
 //! movable with the keyboard.
 
 use leptos::{ev, prelude::*};
-use shared::{action::Action, geometry::Point, id::TokenId, token::Visibility};
+use shared::{action::Action, geometry::Cell, id::TokenId, token::Visibility};
 
 use super::MapState;
 use crate::table::{Table, board::BoardStoreFields};
@@ -167,10 +167,10 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
     // Arrow keys move the selected token one cell (a request like a drop).
     let on_key = move |e: ev::KeyboardEvent| {
         let (dx, dy) = match e.key().as_str() {
-            "ArrowLeft" => (-1.0, 0.0),
-            "ArrowRight" => (1.0, 0.0),
-            "ArrowUp" => (0.0, -1.0),
-            "ArrowDown" => (0.0, 1.0),
+            "ArrowLeft" => (-1, 0),
+            "ArrowRight" => (1, 0),
+            "ArrowUp" => (0, -1),
+            "ArrowDown" => (0, 1),
             "Escape" => {
                 table.selected.set(None);
                 table.group.update(std::collections::BTreeSet::clear);
@@ -186,9 +186,13 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
         e.prevent_default();
         e.stop_propagation();
         let Some(t) = token() else { return };
-        let g = grid().grid_size;
+        let map = grid();
+        let g = map.grid_size;
         table.selected.set(Some(id));
-        let to = Point::new(t.position.x + dx * g, t.position.y + dy * g);
+        // The next cell by column or row: on hexagons, a row up or down
+        // from a shifted row zigzags, as a straight line of hexagons does.
+        let cell = map.token_cell(t.position);
+        let to = map.cell_origin(Cell(cell.0.saturating_add(dx), cell.1.saturating_add(dy)));
         table.ask(Action::MoveToken { token: id, to });
         // Keep the token (and so its focus) in view: the camera follows it
         // a cell at a time when it reaches an edge.
