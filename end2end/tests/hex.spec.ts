@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { openHydrated } from './support';
-import { setUpTable } from './table';
+import { fogAt, setUpTable } from './table';
 
 // A hex map: the GM turns the encounter's grid into hexagons in the editor;
 // at the table both browsers draw hexagons, the ruler counts hexagon steps,
@@ -56,6 +56,9 @@ test('the GM makes the map hexagonal; the ruler and the fog follow the hexagons 
   const tools = gm.getByRole('toolbar', { name: 'Map tools' });
   await tools.getByRole('button', { name: /^Fog o/ }).click();
   await expect(player.locator(`[data-token="${table.goblin}"]`)).toHaveCount(0);
+  // Her own hexagon stays clear on her map; the goblin's is dark.
+  await expect.poll(() => fogAt(player, ...onPlayer(center(2, 2)))).toBe(0);
+  expect(await fogAt(player, ...onPlayer(center(6, 2)))).toBe(255);
   const onGm = await screenOf(gm, table.goblin, [300, 100]);
   await tools.getByRole('button', { name: /Reveal/ }).click();
   // Lifting the hexagon east of it shows the player nothing of it…

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { at, call, drag, setUpTable } from './table';
+import { at, call, drag, fogAt, setUpTable } from './table';
 import { openHydrated, signUp } from './support';
 
 // Two browsers at one table: the GM and a player, over a real server,
@@ -261,9 +261,14 @@ test('the GM turns the fog on and off, and the player sees only what is revealed
   await toggle.click();
   await expect(toggle).toHaveText('Fog on');
   // Nothing is revealed yet: the goblin is under the fog for the player,
-  // while the player's own token stays theirs to see.
+  // while the player's own token stays theirs to see: the fog is lifted
+  // over its cell, and over its cell only.
   await expect(table.player.locator(`[data-token="${table.goblin}"]`)).toHaveCount(0);
   await expect(at(table.player, table.mine)).toBeVisible();
+  const aria = await at(table.player, table.mine).boundingBox();
+  if (!aria) throw new Error('Aria is not on screen');
+  await expect.poll(() => fogAt(table.player, aria.x + 25, aria.y + 25)).toBe(0);
+  expect(await fogAt(table.player, aria.x + 225, aria.y + 25)).toBe(255);
   await expect(at(table.gm, table.goblin)).toBeVisible();
   await toggle.click();
   await expect(toggle).toHaveText('Fog off');

@@ -110,3 +110,17 @@ export async function drag(page: Page, token: string, right: number, down = 0): 
 export function at(page: Page, token: string) {
   return page.locator(`[data-token="${token}"]`);
 }
+
+/** The fog's opacity (0 to 255) on the page's map at a screen point. */
+export async function fogAt(page: Page, x: number, y: number): Promise<number> {
+  return page.evaluate(
+    ([x, y]) => {
+      const canvas = document.querySelector('canvas.fog-layer') as HTMLCanvasElement;
+      const box = canvas.getBoundingClientRect();
+      const context = canvas.getContext('2d');
+      if (!context) throw new Error('the fog has no canvas');
+      return context.getImageData(Math.round(x - box.left), Math.round(y - box.top), 1, 1).data[3];
+    },
+    [x, y],
+  );
+}

@@ -55,6 +55,31 @@ pub(super) fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> 
     // nothing per frame).
     #[cfg(feature = "hydrate")]
     let drawn = StoredValue::new(false);
+    // Where a player's own tokens stand: the server sends her them under
+    // the fog (`shared::sight`), and she sees the cells they are over, or
+    // her own token would be lost under her opaque fog. A memo, so that a
+    // pan does not walk the tokens and a move of someone else's token
+    // does not redraw the fog.
+    #[cfg(feature = "hydrate")]
+    let mine = Memo::new(move |_| {
+        use crate::table::board::BoardStoreFields as _;
+        let Some(me) = table.me.get().filter(|me| !me.role.is_gm_or_assistant()) else {
+            return Vec::new();
+        };
+        let Some(grid) = table.with_encounter(|e| e.map.grid_size) else {
+            return Vec::new();
+        };
+        let ids: Vec<_> = table.board.tokens().read().keys().copied().collect();
+        ids.into_iter()
+            .filter_map(|id| {
+                let (actor, bounds, shown) = table.with_token(id, |t| {
+                    (t.actor, t.bounds(grid), t.visibility.players_see())
+                })?;
+                let owner = table.with_actor(actor?, |a| a.owner)?;
+                (shown && owner == Some(me.user)).then_some(bounds)
+            })
+            .collect::<Vec<_>>()
+    });
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::JsCast;
@@ -91,10 +116,14 @@ pub(super) fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> 
         let g = map.grid_size;
         let area = c.visible((w, h), g);
         let span = map.span(&area);
-        let revealed = (span.first.0..=span.last.0).flat_map(|column| {
-            fog.revealed
-                .range(Cell(column, span.first.1)..=Cell(column, span.last.1))
-        });
+        let own = mine.get();
+        let revealed = (span.first.0..=span.last.0)
+            .flat_map(|column| {
+                fog.revealed
+                    .range(Cell(column, span.first.1)..=Cell(column, span.last.1))
+                    .copied()
+            })
+            .chain(own.iter().flat_map(|bounds| map.span(bounds).cells()));
         let on_screen = |p: shared::geometry::Point| ((p.x - c.x) * c.zoom, (p.y - c.y) * c.zoom);
         if map.grid.is_hex() {
             // One path, filled once: hexagons side by side leave no seam.
@@ -103,7 +132,7 @@ pub(super) fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> 
                 .ok();
             context.begin_path();
             for cell in revealed {
-                for (i, corner) in map.outline(*cell).into_iter().enumerate() {
+                for (i, corner) in map.outline(cell).into_iter().enumerate() {
                     let (x, y) = on_screen(corner);
                     if i == 0 {
                         context.move_to(x, y);
@@ -118,7 +147,7 @@ pub(super) fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> 
             context.set_global_composite_operation("source-over").ok();
         } else {
             for cell in revealed {
-                let (x, y) = on_screen(map.cell_origin(*cell));
+                let (x, y) = on_screen(map.cell_origin(cell));
                 context.clear_rect(x, y, g * c.zoom + 0.5, g * c.zoom + 0.5);
             }
         }
