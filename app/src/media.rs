@@ -169,15 +169,33 @@ pub fn MediaSection(campaign: shared::id::CampaignId, gm: bool) -> impl IntoView
                         Ok(list) => view! {
                             <ul class="media-list">
                                 {list.into_iter().map(|file| {
-                                    let (id, shown) = (file.id, file.shown);
+                                    let (id, shown, handed) = (file.id, file.shown, file.handed_to);
                                     view! {
                                         <li data-test="media-file" data-shown=shown.to_string()>
                                             <a href=format!("/media/{}", file.id) target="_blank">{file.name.as_str().to_owned()}</a>
                                             <span class="muted">{format!(" {} · {} bytes", file.kind.slug(), file.size)}</span>
                                             {gm.then(|| view! {
                                                 <span class="badge" data-test="media-visibility">
-                                                    {if shown { "shown to players" } else { "GM only" }}
+                                                    {match (shown, handed) {
+                                                        (true, _) => "shown to players".to_owned(),
+                                                        (false, 0) => "GM only".to_owned(),
+                                                        (false, 1) => "handed to 1 member".to_owned(),
+                                                        (false, n) => format!("handed to {n} members"),
+                                                    }}
                                                 </span>
+                                                // Hiding a file takes it back from each it was
+                                                // handed to at the table.
+                                                {(!shown && handed > 0).then(|| view! {
+                                                    <button
+                                                        type="button"
+                                                        class="link"
+                                                        data-test="media-take-back"
+                                                        disabled=move || toggle.pending().get()
+                                                        on:click=move |_| { toggle.dispatch((id, false)); }
+                                                    >
+                                                        "Take back"
+                                                    </button>
+                                                })}
                                                 <button
                                                     type="button"
                                                     class="link"

@@ -104,6 +104,18 @@ test('the GM shows a letter to one player, then to everyone; each keeps it to op
   await expectDrawn(player);
   await player.locator('[data-test="handout-close"]').click();
 
+  // The campaign's media list tells the GM it was handed to one member,
+  // and takes it back: the player cannot fetch it any more.
+  const library = await gm.context().newPage();
+  await openHydrated(library, `/campaigns/${table.campaign}`);
+  const letter = library.locator('[data-test="media-file"]', { hasText: 'letter.png' });
+  await expect(letter.locator('[data-test="media-visibility"]')).toHaveText('handed to 1 member');
+  await letter.locator('[data-test="media-take-back"]').click();
+  await expect(letter.locator('[data-test="media-visibility"]')).toHaveText('GM only');
+  await expect(letter.locator('[data-test="media-take-back"]')).toHaveCount(0);
+  expect((await player.request.get(src!)).status()).toBe(403);
+  await library.close();
+
   // To everyone: Bruno's viewer opens now.
   await form_.locator('[data-test="handout-everyone"]').check();
   await form_.locator('[data-test="handout-show"]').click();

@@ -410,6 +410,7 @@ where
             size: spooled.size,
             checksum: spooled.checksum.clone(),
             shown: new.shown,
+            handed_to: 0,
             created_at,
         },
         deduplicated: in_campaign,

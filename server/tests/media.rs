@@ -637,11 +637,21 @@ async fn a_handout_opens_its_file_to_those_it_is_shown_to_alone(db: PgPool) {
     assert_eq!(kept(alice.id).await, vec![letter.id]);
     assert_eq!(kept(bruno.id).await, vec![]);
     assert_eq!(kept(gm.id).await, vec![letter.id]);
-    let listed = server::media::list(&db, campaign, alice.id).await.unwrap();
-    assert_eq!(
-        listed.iter().map(|f| f.id).collect::<Vec<_>>(),
-        vec![letter.id]
-    );
+    // The GM's list says to how many it was handed, so that she can take
+    // it back; a player's list says nothing of the others.
+    let handed = |reader: shared::id::UserId| {
+        let db = db.clone();
+        async move {
+            server::media::list(&db, campaign, reader)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|f| (f.id, f.shown, f.handed_to))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(handed(gm.id).await, vec![(letter.id, false, 1)]);
+    assert_eq!(handed(alice.id).await, vec![(letter.id, false, 0)]);
     assert!(
         server::media::list(&db, campaign, bruno.id)
             .await
@@ -688,4 +698,5 @@ async fn a_handout_opens_its_file_to_those_it_is_shown_to_alone(db: PgPool) {
     );
     assert_eq!(kept(alice.id).await, vec![]);
     assert_eq!(count(&db, "media_grants").await, 0);
+    assert_eq!(handed(gm.id).await, vec![(letter.id, false, 0)]);
 }

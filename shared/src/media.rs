@@ -153,6 +153,11 @@ pub struct MediaFile {
     /// the GM's alone until shown; the map of an encounter being played is
     /// readable by every member while its session runs, whatever this says.
     pub shown: bool,
+    /// How many members it was handed to at the table (each may read it
+    /// until it is hidden): told to the GM and assistant GMs, 0 for
+    /// anyone else, who is not told whom else the GM showed what.
+    #[serde(default)]
+    pub handed_to: u32,
     /// When it was uploaded.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

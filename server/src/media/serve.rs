@@ -72,12 +72,13 @@ pub async fn open(
 pub async fn list(db: &PgPool, campaign: CampaignId, reader: UserId) -> Result<Vec<MediaFile>> {
     let role = crate::campaign::role_of(db, campaign, reader).await?;
     sqlx::query!(
-        "select m.id, m.original_name, m.media_type, m.mime_type, m.file_size, m.checksum, m.shown,
-                m.created_at
+        r#"select m.id, m.original_name, m.media_type, m.mime_type, m.file_size, m.checksum, m.shown,
+                m.created_at,
+                (select count(*) from media_grants g where g.media_id = m.id) as "handed_to!"
            from media_files m
           where m.campaign_id = $1
             and media_readable(m, $2, $3)
-          order by m.created_at desc, m.id",
+          order by m.created_at desc, m.id"#,
         campaign.0,
         role.slug(),
         reader.0,
@@ -95,6 +96,11 @@ pub async fn list(db: &PgPool, campaign: CampaignId, reader: UserId) -> Result<V
             size: u64::try_from(row.file_size).unwrap_or_default(),
             checksum: row.checksum,
             shown: row.shown,
+            handed_to: if role.is_gm_or_assistant() {
+                u32::try_from(row.handed_to).unwrap_or(u32::MAX)
+            } else {
+                0
+            },
             created_at: row.created_at,
         })
     })
