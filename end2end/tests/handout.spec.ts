@@ -114,7 +114,16 @@ test('the GM shows a letter to one player, then to everyone; each keeps it to op
   await expect(letter.locator('[data-test="media-visibility"]')).toHaveText('GM only');
   await expect(letter.locator('[data-test="media-take-back"]')).toHaveCount(0);
   expect((await player.request.get(src!)).status()).toBe(403);
+  // A file uploaded there now reaches the table's list on "Refresh".
+  await library.getByLabel('File').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: png(64, 48) });
+  await library.locator('#media-kind').selectOption('handout');
+  await library.getByRole('button', { name: 'Upload' }).click();
+  await expect(library.locator('[data-test="upload-outcome"]')).toContainText('notes.png: uploaded');
   await library.close();
+  const notes = form_.locator('[data-test="handout-file"] option', { hasText: 'notes.png' });
+  await expect(notes).toHaveCount(0);
+  await form_.locator('[data-test="handout-files-refresh"]').click();
+  await expect(notes).toHaveCount(1);
 
   // To everyone: Bruno's viewer opens now.
   await form_.locator('[data-test="handout-everyone"]').check();

@@ -159,6 +159,12 @@ fn HandOutForm() -> impl IntoView {
                     {options}
                 </select>
             </label>
+            // Files uploaded since the table opened (in another tab, say).
+            <button type="button" class="link" data-test="handout-files-refresh"
+                title="Load the files uploaded since the table opened"
+                on:click=move |_| files.refetch()>
+                "Refresh the list"
+            </button>
             <fieldset>
                 <legend>"Show to"</legend>
                 <label><input type="radio" name="handout-to" prop:checked=move || everyone.get()
