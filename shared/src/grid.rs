@@ -95,7 +95,8 @@ impl Grid {
         }
     }
 
-    /// The corners of `cell`, clockwise from the top (or the top-left).
+    /// The corners of `cell`, clockwise from the top (pointed) or the
+    /// top-right (flat).
     pub fn outline(self, size: f64, offset: Point, cell: Cell) -> Vec<Point> {
         let center = self.center_of(size, offset, cell);
         match self {
@@ -187,8 +188,17 @@ impl Grid {
                     o,
                     Point::new((min.x + max.x) / 2.0, (min.y + max.y) / 2.0),
                 );
-                let first = Cell(first_column.min(middle.0), first_row.min(middle.1));
-                let last = Cell(last_column.max(middle.0), last_row.max(middle.1));
+                // One more cell each way: a centre on the area's edge (a
+                // large token's, exactly) is decided by `holds`, not by
+                // how these divisions round.
+                let first = Cell(
+                    first_column.min(middle.0).saturating_sub(1),
+                    first_row.min(middle.1).saturating_sub(1),
+                );
+                let last = Cell(
+                    last_column.max(middle.0).saturating_add(1),
+                    last_row.max(middle.1).saturating_add(1),
+                );
                 let (first, last, middle) = if self == Grid::HexRows {
                     (first, last, middle)
                 } else {
@@ -230,7 +240,10 @@ impl Span {
             return true;
         }
         let center = self.grid.center_of(self.size, self.offset, cell);
-        let inside = |v: f64, min: f64, max: f64| min <= v && v < max;
+        // Half-open, and steady under rounding: a centre within a
+        // billionth of a cell of an edge counts as on it.
+        let e = self.size * 1e-9;
+        let inside = |v: f64, min: f64, max: f64| min - e <= v && v < max - e;
         (inside(center.x, self.area.min.x, self.area.max.x)
             && inside(center.y, self.area.min.y, self.area.max.y))
             || cell == self.middle

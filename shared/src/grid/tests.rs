@@ -140,7 +140,9 @@ fn over_by_definition(map: &MapSettings, area: &Rect) -> BTreeSet<Cell> {
             let cell = Cell(x, y);
             let held = if map.grid.is_hex() {
                 let c = map.center_of(cell);
-                (area.min.x <= c.x && c.x < area.max.x && area.min.y <= c.y && c.y < area.max.y)
+                let e = map.grid_size * 1e-9;
+                let inside = |v: f64, min: f64, max: f64| min - e <= v && v < max - e;
+                (inside(c.x, area.min.x, area.max.x) && inside(c.y, area.min.y, area.max.y))
                     || cell == middle
             } else {
                 let corner = map.cell_origin(cell);
@@ -155,7 +157,55 @@ fn over_by_definition(map: &MapSettings, area: &Rect) -> BTreeSet<Cell> {
     over
 }
 
+/// The hexagons under a two-by-two token standing in `cell` (an even
+/// row of hexagons in rows): its own, the next, and two of the row below.
+fn under_a_large_token(map: &MapSettings, cell: Cell) -> BTreeSet<Cell> {
+    let token = Rect::from_origin(
+        map.cell_origin(cell),
+        2.0 * map.grid_size,
+        2.0 * map.grid_size,
+    );
+    map.span(&token).cells().collect()
+}
+
+#[test]
+fn a_large_token_is_over_the_same_hexagons_whatever_the_rounding() {
+    // Centres fall on the token's edges exactly; here the division that
+    // finds the first column rounds the wrong way.
+    let map = MapSettings {
+        grid: Grid::HexRows,
+        grid_size: 129.16,
+        offset: Point::new(179.7, 0.0),
+        ..MapSettings::default()
+    };
+    assert_eq!(
+        under_a_large_token(&map, Cell(18, 2)),
+        BTreeSet::from([Cell(18, 2), Cell(19, 2), Cell(17, 3), Cell(18, 3)])
+    );
+}
+
 proptest! {
+    #[test]
+    fn a_large_token_on_hexagons_is_over_four(
+        size in 10.0f64..200.0,
+        x in -300.0f64..300.0,
+        y in -300.0f64..300.0,
+        column in -40i32..40,
+        row in -20i32..20,
+    ) {
+        let map = MapSettings {
+            grid: Grid::HexRows,
+            grid_size: size,
+            offset: Point::new(x, y),
+            ..MapSettings::default()
+        };
+        let (c, r) = (column, row * 2);
+        prop_assert_eq!(
+            under_a_large_token(&map, Cell(c, r)),
+            BTreeSet::from([Cell(c, r), Cell(c + 1, r), Cell(c - 1, r + 1), Cell(c, r + 1)])
+        );
+    }
+
     #[test]
     fn a_cell_holds_its_centre_and_the_points_around_it(
         map in map(),

@@ -66,14 +66,19 @@ pub(super) fn FogLayer(camera: RwSignal<Camera>, size: RwSignal<(f64, f64)>) -> 
         let Some(me) = table.me.get().filter(|me| !me.role.is_gm_or_assistant()) else {
             return Vec::new();
         };
-        let Some(grid) = table.with_encounter(|e| e.map.grid_size) else {
+        let Some((here, grid)) = table.with_encounter(|e| (e.id, e.map.grid_size)) else {
             return Vec::new();
         };
+        // Her tokens on other maps reach her too: only this map's count.
         let ids: Vec<_> = table.board.tokens().read().keys().copied().collect();
         ids.into_iter()
             .filter_map(|id| {
                 let (actor, bounds, shown) = table.with_token(id, |t| {
-                    (t.actor, t.bounds(grid), t.visibility.players_see())
+                    (
+                        t.actor,
+                        t.bounds(grid),
+                        t.visibility.players_see() && t.encounter == here,
+                    )
                 })?;
                 let owner = table.with_actor(actor?, |a| a.owner)?;
                 (shown && owner == Some(me.user)).then_some(bounds)
