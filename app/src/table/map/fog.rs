@@ -33,10 +33,10 @@ pub(super) fn PaintedCells(
             .get()
             .into_iter()
             .map(|cell| {
+                let at = map.cell_origin(cell);
                 let style = format!(
                     "transform: translate({}px, {}px); width: {g}px; height: {g}px;",
-                    f64::from(cell.0) * g + map.offset.x,
-                    f64::from(cell.1) * g + map.offset.y
+                    at.x, at.y
                 );
                 view! { <div class="painted-cell" style=style></div> }
             })
