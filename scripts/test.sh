@@ -142,12 +142,17 @@ stage "format" cargo fmt --all --check
 stage "clippy (native)" cargo clippy --release --locked -p shared -p app -p server -p loadgen --all-targets -- -D warnings
 stage "clippy (wasm32: shared and the client)" \
   cargo clippy --release --locked -p shared -p frontend --target wasm32-unknown-unknown -- -D warnings
-stage "unit and integration tests" cargo test --release --locked -p shared -p app -p server
+# --no-fail-fast: one failing test binary must not hide the others' results.
+stage "unit and integration tests" cargo test --release --locked --no-fail-fast -p shared -p app -p server
 count_cargo_tests "$LOGS/unit_and_integration_tests.log"
+# The core again with debug assertions and overflow checks, which the
+# release profile leaves out (an overflow there wraps silently).
+stage "shared with debug assertions" cargo test --locked --no-fail-fast -p shared
+count_cargo_tests "$LOGS/shared_with_debug_assertions.log"
 # Both engines pass the same live-session suite. The same packages as
 # above, so features unify the same way and nothing is rebuilt.
 stage "live sessions on the Redis engine" \
-  env LIVE_ENGINE=redis cargo test --release --locked -p shared -p app -p server --test live --test hostile
+  env LIVE_ENGINE=redis cargo test --release --locked --no-fail-fast -p shared -p app -p server --test live --test hostile
 count_cargo_tests "$LOGS/live_sessions_on_the_Redis_engine.log"
 stage "release build (cargo leptos)" cargo leptos build --release
 if [[ " ${FAILED_STAGES[*]} " == *"release build"* ]]; then

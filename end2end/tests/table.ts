@@ -124,3 +124,52 @@ export async function fogAt(page: Page, x: number, y: number): Promise<number> {
     [x, y],
   );
 }
+
+// The pixel on screen at a point of the page (RGBA): what the user sees,
+// the canvas under the transparent buttons and whatever covers it. (The
+// canvas shows a bitmap, which a script cannot read back.)
+export async function screenAt(page: Page, x: number, y: number): Promise<number[]> {
+  const png = await page.screenshot({ clip: { x: Math.round(x), y: Math.round(y), width: 1, height: 1 } });
+  return page.evaluate(async (data) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${data}`;
+    await image.decode();
+    const copy = document.createElement('canvas');
+    copy.width = copy.height = 1;
+    const g = copy.getContext('2d')!;
+    g.drawImage(image, 0, 0);
+    return [...g.getImageData(0, 0, 1, 1).data];
+  }, png.toString('base64'));
+}
+
+// A campaign of a signed-in user, with one image uploaded to it over the
+// API (the set-up of tests and benchmarks of how the map draws art, not of
+// uploading, which library.spec tests through the page); `draw` paints the
+// image on a canvas of `side` pixels in the page. Returns the file's id.
+export async function campaignWithImage(
+  page: Page,
+  side: number,
+  draw: (g: CanvasRenderingContext2D, side: number) => void,
+): Promise<string> {
+  const campaign = await form<{ id: string }>(page.request, 'campaigns/create', {
+    name: `Art ${Date.now()}`,
+    game_system: 'dnd5e',
+  });
+  await page.goto('/');
+  const png = await page.evaluate(
+    ([side, source]) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = side as number;
+      // eslint-disable-next-line no-new-func
+      new Function('g', 'side', `(${source})(g, side)`)(canvas.getContext('2d')!, side);
+      return canvas.toDataURL('image/png').split(',')[1];
+    },
+    [side, draw.toString()] as const,
+  );
+  const uploaded = await page.request.post(`/api/campaigns/${campaign.id}/media?name=art.png&kind=token`, {
+    data: Buffer.from(png, 'base64'),
+    headers: { 'content-type': 'image/png' },
+  });
+  expect(uploaded.status()).toBe(201);
+  return ((await uploaded.json()) as { file: { id: string } }).file.id;
+}

@@ -144,7 +144,7 @@ fn path(text: &str) -> Path {
 /// A server of the test's own over `db`, with its state at hand (to act
 /// as the HTTP handlers do and to read its metrics).
 async fn serve(db: &PgPool) -> (AppState, std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    let state = support::state(db.clone());
+    let state = support::table::engine_state(db.clone(), Default::default()).await;
     let (addr, server) = spawn_server_with(state.clone()).await;
     (state, addr, server)
 }

@@ -25,7 +25,7 @@ use axum::{
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use shared::{
-    id::SessionId,
+    id::{ActionId, SessionId},
     protocol::{ClientMessage, Encoding, MAX_CLIENT_FRAME, ServerMessage},
     rules::Participant,
 };
@@ -46,6 +46,11 @@ const WRITE_BATCH: usize = 64;
 const RATE_PER_SECOND: f64 = 60.0;
 /// ... and in a burst.
 const RATE_BURST: f64 = 120.0;
+/// Acknowledgements a socket may send per second, on a bucket of their
+/// own: a browser sends them as commits arrive, and they must not use up
+/// what its player may ask (a busy table would refuse her moves); they are
+/// still bounded, as everything a member sends is.
+const ACKS_PER_SECOND: f64 = 600.0;
 /// A socket silent for this long is closed (browsers answer pings, so a
 /// live one never is).
 const IDLE: Duration = Duration::from_secs(45);
@@ -237,8 +242,8 @@ where
     // only this socket waits (and reads no more frames meanwhile).
     let budget = Budget::for_role(who.role);
     let mut joined = false;
-    let mut allowance = RATE_BURST;
-    let mut last = Instant::now();
+    let mut messages = Bucket::new(RATE_PER_SECOND, RATE_BURST);
+    let mut acks = Bucket::new(ACKS_PER_SECOND, ACKS_PER_SECOND);
     // Resolves when the actor drops this socket (too slow to keep up).
     let (kick, mut kicked) = oneshot::channel::<()>();
     let mut kick = Some(kick);
@@ -255,7 +260,7 @@ where
             let now = match socket.recheck(state).await {
                 Recheck::Member(now) => now,
                 Recheck::Gone(reason) => {
-                    refuse(&out, reason);
+                    refuse(&out, None, reason);
                     break;
                 }
             };
@@ -287,23 +292,31 @@ where
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        // A token bucket: refuse, do not queue, what comes too fast.
-        let now = Instant::now();
-        allowance =
-            (allowance + now.duration_since(last).as_secs_f64() * RATE_PER_SECOND).min(RATE_BURST);
-        last = now;
-        if allowance < 1.0 {
+        // Refuse, do not queue, what comes too fast. Decoded first, so that
+        // a refused request names its action and the client takes back the
+        // change it showed (a frame is at most `MAX_CLIENT_FRAME`, and one
+        // that does not decode counts as a message).
+        let message = ClientMessage::decode_with(&bytes, encoding);
+        let bucket = match &message {
+            Ok(ClientMessage::Ack { .. }) => &mut acks,
+            _ => &mut messages,
+        };
+        if !bucket.take(Instant::now()) {
+            let action = match &message {
+                Ok(ClientMessage::Request(request)) => Some(request.id),
+                _ => None,
+            };
             refuse(
                 &out,
+                action,
                 shared::Error::InvalidAction("too many messages; slow down".into()),
             );
             continue;
         }
-        allowance -= 1.0;
-        let message = match ClientMessage::decode_with(&bytes, encoding) {
+        let message = match message {
             Ok(message) => message,
             Err(error) => {
-                refuse(&out, error);
+                refuse(&out, None, error);
                 continue;
             }
         };
@@ -319,7 +332,11 @@ where
                 }
             }
             (false, _) => {
-                refuse(&out, shared::Error::InvalidAction("say hello first".into()));
+                refuse(
+                    &out,
+                    None,
+                    shared::Error::InvalidAction("say hello first".into()),
+                );
                 continue;
             }
             (true, message) => Command::Message {
@@ -351,12 +368,39 @@ where
 /// How long a closing socket may take to write what was queued for it.
 const DRAIN: Duration = Duration::from_secs(1);
 
-fn refuse(out: &mpsc::Sender<Bytes>, error: shared::Error) {
-    let frame = ServerMessage::Error {
-        action: None,
-        error,
+/// A token bucket: `rate` a second, up to `burst` at once.
+struct Bucket {
+    allowance: f64,
+    last: Instant,
+    rate: f64,
+    burst: f64,
+}
+
+impl Bucket {
+    fn new(rate: f64, burst: f64) -> Self {
+        Self {
+            allowance: burst,
+            last: Instant::now(),
+            rate,
+            burst,
+        }
     }
-    .encode();
+
+    /// Takes one, if there is one.
+    fn take(&mut self, now: Instant) -> bool {
+        let refilled = now.duration_since(self.last).as_secs_f64() * self.rate;
+        self.allowance = (self.allowance + refilled).min(self.burst);
+        self.last = now;
+        if self.allowance < 1.0 {
+            return false;
+        }
+        self.allowance -= 1.0;
+        true
+    }
+}
+
+fn refuse(out: &mpsc::Sender<Bytes>, action: Option<ActionId>, error: shared::Error) {
+    let frame = ServerMessage::Error { action, error }.encode();
     let _ = out.try_send(Bytes::from(frame));
 }
 

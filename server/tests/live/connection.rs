@@ -113,11 +113,14 @@ async fn a_client_that_reconnects_catches_up(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_socket_that_stops_acknowledging_is_held_back_then_caught_up(db: PgPool) {
     let table = table(db.clone()).await;
-    let mut state = support::state(db.clone());
-    state.hub = state.hub.with_tuning(server::live::Tuning {
-        unacked_window: 3,
-        ..Default::default()
-    });
+    let state = engine_state(
+        db.clone(),
+        server::live::Tuning {
+            unacked_window: 3,
+            ..Default::default()
+        },
+    )
+    .await;
     let (addr, _server) = spawn_server_with(state).await;
     let (mut gm, mut gm_store) = join_at(addr, table.session, &table.gm.cookie).await;
     let (mut alice, _) = join_at(addr, table.session, &table.alice.cookie).await;
@@ -190,7 +193,7 @@ async fn state_since_a_version_over_http(db: PgPool) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
     let table = table(db.clone()).await;
-    let router = server::router(support::state(db.clone()));
+    let router = server::router(engine_state(db.clone(), Default::default()).await);
     let (mut gm, _) = join(&table, &table.gm.cookie).await;
     for x in [710.0, 720.0] {
         let id = gm.request(move_to(table.hidden, x)).await;
@@ -362,11 +365,14 @@ where
 #[sqlx::test(migrations = "../migrations")]
 async fn idle_sessions_stop_are_forgotten_and_come_back(db: PgPool) {
     let table = table(db.clone()).await;
-    let mut state = support::state(db.clone());
-    state.hub = state.hub.with_tuning(server::live::Tuning {
-        idle_stop: Duration::from_millis(1500),
-        ..Default::default()
-    });
+    let state = engine_state(
+        db.clone(),
+        server::live::Tuning {
+            idle_stop: Duration::from_millis(1500),
+            ..Default::default()
+        },
+    )
+    .await;
     let hub = state.hub.clone();
     let (addr, _server) = spawn_server_with(state).await;
     let (mut alice, _) = join_at(addr, table.session, &table.alice.cookie).await;
@@ -387,4 +393,75 @@ async fn idle_sessions_stop_are_forgotten_and_come_back(db: PgPool) {
     assert_eq!(store.token(table.alice.token).unwrap().position.x, 160.0);
     assert_eq!(hub.running().await, 1);
     assert_eq!(hub.tracked().await, 1);
+}
+
+/// The per-socket rate limit refuses what comes too fast with the action's
+/// id, so that the client takes back the change it showed, and changes
+/// nothing; acknowledgements, which a browser sends as commits arrive, do
+/// not use it up.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_rate_limit_refuses_with_the_action_id_and_spares_acknowledgements(db: PgPool) {
+    let table = table(db.clone()).await;
+    let (mut alice, _) = join(&table, &table.alice.cookie).await;
+    // Twice the burst of acknowledgements, at once: none is refused.
+    for _ in 0..240 {
+        alice.send(&ClientMessage::Ack { version: 0 }).await;
+    }
+    let first = alice.request(move_to(table.alice.token, 150.0)).await;
+    let answer = alice
+        .until(|m| match m {
+            ServerMessage::Error { error, .. } => Some(Err(error.to_string())),
+            ServerMessage::Received { action, .. } | ServerMessage::Rejected { action, .. }
+                if *action == first =>
+            {
+                Some(Ok(()))
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!(answer, Ok(()), "an acknowledgement was refused");
+    // Requests far past the burst, at once: those refused are named.
+    let sent: Vec<ActionId> = {
+        let mut sent = Vec::new();
+        for n in 0..250 {
+            let x = 150.0 + f64::from(n % 2) * 70.0;
+            sent.push(alice.request(move_to(table.alice.token, x)).await);
+        }
+        sent
+    };
+    let mut refused = Vec::new();
+    let mut acted_on = 0;
+    for &id in &sent {
+        let outcome = alice
+            .until(|m| match m {
+                ServerMessage::Error {
+                    action: Some(a),
+                    error,
+                } if *a == id => Some(Err(error.to_string())),
+                ServerMessage::Received { action, .. } | ServerMessage::Rejected { action, .. }
+                    if *action == id =>
+                {
+                    Some(Ok(()))
+                }
+                _ => None,
+            })
+            .await;
+        match outcome {
+            Ok(()) => acted_on += 1,
+            Err(error) => {
+                assert!(error.contains("too many"), "{error}");
+                refused.push(id);
+            }
+        }
+    }
+    assert!(refused.len() >= 50, "{} refused of 250", refused.len());
+    assert!(acted_on >= 100, "{acted_on} acted on of 250");
+    // Nothing refused reached the log.
+    let logged: i64 =
+        sqlx::query_scalar("SELECT (SELECT count(*) FROM event_log WHERE action_id = ANY($1)) + (SELECT count(*) FROM session_actions WHERE action_id = ANY($1))")
+            .bind(refused.iter().map(|a| a.0).collect::<Vec<_>>())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(logged, 0);
 }

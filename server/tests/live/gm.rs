@@ -270,7 +270,7 @@ async fn only_gms_start_sessions_and_only_on_their_encounters(db: PgPool) {
             .await
             .map(CampaignId)
             .unwrap();
-    let router = server::router(support::state(db.clone()));
+    let router = server::router(engine_state(db.clone(), Default::default()).await);
     let start = |cookie: &str, body: serde_json::Value| {
         Request::post(format!("/api/campaigns/{campaign}/sessions"))
             .header(header::COOKIE, cookie)
@@ -339,11 +339,14 @@ async fn only_gms_start_sessions_and_only_on_their_encounters(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn requests_nobody_decides_expire(db: PgPool) {
     let table = table(db.clone()).await;
-    let mut state = support::state(db.clone());
-    state.hub = state.hub.with_tuning(server::live::Tuning {
-        request_ttl: Duration::from_millis(500),
-        ..Default::default()
-    });
+    let state = engine_state(
+        db.clone(),
+        server::live::Tuning {
+            request_ttl: Duration::from_millis(500),
+            ..Default::default()
+        },
+    )
+    .await;
     let (addr, _server) = spawn_server_with(state).await;
     let (mut alice, _) = join_at(addr, table.session, &table.alice.cookie).await;
     let asked = alice

@@ -23,7 +23,7 @@ mod tools;
 mod undo;
 
 use support::table::{
-    http_get, http_get_as, join, spawn_node, spawn_server, spawn_server_with, table,
+    engine_state, http_get, http_get_as, join, spawn_node, spawn_server, spawn_server_with, table,
 };
 use support::ws::{Client, closed, join_at, move_to, open, request, resume};
 

@@ -183,11 +183,7 @@ pub async fn spawn_server_metered(
     tokio::task::JoinHandle<()>,
     server::metrics::Metrics,
 ) {
-    let state = if std::env::var("LIVE_ENGINE").is_ok_and(|engine| engine == "redis") {
-        node_state(db, Duration::from_secs(5)).await
-    } else {
-        super::state(db)
-    };
+    let state = engine_state(db, server::live::Tuning::default()).await;
     let metrics = state.metrics.clone();
     let (addr, server) = spawn_server_with(state).await;
     (addr, server, metrics)
@@ -281,16 +277,44 @@ pub async fn spawn_node(
 
 /// The state of a node on the Redis engine.
 async fn node_state(db: PgPool, lease: Duration) -> server::AppState {
+    tuned_node_state(db, lease, server::live::Tuning::default()).await
+}
+
+async fn tuned_node_state(
+    db: PgPool,
+    lease: Duration,
+    tuning: server::live::Tuning,
+) -> server::AppState {
     let info =
         redis::IntoConnectionInfo::into_connection_info(super::redis_url().as_str()).unwrap();
     let redis = server::redis_conn::connect(&info).await.unwrap();
     let mut state = super::state(db.clone());
     state.redis = Some(redis.clone());
+    // Tuned before it joins the cluster: the hub it listens with is a copy.
     state.hub = server::live::Hub::new(db, Some(redis), state.metrics.clone())
+        .with_tuning(tuning)
         .clustered(&info, lease)
         .await
         .unwrap();
     state
+}
+
+/// Whether the suite runs on the Redis engine (`LIVE_ENGINE=redis`).
+pub fn on_redis_engine() -> bool {
+    std::env::var("LIVE_ENGINE").is_ok_and(|engine| engine == "redis")
+}
+
+/// A server's state on the engine the suite runs on, with `tuning`: every
+/// live test that needs a server of its own takes it from here, so that
+/// the Redis run covers it too.
+pub async fn engine_state(db: PgPool, tuning: server::live::Tuning) -> server::AppState {
+    if on_redis_engine() {
+        tuned_node_state(db, Duration::from_secs(5), tuning).await
+    } else {
+        let mut state = super::state(db);
+        state.hub = state.hub.with_tuning(tuning);
+        state
+    }
 }
 
 /// A plain HTTP GET over a socket (the test server speaks HTTP/1.1).

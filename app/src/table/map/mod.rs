@@ -7,6 +7,7 @@ mod camera;
 mod fog;
 mod gesture;
 mod grid;
+mod paint;
 mod pending;
 mod token;
 mod tools;
@@ -35,8 +36,11 @@ use super::Table;
 /// condition marks.
 const FAR_ZOOM: f64 = 0.75;
 
-/// Tokens in the DOM above which a moving camera draws them without text.
+/// Tokens in the DOM above which the map paints them on a canvas
+/// (`paint`), and under which it goes back to their buttons: apart, so
+/// that a zoom around the threshold does not switch at every step.
 const BUSY_TOKENS: usize = 200;
+const QUIET_TOKENS: usize = 150;
 
 /// The map of the session's encounter.
 #[component]
@@ -67,15 +71,6 @@ pub fn BattleMap() -> impl IntoView {
         std::time::Duration::from_millis(300),
         move |now| crate::storage::session_set(&camera_key, &now),
     );
-    provide_context(MapState {
-        camera,
-        size,
-        grid: grid_settings,
-        selected: Selector::new(move || table.selected.get()),
-        dragged: Selector::new(move || dragging.get().map(|(token, _)| token)),
-        dragging,
-        tool,
-    });
 
     // Memos: the rest of the encounter (its log, its turn order) changes
     // often and must not redraw the map.
@@ -135,6 +130,26 @@ pub fn BattleMap() -> impl IntoView {
             .set_value(camera.get().to_map(Point::new(w / 2.0, h / 2.0)));
     });
     let drawn_area = Memo::new(move |_| drawn.with(|(area, _)| *area));
+    // A busy map paints its tokens on a canvas (see `paint`).
+    let busy = Memo::new(move |was: Option<&bool>| {
+        let drawn = visible.with(Vec::len);
+        drawn
+            > if was.copied().unwrap_or(false) {
+                QUIET_TOKENS
+            } else {
+                BUSY_TOKENS
+            }
+    });
+    provide_context(MapState {
+        camera,
+        size,
+        grid: grid_settings,
+        selected: Selector::new(move || table.selected.get()),
+        dragged: Selector::new(move || dragging.get().map(|(token, _)| token)),
+        dragging,
+        tool,
+        busy,
+    });
 
     let pointers = Pointers {
         table,
@@ -188,21 +203,17 @@ pub fn BattleMap() -> impl IntoView {
     // browser to rasterize per token (the 10,000-token benchmark). The face,
     // its art and the HP bar stay: they are what a zoomed-out map shows.
     let far = Memo::new(move |_| camera.get().zoom < FAR_ZOOM);
-    // On a busy map, text (initials, name plates, condition marks) is not
-    // drawn while the camera moves: rasterizing the glyphs of a thousand
-    // tokens at every new scale is what misses frames (measured, see
-    // docs/BENCHMARKS.md). It is back a moment after the camera stops.
-    let moving = RwSignal::new(false);
-    Effect::new(move |_| {
-        camera.track();
-        if visible.with_untracked(Vec::len) > BUSY_TOKENS {
-            moving.set(true);
-        }
-    });
+    // The zoom once the camera stops: a busy map's canvas is painted again
+    // at it, sharp (while zooming, it is scaled with the layer).
+    let settled = RwSignal::new(camera.get_untracked().zoom);
     crate::debounce::when_still(
-        move || camera.get(),
+        move || camera.get().zoom,
         std::time::Duration::from_millis(250),
-        move |_| moving.set(false),
+        move |zoom| {
+            if settled.get_untracked() != zoom {
+                settled.set(zoom);
+            }
+        },
     );
     let layer_style = move || {
         let c = camera.get();
@@ -240,7 +251,7 @@ pub fn BattleMap() -> impl IntoView {
                 on:wheel=move |e| pointers.wheel(e)
                 on:keydown=on_key
             >
-                <div class="map-layer" class:far=move || far.get() class:moving=move || moving.get() style=layer_style>
+                <div class="map-layer" class:far=move || far.get() class:painted=move || busy.get() style=layer_style>
                     {move || {
                         settings()
                             .image
@@ -250,6 +261,7 @@ pub fn BattleMap() -> impl IntoView {
                     // changes only when that does, not at every frame of a pan.
                     <GridLines map=Signal::derive(settings) area=drawn_area id="map-hex-grid" />
                     <crate::table::drawing::Drawings />
+                    <paint::PaintedTokens busy area=drawn_area ids=visible settled far />
                     <For each=move || visible.get() key=|id| *id let:id>
                         <TokenView id />
                     </For>
@@ -311,4 +323,7 @@ struct MapState {
     dragging: RwSignal<Option<(TokenId, Point)>>,
     #[allow(dead_code)]
     tool: RwSignal<Tool>,
+    /// Whether the map is busy and its tokens painted on a canvas, the
+    /// buttons over them transparent.
+    busy: Memo<bool>,
 }

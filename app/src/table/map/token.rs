@@ -19,6 +19,7 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
         selected,
         dragged,
         dragging,
+        busy,
         ..
     } = expect_context::<MapState>();
     let entry = table.board.tokens().at_key(id);
@@ -59,12 +60,19 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
     // GM-only image) sees them.
     let actor = Memo::new(move |_| held.with(|t| t.as_ref().and_then(|t| t.actor)));
     let art_failed = RwSignal::new(false);
-    let art = move || {
-        let actor = actor.get()?;
-        table
-            .with_actor(actor, |a| a.portrait)
-            .flatten()
-            .filter(|_| !art_failed.get())
+    // A busy map paints the art of tokens that stand still (`paint`).
+    let art = {
+        let moving = moving.clone();
+        move || {
+            if busy.get() && !moving() {
+                return None;
+            }
+            let actor = actor.get()?;
+            table
+                .with_actor(actor, |a| a.portrait)
+                .flatten()
+                .filter(|_| !art_failed.get())
+        }
     };
     // Hit points as a bar, for whoever may read them (the server sends
     // them only to them).
