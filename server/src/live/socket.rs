@@ -17,7 +17,7 @@ use std::time::Duration;
 use axum::{
     extract::{
         Path, Query, State, WebSocketUpgrade,
-        ws::{Message, Utf8Bytes, WebSocket},
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code},
     },
     http::{HeaderMap, header},
     response::Response,
@@ -37,6 +37,11 @@ use uuid::Uuid;
 
 use super::{Budget, Command, recheck::Registration};
 use crate::{AppState, Error, http::ApiError};
+
+/// The largest frame read at all. A frame over `MAX_CLIENT_FRAME` is
+/// answered with a close that says so (1009, too big); one over this is not
+/// read, and the connection is cut.
+const FRAME_READ_LIMIT: usize = 4 * MAX_CLIENT_FRAME;
 
 /// Frames queued for one socket before it counts as too slow.
 const SEND_QUEUE: usize = 1024;
@@ -74,8 +79,8 @@ pub async fn connect(
     }
     let socket = Socket::open(&state, session, who, &headers, options.encoding)?;
     Ok(upgrade
-        .max_message_size(MAX_CLIENT_FRAME)
-        .max_frame_size(MAX_CLIENT_FRAME)
+        .max_message_size(FRAME_READ_LIMIT)
+        .max_frame_size(FRAME_READ_LIMIT)
         .on_upgrade(move |ws| serve(state, socket, ws)))
 }
 
@@ -180,11 +185,23 @@ where
     } = *socket;
     let conn = Uuid::new_v4();
     let (out, mut queued) = mpsc::channel::<Bytes>(SEND_QUEUE);
+    // The reader's last word, when it closes the socket for a reason.
+    let (close, mut closing) = oneshot::channel::<CloseFrame>();
+    let mut close = Some(close);
     let mut writer = tokio::spawn(async move {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
+        let mut open = true;
         loop {
             tokio::select! {
+                biased;
+                said = &mut closing, if open => {
+                    open = false;
+                    if let Ok(frame) = said {
+                        let _ = sink.send(Message::Close(Some(frame))).await;
+                        break;
+                    }
+                }
                 frame = queued.recv() => {
                     let Some(frame) = frame else { break };
                     // What else is queued goes out with it: one write for a
@@ -292,6 +309,15 @@ where
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
+        if bytes.len() > MAX_CLIENT_FRAME {
+            if let Some(close) = close.take() {
+                let _ = close.send(CloseFrame {
+                    code: close_code::SIZE,
+                    reason: Utf8Bytes::from_static("a frame is at most 256 KiB"),
+                });
+            }
+            break;
+        }
         // Refuse, do not queue, what comes too fast. Decoded first, so that
         // a refused request names its action and the client takes back the
         // change it showed (a frame is at most `MAX_CLIENT_FRAME`, and one

@@ -5,7 +5,7 @@
 use super::*;
 
 #[sqlx::test(migrations = "../migrations")]
-async fn malformed_frames_get_an_error_and_oversize_ones_close_cleanly(db: PgPool) {
+async fn malformed_frames_get_an_error_and_oversize_ones_close_with_1009(db: PgPool) {
     let table = table(db.clone()).await;
     let (mut alice, _) = join(&table, &table.alice.cookie).await;
     alice.send_text("{not json".into()).await;
@@ -30,20 +30,27 @@ async fn malformed_frames_get_an_error_and_oversize_ones_close_cleanly(db: PgPoo
     alice.send(&ClientMessage::Ping { nonce: 42 }).await;
     assert_eq!(alice.next().await, ServerMessage::Pong { nonce: 42 });
 
-    // Over the frame limit: the server closes the socket; it does not crash.
+    // Over the frame limit: the server closes the socket saying why (1009,
+    // "message too big"), not by dropping the connection; it does not crash.
     alice
         .send_text("x".repeat(shared::protocol::MAX_CLIENT_FRAME + 1))
         .await;
-    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+    let said = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match alice.ws.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+                None | Some(Err(_)) => break None,
                 Some(Ok(_)) => {}
             }
         }
     })
-    .await;
-    assert!(ended.is_ok(), "the socket closes");
+    .await
+    .expect("the socket closes");
+    assert_eq!(
+        said,
+        Some(1009),
+        "closed with a close frame saying the frame is too big"
+    );
     // And the server keeps serving.
     let (mut again, _) = join(&table, &table.alice.cookie).await;
     again.send(&ClientMessage::Ping { nonce: 7 }).await;

@@ -5,6 +5,7 @@ use crate::{
     authority::Authority,
     geometry::Cell,
     limits,
+    protocol::{Encoding, ServerMessage},
     rules::Role,
     testing::{self, *},
 };
@@ -621,11 +622,16 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
 
 /// Whatever the GM does, each recipient who applies their filtered
 /// commits to their filtered snapshot holds exactly their filtered view of
-/// the state: tokens, actors, items, effects and encounters.
+/// the state: tokens, actors, items, effects and encounters. And the bytes
+/// each recipient's socket is sent (JSON and MessagePack) never name an
+/// entity the recipient holds neither before the commit nor after it: a
+/// hidden or `gm_only` token, its actor, an effect on it, a drawing under
+/// the fog.
 #[test]
 fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
     let viewers = [me(), as_player(other_player()), observer(), gm()];
     let mut commits = 0;
+    let mut named_nowhere = 0;
     for seed in 0..400u64 {
         // As in a session: the encounters are the snapshot's.
         let start = Store::from_entities(table().entities().clone()).unwrap();
@@ -638,16 +644,33 @@ fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
         for _ in 0..30 {
             let changes = random_commit(&mut r);
             let before = SeenBefore::new(authority.store(), &changes);
+            let before_entities = authority.store().entities().clone();
             let Ok((commit, _)) = authority.commit(None, changes) else {
                 continue;
             };
             commits += 1;
             let view = CommitView::new(&commit, &before, authority.store());
+            let ids = entity_ids(&before_entities, authority.store().entities());
             for (who, mirror) in viewers.iter().zip(&mut mirrors) {
                 let received = view.for_participant(who);
+                let held_before = mirror.entities().clone();
                 mirror.apply_all(&received.changes).unwrap_or_else(|error| {
                     panic!("seed {seed}, {who:?}: {error} applying {received:?} for {commit:?}")
                 });
+                // The frames as the socket sends them: no entity the
+                // recipient holds neither before nor after is named in them.
+                let held = entity_ids(&held_before, mirror.entities());
+                let message = ServerMessage::Commit(received.clone().into_owned());
+                for encoding in [Encoding::Json, Encoding::MessagePack] {
+                    let bytes = message.encode_with(encoding);
+                    for id in ids.iter().filter(|id| !held.contains(id)) {
+                        assert!(
+                            !names(&bytes, *id),
+                            "seed {seed}, {who:?}, {encoding:?}: {id} is in the frame {received:?} of {commit:?}"
+                        );
+                        named_nowhere += 1;
+                    }
+                }
                 assert_eq!(
                     *mirror.entities(),
                     entities_for(who, authority.store()),
@@ -657,6 +680,34 @@ fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
         }
     }
     assert!(commits > 4_000, "only {commits} commits applied");
+    // The byte check ran where it could fail: on ids kept from someone.
+    assert!(
+        named_nowhere > 10_000,
+        "only {named_nowhere} ids checked absent"
+    );
+}
+
+/// Every entity id of the two states (tokens, actors, items, effects,
+/// drawings, encounters).
+fn entity_ids(before: &Entities, after: &Entities) -> std::collections::BTreeSet<uuid::Uuid> {
+    let mut ids = std::collections::BTreeSet::new();
+    for e in [before, after] {
+        ids.extend(e.tokens.keys().map(|id| id.0));
+        ids.extend(e.actors.keys().map(|id| id.0));
+        ids.extend(e.items.keys().map(|id| id.0));
+        ids.extend(e.effects.keys().map(|id| id.0));
+        ids.extend(e.drawings.keys().map(|id| id.0));
+        ids.extend(e.encounters.keys().map(|id| id.0));
+    }
+    ids
+}
+
+/// Whether a frame names `id`, as text or as its 16 bytes.
+fn names(bytes: &[u8], id: uuid::Uuid) -> bool {
+    let text = id.to_string();
+    let raw = id.as_bytes();
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+        || bytes.windows(raw.len()).any(|w| w == raw)
 }
 
 /// A whisper and the two secret rolls, as the actions write them, reach
