@@ -200,17 +200,15 @@ mod draw {
                     actor.and_then(|a| table.with_actor(a, |a| (a.portrait, a.hp)))
                 {
                     painted.art = portrait;
+                    // The colours of `.token-hp-fill`'s tones.
                     painted.hp = hp.map(|hp| {
-                        let share =
-                            hp.current.clamp(0, hp.max.max(0)) as f64 / hp.max.max(1) as f64;
-                        let tone = if share > 0.5 {
-                            "#3fb950"
-                        } else if share > 0.25 {
-                            "#d29922"
-                        } else {
-                            "#f85149"
+                        let (percent, tone) = crate::table::map::token::hp_fill(&hp);
+                        let colour = match tone {
+                            "high" => "#3fb950",
+                            "mid" => "#d29922",
+                            _ => "#f85149",
                         };
-                        (share, tone)
+                        (percent / 100.0, colour)
                     });
                 }
                 Some(painted)
@@ -335,10 +333,7 @@ mod draw {
             return None;
         }
         let side = crop.min(SPRITE_SIDE);
-        let sprite: HtmlCanvasElement =
-            document().create_element("canvas").ok()?.dyn_into().ok()?;
-        sprite.set_width(side);
-        sprite.set_height(side);
+        let sprite = square_canvas(side)?;
         let g = context(&sprite)?;
         let half = f64::from(side) / 2.0;
         g.begin_path();
@@ -363,14 +358,19 @@ mod draw {
         canvas.get_context("2d").ok()??.dyn_into().ok()
     }
 
-    /// The canvas the tokens are painted on, outside the page.
+    /// A canvas outside the page, `side` pixels square.
+    fn square_canvas(side: u32) -> Option<HtmlCanvasElement> {
+        let canvas: HtmlCanvasElement =
+            document().create_element("canvas").ok()?.dyn_into().ok()?;
+        canvas.set_width(side);
+        canvas.set_height(side);
+        Some(canvas)
+    }
+
+    /// The canvas the tokens are painted on, outside the page (sized at
+    /// each paint).
     pub(super) fn work_canvas() -> StoredValue<Option<HtmlCanvasElement>, LocalStorage> {
-        StoredValue::new_local(
-            document()
-                .create_element("canvas")
-                .ok()
-                .and_then(|c| c.dyn_into().ok()),
-        )
+        StoredValue::new_local(square_canvas(1))
     }
 
     /// Shows a painted bitmap on the page's canvas (its size is the
@@ -497,9 +497,7 @@ mod draw {
             Visibility::GmOnly => ("#4b3f72", &[6.0, 4.0]),
             Visibility::Hidden => ("#444", &[2.0, 3.0]),
         };
-        let stamp: HtmlCanvasElement = document().create_element("canvas").ok()?.dyn_into().ok()?;
-        stamp.set_width(side);
-        stamp.set_height(side);
+        let stamp = square_canvas(side)?;
         let g = context(&stamp)?;
         let s = f64::from(side);
         let r = s / 2.0;

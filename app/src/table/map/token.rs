@@ -82,15 +82,7 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
     };
     let hp_bar = move || {
         hp().map(|hp| {
-            let max = hp.max.max(1) as f64;
-            let share = (hp.current.clamp(0, hp.max.max(0)) as f64 / max * 100.0).round();
-            let tone = if share > 50.0 {
-                "high"
-            } else if share > 25.0 {
-                "mid"
-            } else {
-                "low"
-            };
+            let (share, tone) = hp_fill(&hp);
             view! {
                 <span class="token-hp" data-test="token-hp" aria-hidden="true"
                     title=format!("HP {} / {}", hp.current, hp.max)>
@@ -252,4 +244,19 @@ pub(super) fn TokenView(id: TokenId) -> impl IntoView {
         </button>
     }
     .into_any()
+}
+
+/// How full a token's HP bar is, in whole percent, and its tone: amber at
+/// half, red at a quarter (the button's bar and the busy map's canvas).
+pub(super) fn hp_fill(hp: &shared::actor::HitPoints) -> (f64, &'static str) {
+    let max = hp.max.max(1) as f64;
+    let share = (hp.current.clamp(0, hp.max.max(0)) as f64 / max * 100.0).round();
+    let tone = if share > 50.0 {
+        "high"
+    } else if share > 25.0 {
+        "mid"
+    } else {
+        "low"
+    };
+    (share, tone)
 }
