@@ -12,5 +12,15 @@ mkdir -p shared/fuzz/corpus/decode_apply
 cp -n shared/fuzz/seeds/* shared/fuzz/corpus/decode_apply/
 cd shared
 # No sanitizer: this toolchain is stable (the target has no unsafe code).
+status=0
 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo fuzz run decode_apply --sanitizer none -- \
-  -max_total_time="$seconds" -rss_limit_mb=1024 -max_len=65536
+  -max_total_time="$seconds" -rss_limit_mb=1024 -max_len=65536 || status=$?
+# Whatever it flagged (crash-, oom-, timeout-) is kept in the repository and
+# replayed by `cargo test` forever (shared/tests/fuzz_regressions.rs); fix
+# the code, then commit the file.
+shopt -s nullglob
+for found in fuzz/artifacts/decode_apply/*; do
+  cp -n "$found" fuzz/regressions/
+  log "kept $(basename "$found") in shared/fuzz/regressions/"
+done
+exit "$status"

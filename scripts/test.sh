@@ -131,9 +131,22 @@ ensure_moto() {
   [ -x "$MOTO_SERVER" ] || die "moto did not install $MOTO_SERVER"
 }
 
+# The fault tests (server/tests/faults) run a PostgreSQL and a Redis of
+# their own, to crash and restart them without disturbing anything else:
+# they need the server programs even where DATABASE_URL and REDIS_URL point
+# at servers that are already running.
+ensure_fault_programs() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+    log "installing PostgreSQL's server programs (the fault tests run their own)"
+    apt_install postgresql
+  fi
+  command -v redis-server >/dev/null || { log "installing Redis (the fault tests run their own)"; apt_install redis-server; }
+}
+
 prepare
 ensure_browser
 ensure_moto
+ensure_fault_programs
 LOGS="$CARGO_TARGET_DIR/test-logs"
 mkdir -p "$LOGS"
 rm -f end2end/playwright-report/results.json

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { campaignWithImage, screenAt } from './table';
 import { signUp } from './support';
 

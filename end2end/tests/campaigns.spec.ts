@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { openHydrated, signUp, stillSameDocument, uniqueLogin } from './support';
 
 test('a new campaign appears in the list without a page reload', async ({ page }, testInfo) => {

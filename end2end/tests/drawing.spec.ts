@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { setUpTable } from './table';
 
 // Drawing on the map: the GM draws and everyone sees it; players draw

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { openHydrated, signUp, uniqueLogin } from './support';
 
 // A whole first evening from the browser alone, as a new GM and a new

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { deflateSync } from 'node:zlib';
 import { openHydrated, signUp } from './support';
 import { call, form, setUpTable } from './table';

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import { openHydrated } from './support';
 import { fogAt, setUpTable } from './table';
 

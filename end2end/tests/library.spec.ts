@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { openHydrated, signUp } from './support';
 import { call, form } from './table';
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { setUpTable } from './table';
 
 // The ruler: drawn by one browser, seen live by the other, through

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { at, call, drag, fogAt, setUpTable } from './table';
 import { openHydrated, signUp } from './support';
 

@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import { allowStatuses } from './fixtures';
 
 /**
  * Opens a page and waits until the wasm has hydrated it. The server-rendered
@@ -11,6 +12,7 @@ export async function openHydrated(
   path: string,
   { expectedStatuses = [] as number[] } = {},
 ): Promise<string[]> {
+  allowStatuses(expectedStatuses);
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {

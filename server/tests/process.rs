@@ -7,37 +7,14 @@
 mod support;
 
 use std::{
-    net::TcpListener,
-    process::{Command, Output, Stdio},
+    process::{Command, Output},
     time::{Duration, Instant},
 };
 
 use sqlx::{Connection, PgConnection};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const SERVER: &str = env!("CARGO_BIN_EXE_server");
-
-/// The binary with no inherited settings but PATH, so the test decides
-/// every variable (and a developer's `.env` is not read: the working
-/// directory is a temporary one).
-fn server_command(vars: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(SERVER);
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        // Several servers run at once here: none takes the default metrics
-        // port unless a test gives it one.
-        .env("METRICS_ADDR", "")
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (key, value) in vars {
-        command.env(key, value);
-    }
-    command
-}
+use support::process::{
+    applied_versions, free_port, http_get, kill, scene, server_command, wait_healthy,
+};
 
 /// Runs the binary to completion, failing the test if it hangs.
 fn run_to_exit(vars: &[(&str, &str)]) -> Output {
@@ -67,14 +44,6 @@ fn assert_one_clear_error(output: &Output, must_contain: &[&str]) {
             errors[0]
         );
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A database of its own for one server process, dropped at the end.
@@ -108,19 +77,6 @@ impl TempDatabase {
             .await
             .unwrap();
     }
-}
-
-async fn http_get(port: u16, path: &str) -> std::io::Result<String> {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    Ok(response)
 }
 
 #[test]
@@ -250,229 +206,6 @@ async fn serves_health_then_shuts_down_cleanly_on_sigterm() {
     db.drop_now().await;
 }
 
-async fn wait_healthy(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match http_get(port, "/healthz").await {
-            Ok(response) if response.starts_with("HTTP/1.1 200") => return,
-            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
-            other => panic!("the server never became healthy: {other:?}"),
-        }
-    }
-}
-
-/// What the tests with real server processes play with.
-struct Scene {
-    gm_cookie: String,
-    player_cookie: String,
-    /// The player's token.
-    token: shared::id::TokenId,
-    session: shared::id::SessionId,
-}
-
-/// A campaign with a GM and a player, the player's token on an encounter,
-/// and a session on it.
-async fn scene(pool: &sqlx::PgPool) -> Scene {
-    use shared::{
-        actor::ActorKind,
-        campaign::NewCampaign,
-        encounter::MapSettings,
-        geometry::Point,
-        rules::{ApprovalPolicy, Role},
-        token::Visibility,
-    };
-    let (gm, gm_cookie) = support::signed_in(pool, "gamemaster").await;
-    let (player, player_cookie) = support::signed_in(pool, "player").await;
-    let campaign =
-        server::campaign::create(pool, gm.id, &NewCampaign::parse("Crash", "dnd5e").unwrap())
-            .await
-            .unwrap()
-            .id;
-    let invitation = server::membership::invite(pool, campaign, gm.id, Role::Player)
-        .await
-        .unwrap();
-    server::membership::accept(pool, player.id, &invitation.token)
-        .await
-        .unwrap();
-    let encounter = server::encounter::create(
-        pool,
-        &server::encounter::NewEncounter {
-            campaign,
-            name: "Bridge".into(),
-            map: None,
-            settings: MapSettings::default(),
-        },
-    )
-    .await
-    .unwrap();
-    let actor = server::actor::create_custom(
-        pool,
-        &server::actor::NewActor {
-            campaign,
-            name: None,
-            actor_type: ActorKind::Character.slug().into(),
-            level: Some(1),
-            character_class: None,
-            owner: Some(player.id),
-            created_by: gm.id,
-        },
-        "Runner",
-        &serde_json::json!({}),
-    )
-    .await
-    .unwrap();
-    let token = server::encounter::place_token(
-        pool,
-        campaign,
-        encounter,
-        &server::encounter::NewToken {
-            actor: Some(actor),
-            name: "Runner".into(),
-            position: Point { x: 0.0, y: 100.0 },
-            visibility: Visibility::Visible,
-            scale: 1.0,
-        },
-    )
-    .await
-    .unwrap();
-    let session = server::event_log::start_session(
-        pool,
-        campaign,
-        Some(encounter),
-        gm.id,
-        &ApprovalPolicy::default(),
-    )
-    .await
-    .unwrap();
-    Scene {
-        gm_cookie,
-        player_cookie,
-        token,
-        session,
-    }
-}
-
-/// kill -9 in the middle of a stream of actions, then restart: every commit
-/// a client saw is in the log, and clients that resume converge.
-#[tokio::test]
-async fn a_server_killed_mid_stream_loses_nothing_a_client_saw() {
-    use shared::protocol::{ClientMessage, RequestStatus, ServerMessage};
-    use support::ws::{join_at, move_to, open};
-
-    let db = TempDatabase::create().await;
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let media =
-        std::env::temp_dir().join(format!("tabletop-crash-{}", uuid::Uuid::new_v4().simple()));
-    let vars = [
-        ("DATABASE_URL", db.url.as_str()),
-        ("REDIS_URL", ""),
-        ("LEPTOS_SITE_ADDR", addr.as_str()),
-        ("MEDIA_DIR", media.to_str().unwrap()),
-    ];
-    let mut child = server_command(&vars).spawn().unwrap();
-    wait_healthy(port).await;
-
-    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let Scene {
-        gm_cookie,
-        player_cookie,
-        token,
-        session,
-    } = scene(&pool).await;
-    let socket: std::net::SocketAddr = addr.parse().unwrap();
-
-    let (mut client, mut mirror) = join_at(socket, session, &gm_cookie).await;
-    let mut seen = 0;
-    for step in 1..=40u32 {
-        let id = client.request(move_to(token, f64::from(step))).await;
-        if step == 40 {
-            // The last request is in flight when the process dies.
-            break;
-        }
-        match client.status(id).await {
-            Ok(RequestStatus::Applied { version }) => seen = version,
-            other => panic!("step {step}: {other:?}"),
-        }
-    }
-    assert_eq!(seen, 39);
-    assert!(
-        Command::new("kill")
-            .args(["-KILL", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let _ = child.wait();
-    seen = client.follow(&mut mirror, 0, seen).await;
-
-    // Every commit the client saw is in the log, in order.
-    let logged = applied_versions(&pool, session).await;
-    assert!(
-        logged.len() as u64 >= seen,
-        "{} logged, {seen} seen",
-        logged.len()
-    );
-    assert!(
-        logged.iter().zip(1..).all(|(v, n)| *v == n),
-        "gap-free: {logged:?}"
-    );
-
-    let mut restarted = server_command(&vars).spawn().unwrap();
-    wait_healthy(port).await;
-    // The request in flight may have been committed after all: its COMMIT
-    // can sit in PostgreSQL's socket when the process dies, and be applied
-    // after the read above. Once the new process is up it has recovered
-    // from the log, so the log is final now; it is still gap-free.
-    let logged = applied_versions(&pool, session).await;
-    assert!(logged.len() as u64 >= seen);
-    assert!(
-        logged.iter().zip(1..).all(|(v, n)| *v == n),
-        "gap-free: {logged:?}"
-    );
-    // The GM resumes from the last version it saw and receives exactly the
-    // rest; a player gets the whole picture; both agree.
-    let mut resumed = open(socket, session, &gm_cookie).await.unwrap();
-    resumed
-        .send(&ClientMessage::Hello {
-            resume_from: Some(seen),
-        })
-        .await;
-    let now = match resumed.next().await {
-        ServerMessage::Welcome { version, .. } => version,
-        other => panic!("expected a welcome, got {other:?}"),
-    };
-    assert_eq!(now, logged.len() as u64);
-    resumed.follow(&mut mirror, seen, now).await;
-    let (_, player_view) = join_at(socket, session, &player_cookie).await;
-    let x = |store: &shared::store::Store| store.token(token).map(|t| t.position.x);
-    assert_eq!(x(&mirror), x(&player_view));
-    assert_eq!(x(&mirror), Some(logged.len() as f64));
-
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &restarted.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let _ = restarted.wait();
-    pool.close().await;
-    db.drop_now().await;
-    let _ = std::fs::remove_dir_all(media);
-}
-
-/// The versions in the session's log, in order.
-async fn applied_versions(pool: &sqlx::PgPool, session: shared::id::SessionId) -> Vec<i64> {
-    sqlx::query_scalar(
-        "select version from event_log where session_id = $1 and status = 'applied' order by version",
-    )
-    .bind(session.0)
-    .fetch_all(pool)
-    .await
-    .unwrap()
-}
-
 /// Moves the token to x = each step; each move applies as that version.
 async fn moves(
     client: &mut support::ws::Client,
@@ -488,17 +221,6 @@ async fn moves(
             Ok(shared::protocol::RequestStatus::Applied { version: step })
         );
     }
-}
-
-fn kill(signal: &str, child: &mut std::process::Child) {
-    assert!(
-        Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let _ = child.wait();
 }
 
 /// Two server processes on the Redis engine share one session. Killing the
@@ -539,15 +261,20 @@ async fn two_nodes_survive_either_being_killed() {
     wait_healthy(port_b).await;
 
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let scene = scene(&pool).await;
+    let scene = scene(&pool, 1, &Default::default()).await;
     let session = scene.session;
-    let x = |store: &Store| store.token(scene.token).map(|t| t.position.x);
+    let (gm_cookie, player_cookie, token) = (
+        scene.gm.cookie.as_str(),
+        scene.players[0].cookie.as_str(),
+        scene.players[0].token,
+    );
+    let x = |store: &Store| store.token(token).map(|t| t.position.x);
 
     // The GM arrives first, on A, which so owns the session; the player is
     // on B and served through A.
-    let (mut gm, mut gm_view) = join_at(a, session, &scene.gm_cookie).await;
-    let (mut player, mut player_view) = join_at(b, session, &scene.player_cookie).await;
-    moves(&mut player, scene.token, 1..=10).await;
+    let (mut gm, mut gm_view) = join_at(a, session, gm_cookie).await;
+    let (mut player, mut player_view) = join_at(b, session, player_cookie).await;
+    moves(&mut player, token, 1..=10).await;
     gm.follow(&mut gm_view, 0, 10).await;
     player.follow(&mut player_view, 0, 10).await;
 
@@ -555,11 +282,11 @@ async fn two_nodes_survive_either_being_killed() {
     // player resumes on B, which takes the session over from the log.
     kill("-KILL", &mut node_a);
     closed(&mut player).await;
-    let (mut player, now) = resume(b, session, &scene.player_cookie, 10).await;
+    let (mut player, now) = resume(b, session, player_cookie, 10).await;
     assert_eq!(now, 10);
-    let (mut gm, now) = resume(b, session, &scene.gm_cookie, 10).await;
+    let (mut gm, now) = resume(b, session, gm_cookie, 10).await;
     assert_eq!(now, 10);
-    moves(&mut gm, scene.token, 11..=15).await;
+    moves(&mut gm, token, 11..=15).await;
     player.follow(&mut player_view, 10, 15).await;
     gm.follow(&mut gm_view, 10, 15).await;
 
@@ -568,14 +295,14 @@ async fn two_nodes_survive_either_being_killed() {
     let mut node_a = start(&node(port_a));
     wait_healthy(port_a).await;
     drop(gm);
-    let (mut gm, now) = resume(a, session, &scene.gm_cookie, 15).await;
+    let (mut gm, now) = resume(a, session, gm_cookie, 15).await;
     assert_eq!(now, 15);
-    moves(&mut gm, scene.token, 16..=16).await;
+    moves(&mut gm, token, 16..=16).await;
     gm.follow(&mut gm_view, 15, 16).await;
     kill("-KILL", &mut node_a);
-    let (mut gm, now) = resume(b, session, &scene.gm_cookie, 16).await;
+    let (mut gm, now) = resume(b, session, gm_cookie, 16).await;
     assert_eq!(now, 16);
-    moves(&mut player, scene.token, 17..=17).await;
+    moves(&mut player, token, 17..=17).await;
     player.follow(&mut player_view, 15, 17).await;
     gm.follow(&mut gm_view, 16, 17).await;
 

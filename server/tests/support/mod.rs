@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 use leptos::config::LeptosOptions;
+pub mod process;
 pub mod table;
 pub mod ws;
 

@@ -33,6 +33,22 @@ pub async fn open(
     session: SessionId,
     cookie: &str,
 ) -> Result<Client, tungstenite::Error> {
+    let request = upgrade_request(addr, session, cookie);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+    Ok(Client {
+        ws,
+        raw: Vec::new(),
+        unread: Default::default(),
+    })
+}
+
+/// The request that opens a session's socket, signed in with `cookie`
+/// (none when empty).
+pub fn upgrade_request(
+    addr: std::net::SocketAddr,
+    session: SessionId,
+    cookie: &str,
+) -> tungstenite::handshake::client::Request {
     let mut request = format!("ws://{addr}/ws/sessions/{session}")
         .into_client_request()
         .unwrap();
@@ -41,12 +57,7 @@ pub async fn open(
             .headers_mut()
             .insert("cookie", HeaderValue::from_str(cookie).unwrap());
     }
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
-    Ok(Client {
-        ws,
-        raw: Vec::new(),
-        unread: Default::default(),
-    })
+    request
 }
 
 /// Connects and says hello; returns the client and the snapshot it was

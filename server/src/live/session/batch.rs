@@ -218,6 +218,14 @@ impl SessionActor {
             }
             return self.isolate(batch, records, queued, refused, rules).await;
         }
+        if let Err(error @ Error::Fenced { .. }) = written {
+            // Another node owns the session now. Nothing here was written,
+            // and nothing is refused either: this actor stops, its sockets
+            // close, and the clients send the same requests to the new
+            // owner, which applies each once. ("Could not be saved" would
+            // make them drop requests that are not at fault.)
+            return Err(error);
+        }
         let saved = written.is_ok();
         self.answer_queued(&queued, saved);
         self.answer_refused(refused, saved);
