@@ -73,7 +73,10 @@ browser_tests() {
     sleep 0.5
   done
   local status=0
-  (cd end2end && CI=${CI:-} BASE_URL="$url" npx playwright test) || status=$?
+  # faults.spec.ts starts nodes of its own on the Redis engine, on the same
+  # database and Redis, to kill them mid-test.
+  (cd end2end && CI=${CI:-} BASE_URL="$url" E2E_SERVER_BIN="$CARGO_TARGET_DIR/release/server" \
+    E2E_DATABASE_URL="${DATABASE_URL%/*}/$db" E2E_SITE_ROOT="$site" npx playwright test) || status=$?
   stop_server
   if [ "$status" -ne 0 ]; then
     note "server log (last 40 lines):"

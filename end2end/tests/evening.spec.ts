@@ -30,7 +30,9 @@ test('a first evening: a campaign, a character, an encounter from the builder, a
   await gm.getByRole('button', { name: 'Invite a player' }).click();
   const link = (await gm.locator('[data-test="invite-link"]').textContent()) ?? '';
   const invitation = new URL(link).pathname;
-  await openHydrated(player, invitation);
+  // Joining before signing in is refused (401), which the page turns into
+  // the way to sign up.
+  await openHydrated(player, invitation, { expectedStatuses: [401] });
   await player.locator('[data-test="accept-invitation"]').click();
   await player.locator('[data-test="join-sign-up"]').click();
   await expect(player.locator('body')).toHaveAttribute('data-hydrated', 'true');

@@ -43,6 +43,8 @@ export async function setUpTable(
   browser: Browser,
   /** What the two do before the GM starts the session (Aria's id given). */
   before?: (gm: Page, player: Page, campaign: string, aria: string, encounter: string) => Promise<void>,
+  /** Where each opens the table (default: the test server). The GM's page opens first. */
+  origins: { gm: string; player: string } = { gm: '', player: '' },
 ): Promise<Table> {
   const gm = await (await browser.newContext()).newPage();
   const player = await (await browser.newContext()).newPage();
@@ -82,8 +84,11 @@ export async function setUpTable(
   const secret = await place(goblinActor, 'Ambusher', 400, 300, 'gm_only');
   if (before) await before(gm, player, campaign.id, aria, encounter);
   const session = await call<string>(gm.request, 'sessions/start', { campaign: campaign.id, encounter });
-  for (const page of [gm, player]) {
-    await page.goto(`/sessions/${session}`);
+  for (const [page, origin] of [
+    [gm, origins.gm],
+    [player, origins.player],
+  ] as const) {
+    await page.goto(`${origin}/sessions/${session}`);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     await expect(page.locator('[data-test="connection"]')).toHaveText('Connected');
     await expect(page.locator(`[data-token="${mine}"]`)).toBeVisible();
@@ -91,12 +96,16 @@ export async function setUpTable(
   return { gm, player, campaign: campaign.id, encounter, session, mine, goblin, secret };
 }
 
-/** Drags a token by `cells` grid cells (50 px at zoom 1) right and down. */
-export async function drag(page: Page, token: string, right: number, down = 0): Promise<void> {
+/** The middle of a token on the screen. */
+export async function centreOf(page: Page, token: string): Promise<{ x: number; y: number }> {
   const box = await page.locator(`[data-token="${token}"]`).boundingBox();
   if (!box) throw new Error(`token ${token} is not on screen`);
-  const x = box.x + box.width / 2;
-  const y = box.y + box.height / 2;
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** Drags a token by `cells` grid cells (50 px at zoom 1) right and down. */
+export async function drag(page: Page, token: string, right: number, down = 0): Promise<void> {
+  const { x, y } = await centreOf(page, token);
   await page.mouse.move(x, y);
   await page.mouse.down();
   const steps = 8;

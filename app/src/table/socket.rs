@@ -166,7 +166,12 @@ async fn serve(table: Table, stop: oneshot::Receiver<()>) {
     let Some(url) = socket_url(table) else {
         return;
     };
-    let Ok(socket) = WebSocket::open(&url) else {
+    // The browser's own socket is kept to ask whether it is still open:
+    // a frame handed to a closing socket is dropped, and logged as an error.
+    let Ok(raw) = web_sys::WebSocket::new(&url) else {
+        return;
+    };
+    let Ok(socket) = WebSocket::try_from(raw.clone()) else {
         return;
     };
     let (mut sink, mut stream) = socket.split();
@@ -178,15 +183,19 @@ async fn serve(table: Table, stop: oneshot::Receiver<()>) {
         .try_update_value(|c| c.connected())
         .unwrap_or_default();
     table.apply(Changed::default());
+    if !opened(&raw).await {
+        table.outgoing.set_value(None);
+        return;
+    }
     for message in hello {
-        if sink.send(Message::Text(text(&message))).await.is_err() {
+        if !send_open(&mut sink, &raw, &message).await {
             table.outgoing.set_value(None);
             return;
         }
     }
     let writer = async move {
         while let Some(message) = queued.next().await {
-            if sink.send(Message::Text(text(&message))).await.is_err() {
+            if !send_open(&mut sink, &raw, &message).await {
                 break;
             }
         }
@@ -242,6 +251,42 @@ async fn serve(table: Table, stop: oneshot::Receiver<()>) {
     )
     .await;
     table.outgoing.set_value(None);
+}
+
+/// Waits until the socket has opened or failed to; whether it is open.
+async fn opened(raw: &web_sys::WebSocket) -> bool {
+    use wasm_bindgen::{JsCast, closure::Closure};
+    if raw.ready_state() == web_sys::WebSocket::CONNECTING {
+        let (done, wait) = oneshot::channel::<()>();
+        let done = Cell::new(Some(done));
+        let settled = Closure::<dyn FnMut()>::new(move || {
+            if let Some(done) = done.take() {
+                let _ = done.send(());
+            }
+        });
+        let events = ["open", "close", "error"];
+        for event in events {
+            let _ = raw.add_event_listener_with_callback(event, settled.as_ref().unchecked_ref());
+        }
+        let _ = wait.await;
+        for event in events {
+            let _ =
+                raw.remove_event_listener_with_callback(event, settled.as_ref().unchecked_ref());
+        }
+    }
+    raw.ready_state() == web_sys::WebSocket::OPEN
+}
+
+/// Sends `message` if the socket is open; false, sending nothing, when it
+/// is closing or closed. (What was not sent is not lost: the client's
+/// outbox goes out again after the next welcome.)
+async fn send_open(
+    sink: &mut futures::stream::SplitSink<WebSocket, Message>,
+    raw: &web_sys::WebSocket,
+    message: &ClientMessage,
+) -> bool {
+    raw.ready_state() == web_sys::WebSocket::OPEN
+        && sink.send(Message::Text(text(message))).await.is_ok()
 }
 
 fn text(message: &ClientMessage) -> String {

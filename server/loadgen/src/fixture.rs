@@ -104,27 +104,35 @@ pub(super) async fn fixture(db: &PgPool, n: usize, players: usize) -> Result<Fix
     })
 }
 
-/// The machine's floor: 500 durable single-row commits, one at a time, into
-/// a logged table (temporary tables skip the WAL and would flatter it).
-pub(super) async fn commit_floor(db: &PgPool) -> Result<Histogram<u64>, String> {
+/// The machine's floor: durable single-row commits, one at a time, into a
+/// logged table (temporary tables skip the WAL and would flatter it): 500 of
+/// them, or as many as fit until `until` when given (the floor measured
+/// while the server is under load, on the same disk).
+pub(super) async fn commit_floor(
+    db: &PgPool,
+    table: &str,
+    until: Option<Instant>,
+) -> Result<Histogram<u64>, String> {
     let e = |e: sqlx::Error| e.to_string();
-    sqlx::query("create table if not exists loadgen_floor (n bigint)")
+    sqlx::query(&format!("create table if not exists {table} (n bigint)"))
         .execute(db)
         .await
         .map_err(e)?;
     let mut histogram = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
-    for n in 0..500i64 {
+    let insert = format!("insert into {table} values ($1)");
+    for n in 0.. {
+        match until {
+            Some(until) if Instant::now() >= until => break,
+            None if n >= 500 => break,
+            _ => {}
+        }
         let started = Instant::now();
-        sqlx::query("insert into loadgen_floor values ($1)")
-            .bind(n)
-            .execute(db)
-            .await
-            .map_err(e)?;
+        sqlx::query(&insert).bind(n).execute(db).await.map_err(e)?;
         histogram
             .record((started.elapsed().as_micros() as u64).max(1))
             .map_err(|e| e.to_string())?;
     }
-    sqlx::query("drop table loadgen_floor")
+    sqlx::query(&format!("drop table {table}"))
         .execute(db)
         .await
         .map_err(e)?;
