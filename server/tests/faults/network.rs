@@ -146,10 +146,9 @@ async fn gm_tabs_drop_with_requests_waiting_on_the_redis_engine() {
 /// is tiny, so the server's frames back up into its send queue until the
 /// server drops it. The table goes on: nobody else loses a socket, and
 /// everything asked is applied.
-#[tokio::test]
-async fn a_socket_that_never_reads_is_dropped_and_the_table_goes_on() {
+async fn a_socket_that_never_reads(engine: Engine) {
     let _alone = ONE_AT_A_TIME.lock().await;
-    let cluster = Cluster::start(Engine::Local, 3, &ApprovalPolicy::default()).await;
+    let cluster = Cluster::start(engine, 3, &ApprovalPolicy::default()).await;
     let node = cluster.node("node").await;
     let session = cluster.scene.session;
 
@@ -240,4 +239,14 @@ async fn a_socket_that_never_reads_is_dropped_and_the_table_goes_on() {
         commits < 1350,
         "it was dropped before the end ({commits} commits)"
     );
+}
+
+#[tokio::test]
+async fn a_socket_that_never_reads_is_dropped_and_the_table_goes_on() {
+    a_socket_that_never_reads(Engine::Local).await;
+}
+
+#[tokio::test]
+async fn a_socket_that_never_reads_is_dropped_on_the_redis_engine() {
+    a_socket_that_never_reads(Engine::Redis).await;
 }

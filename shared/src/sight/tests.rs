@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::{
     authority::Authority,
-    geometry::Cell,
+    geometry::{Cell, Point},
     limits,
     protocol::{Encoding, ServerMessage},
     rules::Role,
@@ -632,6 +632,8 @@ fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
     let viewers = [me(), as_player(other_player()), observer(), gm()];
     let mut commits = 0;
     let mut named_nowhere = 0;
+    // Drag previews a player was sent, and withheld.
+    let mut previews = [0u32; 2];
     for seed in 0..400u64 {
         // As in a session: the encounters are the snapshot's.
         let start = Store::from_entities(table().entities().clone()).unwrap();
@@ -641,6 +643,8 @@ fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
             .map(|who| Store::from_entities(entities_for(who, authority.store())).unwrap())
             .collect();
         let mut r = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        // The previews' own sequence, so the histories stay the same.
+        let mut p = r.rotate_left(17) | 1;
         for _ in 0..30 {
             let changes = random_commit(&mut r);
             let before = SeenBefore::new(authority.store(), &changes);
@@ -676,10 +680,34 @@ fn filtered_commits_keep_every_recipient_in_step_with_their_view() {
                     entities_for(who, authority.store()),
                     "seed {seed}, {who:?}, after {commit:?}"
                 );
+                // Someone drags each token somewhere: a player is sent the
+                // preview (which names the token) only for a token they hold.
+                if who.role.is_gm_or_assistant() {
+                    continue;
+                }
+                for token in authority.store().entities().tokens.keys() {
+                    p ^= p << 13;
+                    p ^= p >> 7;
+                    p ^= p << 17;
+                    let at = Point::new((p % 300) as f64, ((p >> 16) % 300) as f64);
+                    if preview_seen(authority.store(), who.user, *token, at) {
+                        assert!(
+                            mirror.entities().tokens.contains_key(token),
+                            "seed {seed}, {who:?}: a preview of {token} it does not hold"
+                        );
+                        previews[0] += 1;
+                    } else {
+                        previews[1] += 1;
+                    }
+                }
             }
         }
     }
     assert!(commits > 4_000, "only {commits} commits applied");
+    assert!(
+        previews.iter().all(|&n| n > 1_000),
+        "previews sent and withheld: {previews:?}"
+    );
     // The byte check ran where it could fail: on ids kept from someone.
     assert!(
         named_nowhere > 10_000,
