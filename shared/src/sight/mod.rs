@@ -29,6 +29,7 @@
 //! after it (the store).
 
 mod commit;
+pub mod polygon;
 
 use commit::Followed;
 pub use commit::{CommitView, SeenBefore, commit_for};
