@@ -344,13 +344,8 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        if let Some(child) = &self.child {
-            // A paused process ignores TERM but not KILL.
-            signal("-KILL", child.id());
-        }
-        if let Some(mut child) = self.child.take() {
-            let _ = child.wait();
-        }
+        // KILL, not TERM: a paused process ignores TERM.
+        self.kill();
     }
 }
 
