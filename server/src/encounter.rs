@@ -10,6 +10,7 @@ use shared::{
     id::{ActorId, CampaignId, EncounterId, MediaId, TokenId},
     store::Entities,
     token::Token,
+    wall::Wall,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -258,7 +259,7 @@ pub async fn remove_token(
 }
 
 /// An encounter as stored: its map, turn order and fog, every token on it
-/// (hidden ones included) and its drawings.
+/// (hidden ones included), its drawings and its walls.
 #[derive(Debug)]
 pub struct Loaded {
     /// The encounter.
@@ -267,13 +268,15 @@ pub struct Loaded {
     pub tokens: Vec<Token>,
     /// Its drawings.
     pub drawings: Vec<Drawing>,
+    /// Its walls.
+    pub walls: Vec<Wall>,
 }
 
-/// Loads an encounter of `campaign` with all its tokens and drawings:
+/// Loads an encounter of `campaign` with all its tokens, drawings and walls:
 /// what a player may see is filtered where it is sent.
 pub async fn load(db: &PgPool, campaign: CampaignId, encounter: EncounterId) -> Result<Loaded> {
     let row = sqlx::query!(
-        "select name, map_id, map_settings, initiative_data, fog, drawings
+        "select name, map_id, map_settings, initiative_data, fog, drawings, walls
            from encounters where id = $1 and campaign_id = $2",
         encounter.0,
         campaign.0
@@ -332,6 +335,11 @@ pub async fn load(db: &PgPool, campaign: CampaignId, encounter: EncounterId) -> 
             ..drawing
         })
         .collect();
+    let walls = serde_json::from_value::<Vec<Wall>>(row.walls)
+        .map_err(corrupt)?
+        .into_iter()
+        .map(|wall| Wall { encounter, ..wall })
+        .collect();
     let encounter = Encounter {
         id: encounter,
         name: row.name,
@@ -344,6 +352,7 @@ pub async fn load(db: &PgPool, campaign: CampaignId, encounter: EncounterId) -> 
         encounter,
         tokens,
         drawings,
+        walls,
     })
 }
 

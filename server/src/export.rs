@@ -342,10 +342,10 @@ async fn write(tx: &mut PgConnection, document: &CampaignDocument, gm: UserId) -
             format!(
                 "insert into encounters (id, campaign_id, name, description, map_id, map_settings, status,
                                          initiative_data, round_number, current_turn, created_by, created_at, updated_at,
-                                         fog, drawings)
+                                         fog, drawings, walls)
                  select r.id, r.campaign_id, r.name, r.description, r.map_id, r.map_settings, r.status,
                         r.initiative_data, r.round_number, r.current_turn, {}, r.created_at, r.updated_at,
-                        coalesce(r.fog, '{{}}'), coalesce(r.drawings, '[]')
+                        coalesce(r.fog, '{{}}'), coalesce(r.drawings, '[]'), coalesce(r.walls, '[]')
                    from jsonb_populate_recordset(null::encounters, $1) r",
                 user("created_by")
             ),

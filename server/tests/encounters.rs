@@ -240,6 +240,7 @@ async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: 
         offset: Point { x: 10.0, y: 5.0 },
         feet_per_cell: 10,
         players_draw: true,
+        vision: true,
         diagonals: shared::measure::Diagonals::Alternating,
         image: None,
     };

@@ -70,13 +70,13 @@ async fn furnished_campaign(db: &PgPool, gm: &User) -> CampaignId {
     let map = upload_map(db, campaign, gm).await;
     let encounter = Uuid::new_v4();
     sqlx::query(
-        "insert into encounters (id, campaign_id, name, map_id, map_settings, fog, drawings)
-         values ($1, $2, 'Crypt', $3, '{\"grid\": 70}', $4, $5)",
+        "insert into encounters (id, campaign_id, name, map_id, map_settings, fog, drawings, walls)
+         values ($1, $2, 'Crypt', $3, '{\"grid\": 70}', $4, $5, $6)",
     )
     .bind(encounter)
     .bind(campaign.0)
     .bind(map.file.id.0)
-    // The fog and the drawings the table ended with travel too.
+    // The fog, drawings and walls the table ended with travel too.
     .bind(json!({"enabled": true, "revealed": [[1, 2]]}))
     .bind(json!([{
         "id": Uuid::new_v4(),
@@ -85,6 +85,14 @@ async fn furnished_campaign(db: &PgPool, gm: &User) -> CampaignId {
         "shape": {"kind": "line", "from": {"x": 0.0, "y": 0.0}, "to": {"x": 70.0, "y": 70.0}},
         "color": "#d62828",
         "width": 4,
+    }]))
+    .bind(json!([{
+        "id": Uuid::new_v4(),
+        "encounter": encounter,
+        "from": {"x": 0.0, "y": 0.0},
+        "to": {"x": 0.0, "y": 140.0},
+        "kind": "door",
+        "door": "locked",
     }]))
     .execute(db)
     .await

@@ -901,7 +901,14 @@ enum Hostile {
 }
 
 fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterId) -> Hostile {
-    let collections = ["tokens", "encounters", "actors", "items", "effects"];
+    let collections = [
+        "tokens",
+        "encounters",
+        "actors",
+        "items",
+        "effects",
+        "walls",
+    ];
     let values = [
         json!({"id": a, "encounter": b, "name": "x", "position": {"x": 1.0, "y": 1.0}}),
         json!({"id": a, "name": "y"}),
@@ -922,6 +929,7 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
         "/log",
         "/fog/revealed",
         "/hp/current",
+        "/door",
     ];
     let change = |rng: &mut Rng| {
         let path = format!(
@@ -942,7 +950,15 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
     };
     let id = ActionId(Uuid::new_v4());
     let token = TokenId(a);
-    let message = match rng.below(9) {
+    let wall = shared::wall::Wall {
+        id: shared::id::WallId(a),
+        encounter: EncounterId(b),
+        from: Point { x: 0.0, y: 0.0 },
+        to: Point { x: 50.0, y: 0.0 },
+        kind: shared::wall::WallKind::Door,
+        door: Some(shared::wall::DoorState::Open),
+    };
+    let message = match rng.below(12) {
         0..=2 => {
             let changes = (0..1 + rng.below(3)).map(|_| change(rng)).collect();
             ClientMessage::Request(request(id, edit(changes)))
@@ -969,6 +985,20 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
             action: ActionId(a),
             verdict: Verdict::Approve,
         }),
+        8 => ClientMessage::Request(request(id, Action::BuildWalls { walls: vec![wall] })),
+        9 => ClientMessage::Request(request(
+            id,
+            Action::RemoveWalls {
+                walls: vec![shared::id::WallId(a)],
+            },
+        )),
+        10 => ClientMessage::Request(request(
+            id,
+            Action::SetDoor {
+                wall: shared::id::WallId(a),
+                state: shared::wall::DoorState::Locked,
+            },
+        )),
         _ => {
             return Hostile::Raw(match rng.below(3) {
                 0 => "{\"v\":1,\"msg\":{\"type\":\"request\"".into(),

@@ -419,6 +419,134 @@ fn drawings(c: &mut Criterion) {
     group.finish();
 }
 
+/// Sight among walls (issue 17): one eye's visibility polygon among 300
+/// wall segments, ten eyes (a party, each recomputed), and the wall check
+/// of one move.
+fn sight(c: &mut Criterion) {
+    use shared::sight::polygon::{Segment, visibility};
+    let mut group = c.benchmark_group("sight");
+    // A 2,000 px room with 300 short walls scattered in it (a cave).
+    let room = Rect {
+        min: Point::new(0.0, 0.0),
+        max: Point::new(2_000.0, 2_000.0),
+    };
+    let walls: Vec<Segment> = (0..300)
+        .map(|n| {
+            let a = Point::new(coordinate(n, 11) / 5.0, coordinate(n, 12) / 5.0);
+            let d = Point::new(
+                coordinate(n, 13) / 50.0 - 100.0,
+                coordinate(n, 14) / 50.0 - 100.0,
+            );
+            Segment::new(a, Point::new(a.x + d.x, a.y + d.y))
+        })
+        .collect();
+    let eyes: Vec<Point> = (0..10)
+        .map(|n| Point::new(200.0 + 160.0 * n as f64, 1_000.0 + 7.0 * n as f64))
+        .collect();
+    group.bench_function("one_eye_300_walls", |b| {
+        b.iter(|| {
+            visibility(black_box(eyes[0]), black_box(&walls), room)
+                .vertices
+                .len()
+        });
+    });
+    group.sample_size(20);
+    group.bench_function("ten_eyes_300_walls", |b| {
+        b.iter(|| {
+            eyes.iter()
+                .map(|eye| visibility(*eye, black_box(&walls), room).vertices.len())
+                .sum::<usize>()
+        });
+    });
+    let built: Vec<shared::wall::Wall> = walls
+        .iter()
+        .enumerate()
+        .map(|(n, s)| shared::wall::Wall {
+            id: shared::id::WallId(Uuid::from_u128(0xB000 + n as u128)),
+            encounter: encounter(),
+            from: s.a,
+            to: s.b,
+            kind: shared::wall::WallKind::Wall,
+            door: None,
+        })
+        .collect();
+    // The filter as the server runs it now: a map where walls hide, 300
+    // walls, 100 monsters and a player's 10 tokens; one of hers moves and
+    // the commit is filtered for her (every token of the map re-decided,
+    // each by line of sight from her 10 tokens).
+    use shared::{
+        id::UserId,
+        rules::{Participant, Role},
+        sight::{CommitView, SeenBefore},
+    };
+    let player = Participant {
+        user: UserId(Uuid::from_u128(0xB)),
+        role: Role::Player,
+    };
+    let mut hiding = store_with(100);
+    let id = encounter();
+    let actor = Uuid::from_u128(0xA000_0001);
+    let mut setup = vec![
+        Change::set(path(&format!("encounters/{id}/map/vision")), json!(true)),
+        Change::set(
+            path(&format!("actors/{actor}")),
+            json!({"id": actor, "name": "Party", "kind": "character", "owner": player.user}),
+        ),
+    ];
+    for wall in &built {
+        setup.push(Change::set(
+            path(&format!("walls/{}", wall.id)),
+            serde_json::to_value(wall).unwrap(),
+        ));
+    }
+    for (n, eye) in eyes.iter().enumerate() {
+        let t = TokenId(Uuid::from_u128(0x7100_0000 + n as u128));
+        setup.push(Change::set(
+            path(&format!("tokens/{t}")),
+            json!({"id": t, "encounter": id, "actor": actor, "name": "Hero", "position": {"x": eye.x - 35.0, "y": eye.y - 35.0}}),
+        ));
+    }
+    hiding.apply_all(&setup).unwrap();
+    let step = vec![Change::set(
+        path(&format!(
+            "tokens/{}/position",
+            TokenId(Uuid::from_u128(0x7100_0000))
+        )),
+        json!({"x": eyes[0].x + 35.0, "y": eyes[0].y - 35.0}),
+    )];
+    group.bench_function("filter_one_move_10_viewers_300_walls_100_tokens", |b| {
+        b.iter_batched(
+            || hiding.clone(),
+            |mut after| {
+                let before = SeenBefore::new(&after, &step);
+                after.apply_all(&step).unwrap();
+                let commit = Commit {
+                    version: 1,
+                    action: None,
+                    changes: step.clone(),
+                };
+                let sent = CommitView::new(&commit, &before, &after)
+                    .for_participant(&player)
+                    .changes
+                    .len();
+                (after, black_box(sent))
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("one_move_against_300_walls", |b| {
+        b.iter(|| {
+            shared::wall::blocking(
+                black_box(&built),
+                Point::new(10.0, 10.0),
+                Point::new(1_990.0, 1_990.0),
+            )
+            .is_some()
+        });
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     batch_apply,
@@ -427,6 +555,7 @@ criterion_group!(
     codec,
     ruler,
     replay,
-    drawings
+    drawings,
+    sight
 );
 criterion_main!(benches);

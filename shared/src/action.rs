@@ -17,11 +17,12 @@ use crate::{
     effect::Effect,
     encounter::{LogEntry, LogKind, Phase},
     geometry::{Cell, Point},
-    id::{ActionId, ActorId, DrawingId, EffectId, EncounterId, TokenId, UserId},
+    id::{ActionId, ActorId, DrawingId, EffectId, EncounterId, TokenId, UserId, WallId},
     path::Entity,
     sheet::{Check, Edge, Stat},
     store::{Store, to_value},
     token::{HpShown, Token, Visibility},
+    wall::{DoorState, MAX_WALLS_PER_REQUEST, Wall, WallKind},
 };
 
 /// Who sees a roll's result.
@@ -318,6 +319,24 @@ pub enum Action {
         /// The drawings, at most [`MAX_ERASED`].
         drawings: Vec<DrawingId>,
     },
+    /// Put walls on the map (GM): a traced room is one request.
+    BuildWalls {
+        /// The walls, with new ids, at most [`MAX_WALLS_PER_REQUEST`].
+        walls: Vec<Wall>,
+    },
+    /// Take walls off the map (GM).
+    RemoveWalls {
+        /// The walls, at most [`MAX_WALLS_PER_REQUEST`].
+        walls: Vec<WallId>,
+    },
+    /// Open, close, lock or unlock a door: the GM any door; a player opens
+    /// or closes one their token stands next to, unless it is locked.
+    SetDoor {
+        /// The door.
+        wall: WallId,
+        /// Its new state.
+        state: DoorState,
+    },
     /// Raw changes (GM tools).
     Edit {
         /// The changes.
@@ -374,8 +393,11 @@ pub enum ActionKind {
     Sheet,
     /// [`Action::Draw`] and [`Action::Erase`].
     Draw,
-    /// [`Action::Edit`], [`Action::PlaceToken`], [`Action::RemoveToken`]
-    /// and [`Action::Undo`] (the GM's).
+    /// [`Action::SetDoor`].
+    Door,
+    /// [`Action::Edit`], [`Action::PlaceToken`], [`Action::RemoveToken`],
+    /// [`Action::BuildWalls`], [`Action::RemoveWalls`] and [`Action::Undo`]
+    /// (the GM's).
     Edit,
 }
 
@@ -404,7 +426,10 @@ impl Action {
             }
             Action::SetStat { .. } | Action::SetProficiency { .. } => ActionKind::Sheet,
             Action::Draw { .. } | Action::Erase { .. } => ActionKind::Draw,
+            Action::SetDoor { .. } => ActionKind::Door,
             Action::Edit { .. }
+            | Action::BuildWalls { .. }
+            | Action::RemoveWalls { .. }
             | Action::PlaceToken { .. }
             | Action::RemoveToken { .. }
             | Action::Undo { .. } => ActionKind::Edit,
@@ -808,26 +833,52 @@ impl Action {
                     to_value(drawing),
                 )])
             }
-            Action::Erase { drawings } => {
-                crate::limits::count("one erase (drawings)", drawings.len(), MAX_ERASED)?;
-                if drawings.is_empty() {
-                    return Err(Error::InvalidAction("an erase names drawings".into()));
+            Action::Erase { drawings } => deletions(
+                drawings,
+                ("one erase (drawings)", "an erase", MAX_ERASED),
+                |id| store.drawing(id).is_some(),
+                Entity::Drawing,
+            ),
+            Action::BuildWalls { walls } => {
+                crate::limits::count("one build (walls)", walls.len(), MAX_WALLS_PER_REQUEST)?;
+                if walls.is_empty() {
+                    return Err(Error::InvalidAction("a build names walls".into()));
                 }
-                let unique: std::collections::BTreeSet<_> = drawings.iter().collect();
-                if unique.len() != drawings.len() {
-                    return Err(Error::InvalidAction(
-                        "an erase names each drawing once".into(),
-                    ));
-                }
-                drawings
+                let mut seen = std::collections::BTreeSet::new();
+                walls
                     .iter()
-                    .map(|id| {
-                        store
-                            .drawing(*id)
-                            .ok_or_else(|| unknown(EntityKind::Drawing, id))?;
-                        Ok(Change::delete(Entity::Drawing(*id).path()))
+                    .map(|wall| {
+                        if !seen.insert(wall.id) || store.wall(wall.id).is_some() {
+                            return Err(Error::InvalidAction("each new wall has a new id".into()));
+                        }
+                        existing_encounter(store, wall.encounter)?;
+                        wall.check()
+                            .map_err(|error| Error::InvalidAction(error.to_string()))?;
+                        Ok(Change::set(Entity::Wall(wall.id).path(), to_value(wall)))
                     })
                     .collect()
+            }
+            Action::RemoveWalls { walls } => deletions(
+                walls,
+                ("one removal (walls)", "a removal", MAX_WALLS_PER_REQUEST),
+                |id| store.wall(id).is_some(),
+                Entity::Wall,
+            ),
+            Action::SetDoor { wall, state } => {
+                let found = store
+                    .wall(*wall)
+                    .ok_or_else(|| unknown(EntityKind::Wall, wall))?;
+                if found.kind != WallKind::Door {
+                    return Err(Error::InvalidAction("only a door opens".into()));
+                }
+                Ok(if found.door == Some(*state) {
+                    Vec::new()
+                } else {
+                    vec![Change::set(
+                        Entity::Wall(*wall).at(&["door"]),
+                        to_value(state),
+                    )]
+                })
             }
             Action::Edit { changes } | Action::Undo { changes, .. } => {
                 crate::limits::count(
@@ -1072,6 +1123,33 @@ fn remove_token(store: &Store, id: TokenId) -> Result<Vec<Change>> {
         ));
     }
     Ok(changes)
+}
+
+/// The deletions an erase or a removal asks for: at most `max` ids
+/// (`limit` names the bound), at least one, each once, each existing.
+fn deletions<Id: Copy + Ord + std::fmt::Display>(
+    ids: &[Id],
+    (limit, request, max): (&'static str, &str, usize),
+    exists: impl Fn(Id) -> bool,
+    entity: impl Fn(Id) -> Entity,
+) -> Result<Vec<Change>> {
+    crate::limits::count(limit, ids.len(), max)?;
+    if ids.is_empty() {
+        return Err(Error::InvalidAction(format!("{request} names something")));
+    }
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    if unique.len() != ids.len() {
+        return Err(Error::InvalidAction(format!("{request} names each once")));
+    }
+    ids.iter()
+        .map(|id| {
+            let named = entity(*id);
+            if !exists(*id) {
+                return Err(unknown(named.kind(), *id));
+            }
+            Ok(Change::delete(named.path()))
+        })
+        .collect()
 }
 
 fn unknown(kind: EntityKind, id: impl ToString) -> Error {

@@ -115,3 +115,68 @@ fn table() -> &'static Store {
         store
     })
 }
+
+/// Reads `data` as an eye and up to 64 walls (each coordinate one signed
+/// byte times 4, so ends coincide, walls run collinear and pass through
+/// corners often) in an 800 px room, and checks the visibility polygon:
+/// every vertex is a finite point in the room, seen from the eye (the way
+/// to it crosses no wall), and an eye clear of every wall sees a polygon.
+/// Panics when one of those breaks; never on the input alone.
+pub fn visibility(data: &[u8]) {
+    use crate::{
+        geometry::{Point, Rect},
+        sight::polygon::{Segment, visibility},
+    };
+    let coordinate = |b: u8| f64::from(b as i8) * 4.0;
+    let [ex, ey, rest @ ..] = data else {
+        return;
+    };
+    let eye = Point::new(coordinate(*ex), coordinate(*ey));
+    let walls: Vec<Segment> = rest
+        .chunks_exact(4)
+        .take(64)
+        .map(|w| {
+            Segment::new(
+                Point::new(coordinate(w[0]), coordinate(w[1])),
+                Point::new(coordinate(w[2]), coordinate(w[3])),
+            )
+        })
+        .collect();
+    let room = Rect {
+        min: Point::new(-400.0, -400.0),
+        max: Point::new(400.0, 400.0),
+    };
+    let polygon = visibility(eye, &walls, room);
+    let side = |a: Point, b: Point, p: Point| (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
+    // Clearly on one side: past rounding of products of coordinates up
+    // to 800 apart.
+    let clear = |d: f64| d.abs() > 1e-6;
+    for v in &polygon.vertices {
+        assert!(v.is_finite(), "vertex {v:?}");
+        assert!(
+            (-400.0 - 1e-9..=400.0 + 1e-9).contains(&v.x)
+                && (-400.0 - 1e-9..=400.0 + 1e-9).contains(&v.y),
+            "vertex {v:?} outside the room"
+        );
+        // Short of the vertex, the way from the eye crosses no wall.
+        let short = Point::new(eye.x + (v.x - eye.x) * 0.999, eye.y + (v.y - eye.y) * 0.999);
+        for w in &walls {
+            let (d1, d2) = (side(w.a, w.b, eye), side(w.a, w.b, short));
+            let (d3, d4) = (side(eye, short, w.a), side(eye, short, w.b));
+            let crosses = clear(d1)
+                && clear(d2)
+                && clear(d3)
+                && clear(d4)
+                && (d1 > 0.0) != (d2 > 0.0)
+                && (d3 > 0.0) != (d4 > 0.0);
+            assert!(!crosses, "vertex {v:?} is behind wall {w:?} from {eye:?}");
+        }
+    }
+    let inside = eye.x > -400.0 && eye.x < 400.0 && eye.y > -400.0 && eye.y < 400.0;
+    let free = walls
+        .iter()
+        .all(|w| w.a != w.b && crate::drawing::segment_distance(eye, w.a, w.b) > 1.0);
+    if inside && free {
+        assert!(polygon.vertices.len() >= 3, "{eye:?} sees {polygon:?}");
+    }
+}

@@ -27,7 +27,10 @@ use crate::{
     action::Action,
     change::{Change, Version},
     geometry::Point,
-    id::{ActionId, ActorId, DrawingId, EffectId, EncounterId, ItemId, SessionId, TokenId, UserId},
+    id::{
+        ActionId, ActorId, DrawingId, EffectId, EncounterId, ItemId, SessionId, TokenId, UserId,
+        WallId,
+    },
     optimistic::{Optimistic, PendingStatus},
     path::Entity,
     protocol::{
@@ -122,6 +125,8 @@ pub struct Touched {
     pub effects: BTreeSet<EffectId>,
     /// Drawings.
     pub drawings: BTreeSet<DrawingId>,
+    /// Walls.
+    pub walls: BTreeSet<WallId>,
 }
 
 impl Touched {
@@ -138,6 +143,7 @@ impl Touched {
                 Entity::Encounter(id) => self.encounters.insert(id),
                 Entity::Effect(id) => self.effects.insert(id),
                 Entity::Drawing(id) => self.drawings.insert(id),
+                Entity::Wall(id) => self.walls.insert(id),
             };
         }
     }
@@ -150,6 +156,7 @@ impl Touched {
         self.encounters.extend(other.encounters);
         self.effects.extend(other.effects);
         self.drawings.extend(other.drawings);
+        self.walls.extend(other.walls);
     }
 
     /// True when nothing was touched.
@@ -160,6 +167,7 @@ impl Touched {
             && self.encounters.is_empty()
             && self.effects.is_empty()
             && self.drawings.is_empty()
+            && self.walls.is_empty()
     }
 }
 

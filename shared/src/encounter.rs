@@ -58,6 +58,10 @@ pub struct MapSettings {
     /// Whether players may draw on the map (the GM always may).
     #[serde(default)]
     pub players_draw: bool,
+    /// Whether walls hide what is behind them: a player then sees only
+    /// what a token of theirs has a line of sight to (`crate::sight`).
+    #[serde(default)]
+    pub vision: bool,
 }
 
 fn five() -> u32 {
@@ -74,6 +78,7 @@ impl Default for MapSettings {
             diagonals: crate::measure::Diagonals::Equal,
             image: None,
             players_draw: false,
+            vision: false,
         }
     }
 }

@@ -107,6 +107,9 @@ pub enum Error {
     /// An action that cannot apply to the current state.
     #[error("{0}")]
     InvalidAction(String),
+    /// A move that a wall stops ("a wall is in the way").
+    #[error("{0}")]
+    Blocked(String),
 
     /// An upload over the size limit; nothing was stored.
     #[error("the file is larger than the limit of {max} bytes")]

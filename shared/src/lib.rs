@@ -89,6 +89,7 @@
 //! - [`client`]: a browser's side of a live session without the socket:
 //!   the view, the outbox resent on reconnect, the GM's queue, and what
 //!   each server message changes.
+//! - [`wall`]: walls, doors and windows, and which paths they stop.
 //! - [`limits`]: every bound on what a member can grow.
 //! - [`error`]: the crate's one error type.
 
@@ -131,6 +132,7 @@ pub mod spatial;
 pub mod store;
 pub mod template;
 pub mod token;
+pub mod wall;
 
 #[cfg(test)]
 pub(crate) mod testing;

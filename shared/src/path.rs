@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{
     Error, Result,
-    id::{ActorId, DrawingId, EffectId, EncounterId, EntityKind, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, EntityKind, ItemId, TokenId, WallId},
 };
 
 /// One entity of the live state, by its typed id.
@@ -34,6 +34,8 @@ pub enum Entity {
     Effect(EffectId),
     /// `drawings/<id>`.
     Drawing(DrawingId),
+    /// `walls/<id>`.
+    Wall(WallId),
 }
 
 impl Entity {
@@ -46,6 +48,7 @@ impl Entity {
             Entity::Token(_) => EntityKind::Token,
             Entity::Effect(_) => EntityKind::Effect,
             Entity::Drawing(_) => EntityKind::Drawing,
+            Entity::Wall(_) => EntityKind::Wall,
         }
     }
 
@@ -65,6 +68,7 @@ impl Entity {
             Entity::Token(id) => id.0,
             Entity::Effect(id) => id.0,
             Entity::Drawing(id) => id.0,
+            Entity::Wall(id) => id.0,
         };
         Path::from_segments(
             [self.kind().collection().to_owned(), id.to_string()]
@@ -161,6 +165,7 @@ impl Path {
             EntityKind::Token => Entity::Token(id.into()),
             EntityKind::Effect => Entity::Effect(id.into()),
             EntityKind::Drawing => Entity::Drawing(id.into()),
+            EntityKind::Wall => Entity::Wall(id.into()),
         };
         Ok(Target { entity, field })
     }
@@ -271,7 +276,7 @@ mod tests {
         for (bad, reason) in [
             ("tokens", "a path starts with <collection>/<id>"),
             (
-                "walls/67e55044-10b1-426f-9247-bb680e5fe0c8",
+                "lights/67e55044-10b1-426f-9247-bb680e5fe0c8",
                 "unknown collection",
             ),
             ("tokens/not-a-uuid/name", "the id is not a UUID"),

@@ -85,7 +85,13 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         visible_token(store, who.user, token)?;
     }
     match action {
-        Action::MoveToken { token, .. } | Action::RotateToken { token, .. } => {
+        Action::MoveToken { token, to } => {
+            if !may_move_token(who, store, *token) {
+                return Err(Error::Forbidden("you can only move your own tokens".into()));
+            }
+            walls_allow(store, *token, *to)
+        }
+        Action::RotateToken { token, .. } => {
             if may_move_token(who, store, *token) {
                 Ok(())
             } else {
@@ -93,12 +99,14 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
             }
         }
         Action::MoveTokens { moves } => {
-            if moves.iter().all(|m| may_move_token(who, store, m.token)) {
-                Ok(())
-            } else {
-                Err(Error::Forbidden("you can only move your own tokens".into()))
+            if !moves.iter().all(|m| may_move_token(who, store, m.token)) {
+                return Err(Error::Forbidden("you can only move your own tokens".into()));
             }
+            moves
+                .iter()
+                .try_for_each(|m| walls_allow(store, m.token, m.to))
         }
+        Action::SetDoor { wall, state } => door_in_reach(store, who.user, *wall, *state),
         Action::AdjustHp { actor, .. } => visible_actor(store, who.user, *actor),
         Action::RollCheck { actor, .. }
         | Action::RollAttack { actor, .. }
@@ -157,6 +165,8 @@ pub fn authorize(who: &Participant, action: &Action, store: &Store) -> Result<()
         | Action::EndCombat { .. }
         | Action::Edit { .. }
         | Action::ShowHandout { .. }
+        | Action::BuildWalls { .. }
+        | Action::RemoveWalls { .. }
         | Action::Undo { .. } => Err(Error::Forbidden("only the GM can do that".into())),
     }
 }
@@ -212,6 +222,72 @@ fn visible_actor(store: &Store, user: UserId, actor: ActorId) -> Result<()> {
             kind: EntityKind::Actor,
             id: actor.to_string(),
         })
+    }
+}
+
+/// A player's token goes where a straight line from its centre to its new
+/// centre meets no wall that stops movement (the GM's tokens go anywhere:
+/// the GM places, and walks monsters through secret passages).
+fn walls_allow(store: &Store, token: TokenId, to: crate::geometry::Point) -> Result<()> {
+    let Some(found) = store.token(token) else {
+        return Ok(());
+    };
+    let Some(encounter) = store.encounter(found.encounter) else {
+        return Ok(());
+    };
+    let from = found.centre(encounter.map.grid_size);
+    // The token keeps its size: its centre moves as its corner does.
+    let to = crate::geometry::Point::new(
+        from.x + (to.x - found.position.x),
+        from.y + (to.y - found.position.y),
+    );
+    match crate::wall::blocking(store.walls_in(found.encounter), from, to) {
+        None => Ok(()),
+        Some(wall) => Err(Error::Blocked(format!(
+            "a {} is in the way",
+            match wall.kind {
+                crate::wall::WallKind::Door => "closed door",
+                crate::wall::WallKind::Window => "window",
+                _ => "wall",
+            }
+        ))),
+    }
+}
+
+/// A player opens or closes a door that one of their tokens stands next to
+/// (its edge within one grid cell of the door), and never a locked one;
+/// locking is the GM's.
+fn door_in_reach(
+    store: &Store,
+    user: UserId,
+    wall: crate::id::WallId,
+    state: crate::wall::DoorState,
+) -> Result<()> {
+    use crate::wall::DoorState;
+    let door = store.wall(wall).ok_or_else(|| Error::UnknownEntity {
+        kind: EntityKind::Wall,
+        id: wall.to_string(),
+    })?;
+    if door.door == Some(DoorState::Locked) {
+        return Err(Error::Forbidden("the door is locked".into()));
+    }
+    if state == DoorState::Locked {
+        return Err(Error::Forbidden("only the GM locks a door".into()));
+    }
+    let Some(encounter) = store.encounter(door.encounter) else {
+        return Err(Error::Forbidden("the door is on no map".into()));
+    };
+    let grid = encounter.map.grid_size;
+    let near = store.tokens_in(door.encounter).any(|token| {
+        let half = token.scale * grid / 2.0;
+        owns_token(store, user, token.id) && door.distance_to(token.centre(grid)) <= half + grid
+    });
+    if near {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "your token must stand next to the door".into(),
+        ))
     }
 }
 
@@ -271,8 +347,8 @@ pub struct ApprovalPolicy {
 }
 
 impl Default for ApprovalPolicy {
-    /// Moves within speed on your turn, chat, dice and drawing (where the
-    /// GM allows it) apply at once; the rest
+    /// Moves within speed on your turn, chat, dice, drawing (where the
+    /// GM allows it) and doors apply at once; the rest
     /// waits for the GM.
     fn default() -> Self {
         Self {
@@ -285,6 +361,8 @@ impl Default for ApprovalPolicy {
                 (ActionKind::Roll, AutoApprove::Always),
                 // Only where the GM lets players draw at all.
                 (ActionKind::Draw, AutoApprove::Always),
+                // Only a door next to one's own token, never a locked one.
+                (ActionKind::Door, AutoApprove::Always),
             ]),
         }
     }

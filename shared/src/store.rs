@@ -23,11 +23,12 @@ use crate::{
     effect::Effect,
     encounter::Encounter,
     geometry::Rect,
-    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, WallId},
     item::Item,
     path::Entity,
     spatial::SpatialIndex,
     token::Token,
+    wall::Wall,
 };
 
 /// Every entity, by id: what a snapshot carries.
@@ -51,6 +52,9 @@ pub struct Entities {
     /// Drawings on the maps.
     #[serde(default)]
     pub drawings: BTreeMap<DrawingId, Drawing>,
+    /// Walls on the maps.
+    #[serde(default)]
+    pub walls: BTreeMap<WallId, Wall>,
 }
 
 /// Entities plus the indices over them.
@@ -101,6 +105,7 @@ impl Store {
             tokens,
             effects,
             drawings,
+            walls,
         } = entities;
         let writes = encounters
             .into_iter()
@@ -129,6 +134,11 @@ impl Store {
                 drawings
                     .into_iter()
                     .map(|(id, e)| (Entity::Drawing(id), to_value(&e))),
+            )
+            .chain(
+                walls
+                    .into_iter()
+                    .map(|(id, e)| (Entity::Wall(id), to_value(&e))),
             );
         for (entity, value) in writes {
             store.apply(&Change::set(entity.path(), value))?;
@@ -217,6 +227,17 @@ impl Store {
     pub fn drawings_in(&self, encounter: EncounterId) -> impl Iterator<Item = &Drawing> {
         ids(self.indices.drawings_by_encounter.get(&encounter))
             .filter_map(|id| self.entities.drawings.get(id))
+    }
+
+    /// A wall.
+    pub fn wall(&self, id: WallId) -> Option<&Wall> {
+        self.entities.walls.get(&id)
+    }
+
+    /// Walls on an encounter's map.
+    pub fn walls_in(&self, encounter: EncounterId) -> impl Iterator<Item = &Wall> {
+        ids(self.indices.walls_by_encounter.get(&encounter))
+            .filter_map(|id| self.entities.walls.get(id))
     }
 
     /// Actors of one kind.

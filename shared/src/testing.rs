@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     change::Change,
-    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, WallId},
     path::Path,
     store::Store,
 };
@@ -32,6 +32,29 @@ pub(crate) fn fid(n: u128) -> EffectId {
 }
 pub(crate) fn did(n: u128) -> DrawingId {
     DrawingId(Uuid::from_u128(0xD000 + n))
+}
+
+pub(crate) fn wid(n: u128) -> WallId {
+    WallId(Uuid::from_u128(0xB000 + n))
+}
+
+/// A wall of `kind` on encounter 1 from (`ax`, `ay`) to (`bx`, `by`); a
+/// door starts closed.
+pub(crate) fn wall(
+    n: u128,
+    kind: crate::wall::WallKind,
+    a: (f64, f64),
+    b: (f64, f64),
+) -> crate::wall::Wall {
+    use crate::geometry::Point;
+    crate::wall::Wall {
+        id: wid(n),
+        encounter: eid(1),
+        from: Point::new(a.0, a.1),
+        to: Point::new(b.0, b.1),
+        kind,
+        door: (kind == crate::wall::WallKind::Door).then_some(crate::wall::DoorState::Closed),
+    }
 }
 
 /// A 4 px line drawing by `author` on encounter `encounter`, from

@@ -56,6 +56,13 @@ impl Token {
         Rect::from_origin(self.position, side, side)
     }
 
+    /// The middle of the square it covers: where it stands, for walls and
+    /// sight.
+    pub fn centre(&self, grid_size: f64) -> Point {
+        let half = self.scale * grid_size / 2.0;
+        Point::new(self.position.x + half, self.position.y + half)
+    }
+
     /// Who may read the hit points of its actor, of kind `kind`.
     pub fn hp_shown_for(&self, kind: ActorKind) -> HpShown {
         self.hp_shown.unwrap_or(HpShown::default_for(kind))

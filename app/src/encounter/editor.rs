@@ -44,6 +44,7 @@ pub(super) fn Editor(
     let feet = RwSignal::new(map.feet_per_cell.to_string());
     let diagonals = RwSignal::new(map.diagonals.key().to_owned());
     let players_draw = RwSignal::new(map.players_draw);
+    let vision = RwSignal::new(map.vision);
     let image = RwSignal::new(map.image.map(|m| m.to_string()).unwrap_or_default());
     let save_map = Action::new(move |(name, map): &(String, MapSettings)| {
         let (name, map) = (name.clone(), *map);
@@ -70,6 +71,7 @@ pub(super) fn Editor(
             feet_per_cell: feet.get_untracked().trim().parse().unwrap_or(0),
             diagonals: Diagonals::from_key(&diagonals.get_untracked()).unwrap_or_default(),
             players_draw: players_draw.get_untracked(),
+            vision: vision.get_untracked(),
             image: image
                 .get_untracked()
                 .parse::<uuid::Uuid>()
@@ -195,6 +197,10 @@ pub(super) fn Editor(
             <label class="check" title="The GM always may; players erase only their own drawings">
                 <input type="checkbox" bind:checked=players_draw data-test="players-draw-setting" />
                 " Players may draw on the map"
+            </label>
+            <label class="check" title="Players then see only what their tokens have a line of sight to; the walls are built at the table">
+                <input type="checkbox" bind:checked=vision data-test="vision-setting" />
+                " Walls hide what is behind them"
             </label>
             <label>"Map image "
                 <select bind:value=image data-test="map-image">

@@ -13,10 +13,11 @@ use shared::{
     drawing::Drawing,
     effect::Effect,
     encounter::Encounter,
-    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, WallId},
     item::Item,
     store::Store as View,
     token::Token,
+    wall::Wall,
 };
 
 /// What the page shows of the table.
@@ -40,6 +41,9 @@ pub struct Board {
     /// Drawings by id.
     #[store(key: DrawingId = |(id, _)| *id)]
     pub drawings: BTreeMap<DrawingId, Drawing>,
+    /// Walls by id.
+    #[store(key: WallId = |(id, _)| *id)]
+    pub walls: BTreeMap<WallId, Wall>,
 }
 
 /// Brings one keyed collection of the board in line with the view for the
@@ -125,6 +129,7 @@ pub fn sync(board: Store<Board>, view: &View, touched: Option<&Touched>) -> bool
         &entities.drawings,
         touched.map(|t| &t.drawings)
     );
+    sync_keyed!(board, walls, &entities.walls, touched.map(|t| &t.walls));
     tokens_changed
 }
 

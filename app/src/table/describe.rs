@@ -220,6 +220,19 @@ pub fn action(action: &Action, view: Option<&Store>) -> String {
             1 => "erase a drawing".into(),
             n => format!("erase {n} drawings"),
         },
+        Action::BuildWalls { walls } => match walls.len() {
+            1 => "build a wall".into(),
+            n => format!("build {n} walls"),
+        },
+        Action::RemoveWalls { walls } => match walls.len() {
+            1 => "remove a wall".into(),
+            n => format!("remove {n} walls"),
+        },
+        Action::SetDoor { state, .. } => match state {
+            shared::wall::DoorState::Open => "open a door".into(),
+            shared::wall::DoorState::Closed => "close a door".into(),
+            shared::wall::DoorState::Locked => "lock a door".into(),
+        },
     }
 }
 
@@ -309,6 +322,10 @@ pub fn changes(changes: &[shared::change::Change], view: Option<&Store>) -> Stri
             Entity::Item(_) => "an item".to_owned(),
             Entity::Effect(_) => "an effect".to_owned(),
             Entity::Drawing(_) => "a drawing".to_owned(),
+            Entity::Wall(id) => match view.and_then(|v| v.wall(id)) {
+                Some(w) if w.kind == shared::wall::WallKind::Door => "a door".to_owned(),
+                _ => "a wall".to_owned(),
+            },
             Entity::Encounter(_) => "the table".to_owned(),
         };
         let segments = change.path.segments();
@@ -319,6 +336,7 @@ pub fn changes(changes: &[shared::change::Change], view: Option<&Store>) -> Stri
             (None, Op::Delete) => "removed".to_owned(),
             (None, _) => "added".to_owned(),
             (Some("position"), _) => "moved".to_owned(),
+            (Some("door"), Op::Set(state)) => state.as_str().unwrap_or("changed").to_owned(),
             (Some("rotation"), _) => "turned".to_owned(),
             (Some("log"), _) => "chat and dice".to_owned(),
             (Some("initiative"), _) => "turn order".to_owned(),

@@ -33,6 +33,7 @@ mod replay;
 mod ruler;
 mod template;
 mod toast;
+mod walls;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -107,6 +108,10 @@ pub struct Table {
     pub sketch: RwSignal<Vec<shared::geometry::Point>>,
     /// The drawings my eraser passed over, before the erase is asked for.
     pub erasing: RwSignal<BTreeSet<shared::id::DrawingId>>,
+    /// What the GM's wall tool builds.
+    pub wall_kind: RwSignal<shared::wall::WallKind>,
+    /// The wall the GM is drawing, its two ends in map pixels.
+    pub wall_sketch: RwSignal<Option<(shared::geometry::Point, shared::geometry::Point)>>,
     /// Tokens others are dragging, where they are now: one signal per
     /// token, so a drag redraws that token alone.
     previews: StoredValue<HashMap<TokenId, Preview>>,
@@ -161,6 +166,8 @@ impl Table {
             draw_style: RwSignal::new(drawing::DrawStyle::default()),
             sketch: RwSignal::new(Vec::new()),
             erasing: RwSignal::new(BTreeSet::new()),
+            wall_kind: RwSignal::new(shared::wall::WallKind::Wall),
+            wall_sketch: RwSignal::new(None),
             undo: StoredValue::new(Default::default()),
             can_undo: RwSignal::new((false, false)),
             previews: StoredValue::new(HashMap::new()),

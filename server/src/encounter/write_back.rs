@@ -16,7 +16,7 @@ fn proficient(actor: &Actor, pick: impl Fn(Check) -> Option<&'static str>) -> Ve
 
 /// Writes what a session's table ended with back to the campaign, in the
 /// transaction `tx` (the one that ends the session): each encounter's
-/// turn order, fog, drawings and whether players draw (the rest of the
+/// turn order, fog, drawings, walls, whether players draw and whether walls hide (the rest of the
 /// map is the editor's); its tokens as they stand (place, size, visibility,
 /// conditions; tokens removed in play are removed, tokens added are
 /// added); and each actor's sheet as played (hit points, speed, stats,
@@ -42,6 +42,12 @@ pub async fn write_back(
             .filter(|d| d.encounter == encounter.id)
             .collect();
         let drawings = serde_json::to_value(drawings).map_err(internal)?;
+        let walls: Vec<_> = entities
+            .walls
+            .values()
+            .filter(|w| w.encounter == encounter.id)
+            .collect();
+        let walls = serde_json::to_value(walls).map_err(internal)?;
         // A map stored as `{}` is the default one: written whole, or it
         // would read back as a map without a grid.
         let map = serde_json::to_value(shared::encounter::MapSettings {
@@ -51,9 +57,10 @@ pub async fn write_back(
         .map_err(internal)?;
         let updated = sqlx::query!(
             "update encounters
-                set initiative_data = $3, round_number = $4, current_turn = $5, fog = $6, drawings = $7,
+                set initiative_data = $3, round_number = $4, current_turn = $5, fog = $6, drawings = $7, walls = $10,
                     map_settings = case when map_settings ? 'grid_size'
-                                        then jsonb_set(map_settings, '{players_draw}', to_jsonb($8::bool))
+                                        then jsonb_set(jsonb_set(map_settings, '{players_draw}', to_jsonb($8::bool)),
+                                                       '{vision}', to_jsonb($11::bool))
                                         else $9 end,
                     updated_at = now()
               where id = $1 and campaign_id = $2",
@@ -66,6 +73,8 @@ pub async fn write_back(
             drawings,
             encounter.map.players_draw,
             map,
+            walls,
+            encounter.map.vision,
         )
         .execute(&mut *tx)
         .await?;

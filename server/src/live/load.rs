@@ -102,6 +102,9 @@ pub async fn starting_state(
                 .into_iter()
                 .map(|drawing| (drawing.id, drawing)),
         );
+        entities
+            .walls
+            .extend(loaded.walls.into_iter().map(|wall| (wall.id, wall)));
     }
     Ok(entities)
 }

@@ -21,6 +21,7 @@ mod sheet;
 mod sight;
 mod tools;
 mod undo;
+mod walls;
 
 use support::table::{
     engine_state, http_get, http_get_as, join, spawn_node, spawn_server, spawn_server_with, table,

@@ -965,3 +965,71 @@ fn a_token_placed_live_brings_its_new_actor_and_a_removed_one_leaves_the_turn_or
         Err(Error::UnknownEntity { .. })
     ));
 }
+
+/// A build names new walls, each once, on an encounter that exists, with
+/// a door's state exactly on doors; a removal names existing walls once;
+/// both within the per-request limit, and the map's limit holds.
+#[test]
+fn wall_builds_and_removals_are_checked() {
+    use crate::wall::{MAX_WALLS_PER_REQUEST, WallKind};
+    let store = table();
+    let gm = crate::id::UserId(uuid::Uuid::from_u128(0x6A));
+    let build = |walls| Action::BuildWalls { walls };
+    let invalid = |action: Action, store: &Store| {
+        matches!(action.changes(store, gm), Err(Error::InvalidAction(_)))
+    };
+    let one = wall(1, WallKind::Wall, (0.0, 0.0), (100.0, 0.0));
+    assert!(invalid(build(Vec::new()), &store));
+    assert!(
+        invalid(build(vec![one.clone(), one.clone()]), &store),
+        "the same id twice"
+    );
+    let mut doorless = wall(2, WallKind::Door, (0.0, 0.0), (0.0, 50.0));
+    doorless.door = None;
+    assert!(invalid(build(vec![doorless]), &store));
+    let mut nowhere = one.clone();
+    nowhere.encounter = eid(99);
+    assert!(matches!(
+        build(vec![nowhere]).changes(&store, gm),
+        Err(Error::UnknownEntity { .. })
+    ));
+    let too_many: Vec<_> = (0..=MAX_WALLS_PER_REQUEST as u128)
+        .map(|n| wall(n, WallKind::Wall, (0.0, n as f64), (10.0, n as f64)))
+        .collect();
+    assert!(matches!(
+        build(too_many).changes(&store, gm),
+        Err(Error::OverLimit { .. })
+    ));
+
+    let mut store = table();
+    store
+        .apply_all(&build(vec![one.clone()]).changes(&store, gm).unwrap())
+        .unwrap();
+    assert_eq!(store.wall(wid(1)), Some(&one));
+    assert!(invalid(build(vec![one]), &store), "an id already built");
+    let remove = |walls| Action::RemoveWalls { walls };
+    assert!(invalid(remove(vec![wid(1), wid(1)]), &store));
+    assert!(matches!(
+        remove(vec![wid(7)]).changes(&store, gm),
+        Err(Error::UnknownEntity { .. })
+    ));
+    // The map's own limit: the store refuses a wall past it.
+    let mut full = table();
+    let per = MAX_WALLS_PER_REQUEST as u128;
+    for batch in 0..(crate::wall::MAX_WALLS_PER_ENCOUNTER as u128 / per) {
+        let walls = (0..per)
+            .map(|n| {
+                let n = batch * per + n;
+                wall(n, WallKind::Wall, (0.0, n as f64), (10.0, n as f64))
+            })
+            .collect();
+        full.apply_all(&build(walls).changes(&full, gm).unwrap())
+            .unwrap();
+    }
+    let extra = build(vec![wall(99_999, WallKind::Wall, (0.0, -5.0), (9.0, -5.0))]);
+    let changes = extra.changes(&full, gm).unwrap();
+    assert!(matches!(
+        full.apply_all(&changes),
+        Err(Error::OverLimit { .. })
+    ));
+}

@@ -534,3 +534,134 @@ fn only_the_gm_places_and_removes_tokens_on_the_running_map() {
         assert!(forbidden(authorize(&observer(), &action, &store)));
     }
 }
+
+/// [`table`] with a wall of `kind` across x = 100 (from the top to y = 500)
+/// on encounter 1, built by the GM.
+fn walled(kind: crate::wall::WallKind) -> Store {
+    let mut store = table();
+    let build = Action::BuildWalls {
+        walls: vec![wall(1, kind, (100.0, 0.0), (100.0, 500.0))],
+    };
+    assert_eq!(authorize(&gm(), &build, &store), Ok(()));
+    let changes = build.changes(&store, gm().user).unwrap();
+    store.apply_all(&changes).unwrap();
+    store
+}
+
+fn blocked(result: Result<()>) -> bool {
+    matches!(result, Err(Error::Blocked(_)))
+}
+
+/// A player's token stops at walls, closed doors and windows, not at
+/// terrain walls or open doors; the GM's moves go anywhere; a move that
+/// stays on one side passes.
+#[test]
+fn walls_stop_a_players_moves_through_them_and_not_the_gms() {
+    use crate::wall::{DoorState, WallKind};
+    for (kind, stops) in [
+        (WallKind::Wall, true),
+        (WallKind::Door, true),
+        (WallKind::Window, true),
+        (WallKind::Terrain, false),
+    ] {
+        let store = walled(kind);
+        // Token 1 stands at the origin, its centre at (25, 25).
+        let across = move_to(1, 150.0, 0.0);
+        assert_eq!(
+            blocked(authorize(&me(), &across, &store)),
+            stops,
+            "{kind:?}"
+        );
+        assert_eq!(authorize(&me(), &move_to(1, 50.0, 200.0), &store), Ok(()));
+        assert_eq!(authorize(&gm(), &across, &store), Ok(()), "the GM's move");
+        let group = Action::MoveTokens {
+            moves: vec![crate::action::TokenMove {
+                token: tid(1),
+                to: Point::new(150.0, 0.0),
+            }],
+        };
+        assert_eq!(
+            blocked(authorize(&me(), &group, &store)),
+            stops,
+            "{kind:?} together"
+        );
+    }
+    // Past the wall's end, around it.
+    let store = walled(WallKind::Wall);
+    assert_eq!(authorize(&me(), &move_to(1, 150.0, 1200.0), &store), Ok(()));
+    // An opened door lets the token through.
+    let mut store = walled(WallKind::Door);
+    let open = Action::SetDoor {
+        wall: wid(1),
+        state: DoorState::Open,
+    };
+    store
+        .apply_all(&open.changes(&store, gm().user).unwrap())
+        .unwrap();
+    assert_eq!(authorize(&me(), &move_to(1, 150.0, 0.0), &store), Ok(()));
+}
+
+/// A player opens and closes a door next to their own token, without the
+/// GM by default; never a locked one, never locks one, never one far off;
+/// an observer never; the GM any, locks included.
+#[test]
+fn a_player_opens_a_door_beside_their_token_and_the_gm_any() {
+    use crate::wall::{DoorState, WallKind};
+    let door = |state| Action::SetDoor {
+        wall: wid(1),
+        state,
+    };
+    let mut store = walled(WallKind::Door);
+    // Token 1's centre is 75 px from the door: its edge is 50 px off, one
+    // cell of this 50 px grid.
+    assert_eq!(authorize(&me(), &door(DoorState::Open), &store), Ok(()));
+    assert_eq!(
+        ApprovalPolicy::default().decide(&me(), &door(DoorState::Open), &store),
+        Approval::Auto
+    );
+    assert!(forbidden(authorize(
+        &me(),
+        &door(DoorState::Locked),
+        &store
+    )));
+    assert!(forbidden(authorize(
+        &observer(),
+        &door(DoorState::Open),
+        &store
+    )));
+    let other = Participant {
+        user: other_player(),
+        role: Role::Player,
+    };
+    store
+        .apply(&Change::set(
+            crate::path::Entity::Token(tid(5)).at(&["position"]),
+            json!({"x": 400.0, "y": 400.0}),
+        ))
+        .unwrap();
+    assert!(
+        forbidden(authorize(&other, &door(DoorState::Open), &store)),
+        "a token three cells away"
+    );
+    store
+        .apply_all(&door(DoorState::Locked).changes(&store, gm().user).unwrap())
+        .unwrap();
+    assert_eq!(store.wall(wid(1)).unwrap().door, Some(DoorState::Locked));
+    let refused = authorize(&me(), &door(DoorState::Open), &store);
+    assert_eq!(refused, Err(Error::Forbidden("the door is locked".into())));
+    assert_eq!(authorize(&gm(), &door(DoorState::Open), &store), Ok(()));
+    // Only doors open; walls are the GM's to build and remove.
+    let mut plain = walled(WallKind::Wall);
+    assert!(matches!(
+        door(DoorState::Open).changes(&plain, gm().user),
+        Err(Error::InvalidAction(_))
+    ));
+    let remove = Action::RemoveWalls {
+        walls: vec![wid(1)],
+    };
+    assert!(forbidden(authorize(&me(), &remove, &plain)));
+    plain
+        .apply_all(&remove.changes(&plain, gm().user).unwrap())
+        .unwrap();
+    assert_eq!(plain.walls_in(eid(1)).count(), 0);
+}

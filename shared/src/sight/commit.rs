@@ -22,6 +22,9 @@ pub struct SeenBefore {
     pub(super) effects: BTreeMap<EffectId, Option<Vec<TokenId>>>,
     /// Drawings as they were (`None`: it did not exist).
     pub(super) drawings: BTreeMap<DrawingId, Option<Drawing>>,
+    /// Walls as they were (`None`: it did not exist): where walls hide,
+    /// a door opening brings what is behind it into sight.
+    pub(super) walls: BTreeMap<WallId, Option<Wall>>,
     /// Encounters' grid and fog, when the commit changes either.
     pub(super) encounters: BTreeMap<EncounterId, Option<(MapSettings, Fog)>>,
     /// Whether an encounter's log held a private line, when the commit
@@ -61,6 +64,11 @@ impl SeenBefore {
                     seen.drawings
                         .entry(id)
                         .or_insert_with(|| store.drawing(id).cloned());
+                }
+                Some(Named::Wall(id)) => {
+                    seen.walls
+                        .entry(id)
+                        .or_insert_with(|| store.wall(id).cloned());
                 }
                 Some(Named::Encounter(id, part)) => {
                     if matches!(part, Part::Whole | Part::Sight) {
@@ -199,8 +207,11 @@ impl<'a> CommitView<'a> {
         let mut out = Vec::with_capacity(self.commit.changes.len());
         let mut whole_encounters: BTreeSet<EncounterId> = BTreeSet::new();
         let mut initiatives: BTreeSet<EncounterId> = BTreeSet::new();
+        let mut leaving_actors: Vec<Followed> = Vec::new();
         for (index, change) in self.commit.changes.iter().enumerate() {
             match Named::of(&change.path) {
+                // Every member receives the walls, as they do the map.
+                Some(Named::Wall(_)) => out.push(change.clone()),
                 Some(Named::Encounter(id, part)) => {
                     if whole_encounters.contains(&id) {
                         // Already sent as it ends up.
@@ -264,6 +275,13 @@ impl<'a> CommitView<'a> {
                             _ => first,
                         };
                         match flips.get(&entity).copied() {
+                            // Changed more than once: whole, as it ends
+                            // up, so that no state between (a token of
+                            // another's actor for a moment) is named.
+                            Some(Flip::Stays) if first != last && index == last && nth == 0 => {
+                                out.extend(self.flip(user, entity, Flip::Appears));
+                            }
+                            Some(Flip::Stays) if first != last => {}
                             // A whole actor names its hit points too, but
                             // passes once, as the actor.
                             Some(Flip::Stays) if nth == 0 => {
@@ -271,6 +289,14 @@ impl<'a> CommitView<'a> {
                             }
                             Some(flip @ Flip::Appears) if index == last => {
                                 out.extend(self.flip(user, entity, flip));
+                            }
+                            // An actor leaves last: a token leaving may
+                            // still name it until then.
+                            Some(Flip::Leaves)
+                                if index == leaves_at
+                                    && matches!(entity, Followed::Actor(_) | Followed::Hp(_)) =>
+                            {
+                                leaving_actors.push(entity);
                             }
                             Some(flip @ Flip::Leaves) if index == leaves_at => {
                                 out.extend(self.flip(user, entity, flip));
@@ -294,6 +320,9 @@ impl<'a> CommitView<'a> {
             if *flip == Flip::Leaves {
                 out.extend(self.flip(user, *entity, *flip));
             }
+        }
+        for entity in leaving_actors {
+            out.extend(self.flip(user, entity, Flip::Leaves));
         }
         // A token in the turn order coming into or out of sight changes
         // the order the player sees.
@@ -332,7 +361,11 @@ impl<'a> CommitView<'a> {
     /// see is named, and no turn order or whole encounter is rewritten.
     fn passes_whole(&self, flips: &BTreeMap<Followed, Flip>) -> bool {
         let changed_sight = flips.iter().any(|(entity, flip)| match flip {
-            Flip::Stays => false,
+            // Changed more than once: sent whole, as it ends up.
+            Flip::Stays => self
+                .span
+                .get(entity)
+                .is_some_and(|(first, last)| first != last),
             Flip::Appears | Flip::Leaves => true,
             Flip::Unseen => self.span.contains_key(entity),
         });
@@ -512,6 +545,7 @@ enum Named {
     Item(ItemId),
     Effect(EffectId),
     Drawing(DrawingId),
+    Wall(WallId),
     Encounter(EncounterId, Part),
 }
 
@@ -542,6 +576,7 @@ impl Named {
             path::Entity::Item(id) => Named::Item(id),
             path::Entity::Effect(id) => Named::Effect(id),
             path::Entity::Drawing(id) => Named::Drawing(id),
+            path::Entity::Wall(id) => Named::Wall(id),
             path::Entity::Encounter(id) => {
                 let part = match field.first().map(String::as_str) {
                     None => Part::Whole,
@@ -567,7 +602,7 @@ impl Named {
             Named::Item(id) => (Some(Followed::Item(id)), None),
             Named::Effect(id) => (Some(Followed::Effect(id)), None),
             Named::Drawing(id) => (Some(Followed::Drawing(id)), None),
-            Named::Encounter(..) => (None, None),
+            Named::Encounter(..) | Named::Wall(_) => (None, None),
         };
         own.into_iter().chain(also)
     }
@@ -606,6 +641,40 @@ impl Affected {
         for actor in recorded.actors.keys() {
             for world in [before, after] {
                 affected.tokens.extend(world.tokens_of(*actor));
+            }
+        }
+        // Where walls hide, what a player sees hangs on where each of
+        // their tokens stands and on every wall: a token or a wall that
+        // changes there may bring anything on that map into sight or out.
+        let mut maps: BTreeSet<EncounterId> = BTreeSet::new();
+        for world in [before, after] {
+            maps.extend(
+                affected
+                    .tokens
+                    .iter()
+                    .filter_map(|id| world.token(*id))
+                    .map(|t| t.encounter),
+            );
+        }
+        for (id, was) in &recorded.walls {
+            maps.extend(was.as_ref().map(|w| w.encounter));
+            maps.extend(after.store.wall(*id).map(|w| w.encounter));
+        }
+        for encounter in maps {
+            let hides = [before, after].iter().any(|world| {
+                world
+                    .grid_and_fog(encounter)
+                    .is_some_and(|(map, _)| map.vision)
+            });
+            if hides {
+                for world in [before, after] {
+                    affected
+                        .tokens
+                        .extend(world.tokens_in(encounter).map(|t| t.id));
+                }
+                affected
+                    .drawings
+                    .extend(after.store.drawings_in(encounter).map(|d| d.id));
             }
         }
         for token in &affected.tokens {

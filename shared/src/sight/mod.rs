@@ -2,9 +2,13 @@
 //! per recipient before it is sent.
 //!
 //! The GM and assistant GMs see everything. A player sees:
-//! - a token when it is visible to players and either stands where the
-//!   fog of war is lifted (fog off, or a cell under it revealed) or stands
-//!   for an actor the player owns (you always know where you are);
+//! - a token when it is visible to players and either stands for an
+//!   actor the player owns (you always know where you are) or stands
+//!   where the fog of war is lifted (fog off, or a cell under it
+//!   revealed) and, on a map where walls hide
+//!   ([`MapSettings::vision`]), in sight of a token of theirs: a line
+//!   from its middle to the token's middle or a point just inside a
+//!   corner passes no wall that stops sight;
 //! - an actor they own, or one standing on the map as a token they see;
 //!   its hit points only when a token of it allows (see [`HpShown`]): for
 //!   the actor's owner, unless a token of it keeps them for the GM; for
@@ -12,7 +16,8 @@
 //! - an item carried by an actor they see;
 //! - an effect whose targets and source they all see;
 //! - a drawing they drew, or one where the fog is lifted (any cell under
-//!   it);
+//!   it) and, where walls hide, in sight as a token is;
+//! - every wall (see [`crate::wall`]);
 //! - every encounter, with only the tokens they see in its turn order and
 //!   the log lines meant for them (a whisper or a secret roll names its
 //!   readers: [`crate::encounter::LogEntry::to`]).
@@ -44,13 +49,15 @@ use crate::{
     change::{Change, Commit, Op},
     drawing::Drawing,
     encounter::{Encounter, Fog, Initiative, MapSettings},
-    geometry::Point,
-    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, UserId},
+    geometry::{Point, Rect},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, UserId, WallId},
     path::Path,
     rules::Participant,
     store::{Entities, Store, to_value},
     token::{HpShown, Token},
+    wall::Wall,
 };
+use polygon::Segment;
 
 /// Whether `user`, a player, sees the token now.
 pub fn token_seen(store: &Store, user: UserId, token: TokenId) -> bool {
@@ -139,6 +146,7 @@ pub fn entities_for(who: &Participant, store: &Store) -> Entities {
             .filter(|drawing| world.sees_drawing(user, drawing))
             .map(|drawing| (drawing.id, drawing.clone()))
             .collect(),
+        walls: entities.walls.clone(),
     }
 }
 
@@ -214,14 +222,100 @@ impl<'a> World<'a> {
         if !token.visibility.players_see() {
             return false;
         }
-        let owned = token
+        if self.owns(user, token) {
+            return true;
+        }
+        self.grid_and_fog(token.encounter)
+            .is_some_and(|(map, fog)| {
+                let bounds = token.bounds(map.grid_size);
+                fog.shows(map, &bounds)
+                    && (!map.vision || self.in_sight(user, token.encounter, &bounds))
+            })
+    }
+
+    /// Whether `token` stands for an actor `user` owns.
+    fn owns(&self, user: UserId, token: &Token) -> bool {
+        token
             .actor
             .and_then(|a| self.actor_owner(a))
-            .is_some_and(|owner| owner == Some(user));
-        owned
-            || self
-                .grid_and_fog(token.encounter)
-                .is_some_and(|(map, fog)| fog.shows(map, &token.bounds(map.grid_size)))
+            .is_some_and(|owner| owner == Some(user))
+    }
+
+    /// The tokens on an encounter's map, as they stand in this world.
+    fn tokens_in(&self, encounter: EncounterId) -> impl Iterator<Item = &'a Token> + use<'a> {
+        let before = self.before;
+        let now = self
+            .store
+            .tokens_in(encounter)
+            .filter(move |t| before.is_none_or(|b| !b.tokens.contains_key(&t.id)));
+        let was = before
+            .into_iter()
+            .flat_map(|b| b.tokens.values())
+            .flatten()
+            .filter(move |t| t.encounter == encounter);
+        now.chain(was)
+    }
+
+    /// The walls on an encounter's map, as they stand in this world.
+    fn walls_in(&self, encounter: EncounterId) -> impl Iterator<Item = &'a Wall> + use<'a> {
+        let before = self.before;
+        let now = self
+            .store
+            .walls_in(encounter)
+            .filter(move |w| before.is_none_or(|b| !b.walls.contains_key(&w.id)));
+        let was = before
+            .into_iter()
+            .flat_map(|b| b.walls.values())
+            .flatten()
+            .filter(move |w| w.encounter == encounter);
+        now.chain(was)
+    }
+
+    /// Whether a token of `user`'s on the encounter's map (one players
+    /// see) has a line of sight to some of `area`: its middle or a point
+    /// just inside one of its corners, past no wall that stops sight
+    /// (touching one stops it, as for movement: [`crate::wall::crosses`]).
+    fn in_sight(&self, user: UserId, encounter: EncounterId, area: &Rect) -> bool {
+        let Some((map, _)) = self.grid_and_fog(encounter) else {
+            return false;
+        };
+        let eyes: Vec<Point> = self
+            .tokens_in(encounter)
+            .filter(|t| t.visibility.players_see() && self.owns(user, t))
+            .map(|t| t.centre(map.grid_size))
+            .collect();
+        if eyes.is_empty() {
+            return false;
+        }
+        let walls: Vec<Segment> = self
+            .walls_in(encounter)
+            .filter(|w| w.blocks_sight())
+            .map(Wall::segment)
+            .collect();
+        let (w, h) = (area.max.x - area.min.x, area.max.y - area.min.y);
+        let inset = |fx: f64, fy: f64| Point::new(area.min.x + w * fx, area.min.y + h * fy);
+        let points = [
+            inset(0.5, 0.5),
+            inset(0.1, 0.1),
+            inset(0.9, 0.1),
+            inset(0.1, 0.9),
+            inset(0.9, 0.9),
+        ];
+        // A wall whose box misses the line's box cannot meet it: most of
+        // a map's walls are dismissed with four comparisons.
+        let apart = |a: Point, b: Point, wall: &Segment| {
+            a.x.max(b.x) < wall.a.x.min(wall.b.x)
+                || a.x.min(b.x) > wall.a.x.max(wall.b.x)
+                || a.y.max(b.y) < wall.a.y.min(wall.b.y)
+                || a.y.min(b.y) > wall.a.y.max(wall.b.y)
+        };
+        eyes.iter().any(|eye| {
+            points.iter().any(|p| {
+                !walls
+                    .iter()
+                    .any(|wall| !apart(*eye, *p, wall) && crate::wall::crosses(*eye, *p, wall))
+            })
+        })
     }
 
     fn drawing(&self, id: DrawingId) -> Option<&'a Drawing> {
@@ -232,12 +326,16 @@ impl<'a> World<'a> {
     }
 
     /// Whether `user` sees `drawing`: they drew it, or the fog shows some
-    /// of it.
+    /// of it (and, where walls hide, a token of theirs sees some of it).
     fn sees_drawing(&self, user: UserId, drawing: &Drawing) -> bool {
         drawing.author == user
             || self
                 .grid_and_fog(drawing.encounter)
-                .is_some_and(|(map, fog)| fog.shows(map, &drawing.bounds()))
+                .is_some_and(|(map, fog)| {
+                    let bounds = drawing.bounds();
+                    fog.shows(map, &bounds)
+                        && (!map.vision || self.in_sight(user, drawing.encounter, &bounds))
+                })
     }
 
     fn drawing_seen(&self, user: UserId, id: DrawingId) -> bool {

@@ -8,6 +8,7 @@ use crate::{
     protocol::{Encoding, ServerMessage},
     rules::Role,
     testing::{self, *},
+    wall::WallKind,
 };
 
 fn as_player(user: UserId) -> Participant {
@@ -515,7 +516,7 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
             let user = [json!(testing::player()), json!(other_player()), json!(null)]
                 [((r >> 12) % 3) as usize]
                 .clone();
-            match r % 25 {
+            match r % 30 {
                 0 => fog_on(),
                 1 => set(&format!("encounters/{}/fog/enabled", eid(1)), json!(false)),
                 2 => reveal(((r >> 16) % 5) as i32, ((r >> 20) % 5) as i32),
@@ -614,6 +615,31 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
                     )
                 }
                 22 => Change::delete(path(&format!("drawings/{}", did(token)))),
+                // Walls that hide, or not; a wall or a door across the
+                // map, a door opening or closing, a wall taken away.
+                23 => set(
+                    &format!("encounters/{}/map/vision", eid(1)),
+                    json!((r >> 16) % 4 != 0),
+                ),
+                24 | 25 => {
+                    let kind = [WallKind::Wall, WallKind::Door, WallKind::Window, WallKind::Terrain]
+                        [((r >> 12) % 4) as usize];
+                    let (x, y) = (cell(16) + 20.0, cell(20) - 40.0);
+                    let end = if (r >> 24) % 2 == 0 {
+                        (x, y + 50.0 * f64::from(1 + ((r >> 26) % 4) as u32))
+                    } else {
+                        (x + 50.0 * f64::from(1 + ((r >> 26) % 4) as u32), y)
+                    };
+                    set(
+                        &format!("walls/{}", wid(token)),
+                        to_value(&testing::wall(token, kind, (x, y), end)),
+                    )
+                }
+                26 => set(
+                    &format!("walls/{}/door", wid(token)),
+                    json!(["open", "closed", "locked"][((r >> 16) % 3) as usize]),
+                ),
+                27 => Change::delete(path(&format!("walls/{}", wid(token)))),
                 _ => random_change(r >> 4),
             }
         })
@@ -815,4 +841,94 @@ fn whispers_and_secret_rolls_reach_only_their_readers_bytes() {
     assert_eq!(lines(&me()), ["the password is swordfish"]);
     assert_eq!(lines(&observer()), Vec::<String>::new());
     assert_eq!(lines(&gm()).len(), 4);
+}
+
+fn vision(on: bool) -> Change {
+    set(&format!("encounters/{}/map/vision", eid(1)), json!(on))
+}
+
+fn door(state: &str) -> Change {
+    set(&format!("walls/{}/door", wid(1)), json!(state))
+}
+
+fn names_token(commit: &Commit, n: u128) -> bool {
+    let token = tid(n).to_string();
+    commit
+        .changes
+        .iter()
+        .any(|c| c.path.segments().get(1) == Some(&token))
+}
+
+/// Where walls hide, a player receives a token only while one of theirs
+/// sees it: a closed door keeps the monster off their socket, opening it
+/// brings the monster whole, closing it takes it away, and walking round
+/// the wall's end brings it again. Every member has the walls; the GM has
+/// everything; a player with no line of sight is sent nothing of it.
+#[test]
+fn where_walls_hide_a_player_receives_only_what_their_tokens_see() {
+    // My token 1 stands at the origin (its middle at 25, 25), the monster's
+    // token 2 at (200, 200); a door runs down x = 100 to y = 400.
+    let mut store = table();
+    store
+        .apply(&set(
+            &format!("walls/{}", wid(1)),
+            to_value(&testing::wall(
+                1,
+                WallKind::Door,
+                (100.0, -100.0),
+                (100.0, 400.0),
+            )),
+        ))
+        .unwrap();
+    let seen = |store: &Store, who: &Participant, n: u128| {
+        entities_for(who, store).tokens.contains_key(&tid(n))
+    };
+    assert!(
+        seen(&store, &me(), 2),
+        "walls hide nothing until the GM says so"
+    );
+    store.apply(&vision(true)).unwrap();
+    assert!(!seen(&store, &me(), 2));
+    assert!(seen(&store, &me(), 1), "my own token");
+    assert!(seen(&store, &me(), 5), "the other player's, on my side");
+    assert!(seen(&store, &gm(), 2));
+    assert!(entities_for(&me(), &store).walls.contains_key(&wid(1)));
+    assert!(
+        !entities_for(&observer(), &store)
+            .tokens
+            .contains_key(&tid(2))
+    );
+
+    let mut authority = Authority::new(store, 0);
+    let opened = commit_as(&mut authority, &me(), vec![door("open")]);
+    assert!(
+        opened.changes.contains(&set(
+            &format!("tokens/{}", tid(2)),
+            to_value(authority.store().token(tid(2)).unwrap())
+        )),
+        "{opened:?}"
+    );
+    let closed = commit_as(&mut authority, &me(), vec![door("closed")]);
+    assert!(
+        closed
+            .changes
+            .contains(&Change::delete(path(&format!("tokens/{}", tid(2))))),
+        "{closed:?}"
+    );
+    // The monster moves behind the closed door: nothing of it for me.
+    let hidden = commit_as(&mut authority, &me(), vec![move_to(2, 250.0, 200.0)]);
+    assert!(!names_token(&hidden, 2), "{hidden:?}");
+    assert_eq!(hidden.version, 3, "the version arrives all the same");
+    // Round the wall's end (it stops at y = 400): in sight again.
+    let round = commit_as(&mut authority, &me(), vec![move_to(1, 0.0, 500.0)]);
+    assert!(names_token(&round, 2), "{round:?}");
+    // The other player's token stays behind the wall: not for them.
+    let theirs = commit_as(
+        &mut authority,
+        &as_player(other_player()),
+        vec![move_to(1, 0.0, 550.0)],
+    );
+    assert!(!names_token(&theirs, 2), "{theirs:?}");
+    let store = authority.store();
+    assert!(seen(store, &me(), 2) && !seen(store, &as_player(other_player()), 2));
 }

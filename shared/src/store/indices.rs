@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{
     actor::ActorKind,
     encounter::Encounter,
-    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, WallId},
     spatial::SpatialIndex,
     store::Entities,
     token::Token,
@@ -29,6 +29,8 @@ pub struct Indices {
     pub effects_by_source: BTreeMap<TokenId, BTreeSet<EffectId>>,
     /// Drawings by the encounter whose map they are on.
     pub drawings_by_encounter: BTreeMap<EncounterId, BTreeSet<DrawingId>>,
+    /// Walls by the encounter whose map they are on.
+    pub walls_by_encounter: BTreeMap<EncounterId, BTreeSet<WallId>>,
 }
 
 impl Indices {
@@ -64,6 +66,9 @@ impl Indices {
                 drawing.encounter,
                 drawing.id,
             );
+        }
+        for wall in entities.walls.values() {
+            link(&mut indices.walls_by_encounter, wall.encounter, wall.id);
         }
         let spatial = entities
             .encounters

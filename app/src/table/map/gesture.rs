@@ -50,6 +50,8 @@ pub(super) enum Gesture {
     Sketch,
     /// Erasing what the pointer passes over (`Table::erasing`).
     Rub,
+    /// Building a wall from where it was pressed (`Table::wall_sketch`).
+    Wall { from: Point },
 }
 
 /// The map's pointer handling: the signals the gestures read and move.
@@ -105,6 +107,7 @@ impl Pointers {
             self.painted.set(BTreeSet::new());
             self.table.sketch.set(Vec::new());
             self.table.erasing.set(BTreeSet::new());
+            self.table.wall_sketch.set(None);
             let (distance, middle) = pinch_of(&self.pointers.get_value());
             self.gesture.set_value(Gesture::Pinch {
                 distance,
@@ -126,6 +129,13 @@ impl Pointers {
             (_, Tool::Erase) => {
                 self.gesture.set_value(Gesture::Rub);
                 self.rub(camera.to_map(at));
+            }
+            (_, Tool::Walls) => {
+                let from = self
+                    .table
+                    .wall_end(camera.to_map(at), camera.zoom, e.shift_key());
+                self.table.wall_sketch.set(Some((from, from)));
+                self.gesture.set_value(Gesture::Wall { from });
             }
             (Some(token), _) if e.shift_key() => self.add_to_group(token),
             (Some(token), _) => self.grab(token, camera.to_map(at)),
@@ -363,6 +373,15 @@ impl Pointers {
                 });
             }
             Gesture::Rub => self.rub(self.camera.get_untracked().to_map(at)),
+            Gesture::Wall { from } => {
+                let camera = self.camera.get_untracked();
+                let to = self
+                    .table
+                    .wall_end(camera.to_map(at), camera.zoom, e.shift_key());
+                if self.table.wall_sketch.get_untracked() != Some((from, to)) {
+                    self.table.wall_sketch.set(Some((from, to)));
+                }
+            }
             Gesture::Paint { reveal, mut cells } => {
                 let cell = self.cell_at(self.camera.get_untracked().to_map(at));
                 if cells.insert(cell) {
@@ -386,6 +405,7 @@ impl Pointers {
         self.painted.set(BTreeSet::new());
         self.table.sketch.set(Vec::new());
         self.table.erasing.set(BTreeSet::new());
+        self.table.wall_sketch.set(None);
     }
 
     /// The end of a gesture: a dropped token asks to move (snapped to the
@@ -466,6 +486,19 @@ impl Pointers {
                 let rubbed = table.erasing.get_untracked();
                 table.erasing.set(BTreeSet::new());
                 table.erase(rubbed);
+            }
+            // A drag builds a wall; a click where it began removes the
+            // wall under it.
+            Gesture::Wall { from } => {
+                let to = table.wall_sketch.get_untracked().map_or(from, |(_, to)| to);
+                table.wall_sketch.set(None);
+                if to == from {
+                    let camera = self.camera.get_untracked();
+                    let at = camera.to_map(self.screen_point(e.client_x(), e.client_y()));
+                    table.remove_wall_at(at, crate::table::walls::REACH_PX / camera.zoom);
+                } else {
+                    table.build_wall(from, to);
+                }
             }
             Gesture::Paint { reveal, cells } => {
                 self.painted.set(BTreeSet::new());

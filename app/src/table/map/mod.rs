@@ -232,7 +232,7 @@ pub fn BattleMap() -> impl IntoView {
             <div
                 class="map-viewport"
                 class:painting=move || matches!(tool.get(), Tool::Reveal | Tool::Hide)
-                class:measuring=move || matches!(tool.get(), Tool::Ruler | Tool::Template | Tool::Draw | Tool::Erase)
+                class:measuring=move || matches!(tool.get(), Tool::Ruler | Tool::Template | Tool::Draw | Tool::Erase | Tool::Walls)
                 node_ref=viewport
                 tabindex="0"
                 role="application"
@@ -266,6 +266,10 @@ pub fn BattleMap() -> impl IntoView {
                         <TokenView id />
                     </For>
                     <PaintedCells painted settings=Signal::derive(settings) />
+                    <Show when=move || table.is_gm_or_assistant()>
+                        <crate::table::walls::WallLines />
+                    </Show>
+                    <crate::table::walls::Doors grid=Signal::derive(move || settings().grid_size) />
                     <Show when=move || table.is_gm_or_assistant()>
                         <PendingMoves />
                     </Show>

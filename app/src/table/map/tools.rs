@@ -29,6 +29,8 @@ pub enum Tool {
     Reveal,
     /// Paints cells back under the fog (the GM).
     Hide,
+    /// Builds walls with a drag, removes one with a click (the GM).
+    Walls,
 }
 
 /// The map's toolbar.
@@ -109,6 +111,13 @@ pub(super) fn MapTools(tool: RwSignal<Tool>) -> impl IntoView {
                     title="Paint cells back under the fog">
                     "\u{2601} Cover"
                 </button>
+                <button type="button" data-test="tool-walls" aria-pressed=pressed(Tool::Walls) on:click=pick(Tool::Walls)
+                    title="Drag to build a wall (its ends snap to grid corners and other walls; Shift places them freely); click a wall to remove it">
+                    "\u{2503} Walls"
+                </button>
+                <Show when=move || tool.get() == Tool::Walls>
+                    <crate::table::walls::WallTools />
+                </Show>
             </Show>
         </div>
     }

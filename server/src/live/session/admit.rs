@@ -233,6 +233,9 @@ pub(super) fn kind_name(action: &Action) -> &'static str {
         Action::SetProficiency { .. } => "set_proficiency",
         Action::Draw { .. } => "draw",
         Action::Erase { .. } => "erase",
+        Action::BuildWalls { .. } => "build_walls",
+        Action::RemoveWalls { .. } => "remove_walls",
+        Action::SetDoor { .. } => "set_door",
         Action::Edit { .. } => "edit",
         Action::Undo { .. } => "undo",
     }

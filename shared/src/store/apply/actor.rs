@@ -52,6 +52,17 @@ impl Kind for Actor {
             limits::MAX_ACTORS,
         )
     }
+    /// A token never names an actor that is gone: its id would reach a
+    /// player who sees the token, naming something they can never hold.
+    fn can_delete(&self, store: &Store, path: &Path) -> Result<()> {
+        if store.indices.tokens_by_actor.contains_key(&self.id) {
+            return Err(invalid(
+                path,
+                "the actor still stands on the map; remove its tokens first",
+            ));
+        }
+        Ok(())
+    }
     fn unindex(store: &mut Store, id: ActorId, kind: &ActorKind) {
         unlink(&mut store.indices.actors_by_kind, kind, &id);
     }

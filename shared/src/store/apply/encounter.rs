@@ -100,6 +100,12 @@ impl Kind for Encounter {
                 "the encounter still has drawings; erase them first",
             ));
         }
+        if store.indices.walls_by_encounter.contains_key(&self.id) {
+            return Err(invalid(
+                path,
+                "the encounter still has walls; remove them first",
+            ));
+        }
         Ok(())
     }
     fn unindex(store: &mut Store, id: EncounterId, _: &u64) {
@@ -148,6 +154,7 @@ impl Kind for Encounter {
                 "diagonals" => leaf(&mut self.map.diagonals, op, path, any),
                 "grid" => leaf(&mut self.map.grid, op, path, any),
                 "players_draw" => leaf(&mut self.map.players_draw, op, path, any),
+                "vision" => leaf(&mut self.map.vision, op, path, any),
                 "offset" => leaf(&mut self.map.offset, op, path, |p: &Point| {
                     if p.is_finite() {
                         Ok(())

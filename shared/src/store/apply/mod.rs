@@ -16,7 +16,7 @@
 //! | `items/<id>/quantity` | set, increment |
 //! | `encounters/<id>/name`, `map`, `map/offset`, `initiative`, `fog` | set |
 //! | `encounters/<id>/map/grid_size`, `map/feet_per_cell` | set, increment |
-//! | `encounters/<id>/map/grid`, `map/diagonals`, `map/players_draw` | set |
+//! | `encounters/<id>/map/grid`, `map/diagonals`, `map/players_draw`, `map/vision` | set |
 //! | `encounters/<id>/initiative/turn`, `round` | set, increment |
 //! | `encounters/<id>/initiative/phase`, `fog/enabled` | set |
 //! | `encounters/<id>/initiative/order`, `log` | set, append; `.../<index>` delete |
@@ -28,6 +28,8 @@
 //! | `effects/<id>/remaining_rounds` | set, increment |
 //! | `effects/<id>/targets` (a set) | set, append; `.../<token id>` delete |
 //! | `drawings/<id>` (whole only: a drawing is drawn and erased, not edited) | set, delete |
+//! | `walls/<id>` | set, delete |
+//! | `walls/<id>/door` (a door's only) | set |
 //!
 //! Just over 500 lines on purpose: the generic entity handling and the leaf
 //! helpers (numbers, sets, lists, stats) every kind's file uses; split, each
@@ -39,6 +41,7 @@ mod effect;
 mod encounter;
 mod item;
 mod token;
+mod wall;
 
 use crate::id::EntityKind;
 use std::{
@@ -63,12 +66,13 @@ use crate::{
     effect::Effect,
     encounter::{Encounter, LogEntry},
     geometry::{Cell, Point},
-    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId},
+    id::{ActorId, DrawingId, EffectId, EncounterId, ItemId, TokenId, WallId},
     item::Item,
     limits::{self, MAX_NAME_CHARS},
     path::{self, Path, Target},
     store::Entities,
     token::Token,
+    wall::Wall,
 };
 
 pub(super) fn apply(store: &mut Store, change: &Change) -> Result<Undo> {
@@ -83,6 +87,7 @@ pub(super) fn apply(store: &mut Store, change: &Change) -> Result<Undo> {
         path::Entity::Token(id) => entity::<Token>(store, id, field, change)?,
         path::Entity::Effect(id) => entity::<Effect>(store, id, field, change)?,
         path::Entity::Drawing(id) => entity::<Drawing>(store, id, field, change)?,
+        path::Entity::Wall(id) => entity::<Wall>(store, id, field, change)?,
     };
     Ok(Undo(inverse))
 }
