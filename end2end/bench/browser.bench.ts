@@ -164,6 +164,34 @@ test('one commit of 1,000 token moves applied in the browser store', async ({ pa
   });
 });
 
+// Walls and sight (issue 17): a map where walls hide, previewed as a
+// player's ten tokens see it, its darkness drawn from the shared polygons.
+test('a map of 1,000 walls under a player\'s darkness, panned and zoomed for 5 s', async ({ page }) => {
+  await panAndZoom(page, '/bench/map?tokens=100&walls=1000', 'map-pan-zoom-walls', { walls: 1000 });
+  await expect(page.locator('[data-test="darkness"]')).toHaveAttribute('data-eyes', '10');
+});
+
+test('sight after one move, 300 walls and 10 viewing tokens, filtered in wasm', async ({ page }) => {
+  await page.goto('/bench/map?tokens=100&walls=300');
+  await expect(page.locator('[data-test="bench"]')).toHaveAttribute('data-loaded', 'true');
+  const button = page.locator('[data-test="sight-1"]');
+  for (let i = 0; i < 40; i++) {
+    await button.click();
+  }
+  const runs = ((await page.locator('[data-test="sight-ms"]').textContent()) ?? '')
+    .trim()
+    .split(/\s+/)
+    .map(Number)
+    .slice(5);
+  expect(runs.length).toBe(35);
+  report('sight-wasm', {
+    runs: runs.length,
+    filter_ms_p50: quantile(runs, 0.5),
+    filter_ms_p95: quantile(runs, 0.95),
+    filter_ms_max: Math.max(...runs),
+  });
+});
+
 test("from a player's drop to the GM's browser drawing the move", async ({ browser }) => {
   const table = await setUpTable(browser);
   const latencies: number[] = [];

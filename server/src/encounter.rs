@@ -297,7 +297,7 @@ pub async fn load(db: &PgPool, campaign: CampaignId, encounter: EncounterId) -> 
     map.image = row.map_id.map(MediaId);
     let tokens = sqlx::query!(
         r#"select id, actor_id, name, position, rotation::float8 as "rotation!", scale::float8 as "scale!",
-                  visibility, conditions, temporary_stats, hp_shown
+                  visibility, conditions, temporary_stats, hp_shown, sight
              from encounter_tokens where encounter_id = $1 order by created_at, id"#,
         encounter.0
     )
@@ -322,6 +322,7 @@ pub async fn load(db: &PgPool, campaign: CampaignId, encounter: EncounterId) -> 
             conditions: token.conditions.into_iter().collect::<BTreeSet<_>>(),
             stats: serde_json::from_value::<BTreeMap<String, i64>>(token.temporary_stats)
                 .map_err(corrupt)?,
+            sight: serde_json::from_value(token.sight).map_err(corrupt)?,
         })
     })
     .collect::<Result<Vec<_>>>()?;

@@ -354,10 +354,10 @@ async fn write(tx: &mut PgConnection, document: &CampaignDocument, gm: UserId) -
         (
             "insert into encounter_tokens (id, encounter_id, actor_id, name, position, rotation, scale, visibility,
                                            conditions, temporary_stats, initiative_order, initiative_roll,
-                                           created_at, updated_at, hp_shown)
+                                           created_at, updated_at, hp_shown, sight)
              select r.id, r.encounter_id, r.actor_id, r.name, r.position, r.rotation, r.scale, r.visibility,
                     r.conditions, r.temporary_stats, r.initiative_order, r.initiative_roll, r.created_at, r.updated_at,
-                    r.hp_shown
+                    r.hp_shown, coalesce(r.sight, '{}')
                from jsonb_populate_recordset(null::encounter_tokens, $1) r"
                 .to_owned(),
             &document.tokens,

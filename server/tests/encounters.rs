@@ -241,6 +241,7 @@ async fn the_editor_changes_the_map_and_the_tokens_of_its_own_campaign_only(db: 
         feet_per_cell: 10,
         players_draw: true,
         vision: true,
+        daylight: false,
         diagonals: shared::measure::Diagonals::Alternating,
         image: None,
     };

@@ -188,9 +188,9 @@ fn ruler(c: &mut Criterion) {
     let mut group = c.benchmark_group("ruler");
     group.bench_function("fog_check_32_points", |b| {
         b.iter(|| {
-            black_box(&points)
-                .iter()
-                .all(|at| shared::sight::point_seen(&store, id, *at))
+            black_box(&points).iter().all(|at| {
+                shared::sight::point_seen(&store, shared::id::UserId(Uuid::from_u128(1)), id, *at)
+            })
         });
     });
     group.bench_function("frame_32_points", |b| {

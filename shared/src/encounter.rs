@@ -62,6 +62,16 @@ pub struct MapSettings {
     /// what a token of theirs has a line of sight to (`crate::sight`).
     #[serde(default)]
     pub vision: bool,
+    /// Whether the whole map is lit (daylight, a lit hall): where walls
+    /// hide, a token then sees as far as its range and the walls let it;
+    /// in the dark it sees only by its darkvision and by the light tokens
+    /// shed ([`crate::token::Sight`]).
+    #[serde(default = "lit")]
+    pub daylight: bool,
+}
+
+fn lit() -> bool {
+    true
 }
 
 fn five() -> u32 {
@@ -79,6 +89,7 @@ impl Default for MapSettings {
             image: None,
             players_draw: false,
             vision: false,
+            daylight: true,
         }
     }
 }

@@ -36,6 +36,11 @@ pub const MIN_SCALE: f64 = 0.1;
 /// The largest token, in grid cells per side: a token is listed in every
 /// bucket of the spatial index it covers, so its size bounds that cost.
 pub const MAX_SCALE: f64 = 99.0;
+
+/// The farthest a token sees or a light reaches, in feet (a mile, with
+/// room to spare): the bound keeps the pixel arithmetic finite and a
+/// light's circle drawable.
+pub const MAX_SIGHT_FEET: u32 = 5_000;
 /// The smallest grid cell, in map pixels.
 pub const MIN_GRID_SIZE: f64 = 10.0;
 /// The largest grid cell, in map pixels.

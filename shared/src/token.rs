@@ -43,6 +43,73 @@ pub struct Token {
     /// actor's kind ([`HpShown::default_for`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hp_shown: Option<HpShown>,
+    /// How far it sees and what light it sheds, where walls hide
+    /// ([`crate::sight`]).
+    #[serde(default, skip_serializing_if = "Sight::is_plain")]
+    pub sight: Sight,
+}
+
+/// How far a token sees and the light it sheds, on a map where walls hide
+/// ([`crate::encounter::MapSettings::vision`]). Distances are in feet, as
+/// a character sheet gives them (darkvision 60 ft, a torch's 20 ft of
+/// bright light and 20 ft more of dim), and turned into map pixels with
+/// the map's feet per cell. A token that sheds light sheds it whoever sees
+/// the token: a hidden token with a light is a light the GM placed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sight {
+    /// How far it sees where there is light; `None`: as far as the walls
+    /// let it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<u32>,
+    /// How far it sees without light (darkvision); 0 for not at all.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub darkvision: u32,
+    /// The light it sheds, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub light: Option<Light>,
+}
+
+/// Light shed around a token: bright out to `bright` feet, dim from there
+/// out to `dim` feet. Both let a token see; the browser draws dim light
+/// darker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Light {
+    /// Radius of the bright light.
+    pub bright: u32,
+    /// Radius of all the light, bright and dim (at least `bright`).
+    pub dim: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Sight {
+    /// Whether it is the default: sees as far as walls let it, no
+    /// darkvision, no light (not written out).
+    pub fn is_plain(&self) -> bool {
+        *self == Sight::default()
+    }
+
+    /// Whether each distance is within [`crate::limits::MAX_SIGHT_FEET`]
+    /// and a light's dim radius is at least its bright one.
+    pub fn check(&self) -> Result<(), &'static str> {
+        let far = |feet: u32| feet > crate::limits::MAX_SIGHT_FEET;
+        if self.range.is_some_and(far) || far(self.darkvision) {
+            return Err("a token sees at most 5,000 feet");
+        }
+        if let Some(light) = self.light {
+            if far(light.dim) {
+                return Err("a light reaches at most 5,000 feet");
+            }
+            if light.dim < light.bright {
+                return Err(
+                    "a light's dim radius includes its bright one: dim must be at least bright",
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 fn one() -> f64 {

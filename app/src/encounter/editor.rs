@@ -45,6 +45,7 @@ pub(super) fn Editor(
     let diagonals = RwSignal::new(map.diagonals.key().to_owned());
     let players_draw = RwSignal::new(map.players_draw);
     let vision = RwSignal::new(map.vision);
+    let daylight = RwSignal::new(map.daylight);
     let image = RwSignal::new(map.image.map(|m| m.to_string()).unwrap_or_default());
     let save_map = Action::new(move |(name, map): &(String, MapSettings)| {
         let (name, map) = (name.clone(), *map);
@@ -72,6 +73,7 @@ pub(super) fn Editor(
             diagonals: Diagonals::from_key(&diagonals.get_untracked()).unwrap_or_default(),
             players_draw: players_draw.get_untracked(),
             vision: vision.get_untracked(),
+            daylight: daylight.get_untracked(),
             image: image
                 .get_untracked()
                 .parse::<uuid::Uuid>()
@@ -201,6 +203,10 @@ pub(super) fn Editor(
             <label class="check" title="Players then see only what their tokens have a line of sight to; the walls are built at the table">
                 <input type="checkbox" bind:checked=vision data-test="vision-setting" />
                 " Walls hide what is behind them"
+            </label>
+            <label class="check" title="Where walls hide: in the dark, tokens see only by their darkvision and the light tokens shed">
+                <input type="checkbox" bind:checked=daylight data-test="daylight-setting" />
+                " The map is lit (daylight)"
             </label>
             <label>"Map image "
                 <select bind:value=image data-test="map-image">

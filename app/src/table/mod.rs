@@ -31,6 +31,7 @@ mod ping;
 mod preview;
 mod replay;
 mod ruler;
+mod sight;
 mod template;
 mod toast;
 mod walls;
@@ -133,6 +134,9 @@ pub struct Table {
     pub view_center: StoredValue<shared::geometry::Point>,
     /// Display names of the campaign's members.
     pub names: RwSignal<HashMap<UserId, String>>,
+    /// Whose sight the GM previews on a map where walls hide (`None`: see
+    /// everything).
+    pub sight_as: RwSignal<Option<UserId>>,
     /// The session's auto-approval rules, once told.
     pub rules: RwSignal<Option<ApprovalPolicy>>,
     /// Sends to the socket, while there is one.
@@ -178,6 +182,7 @@ impl Table {
             group: RwSignal::new(BTreeSet::new()),
             view_center: StoredValue::new(shared::geometry::Point::new(0.0, 0.0)),
             names: RwSignal::new(HashMap::new()),
+            sight_as: RwSignal::new(None),
             rules: RwSignal::new(None),
             outgoing: StoredValue::new(None),
             next_toast: StoredValue::new(0),

@@ -38,6 +38,7 @@ fn new_token(table: Table, name: &str, actor: Option<ActorId>) -> Option<Token> 
         conditions: Default::default(),
         stats: Default::default(),
         hp_shown: None,
+        sight: Default::default(),
     })
 }
 

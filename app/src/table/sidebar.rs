@@ -347,6 +347,7 @@ pub fn SelectedToken() -> impl IntoView {
                         <button type="button" on:click=move |_| visibility(shared::token::Visibility::GmOnly)>"GM only"</button>
                         <button type="button" on:click=move |_| visibility(shared::token::Visibility::Hidden)>"Hidden"</button>
                     </div>
+                    <crate::table::sight::TokenSight />
                     <Show when=move || hp_shown().is_some()>
                         <label class="hp-shown">"Hit points shown to "
                             <select data-test="hp-shown" on:change=set_hp_shown>

@@ -289,6 +289,9 @@ pub fn WallTools() -> impl IntoView {
             title="Whether walls hide what is behind them: players then see only what their tokens have a line of sight to">
             {move || if hides() { "Walls hide" } else { "Walls hide nothing" }}
         </button>
+        <Show when=hides>
+            <crate::table::sight::Daylight />
+        </Show>
         <Show when=any>
             <button type="button" data-test="clear-walls" on:click=clear
                 title="Remove every wall on this map (Ctrl+Z brings them back)">

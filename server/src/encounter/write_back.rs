@@ -16,7 +16,7 @@ fn proficient(actor: &Actor, pick: impl Fn(Check) -> Option<&'static str>) -> Ve
 
 /// Writes what a session's table ended with back to the campaign, in the
 /// transaction `tx` (the one that ends the session): each encounter's
-/// turn order, fog, drawings, walls, whether players draw and whether walls hide (the rest of the
+/// turn order, fog, drawings, walls, whether players draw, whether walls hide and whether the map is lit (the rest of the
 /// map is the editor's); its tokens as they stand (place, size, visibility,
 /// conditions; tokens removed in play are removed, tokens added are
 /// added); and each actor's sheet as played (hit points, speed, stats,
@@ -59,8 +59,9 @@ pub async fn write_back(
             "update encounters
                 set initiative_data = $3, round_number = $4, current_turn = $5, fog = $6, drawings = $7, walls = $10,
                     map_settings = case when map_settings ? 'grid_size'
-                                        then jsonb_set(jsonb_set(map_settings, '{players_draw}', to_jsonb($8::bool)),
-                                                       '{vision}', to_jsonb($11::bool))
+                                        then map_settings || jsonb_build_object('players_draw', $8::bool,
+                                                                                'vision', $11::bool,
+                                                                                'daylight', $12::bool)
                                         else $9 end,
                     updated_at = now()
               where id = $1 and campaign_id = $2",
@@ -75,6 +76,7 @@ pub async fn write_back(
             map,
             walls,
             encounter.map.vision,
+            encounter.map.daylight,
         )
         .execute(&mut *tx)
         .await?;
@@ -124,6 +126,7 @@ async fn write_tokens(
     let mut hp_shown = Vec::with_capacity(tokens.len());
     let mut conditions = Vec::with_capacity(tokens.len());
     let mut stats = Vec::with_capacity(tokens.len());
+    let mut sights = Vec::with_capacity(tokens.len());
     for token in &tokens {
         actors.push(token.actor.map(|a| a.0));
         names.push(token.name.clone());
@@ -134,29 +137,31 @@ async fn write_tokens(
         hp_shown.push(token.hp_shown.map(|shown| shown.slug().to_owned()));
         conditions.push(serde_json::to_value(&token.conditions).map_err(internal)?);
         stats.push(serde_json::to_value(&token.stats).map_err(internal)?);
+        sights.push(serde_json::to_value(token.sight).map_err(internal)?);
     }
     // An actor deleted from the campaign since leaves its token as
     // scenery; sizes and angles are kept within their columns.
     sqlx::query!(
             r#"insert into encounter_tokens
                    (id, encounter_id, actor_id, name, position, rotation, scale, visibility, conditions, temporary_stats,
-                    hp_shown)
+                    hp_shown, sight)
                select t.id, $1, a.id, t.name, t.position,
                       least(greatest(t.rotation, -9999.99), 9999.99)::numeric,
                       least(t.scale, 99.99)::numeric,
                       t.visibility,
                       array(select jsonb_array_elements_text(t.conditions)),
-                      t.stats, t.hp_shown
+                      t.stats, t.hp_shown, t.sight
                  from unnest($2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[],
-                             $8::text[], $9::jsonb[], $10::jsonb[], $12::text[])
-                      as t(id, actor_id, name, position, rotation, scale, visibility, conditions, stats, hp_shown)
+                             $8::text[], $9::jsonb[], $10::jsonb[], $12::text[], $13::jsonb[])
+                      as t(id, actor_id, name, position, rotation, scale, visibility, conditions, stats, hp_shown,
+                           sight)
                  join encounters e on e.id = $1 and e.campaign_id = $11
                  left join actors a on a.id = t.actor_id and a.campaign_id = $11
                on conflict (id) do update set
                    actor_id = excluded.actor_id, name = excluded.name, position = excluded.position,
                    rotation = excluded.rotation, scale = excluded.scale, visibility = excluded.visibility,
                    conditions = excluded.conditions, temporary_stats = excluded.temporary_stats,
-                   hp_shown = excluded.hp_shown, updated_at = now()
+                   hp_shown = excluded.hp_shown, sight = excluded.sight, updated_at = now()
                  where encounter_tokens.encounter_id = $1"#,
             encounter.id.0,
             &ids,
@@ -170,6 +175,7 @@ async fn write_tokens(
             &stats,
             campaign.0,
             &hp_shown as &[Option<String>],
+            &sights,
         )
         .execute(&mut *tx)
         .await?;

@@ -50,6 +50,7 @@ async fn the_gm_adds_moves_and_removes_tokens_live_and_the_table_keeps_them(db: 
         conditions: Default::default(),
         stats: Default::default(),
         hp_shown: None,
+        sight: Default::default(),
     };
     // Players may not.
     let refused = alice

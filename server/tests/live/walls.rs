@@ -135,6 +135,42 @@ async fn walls_stop_players_doors_open_beside_them_and_both_outlast_the_session(
         .await;
     assert!(alice.status(unknown).await.is_err());
 
+    // Night falls and Bruno lights a torch (the GM's to hand out: Alice
+    // may not set even her own token's sight). Beside her, he stays lit.
+    let sight = |token: shared::id::TokenId, value: serde_json::Value| Action::Edit {
+        changes: vec![shared::change::Change::set(
+            shared::path::Entity::Token(token).at(&["sight"]),
+            value,
+        )],
+    };
+    let own = alice
+        .request(sight(table.alice.token, json!({"darkvision": 120})))
+        .await;
+    assert!(
+        alice.status(own).await.is_err(),
+        "a player's sight is the GM's"
+    );
+    let torch = json!({"darkvision": 60, "light": {"bright": 20, "dim": 40}});
+    let lit = gm.request(sight(table.bruno.token, torch.clone())).await;
+    assert!(applied(gm.status(lit).await));
+    let night = gm
+        .request(Action::Edit {
+            changes: vec![shared::change::Change::set(
+                shared::path::Entity::Encounter(encounter).at(&["map", "daylight"]),
+                json!(false),
+            )],
+        })
+        .await;
+    assert!(applied(gm.status(night).await));
+    let too_far = gm
+        .request(sight(table.bruno.token, json!({"darkvision": 6000})))
+        .await;
+    let refused = gm.status(too_far).await;
+    assert!(
+        matches!(&refused, Err(reason) if reason.contains("5,000 feet")),
+        "{refused:?}"
+    );
+
     // The end: the walls stay with the map, the door locked.
     gm.send(&ClientMessage::EndSession).await;
     gm.until(|m| matches!(m, ServerMessage::Ended { .. }).then_some(()))
@@ -148,4 +184,11 @@ async fn walls_stop_players_doors_open_beside_them_and_both_outlast_the_session(
     got.sort_by_key(|w| w.from.y.to_bits());
     assert_eq!(got, expected);
     assert!(kept.encounter.map.vision, "the walls still hide next time");
+    assert!(!kept.encounter.map.daylight, "and the night goes on");
+    let bruno = kept.tokens.iter().find(|t| t.id == table.bruno.token);
+    assert_eq!(
+        bruno.map(|t| serde_json::to_value(t.sight).unwrap()),
+        Some(torch),
+        "his torch and darkvision are kept"
+    );
 }

@@ -30,6 +30,11 @@ pub struct SeenBefore {
     /// Whether an encounter's log held a private line, when the commit
     /// changes the log.
     pub(super) private_logs: BTreeMap<EncounterId, bool>,
+    /// What each player sees by before the commit and after it, filled
+    /// while the commit is filtered: worked out once per player, not once
+    /// per token asked about.
+    pub(super) sight_before: SightCache,
+    pub(super) sight_after: SightCache,
 }
 
 impl SeenBefore {
@@ -131,8 +136,9 @@ impl<'a> CommitView<'a> {
         let before_world = World {
             store: after,
             before: Some(before),
+            cache: Some(&before.sight_before),
         };
-        let after_world = World::after(after);
+        let after_world = World::after_with(after, &before.sight_after);
         let mut span = BTreeMap::new();
         let mut last_encounter = BTreeMap::new();
         for (index, change) in commit.changes.iter().enumerate() {

@@ -35,13 +35,17 @@
 
 mod commit;
 pub mod polygon;
+mod seeing;
 
 use commit::Followed;
 pub use commit::{CommitView, SeenBefore, commit_for};
+use seeing::{Eye, Lamp, Seeing, SightCache, Surroundings, WallGrid};
+pub use seeing::{EyeView, LightView, View, view};
 
 use std::{
     borrow::Cow,
     collections::{BTreeMap, BTreeSet},
+    sync::Arc,
 };
 
 use crate::{
@@ -94,12 +98,15 @@ pub fn drawing_seen(store: &Store, user: UserId, drawing: DrawingId) -> bool {
     World::after(store).drawing_seen(user, drawing)
 }
 
-/// Whether players see the place `at` of an encounter's map: the fog is
-/// off or lifted there.
-pub fn point_seen(store: &Store, encounter: EncounterId, at: Point) -> bool {
-    World::after(store)
-        .grid_and_fog(encounter)
-        .is_some_and(|(map, fog)| fog.shows(map, &crate::geometry::Rect::from_origin(at, 0.0, 0.0)))
+/// Whether `user`, a player, sees the place `at` of an encounter's map:
+/// the fog is off or lifted there and, where walls hide, a token of
+/// theirs sees it.
+pub fn point_seen(store: &Store, user: UserId, encounter: EncounterId, at: Point) -> bool {
+    let world = World::after(store);
+    let here = Rect::from_origin(at, 0.0, 0.0);
+    world.grid_and_fog(encounter).is_some_and(|(map, fog)| {
+        fog.shows(map, &here) && (!map.vision || world.in_sight(user, encounter, &here))
+    })
 }
 
 /// The part of the state `who` may see.
@@ -108,7 +115,8 @@ pub fn entities_for(who: &Participant, store: &Store) -> Entities {
     if who.role.is_gm_or_assistant() {
         return entities.clone();
     }
-    let world = World::after(store);
+    let cache = SightCache::default();
+    let world = World::after_with(store, &cache);
     let user = who.user;
     Entities {
         actors: entities
@@ -156,6 +164,9 @@ pub fn entities_for(who: &Participant, store: &Store) -> Entities {
 struct World<'a> {
     store: &'a Store,
     before: Option<&'a SeenBefore>,
+    /// What each player sees by, kept while this world is asked about many
+    /// tokens (a commit's filter, a snapshot).
+    cache: Option<&'a SightCache>,
 }
 
 impl<'a> World<'a> {
@@ -163,6 +174,16 @@ impl<'a> World<'a> {
         Self {
             store,
             before: None,
+            cache: None,
+        }
+    }
+
+    /// The store as it is, remembering what each player sees by in `cache`.
+    fn after_with(store: &'a Store, cache: &'a SightCache) -> Self {
+        Self {
+            store,
+            before: None,
+            cache: Some(cache),
         }
     }
 
@@ -228,8 +249,13 @@ impl<'a> World<'a> {
         self.grid_and_fog(token.encounter)
             .is_some_and(|(map, fog)| {
                 let bounds = token.bounds(map.grid_size);
+                let in_sight = || self.in_sight(user, token.encounter, &bounds);
                 fog.shows(map, &bounds)
-                    && (!map.vision || self.in_sight(user, token.encounter, &bounds))
+                    && (!map.vision
+                        || match self.cache {
+                            Some(cache) => cache.token(user, token.id, in_sight),
+                            None => in_sight(),
+                        })
             })
     }
 
@@ -271,51 +297,57 @@ impl<'a> World<'a> {
         now.chain(was)
     }
 
-    /// Whether a token of `user`'s on the encounter's map (one players
-    /// see) has a line of sight to some of `area`: its middle or a point
-    /// just inside one of its corners, past no wall that stops sight
-    /// (touching one stops it, as for movement: [`crate::wall::crosses`]).
+    /// Whether a token of `user`'s on the encounter's map sees some of
+    /// `area` ([`Seeing::sees_area`]).
     fn in_sight(&self, user: UserId, encounter: EncounterId, area: &Rect) -> bool {
-        let Some((map, _)) = self.grid_and_fog(encounter) else {
-            return false;
-        };
-        let eyes: Vec<Point> = self
+        match self.cache {
+            Some(cache) => cache
+                .get(user, encounter, || self.seeing(user, encounter))
+                .is_some_and(|seeing| seeing.sees_area(area)),
+            None => self
+                .seeing(user, encounter)
+                .is_some_and(|seeing| seeing.sees_area(area)),
+        }
+    }
+
+    /// What `user` sees by on an encounter's map: their tokens there that
+    /// players see, its walls that stop sight, every light on it. `None`
+    /// when they have no token there or there is no such map.
+    fn seeing(&self, user: UserId, encounter: EncounterId) -> Option<Seeing> {
+        let (map, _) = self.grid_and_fog(encounter)?;
+        let eyes: Vec<Eye> = self
             .tokens_in(encounter)
             .filter(|t| t.visibility.players_see() && self.owns(user, t))
-            .map(|t| t.centre(map.grid_size))
+            .map(|t| Eye::of(t, map))
             .collect();
         if eyes.is_empty() {
-            return false;
+            return None;
         }
-        let walls: Vec<Segment> = self
-            .walls_in(encounter)
-            .filter(|w| w.blocks_sight())
-            .map(Wall::segment)
-            .collect();
-        let (w, h) = (area.max.x - area.min.x, area.max.y - area.min.y);
-        let inset = |fx: f64, fy: f64| Point::new(area.min.x + w * fx, area.min.y + h * fy);
-        let points = [
-            inset(0.5, 0.5),
-            inset(0.1, 0.1),
-            inset(0.9, 0.1),
-            inset(0.1, 0.9),
-            inset(0.9, 0.9),
-        ];
-        // A wall whose box misses the line's box cannot meet it: most of
-        // a map's walls are dismissed with four comparisons.
-        let apart = |a: Point, b: Point, wall: &Segment| {
-            a.x.max(b.x) < wall.a.x.min(wall.b.x)
-                || a.x.min(b.x) > wall.a.x.max(wall.b.x)
-                || a.y.max(b.y) < wall.a.y.min(wall.b.y)
-                || a.y.min(b.y) > wall.a.y.max(wall.b.y)
-        };
-        eyes.iter().any(|eye| {
-            points.iter().any(|p| {
-                !walls
-                    .iter()
-                    .any(|wall| !apart(*eye, *p, wall) && crate::wall::crosses(*eye, *p, wall))
+        let build = || {
+            let walls = WallGrid::new(
+                self.walls_in(encounter)
+                    .filter(|w| w.blocks_sight())
+                    .map(Wall::segment)
+                    .collect(),
+            );
+            let lamps = if map.daylight {
+                Vec::new()
+            } else {
+                self.tokens_in(encounter)
+                    .filter_map(|t| Lamp::of(t, map))
+                    .collect()
+            };
+            Arc::new(Surroundings {
+                walls,
+                lamps,
+                daylight: map.daylight,
             })
-        })
+        };
+        let around = match self.cache {
+            Some(cache) => cache.around(encounter, build),
+            None => build(),
+        };
+        Some(Seeing { eyes, around })
     }
 
     fn drawing(&self, id: DrawingId) -> Option<&'a Drawing> {

@@ -516,7 +516,7 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
             let user = [json!(testing::player()), json!(other_player()), json!(null)]
                 [((r >> 12) % 3) as usize]
                 .clone();
-            match r % 30 {
+            match r % 32 {
                 0 => fog_on(),
                 1 => set(&format!("encounters/{}/fog/enabled", eid(1)), json!(false)),
                 2 => reveal(((r >> 16) % 5) as i32, ((r >> 20) % 5) as i32),
@@ -640,6 +640,22 @@ fn random_commit(r: &mut u64) -> Vec<Change> {
                     json!(["open", "closed", "locked"][((r >> 16) % 3) as usize]),
                 ),
                 27 => Change::delete(path(&format!("walls/{}", wid(token)))),
+                // Day and night; a token's range, darkvision and light.
+                28 => set(
+                    &format!("encounters/{}/map/daylight", eid(1)),
+                    json!((r >> 16) % 3 == 0),
+                ),
+                29 | 30 => {
+                    let feet = |shift: u32| [0, 10, 20, 60][((r >> shift) % 4) as usize];
+                    let mut sight = json!({"darkvision": feet(16)});
+                    if (r >> 18) % 3 == 0 {
+                        sight["range"] = json!(feet(20) + 5);
+                    }
+                    if (r >> 22) % 2 == 0 {
+                        sight["light"] = json!({"bright": feet(24), "dim": feet(24) + feet(26)});
+                    }
+                    set(&format!("tokens/{}/sight", tid(token)), sight)
+                }
                 _ => random_change(r >> 4),
             }
         })
@@ -931,4 +947,118 @@ fn where_walls_hide_a_player_receives_only_what_their_tokens_see() {
     assert!(!names_token(&theirs, 2), "{theirs:?}");
     let store = authority.store();
     assert!(seen(store, &me(), 2) && !seen(store, &as_player(other_player()), 2));
+}
+
+fn daylight(on: bool) -> Change {
+    set(&format!("encounters/{}/map/daylight", eid(1)), json!(on))
+}
+
+fn sight_of(n: u128, sight: serde_json::Value) -> Change {
+    set(&format!("tokens/{}/sight", tid(n)), sight)
+}
+
+/// In the dark, a player's token sees only by its darkvision and by the
+/// light tokens shed, a light reaching only where no wall stops it; in
+/// daylight, as far as its range. My token's middle is at (25, 25), the
+/// monster's square runs from (200, 200) to (250, 250); ten pixels to the
+/// foot, and reaches are measured from a token's middle plus half its
+/// side (25 pixels).
+#[test]
+fn in_the_dark_a_player_sees_by_darkvision_and_by_light() {
+    let mut store = table();
+    store.apply(&vision(true)).unwrap();
+    let seen = |store: &Store, n: u128| entities_for(&me(), store).tokens.contains_key(&tid(n));
+    assert!(seen(&store, 2), "daylight, no walls: everything");
+    store.apply(&sight_of(1, json!({"range": 10}))).unwrap();
+    assert!(!seen(&store, 2), "beyond my 10 ft (125 px) range");
+    store.apply(&sight_of(1, json!({}))).unwrap();
+    store.apply(&daylight(false)).unwrap();
+    assert!(!seen(&store, 2), "in the dark, without darkvision");
+    assert!(seen(&store, 1), "my own token, dark or not");
+    store
+        .apply(&sight_of(1, json!({"darkvision": 10})))
+        .unwrap();
+    assert!(!seen(&store, 2), "10 ft of darkvision reach 125 px");
+    store
+        .apply(&sight_of(1, json!({"darkvision": 30})))
+        .unwrap();
+    assert!(
+        seen(&store, 2),
+        "30 ft reach 325 px: the monster's near corner is 250 away"
+    );
+    // A light the GM placed, hidden: 20 ft of light reach 225 px from (425, 225).
+    store.apply(&sight_of(1, json!({}))).unwrap();
+    let lamp = tid(9);
+    store
+        .apply(&set(
+            &format!("tokens/{lamp}"),
+            json!({"id": lamp, "encounter": eid(1), "name": "Brazier", "position": {"x": 400.0, "y": 200.0},
+                   "visibility": "hidden", "sight": {"light": {"bright": 10, "dim": 20}}}),
+        ))
+        .unwrap();
+    assert!(seen(&store, 2), "the brazier lights the monster");
+    assert!(
+        !seen(&store, 9),
+        "a hidden light is not sent, only its light"
+    );
+    let walls = |store: &mut Store, n: u128, x: f64| {
+        store
+            .apply(&set(
+                &format!("walls/{}", wid(n)),
+                to_value(&testing::wall(n, WallKind::Wall, (x, 0.0), (x, 400.0))),
+            ))
+            .unwrap();
+    };
+    walls(&mut store, 1, 350.0);
+    assert!(
+        !seen(&store, 2),
+        "a wall between the brazier and the monster"
+    );
+    store
+        .apply(&Change::delete(path(&format!("walls/{}", wid(1)))))
+        .unwrap();
+    walls(&mut store, 1, 150.0);
+    assert!(
+        !seen(&store, 2),
+        "lit, but a wall between me and the monster"
+    );
+    store
+        .apply(&Change::delete(path(&format!("walls/{}", wid(1)))))
+        .unwrap();
+
+    // The commits: day breaks, the monster arrives whole; night falls, it
+    // goes; it lights a torch, it is back.
+    store
+        .apply(&Change::delete(path(&format!("tokens/{lamp}"))))
+        .unwrap();
+    let mut authority = Authority::new(store, 0);
+    let day = commit_as(&mut authority, &me(), vec![daylight(true)]);
+    assert!(names_token(&day, 2), "day breaks: {day:?}");
+    let night = commit_as(&mut authority, &me(), vec![daylight(false)]);
+    assert!(
+        night
+            .changes
+            .contains(&Change::delete(path(&format!("tokens/{}", tid(2))))),
+        "night falls: {night:?}"
+    );
+    let lit = commit_as(
+        &mut authority,
+        &me(),
+        vec![sight_of(2, json!({"light": {"bright": 20, "dim": 40}}))],
+    );
+    assert!(names_token(&lit, 2), "the monster lights a torch: {lit:?}");
+    // Where walls hide, a ping is relayed to whoever sees its place.
+    let store = authority.store();
+    assert!(point_seen(
+        store,
+        testing::player(),
+        eid(1),
+        Point::new(225.0, 225.0)
+    ));
+    assert!(!point_seen(
+        store,
+        testing::player(),
+        eid(1),
+        Point::new(2000.0, 2000.0)
+    ));
 }

@@ -266,6 +266,7 @@ pub fn BattleMap() -> impl IntoView {
                         <TokenView id />
                     </For>
                     <PaintedCells painted settings=Signal::derive(settings) />
+                    <crate::table::sight::Darkness grid=Signal::derive(move || settings().grid_size) />
                     <Show when=move || table.is_gm_or_assistant()>
                         <crate::table::walls::WallLines />
                     </Show>

@@ -118,6 +118,7 @@ pub(super) fn MapTools(tool: RwSignal<Tool>) -> impl IntoView {
                 <Show when=move || tool.get() == Tool::Walls>
                     <crate::table::walls::WallTools />
                 </Show>
+                <crate::table::sight::SightAs />
             </Show>
         </div>
     }

@@ -324,11 +324,14 @@ impl SessionActor {
             at,
             by: who.user,
         });
-        let seen = shared::sight::point_seen(store, encounter, at);
         let watchers: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(id, c)| **id != conn && (seen || c.who.role.is_gm_or_assistant()))
+            .filter(|(id, c)| {
+                **id != conn
+                    && (c.who.role.is_gm_or_assistant()
+                        || shared::sight::point_seen(store, c.who.user, encounter, at))
+            })
             .map(|(id, _)| *id)
             .collect();
         for watcher in watchers {
@@ -350,9 +353,10 @@ impl SessionActor {
         if !shared::measure::ruler_ok(&path) || store.encounter(encounter).is_none() {
             return;
         }
-        let seen = path
-            .iter()
-            .all(|at| shared::sight::point_seen(store, encounter, *at));
+        let seen = self.seers(|user| {
+            path.iter()
+                .all(|at| shared::sight::point_seen(store, user, encounter, *at))
+        });
         let drawn = (!path.is_empty()).then(|| {
             frame(&ServerMessage::Measured {
                 encounter,
@@ -387,7 +391,9 @@ impl SessionActor {
             );
             return;
         }
-        let seen = template.is_none_or(|t| shared::sight::point_seen(store, encounter, t.origin));
+        let seen = self.seers(|user| {
+            template.is_none_or(|t| shared::sight::point_seen(store, user, encounter, t.origin))
+        });
         let drawn = template.map(|template| {
             frame(&ServerMessage::TemplateShown {
                 encounter,
@@ -398,8 +404,21 @@ impl SessionActor {
         self.relay(conn, Overlay::Template, encounter, seen, drawn);
     }
 
+    /// The players on this session who see an overlay, as `sees` decides
+    /// for each (asked once per player, however many sockets they have
+    /// open).
+    fn seers(&self, sees: impl Fn(UserId) -> bool) -> BTreeSet<UserId> {
+        let players: BTreeSet<UserId> = self
+            .conns
+            .values()
+            .filter(|c| !c.who.role.is_gm_or_assistant())
+            .map(|c| c.who.user)
+            .collect();
+        players.into_iter().filter(|user| sees(*user)).collect()
+    }
+
     /// Shows `conn`'s overlay (`drawn`) to the GM and assistants, and to
-    /// players when they see it (`seen`); with nothing drawn, takes it
+    /// the players who see it (`seen`); with nothing drawn, takes it
     /// away. A watcher who was shown it and may not see the new one is
     /// sent the overlay's removal, so it disappears rather than stops where
     /// it was last seen.
@@ -408,7 +427,7 @@ impl SessionActor {
         conn: ConnId,
         overlay: Overlay,
         encounter: EncounterId,
-        seen: bool,
+        seen: BTreeSet<UserId>,
         drawn: Option<Bytes>,
     ) {
         let Some((before, by)) = self
@@ -428,7 +447,7 @@ impl SessionActor {
                 continue;
             }
             match &drawn {
-                Some(drawn) if seen || c.who.role.is_gm_or_assistant() => {
+                Some(drawn) if c.who.role.is_gm_or_assistant() || seen.contains(&c.who.user) => {
                     shown.insert(*id);
                     sends.push((*id, drawn.clone()));
                 }

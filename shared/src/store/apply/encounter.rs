@@ -155,6 +155,7 @@ impl Kind for Encounter {
                 "grid" => leaf(&mut self.map.grid, op, path, any),
                 "players_draw" => leaf(&mut self.map.players_draw, op, path, any),
                 "vision" => leaf(&mut self.map.vision, op, path, any),
+                "daylight" => leaf(&mut self.map.daylight, op, path, any),
                 "offset" => leaf(&mut self.map.offset, op, path, |p: &Point| {
                     if p.is_finite() {
                         Ok(())

@@ -16,12 +16,12 @@
 //! | `items/<id>/quantity` | set, increment |
 //! | `encounters/<id>/name`, `map`, `map/offset`, `initiative`, `fog` | set |
 //! | `encounters/<id>/map/grid_size`, `map/feet_per_cell` | set, increment |
-//! | `encounters/<id>/map/grid`, `map/diagonals`, `map/players_draw`, `map/vision` | set |
+//! | `encounters/<id>/map/grid`, `map/diagonals`, `map/players_draw`, `map/vision`, `map/daylight` | set |
 //! | `encounters/<id>/initiative/turn`, `round` | set, increment |
 //! | `encounters/<id>/initiative/phase`, `fog/enabled` | set |
 //! | `encounters/<id>/initiative/order`, `log` | set, append; `.../<index>` delete |
 //! | `encounters/<id>/fog/revealed` | set, append (a list of cells); `.../<x>,<y>` delete |
-//! | `tokens/<id>/name`, `actor`, `encounter`, `visibility`, `position` | set |
+//! | `tokens/<id>/name`, `actor`, `encounter`, `visibility`, `hp_shown`, `sight`, `position` | set |
 //! | `tokens/<id>/position/x`, `position/y`, `rotation`, `scale` | set, increment |
 //! | `tokens/<id>/conditions` (a set) | set, append; `.../<name>` delete |
 //! | `effects/<id>/name`, `source`, `properties` | set |

@@ -60,6 +60,7 @@ impl Kind for Token {
         if !self.position.is_finite() || !self.rotation.is_finite() {
             return Err(invalid(path, "position and rotation must be finite"));
         }
+        self.sight.check().map_err(|reason| invalid(path, reason))?;
         positive(&self.scale).map_err(|reason| invalid(path, reason))
     }
     fn limits(&self) -> Result<()> {
@@ -136,6 +137,7 @@ impl Kind for Token {
             ("encounter", []) => leaf(&mut self.encounter, op, path, any),
             ("visibility", []) => leaf(&mut self.visibility, op, path, any),
             ("hp_shown", []) => leaf(&mut self.hp_shown, op, path, any),
+            ("sight", []) => leaf(&mut self.sight, op, path, crate::token::Sight::check),
             ("position", []) => leaf(&mut self.position, op, path, |p: &Point| {
                 if p.is_finite() {
                     Ok(())
