@@ -1,5 +1,5 @@
 import { expect, test, type Page } from './fixtures';
-import { at, setUpTable } from './table';
+import { at, drag, setUpTable } from './table';
 
 // Light and sight at the table: the GM makes walls hide and the player's
 // map darkens outside her token's sight; night falls and the goblin, four
@@ -58,4 +58,47 @@ test('in the dark a player sees by darkvision and by the light tokens shed; the 
   await tools(gm).locator('[data-test="daylight"]').click();
   await expect(tools(gm).locator('[data-test="daylight"]')).toHaveAttribute('aria-pressed', 'false');
   await expect(darkness(player)).toHaveAttribute('data-eyes', '1');
+});
+
+// What a player has seen stays on her map, dimmed, once her token moves
+// on; the server keeps it, so a reload brings it back; the GM's "Forget
+// explored" leaves her only what she sees now.
+test('what a player has seen stays dimmed on her map, through a reload, until the GM makes her forget it', async ({ browser }, testInfo) => {
+  const table = await setUpTable(browser);
+  const { gm, player } = table;
+  const tools = (page: Page) => page.getByRole('toolbar', { name: 'Map tools' });
+  const darkness = player.locator('[data-test="darkness"]');
+  const explored = async () => Number((await darkness.getAttribute('data-explored')) ?? 'NaN');
+
+  // Walls hide, the night falls, and Aria sees 30 ft by darkvision.
+  await tools(gm).locator('[data-test="tool-walls"]').click();
+  await tools(gm).locator('[data-test="vision"]').click();
+  await tools(gm).locator('[data-test="daylight"]').click();
+  await at(gm, table.mine).focus();
+  await gm.locator('[data-test="selected-token"] [data-test="darkvision"]').selectOption({ label: '30 ft' });
+  // She saw the whole lit map before the night fell: a new night, forgotten.
+  await expect.poll(explored).toBeGreaterThan(1000);
+  await tools(gm).locator('[data-test="forget-explored"]').click();
+  // What 30 ft of darkvision reaches: about 130 cells.
+  await expect.poll(explored).toBeLessThan(1000);
+  const first = await explored();
+  expect(first).toBeGreaterThan(0);
+
+  // The GM moves her four cells down: what she saw stays explored.
+  await tools(gm).getByTitle('Drag tokens and pan the map').click();
+  await drag(gm, table.mine, 0, 4);
+  await expect.poll(explored).toBeGreaterThan(first);
+  const both = await explored();
+  await player.screenshot({ path: testInfo.outputPath('sight-explored.png') });
+
+  // A reload brings back what the server kept.
+  await player.reload();
+  await expect(player.locator('[data-test="connection"]')).toHaveText('Connected');
+  await expect.poll(explored).toBe(both);
+
+  // The GM makes the players forget: only what she sees now is left.
+  await tools(gm).locator('[data-test="tool-walls"]').click();
+  await tools(gm).locator('[data-test="forget-explored"]').click();
+  await expect.poll(explored).toBeLessThan(both);
+  expect(await explored()).toBeGreaterThan(0);
 });

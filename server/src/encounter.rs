@@ -35,6 +35,7 @@ pub struct NewEncounter {
 /// A token to place (the GM's request, from `shared`).
 pub use shared::encounter::NewToken;
 
+pub mod explored;
 pub mod sample;
 mod write_back;
 

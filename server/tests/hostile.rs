@@ -106,7 +106,10 @@ async fn digest(db: &PgPool, campaign: CampaignId) -> String {
                                    from encounter_tokens t join encounters e on e.id = t.encounter_id
                                   where e.campaign_id = $1), '')
              || '#' || coalesce((select string_agg(a::text, '|' order by a.id) from actors a where a.campaign_id = $1), '')
-             || '#' || coalesce((select string_agg(m::text, '|' order by m.user_id) from campaign_members m where m.campaign_id = $1), '')",
+             || '#' || coalesce((select string_agg(m::text, '|' order by m.user_id) from campaign_members m where m.campaign_id = $1), '')
+             || '#' || coalesce((select string_agg(x::text, '|' order by x.user_id)
+                                   from explored_areas x join encounters e on e.id = x.encounter_id
+                                  where e.campaign_id = $1), '')",
     )
     .bind(campaign.0)
     .fetch_one(db)
@@ -830,7 +833,22 @@ async fn action_ids_and_approvals_are_checked_as_they_are_now(db: PgPool) {
 async fn a_hostile_gm_changes_nothing_of_another_campaign(db: PgPool) {
     let victim: Table = table(db.clone()).await;
     let mallory = stranger(&db, "mallory").await;
+    // What Alice explored of the victim's map, which Mallory's forgetting
+    // must not touch.
+    let mut tx = db.acquire().await.unwrap();
+    let cells = std::collections::BTreeSet::from([shared::geometry::Cell(1, 2)]);
+    server::encounter::explored::save(
+        &mut tx,
+        victim.campaign,
+        victim.encounter,
+        victim.alice.user.id,
+        &cells,
+    )
+    .await
+    .unwrap();
+    drop(tx);
     let before = digest(&db, victim.campaign).await;
+    assert!(before.contains("[[1, 2]]"), "{before}");
     let seed = std::env::var("TABLETOP_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -958,7 +976,7 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
         kind: shared::wall::WallKind::Door,
         door: Some(shared::wall::DoorState::Open),
     };
-    let message = match rng.below(12) {
+    let message = match rng.below(14) {
         0..=2 => {
             let changes = (0..1 + rng.below(3)).map(|_| change(rng)).collect();
             ClientMessage::Request(request(id, edit(changes)))
@@ -999,6 +1017,11 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
                 state: shared::wall::DoorState::Locked,
             },
         )),
+        11 => ClientMessage::Explore {
+            encounter: EncounterId(b),
+            cells: std::collections::BTreeSet::from([shared::geometry::Cell(7, 7)]),
+        },
+        12 => ClientMessage::ForgetExplored,
         _ => {
             return Hostile::Raw(match rng.below(3) {
                 0 => "{\"v\":1,\"msg\":{\"type\":\"request\"".into(),

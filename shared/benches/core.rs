@@ -534,6 +534,14 @@ fn sight(c: &mut Criterion) {
             criterion::BatchSize::LargeInput,
         );
     });
+    // What the player's browser works out after her view changes: the
+    // cells her 10 tokens see in daylight among the 300 walls (her whole
+    // explored area, every cell of the room in some token's polygon).
+    let view = shared::sight::view(&hiding, player.user, id).unwrap();
+    let map = hiding.encounter(id).unwrap().map;
+    group.bench_function("explored_10_eyes_300_walls", |b| {
+        b.iter(|| shared::sight::explored(black_box(&view), &map).len());
+    });
     group.bench_function("one_move_against_300_walls", |b| {
         b.iter(|| {
             shared::wall::blocking(

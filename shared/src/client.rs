@@ -194,6 +194,8 @@ pub struct Changed {
     pub handouts: Vec<crate::media::Handout>,
     /// The auto-approval rules changed.
     pub rules: bool,
+    /// What I explored of a map changed ([`Client::explored`]).
+    pub explored: bool,
     /// The GM ended the session.
     pub ended: bool,
     /// What to tell the user.
@@ -231,7 +233,14 @@ pub struct Client {
     /// For the GM: the latest commits of anyone's actions, oldest first,
     /// to take back by choice.
     recent: std::collections::VecDeque<RecentChange>,
+    /// For a player: the cells of each map I have explored, as the server
+    /// told after the welcome, with what this browser saw since.
+    explored: BTreeMap<EncounterId, BTreeSet<crate::geometry::Cell>>,
 }
+
+/// The most cells one [`ClientMessage::Explore`] carries: at most 18
+/// bytes each in JSON, well within [`crate::protocol::MAX_CLIENT_FRAME`].
+pub const EXPLORE_CELLS_PER_MESSAGE: usize = 10_000;
 
 /// How many of the latest commits the GM's list offers to take back.
 pub const RECENT_CHANGES: usize = 20;
@@ -264,6 +273,7 @@ impl Client {
             acked: 0,
             dice: None,
             recent: std::collections::VecDeque::new(),
+            explored: BTreeMap::new(),
         }
     }
 
@@ -348,6 +358,47 @@ impl Client {
     pub fn set_rules(&mut self, policy: ApprovalPolicy) -> Option<ClientMessage> {
         let gm = self.me.is_some_and(|me| me.role.is_gm_or_assistant());
         (gm && self.link == Link::Live).then_some(ClientMessage::SetRules { policy })
+    }
+
+    /// The cells of `encounter`'s map I have explored.
+    pub fn explored(&self, encounter: EncounterId) -> Option<&BTreeSet<crate::geometry::Cell>> {
+        self.explored.get(&encounter)
+    }
+
+    /// For a player, live: adds the cells of `seen` ([`crate::sight::explored`])
+    /// I had not explored, and returns the messages that tell the server
+    /// (at most [`EXPLORE_CELLS_PER_MESSAGE`] cells each, so that each
+    /// fits a client frame); none when no cell is new, or when the whole
+    /// would pass the limit (the server would refuse it). While not live
+    /// nothing is added: the welcome brings what the server kept, and the
+    /// caller offers what it sees again then.
+    pub fn explore(
+        &mut self,
+        encounter: EncounterId,
+        seen: BTreeSet<crate::geometry::Cell>,
+    ) -> Vec<ClientMessage> {
+        let player = self.me.is_some_and(|me| !me.role.is_gm_or_assistant());
+        if !player || self.link != Link::Live {
+            return Vec::new();
+        }
+        let known = self.explored.entry(encounter).or_default();
+        let new: Vec<_> = seen.difference(known).copied().collect();
+        if new.is_empty() || known.len() + new.len() > crate::limits::MAX_EXPLORED_CELLS {
+            return Vec::new();
+        }
+        known.extend(new.iter().copied());
+        new.chunks(EXPLORE_CELLS_PER_MESSAGE)
+            .map(|cells| ClientMessage::Explore {
+                encounter,
+                cells: cells.iter().copied().collect(),
+            })
+            .collect()
+    }
+
+    /// For the GM: the message that makes every player forget what they
+    /// explored of the table's map, or `None` while not live or not a GM.
+    pub fn forget_explored(&self) -> Option<ClientMessage> {
+        self.end_session().map(|_| ClientMessage::ForgetExplored)
     }
 
     /// How a pending request of mine stands in the view, if it is pending.

@@ -49,6 +49,9 @@ pub const MAX_GRID_SIZE: f64 = 400.0;
 pub const MAX_FEET_PER_CELL: u32 = 1_000;
 /// Revealed fog cells on one encounter.
 pub const MAX_FOG_CELLS: usize = 100_000;
+/// Cells one player has explored on one map (as many as the fog may
+/// reveal).
+pub const MAX_EXPLORED_CELLS: usize = MAX_FOG_CELLS;
 /// The largest fog cell coordinate either way.
 pub const MAX_FOG_CELL: i32 = 100_000;
 /// Tokens on one encounter.

@@ -81,6 +81,9 @@ impl Table {
         if changed.presence {
             self.online.set(online);
         }
+        if changed.explored {
+            self.explored.update(|n| *n += 1);
+        }
         if changed.rules {
             self.rules
                 .set(self.client.with_value(|c| c.rules().cloned()));

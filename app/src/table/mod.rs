@@ -137,6 +137,9 @@ pub struct Table {
     /// Whose sight the GM previews on a map where walls hide (`None`: see
     /// everything).
     pub sight_as: RwSignal<Option<UserId>>,
+    /// Bumped when what I explored of the map changes (the cells are the
+    /// client's: [`Client::explored`]).
+    pub explored: RwSignal<u64>,
     /// The session's auto-approval rules, once told.
     pub rules: RwSignal<Option<ApprovalPolicy>>,
     /// Sends to the socket, while there is one.
@@ -183,6 +186,7 @@ impl Table {
             view_center: StoredValue::new(shared::geometry::Point::new(0.0, 0.0)),
             names: RwSignal::new(HashMap::new()),
             sight_as: RwSignal::new(None),
+            explored: RwSignal::new(0),
             rules: RwSignal::new(None),
             outgoing: StoredValue::new(None),
             next_toast: StoredValue::new(0),

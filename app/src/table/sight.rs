@@ -7,10 +7,17 @@
 //! the darkness hides the map, not secrets. It is an SVG in map pixels
 //! inside the map layer, so a pan moves it with the map and redraws
 //! nothing; it is worked out again only when the table changes.
+//!
+//! What a player has seen stays dimmed rather than dark: each new view
+//! adds its cells to what she explored ([`shared::sight::explored`]),
+//! which the server keeps with the encounter.
 
 use leptos::prelude::*;
+use std::collections::BTreeSet;
+
 use shared::{
-    geometry::{Point, Rect},
+    encounter::MapSettings,
+    geometry::{Cell, Point, Rect},
     id::UserId,
     sight::{View, polygon::Polygon},
 };
@@ -42,15 +49,97 @@ pub fn Darkness(#[prop(into)] grid: Signal<f64>) -> impl IntoView {
         })
     });
     let preview = move || table.is_gm_or_assistant();
+    // A player's own view: its cells join what she explored, and the new
+    // ones go to the server. Asked again after a welcome, which brings
+    // what the server kept (and what this browser saw while offline is
+    // offered again).
+    Effect::new(move |_| {
+        table.explored.track();
+        let (Some(view), Some((encounter, map))) =
+            (view.get(), table.with_encounter(|e| (e.id, e.map)))
+        else {
+            return;
+        };
+        if table.is_gm_or_assistant() {
+            return;
+        }
+        let seen = shared::sight::explored(&view, &map);
+        let told = table
+            .client
+            .try_update_value(|c| c.explore(encounter, seen))
+            .unwrap_or_default();
+        if !told.is_empty() {
+            table.send_all(told);
+            table.explored.update(|n| *n += 1);
+        }
+    });
+    // What she explored, as the shapes to dim (none while the GM previews:
+    // the GM's browser is not sent a player's memory).
+    let explored = Memo::new(move |_| {
+        table.explored.track();
+        let (encounter, map) = table.with_encounter(|e| (e.id, e.map))?;
+        if preview() {
+            return None;
+        }
+        table.with_client(|c| {
+            c.explored(encounter)
+                .map(|cells| (cells.len(), outline(cells, &map)))
+        })
+    });
     move || {
         let view = view.get()?;
-        Some(darkness(&view, grid.get(), preview()))
+        Some(darkness(&view, grid.get(), preview(), explored.get()))
     }
+}
+
+/// The outline of explored cells as one SVG path: a square grid's cells
+/// joined in runs along each row, a hex grid's cells one by one.
+fn outline(cells: &BTreeSet<Cell>, map: &MapSettings) -> String {
+    use std::fmt::Write as _;
+    let mut d = String::new();
+    if map.grid.is_hex() {
+        for cell in cells {
+            for (i, p) in map.outline(*cell).into_iter().enumerate() {
+                let _ = write!(d, "{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, p.x, p.y);
+            }
+            d.push('Z');
+        }
+        return d;
+    }
+    // Cells sort by column, then row: runs along a row are found by row.
+    let mut rows: std::collections::BTreeMap<i32, Vec<i32>> = Default::default();
+    for cell in cells {
+        rows.entry(cell.1).or_default().push(cell.0);
+    }
+    let g = map.grid_size;
+    for (row, columns) in rows {
+        let mut start = 0;
+        while start < columns.len() {
+            let mut end = start + 1;
+            while end < columns.len() && columns[end] == columns[end - 1] + 1 {
+                end += 1;
+            }
+            let at = map.cell_origin(Cell(columns[start], row));
+            let width = (end - start) as f64 * g;
+            let _ = write!(
+                d,
+                "M{:.1},{:.1}h{width:.1}v{g:.1}h{:.1}Z",
+                at.x, at.y, -width
+            );
+            start = end;
+        }
+    }
+    d
 }
 
 /// The SVG: a dark rectangle whose mask is white (dark) everywhere but
 /// where a token sees.
-fn darkness(view: &View, grid: f64, preview: bool) -> impl IntoView + use<> {
+fn darkness(
+    view: &View,
+    grid: f64,
+    preview: bool,
+    explored: Option<(usize, String)>,
+) -> impl IntoView + use<> {
     let margin = DARK_MARGIN_CELLS * grid;
     let area = Rect {
         min: Point::new(view.bounds.min.x - margin, view.bounds.min.y - margin),
@@ -117,9 +206,10 @@ fn darkness(view: &View, grid: f64, preview: bool) -> impl IntoView + use<> {
         })
         .collect_view();
     let soft = (grid / 6.0).max(1.0);
+    let (count, explored) = explored.unwrap_or_default();
     view! {
         <svg class="map-darkness" class:preview=preview aria-hidden="true" data-test="darkness"
-            data-eyes=view.eyes.len()>
+            data-eyes=view.eyes.len() data-explored=count>
             <defs>
                 {lights}
                 <filter id="sight-soft" filterUnits="userSpaceOnUse" x=x y=y width=w height=h>
@@ -127,7 +217,12 @@ fn darkness(view: &View, grid: f64, preview: bool) -> impl IntoView + use<> {
                 </filter>
                 <mask id="sight-mask" maskUnits="userSpaceOnUse" x=x y=y width=w height=h>
                     <rect x=x y=y width=w height=h fill="white" />
-                    <g filter="url(#sight-soft)">{eyes}</g>
+                    <g filter="url(#sight-soft)">
+                        // Explored: the darkness at about three fifths (a mask mixes
+                        // in linear light: #d4 is 0.66).
+                        <path d=explored fill="#d4d4d4" />
+                        {eyes}
+                    </g>
                 </mask>
             </defs>
             <rect class="dark" x=x y=y width=w height=h mask="url(#sight-mask)" />
@@ -307,6 +402,29 @@ pub fn TokenSight() -> impl IntoView {
                 </label>
             </div>
         </Show>
+    }
+}
+
+/// The GM's button that makes every player forget what they explored of
+/// the map.
+#[component]
+pub fn ForgetExplored() -> impl IntoView {
+    let table = expect_context::<Table>();
+    let forget = move |_| {
+        let message = table.with_client(|c| c.forget_explored());
+        if let Some(message) = message {
+            table.send_all([message]);
+            table.toast(
+                super::Tone::Info,
+                "The players forgot what they explored of this map".into(),
+            );
+        }
+    };
+    view! {
+        <button type="button" data-test="forget-explored" on:click=forget
+            title="Players' maps keep what their tokens have seen, dimmed: forget it (a new night, a changed dungeon)">
+            "Forget explored"
+        </button>
     }
 }
 

@@ -291,6 +291,7 @@ pub fn WallTools() -> impl IntoView {
         </button>
         <Show when=hides>
             <crate::table::sight::Daylight />
+            <crate::table::sight::ForgetExplored />
         </Show>
         <Show when=any>
             <button type="button" data-test="clear-walls" on:click=clear

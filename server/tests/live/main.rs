@@ -13,6 +13,7 @@ mod support;
 
 mod connection;
 mod dice;
+mod explored;
 mod gm;
 mod nodes;
 mod replay;

@@ -26,6 +26,8 @@ pub struct Client {
     /// Received but not yet read: `until` skips over messages without
     /// losing them.
     unread: std::collections::VecDeque<ServerMessage>,
+    /// For a player: what she had explored of the map, as her welcome said.
+    pub explored: Option<std::collections::BTreeSet<shared::geometry::Cell>>,
 }
 
 pub async fn open(
@@ -39,6 +41,7 @@ pub async fn open(
         ws,
         raw: Vec::new(),
         unread: Default::default(),
+        explored: None,
     })
 }
 
@@ -85,10 +88,19 @@ pub async fn join_at(
         }
         other => panic!("expected a snapshot, got {other:?}"),
     };
-    // The rules close the welcome (after the queue, for a GM).
+    // The rules close the welcome (after the queue, for a GM, and what a
+    // player explored).
     client
         .until(|m| matches!(m, ServerMessage::Rules { .. }).then_some(()))
         .await;
+    if let Some(at) = client
+        .unread
+        .iter()
+        .position(|m| matches!(m, ServerMessage::Explored { whole: true, .. }))
+        && let Some(ServerMessage::Explored { cells, .. }) = client.unread.remove(at)
+    {
+        client.explored = Some(cells);
+    }
     (client, store)
 }
 

@@ -13,6 +13,9 @@ impl Client {
                 self.link = Link::Live;
                 self.online.insert(you.user);
                 changed.presence = true;
+                // The server sends what it kept, whole, after the welcome.
+                self.explored.clear();
+                changed.explored = true;
                 // Everything unanswered goes out again, in order; the
                 // server answers a request it already has with its first
                 // outcome.
@@ -194,6 +197,19 @@ impl Client {
                 self.online.clear();
                 changed.ended = true;
                 changed.presence = true;
+            }
+            ServerMessage::Explored {
+                encounter,
+                cells,
+                whole,
+            } => {
+                let known = self.explored.entry(encounter).or_default();
+                if whole {
+                    *known = cells;
+                } else {
+                    known.extend(cells);
+                }
+                changed.explored = true;
             }
             ServerMessage::Pong { .. } => {}
         }

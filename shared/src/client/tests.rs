@@ -966,3 +966,79 @@ fn a_handout_opens_at_the_logs_cap_when_the_log_comes_whole() {
     assert_eq!(opened, players);
     table.assert_converged();
 }
+
+#[test]
+fn what_a_player_explores_goes_out_once_in_frames_the_server_takes() {
+    use crate::geometry::Cell;
+    let encounter = EncounterId(Uuid::from_u128(0xE1));
+    // Far cells: the longest numbers a frame carries.
+    let cells = |from: i32, to: i32| -> BTreeSet<Cell> {
+        (from..to)
+            .map(|i| Cell(-99_000 - i % 300, -99_000 - i / 300))
+            .collect()
+    };
+    let mut client = Client::new(session());
+    assert!(
+        client.explore(encounter, cells(0, 10)).is_empty(),
+        "nothing before the welcome"
+    );
+    client.receive(ServerMessage::Welcome {
+        session: session(),
+        you: me(),
+        version: 0,
+        dice: None,
+    });
+    let changed = client.receive(ServerMessage::Explored {
+        encounter,
+        cells: cells(0, 5),
+        whole: true,
+    });
+    assert!(changed.explored);
+
+    let told = client.explore(encounter, cells(0, 25_000));
+    assert_eq!(told.len(), 3, "24,995 new cells in three messages");
+    let mut sent = BTreeSet::new();
+    for message in &told {
+        let frame = message.encode();
+        assert!(
+            ClientMessage::decode(&frame).is_ok(),
+            "{} bytes",
+            frame.len()
+        );
+        match message {
+            ClientMessage::Explore { cells, .. } => sent.extend(cells.iter().copied()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(sent, cells(5, 25_000), "only what the server had not told");
+    assert!(client.explore(encounter, cells(10, 20)).is_empty(), "once");
+    assert_eq!(client.explored(encounter).map(BTreeSet::len), Some(25_000));
+
+    // Past the limit, nothing goes (the server would refuse it all).
+    let over = crate::limits::MAX_EXPLORED_CELLS as i32 + 1;
+    assert!(client.explore(encounter, cells(0, over)).is_empty());
+    // Another browser's cells are added; the GM's word makes it forget.
+    client.receive(ServerMessage::Explored {
+        encounter,
+        cells: BTreeSet::from([Cell(0, 0)]),
+        whole: false,
+    });
+    assert_eq!(client.explored(encounter).map(BTreeSet::len), Some(25_001));
+    client.receive(ServerMessage::Explored {
+        encounter,
+        cells: BTreeSet::new(),
+        whole: true,
+    });
+    assert_eq!(client.explored(encounter).map(BTreeSet::len), Some(0));
+
+    // The GM explores nothing.
+    let mut gm_client = Client::new(session());
+    gm_client.receive(ServerMessage::Welcome {
+        session: session(),
+        you: gm(),
+        version: 0,
+        dice: None,
+    });
+    assert!(gm_client.explore(encounter, cells(0, 3)).is_empty());
+    assert!(gm_client.forget_explored().is_some() && client.forget_explored().is_none());
+}

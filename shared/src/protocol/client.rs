@@ -2,10 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeSet;
+
 use crate::{
     action::Action,
     change::{Change, Version},
-    geometry::Point,
+    geometry::{Cell, Point},
     id::{ActionId, EncounterId, TokenId, UserId},
     rules::{ApprovalPolicy, Role},
 };
@@ -103,6 +105,21 @@ pub enum ClientMessage {
         /// the one on the table.
         encounter: EncounterId,
     },
+    /// A player's browser saw these cells of the table's map
+    /// ([`crate::sight::explored`]) for the first time: the server adds
+    /// them to what she has explored (at most
+    /// [`crate::limits::MAX_EXPLORED_CELLS`]), tells her other browsers,
+    /// and keeps it with the encounter. Only ever the map, never what
+    /// stands on it, so it is hers to report.
+    Explore {
+        /// The encounter on the table.
+        encounter: EncounterId,
+        /// The cells newly seen.
+        cells: BTreeSet<Cell>,
+    },
+    /// The GM (or an assistant GM) makes every player forget what they
+    /// explored of the table's map (a new night, a changed dungeon).
+    ForgetExplored,
     /// Keep-alive; answered by a pong with the same nonce.
     Ping {
         /// Echoed back.

@@ -149,6 +149,18 @@ pub enum ServerMessage {
         #[serde(default)]
         next: Option<SessionId>,
     },
+    /// For a player: what she has explored of the table's map
+    /// ([`super::ClientMessage::Explore`]), whole after the welcome and
+    /// when the GM makes everyone forget, then the cells another browser
+    /// of hers explored.
+    Explored {
+        /// The encounter on the table.
+        encounter: EncounterId,
+        /// The cells.
+        cells: std::collections::BTreeSet<crate::geometry::Cell>,
+        /// Whether these are all of them (else they are added).
+        whole: bool,
+    },
     /// The answer to a ping.
     Pong {
         /// The ping's nonce.

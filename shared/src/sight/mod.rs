@@ -34,11 +34,13 @@
 //! after it (the store).
 
 mod commit;
+mod explored;
 pub mod polygon;
 mod seeing;
 
 use commit::Followed;
 pub use commit::{CommitView, SeenBefore, commit_for};
+pub use explored::{check_explored, explored};
 use seeing::{Eye, Lamp, Seeing, SightCache, Surroundings, WallGrid};
 pub use seeing::{EyeView, LightView, View, view};
 

@@ -132,6 +132,8 @@ impl SessionActor {
         if who.role.is_gm_or_assistant() {
             self.send(conn, &self.queue());
         }
+        self.send_explored(conn, who);
+        // The rules close the welcome.
         self.send(
             conn,
             &ServerMessage::Rules {
@@ -200,6 +202,7 @@ impl SessionActor {
         if you.role.is_gm_or_assistant() {
             self.send(conn, &self.queue());
         }
+        self.send_explored(conn, you);
     }
 
     /// Brings a socket to the current version.

@@ -333,7 +333,7 @@ impl SessionActor {
     /// The transaction of [`Self::end`]: the session the table moved to,
     /// for a move.
     async fn close(
-        &self,
+        &mut self,
         by: UserId,
         refused: &[(shared::id::ActionId, serde_json::Value)],
         reason: &str,
@@ -348,6 +348,7 @@ impl SessionActor {
             self.authority.store().entities(),
         )
         .await?;
+        self.keep_explored(&mut tx).await?;
         // After the write-back, so that a session started here loads the
         // characters as this one leaves them.
         let moved_to = match next {

@@ -24,6 +24,7 @@
 mod admit;
 mod batch;
 mod conns;
+mod explored;
 mod fanout;
 mod gm;
 mod recover;
@@ -192,6 +193,10 @@ pub struct SessionActor {
     undoable: undo::UndoHistory,
     /// Asks the sockets of a user whose role changed here to check again.
     rechecker: super::recheck::Rechecker,
+    /// What each player has explored of the table's map.
+    explored: std::collections::HashMap<shared::id::UserId, crate::encounter::explored::Cells>,
+    /// The players whose explored area grew since it was last written.
+    explored_changed: std::collections::BTreeSet<shared::id::UserId>,
 }
 
 impl SessionActor {
@@ -294,6 +299,7 @@ impl SessionActor {
         if self.stopped(outcome) {
             return true;
         }
+        self.keep_explored_now().await;
         self.write_hot_copy();
         if !self.conns.is_empty() {
             self.idle_since = None;
@@ -328,7 +334,9 @@ impl SessionActor {
                 | ClientMessage::DragPreview { .. }
                 | ClientMessage::PointAt { .. }
                 | ClientMessage::Measure { .. }
-                | ClientMessage::ShowTemplate { .. } => false,
+                | ClientMessage::ShowTemplate { .. }
+                | ClientMessage::Explore { .. }
+                | ClientMessage::ForgetExplored => false,
                 ClientMessage::Ack { .. } => self.conns.get(conn).is_some_and(|c| c.held),
                 ClientMessage::SetRules { .. } => false,
                 ClientMessage::Hello { .. }
@@ -407,6 +415,10 @@ impl SessionActor {
                 encounter,
                 template,
             } => self.show_template(conn, who, encounter, template),
+            ClientMessage::Explore { encounter, cells } => {
+                self.explore(conn, who, encounter, cells)
+            }
+            ClientMessage::ForgetExplored => self.forget_explored(conn, who).await?,
             ClientMessage::Request(request) => self.request(conn, who, request).await?,
             ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
             ClientMessage::SetRules { policy } => self.set_rules(conn, who, policy)?,

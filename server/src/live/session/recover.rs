@@ -94,6 +94,12 @@ impl SessionActor {
                 requested_at: pending.requested_at,
             });
         }
+        let explored = match info.encounter {
+            Some(encounter) => {
+                crate::encounter::explored::load(&db, info.campaign, encounter).await?
+            }
+            None => HashMap::new(),
+        };
         tracing::info!(session = %id, version, epoch, waiting = waiting.len(), "session recovered");
         mirror.started(info.campaign, info.encounter, version, epoch);
         Ok(Self {
@@ -125,6 +131,8 @@ impl SessionActor {
             dice: info.dice,
             undoable: Default::default(),
             rechecker: crate::live::recheck::Rechecker::default(),
+            explored,
+            explored_changed: Default::default(),
         })
     }
 }
