@@ -123,6 +123,11 @@ async fn a_socket_plays_over_channels_with_no_network(db: PgPool) {
         panic!("expected the state");
     };
     assert!(!entities.tokens.contains_key(&table.hidden));
+    // A player is told what she explored of the map, then the rules.
+    assert!(matches!(
+        client.next().await,
+        ServerMessage::Explored { whole: true, .. }
+    ));
     assert!(matches!(client.next().await, ServerMessage::Rules { .. }));
 
     // A malformed frame is answered, and the loop goes on.
