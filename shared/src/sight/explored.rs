@@ -23,7 +23,9 @@ use crate::{
 
 use super::{EyeView, View, polygon::Polygon};
 
-/// The cells of `map` seen in `view`.
+/// The cells of `map` seen in `view`. The work stops soon after more
+/// than [`limits::MAX_EXPLORED_CELLS`] are found (a far token stretches
+/// the view over millions of cells): so many are refused anyway.
 pub fn explored(view: &View, map: &MapSettings) -> BTreeSet<Cell> {
     if map.grid.is_hex() {
         by_cells(view, map)
@@ -91,6 +93,9 @@ fn by_cells(view: &View, map: &MapSettings) -> BTreeSet<Cell> {
             let p = map.center_of(cell);
             if sight.holds(p) && sees(eye, p, view.daylight, &mut lights) {
                 seen.insert(cell);
+                if seen.len() > limits::MAX_EXPLORED_CELLS {
+                    return seen;
+                }
             }
         }
     }
@@ -162,6 +167,9 @@ fn by_rows(view: &View, map: &MapSettings) -> BTreeSet<Cell> {
                 cells.push(Cell(c, row));
             }
             reached = reached.max(end);
+        }
+        if cells.len() > limits::MAX_EXPLORED_CELLS {
+            break;
         }
     }
     cells.into_iter().collect()
@@ -478,6 +486,36 @@ mod tests {
             found += rows.len();
         }
         assert!(found > 10_000, "{found}");
+    }
+
+    /// A far token stretches the view over 400 million cells: the work
+    /// stops soon after the limit, on either grid.
+    #[test]
+    fn the_work_stops_past_the_limit() {
+        let huge = Rect {
+            min: Point::new(0.0, 0.0),
+            max: Point::new(1_000_000.0, 1_000_000.0),
+        };
+        let at = Point::new(500.0, 500.0);
+        let view = View {
+            eyes: vec![EyeView {
+                at,
+                polygon: visibility(at, &[], huge),
+                range: None,
+                darkvision: 0.0,
+            }],
+            lights: Vec::new(),
+            daylight: true,
+            bounds: huge,
+        };
+        let max = limits::MAX_EXPLORED_CELLS;
+        let square = explored(&view, &map()).len();
+        assert!(square > max && square <= max + 20_001, "{square}");
+        let hex = MapSettings {
+            grid: crate::grid::Grid::HexRows,
+            ..map()
+        };
+        assert_eq!(explored(&view, &hex).len(), max + 1);
     }
 
     #[test]
