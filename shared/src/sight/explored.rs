@@ -21,7 +21,7 @@ use crate::{
     limits,
 };
 
-use super::{EyeView, View, polygon::Polygon};
+use super::{EyeView, View, polygon::Polygon, seeing::distance_squared};
 
 /// The cells of `map` seen in `view`. The work stops soon after more
 /// than [`limits::MAX_EXPLORED_CELLS`] are found (a far token stretches
@@ -319,10 +319,6 @@ fn join(a: Rect, b: Rect) -> Rect {
         min: Point::new(a.min.x.min(b.min.x), a.min.y.min(b.min.y)),
         max: Point::new(a.max.x.max(b.max.x), a.max.y.max(b.max.y)),
     }
-}
-
-fn distance_squared(a: Point, b: Point) -> f64 {
-    (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ impl Lamp {
     }
 }
 
-fn distance_squared(a: Point, b: Point) -> f64 {
+pub(super) fn distance_squared(a: Point, b: Point) -> f64 {
     (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)
 }
 
