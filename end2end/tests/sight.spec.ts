@@ -62,8 +62,9 @@ test('in the dark a player sees by darkvision and by the light tokens shed; the 
 
 // What a player has seen stays on her map, dimmed, once her token moves
 // on; the server keeps it, so a reload brings it back; the GM's "Forget
-// explored" leaves her only what she sees now.
-test('what a player has seen stays dimmed on her map, through a reload, until the GM makes her forget it', async ({ browser }, testInfo) => {
+// explored" leaves her only what she sees now. The GM's preview of her
+// view shows what she explored, as it changes.
+test('what a player has seen stays dimmed on her map, through a reload and in the GM\'s preview, until the GM makes her forget it', async ({ browser }, testInfo) => {
   const table = await setUpTable(browser);
   const { gm, player } = table;
   const tools = (page: Page) => page.getByRole('toolbar', { name: 'Map tools' });
@@ -96,9 +97,22 @@ test('what a player has seen stays dimmed on her map, through a reload, until th
   await expect(player.locator('[data-test="connection"]')).toHaveText('Connected');
   await expect.poll(explored).toBe(both);
 
-  // The GM makes the players forget: only what she sees now is left.
+  // The GM previews her view: the same explored map, dimmed.
   await tools(gm).locator('[data-test="tool-walls"]').click();
+  const viewAs = tools(gm).locator('[data-test="sight-as"]');
+  const previewed = async () =>
+    Number((await gm.locator('[data-test="darkness"]').getAttribute('data-explored')) ?? 'NaN');
+  await viewAs.selectOption({ index: 1 });
+  await expect.poll(previewed).toBe(both);
+  await gm.screenshot({ path: testInfo.outputPath('sight-explored-gm-preview.png') });
+
+  // The GM makes the players forget: only what she sees now is left, on
+  // her map and in the GM's preview of it.
   await tools(gm).locator('[data-test="forget-explored"]').click();
   await expect.poll(explored).toBeLessThan(both);
-  expect(await explored()).toBeGreaterThan(0);
+  const now = await explored();
+  expect(now).toBeGreaterThan(0);
+  await expect.poll(previewed).toBe(now);
+  await viewAs.selectOption({ label: 'See everything' });
+  await expect(gm.locator('[data-test="darkness"]')).toHaveCount(0);
 });

@@ -39,6 +39,10 @@ pub struct Counts {
     pub encounters: usize,
     /// Encounter tokens.
     pub tokens: usize,
+    /// What players explored of the encounters' maps (absent from
+    /// documents written before issue 17).
+    #[serde(default)]
+    pub explored: usize,
 }
 
 /// One campaign, whole.
@@ -63,6 +67,10 @@ pub struct CampaignDocument {
     pub encounters: Vec<Value>,
     /// `encounter_tokens` rows.
     pub tokens: Vec<Value>,
+    /// `explored_areas` rows: each player's explored cells of a map. A row
+    /// whose player has no account on the importing server is left out.
+    #[serde(default)]
+    pub explored: Vec<Value>,
     /// The number of rows of each kind.
     pub counts: Counts,
 }
@@ -75,6 +83,7 @@ impl CampaignDocument {
             media: self.media.len(),
             encounters: self.encounters.len(),
             tokens: self.tokens.len(),
+            explored: self.explored.len(),
         }
     }
 }
@@ -119,6 +128,12 @@ pub async fn export(db: &PgPool, campaign: CampaignId, by: UserId) -> Result<Cam
         "encounter_id in (select id from encounters where campaign_id = $1)",
     ))
     .await?;
+    let explored = fetch(
+        "select coalesce(jsonb_agg(to_jsonb(x) order by x.encounter_id, x.user_id), '[]'::jsonb) \
+           from explored_areas x where x.encounter_id in (select id from encounters where campaign_id = $1)"
+            .to_owned(),
+    )
+    .await?;
     tx.commit().await?;
     let mut document = CampaignDocument {
         format: FORMAT.into(),
@@ -130,6 +145,7 @@ pub async fn export(db: &PgPool, campaign: CampaignId, by: UserId) -> Result<Cam
         media,
         encounters,
         tokens,
+        explored,
         counts: Counts::default(),
     };
     document.counts = document.present();
@@ -215,6 +231,23 @@ fn validate(document: &CampaignDocument) -> Result<()> {
     references(&document.encounters, "encounter", "map_id", &media)?;
     references(&document.tokens, "token", "encounter_id", &encounters)?;
     references(&document.tokens, "token", "actor_id", &actors)?;
+    references(
+        &document.explored,
+        "explored area",
+        "encounter_id",
+        &encounters,
+    )?;
+    for row in &document.explored {
+        uuid_field(row, "encounter_id", "explored area")?;
+        uuid_field(row, "user_id", "explored area")?;
+        // The session sends these cells to a player's browser as they
+        // are: they must be what a browser could have sent.
+        let cells: std::collections::BTreeSet<shared::geometry::Cell> =
+            serde_json::from_value(row.get("cells").cloned().unwrap_or(Value::Null))
+                .map_err(|e| invalid(format!("an explored area's cells do not read: {e}")))?;
+        shared::sight::check_explored(&cells)
+            .map_err(|e| invalid(format!("an explored area is refused: {e}")))?;
+    }
     let campaign = uuid_field(&document.campaign, "id", "campaign")?;
     for (rows, what) in [
         (&document.actors, "actor"),
@@ -373,12 +406,34 @@ async fn write(tx: &mut PgConnection, document: &CampaignDocument, gm: UserId) -
             .rows_affected() as usize;
     }
     let [actors, items, media, encounters, tokens] = written;
+    // Counted as written when kept or left out for want of its player's
+    // account here, so the count still proves no row went missing.
+    let (kept, left_out): (i64, i64) = sqlx::query_as(
+        "with r as (select * from jsonb_populate_recordset(null::explored_areas, $1)),
+              kept as (insert into explored_areas (encounter_id, user_id, cells, updated_at)
+                       select r.encounter_id, r.user_id, r.cells, coalesce(r.updated_at, now()) from r
+                        where exists (select 1 from users u where u.id = r.user_id)
+                       returning 1)
+         select (select count(*) from kept),
+                (select count(*) from r where not exists (select 1 from users u where u.id = r.user_id))",
+    )
+    .bind(Value::Array(document.explored.clone()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(refused_row)?;
+    if left_out > 0 {
+        tracing::info!(
+            left_out,
+            "explored areas of players without an account here left out"
+        );
+    }
     Ok(Counts {
         actors,
         items,
         media,
         encounters,
         tokens,
+        explored: (kept + left_out) as usize,
     })
 }
 

@@ -23,7 +23,8 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 /// A campaign with a character, a monster, a bag with a rope in it, a map,
-/// an encounter on it with two tokens (one hidden from players).
+/// an encounter on it with two tokens (one hidden from players), and what a
+/// player explored of its map.
 async fn furnished_campaign(db: &PgPool, gm: &User) -> CampaignId {
     let campaign =
         server::campaign::create(db, gm.id, &NewCampaign::parse("Exported", "dnd5e").unwrap())
@@ -109,6 +110,14 @@ async fn furnished_campaign(db: &PgPool, gm: &User) -> CampaignId {
     .execute(db)
     .await
     .unwrap();
+    let (scout, _) = support::signed_in(db, "scout").await;
+    sqlx::query("insert into explored_areas (encounter_id, user_id, cells) values ($1, $2, $3)")
+        .bind(encounter)
+        .bind(scout.id.0)
+        .bind(json!([[0, 0], [0, 1], [-3, 7]]))
+        .execute(db)
+        .await
+        .unwrap();
     campaign
 }
 
@@ -161,7 +170,8 @@ async fn export_then_import_gives_the_same_campaign(db: PgPool) {
             items: 2,
             media: 1,
             encounters: 1,
-            tokens: 2
+            tokens: 2,
+            explored: 1,
         }
     );
     // Through JSON text, as a file would carry it.
@@ -169,7 +179,13 @@ async fn export_then_import_gives_the_same_campaign(db: PgPool) {
     delete(&db, campaign).await;
     assert_eq!(row_count(&db, "actors").await, 0);
 
-    let document: CampaignDocument = serde_json::from_str(&text).unwrap();
+    let mut document: CampaignDocument = serde_json::from_str(&text).unwrap();
+    // A player with no account on this server: her explored area is left
+    // out, and the rest comes in.
+    let mut stranger = document.explored[0].clone();
+    stranger["user_id"] = json!(Uuid::new_v4());
+    document.explored.push(stranger);
+    document.counts.explored = 2;
     let imported = export::import(&db, &document, gm.id).await.unwrap();
     assert_eq!(imported, campaign);
     assert_eq!(
@@ -201,6 +217,7 @@ async fn a_document_that_fails_a_check_writes_nothing(db: PgPool) {
         "media_files",
         "encounters",
         "encounter_tokens",
+        "explored_areas",
     ];
     let mut counts = Vec::new();
     for table in tables {
@@ -219,6 +236,12 @@ async fn a_document_that_fails_a_check_writes_nothing(db: PgPool) {
     bad_value.tokens[0]["visibility"] = json!("invisible-ish");
     let mut unknown_bytes = good.clone();
     unknown_bytes.media[0]["checksum"] = json!("f".repeat(64));
+    let mut far_cells = good.clone();
+    far_cells.explored[0]["cells"] = json!([[0, 0], [200_000, 0]]);
+    let mut unread_cells = good.clone();
+    unread_cells.explored[0]["cells"] = json!("everywhere");
+    let mut elsewhere = good.clone();
+    elsewhere.explored[0]["encounter_id"] = json!(Uuid::new_v4());
     let mut other_format = good.clone();
     other_format.format_version = 99;
     for (label, document) in [
@@ -228,6 +251,9 @@ async fn a_document_that_fails_a_check_writes_nothing(db: PgPool) {
         ("row of another campaign", foreign),
         ("value the schema refuses", bad_value),
         ("media bytes not on this server", unknown_bytes),
+        ("explored cells off any map", far_cells),
+        ("explored cells that do not read", unread_cells),
+        ("explored area of another encounter", elsewhere),
         ("other format version", other_format),
     ] {
         let refused = export::import(&db, &document, gm.id).await;

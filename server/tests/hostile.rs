@@ -856,6 +856,17 @@ async fn a_hostile_gm_changes_nothing_of_another_campaign(db: PgPool) {
     eprintln!("TABLETOP_SEED={seed}");
     let mut rng = Rng(seed | 1);
     let (mut gm, _) = join_at(victim.addr, mallory.session, &mallory.gm.cookie).await;
+    gm.send(&ClientMessage::PreviewExplored {
+        player: Some(victim.alice.user.id),
+    })
+    .await;
+    let previewed = gm
+        .until(|m| match m {
+            ServerMessage::Explored { cells, .. } => Some(cells.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(previewed.is_empty(), "{previewed:?}");
     let memory_before = resident_bytes();
     let victim_ids: Vec<Uuid> = [victim.encounter.0, victim.hidden.0]
         .into_iter()
@@ -902,6 +913,11 @@ async fn a_hostile_gm_changes_nothing_of_another_campaign(db: PgPool) {
             );
         }
     }
+    // Previewing a victim's player shows Mallory nothing she explored.
+    assert!(
+        !gm.raw.iter().any(|frame| frame.contains("[[1,2]]")),
+        "seed {seed}: Alice's explored cells reached Mallory"
+    );
     gm.send(&ClientMessage::EndSession).await;
     gm.until(|m| matches!(m, ServerMessage::Ended { .. }).then_some(()))
         .await;
@@ -976,7 +992,7 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
         kind: shared::wall::WallKind::Door,
         door: Some(shared::wall::DoorState::Open),
     };
-    let message = match rng.below(14) {
+    let message = match rng.below(15) {
         0..=2 => {
             let changes = (0..1 + rng.below(3)).map(|_| change(rng)).collect();
             ClientMessage::Request(request(id, edit(changes)))
@@ -1022,6 +1038,9 @@ fn hostile_message(rng: &mut Rng, a: Uuid, b: Uuid, victim_encounter: EncounterI
             cells: std::collections::BTreeSet::from([shared::geometry::Cell(7, 7)]),
         },
         12 => ClientMessage::ForgetExplored,
+        13 => ClientMessage::PreviewExplored {
+            player: Some(shared::id::UserId(a)),
+        },
         _ => {
             return Hostile::Raw(match rng.below(3) {
                 0 => "{\"v\":1,\"msg\":{\"type\":\"request\"".into(),

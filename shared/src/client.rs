@@ -234,8 +234,12 @@ pub struct Client {
     /// to take back by choice.
     recent: std::collections::VecDeque<RecentChange>,
     /// For a player: the cells of each map I have explored, as the server
-    /// told after the welcome, with what this browser saw since.
+    /// told after the welcome, with what this browser saw since. For a GM
+    /// previewing a player: hers, as the server tells them.
     explored: BTreeMap<EncounterId, BTreeSet<crate::geometry::Cell>>,
+    /// For a GM: the player whose view is previewed, asked for again
+    /// after each welcome (a new socket previews nobody).
+    previewing: Option<UserId>,
 }
 
 /// The most cells one [`ClientMessage::Explore`] carries: at most 18
@@ -274,6 +278,7 @@ impl Client {
             dice: None,
             recent: std::collections::VecDeque::new(),
             explored: BTreeMap::new(),
+            previewing: None,
         }
     }
 
@@ -360,7 +365,21 @@ impl Client {
         (gm && self.link == Link::Live).then_some(ClientMessage::SetRules { policy })
     }
 
-    /// The cells of `encounter`'s map I have explored.
+    /// For a GM: previews `player`'s view (or nobody's). What this client
+    /// held of anyone's explored cells goes; the message asks the server
+    /// for hers, or is `None` while not live (the welcome asks then), not
+    /// a GM, or when the choice did not change.
+    pub fn preview_explored(&mut self, player: Option<UserId>) -> Option<ClientMessage> {
+        if !self.me.is_some_and(|me| me.role.is_gm_or_assistant()) || self.previewing == player {
+            return None;
+        }
+        self.previewing = player;
+        self.explored.clear();
+        (self.link == Link::Live).then_some(ClientMessage::PreviewExplored { player })
+    }
+
+    /// The cells of `encounter`'s map I have explored (or, for a GM
+    /// previewing a player, that she has).
     pub fn explored(&self, encounter: EncounterId) -> Option<&BTreeSet<crate::geometry::Cell>> {
         self.explored.get(&encounter)
     }

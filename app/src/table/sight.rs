@@ -73,14 +73,27 @@ pub fn Darkness(#[prop(into)] grid: Signal<f64>) -> impl IntoView {
             table.explored.update(|n| *n += 1);
         }
     });
-    // What she explored, as the shapes to dim (none while the GM previews:
-    // the GM's browser is not sent a player's memory).
+    // The GM previewing a player asks the server for what she explored
+    // (and hears it grow); choosing nobody drops it.
+    Effect::new(move |_| {
+        let player = table.sight_as.get();
+        if !table.is_gm_or_assistant() {
+            return;
+        }
+        let ask = table
+            .client
+            .try_update_value(|c| c.preview_explored(player))
+            .flatten();
+        if let Some(ask) = ask {
+            table.send_all([ask]);
+            table.explored.update(|n| *n += 1);
+        }
+    });
+    // What she explored, as the shapes to dim (for the GM, what the
+    // previewed player explored).
     let explored = Memo::new(move |_| {
         table.explored.track();
         let (encounter, map) = table.with_encounter(|e| (e.id, e.map))?;
-        if preview() {
-            return None;
-        }
         table.with_client(|c| {
             c.explored(encounter)
                 .map(|cells| (cells.len(), outline(cells, &map)))

@@ -2,8 +2,15 @@
 
 use super::*;
 
-/// One session's accounts, campaign, encounter and tokens.
-pub(super) async fn fixture(db: &PgPool, n: usize, players: usize) -> Result<Fixture, String> {
+/// One session's accounts, campaign, encounter and tokens, with `walls`
+/// walls and `monsters` monsters in a cave beside the players.
+pub(super) async fn fixture(
+    db: &PgPool,
+    n: usize,
+    players: usize,
+    walls: usize,
+    monsters: usize,
+) -> Result<Fixture, String> {
     let err = |e: server::Error| e.to_string();
     let run = Uuid::new_v4().simple().to_string();
     let gate = server::account::Gate::default();
@@ -37,11 +44,42 @@ pub(super) async fn fixture(db: &PgPool, n: usize, players: usize) -> Result<Fix
             campaign,
             name: "Arena".into(),
             map: None,
-            settings: MapSettings::default(),
+            settings: MapSettings {
+                vision: walls > 0,
+                ..MapSettings::default()
+            },
         },
     )
     .await
     .map_err(err)?;
+    if walls > 0 {
+        let walls = serde_json::to_value(cave(encounter, walls)).map_err(|e| e.to_string())?;
+        sqlx::query("update encounters set walls = $1 where id = $2")
+            .bind(walls)
+            .bind(encounter.0)
+            .execute(db)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    for m in 0..monsters {
+        server::encounter::place_token(
+            db,
+            campaign,
+            encounter,
+            &NewToken {
+                actor: None,
+                name: format!("Goblin {m}"),
+                position: Point {
+                    x: scatter(m, 21) / 5.0,
+                    y: CAVE_TOP + scatter(m, 22) / 5.0,
+                },
+                visibility: Visibility::Visible,
+                scale: 1.0,
+            },
+        )
+        .await
+        .map_err(err)?;
+    }
     let mut seats = Vec::new();
     for p in 0..players {
         let (user, cookie) = account(format!("p{n}x{p}-{}", &run[..8])).await?;
@@ -142,4 +180,42 @@ pub(super) async fn commit_floor(
         .await
         .map_err(e)?;
     Ok(histogram)
+}
+
+/// Where the cave starts: below the band the players' tokens move in
+/// (y = 100), so no move is refused by a wall and every player still sees
+/// the others, while the monsters in the cave are seen or hidden by walls.
+const CAVE_TOP: f64 = 200.0;
+
+/// `count` short walls scattered over a 2,000 px cave, the same in every
+/// session (the layout of the `sight` criterion benchmark).
+fn cave(encounter: EncounterId, count: usize) -> Vec<shared::wall::Wall> {
+    (0..count)
+        .map(|n| {
+            let from = Point {
+                x: scatter(n, 11) / 5.0,
+                y: CAVE_TOP + scatter(n, 12) / 5.0,
+            };
+            let to = Point {
+                x: from.x + scatter(n, 13) / 50.0 - 100.0,
+                y: (from.y + scatter(n, 14) / 50.0 - 100.0).max(CAVE_TOP),
+            };
+            shared::wall::Wall {
+                id: shared::id::WallId(Uuid::new_v4()),
+                encounter,
+                from,
+                to,
+                kind: shared::wall::WallKind::Wall,
+                door: None,
+            }
+        })
+        .filter(|wall| wall.check().is_ok())
+        .collect()
+}
+
+/// A deterministic pseudo-random number below 10,000.
+fn scatter(n: usize, salt: u64) -> f64 {
+    let mut z = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
+    z = (z ^ (z >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    (z % 10_000) as f64
 }

@@ -98,6 +98,15 @@ struct Args {
     /// never touch the database), with this many players watching.
     #[arg(long)]
     previews: Option<usize>,
+    /// Walls in each session's encounter (short walls scattered in a cave
+    /// beside the players' tokens), with walls hiding what is behind them:
+    /// every commit is then filtered by each player's line of sight.
+    #[arg(long, default_value_t = 0)]
+    walls: usize,
+    /// The GM's monsters in each encounter, scattered over the cave (seen
+    /// or not by each player, once walls hide).
+    #[arg(long, default_value_t = 0)]
+    monsters: usize,
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -164,7 +173,7 @@ async fn run(args: Args) -> Result<(), String> {
     );
     let mut fixtures = Vec::new();
     for n in 0..args.sessions {
-        fixtures.push(fixture(&db, n, args.players).await?);
+        fixtures.push(fixture(&db, n, args.players, args.walls, args.monsters).await?);
     }
     let hosts = hosts(&args);
     let host = &hosts[0];

@@ -6,7 +6,7 @@ use super::*;
 /// each preview carries its sequence number in its position, and its
 /// latency is from sending to the last watcher receiving it.
 pub(super) async fn previews(db: &PgPool, args: &Args, watchers: usize) -> Result<(), String> {
-    let fixture = fixture(db, 0, watchers).await?;
+    let fixture = fixture(db, 0, watchers, 0, 0).await?;
     let hosts = hosts(args);
     let host = &hosts[0];
     let in_flight: Arc<Mutex<HashMap<u64, (Instant, usize)>>> = Arc::default();

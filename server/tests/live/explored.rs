@@ -182,3 +182,66 @@ async fn a_players_explored_map_is_hers_kept_with_the_encounter_and_forgotten_on
         vec![BTreeSet::from([Cell(5, 5)])]
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_gm_previews_one_players_explored_map_and_hears_it_grow_until_she_looks_away(
+    db: PgPool,
+) {
+    let table = table(db.clone()).await;
+    let encounter = table.encounter;
+    let (mut gm, _) = join(&table, &table.gm.cookie).await;
+    let (mut other_gm_tab, _) = join(&table, &table.gm.cookie).await;
+    let (mut alice, _) = join(&table, &table.alice.cookie).await;
+    let (mut bruno, _) = join(&table, &table.bruno.cookie).await;
+    let explore = |cells: &[Cell]| ClientMessage::Explore {
+        encounter,
+        cells: cells.iter().copied().collect(),
+    };
+    alice.send(&explore(&[Cell(1, 1), Cell(2, 1)])).await;
+    bruno.send(&explore(&[Cell(9, 9)])).await;
+    settled(&mut alice, 1).await;
+    settled(&mut bruno, 2).await;
+
+    // The GM previews Alice: her cells, whole, and Bruno's are not in it.
+    let preview = |player| ClientMessage::PreviewExplored { player };
+    gm.send(&preview(Some(table.alice.user.id))).await;
+    assert_eq!(
+        gm.until(explored).await,
+        (BTreeSet::from([Cell(1, 1), Cell(2, 1)]), true)
+    );
+    // What she explores next reaches the previewing tab; Bruno's does not.
+    alice.send(&explore(&[Cell(3, 1)])).await;
+    assert_eq!(
+        gm.until(explored).await,
+        (BTreeSet::from([Cell(3, 1)]), false)
+    );
+    bruno.send(&explore(&[Cell(9, 8)])).await;
+    settled(&mut bruno, 3).await;
+    settled(&mut gm, 4).await;
+    settled(&mut other_gm_tab, 5).await;
+    assert_eq!(explored_frames(&gm), 2, "nothing of Bruno's");
+    assert_eq!(
+        explored_frames(&other_gm_tab),
+        0,
+        "nor anything to a GM tab that previews nobody"
+    );
+
+    // A player may not preview anyone.
+    bruno.send(&preview(Some(table.alice.user.id))).await;
+    let refused = bruno.until(error).await;
+    assert!(refused.contains("only the GM"), "{refused}");
+    settled(&mut bruno, 6).await;
+    assert_eq!(
+        explored_frames(&bruno),
+        1,
+        "nothing of hers comes to him (the one is his welcome's)"
+    );
+
+    // Looking away: an empty whole, then nothing more of hers.
+    gm.send(&preview(None)).await;
+    assert_eq!(gm.until(explored).await, (BTreeSet::new(), true));
+    alice.send(&explore(&[Cell(4, 1)])).await;
+    settled(&mut alice, 7).await;
+    settled(&mut gm, 8).await;
+    assert_eq!(explored_frames(&gm), 3);
+}

@@ -25,6 +25,12 @@ impl Client {
                     .cloned()
                     .map(ClientMessage::Request)
                     .collect();
+                // A new socket previews nobody until asked again.
+                if you.role.is_gm_or_assistant() && self.previewing.is_some() {
+                    changed.send.push(ClientMessage::PreviewExplored {
+                        player: self.previewing,
+                    });
+                }
             }
             ServerMessage::Snapshot { version, entities } => match Store::from_entities(entities) {
                 Ok(store) => {

@@ -1042,3 +1042,67 @@ fn what_a_player_explores_goes_out_once_in_frames_the_server_takes() {
     assert!(gm_client.explore(encounter, cells(0, 3)).is_empty());
     assert!(gm_client.forget_explored().is_some() && client.forget_explored().is_none());
 }
+
+#[test]
+fn the_gm_previews_a_players_explored_map_and_asks_again_after_a_welcome() {
+    use crate::geometry::Cell;
+    let encounter = EncounterId(Uuid::from_u128(9));
+    let welcome = |you| ServerMessage::Welcome {
+        session: session(),
+        you,
+        version: 0,
+        dice: None,
+    };
+    let her = me().user;
+    let mut client = Client::new(session());
+    assert_eq!(client.preview_explored(Some(her)), None, "nobody yet");
+    let changed = client.receive(welcome(gm()));
+    assert!(
+        !changed
+            .send
+            .iter()
+            .any(|m| matches!(m, ClientMessage::PreviewExplored { .. })),
+        "nothing previewed, nothing asked"
+    );
+    assert_eq!(
+        client.preview_explored(Some(her)),
+        Some(ClientMessage::PreviewExplored { player: Some(her) })
+    );
+    client.receive(ServerMessage::Explored {
+        encounter,
+        cells: BTreeSet::from([Cell(1, 1), Cell(1, 2)]),
+        whole: true,
+    });
+    client.receive(ServerMessage::Explored {
+        encounter,
+        cells: BTreeSet::from([Cell(1, 3)]),
+        whole: false,
+    });
+    assert_eq!(client.explored(encounter).map(BTreeSet::len), Some(3));
+
+    // A new socket previews nobody: the welcome asks for hers again.
+    let changed = client.receive(welcome(gm()));
+    assert!(
+        changed
+            .send
+            .contains(&ClientMessage::PreviewExplored { player: Some(her) })
+    );
+    // Another choice drops what was held of hers at once.
+    assert_eq!(
+        client.preview_explored(None),
+        Some(ClientMessage::PreviewExplored { player: None })
+    );
+    assert_eq!(client.explored(encounter), None);
+    assert_eq!(
+        client.preview_explored(None),
+        None,
+        "no change, nothing asked"
+    );
+    let changed = client.receive(welcome(gm()));
+    assert!(changed.send.is_empty());
+
+    // A player previews nobody.
+    let mut player = Client::new(session());
+    player.receive(welcome(me()));
+    assert_eq!(player.preview_explored(Some(her)), None);
+}

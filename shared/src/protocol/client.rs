@@ -120,6 +120,14 @@ pub enum ClientMessage {
     /// The GM (or an assistant GM) makes every player forget what they
     /// explored of the table's map (a new night, a changed dungeon).
     ForgetExplored,
+    /// The GM (or an assistant GM) previews a player's view: the server
+    /// sends that player's explored cells whole
+    /// ([`super::ServerMessage::Explored`]), then those she explores, to
+    /// this socket, until it names another player or none.
+    PreviewExplored {
+        /// Whose, or nobody's (the GM sees everything again).
+        player: Option<UserId>,
+    },
     /// Keep-alive; answered by a pong with the same nonce.
     Ping {
         /// Echoed back.

@@ -152,7 +152,8 @@ pub enum ServerMessage {
     /// For a player: what she has explored of the table's map
     /// ([`super::ClientMessage::Explore`]), whole after the welcome and
     /// when the GM makes everyone forget, then the cells another browser
-    /// of hers explored.
+    /// of hers explored. For a GM previewing a player
+    /// ([`super::ClientMessage::PreviewExplored`]): the same of hers.
     Explored {
         /// The encounter on the table.
         encounter: EncounterId,

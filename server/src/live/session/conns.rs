@@ -43,6 +43,9 @@ pub(super) struct Conn {
     /// each now (by [`Overlay`]): told when it goes, so nobody keeps a
     /// ruler or a template nobody shows.
     overlays: [Option<(EncounterId, BTreeSet<ConnId>)>; 2],
+    /// For a GM previewing a player's view: whose explored cells it is
+    /// sent as they grow.
+    pub(super) previewing: Option<UserId>,
     /// Held only to be dropped with the connection.
     _kick: Option<oneshot::Sender<()>>,
 }
@@ -112,6 +115,7 @@ impl SessionActor {
                 held: false,
                 last_point: None,
                 overlays: [None, None],
+                previewing: None,
                 _kick: kick,
             },
         );

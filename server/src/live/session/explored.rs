@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use shared::{
     Error as Refusal,
     geometry::Cell,
-    id::{EncounterId, EntityKind},
+    id::{EncounterId, EntityKind, UserId},
     protocol::ServerMessage,
     rules::Participant,
 };
@@ -59,7 +59,37 @@ impl SessionActor {
             cells: new,
             whole: false,
         });
-        self.push_where(&bytes, |id, c| id != conn && c.who.user == who.user);
+        // Her other browsers, and a GM previewing her view.
+        self.push_where(&bytes, |id, c| {
+            id != conn
+                && (c.who.user == who.user
+                    || (c.previewing == Some(who.user) && c.who.role.is_gm_or_assistant()))
+        });
+    }
+
+    /// A GM previews `player`'s view (or nobody's): her explored cells go
+    /// to this socket whole now, then as she explores more.
+    pub(super) fn preview_explored(
+        &mut self,
+        conn: ConnId,
+        who: Participant,
+        player: Option<UserId>,
+    ) {
+        let Some(encounter) = self.encounter.filter(|_| who.role.is_gm_or_assistant()) else {
+            self.send(
+                conn,
+                &ServerMessage::Error {
+                    action: None,
+                    error: Refusal::Forbidden("only the GM previews what a player explored".into()),
+                },
+            );
+            return;
+        };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.previewing = player;
+        self.send_whole_explored(conn, encounter, player);
     }
 
     /// The cells of `cells` that `who` had not explored, or why she may
@@ -118,7 +148,9 @@ impl SessionActor {
             cells: BTreeSet::new(),
             whole: true,
         });
-        self.push_where(&bytes, |_, c| !c.who.role.is_gm_or_assistant());
+        self.push_where(&bytes, |_, c| {
+            !c.who.role.is_gm_or_assistant() || c.previewing.is_some()
+        });
         Ok(())
     }
 
@@ -130,7 +162,19 @@ impl SessionActor {
         if who.role.is_gm_or_assistant() {
             return;
         }
-        let cells = self.explored.get(&who.user).cloned().unwrap_or_default();
+        self.send_whole_explored(conn, encounter, Some(who.user));
+    }
+
+    /// All that `player` explored of the map (nothing for nobody), to `conn`.
+    fn send_whole_explored(
+        &mut self,
+        conn: ConnId,
+        encounter: EncounterId,
+        player: Option<UserId>,
+    ) {
+        let cells = player
+            .and_then(|player| self.explored.get(&player).cloned())
+            .unwrap_or_default();
         self.send(
             conn,
             &ServerMessage::Explored {

@@ -336,7 +336,8 @@ impl SessionActor {
                 | ClientMessage::Measure { .. }
                 | ClientMessage::ShowTemplate { .. }
                 | ClientMessage::Explore { .. }
-                | ClientMessage::ForgetExplored => false,
+                | ClientMessage::ForgetExplored
+                | ClientMessage::PreviewExplored { .. } => false,
                 ClientMessage::Ack { .. } => self.conns.get(conn).is_some_and(|c| c.held),
                 ClientMessage::SetRules { .. } => false,
                 ClientMessage::Hello { .. }
@@ -419,6 +420,7 @@ impl SessionActor {
                 self.explore(conn, who, encounter, cells)
             }
             ClientMessage::ForgetExplored => self.forget_explored(conn, who).await?,
+            ClientMessage::PreviewExplored { player } => self.preview_explored(conn, who, player),
             ClientMessage::Request(request) => self.request(conn, who, request).await?,
             ClientMessage::Decide(decision) => self.decide(conn, who, decision).await?,
             ClientMessage::SetRules { policy } => self.set_rules(conn, who, policy)?,
