@@ -248,6 +248,33 @@ fn validate(document: &CampaignDocument) -> Result<()> {
         shared::sight::check_explored(&cells)
             .map_err(|e| invalid(format!("an explored area is refused: {e}")))?;
     }
+    // What the store would refuse from a request is refused here too: a
+    // session loads these rows as they are.
+    for row in &document.tokens {
+        if let Some(sight) = row.get("sight").filter(|v| !v.is_null()) {
+            let sight: shared::token::Sight = serde_json::from_value(sight.clone())
+                .map_err(|e| invalid(format!("a token's sight does not read: {e}")))?;
+            sight
+                .check()
+                .map_err(|reason| invalid(format!("a token's sight is refused: {reason}")))?;
+        }
+    }
+    for row in &document.encounters {
+        if let Some(walls) = row.get("walls").filter(|v| !v.is_null()) {
+            let walls: Vec<shared::wall::Wall> = serde_json::from_value(walls.clone())
+                .map_err(|e| invalid(format!("an encounter's walls do not read: {e}")))?;
+            shared::limits::count(
+                "walls on one map",
+                walls.len(),
+                shared::wall::MAX_WALLS_PER_ENCOUNTER,
+            )
+            .map_err(|e| invalid(format!("an encounter's walls are refused: {e}")))?;
+            for wall in &walls {
+                wall.check()
+                    .map_err(|e| invalid(format!("an encounter's wall is refused: {e}")))?;
+            }
+        }
+    }
     let campaign = uuid_field(&document.campaign, "id", "campaign")?;
     for (rows, what) in [
         (&document.actors, "actor"),

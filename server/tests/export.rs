@@ -242,6 +242,10 @@ async fn a_document_that_fails_a_check_writes_nothing(db: PgPool) {
     unread_cells.explored[0]["cells"] = json!("everywhere");
     let mut elsewhere = good.clone();
     elsewhere.explored[0]["encounter_id"] = json!(Uuid::new_v4());
+    let mut far_sight = good.clone();
+    far_sight.tokens[0]["sight"] = json!({"darkvision": 9_999});
+    let mut wall_off_the_map = good.clone();
+    wall_off_the_map.encounters[0]["walls"][0]["to"] = json!({"x": 0.0, "y": 1e12});
     let mut other_format = good.clone();
     other_format.format_version = 99;
     for (label, document) in [
@@ -254,6 +258,8 @@ async fn a_document_that_fails_a_check_writes_nothing(db: PgPool) {
         ("explored cells off any map", far_cells),
         ("explored cells that do not read", unread_cells),
         ("explored area of another encounter", elsewhere),
+        ("darkvision past the limit", far_sight),
+        ("a wall off any map", wall_off_the_map),
         ("other format version", other_format),
     ] {
         let refused = export::import(&db, &document, gm.id).await;
