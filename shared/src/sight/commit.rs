@@ -182,6 +182,7 @@ impl<'a> CommitView<'a> {
         let user = who.user;
         let mut flips: BTreeMap<Followed, Flip> = self
             .affected
+            .reach(user, self.before, self.after)
             .entities()
             .map(|entity| {
                 let flip = match (
@@ -614,12 +615,32 @@ impl Named {
     }
 }
 
-/// The entities whose sight a commit may change, for anyone: those it
+/// The entities whose sight a commit may change. For anyone: those it
 /// names, the tokens under fog it changed, and, following sight's
 /// dependencies, the actors of those tokens, their items and the effects
-/// on the tokens, in the state before and after.
+/// on the tokens, in the state before and after. Where walls hide, what a
+/// player sees also hangs on where each of their tokens stands, on every
+/// wall and on every light: a commit that moves one of her tokens may
+/// bring anything on that map into her sight or out of it, so she is
+/// asked about the whole map (`wide`); a player none of whose tokens it
+/// touched only about what it names (`narrow`), unless it touched a wall,
+/// the map or a light, which are everyone's.
 #[derive(Debug, Default)]
 struct Affected {
+    narrow: Reach,
+    /// `narrow` and every token and drawing of the maps where walls hide
+    /// that the commit touched; `None` when there is no such map.
+    wide: Option<Reach>,
+    /// The tokens the commit touched on maps where walls hide: their
+    /// owners, before or after, are asked about `wide`.
+    eyes: Vec<TokenId>,
+    /// Whether every player is asked about `wide`.
+    everyone_wide: bool,
+}
+
+/// A set of entities to decide for a recipient.
+#[derive(Debug, Default, Clone)]
+struct Reach {
     tokens: BTreeSet<TokenId>,
     actors: BTreeSet<ActorId>,
     items: BTreeSet<ItemId>,
@@ -629,7 +650,7 @@ struct Affected {
 
 impl Affected {
     fn gather(recorded: &SeenBefore, before: World<'_>, after: World<'_>) -> Self {
-        let mut affected = Affected {
+        let mut narrow = Reach {
             tokens: recorded.tokens.keys().copied().collect(),
             actors: recorded.actors.keys().copied().collect(),
             items: recorded.items.keys().copied().collect(),
@@ -637,71 +658,113 @@ impl Affected {
             drawings: recorded.drawings.keys().copied().collect(),
         };
         for encounter in recorded.encounters.keys() {
-            affected
+            narrow
                 .tokens
                 .extend(after.store.tokens_in(*encounter).map(|t| t.id));
-            affected
+            narrow
                 .drawings
                 .extend(after.store.drawings_in(*encounter).map(|d| d.id));
         }
         for actor in recorded.actors.keys() {
             for world in [before, after] {
-                affected.tokens.extend(world.tokens_of(*actor));
+                narrow.tokens.extend(world.tokens_of(*actor));
             }
         }
-        // Where walls hide, what a player sees hangs on where each of
-        // their tokens stands and on every wall: a token or a wall that
-        // changes there may bring anything on that map into sight or out.
-        let mut maps: BTreeSet<EncounterId> = BTreeSet::new();
-        for world in [before, after] {
-            maps.extend(
-                affected
-                    .tokens
-                    .iter()
-                    .filter_map(|id| world.token(*id))
-                    .map(|t| t.encounter),
-            );
-        }
-        for (id, was) in &recorded.walls {
-            maps.extend(was.as_ref().map(|w| w.encounter));
-            maps.extend(after.store.wall(*id).map(|w| w.encounter));
-        }
-        for encounter in maps {
-            let hides = [before, after].iter().any(|world| {
+        let hides = |encounter: EncounterId| {
+            [before, after].iter().any(|world| {
                 world
                     .grid_and_fog(encounter)
                     .is_some_and(|(map, _)| map.vision)
-            });
-            if hides {
-                for world in [before, after] {
-                    affected
-                        .tokens
-                        .extend(world.tokens_in(encounter).map(|t| t.id));
-                }
-                affected
-                    .drawings
-                    .extend(after.store.drawings_in(encounter).map(|d| d.id));
+            })
+        };
+        let as_it_was_or_is = |id: &TokenId| [before, after].map(|world| world.token(*id));
+        let eyes: Vec<TokenId> = narrow
+            .tokens
+            .iter()
+            .filter(|id| {
+                as_it_was_or_is(id)
+                    .into_iter()
+                    .flatten()
+                    .any(|t| hides(t.encounter))
+            })
+            .copied()
+            .collect();
+        let mut maps: BTreeSet<EncounterId> = eyes
+            .iter()
+            .flat_map(as_it_was_or_is)
+            .flatten()
+            .map(|t| t.encounter)
+            .collect();
+        let mut walls_or_map = false;
+        for (id, was) in &recorded.walls {
+            for wall in [was.as_ref(), after.store.wall(*id)].into_iter().flatten() {
+                walls_or_map |= hides(wall.encounter);
+                maps.insert(wall.encounter);
             }
         }
-        for token in &affected.tokens {
+        walls_or_map |= recorded.encounters.keys().any(|e| hides(*e));
+        let light = eyes
+            .iter()
+            .flat_map(as_it_was_or_is)
+            .flatten()
+            .any(|t| t.sight.light.is_some());
+        let mut wide: Option<Reach> = None;
+        for encounter in maps.into_iter().filter(|e| hides(*e)) {
+            let wide = wide.get_or_insert_with(|| narrow.clone());
             for world in [before, after] {
-                affected
-                    .actors
+                wide.tokens.extend(world.tokens_in(encounter).map(|t| t.id));
+            }
+            wide.drawings
+                .extend(after.store.drawings_in(encounter).map(|d| d.id));
+        }
+        narrow.follow(before, after);
+        if let Some(wide) = &mut wide {
+            wide.follow(before, after);
+        }
+        Affected {
+            narrow,
+            wide,
+            eyes,
+            everyone_wide: walls_or_map || light,
+        }
+    }
+
+    /// What `user` is asked about.
+    fn reach(&self, user: UserId, before: World<'_>, after: World<'_>) -> &Reach {
+        match &self.wide {
+            Some(wide)
+                if self.everyone_wide
+                    || self.eyes.iter().any(|id| {
+                        [before, after]
+                            .iter()
+                            .any(|world| world.token(*id).is_some_and(|t| world.owns(user, t)))
+                    }) =>
+            {
+                wide
+            }
+            _ => &self.narrow,
+        }
+    }
+}
+
+impl Reach {
+    /// Adds what hangs on its tokens and actors: the actors of its tokens,
+    /// the effects on them and from them, and the actors' items.
+    fn follow(&mut self, before: World<'_>, after: World<'_>) {
+        for token in &self.tokens {
+            for world in [before, after] {
+                self.actors
                     .extend(world.token(*token).and_then(|t| t.actor));
             }
-            affected
-                .effects
+            self.effects
                 .extend(after.store.effects_on(*token).map(|e| e.id));
-            affected
-                .effects
+            self.effects
                 .extend(after.store.effects_from(*token).map(|e| e.id));
         }
-        for actor in &affected.actors {
-            affected
-                .items
+        for actor in &self.actors {
+            self.items
                 .extend(after.store.items_of(*actor).map(|i| i.id));
         }
-        affected
     }
 
     fn entities(&self) -> impl Iterator<Item = Followed> + '_ {
